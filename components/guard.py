@@ -1,0 +1,94 @@
+"""`page()`: the first call of every page: config, sign-in, role check, sidebar."""
+
+import logging
+from collections.abc import Iterable
+from typing import Literal, overload
+
+import streamlit as st
+from sqlalchemy.exc import OperationalError
+
+from components import auth
+from components.db import db_session
+from components.nav import draw_sidebar
+from components.ui import DB_DOWN
+from db.audit import record_view
+from db.config import get_settings
+from db.models.auth import ROLE_LABELS, Role, User
+
+log = logging.getLogger("rapport")
+
+ICON = ":material/diversity_3:"
+
+
+@overload
+def page(
+    title: str,
+    *,
+    roles: Iterable[Role] | None = None,
+    sensitive: bool = False,
+    icon: str = ICON,
+) -> User: ...
+
+
+@overload
+def page(title: str, *, public: Literal[True], icon: str = ICON) -> None: ...
+
+
+def page(
+    title: str,
+    *,
+    roles: Iterable[Role] | None = None,
+    public: bool = False,
+    sensitive: bool = False,
+    icon: str = ICON,
+) -> User | None:
+    """Set up a page and return its signed-in user, or stop the script.
+
+    `roles`: who may open it (None: every signed-in user). `public=True`: no account
+    is needed and none is looked up, so nothing links the visit to a person.
+    `sensitive`: every view is written to the audit log.
+    """
+    organisation = get_settings().organisation_name
+    st.set_page_config(page_title=f"{title} · {organisation}", page_icon=icon, layout="wide")
+    if public:
+        draw_sidebar(None, organisation)
+        return None
+    try:
+        authenticator = auth.authenticator()
+    except auth.CookieKeyMissing as err:
+        st.error(str(err))
+        st.stop()
+    try:
+        user = auth.sign_in(authenticator)
+    except OperationalError:
+        log.exception("database unavailable during sign-in")
+        st.error(DB_DOWN)
+        st.stop()
+    if user is None:
+        draw_sidebar(None, organisation)
+        st.caption("Sign in to continue. Accounts are created by your administrator.")
+        st.stop()
+    auth.flush_cookie(authenticator)
+    allowed = frozenset(roles) if roles is not None else None
+    draw_sidebar(user, organisation)
+    if st.sidebar.button("Sign out", icon=":material/logout:", key="rapport_sign_out"):
+        auth.sign_out(authenticator)
+        st.success("You are signed out. This browser's session has ended on the server too.")
+        st.stop()
+    if allowed is not None and not user.has_any(allowed):
+        needed = ", ".join(ROLE_LABELS[r] for r in sorted(allowed))
+        st.title(title)
+        st.error(
+            f"You don't have access to {title}. It is for: {needed}. "
+            "Ask an administrator if you need it."
+        )
+        st.stop()
+    if sensitive:
+        try:
+            with db_session() as session:
+                record_view(session=session, actor=user, entity="page", entity_id=title)
+        except OperationalError:
+            log.exception("database unavailable while recording a view")
+            st.error(DB_DOWN)
+            st.stop()
+    return user

@@ -1,0 +1,77 @@
+"""Every screen, who may open it, and the role-aware sidebar drawn from that table."""
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from components.text import escape_markdown
+from db.models.auth import ROLE_LABELS, Role, User
+
+EVERYONE: frozenset[Role] = frozenset(Role)
+
+
+@dataclass(frozen=True)
+class Screen:
+    """A page of the app: its file, its label and the roles that may open it."""
+
+    path: str
+    label: str
+    icon: str
+    roles: frozenset[Role]
+    section: str
+    public: bool = False
+
+
+# The one table of who may open what. The page guard test walks it for every role,
+# and a meta-test fails when a file in pages/ is missing from it.
+SCREENS: tuple[Screen, ...] = (
+    Screen("app.py", "Home", ":material/home:", EVERYONE, "Rapport"),
+    Screen("pages/account.py", "My account", ":material/person:", EVERYONE, "Rapport"),
+    Screen(
+        "pages/admin.py",
+        "Users and roles",
+        ":material/group:",
+        frozenset({Role.admin}),
+        "Administration",
+    ),
+    Screen(
+        "pages/audit_log.py",
+        "Audit log",
+        ":material/policy:",
+        frozenset({Role.admin}),
+        "Administration",
+    ),
+)
+
+
+def screen_for(path: str) -> Screen:
+    """The table row for a page file."""
+    for screen in SCREENS:
+        if screen.path == path:
+            return screen
+    raise KeyError(f"{path} is not in components.nav.SCREENS; add a row for it.")
+
+
+def visible_screens(user: User | None) -> list[Screen]:
+    """The screens this user may open, in sidebar order."""
+    if user is None:
+        return [s for s in SCREENS if s.public]
+    return [s for s in SCREENS if s.public or user.has_any(s.roles)]
+
+
+def draw_sidebar(user: User | None, organisation: str) -> None:
+    """Draw the links this user may follow (the built-in page list is hidden)."""
+    with st.sidebar:
+        st.subheader(organisation)
+        if user is not None:
+            roles = ", ".join(ROLE_LABELS[r] for r in sorted(user.roles))
+            st.caption(f"Signed in as **{escape_markdown(user.display_name)}** · {roles}")
+        if user is None:
+            st.page_link("app.py", label="Staff sign-in", icon=":material/login:")
+        section = None
+        for screen in visible_screens(user):
+            if screen.section != section:
+                section = screen.section
+                if section != "Rapport":
+                    st.markdown(f"**{section}**")
+            st.page_link(screen.path, label=screen.label, icon=screen.icon)

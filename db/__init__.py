@@ -1,0 +1,1 @@
+"""Rapport's data layer: tables, sessions and one module of commands per area."""

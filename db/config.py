@@ -1,0 +1,57 @@
+"""Settings a deployer may change, read from the environment."""
+
+import os
+from dataclasses import dataclass
+
+DEFAULT_DATABASE_URL = "sqlite:///data/rapport.db"
+
+
+def _int(name: str, default: int, *, minimum: int = 0) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be a whole number, not {raw!r}.") from exc
+    if value < minimum:
+        raise RuntimeError(f"{name} must be at least {minimum}, not {value}.")
+    return value
+
+
+def _float(name: str, default: float, *, minimum: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be a number, not {raw!r}.") from exc
+    if value < minimum:
+        raise RuntimeError(f"{name} must be at least {minimum}, not {value}.")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every deployer-facing setting, with its default."""
+
+    database_url: str
+    organisation_name: str
+    session_hours: float
+    lockout_attempts: int
+    lockout_minutes: int
+    bcrypt_rounds: int
+
+
+def get_settings() -> Settings:
+    """Read the settings from the environment (cheap; read on every use)."""
+    return Settings(
+        database_url=os.environ.get("RAPPORT_DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL,
+        organisation_name=os.environ.get("RAPPORT_ORG_NAME", "").strip() or "Rapport",
+        session_hours=_float("RAPPORT_SESSION_HOURS", 8.0, minimum=0.05),
+        lockout_attempts=_int("RAPPORT_LOCKOUT_ATTEMPTS", 5, minimum=1),
+        lockout_minutes=_int("RAPPORT_LOCKOUT_MINUTES", 15, minimum=1),
+        # Tests lower this; 12 is bcrypt's recommended production cost.
+        bcrypt_rounds=_int("RAPPORT_BCRYPT_ROUNDS", 12, minimum=4),
+    )

@@ -1,0 +1,80 @@
+"""The engine, built once per database URL, and sessions on it."""
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session, create_engine
+
+from db.config import get_settings
+
+
+def _prepare_sqlite_file(url: str) -> None:
+    database = make_url(url).database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _on_sqlite_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers work while one writer commits; busy_timeout makes a
+    # second writer wait instead of failing at once.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """Build an engine for a URL, with the per-dialect settings Rapport needs."""
+    backend = make_url(url).get_backend_name()
+    if backend == "sqlite":
+        _prepare_sqlite_file(url)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 5})
+        event.listen(engine, "connect", _on_sqlite_connect)
+        return engine
+    if backend == "postgresql":
+        return create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_size=5,
+            max_overflow=10,
+            connect_args={"connect_timeout": 5, "options": "-c timezone=UTC"},
+        )
+    raise RuntimeError(
+        f"Unsupported database {backend!r}: use sqlite:///path or postgresql+psycopg://…"
+    )
+
+
+_ENGINES: dict[str, Engine] = {}
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """The process-wide engine for `url` (default: RAPPORT_DATABASE_URL)."""
+    key = url or get_settings().database_url
+    engine = _ENGINES.get(key)
+    if engine is None:
+        engine = _ENGINES[key] = make_engine(key)
+    return engine
+
+
+def reset_engines() -> None:
+    """Dispose every cached engine (tests and the restore command use this)."""
+    while _ENGINES:
+        _ENGINES.popitem()[1].dispose()
+
+
+@contextmanager
+def session_scope(engine: Engine | None = None) -> Iterator[Session]:
+    """A session whose objects stay readable after commit; rolled back on error."""
+    with Session(engine or get_engine(), expire_on_commit=False) as session:
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise

@@ -1,0 +1,200 @@
+"""Rapport's operator commands: python manage.py COMMAND --help."""
+
+import argparse
+import getpass
+import secrets
+import sys
+from pathlib import Path
+
+SECRETS_FILE = Path(__file__).resolve().parent / ".streamlit" / "secrets.toml"
+
+
+def cmd_migrate(_args: argparse.Namespace) -> int:
+    """Apply every pending migration."""
+    from db.engine import get_engine
+    from db.migrate import current_heads, upgrade
+
+    engine = get_engine()
+    upgrade(engine)
+    print(f"Database is at revision {', '.join(sorted(current_heads(engine)))}.")
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    """Fill an empty database with the demo world."""
+    from db.engine import session_scope
+    from db.fixtures import is_empty, seed_demo
+
+    with session_scope() as session:
+        if not is_empty(session=session):
+            if args.if_empty:
+                print("Database already has data; not seeding.")
+                return 0
+            print("Database already has data; seed only an empty database.", file=sys.stderr)
+            return 1
+        counts = seed_demo(session=session, scale=args.scale, seed=args.seed)
+    print("Seeded: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+    return 0
+
+
+def cmd_demo_info(_args: argparse.Namespace) -> int:
+    """Print the demo sign-ins, but only for a database seeded with the demo."""
+    from db.engine import session_scope
+    from db.fixtures import DEMO_USERS, is_demo
+
+    with session_scope() as session:
+        if not is_demo(session=session):
+            return 0
+    print("\nDemo sign-ins (demo database only):")
+    for user in DEMO_USERS:
+        roles = ", ".join(r.value for r in user.roles)
+        print(f"  {user.username:<10} {user.password:<24} {roles}")
+    print()
+    return 0
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    """Create a user; the password is read from standard input."""
+    from db.audit import OPERATOR
+    from db.auth import create_user
+    from db.engine import session_scope
+    from db.errors import DomainError
+    from db.models.auth import Role, UserCreate
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat password: ") != password:
+            print("The passwords differ; nothing was created.", file=sys.stderr)
+            return 1
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    try:
+        roles = [Role(r) for r in args.role]
+    except ValueError:
+        print(f"--role: choose from {', '.join(r.value for r in Role)}.", file=sys.stderr)
+        return 2
+    with session_scope() as session:
+        try:
+            user = create_user(
+                session=session,
+                user_in=UserCreate(
+                    username=args.username,
+                    display_name=args.name or args.username,
+                    email=args.email or f"{args.username}@localhost.localdomain",
+                    team=args.team,
+                    password=password,
+                    roles=roles,
+                ),
+                actor=OPERATOR,
+            )
+        except DomainError as err:
+            print(err, file=sys.stderr)
+            return 1
+    print(f"Created {user.username} with roles {', '.join(r.value for r in sorted(user.roles))}.")
+    return 0
+
+
+def cmd_verify_audit(_args: argparse.Namespace) -> int:
+    """Walk the audit chain; exit 1 naming the first broken event."""
+    from db.audit import verify_chain
+    from db.engine import session_scope
+
+    with session_scope() as session:
+        report = verify_chain(session=session)
+    if report.ok:
+        print(f"Audit chain intact: {report.checked} events verified.")
+        return 0
+    print(f"Audit chain BROKEN at event {report.first_bad_seq}: {report.reason}.", file=sys.stderr)
+    return 1
+
+
+def cmd_unlock(args: argparse.Namespace) -> int:
+    """Lift a sign-in lockout."""
+    from db.audit import OPERATOR
+    from db.auth import get_user_by_username, unlock_user
+    from db.engine import session_scope
+
+    with session_scope() as session:
+        user = get_user_by_username(session=session, username=args.username)
+        if user is None or user.id is None:
+            print(f"There is no user {args.username!r}.", file=sys.stderr)
+            return 1
+        unlock_user(session=session, user_id=user.id, actor=OPERATOR)
+    print(f"Unlocked {args.username}.")
+    return 0
+
+
+def cmd_ensure_secrets(_args: argparse.Namespace) -> int:
+    """Write a random cookie key into .streamlit/secrets.toml unless one exists."""
+    import os
+
+    if os.environ.get("RAPPORT_COOKIE_KEY"):
+        return 0
+    if SECRETS_FILE.exists() and "cookie_key" in SECRETS_FILE.read_text(encoding="utf-8"):
+        return 0
+    SECRETS_FILE.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    with SECRETS_FILE.open("a", encoding="utf-8") as handle:
+        handle.write(f'# Generated by manage.py; never commit this file.\ncookie_key = "{key}"\n')
+    SECRETS_FILE.chmod(0o600)
+    print(f"Generated a cookie key in {SECRETS_FILE.relative_to(Path.cwd())}.")
+    return 0
+
+
+def cmd_make_migration(args: argparse.Namespace) -> int:
+    """Autogenerate a migration from the models (developers)."""
+    from db.engine import get_engine
+    from db.migrate import make_revision
+
+    make_revision(get_engine(), args.message)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line interface."""
+    parser = argparse.ArgumentParser(prog="manage.py", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("migrate", help=cmd_migrate.__doc__).set_defaults(func=cmd_migrate)
+
+    seed = sub.add_parser("seed", help=cmd_seed.__doc__)
+    seed.add_argument("--scale", type=float, default=1.0, help="size of the world (default 1)")
+    seed.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    seed.add_argument("--if-empty", action="store_true", help="do nothing if data exists")
+    seed.set_defaults(func=cmd_seed)
+
+    sub.add_parser("demo-info", help=cmd_demo_info.__doc__).set_defaults(func=cmd_demo_info)
+
+    create = sub.add_parser("create-user", help=cmd_create_user.__doc__)
+    create.add_argument("username")
+    create.add_argument("--role", action="append", required=True, help="repeat for several")
+    create.add_argument("--name", help="display name (default: the username)")
+    create.add_argument("--email")
+    create.add_argument("--team")
+    create.set_defaults(func=cmd_create_user)
+
+    sub.add_parser("verify-audit", help=cmd_verify_audit.__doc__).set_defaults(
+        func=cmd_verify_audit
+    )
+    unlock = sub.add_parser("unlock", help=cmd_unlock.__doc__)
+    unlock.add_argument("username")
+    unlock.set_defaults(func=cmd_unlock)
+
+    sub.add_parser("ensure-secrets", help=cmd_ensure_secrets.__doc__).set_defaults(
+        func=cmd_ensure_secrets
+    )
+    mig = sub.add_parser("make-migration", help=cmd_make_migration.__doc__)
+    mig.add_argument("message")
+    mig.set_defaults(func=cmd_make_migration)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments and run one command."""
+    args = build_parser().parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""My account: see your details and change your password."""
+
+import streamlit as st
+
+from components import page
+from components.auth import TOKEN_KEY
+from components.db import db_session
+from components.ui import attempt
+from db.auth import PASSWORD_MIN_LENGTH, change_own_password
+from db.models.auth import ROLE_LABELS
+
+user = page("My account", icon=":material/person:")
+st.title("My account")
+
+st.text(f"Username: {user.username}")
+st.text(f"Name: {user.display_name}")
+st.text(f"Email: {user.email}")
+st.text(f"Team: {user.team or '—'}")
+st.text("Roles: " + ", ".join(ROLE_LABELS[r] for r in sorted(user.roles)))
+
+st.subheader("Change password")
+with st.form("change_password", clear_on_submit=False):
+    current = st.text_input("Current password", type="password")
+    new = st.text_input(
+        "New password",
+        type="password",
+        help=f"At least {PASSWORD_MIN_LENGTH} characters; a few unrelated words work well.",
+    )
+    repeat = st.text_input("Repeat new password", type="password")
+    submitted = st.form_submit_button("Change password")
+
+if submitted:
+    if new != repeat:
+        st.error("Repeat new password: the two new passwords differ; type them again.")
+    else:
+
+        def change() -> None:
+            with db_session() as session:
+                change_own_password(
+                    session=session,
+                    actor=user,
+                    current_password=current,
+                    new_password=new,
+                    keep_session=st.session_state.get(TOKEN_KEY),
+                )
+
+        attempt(change, success="Password changed. Other browsers signed in as you are signed out.")

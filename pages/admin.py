@@ -1,0 +1,199 @@
+"""Users and roles: create accounts, change roles, unlock, deactivate, reset passwords."""
+
+import pandas as pd
+import streamlit as st
+
+from components import page
+from components.db import db_session
+from components.ui import attempt
+from db.auth import (
+    PASSWORD_MIN_LENGTH,
+    create_user,
+    deactivate_user,
+    list_users,
+    reactivate_user,
+    reset_password,
+    set_roles,
+    unlock_user,
+    update_user,
+)
+from db.models.auth import ROLE_LABELS, Role, User, UserCreate, UserUpdate
+from db.types import utcnow
+
+admin = page("Users and roles", roles={Role.admin}, icon=":material/group:")
+st.title("Users and roles")
+
+
+def load_users() -> list[User]:
+    with db_session() as session:
+        return list_users(session=session, actor=admin)
+
+
+users = attempt(load_users) or []
+now = utcnow()
+st.dataframe(
+    pd.DataFrame(
+        [
+            {
+                "Username": u.username,
+                "Name": u.display_name,
+                "Email": u.email,
+                "Team": u.team or "",
+                "Roles": ", ".join(r.value for r in sorted(u.roles)),
+                "Active": u.is_active,
+                "Locked": bool(u.locked_until and u.locked_until > now),
+                "Failed sign-ins": u.failed_logins,
+            }
+            for u in users
+        ]
+    ),
+    hide_index=True,
+    width="stretch",
+)
+
+role_options = list(Role)
+
+
+def role_label(role: Role) -> str:
+    return ROLE_LABELS[role]
+
+
+create_tab, manage_tab = st.tabs(["Create a user", "Manage a user"])
+
+with create_tab, st.form("create_user", clear_on_submit=False):
+    left, right = st.columns(2)
+    username = left.text_input("Username", help="Lower-case letters, digits, dots, dashes.")
+    display_name = right.text_input("Name")
+    email = left.text_input("Email")
+    team = right.text_input("Team (optional)")
+    roles = st.multiselect("Roles", role_options, format_func=role_label)
+    password = left.text_input(
+        "Initial password",
+        type="password",
+        help=f"At least {PASSWORD_MIN_LENGTH} characters. Give it to the person privately.",
+    )
+    repeat = right.text_input("Repeat password", type="password")
+    if st.form_submit_button("Create user", type="primary"):
+        if password != repeat:
+            st.error("Repeat password: the two passwords differ; type them again.")
+        else:
+
+            def create() -> User:
+                with db_session() as session:
+                    return create_user(
+                        session=session,
+                        user_in=UserCreate(
+                            username=username,
+                            display_name=display_name,
+                            email=email,
+                            team=team or None,
+                            password=password,
+                            roles=list(roles),
+                        ),
+                        actor=admin,
+                    )
+
+            created = attempt(create)
+            if created is not None:
+                st.success(f"Created {created.username}. They can sign in now.")
+
+with manage_tab:
+    if not users:
+        st.info("No users yet.")
+    else:
+        by_name = {u.username: u for u in users}
+        chosen = st.selectbox("User", list(by_name), key="manage_user")
+        target = by_name[chosen]
+        assert target.id is not None
+        target_id = target.id
+
+        with st.form("edit_user"):
+            st.markdown("**Details**")
+            new_name = st.text_input("Name", value=target.display_name)
+            new_email = st.text_input("Email", value=target.email)
+            new_team = st.text_input("Team", value=target.team or "")
+            new_roles = st.multiselect(
+                "Roles", role_options, default=sorted(target.roles), format_func=role_label
+            )
+            if st.form_submit_button("Save details and roles"):
+
+                def save() -> None:
+                    with db_session() as session:
+                        updated = update_user(
+                            session=session,
+                            user_id=target_id,
+                            patch=UserUpdate(
+                                display_name=new_name, email=new_email, team=new_team or None
+                            ),
+                            version=target.version,
+                            actor=admin,
+                        )
+                        if set(new_roles) != set(updated.roles):
+                            set_roles(
+                                session=session,
+                                user_id=target_id,
+                                roles=list(new_roles),
+                                actor=admin,
+                            )
+
+                attempt(save, success=f"Saved {target.username}.")
+
+        locked = bool(target.locked_until and target.locked_until > now)
+        cols = st.columns(3)
+        with cols[0]:
+            st.markdown("**Sign-in lock**")
+            if locked:
+                st.caption(f"Locked until {target.locked_until:%H:%M} UTC.")
+                if st.button("Unlock now", key="unlock"):
+
+                    def unlock() -> None:
+                        with db_session() as session:
+                            unlock_user(session=session, user_id=target_id, actor=admin)
+
+                    attempt(unlock, success=f"{target.username} can sign in again.")
+            else:
+                st.caption("Not locked.")
+        with cols[1]:
+            st.markdown("**Access**")
+            if target.is_active:
+                sure = st.checkbox(
+                    f"Yes, deactivate {target.username}",
+                    key="confirm_deactivate",
+                    help="They are signed out everywhere and cannot sign in until reactivated.",
+                )
+                if st.button("Deactivate", key="deactivate", disabled=not sure):
+
+                    def deactivate() -> None:
+                        with db_session() as session:
+                            deactivate_user(session=session, user_id=target_id, actor=admin)
+
+                    attempt(deactivate, success=f"{target.username} is deactivated.")
+            elif st.button("Reactivate", key="reactivate"):
+
+                def reactivate() -> None:
+                    with db_session() as session:
+                        reactivate_user(session=session, user_id=target_id, actor=admin)
+
+                attempt(reactivate, success=f"{target.username} can sign in again.")
+        with cols[2], st.form("reset_password", clear_on_submit=True):
+            st.markdown("**Reset password**")
+            new_password = st.text_input("New password", type="password")
+            confirm = st.checkbox(f"Yes, replace {target.username}'s password")
+            if st.form_submit_button("Reset password"):
+                if not confirm:
+                    st.error("Tick the confirmation box to reset the password.")
+                else:
+
+                    def reset() -> None:
+                        with db_session() as session:
+                            reset_password(
+                                session=session,
+                                user_id=target_id,
+                                new_password=new_password,
+                                actor=admin,
+                            )
+
+                    attempt(
+                        reset,
+                        success=f"Password reset; {target.username} is signed out everywhere.",
+                    )
