@@ -1,6 +1,7 @@
 """Users, roles, passwords, sign-in with lockout, and server-side sessions."""
 
 import hashlib
+import math
 import re
 import secrets
 from dataclasses import dataclass
@@ -435,7 +436,7 @@ def _record_failure(*, session: Session, user: User, now: datetime) -> None:
 
 
 def _locked_message(until: datetime, now: datetime) -> str:
-    minutes = max(1, int((until - now).total_seconds() // 60) + 1)
+    minutes = max(1, math.ceil((until - now).total_seconds() / 60))
     return (
         "Too many failed sign-ins: this account is locked for another "
         f"{minutes} minute{'s' if minutes != 1 else ''}. Try again later or ask an "

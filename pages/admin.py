@@ -62,17 +62,20 @@ create_tab, manage_tab = st.tabs(["Create a user", "Manage a user"])
 
 with create_tab, st.form("create_user", clear_on_submit=False):
     left, right = st.columns(2)
-    username = left.text_input("Username", help="Lower-case letters, digits, dots, dashes.")
-    display_name = right.text_input("Name")
-    email = left.text_input("Email")
-    team = right.text_input("Team (optional)")
-    roles = st.multiselect("Roles", role_options, format_func=role_label)
+    username = left.text_input(
+        "Username", help="Lower-case letters, digits, dots, dashes.", key="new_username"
+    )
+    display_name = right.text_input("Name", key="new_name")
+    email = left.text_input("Email", key="new_email")
+    team = right.text_input("Team (optional)", key="new_team")
+    roles = st.multiselect("Roles", role_options, format_func=role_label, key="new_roles")
     password = left.text_input(
         "Initial password",
         type="password",
+        key="new_password",
         help=f"At least {PASSWORD_MIN_LENGTH} characters. Give it to the person privately.",
     )
-    repeat = right.text_input("Repeat password", type="password")
+    repeat = right.text_input("Repeat password", type="password", key="new_repeat")
     if st.form_submit_button("Create user", type="primary"):
         if password != repeat:
             st.error("Repeat password: the two passwords differ; type them again.")

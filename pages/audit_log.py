@@ -19,10 +19,9 @@ from db.audit import (
 from db.models.audit import AuditEvent
 from db.models.auth import Role
 
-PAGE_SIZE = 50
-
 admin = page("Audit log", roles={Role.admin}, sensitive=True, icon=":material/policy:")
 st.title("Audit log")
+PAGE_SIZE = 50
 
 
 def load_choices() -> dict[str, list[str]]:
@@ -95,7 +94,7 @@ st.caption(
     "Each event holds the SHA-256 hash of the one before it, so altering, removing or "
     "reordering any stored event breaks the chain from that point on."
 )
-if st.button("Verify the whole chain", icon=":material/verified:"):
+if st.button("Verify the whole chain", icon=":material/verified:", key="verify_chain"):
     with st.spinner("Checking every event…"):
 
         def verify() -> ChainReport:

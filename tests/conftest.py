@@ -1,0 +1,96 @@
+"""Shared fixtures: settings for fast tests, and a database per backend."""
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Settings must be in place before db/ or streamlit read them.
+os.environ["RAPPORT_BCRYPT_ROUNDS"] = "4"
+os.environ.setdefault("RAPPORT_COOKIE_KEY", secrets.token_urlsafe(48))
+os.environ.pop("RAPPORT_ORG_NAME", None)
+
+from sqlalchemy import text  # noqa: E402
+from sqlalchemy.engine import Engine, make_url  # noqa: E402
+from sqlmodel import Session, SQLModel  # noqa: E402
+
+import db.models  # noqa: E402,F401  (registers every table)
+from db.engine import make_engine  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_URL = os.environ.get("RAPPORT_TEST_POSTGRES_URL", "").strip()
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """In CI, PostgreSQL is required: a missing URL is a failure, not a skip."""
+    if IN_CI and not POSTGRES_URL:
+        raise pytest.UsageError("CI=true but RAPPORT_TEST_POSTGRES_URL is not set.")
+
+
+def backends() -> list[str]:
+    """The databases integration tests run on."""
+    return ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
+
+
+def postgres_schema_engine(schema: str) -> Engine:
+    """An engine whose connections live in their own schema of the test database."""
+    url = make_url(POSTGRES_URL)
+    admin = make_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    engine = make_engine(url.render_as_string(hide_password=False))
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _search_path(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f'SET search_path TO "{schema}"')
+        cursor.close()
+        dbapi_connection.commit()
+
+    return engine
+
+
+def drop_postgres_schema(engine: Engine, schema: str) -> None:
+    """Remove a test schema and everything in it."""
+    engine.dispose()
+    admin = make_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def fresh_engine(backend: str, tmp_path: Path) -> tuple[Engine, str | None]:
+    """An empty database of `backend`; returns the engine and the PG schema, if any."""
+    if backend == "sqlite":
+        return make_engine(f"sqlite:///{tmp_path / 'rapport.db'}"), None
+    schema = f"rapport_test_{secrets.token_hex(6)}"
+    return postgres_schema_engine(schema), schema
+
+
+@pytest.fixture(scope="session", params=backends())
+def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """A database with every table, once per backend for the whole run."""
+    backend = request.param
+    built, schema = fresh_engine(backend, tmp_path_factory.mktemp(backend))
+    SQLModel.metadata.create_all(built)
+    yield built
+    if schema:
+        drop_postgres_schema(built, schema)
+    else:
+        built.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session on a clean database; every table is emptied afterwards."""
+    with Session(engine, expire_on_commit=False) as s:
+        yield s
+        s.rollback()
+    with engine.begin() as connection:
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            connection.execute(table.delete())

@@ -1,0 +1,98 @@
+"""In Chromium: an admin creates a user, signs out; the new user signs in."""
+
+import re
+from typing import Any
+
+from tests.e2e.conftest import Steps
+
+DEMO_PASSWORD = "rapport-demo-2026"
+TIMEOUT = 20_000
+
+
+def new_page(browser: Any, **context: Any) -> Any:
+    page = browser.new_context(viewport={"width": 1280, "height": 900}, **context).new_page()
+    page.set_default_timeout(TIMEOUT)
+    return page
+
+
+def field(page: Any, label: str) -> Any:
+    """An input by its exact label (help buttons carry similar names)."""
+    return page.locator(f'input[aria-label="{label}"]')
+
+
+def sign_in(page: Any, url: str, username: str, password: str) -> None:
+    page.goto(url)
+    field(page, "Username").fill(username)
+    field(page, "Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def wait_for_session_cookie(page: Any) -> list[dict[str, Any]]:
+    for _ in range(100):
+        cookies = page.context.cookies()
+        if any(c["name"] == "rapport_session" for c in cookies):
+            return cookies  # type: ignore[no-any-return]
+        page.wait_for_timeout(100)
+    raise AssertionError("the session cookie was never set")
+
+
+def test_admin_creates_a_user_who_then_signs_in(browser: Any, server: str, steps: Steps) -> None:
+    page = new_page(browser)
+    sign_in(page, server, "admin", DEMO_PASSWORD)
+    page.get_by_role("heading", name=re.compile("Good to see you, Ada")).wait_for()
+    steps.shot(page, "signed-in")
+
+    page.get_by_role("link", name="Users and roles").click()
+    page.get_by_role("heading", name="Users and roles").wait_for()
+    steps.shot(page, "admin")
+
+    field(page, "Username").fill("jordan")
+    field(page, "Name").first.fill("Jordan Lee")
+    field(page, "Email").first.fill("jordan@example.org")
+    field(page, "Initial password").fill("a long enough pass")
+    field(page, "Repeat password").fill("a long enough pass")
+    roles = page.locator('input[aria-label="Roles"]').first
+    roles.click()
+    roles.fill("Sales")
+    roles.press("Enter")
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Create user").click()
+    page.get_by_text("Created jordan").wait_for()
+    steps.shot(page, "created")
+
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_text("You are signed out").wait_for()
+    steps.shot(page, "signed-out")
+
+    other = new_page(browser)
+    sign_in(other, server, "jordan", "a long enough pass")
+    other.get_by_role("heading", name=re.compile("Good to see you, Jordan")).wait_for()
+    steps.shot(other, "new-user-home")
+    assert other.get_by_role("link", name="Users and roles").count() == 0
+
+
+def test_a_copied_cookie_stops_working_once_its_owner_signs_out(
+    browser: Any, server: str, steps: Steps
+) -> None:
+    page = new_page(browser)
+    sign_in(page, server, "manager", DEMO_PASSWORD)
+    page.get_by_role("heading", name=re.compile("Good to see you, Maya")).wait_for()
+    cookies = wait_for_session_cookie(page)
+
+    # While the session lives, the cookie alone signs a fresh browser in.
+    replay = new_page(browser)
+    replay.context.add_cookies(cookies)
+    replay.goto(server)
+    replay.get_by_role("heading", name=re.compile("Good to see you, Maya")).wait_for()
+    steps.shot(replay, "replay-before-sign-out")
+
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_text("You are signed out").wait_for()
+
+    # After signing out, the same cookie in yet another browser gets the form.
+    after = new_page(browser)
+    after.context.add_cookies(cookies)
+    after.goto(server)
+    after.get_by_role("button", name="Sign in").wait_for()
+    steps.shot(after, "replay-after-sign-out")
+    assert after.get_by_role("heading", name=re.compile("Good to see you")).count() == 0
