@@ -73,7 +73,9 @@ def fresh_engine(backend: str, tmp_path: Path) -> tuple[Engine, str | None]:
 
 
 @pytest.fixture(scope="session", params=backends())
-def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+def engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
     """A database with every table, once per backend for the whole run."""
     backend = request.param
     built, schema = fresh_engine(backend, tmp_path_factory.mktemp(backend))

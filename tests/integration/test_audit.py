@@ -22,8 +22,14 @@ from db.models.audit import AuditEvent
 def chain(session: Session) -> Session:
     seed_demo(session=session)  # seven user.create events
     for n in range(3):
-        record(session=session, actor=OPERATOR, action="test.event", entity="thing",
-               entity_id=n, details={"n": n, "text": "é ✓"})
+        record(
+            session=session,
+            actor=OPERATOR,
+            action="test.event",
+            entity="thing",
+            entity_id=n,
+            details={"n": n, "text": "é ✓"},
+        )
     session.commit()
     return session
 

@@ -209,8 +209,11 @@ def test_a_user_changes_their_own_password_and_other_sessions_end(world: Session
             session=world, actor=hr, current_password="wrong", new_password="a brand new one"
         )
     change_own_password(
-        session=world, actor=hr, current_password=DEMO_PASSWORD,
-        new_password="a brand new one", keep_session=here,
+        session=world,
+        actor=hr,
+        current_password=DEMO_PASSWORD,
+        new_password="a brand new one",
+        keep_session=here,
     )
     assert resolve_session(session=world, token=here) is not None
     assert resolve_session(session=world, token=elsewhere) is None
@@ -244,9 +247,19 @@ def test_an_edit_from_a_stale_form_is_refused_and_loses_nothing(world: Session) 
     assert sales.id is not None
     stale_version = sales.version
     admin = user(world, "admin")
-    update_user(session=world, user_id=sales.id, patch=UserUpdate(team="East"),
-                version=stale_version, actor=admin)
+    update_user(
+        session=world,
+        user_id=sales.id,
+        patch=UserUpdate(team="East"),
+        version=stale_version,
+        actor=admin,
+    )
     with pytest.raises(Conflict, match="changed by someone else"):
-        update_user(session=world, user_id=sales.id, patch=UserUpdate(team="West"),
-                    version=stale_version, actor=admin)
+        update_user(
+            session=world,
+            user_id=sales.id,
+            patch=UserUpdate(team="West"),
+            version=stale_version,
+            actor=admin,
+        )
     assert user(world, "sales").team == "East"

@@ -11,13 +11,20 @@ from db.types import UTCDateTime
 
 
 def test_settings_have_safe_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("RAPPORT_DATABASE_URL", "RAPPORT_SESSION_HOURS", "RAPPORT_LOCKOUT_ATTEMPTS",
-                 "RAPPORT_LOCKOUT_MINUTES", "RAPPORT_ORG_NAME"):
+    for name in (
+        "RAPPORT_DATABASE_URL",
+        "RAPPORT_SESSION_HOURS",
+        "RAPPORT_LOCKOUT_ATTEMPTS",
+        "RAPPORT_LOCKOUT_MINUTES",
+        "RAPPORT_ORG_NAME",
+    ):
         monkeypatch.delenv(name, raising=False)
     settings = get_settings()
     assert settings.database_url == "sqlite:///data/rapport.db"
     assert (settings.session_hours, settings.lockout_attempts, settings.lockout_minutes) == (
-        8.0, 5, 15,
+        8.0,
+        5,
+        15,
     )
 
 
