@@ -13,6 +13,7 @@ from sqlmodel import Session
 from db.audit import OPERATOR, ensure_head
 from db.auth import count_users, create_user
 from db.models.auth import AppMeta, Role, UserCreate
+from db.people_seed import seed_people
 from db.types import utcnow
 
 DEMO_MARKER = "demo_seeded_at"
@@ -50,14 +51,12 @@ def demo_user_for(role: Role) -> DemoUser:
 
 # Each feature area appends a seeder: (session, random generator, scale) -> counts.
 AreaSeeder = Callable[[Session, random.Random, float], dict[str, int]]
-AREA_SEEDERS: list[AreaSeeder] = []
+AREA_SEEDERS: list[AreaSeeder] = [seed_people]
 
 
-def seed_demo(*, session: Session, scale: float = 1.0, seed: int = 7) -> dict[str, int]:
-    """Create the demo users (and, as areas arrive, their data); returns counts."""
-    rng = random.Random(seed)
+def seed_users(*, session: Session) -> int:
+    """Create the demo users only (the tests of sign-in and audit need no more)."""
     ensure_head(session=session)
-    created = {"users": 0}
     for demo in DEMO_USERS:
         create_user(
             session=session,
@@ -71,7 +70,13 @@ def seed_demo(*, session: Session, scale: float = 1.0, seed: int = 7) -> dict[st
             ),
             actor=OPERATOR,
         )
-        created["users"] += 1
+    return len(DEMO_USERS)
+
+
+def seed_demo(*, session: Session, scale: float = 1.0, seed: int = 7) -> dict[str, int]:
+    """Create the demo users and every area's demo data; returns counts."""
+    rng = random.Random(seed)
+    created = {"users": seed_users(session=session)}
     for seeder in AREA_SEEDERS:
         created.update(seeder(session, rng, scale))
     session.merge(AppMeta(key=DEMO_MARKER, value=utcnow().isoformat()))

@@ -2,12 +2,24 @@
 
 from db.models.audit import AuditEvent, AuditHead
 from db.models.auth import AppMeta, AuthSession, Role, User, UserCreate, UserRole, UserUpdate
+from db.models.people import (
+    Contact,
+    ContactTag,
+    Interaction,
+    Organisation,
+    Task,
+)
 
 __all__ = [
     "AppMeta",
     "AuditEvent",
     "AuditHead",
     "AuthSession",
+    "Contact",
+    "ContactTag",
+    "Interaction",
+    "Organisation",
+    "Task",
     "Role",
     "User",
     "UserCreate",

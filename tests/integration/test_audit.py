@@ -14,13 +14,13 @@ from db.audit import (
 )
 from db.auth import get_user_by_username
 from db.errors import Forbidden, ValidationError
-from db.fixtures import seed_demo
+from db.fixtures import seed_users
 from db.models.audit import AuditEvent
 
 
 @pytest.fixture
 def chain(session: Session) -> Session:
-    seed_demo(session=session)  # seven user.create events
+    seed_users(session=session)  # seven user.create events
     for n in range(3):
         record(
             session=session,

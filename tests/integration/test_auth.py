@@ -21,14 +21,14 @@ from db.auth import (
     update_user,
 )
 from db.errors import AccountLocked, AuthenticationFailed, Conflict, Forbidden, ValidationError
-from db.fixtures import DEMO_PASSWORD, seed_demo
+from db.fixtures import DEMO_PASSWORD, seed_users
 from db.models.auth import AuthSession, Role, User, UserCreate, UserUpdate
 from db.types import utcnow
 
 
 @pytest.fixture
 def world(session: Session) -> Session:
-    seed_demo(session=session)
+    seed_users(session=session)
     return session
 
 

@@ -1,0 +1,101 @@
+"""Normalising what people type: emails, phone numbers, names, countries, tags."""
+
+import re
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from db.errors import ValidationError
+
+DEFAULT_PHONE_REGION = "GB"
+_SPACES = re.compile(r"\s+")
+
+
+def clean_text(value: str | None, *, field: str, label: str, max_length: int) -> str | None:
+    """Strip and collapse spaces; None for empty; refuse what is too long."""
+    if value is None:
+        return None
+    text = _SPACES.sub(" ", value).strip()
+    if not text:
+        return None
+    if len(text) > max_length:
+        raise ValidationError(
+            f"{label}: use at most {max_length} characters (this has {len(text)}).", field=field
+        )
+    return text
+
+
+def normalise_email(value: str | None, *, field: str = "email", label: str = "Email") -> str | None:
+    """A syntactically valid, lower-cased email address, or None when empty."""
+    if value is None or not value.strip():
+        return None
+    try:
+        result = validate_email(value.strip(), check_deliverability=False)
+    except EmailNotValidError as err:
+        raise ValidationError(
+            f"{label}: {value.strip()!r} is not an email address ({err}).", field=field
+        ) from err
+    return result.normalized.lower()
+
+
+def normalise_phone(
+    value: str | None,
+    *,
+    region: str | None = None,
+    field: str = "phone",
+    label: str = "Phone",
+) -> str | None:
+    """A phone number in E.164 form (+441632960961), or None when empty."""
+    if value is None or not value.strip():
+        return None
+    try:
+        parsed = phonenumbers.parse(value, (region or DEFAULT_PHONE_REGION).upper())
+    except phonenumbers.NumberParseException as err:
+        raise ValidationError(
+            f"{label}: {value.strip()!r} is not a phone number; include the country code, "
+            "e.g. +44 20 7946 0018.",
+            field=field,
+        ) from err
+    if not phonenumbers.is_possible_number(parsed):
+        raise ValidationError(
+            f"{label}: {value.strip()!r} has the wrong number of digits.", field=field
+        )
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_country(value: str | None, *, field: str = "country") -> str | None:
+    """A two-letter ISO country code in capitals, or None when empty."""
+    if value is None or not value.strip():
+        return None
+    code = value.strip().upper()
+    if not re.fullmatch(r"[A-Z]{2}", code):
+        raise ValidationError("Country: use the two-letter code, e.g. GB, IE, FR.", field=field)
+    return code
+
+
+def normalise_tags(tags: list[str]) -> list[str]:
+    """Lower-case, de-duplicated tags of at most 40 characters."""
+    cleaned: list[str] = []
+    for tag in tags:
+        text = _SPACES.sub(" ", tag).strip().lower()
+        if not text:
+            continue
+        if len(text) > 40:
+            raise ValidationError("Tags: each tag may have at most 40 characters.", field="tags")
+        if text not in cleaned:
+            cleaned.append(text)
+    return cleaned
+
+
+def normalise_domain(value: str | None) -> str | None:
+    """A bare lower-case domain (no scheme, no www., no path), or None."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip().lower()
+    text = re.sub(r"^[a-z]+://", "", text).split("/")[0]
+    text = text.removeprefix("www.")
+    if not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", text):
+        raise ValidationError(
+            f"Domain: {value.strip()!r} is not a web domain like example.org.", field="domain"
+        )
+    return text

@@ -1,0 +1,362 @@
+"""Organisations and contacts: create, change, find, with row-level access."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, or_
+from sqlmodel import Session, col, select
+
+from db.audit import Actor, record
+from db.errors import Conflict, NotFound, ValidationError
+from db.models.auth import User
+from db.models.people import (
+    Contact,
+    ContactCreate,
+    ContactKind,
+    ContactTag,
+    ContactUpdate,
+    Organisation,
+    OrganisationCreate,
+    OrganisationUpdate,
+)
+from db.normalise import (
+    clean_text,
+    normalise_country,
+    normalise_domain,
+    normalise_email,
+    normalise_phone,
+    normalise_tags,
+)
+from db.types import utcnow
+from db.visibility import can_read, owner_filter, require_change, require_reader
+
+PAGE_SIZE_MAX = 500
+_TEXT_LIMITS = {
+    "given_name": ("Given name", 100),
+    "family_name": ("Family name", 100),
+    "job_title": ("Job title", 120),
+    "street": ("Street", 200),
+    "street2": ("Address line 2", 200),
+    "locality": ("Town or city", 100),
+    "postcode": ("Postcode", 20),
+    "region": ("Region", 100),
+    "identifier": ("Identifier", 64),
+    "external_ref": ("External reference", 100),
+    "notes": ("Notes", 5000),
+    "name": ("Name", 200),
+    "industry": ("Industry", 100),
+    "size": ("Size", 20),
+}
+
+
+def _clean(values: dict[str, Any]) -> dict[str, Any]:
+    cleaned = dict(values)
+    for field, (label, limit) in _TEXT_LIMITS.items():
+        if field in cleaned and isinstance(cleaned[field], str | type(None)):
+            cleaned[field] = clean_text(cleaned[field], field=field, label=label, max_length=limit)
+    if "country" in cleaned:
+        cleaned["country"] = normalise_country(cleaned["country"])
+    region = cleaned.get("country")
+    for field, label in (("email", "Email"), ("email2", "Second email")):
+        if field in cleaned:
+            cleaned[field] = normalise_email(cleaned[field], field=field, label=label)
+    for field, label in (("phone", "Phone"), ("mobile", "Mobile")):
+        if field in cleaned:
+            cleaned[field] = normalise_phone(
+                cleaned[field], region=region, field=field, label=label
+            )
+    if "domain" in cleaned:
+        cleaned["domain"] = normalise_domain(cleaned["domain"])
+    return cleaned
+
+
+# --- organisations ----------------------------------------------------------------
+
+
+def create_organisation(
+    *, session: Session, org_in: OrganisationCreate, actor: Actor
+) -> Organisation:
+    """Create an organisation owned by the actor unless another owner is given."""
+    values = _clean(org_in.model_dump())
+    if not values.get("name"):
+        raise ValidationError("Name: enter the organisation's name.", field="name")
+    values["owner_id"] = values.get("owner_id") or actor.id
+    require_change(
+        session=session,
+        actor=actor,
+        owner_id=values["owner_id"],
+        what="an organisation for that owner",
+    )
+    org = Organisation.model_validate(values)
+    session.add(org)
+    session.flush()
+    record(
+        session=session,
+        actor=actor,
+        action="organisation.create",
+        entity="organisation",
+        entity_id=org.id,
+        details={"name": org.name},
+    )
+    session.commit()
+    return org
+
+
+def get_organisation(*, session: Session, org_id: int, actor: Actor) -> Organisation:
+    """One organisation the actor may read."""
+    require_reader(actor, what="organisations")
+    org = session.get(Organisation, org_id)
+    if org is None or not can_read(session=session, actor=actor, owner_id=org.owner_id):
+        raise NotFound(f"There is no organisation {org_id} that you can see.")
+    return org
+
+
+def update_organisation(
+    *, session: Session, org_id: int, patch: OrganisationUpdate, version: int, actor: Actor
+) -> Organisation:
+    """Change an organisation, refusing a stale edit."""
+    org = get_organisation(session=session, org_id=org_id, actor=actor)
+    require_change(session=session, actor=actor, owner_id=org.owner_id, what="this organisation")
+    _check_version(session, org, version, what=org.name)
+    changes = _clean(patch.model_dump(exclude_unset=True))
+    if "name" in changes and not changes["name"]:
+        raise ValidationError("Name: an organisation needs a name.", field="name")
+    org.sqlmodel_update(changes)
+    org.version += 1
+    org.updated_at = utcnow()
+    org.updated_by_id = actor.id
+    session.add(org)
+    record(
+        session=session,
+        actor=actor,
+        action="organisation.update",
+        entity="organisation",
+        entity_id=org.id,
+        details=changes,
+    )
+    session.commit()
+    return org
+
+
+def find_organisations(
+    *, session: Session, actor: Actor, query: str = "", offset: int = 0, limit: int = 50
+) -> tuple[list[Organisation], int]:
+    """A page of organisations matching a name or domain, and the total."""
+    _check_limit(limit)
+    conditions: list[Any] = []
+    scope = owner_filter(actor, Organisation.owner_id)
+    if scope is not None:
+        conditions.append(scope)
+    if query.strip():
+        like = f"%{query.strip().lower()}%"
+        conditions.append(
+            or_(func.lower(Organisation.name).like(like), col(Organisation.domain).like(like))
+        )
+    total = session.exec(select(func.count()).select_from(Organisation).where(*conditions)).one()
+    rows = session.exec(
+        select(Organisation)
+        .where(*conditions)
+        .order_by(col(Organisation.name))
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return list(rows), int(total)
+
+
+# --- contacts ---------------------------------------------------------------------
+
+
+def create_contact(*, session: Session, contact_in: ContactCreate, actor: Actor) -> Contact:
+    """Create a contact (owned by the actor unless another owner is given)."""
+    values = _clean(contact_in.model_dump(exclude={"tags"}))
+    if not values.get("given_name") and not values.get("family_name"):
+        raise ValidationError(
+            "Name: enter a given name or a family name (or both).", field="family_name"
+        )
+    for field in ("given_name", "family_name"):
+        values[field] = values.get(field) or ""
+    values["owner_id"] = values.get("owner_id") or actor.id
+    require_change(
+        session=session, actor=actor, owner_id=values["owner_id"], what="a contact for that owner"
+    )
+    if values.get("organisation_id"):
+        get_organisation(session=session, org_id=values["organisation_id"], actor=actor)
+    tags = normalise_tags(contact_in.tags)
+    contact = Contact.model_validate(values)
+    session.add(contact)
+    session.flush()
+    for tag in tags:
+        session.add(ContactTag(contact_id=contact.id or 0, tag=tag))
+    record(
+        session=session,
+        actor=actor,
+        action="contact.create",
+        entity="contact",
+        entity_id=contact.id,
+        details={"kind": contact.kind, "tags": tags},
+    )
+    session.commit()
+    return contact
+
+
+def get_contact(*, session: Session, contact_id: int, actor: Actor) -> Contact:
+    """One contact the actor may read; a merged contact resolves to its survivor."""
+    require_reader(actor, what="contacts")
+    contact = session.get(Contact, contact_id)
+    seen = set()
+    while contact is not None and contact.merged_into_id is not None and contact.id not in seen:
+        seen.add(contact.id)
+        contact = session.get(Contact, contact.merged_into_id)
+    if contact is None or not can_read(session=session, actor=actor, owner_id=contact.owner_id):
+        raise NotFound(f"There is no contact {contact_id} that you can see.")
+    return contact
+
+
+def update_contact(
+    *, session: Session, contact_id: int, patch: ContactUpdate, version: int, actor: Actor
+) -> Contact:
+    """Change a contact's details, refusing a stale edit."""
+    contact = get_contact(session=session, contact_id=contact_id, actor=actor)
+    require_change(session=session, actor=actor, owner_id=contact.owner_id, what="this contact")
+    _check_version(session, contact, version, what=contact.full_name)
+    raw = patch.model_dump(exclude_unset=True)
+    if "country" not in raw and ("phone" in raw or "mobile" in raw):
+        raw["country"] = contact.country
+    changes = _clean(raw)
+    given = changes.get("given_name", contact.given_name)
+    family = changes.get("family_name", contact.family_name)
+    if not given and not family:
+        raise ValidationError("Name: a contact needs a given or family name.", field="family_name")
+    for field in ("given_name", "family_name"):
+        if field in changes:
+            changes[field] = changes[field] or ""
+    if changes.get("owner_id") and changes["owner_id"] != contact.owner_id:
+        require_change(
+            session=session,
+            actor=actor,
+            owner_id=changes["owner_id"],
+            what="a contact for that owner",
+        )
+    contact.sqlmodel_update(changes)
+    contact.version += 1
+    contact.updated_at = utcnow()
+    contact.updated_by_id = actor.id
+    session.add(contact)
+    record(
+        session=session,
+        actor=actor,
+        action="contact.update",
+        entity="contact",
+        entity_id=contact.id,
+        details={"fields": sorted(changes)},
+    )
+    session.commit()
+    return contact
+
+
+def set_tags(*, session: Session, contact_id: int, tags: list[str], actor: Actor) -> list[str]:
+    """Replace a contact's tags."""
+    contact = get_contact(session=session, contact_id=contact_id, actor=actor)
+    require_change(session=session, actor=actor, owner_id=contact.owner_id, what="this contact")
+    cleaned = normalise_tags(tags)
+    session.execute(delete(ContactTag).where(col(ContactTag.contact_id) == contact.id))
+    for tag in cleaned:
+        session.add(ContactTag(contact_id=contact.id or 0, tag=tag))
+    record(
+        session=session,
+        actor=actor,
+        action="contact.tags",
+        entity="contact",
+        entity_id=contact.id,
+        details={"tags": cleaned},
+    )
+    session.commit()
+    return cleaned
+
+
+def tags_of(*, session: Session, contact_id: int) -> list[str]:
+    """A contact's tags, sorted."""
+    return list(
+        session.exec(
+            select(ContactTag.tag)
+            .where(ContactTag.contact_id == contact_id)
+            .order_by(col(ContactTag.tag))
+        ).all()
+    )
+
+
+@dataclass(frozen=True)
+class ContactFilter:
+    """What a contact list filters by; empty means no filter."""
+
+    query: str = ""
+    kind: ContactKind | None = None
+    owner_id: int | None = None
+    organisation_id: int | None = None
+    tag: str | None = None
+
+
+def find_contacts(
+    *,
+    session: Session,
+    actor: Actor,
+    flt: ContactFilter = ContactFilter(),
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[Contact], int]:
+    """A page of live contacts the actor may read, by family name, and the total."""
+    _check_limit(limit)
+    conditions: list[Any] = [
+        col(Contact.merged_into_id).is_(None),
+        col(Contact.erased_at).is_(None),
+    ]
+    scope = owner_filter(actor, Contact.owner_id)
+    if scope is not None:
+        conditions.append(scope)
+    text = flt.query.strip().lower()
+    if text:
+        like = f"{text}%"
+        conditions.append(
+            or_(
+                func.lower(Contact.family_name).like(like),
+                func.lower(Contact.given_name).like(like),
+                col(Contact.email).like(like),
+                col(Contact.external_ref) == flt.query.strip(),
+            )
+        )
+    if flt.kind:
+        conditions.append(col(Contact.kind) == flt.kind)
+    if flt.owner_id:
+        conditions.append(col(Contact.owner_id) == flt.owner_id)
+    if flt.organisation_id:
+        conditions.append(col(Contact.organisation_id) == flt.organisation_id)
+    if flt.tag:
+        tagged = select(ContactTag.contact_id).where(ContactTag.tag == flt.tag.strip().lower())
+        conditions.append(col(Contact.id).in_(tagged))
+    total = session.exec(select(func.count()).select_from(Contact).where(*conditions)).one()
+    rows = session.exec(
+        select(Contact)
+        .where(*conditions)
+        .order_by(col(Contact.family_name), col(Contact.given_name), col(Contact.id))
+        .offset(max(offset, 0))
+        .limit(limit)
+    ).all()
+    return list(rows), int(total)
+
+
+def _check_limit(limit: int) -> None:
+    if not 1 <= limit <= PAGE_SIZE_MAX:
+        raise ValidationError(f"Page size must be between 1 and {PAGE_SIZE_MAX}.", field="limit")
+
+
+def _check_version(
+    session: Session, row: Contact | Organisation, expected: int, *, what: str
+) -> None:
+    if row.version == expected:
+        return
+    editor = session.get(User, row.updated_by_id) if row.updated_by_id else None
+    who = editor.display_name if editor else "someone else"
+    raise Conflict(
+        f"{what} was changed by {who} at {row.updated_at:%d %b %H:%M} UTC since you opened "
+        "it. Reload to see their change, then make yours again; nothing of theirs was lost."
+    )
