@@ -34,7 +34,11 @@ test: lint
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy db components manage.py app.py pages
+	$(BIN)/mypy db components manage.py app.py pages bench
+
+## The page-latency benchmark at scales 1 and 10 (not part of `make test`).
+bench: $(VENV)/.dev-installed
+	$(BIN)/python -m bench --scales 1,10 --runs 7 --json bench/results.json
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache test-artifacts

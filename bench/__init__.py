@@ -1,0 +1,1 @@
+"""The page-latency benchmark: `python -m bench --help`."""

@@ -1,0 +1,68 @@
+"""python -m bench [--scales 1,10] [--runs 7] [--json OUT.json] [--pages SUBSTRING]."""
+
+import argparse
+import json
+import os
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("RAPPORT_COOKIE_KEY", "bench-" + "k" * 40)
+
+from bench.runner import (  # noqa: E402
+    BUDGET_COLD_MS,
+    BUDGET_WARM_MS,
+    as_records,
+    bench_commands,
+    bench_pages,
+    database_for,
+    peak_memory_mb,
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print a table; write JSON when asked."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--scales", default="1", help="comma-separated scale factors")
+    parser.add_argument("--runs", type=int, default=7, help="runs per page, cold and warm")
+    parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument("--pages", default="", help="only pages whose path contains this")
+    parser.add_argument("--no-commands", action="store_true", help="skip operator commands")
+    args = parser.parse_args(argv)
+    base_url = os.environ.get("RAPPORT_DATABASE_URL") or None
+    scales = [float(s) for s in args.scales.split(",") if s.strip()]
+    if base_url and len(scales) > 1:
+        parser.error("with RAPPORT_DATABASE_URL set, run one scale at a time")
+    pages: list[dict[str, object]] = []
+    commands: list[dict[str, object]] = []
+    for scale in scales:
+        url = database_for(scale, base_url)
+        print(f"\nScale {scale:g}: {args.runs} runs per page", flush=True)
+        results = bench_pages(url, scale, args.runs, lambda p: args.pages in p)
+        pages.extend(as_records(results))
+        if not args.no_commands:
+            with tempfile.TemporaryDirectory() as workdir:
+                commands.extend(r.__dict__ for r in bench_commands(url, scale, Path(workdir)))
+    memory = peak_memory_mb()
+    over = [
+        p
+        for p in pages
+        if float(str(p["warm_ms"])) > BUDGET_WARM_MS or float(str(p["cold_ms"])) > BUDGET_COLD_MS
+    ]
+    print(f"\nPeak memory: {memory} MB. Pages over budget: {len(over)} of {len(pages)}.")
+    for p in over:
+        print(
+            f"  over budget: {p['page']} ({p['role']}) at scale {p['scale']}: "
+            f"cold {p['cold_ms']} ms, warm {p['warm_ms']} ms"
+        )
+    if args.json:
+        args.json.write_text(
+            json.dumps({"pages": pages, "commands": commands, "peak_memory_mb": memory}, indent=2),
+            encoding="utf-8",
+        )
+        print(f"Wrote {args.json}")
+    errors = [p for p in pages if p["error"]]
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,256 @@
+"""Time every page with AppTest, cold and warm, next to an empty page."""
+
+import gc
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import streamlit as st
+from sqlalchemy.engine import make_url
+from streamlit.testing.v1 import AppTest
+
+from bench.params import QUERY_PARAMS
+from components.nav import SCREENS, Screen
+from db.auth import get_user_by_username, open_session
+from db.bulk_seed import SCALE_MARKER, seed_scale
+from db.engine import make_engine, reset_engines, session_scope
+from db.fixtures import demo_user_for
+from db.migrate import upgrade
+from db.models.auth import AppMeta, Role
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "bench" / "data"
+EMPTY_PAGE = ROOT / "bench" / "empty_page.py"
+LIST_PAGES_GROWTH, AGGREGATE_GROWTH = 1.5, 3.0
+BUDGET_WARM_MS, BUDGET_COLD_MS = 250.0, 1000.0
+
+
+@dataclass
+class PageResult:
+    """One page, for one role, at one scale."""
+
+    page: str
+    role: str
+    scale: float
+    cold_ms: float
+    cold_worst_ms: float
+    warm_ms: float
+    warm_worst_ms: float
+    floor_ms: float
+    rows: int
+    error: str = ""
+
+
+@dataclass
+class CommandResult:
+    """One operator command at one scale."""
+
+    command: str
+    scale: float
+    seconds: float
+    ok: bool
+    detail: str = ""
+
+
+def database_for(scale: float, base_url: str | None) -> str:
+    """A database holding the world at `scale`, built the first time it is needed."""
+    if base_url:
+        url = base_url
+    else:
+        DATA.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{DATA / f'scale-{scale:g}.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    with session_scope(engine) as session:
+        marker = session.get(AppMeta, SCALE_MARKER)
+        if marker is None:
+            print(f"Seeding scale {scale:g} into {make_url(url).render_as_string()} …", flush=True)
+            started = time.monotonic()
+            counts = seed_scale(session=session, scale=scale)
+            took = time.monotonic() - started
+            print(f"  seeded {counts} in {took:.0f} s", flush=True)
+        elif float(marker.value) != scale:
+            raise SystemExit(
+                f"{url} already holds scale {marker.value}; point RAPPORT_DATABASE_URL at an "
+                "empty database for each scale."
+            )
+    engine.dispose()
+    return url
+
+
+def _token(url: str, role: Role) -> str:
+    engine = make_engine(url)
+    with session_scope(engine) as session:
+        user = get_user_by_username(session=session, username=demo_user_for(role).username)
+        assert user is not None
+        token = open_session(session=session, user=user).token
+    engine.dispose()
+    return token
+
+
+def _params(url: str, path: str) -> dict[str, str]:
+    picker = QUERY_PARAMS.get(path)
+    if picker is None:
+        return {}
+    engine = make_engine(url)
+    with session_scope(engine) as session:
+        params = picker(session)
+    engine.dispose()
+    return params
+
+
+def _new_app(path: str, token: str | None, params: dict[str, str]) -> AppTest:
+    if path == str(EMPTY_PAGE):
+        return AppTest.from_file(path, default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    if path != "app.py":
+        at.switch_page(path)
+    if token:
+        at.session_state["rapport_session_token"] = token
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at
+
+
+def _clear_caches() -> None:
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    reset_engines()
+    gc.collect()
+
+
+def _rows(at: AppTest) -> int:
+    total = 0
+    for frame in at.dataframe:
+        try:
+            total += len(frame.value)
+        except TypeError:
+            continue
+    return total
+
+
+def time_page(
+    path: str, token: str | None, params: dict[str, str], runs: int
+) -> tuple[list[float], list[float], int, str]:
+    """Cold and warm timings in milliseconds, rows shown, and any error."""
+    cold: list[float] = []
+    for _ in range(runs):
+        _clear_caches()
+        at = _new_app(path, token, params)
+        started = time.perf_counter()
+        at.run()
+        cold.append((time.perf_counter() - started) * 1000)
+        if at.exception:
+            return cold, cold, 0, at.exception[0].value
+    at = _new_app(path, token, params)
+    at.run()
+    warm: list[float] = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        at.run()
+        warm.append((time.perf_counter() - started) * 1000)
+    error = at.exception[0].value if at.exception else ""
+    return cold, warm, _rows(at), error
+
+
+def roles_for(screen: Screen) -> Sequence[Role | None]:
+    """A representative user for each role allowed on the page (none for public pages)."""
+    if screen.public:
+        return [None]
+    return sorted(screen.roles)
+
+
+def bench_pages(
+    url: str, scale: float, runs: int, only: Callable[[str], bool] = lambda _p: True
+) -> list[PageResult]:
+    """Time every page for every allowed role at one scale."""
+    os.environ["RAPPORT_DATABASE_URL"] = url
+    _, floor_warm, _, _ = time_page(str(EMPTY_PAGE), None, {}, runs)
+    floor = statistics.median(floor_warm)
+    tokens = {role: _token(url, role) for role in Role}
+    results = []
+    for screen in SCREENS:
+        if not only(screen.path):
+            continue
+        params = _params(url, screen.path)
+        for role in roles_for(screen):
+            cold, warm, rows, error = time_page(
+                screen.path, tokens[role] if role else None, params, runs
+            )
+            result = PageResult(
+                page=screen.path,
+                role=role.value if role else "public",
+                scale=scale,
+                cold_ms=round(statistics.median(cold), 1),
+                cold_worst_ms=round(max(cold), 1),
+                warm_ms=round(statistics.median(warm), 1),
+                warm_worst_ms=round(max(warm), 1),
+                floor_ms=round(floor, 1),
+                rows=rows,
+                error=error,
+            )
+            print(
+                f"  {result.page:<32} {result.role:<9} cold {result.cold_ms:7.0f} ms  "
+                f"warm {result.warm_ms:6.0f} ms  rows {rows:>5} {error[:60]}",
+                flush=True,
+            )
+            results.append(result)
+    return results
+
+
+def _subcommands() -> set[str]:
+    from manage import build_parser
+
+    parser = build_parser()
+    for action in parser._subparsers._group_actions:  # type: ignore[union-attr]
+        choices = getattr(action, "choices", None)
+        if choices:
+            return set(choices)
+    return set()
+
+
+# Operator commands the performance budgets name; each area adds its command here.
+COMMANDS: dict[str, Callable[[Path], list[str]]] = {
+    "duplicates": lambda out: ["duplicates", "--out", str(out / "pairs.csv")],
+    "consent-audit": lambda out: ["consent-audit", "--out", str(out / "audit.json")],
+}
+
+
+def bench_commands(url: str, scale: float, workdir: Path) -> list[CommandResult]:
+    """Time the heavy operator commands that exist in this build."""
+    available = _subcommands()
+    results = []
+    env = dict(os.environ, RAPPORT_DATABASE_URL=url)
+    for name, argv in COMMANDS.items():
+        if name not in available:
+            results.append(CommandResult(name, scale, 0.0, False, "command not in this build"))
+            continue
+        started = time.monotonic()
+        done = subprocess.run(
+            [sys.executable, "manage.py", *argv(workdir)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        took = time.monotonic() - started
+        detail = (done.stdout or done.stderr).strip().splitlines()[-1:] or [""]
+        results.append(CommandResult(name, scale, round(took, 2), done.returncode == 0, detail[0]))
+        print(f"  manage.py {name:<20} {took:6.1f} s  {detail[0][:70]}", flush=True)
+    return results
+
+
+def peak_memory_mb() -> float:
+    """The process's peak resident memory so far, in megabytes."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def as_records(results: list[PageResult]) -> list[dict[str, object]]:
+    """Plain dictionaries for the JSON report."""
+    return [asdict(r) for r in results]
