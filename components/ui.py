@@ -10,6 +10,10 @@ from sqlalchemy.exc import OperationalError
 from db.errors import DomainError
 
 T = TypeVar("T")
+DB_BUSY = (
+    "The database is busy with another task and could not save this; nothing was changed. "
+    "Try again in a moment."
+)
 log = logging.getLogger("rapport")
 
 DB_DOWN = (
@@ -25,9 +29,9 @@ def attempt(action: Callable[[], T], *, success: str | None = None) -> T | None:
     except DomainError as err:
         st.error(str(err))
         return None
-    except OperationalError:
+    except OperationalError as err:
         log.exception("database unavailable")
-        st.error(DB_DOWN)
+        st.error(DB_BUSY if "locked" in str(err).lower() else DB_DOWN)
         return None
     if success:
         st.success(success)

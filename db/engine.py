@@ -39,12 +39,16 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _on_sqlite_connect)
         return engine
     if backend == "postgresql":
+        # Keep any libpq options given in the URL (e.g. a search_path) and add UTC.
+        options = " ".join(
+            filter(None, [str(make_url(url).query.get("options", "")), "-c timezone=UTC"])
+        )
         return create_engine(
             url,
             pool_pre_ping=True,
             pool_size=5,
             max_overflow=10,
-            connect_args={"connect_timeout": 5, "options": "-c timezone=UTC"},
+            connect_args={"connect_timeout": 5, "options": options},
         )
     raise RuntimeError(
         f"Unsupported database {backend!r}: use sqlite:///path or postgresql+psycopg://…"
