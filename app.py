@@ -4,7 +4,9 @@ import streamlit as st
 
 from components import page
 from components.home import render_home
+from components.text import escape_markdown
 
 user = page("Home", icon=":material/home:")
-st.title(f"Good to see you, {user.display_name.split(' ')[0]}")
+# A name is typed by a person: escape it, or a markdown image in it would load.
+st.title(f"Good to see you, {escape_markdown(user.display_name.split(' ')[0])}")
 render_home(user)

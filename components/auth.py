@@ -90,14 +90,6 @@ class _DatabaseAuthenticationModel(AuthenticationModel):
                 _remember(found)
         return None
 
-    def logout(self, callback: Any = None) -> None:
-        token = st.session_state.get(TOKEN_KEY)
-        if token:
-            with db_session() as session:
-                close_session(session=session, token=token)
-        st.session_state[TOKEN_KEY] = None
-        super().logout(callback)
-
 
 class _SessionCookieModel(CookieModel):
     """The library's signed cookie, carrying the server-side session id too."""
@@ -200,4 +192,12 @@ def flush_cookie(auth: stauth.Authenticate) -> None:
 
 def sign_out(auth: stauth.Authenticate) -> None:
     """Revoke the session on the server and delete the cookie in the browser."""
-    auth.logout(location="unrendered")
+    token = st.session_state.get(TOKEN_KEY)
+    if token:
+        with db_session() as session:
+            close_session(session=session, token=token)
+    auth.cookie_controller.delete_cookie()
+    for key in (TOKEN_KEY, "authentication_status", "username", "name", "email", "roles"):
+        st.session_state[key] = None
+    # Tells the library not to sign this browser session in again from the cookie.
+    st.session_state["logout"] = True

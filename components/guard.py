@@ -18,6 +18,16 @@ from db.models.auth import ROLE_LABELS, Role, User
 log = logging.getLogger("rapport")
 
 ICON = ":material/diversity_3:"
+# The browser tab's icon: an emoji, because a material icon there makes the browser
+# fetch an SVG from a third-party host on every page.
+FAVICON = "🤝"
+SIGN_OUT_KEY = "rapport_sign_out_requested"
+
+
+def _request_sign_out() -> None:
+    # Runs before the next script run, so that run starts signed out and can draw
+    # the sign-in form (and delete the cookie) from the top.
+    st.session_state[SIGN_OUT_KEY] = True
 
 
 @overload
@@ -49,7 +59,7 @@ def page(
     `sensitive`: every view is written to the audit log.
     """
     organisation = get_settings().organisation_name
-    st.set_page_config(page_title=f"{title} · {organisation}", page_icon=icon, layout="wide")
+    st.set_page_config(page_title=f"{title} · {organisation}", page_icon=FAVICON, layout="wide")
     if public:
         draw_sidebar(None, organisation)
         return None
@@ -58,6 +68,9 @@ def page(
     except auth.CookieKeyMissing as err:
         st.error(str(err))
         st.stop()
+    if st.session_state.pop(SIGN_OUT_KEY, False):
+        auth.sign_out(authenticator)
+        st.success("You are signed out. This browser's session has ended on the server too.")
     try:
         user = auth.sign_in(authenticator)
     except OperationalError:
@@ -71,10 +84,9 @@ def page(
     auth.flush_cookie(authenticator)
     allowed = frozenset(roles) if roles is not None else None
     draw_sidebar(user, organisation)
-    if st.sidebar.button("Sign out", icon=":material/logout:", key="rapport_sign_out"):
-        auth.sign_out(authenticator)
-        st.success("You are signed out. This browser's session has ended on the server too.")
-        st.stop()
+    st.sidebar.button(
+        "Sign out", icon=":material/logout:", key="rapport_sign_out", on_click=_request_sign_out
+    )
     if allowed is not None and not user.has_any(allowed):
         needed = ", ".join(ROLE_LABELS[r] for r in sorted(allowed))
         st.title(title)

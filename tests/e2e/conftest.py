@@ -34,12 +34,35 @@ def _require_browser() -> None:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`make run` in miniature: migrate, seed the demo, serve on a free port."""
-    _require_browser()
+def server_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The environment the test server runs with (its database among it)."""
     data = tmp_path_factory.mktemp("e2e")
     env = dict(os.environ)
     env["RAPPORT_DATABASE_URL"] = f"sqlite:///{data / 'rapport.db'}"
+    env["RAPPORT_E2E_DATA"] = str(data)
+    return env
+
+
+def manage(env: dict[str, str], *args: str, stdin: str = "") -> str:
+    """Run a manage.py command against the test server's database."""
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout
+
+
+@pytest.fixture(scope="session")
+def server(server_env: dict[str, str]) -> Iterator[str]:
+    """`make run` in miniature: migrate, seed the demo, serve on a free port."""
+    _require_browser()
+    env = server_env
+    data = Path(env["RAPPORT_E2E_DATA"])
     for command in (["migrate"], ["seed", "--if-empty"]):
         subprocess.run(
             [sys.executable, "manage.py", *command],

@@ -6,7 +6,7 @@ from typing import Any
 from tests.e2e.conftest import Steps
 
 DEMO_PASSWORD = "rapport-demo-2026"
-TIMEOUT = 20_000
+TIMEOUT = 45_000
 
 
 def new_page(browser: Any, **context: Any) -> Any:
