@@ -21,7 +21,7 @@ from db.models.people import (
 from db.normalise import clean_text
 from db.people import get_contact
 from db.types import utcnow
-from db.visibility import owner_filter, require_change
+from db.visibility import owner_filter, require_change, require_reader, require_writer
 
 # Checks that run before an interaction is saved, in the same transaction. Another
 # area registers its own (the consent area checks marketing messages); a check raises
@@ -34,6 +34,7 @@ def log_interaction(
     *, session: Session, interaction_in: InteractionCreate, actor: Actor
 ) -> Interaction:
     """Record a touch point with a contact (the contact's owner or their team)."""
+    require_writer(actor, what="timelines")
     contact = get_contact(session=session, contact_id=interaction_in.contact_id, actor=actor)
     require_change(
         session=session, actor=actor, owner_id=contact.owner_id, what="this contact's timeline"
@@ -132,6 +133,7 @@ def list_interactions(
 
 def create_task(*, session: Session, task_in: TaskCreate, actor: Actor) -> Task:
     """Create a next step, owned by the actor unless another owner is given."""
+    require_writer(actor, what="tasks")
     title = clean_text(task_in.title, field="title", label="Task", max_length=200)
     if not title:
         raise ValidationError("Task: say what needs doing.", field="title")
@@ -164,6 +166,7 @@ def create_task(*, session: Session, task_in: TaskCreate, actor: Actor) -> Task:
 
 def complete_task(*, session: Session, task_id: int, version: int, actor: Actor) -> Task:
     """Mark a task done (its owner, or the owner's manager)."""
+    require_writer(actor, what="tasks")
     task = session.get(Task, task_id)
     if task is None:
         raise NotFound(f"There is no task {task_id}.")
@@ -205,6 +208,7 @@ def overdue_tasks(
 
 def my_open_tasks(*, session: Session, actor: Actor, limit: int = 50) -> list[Task]:
     """The actor's own open tasks, soonest first."""
+    require_reader(actor, what="tasks")
     return list(
         session.exec(
             select(Task)

@@ -28,7 +28,7 @@ from db.normalise import (
     normalise_tags,
 )
 from db.types import utcnow
-from db.visibility import can_read, owner_filter, require_change, require_reader
+from db.visibility import can_read, owner_filter, require_change, require_reader, require_writer
 
 PAGE_SIZE_MAX = 500
 _TEXT_LIMITS = {
@@ -77,6 +77,7 @@ def create_organisation(
     *, session: Session, org_in: OrganisationCreate, actor: Actor
 ) -> Organisation:
     """Create an organisation owned by the actor unless another owner is given."""
+    require_writer(actor, what="organisations")
     values = _clean(org_in.model_dump())
     if not values.get("name"):
         raise ValidationError("Name: enter the organisation's name.", field="name")
@@ -115,6 +116,7 @@ def update_organisation(
     *, session: Session, org_id: int, patch: OrganisationUpdate, version: int, actor: Actor
 ) -> Organisation:
     """Change an organisation, refusing a stale edit."""
+    require_writer(actor, what="organisations")
     org = get_organisation(session=session, org_id=org_id, actor=actor)
     require_change(session=session, actor=actor, owner_id=org.owner_id, what="this organisation")
     _check_version(session, org, version, what=org.name)
@@ -168,6 +170,7 @@ def find_organisations(
 
 def create_contact(*, session: Session, contact_in: ContactCreate, actor: Actor) -> Contact:
     """Create a contact (owned by the actor unless another owner is given)."""
+    require_writer(actor, what="contacts")
     values = _clean(contact_in.model_dump(exclude={"tags"}))
     if not values.get("given_name") and not values.get("family_name"):
         raise ValidationError(
@@ -216,6 +219,7 @@ def update_contact(
     *, session: Session, contact_id: int, patch: ContactUpdate, version: int, actor: Actor
 ) -> Contact:
     """Change a contact's details, refusing a stale edit."""
+    require_writer(actor, what="contacts")
     contact = get_contact(session=session, contact_id=contact_id, actor=actor)
     require_change(session=session, actor=actor, owner_id=contact.owner_id, what="this contact")
     _check_version(session, contact, version, what=contact.full_name)
@@ -256,6 +260,7 @@ def update_contact(
 
 def set_tags(*, session: Session, contact_id: int, tags: list[str], actor: Actor) -> list[str]:
     """Replace a contact's tags."""
+    require_writer(actor, what="contacts")
     contact = get_contact(session=session, contact_id=contact_id, actor=actor)
     require_change(session=session, actor=actor, owner_id=contact.owner_id, what="this contact")
     cleaned = normalise_tags(tags)

@@ -15,12 +15,19 @@ from db.models.auth import Role, User
 
 READ_ALL = frozenset({Role.admin, Role.privacy})
 READ_TEAM = frozenset({Role.manager, Role.sales})
+WRITE_ANY = frozenset({Role.admin, Role.manager, Role.sales})
 
 
 def require_reader(actor: Actor, *, what: str) -> None:
     """Raise Forbidden unless the actor may read records of this kind at all."""
     if not actor.has_any(READ_ALL | READ_TEAM):
         raise Forbidden(f"Your roles do not include access to {what}.")
+
+
+def require_writer(actor: Actor, *, what: str) -> None:
+    """Raise Forbidden unless the actor's roles may change records of this kind at all."""
+    if not (isinstance(actor, Operator) or actor.has_any(WRITE_ANY)):
+        raise Forbidden(f"Your roles do not allow changing {what}.")
 
 
 def owner_filter(actor: Actor, owner_column: Any) -> Any | None:

@@ -1,0 +1,50 @@
+"""Who may run each command of `db/`: the table the access tests walk.
+
+Every public function in `db/` that takes an `actor` appears here with the roles that
+may call it. Row-level rules (sales see their team's records, change their own) come on
+top, inside the commands. A test calls every command as every role and fails when a
+command is missing from this table, refuses a listed role, or lets an unlisted one in.
+"""
+
+from db.models.auth import Role
+
+EVERYONE = frozenset(Role)
+ADMIN = frozenset({Role.admin})
+PEOPLE_READERS = frozenset({Role.admin, Role.privacy, Role.manager, Role.sales})
+PEOPLE_WRITERS = frozenset({Role.admin, Role.manager, Role.sales})
+
+COMMANDS: dict[str, frozenset[Role]] = {
+    # auth
+    "db.auth.create_user": ADMIN,
+    "db.auth.update_user": ADMIN,
+    "db.auth.set_roles": ADMIN,
+    "db.auth.deactivate_user": ADMIN,
+    "db.auth.reactivate_user": ADMIN,
+    "db.auth.unlock_user": ADMIN,
+    "db.auth.reset_password": ADMIN,
+    "db.auth.change_own_password": EVERYONE,
+    "db.auth.list_users": ADMIN,
+    "db.auth.locked_users": ADMIN,
+    # audit
+    "db.audit.record": EVERYONE,
+    "db.audit.record_view": EVERYONE,
+    "db.audit.count_events": ADMIN,
+    "db.audit.list_events": ADMIN,
+    "db.audit.filter_choices": ADMIN,
+    # people
+    "db.people.create_organisation": PEOPLE_WRITERS,
+    "db.people.get_organisation": PEOPLE_READERS,
+    "db.people.update_organisation": PEOPLE_WRITERS,
+    "db.people.find_organisations": PEOPLE_READERS,
+    "db.people.create_contact": PEOPLE_WRITERS,
+    "db.people.get_contact": PEOPLE_READERS,
+    "db.people.update_contact": PEOPLE_WRITERS,
+    "db.people.set_tags": PEOPLE_WRITERS,
+    "db.people.find_contacts": PEOPLE_READERS,
+    "db.interactions.log_interaction": PEOPLE_WRITERS,
+    "db.interactions.list_interactions": PEOPLE_READERS,
+    "db.interactions.create_task": PEOPLE_WRITERS,
+    "db.interactions.complete_task": PEOPLE_WRITERS,
+    "db.interactions.overdue_tasks": PEOPLE_READERS,
+    "db.interactions.my_open_tasks": PEOPLE_READERS,
+}
