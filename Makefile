@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench loadtest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ lint: $(VENV)/.dev-installed
 ## The page-latency benchmark at scales 1 and 10 (not part of `make test`).
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m bench --scales 1,10 --runs 7 --json bench/results.json
+
+## 25 browser sessions against a real server for two minutes (not part of `make test`).
+loadtest: $(VENV)/.dev-installed
+	$(BIN)/python -m bench.loadtest --users 25 --seconds 120 --json bench/loadtest.json
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache test-artifacts
