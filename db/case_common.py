@@ -86,6 +86,7 @@ def category_labels(*, session: Session) -> dict[str, str]:
 
 def get_category(*, session: Session, key: str) -> CaseCategory:
     """The active category `key`, or a ValidationError naming the field."""
+    ensure_categories(session=session)
     found = session.get(CaseCategory, key)
     if found is None or not found.active:
         raise ValidationError("Category: choose one of the listed categories.", field="category")
