@@ -237,14 +237,19 @@ def _seed_welfare(
 
 
 def seed_cases(session: Session, rng: random.Random, scale: float) -> dict[str, int]:
-    """Seed the demo's concerns (about six years of them) and a few welfare cases."""
+    """Seed the demo's concerns (about six years of them) and a few welfare cases.
+
+    Scale 0 seeds nothing, for tests that need only the demo users.
+    """
+    total = round(DEMO_CONCERNS * scale)
+    if total == 0:
+        return {"cases": 0, "welfare cases": 0}
     ensure_categories(session=session)
     now = utcnow()
     first = get_user_by_username(session=session, username="reviewer")
     second = _second_reviewer(session)
     reviewers = [u for u in (first, second) if u is not None]
     categories = list(STORIES)
-    total = max(1, round(DEMO_CONCERNS * scale))
     for n in range(total):
         # Recent years hold more cases, as reporting grows with trust.
         days_ago = int(rng.triangular(0, 6 * 365, 0))

@@ -20,7 +20,8 @@ from db.models.audit import AuditEvent
 
 @pytest.fixture
 def chain(session: Session) -> Session:
-    seed_demo(session=session)  # seven user.create events
+    # Scale 0: the demo users only (seven user.create events), no area data.
+    seed_demo(session=session, scale=0)
     for n in range(3):
         record(
             session=session,

@@ -28,7 +28,7 @@ from db.types import utcnow
 
 @pytest.fixture
 def world(session: Session) -> Session:
-    seed_demo(session=session)
+    seed_demo(session=session, scale=0)  # the demo users only; no area data
     return session
 
 
