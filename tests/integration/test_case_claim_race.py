@@ -1,6 +1,8 @@
 """Two reviewers claim one case at the same moment from two processes: exactly one wins."""
 
-import multiprocessing
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +18,11 @@ from db.engine import make_engine
 from db.errors import Conflict
 from db.models.auth import Role, User, UserCreate
 from db.models.cases import Case, CaseEvent, ConcernCreate
-from tests.conftest import IN_CI, POSTGRES_URL, drop_postgres_schema, fresh_engine
+from tests.conftest import IN_CI, POSTGRES_URL, ROOT, drop_postgres_schema, fresh_engine
 
 
-def _claim(schema: str, case_id: int, user_id: int, start: Any, results: Any) -> None:
-    """Run in a child process: its own engine and connection, then claim at the signal."""
+def claim_in_child(schema: str, case_id: int, user_id: int, go_file: str) -> None:
+    """Run in a child process: its own engine and connection, then claim when `go_file` appears."""
     engine = make_engine(POSTGRES_URL)
 
     @event.listens_for(engine, "connect")
@@ -33,12 +35,15 @@ def _claim(schema: str, case_id: int, user_id: int, start: Any, results: Any) ->
     with Session(engine, expire_on_commit=False) as session:
         user = session.get(User, user_id)
         session.exec(select(Case).where(Case.id == case_id)).one()  # connection is open
-        start.wait()
+        sys.stdout.write("ready\n")
+        sys.stdout.flush()
+        while not Path(go_file).exists():
+            time.sleep(0.001)
         try:
             claim_case(session=session, actor=user, case_id=case_id)
-            results.put(("won", user_id))
+            sys.stdout.write("won\n")
         except Conflict:
-            results.put(("lost", user_id))
+            sys.stdout.write("lost\n")
     engine.dispose()
 
 
@@ -76,19 +81,35 @@ def test_two_processes_claiming_one_case_on_postgresql_yield_exactly_one_winner(
             case_id = session.exec(
                 select(Case.id).where(Case.reference == submitted.reference)
             ).one()
-        context = multiprocessing.get_context("spawn")
-        start, results = context.Barrier(2), context.Queue()
+        go_file = tmp_path / "go"
         workers = [
-            context.Process(target=_claim, args=(schema, case_id, uid, start, results))
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-c",
+                    "import sys; from tests.integration.test_case_claim_race import claim_in_child;"
+                    " claim_in_child(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])",
+                    schema,
+                    str(case_id),
+                    str(uid),
+                    str(go_file),
+                ],
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
             for uid in ids
         ]
         for worker in workers:
-            worker.start()
+            assert worker.stdout is not None
+            assert worker.stdout.readline().strip() == "ready"
+        go_file.touch()  # both processes are connected and waiting: release them together
+        outcomes = []
         for worker in workers:
-            worker.join(timeout=60)
-            assert worker.exitcode == 0
-        outcomes = sorted(results.get(timeout=5)[0] for _ in workers)
-        assert outcomes == ["lost", "won"]
+            out, _ = worker.communicate(timeout=60)
+            assert worker.returncode == 0
+            outcomes.append(out.strip())
+        assert sorted(outcomes) == ["lost", "won"]
         with Session(engine) as session:
             case = session.get(Case, case_id)
             assert case is not None and case.assignee_id in ids
