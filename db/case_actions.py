@@ -40,7 +40,7 @@ MOVES: dict[CaseStatus, frozenset[CaseStatus]] = {
 
 def _load(session: Session, actor: Actor, case_id: int, version: int | None, doing: str) -> Case:
     case = case_by_id(session=session, actor=actor, case_id=case_id)
-    check_version(case, version)
+    check_version(case, version, session=session)
     if case.purged_at is not None:
         raise Conflict(
             f"Case {case.reference} was erased under the retention rules; you cannot {doing}."

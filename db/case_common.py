@@ -145,13 +145,21 @@ def append_event(
     return event
 
 
-def check_version(case: Case, version: int | None) -> None:
-    """Refuse a change made on a stale copy of the case."""
-    if version is not None and version != case.version:
-        raise Conflict(
-            f"Case {case.reference} was changed by someone else since you opened it "
-            f"(last activity {case.last_activity_at:%Y-%m-%d %H:%M} UTC) — reload."
-        )
+def check_version(case: Case, version: int | None, *, session: Session) -> None:
+    """Refuse a change made on a stale copy of the case, naming who changed it and when."""
+    if version is None or version == case.version:
+        return
+    last = session.exec(
+        select(CaseEvent)
+        .where(CaseEvent.case_id == case.id)
+        .order_by(col(CaseEvent.occurred_at).desc(), col(CaseEvent.id).desc())
+        .limit(1)
+    ).first()
+    who = last.actor_label if last is not None else "someone else"
+    when = (last.occurred_at if last is not None else case.last_activity_at).strftime(
+        "%Y-%m-%d %H:%M"
+    )
+    raise Conflict(f"Case {case.reference} was changed by {who} at {when} UTC — reload.")
 
 
 def clean_text(

@@ -293,7 +293,7 @@ def assign_case(
 ) -> Case:
     """Give a case to a reviewer who is not excluded from it."""
     case = case_by_id(session=session, actor=actor, case_id=case_id)
-    check_version(case, version)
+    check_version(case, version, session=session)
     now = now or utcnow()
     target = session.get(User, assignee_id)
     if target is None or not target.is_active or Role.reviewer not in target.roles:

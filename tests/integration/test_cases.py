@@ -430,3 +430,22 @@ def test_welfare_check_ins_come_due_and_are_logged_once(
     assert len(session.exec(select(CheckIn).where(col(CheckIn.done_at).is_(None))).all()) == 2
     detail = open_case(session=session, actor=ann, reference=case.reference)
     assert detail.events[-1].kind == "check_in" and "Coping well" in (detail.events[-1].body or "")
+
+
+def test_a_change_on_a_stale_copy_names_who_changed_the_case(
+    session: Session, people: dict[str, User]
+) -> None:
+    submitted = submit_concern(session=session, concern_in=concern())
+    case = case_of(session, submitted.reference)
+    assert case.id is not None
+    stale = case.version
+    acknowledge(session=session, actor=people["ann"], case_id=case.id, version=stale)
+    with pytest.raises(Conflict, match=r"changed by Ann at .* — reload"):
+        close_case(
+            session=session,
+            actor=people["bob"],
+            case_id=case.id,
+            outcome=Outcome.withdrawn,
+            reason="Withdrawn",
+            version=stale,
+        )
