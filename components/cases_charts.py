@@ -9,24 +9,20 @@ from db.case_insights import Bucket, CategoryFigures, OutcomeCount, VolumeCell
 
 
 def volume_chart(cells: Sequence[VolumeCell]) -> alt.Chart:
-    """Stacked bars of concerns per month by category; withheld cells are left out."""
+    """Stacked bars of concerns per period by category; withheld cells are left out."""
     frame = pd.DataFrame(
-        [
-            {"month": f"{c.month}-01", "category": c.category, "cases": c.count}
-            for c in cells
-            if c.count
-        ],
-        columns=["month", "category", "cases"],
+        [{"period": c.period, "category": c.category, "cases": c.count} for c in cells if c.count],
+        columns=["period", "category", "cases"],
     )
     chart: alt.Chart = (
         alt.Chart(frame)
         .mark_bar()
         .encode(
-            x=alt.X("month:T", title="Month received", timeUnit="yearmonth"),
+            x=alt.X("period:O", title="Received", sort=sorted({c.period for c in cells})),
             y=alt.Y("cases:Q", title="Concerns"),
             color=alt.Color("category:N", title="Category"),
             tooltip=[
-                alt.Tooltip("month:T", timeUnit="yearmonth", title="Month"),
+                alt.Tooltip("period:O", title="Period"),
                 alt.Tooltip("category:N", title="Category"),
                 alt.Tooltip("cases:Q", title="Concerns"),
             ],

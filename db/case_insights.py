@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Integer, String, cast, func
 from sqlalchemy import case as sql_case
-from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -40,10 +40,20 @@ def _shown(count: int) -> tuple[int | None, str]:
     return count, str(count)
 
 
-def _month(session: Session, column: Any) -> Any:
+GRANULARITIES = ("month", "quarter", "year")
+
+
+def _period_label(session: Session, column: Any, granularity: str) -> Any:
+    """SQL text naming the month ("2026-03"), quarter ("2026-Q1") or year ("2026")."""
+    if granularity not in GRANULARITIES:
+        raise ValidationError("Group by: choose month, quarter or year.", field="granularity")
     if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(column, "YYYY-MM")
-    return func.strftime("%Y-%m", column)
+        pattern = {"month": "YYYY-MM", "quarter": 'YYYY-"Q"Q', "year": "YYYY"}[granularity]
+        return func.to_char(column, pattern)
+    if granularity == "quarter":
+        month = cast(func.strftime("%m", column), Integer)
+        return func.strftime("%Y", column) + "-Q" + cast((month + 2) // 3, String)
+    return func.strftime("%Y-%m" if granularity == "month" else "%Y", column)
 
 
 def _days(session: Session, later: Any, earlier: Any) -> Any:
@@ -64,31 +74,40 @@ def _period(since: datetime, until: datetime) -> list[Any]:
 
 @dataclass(frozen=True)
 class VolumeCell:
-    """Cases of one category received in one month; `count` is None when withheld."""
+    """Cases of one category received in one period; `count` is None when withheld."""
 
-    month: str
+    period: str
     category: str
     count: int | None
     shown: str
 
 
 def volumes(
-    *, session: Session, actor: Actor, since: datetime, until: datetime
+    *,
+    session: Session,
+    actor: Actor,
+    since: datetime,
+    until: datetime,
+    granularity: str = "month",
 ) -> list[VolumeCell]:
-    """Concerns received per category and month; cells under 3 are withheld."""
+    """Concerns received per category and month (or quarter, year); cells under 3 are withheld.
+
+    No totals across categories are returned: with them, a withheld cell could be
+    worked out by subtraction.
+    """
     _require(actor)
-    month = _month(session, col(Case.received_at)).label("month")
+    period = _period_label(session, col(Case.received_at), granularity).label("period")
     query = (
-        select(month, Case.category, func.count())
+        sa_select(period, col(Case.category), func.count())
         .where(*_period(since, until))
-        .group_by(month, col(Case.category))
-        .order_by(month, col(Case.category))
+        .group_by(period, col(Case.category))
+        .order_by(period, col(Case.category))
     )
     labels = category_labels(session=session)
     cells = []
-    for month_text, category, count in session.exec(query).all():
+    for period_text, category, count in session.execute(query).all():
         value, shown = _shown(int(count))
-        cells.append(VolumeCell(str(month_text), labels.get(category, category), value, shown))
+        cells.append(VolumeCell(str(period_text), labels.get(category, category), value, shown))
     return cells
 
 

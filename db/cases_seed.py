@@ -32,7 +32,7 @@ from db.types import utcnow
 # The seeded receipts are thrown away at once, so they are hashed at scrypt's lowest
 # accepted cost: the demo seeds in seconds and no one can follow these cases up anyway.
 SEED_RECEIPT_LOG2N = 10
-DEMO_CONCERNS = 60
+DEMO_CONCERNS = 80
 DEMO_WELFARE = 4
 SECOND_REVIEWER = "reviewer2"
 
@@ -76,6 +76,17 @@ STORIES: dict[str, tuple[str, ...]] = {
         "The car park barrier traps cyclists and staff have been hurt.",
         "Our team's shared drive is readable by everyone in the organisation.",
     ),
+}
+# How often each category is raised: wellbeing and bullying far more than misconduct.
+CATEGORY_WEIGHTS: dict[str, int] = {
+    "wellbeing": 6,
+    "bullying": 5,
+    "patient_safety": 4,
+    "health_safety": 3,
+    "service_quality": 3,
+    "safeguarding": 2,
+    "misconduct": 1,
+    "other": 1,
 }
 PLACES = (
     "East wing, second floor, most weekday evenings",
@@ -254,7 +265,7 @@ def seed_cases(session: Session, rng: random.Random, scale: float) -> dict[str, 
         # Recent years hold more cases, as reporting grows with trust.
         days_ago = int(rng.triangular(0, 6 * 365, 0))
         received = now - timedelta(days=days_ago, hours=rng.randint(0, 23))
-        category = rng.choice(categories)
+        category = rng.choices(categories, weights=[CATEGORY_WEIGHTS[c] for c in categories])[0]
         anonymous = rng.random() < 0.65
         submitted = submit_concern(
             session=session,

@@ -36,7 +36,16 @@ st.caption(
 )
 
 PERIODS = {"Last 12 months": 12, "Last 2 years": 24, "Last 5 years": 60}
-choice = st.radio("Period", list(PERIODS), horizontal=True, key="insights_period")
+left, right = st.columns(2)
+choice = left.radio("Period", list(PERIODS), index=2, horizontal=True, key="insights_period")
+granularity = right.radio(
+    "Group volumes by",
+    ["month", "quarter", "year"],
+    index=2,
+    horizontal=True,
+    key="insights_granularity",
+    help="Longer periods group more cases together, so fewer figures need withholding.",
+)
 until = dt.datetime.now(dt.UTC)
 since = until - dt.timedelta(days=round(30.44 * PERIODS[choice or "Last 12 months"]))
 
@@ -46,7 +55,13 @@ Loaded = tuple[list[VolumeCell], list[CategoryFigures], list[Bucket], list[Outco
 def load() -> Loaded:
     with db_session() as session:
         return (
-            volumes(session=session, actor=user, since=since, until=until),
+            volumes(
+                session=session,
+                actor=user,
+                since=since,
+                until=until,
+                granularity=granularity or "year",
+            ),
             category_figures(session=session, actor=user, since=since, until=until),
             backlog(session=session, actor=user),
             outcomes(session=session, actor=user, since=since, until=until),
@@ -58,12 +73,12 @@ if loaded is None:
     st.stop()
 cells, figures, buckets, results = loaded
 
-st.subheader("Concerns received by month and category")
+st.subheader(f"Concerns received by {granularity} and category")
 st.altair_chart(volume_chart(cells), width="stretch")
-withheld = sorted({f"{c.month} · {c.category}" for c in cells if c.count is None})
+withheld = sorted({f"{c.period} · {c.category}" for c in cells if c.count is None})
 if withheld:
-    with st.expander(f"{len(withheld)} month and category cells with {FEWER} cases"):
-        st.dataframe(pd.DataFrame({"Month · category": withheld}), hide_index=True)
+    with st.expander(f"{len(withheld)} {granularity} and category cells with {FEWER} cases"):
+        st.dataframe(pd.DataFrame({"Period · category": withheld}), hide_index=True)
 
 st.subheader("By category")
 st.dataframe(

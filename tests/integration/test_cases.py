@@ -346,10 +346,16 @@ def test_insights_withhold_any_figure_from_fewer_than_three_cases(
     cells = {
         c.category: c for c in volumes(session=session, actor=manager, since=since, until=until)
     }
-    assert (cells["Bullying or harassment"].count, cells["Bullying or harassment"].month) == (
-        3,
-        "2026-03",
-    )
+    bullying = cells["Bullying or harassment"]
+    assert (bullying.count, bullying.period) == (3, "2026-03")
+    for granularity, label in (("quarter", "2026-Q1"), ("year", "2026")):
+        grouped = volumes(
+            session=session, actor=manager, since=since, until=until, granularity=granularity
+        )
+        assert {(c.period, c.category, c.count) for c in grouped} == {
+            (label, "Bullying or harassment", 3),
+            (label, "Misconduct", None),
+        }
     assert cells["Misconduct"].count is None and cells["Misconduct"].shown == FEWER
     figures = {
         f.category: f

@@ -18,11 +18,11 @@ def test_the_volume_chart_stacks_months_by_category_and_leaves_out_withheld_cell
         ]
     ).to_dict()
     assert chart["mark"]["type"] == "bar"
-    assert chart["encoding"]["x"]["type"] == "temporal"
+    assert chart["encoding"]["x"]["type"] == "ordinal"
     assert chart["encoding"]["y"]["field"] == "cases"
     assert chart["encoding"]["color"]["type"] == "nominal"
     rows = next(iter(chart["datasets"].values()))
-    assert rows == [{"month": "2026-01-01", "category": "Bullying or harassment", "cases": 4}]
+    assert rows == [{"period": "2026-01", "category": "Bullying or harassment", "cases": 4}]
 
 
 def figures() -> list[CategoryFigures]:
