@@ -174,6 +174,21 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_purge_cases(args: argparse.Namespace) -> int:
+    """Erase the content of cases closed longer than the retention period, keeping tombstones."""
+    from db.audit import OPERATOR
+    from db.case_retention import purge_cases
+    from db.engine import session_scope
+
+    with session_scope() as session:
+        report = purge_cases(session=session, actor=OPERATOR, years=args.years)
+    print(
+        f"Erased the content of {report.purged} case{'s' if report.purged != 1 else ''} "
+        f"closed before {report.cutoff:%Y-%m-%d}; their tombstones remain."
+    )
+    return 0
+
+
 def cmd_ensure_secrets(_args: argparse.Namespace) -> int:
     """Write a random cookie key into .streamlit/secrets.toml unless one exists."""
     import os
@@ -241,6 +256,14 @@ def build_parser() -> argparse.ArgumentParser:
     restore = sub.add_parser("restore", help=cmd_restore.__doc__)
     restore.add_argument("path")
     restore.set_defaults(func=cmd_restore)
+    purge = sub.add_parser("purge-cases", help=cmd_purge_cases.__doc__)
+    purge.add_argument(
+        "--years",
+        type=int,
+        default=None,
+        help="retention in years (default: RAPPORT_CASE_RETENTION_YEARS, or 5)",
+    )
+    purge.set_defaults(func=cmd_purge_cases)
 
     sub.add_parser("ensure-secrets", help=cmd_ensure_secrets.__doc__).set_defaults(
         func=cmd_ensure_secrets

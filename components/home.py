@@ -7,6 +7,9 @@ from components.text import escape_markdown
 from components.ui import attempt
 from db.audit import AuditFilter, list_events
 from db.auth import count_users, locked_users
+from db.case_retention import WARNING_DAYS, nearing_purge
+from db.case_review import queue_summary
+from db.case_welfare import DueCheckIn, due_check_ins
 from db.models.auth import ROLE_LABELS, Role, User
 from db.types import utcnow
 
@@ -22,6 +25,9 @@ def render_home(user: User) -> None:
         _admin_panel(user)
     others = sorted(user.roles - {Role.admin})
     for role in others:
+        if role is Role.reviewer:
+            _reviewer_panel(user)
+            continue
         st.subheader(ROLE_LABELS[role])
         st.info(f"Nothing needs you as {ROLE_LABELS[role].lower()} right now.")
 
@@ -57,3 +63,36 @@ def _admin_panel(user: User) -> None:
         for line in recent:
             st.text(line)
         st.page_link("pages/audit_log.py", label="Open the audit log", icon=":material/policy:")
+
+
+def _reviewer_panel(user: User) -> None:
+    st.subheader("Cases")
+
+    def load() -> tuple[dict[str, int], list[DueCheckIn], int]:
+        with db_session() as session:
+            return (
+                queue_summary(session=session, actor=user),
+                due_check_ins(session=session, actor=user),
+                nearing_purge(session=session, actor=user),
+            )
+
+    loaded = attempt(load)
+    if loaded is None:
+        return
+    summary, check_ins, purging = loaded
+    cols = st.columns(4)
+    cols[0].metric("New concerns", summary["new"])
+    cols[1].metric("Overdue", summary["overdue"])
+    cols[2].metric("Due within 14 days", summary["due_soon"])
+    cols[3].metric("Assigned to you", summary["mine"])
+    st.page_link("pages/case_queue.py", label="Open the case queue", icon=":material/inbox:")
+    if check_ins:
+        st.markdown("**Welfare check-ins due**")
+        for item in check_ins:
+            st.text(f"{item.due_on:%d %b} · {item.reference} · {item.person}")
+    if purging:
+        st.warning(
+            f"{purging} closed case{'s' if purging != 1 else ''} will have their content erased "
+            f"within {WARNING_DAYS} days under the retention rules (`manage.py purge-cases`).",
+            icon=":material/auto_delete:",
+        )

@@ -41,6 +41,43 @@ SCREENS: tuple[Screen, ...] = (
         frozenset({Role.admin}),
         "Administration",
     ),
+    Screen(
+        "pages/raise_concern.py",
+        "Raise a concern",
+        ":material/campaign:",
+        EVERYONE,
+        "Concerns",
+        public=True,
+    ),
+    Screen(
+        "pages/follow_up.py",
+        "Follow up a concern",
+        ":material/mark_chat_read:",
+        EVERYONE,
+        "Concerns",
+        public=True,
+    ),
+    Screen(
+        "pages/case_queue.py",
+        "Case queue",
+        ":material/inbox:",
+        frozenset({Role.reviewer}),
+        "Cases",
+    ),
+    Screen(
+        "pages/case.py",
+        "Case",
+        ":material/folder_open:",
+        frozenset({Role.reviewer}),
+        "Cases",
+    ),
+    Screen(
+        "pages/case_insights.py",
+        "Case insights",
+        ":material/insights:",
+        frozenset({Role.reviewer, Role.manager}),
+        "Cases",
+    ),
 )
 
 

@@ -2,6 +2,7 @@
 
 from db.models.audit import AuditEvent, AuditHead
 from db.models.auth import AppMeta, AuthSession, Role, User, UserCreate, UserRole, UserUpdate
+from db.models.cases import Case, CaseCategory, CaseEvent, CaseExclusion, CheckIn
 from db.models.people import (
     Contact,
     ContactTag,
@@ -20,6 +21,11 @@ __all__ = [
     "Interaction",
     "Organisation",
     "Task",
+    "Case",
+    "CaseCategory",
+    "CaseEvent",
+    "CaseExclusion",
+    "CheckIn",
     "Role",
     "User",
     "UserCreate",

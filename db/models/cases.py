@@ -1,0 +1,240 @@
+"""Tables of the cases area: concerns and welfare cases, their events, exclusions, check-ins.
+
+An anonymous case row holds what the reporter chose to write and nothing about where
+it came from: no IP address, user agent, cookie, session or account column exists here.
+"""
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, Text
+from sqlmodel import Field, SQLModel
+
+from db.types import UTCDateTime, utcnow
+
+
+class CaseKind(StrEnum):
+    """A concern raised by someone, or a welfare case opened by a reviewer."""
+
+    concern = "concern"
+    welfare = "welfare"
+
+
+class CaseStatus(StrEnum):
+    """Where a case is: new → acknowledged → under review → action taken → closed."""
+
+    new = "new"
+    acknowledged = "acknowledged"
+    under_review = "under_review"
+    action_taken = "action_taken"
+    closed = "closed"
+
+
+STATUS_LABELS: dict[CaseStatus, str] = {
+    CaseStatus.new: "New",
+    CaseStatus.acknowledged: "Acknowledged",
+    CaseStatus.under_review: "Under review",
+    CaseStatus.action_taken: "Action taken",
+    CaseStatus.closed: "Closed",
+}
+
+
+class Severity(StrEnum):
+    """The 5-grade harm scale."""
+
+    none = "none"
+    low = "low"
+    moderate = "moderate"
+    severe = "severe"
+    catastrophic = "catastrophic"
+
+
+SEVERITY_RANK: dict[Severity, int] = {s: i for i, s in enumerate(Severity)}
+
+
+class Urgency(StrEnum):
+    """How urgent it feels to the reporter."""
+
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
+class Outcome(StrEnum):
+    """How a case ended."""
+
+    substantiated = "substantiated"
+    partly_substantiated = "partly_substantiated"
+    not_substantiated = "not_substantiated"
+    resolved_informally = "resolved_informally"
+    referred_elsewhere = "referred_elsewhere"
+    support_provided = "support_provided"
+    withdrawn = "withdrawn"
+
+
+OUTCOME_LABELS: dict[Outcome, str] = {
+    Outcome.substantiated: "Substantiated",
+    Outcome.partly_substantiated: "Partly substantiated",
+    Outcome.not_substantiated: "Not substantiated",
+    Outcome.resolved_informally: "Resolved informally",
+    Outcome.referred_elsewhere: "Referred elsewhere",
+    Outcome.support_provided: "Support provided",
+    Outcome.withdrawn: "Withdrawn",
+}
+
+
+class EventKind(StrEnum):
+    """What an entry in a case's timeline records."""
+
+    received = "received"
+    acknowledged = "acknowledged"
+    assigned = "assigned"
+    severity_set = "severity_set"
+    status_changed = "status_changed"
+    internal_note = "internal_note"
+    message_to_reporter = "message_to_reporter"
+    message_from_reporter = "message_from_reporter"
+    check_in = "check_in"
+    closed = "closed"
+    reopened = "reopened"
+    exclusion = "exclusion"
+
+
+# What the reporter sees of the timeline on the follow-up page.
+REPORTER_VISIBLE: frozenset[EventKind] = frozenset(
+    {
+        EventKind.received,
+        EventKind.acknowledged,
+        EventKind.message_to_reporter,
+        EventKind.message_from_reporter,
+        EventKind.closed,
+        EventKind.reopened,
+    }
+)
+
+
+class CaseCategory(SQLModel, table=True):
+    """A category of concern, with its own deadlines (configurable per category)."""
+
+    __tablename__ = "case_category"
+
+    key: str = Field(primary_key=True, max_length=40)
+    label: str = Field(max_length=80)
+    ack_days: int = Field(default=7)
+    feedback_months: int = Field(default=3)
+    sort_order: int = Field(default=0)
+    active: bool = Field(default=True)
+
+
+class CaseBase(SQLModel):
+    category: str = Field(foreign_key="case_category.key", max_length=40, index=True)
+    what_happened: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    where_when: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    occurred_on: date | None = None
+    people_involved: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    urgency: str = Field(default=Urgency.medium.value, max_length=16)
+
+
+class Case(CaseBase, table=True):
+    """A concern or welfare case. State columns mirror its append-only events for queries."""
+
+    __tablename__ = "case_record"
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(max_length=16, unique=True, index=True)
+    kind: str = Field(default=CaseKind.concern.value, max_length=16, index=True)
+    anonymous: bool = Field(default=True)
+    contact_name: str | None = Field(default=None, max_length=120)
+    contact_email: str | None = Field(default=None, max_length=254)
+    contact_phone: str | None = Field(default=None, max_length=40)
+    # The people area links its contact here; the foreign key arrives with that area.
+    contact_id: int | None = Field(default=None, index=True)
+    status: str = Field(default=CaseStatus.new.value, max_length=16, index=True)
+    severity: str | None = Field(default=None, max_length=16)
+    severity_rank: int = Field(default=-1, index=True)
+    outcome: str | None = Field(default=None, max_length=32, index=True)
+    assignee_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    ack_due_at: datetime = Field(sa_type=UTCDateTime)
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    feedback_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    feedback_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The deadline now running (acknowledge or feedback), for sorting the queue in SQL.
+    sla_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    reopened_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_activity_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # "scrypt$log2n$r$p$salt$hash"; the receipt itself is never stored.
+    receipt_hash: str | None = Field(default=None, max_length=200)
+    failed_attempts: int = Field(default=0)
+    retry_after: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    version: int = Field(default=1)
+
+
+class ConcernCreate(CaseBase):
+    """What a reporter submits on Raise a concern."""
+
+    anonymous: bool = True
+    contact_name: str | None = None
+    contact_email: str | None = None
+    contact_phone: str | None = None
+    exclude_reviewer_ids: list[int] = []
+
+
+class WelfareCreate(SQLModel):
+    """A welfare case a reviewer opens for a named person, with check-ins."""
+
+    category: str = "wellbeing"
+    person_name: str
+    contact_email: str | None = None
+    contact_phone: str | None = None
+    contact_id: int | None = None
+    reason: str
+    first_check_in: date
+    every_days: int = 7
+    check_ins: int = 4
+
+
+class CaseEvent(SQLModel, table=True):
+    """One entry in a case's timeline; never updated (retention erases whole cases)."""
+
+    __tablename__ = "case_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case_record.id", index=True)
+    occurred_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    kind: str = Field(max_length=32)
+    # None for the reporter: an anonymous reporter is never linked to an account.
+    actor_id: int | None = Field(default=None, foreign_key="app_user.id")
+    actor_label: str = Field(max_length=120)
+    body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    from_status: str | None = Field(default=None, max_length=16)
+    to_status: str | None = Field(default=None, max_length=16)
+    severity: str | None = Field(default=None, max_length=16)
+    outcome: str | None = Field(default=None, max_length=32)
+    assignee_id: int | None = Field(default=None)
+
+
+class CaseExclusion(SQLModel, table=True):
+    """A reviewer who must not see a case (conflict of interest)."""
+
+    __tablename__ = "case_exclusion"
+
+    case_id: int = Field(foreign_key="case_record.id", primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", primary_key=True, index=True)
+    by_reporter: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CheckIn(SQLModel, table=True):
+    """A scheduled welfare check-in and, once done, its outcome."""
+
+    __tablename__ = "case_check_in"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case_record.id", index=True)
+    due_on: date = Field(index=True)
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    done_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    outcome: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

@@ -1,0 +1,121 @@
+"""Case insights: volumes, times, deadlines met, backlog and outcomes; aggregates only."""
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from components import page
+from components.cases_charts import (
+    backlog_chart,
+    outcome_chart,
+    sla_chart,
+    timing_chart,
+    volume_chart,
+)
+from components.db import db_session
+from components.ui import attempt
+from db.case_insights import (
+    FEWER,
+    Bucket,
+    CategoryFigures,
+    OutcomeCount,
+    VolumeCell,
+    backlog,
+    category_figures,
+    outcomes,
+    volumes,
+)
+from db.models.auth import Role
+
+user = page("Case insights", roles={Role.reviewer, Role.manager}, icon=":material/insights:")
+st.title("Case insights")
+st.caption(
+    f"Counts and times only, never case content. Any figure drawn from fewer than 3 cases "
+    f'is withheld and shown as "{FEWER}", so small groups cannot point to a person.'
+)
+
+PERIODS = {"Last 12 months": 12, "Last 2 years": 24, "Last 5 years": 60}
+left, right = st.columns(2)
+choice = left.radio("Period", list(PERIODS), index=2, horizontal=True, key="insights_period")
+granularity = right.radio(
+    "Group volumes by",
+    ["month", "quarter", "year"],
+    index=2,
+    horizontal=True,
+    key="insights_granularity",
+    help="Longer periods group more cases together, so fewer figures need withholding.",
+)
+until = dt.datetime.now(dt.UTC)
+since = until - dt.timedelta(days=round(30.44 * PERIODS[choice or "Last 12 months"]))
+
+Loaded = tuple[list[VolumeCell], list[CategoryFigures], list[Bucket], list[OutcomeCount]]
+
+
+def load() -> Loaded:
+    with db_session() as session:
+        return (
+            volumes(
+                session=session,
+                actor=user,
+                since=since,
+                until=until,
+                granularity=granularity or "year",
+            ),
+            category_figures(session=session, actor=user, since=since, until=until),
+            backlog(session=session, actor=user),
+            outcomes(session=session, actor=user, since=since, until=until),
+        )
+
+
+loaded = attempt(load)
+if loaded is None:
+    st.stop()
+cells, figures, buckets, results = loaded
+
+st.subheader(f"Concerns received by {granularity} and category")
+st.altair_chart(volume_chart(cells), width="stretch")
+withheld = sorted({f"{c.period} · {c.category}" for c in cells if c.count is None})
+if withheld:
+    with st.expander(f"{len(withheld)} {granularity} and category cells with {FEWER} cases"):
+        st.dataframe(pd.DataFrame({"Period · category": withheld}), hide_index=True)
+
+st.subheader("By category")
+st.dataframe(
+    pd.DataFrame(
+        [
+            {
+                "Category": f.category,
+                "Concerns": f.shown,
+                "Mean days to acknowledge": f.days_to_acknowledge,
+                "Mean days to close": f.days_to_close,
+                "Acknowledged in time": f.acknowledged_on_time,
+                "Feedback in time": f.feedback_on_time,
+            }
+            for f in figures
+        ]
+    ),
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "Acknowledged in time": st.column_config.NumberColumn(format="percent"),
+        "Feedback in time": st.column_config.NumberColumn(format="percent"),
+    },
+)
+left, right = st.columns(2)
+with left:
+    st.markdown("**Time to acknowledge and to close**")
+    st.altair_chart(timing_chart(figures), width="stretch")
+with right:
+    st.markdown("**Deadlines met**")
+    st.altair_chart(sla_chart(figures), width="stretch")
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Open backlog by age")
+    st.altair_chart(backlog_chart(buckets), width="stretch")
+    st.caption(" · ".join(f"{b.age}: {b.shown}" for b in buckets))
+with right:
+    st.subheader("Outcomes")
+    st.altair_chart(outcome_chart(results), width="stretch")
+    st.caption(" · ".join(f"{r.outcome}: {r.shown}" for r in results))

@@ -1,0 +1,66 @@
+"""Follow up a concern: with the reference and receipt code, read replies and add more."""
+
+import streamlit as st
+
+from components import page
+from components.db import db_session
+from components.ui import attempt
+from db.cases import ReporterView, follow_up, reporter_reply
+
+page("Follow up a concern", public=True, icon=":material/mark_chat_read:")
+st.title("Follow up a concern")
+st.caption(
+    "Enter the case reference and the receipt code you were given. After five wrong codes "
+    "for one reference, each further try has to wait a little longer."
+)
+
+OPEN_KEY = "follow_up_open"
+
+left, right = st.columns(2)
+reference = left.text_input("Case reference", key="follow_reference", placeholder="C-XXXXXX")
+receipt = right.text_input(
+    "Receipt code", key="follow_receipt", type="password", placeholder="XXXX-XXXX-XXXX-XXXX-XXXX"
+)
+if st.button("Open my case", type="primary", key="follow_open"):
+    st.session_state[OPEN_KEY] = True
+
+if not st.session_state.get(OPEN_KEY):
+    st.stop()
+
+
+def load() -> ReporterView:
+    with db_session() as session:
+        return follow_up(session=session, reference=reference, receipt=receipt)
+
+
+view = attempt(load)
+if view is None:
+    st.session_state[OPEN_KEY] = False
+    st.stop()
+
+cols = st.columns(3)
+cols[0].metric("Status", view.status)
+cols[1].metric("Category", view.category)
+cols[2].metric("Received", f"{view.received_at:%d %b %Y}")
+
+st.subheader("Messages and updates")
+for entry in view.entries:
+    with st.container(border=True):
+        st.caption(f"{entry.occurred_at:%d %b %Y %H:%M} UTC · {entry.what}")
+        if entry.body:
+            st.text(entry.body)
+
+st.subheader("Add information or reply")
+with st.form("reporter_reply", clear_on_submit=False):
+    text = st.text_area("Your message", key="follow_message", height=140)
+    sent = st.form_submit_button("Send")
+if sent:
+
+    def send() -> ReporterView:
+        with db_session() as session:
+            return reporter_reply(session=session, reference=reference, receipt=receipt, text=text)
+
+    if attempt(send) is not None:
+        st.toast("Sent. The case team will see your message.")
+        st.session_state.pop("follow_message", None)
+        st.rerun()

@@ -1,0 +1,130 @@
+"""Raise a concern: a public form, anonymous if the reporter wishes; no account needed."""
+
+import streamlit as st
+
+from components import page
+from components.db import db_session
+from components.ui import attempt
+from db.case_common import list_categories
+from db.cases import Submitted, reviewers_to_exclude, submit_concern
+from db.models.cases import ConcernCreate, Urgency
+
+page("Raise a concern", public=True, icon=":material/campaign:")
+st.title("Raise a concern")
+
+RESULT_KEY = "concern_submitted"
+
+submitted: Submitted | None = st.session_state.get(RESULT_KEY)
+if submitted is not None:
+    st.success("Your concern has been received.")
+    st.markdown(
+        "Keep **both** of these. You need them to read replies and add information on "
+        "*Follow up a concern*. We cannot show the receipt code again or recover it: "
+        "it is not stored anywhere in a readable form."
+    )
+    left, right = st.columns(2)
+    with left:
+        st.caption("Case reference")
+        st.code(submitted.reference, language=None)
+    with right:
+        st.caption("Receipt code (secret)")
+        st.code(submitted.receipt, language=None)
+    saved = st.checkbox("I have saved my reference and receipt code", key="concern_saved")
+    if st.button("Done", type="primary", disabled=not saved, key="concern_done"):
+        del st.session_state[RESULT_KEY]
+        st.session_state.pop("concern_saved", None)
+        st.rerun()
+    st.stop()
+
+with st.expander("What is stored, and what is not", expanded=True, icon=":material/shield:"):
+    st.markdown(
+        "- **Stored:** what you write in this form, the category, and the date it arrived.\n"
+        "- **Not stored:** your IP address, your browser, cookies, or any account, even if "
+        "you are signed in to Rapport on this computer. Nothing you write goes to server logs.\n"
+        "- If you choose to **stay anonymous**, we keep no name or contact details; we can only "
+        "reply on the follow-up page, with the reference and receipt code you get next.\n"
+        "- Be aware that the details you describe may themselves point to you."
+    )
+
+
+def load_choices() -> tuple[dict[str, str], list[tuple[int, str]]]:
+    with db_session() as session:
+        categories = {c.key: c.label for c in list_categories(session=session)}
+        return categories, reviewers_to_exclude(session=session)
+
+
+choices = attempt(load_choices)
+if choices is None:
+    st.stop()
+categories, reviewers = choices
+
+category = st.selectbox(
+    "Category", list(categories), format_func=lambda key: categories[key], key="concern_category"
+)
+what = st.text_area(
+    "What happened",
+    key="concern_what",
+    height=180,
+    help="Describe what happened in your own words. Plain text: formatting is not applied.",
+)
+where = st.text_input("Where and when (optional)", key="concern_where")
+occurred_on = st.date_input(
+    "Date it happened (optional)", value=None, key="concern_date", format="YYYY-MM-DD"
+)
+people = st.text_area("People involved (optional)", key="concern_people", height=80)
+urgency = st.radio(
+    "How urgent does it feel?",
+    [u.value for u in Urgency],
+    index=1,
+    horizontal=True,
+    key="concern_urgency",
+)
+identity = st.radio(
+    "Who you are",
+    ["Stay anonymous", "Leave my contact details"],
+    key="concern_identity",
+    horizontal=True,
+)
+anonymous = identity == "Stay anonymous"
+name = email = phone = ""
+if not anonymous:
+    left, middle, right = st.columns(3)
+    name = left.text_input("Your name", key="concern_name")
+    email = middle.text_input("Email", key="concern_email")
+    phone = right.text_input("Phone", key="concern_phone")
+names = dict(reviewers)
+exclude = st.multiselect(
+    "Reviewers who should NOT see this concern (optional)",
+    list(names),
+    format_func=lambda uid: names[uid],
+    key="concern_exclude",
+    help="For example someone involved, or close to someone involved.",
+)
+
+if st.button("Send my concern", type="primary", key="concern_send"):
+
+    def send() -> Submitted:
+        with db_session() as session:
+            return submit_concern(
+                session=session,
+                concern_in=ConcernCreate(
+                    category=category or "",
+                    what_happened=what,
+                    where_when=where,
+                    occurred_on=occurred_on if not isinstance(occurred_on, tuple) else None,
+                    people_involved=people,
+                    urgency=urgency or Urgency.medium.value,
+                    anonymous=anonymous,
+                    contact_name=name,
+                    contact_email=email,
+                    contact_phone=phone,
+                    exclude_reviewer_ids=list(exclude),
+                ),
+            )
+
+    result = attempt(send)
+    if result is not None:
+        st.session_state[RESULT_KEY] = result
+        for key in ("concern_what", "concern_where", "concern_people", "concern_name"):
+            st.session_state.pop(key, None)
+        st.rerun()

@@ -1,0 +1,153 @@
+"""The case pages through AppTest: intake, follow-up, the case page, insights."""
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from db.cases import Submitted, submit_concern
+from db.engine import make_engine, session_scope
+from db.models.audit import AuditEvent
+from db.models.cases import Case, ConcernCreate
+from tests.app.conftest import RunPage
+
+INJECTION = (
+    "![tracker](http://evil.example/pixel.png) <img src=x onerror=alert(1)> "
+    "[click](javascript:alert(1)) **loud**"
+)
+
+
+@pytest.fixture
+def app_engine(app_database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    monkeypatch.setenv("RAPPORT_RECEIPT_SCRYPT_LOG2N", "10")
+    engine = make_engine(app_database)
+    yield engine
+    engine.dispose()
+
+
+def raise_directly(engine: Engine, text: str) -> Submitted:
+    with session_scope(engine) as session:
+        return submit_concern(
+            session=session,
+            concern_in=ConcernCreate(category="misconduct", what_happened=text, where_when=text),
+        )
+
+
+def test_a_concern_raised_while_signed_in_is_still_linked_to_no_account(
+    run_page: RunPage, app_engine: Engine
+) -> None:
+    at = run_page("pages/raise_concern.py", "reviewer")
+    at.text_area(key="concern_what").input("Fire door propped open on level 2, every evening.")
+    at.button(key="concern_send").click()
+    at.run()
+    assert not at.exception
+    codes = [c.value for c in at.code]
+    assert len(codes) == 2, [e.value for e in at.error]
+    reference, receipt = codes
+    assert receipt.count("-") == 4
+    with session_scope(app_engine) as session:
+        case = session.exec(select(Case).where(Case.reference == reference)).one()
+        assert case.anonymous and case.contact_name is None and case.contact_id is None
+        audit = session.exec(
+            select(AuditEvent).where(
+                AuditEvent.entity_id == reference, AuditEvent.action == "case.received"
+            )
+        ).one()
+        assert audit.actor_id is None and audit.actor_name == "anonymous"
+    # The receipt is shown until the reporter confirms they saved it.
+    assert at.button(key="concern_done").disabled
+    at.checkbox(key="concern_saved").check()
+    at.run()
+    at.button(key="concern_done").click()
+    at.run()
+    assert not at.code
+
+
+def test_a_refused_concern_names_the_field_and_keeps_what_was_typed(run_page: RunPage) -> None:
+    at = run_page("pages/raise_concern.py")
+    at.radio(key="concern_identity").set_value("Leave my contact details")
+    at.run()
+    at.text_area(key="concern_what").input("Overtime sheets do not match.")
+    at.text_input(key="concern_name").input("Sam")
+    at.button(key="concern_send").click()
+    at.run()
+    assert any(e.value.startswith("Email or phone:") for e in at.error)
+    assert at.text_area(key="concern_what").value == "Overtime sheets do not match."
+    assert at.text_input(key="concern_name").value == "Sam"
+
+
+def test_the_reporter_follows_up_with_the_receipt_and_replies(
+    run_page: RunPage, app_engine: Engine
+) -> None:
+    submitted = raise_directly(app_engine, "Medication trolley left unlocked.")
+    at = run_page("pages/follow_up.py")
+    at.text_input(key="follow_reference").input(submitted.reference)
+    at.text_input(key="follow_receipt").input(submitted.receipt.lower())
+    at.button(key="follow_open").click()
+    at.run()
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["Status"] == "New"
+    at.text_area(key="follow_message").input("It happened again tonight.")
+    at.button(key="FormSubmitter:reporter_reply-Send").click()
+    at.run()
+    assert "It happened again tonight." in [t.value for t in at.text]
+
+
+def test_a_wrong_receipt_is_refused_on_the_follow_up_page(
+    run_page: RunPage, app_engine: Engine
+) -> None:
+    submitted = raise_directly(app_engine, "Calls dropped on hold.")
+    at = run_page("pages/follow_up.py")
+    at.text_input(key="follow_reference").input(submitted.reference)
+    at.text_input(key="follow_receipt").input("AAAA-BBBB-CCCC-DDDD-EEEE")
+    at.button(key="follow_open").click()
+    at.run()
+    assert any("do not match" in e.value for e in at.error)
+    assert not at.metric
+
+
+def test_markdown_and_html_in_a_concern_render_as_plain_text_on_the_case_page(
+    run_page: RunPage, app_engine: Engine
+) -> None:
+    submitted = raise_directly(app_engine, INJECTION)
+    at = run_page("pages/case.py", "reviewer")
+    at.text_input(key="case_ref").input(submitted.reference)
+    at.run()
+    assert not at.exception
+    assert INJECTION in [t.value for t in at.text]
+    rendered_markup = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
+    assert "evil.example" not in rendered_markup and "onerror" not in rendered_markup
+
+
+def test_a_reviewer_acknowledges_a_case_from_the_case_page(
+    run_page: RunPage, app_engine: Engine
+) -> None:
+    submitted = raise_directly(app_engine, "Hoist strap frayed in bay 4.")
+    at = run_page("pages/case.py", "reviewer")
+    at.text_input(key="case_ref").input(submitted.reference)
+    at.run()
+    at.text_area(key="ack_message").input("Thank you, we are on it.")
+    at.button(key="ack").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert {m.label: m.value for m in at.metric}["Status"] == "Acknowledged"
+
+
+def test_the_queue_lists_open_cases_for_a_reviewer(run_page: RunPage) -> None:
+    at = run_page("pages/case_queue.py", "reviewer")
+    assert not at.exception
+    assert at.dataframe, [e.value for e in at.error]
+
+
+def test_a_manager_sees_insights_with_small_groups_withheld(run_page: RunPage) -> None:
+    at = run_page("pages/case_insights.py", "manager")
+    assert not at.exception
+    assert at.title[0].value == "Case insights"
+    assert any("fewer than 3" in c.value for c in at.caption)
+
+
+def test_the_reviewer_home_shows_the_cases_panel(run_page: RunPage) -> None:
+    at = run_page("app.py", "reviewer")
+    labels = {m.label for m in at.metric}
+    assert {"New concerns", "Overdue", "Assigned to you"} <= labels
