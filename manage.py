@@ -189,6 +189,32 @@ def cmd_purge_cases(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_case_deadlines(args: argparse.Namespace) -> int:
+    """Set how many days to acknowledge and months to give feedback, for one category."""
+    from db.audit import OPERATOR
+    from db.case_common import set_category_deadlines
+    from db.engine import session_scope
+    from db.errors import DomainError
+
+    with session_scope() as session:
+        try:
+            category = set_category_deadlines(
+                session=session,
+                actor=OPERATOR,
+                key=args.category,
+                ack_days=args.ack_days,
+                feedback_months=args.feedback_months,
+            )
+        except DomainError as err:
+            print(err, file=sys.stderr)
+            return 1
+    print(
+        f"{category.label}: acknowledge within {category.ack_days} days, feedback within "
+        f"{category.feedback_months} months."
+    )
+    return 0
+
+
 def cmd_ensure_secrets(_args: argparse.Namespace) -> int:
     """Write a random cookie key into .streamlit/secrets.toml unless one exists."""
     import os
@@ -264,6 +290,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="retention in years (default: RAPPORT_CASE_RETENTION_YEARS, or 5)",
     )
     purge.set_defaults(func=cmd_purge_cases)
+
+    deadlines = sub.add_parser("case-deadlines", help=cmd_case_deadlines.__doc__)
+    deadlines.add_argument("category", help="category key, for example safeguarding")
+    deadlines.add_argument("--ack-days", type=int, default=7)
+    deadlines.add_argument("--feedback-months", type=int, default=3)
+    deadlines.set_defaults(func=cmd_case_deadlines)
 
     sub.add_parser("ensure-secrets", help=cmd_ensure_secrets.__doc__).set_defaults(
         func=cmd_ensure_secrets

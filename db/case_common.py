@@ -7,9 +7,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from db.audit import Actor
+from db.audit import Actor, record, require_role
 from db.case_sla import SlaPolicy, feedback_due, feedback_start, running_deadline
 from db.errors import Conflict, ValidationError
+from db.models.auth import Role
 from db.models.cases import Case, CaseCategory, CaseEvent, EventKind
 
 DEFAULT_CATEGORIES: tuple[tuple[str, str], ...] = (
@@ -174,3 +175,31 @@ def clean_text(
             f"{label}: use at most {limit:,} characters (this has {len(text):,}).", field=field
         )
     return text or None
+
+
+def set_category_deadlines(
+    *, session: Session, actor: Actor, key: str, ack_days: int, feedback_months: int
+) -> CaseCategory:
+    """Change a category's deadlines (admin); they apply from each case's next change."""
+    require_role(actor, Role.admin, doing="change case deadlines")
+    category = get_category(session=session, key=key)
+    if not 1 <= ack_days <= 90:
+        raise ValidationError("Acknowledge within: choose 1 to 90 days.", field="ack_days")
+    if not 1 <= feedback_months <= 12:
+        raise ValidationError("Feedback within: choose 1 to 12 months.", field="feedback_months")
+    before = {"ack_days": category.ack_days, "feedback_months": category.feedback_months}
+    category.ack_days, category.feedback_months = ack_days, feedback_months
+    session.add(category)
+    record(
+        session=session,
+        actor=actor,
+        action="case.category_deadlines",
+        entity="case_category",
+        entity_id=key,
+        details={
+            "before": before,
+            "after": {"ack_days": ack_days, "feedback_months": feedback_months},
+        },
+    )
+    session.commit()
+    return category

@@ -16,6 +16,7 @@ from db.case_actions import (
     message_reporter,
     reopen_case,
 )
+from db.case_common import set_category_deadlines
 from db.case_insights import FEWER, backlog, category_figures, outcomes, volumes
 from db.case_retention import nearing_purge, purge_cases
 from db.case_review import (
@@ -455,3 +456,26 @@ def test_a_change_on_a_stale_copy_names_who_changed_the_case(
             reason="Withdrawn",
             version=stale,
         )
+
+
+def test_an_admin_sets_a_categorys_deadlines_and_new_cases_follow_them(
+    session: Session, people: dict[str, User]
+) -> None:
+    with pytest.raises(Forbidden):
+        set_category_deadlines(
+            session=session, actor=people["ann"], key="safeguarding", ack_days=2, feedback_months=1
+        )
+    with pytest.raises(ValidationError, match="^Acknowledge within:"):
+        set_category_deadlines(
+            session=session, actor=OPERATOR, key="safeguarding", ack_days=0, feedback_months=1
+        )
+    set_category_deadlines(
+        session=session, actor=OPERATOR, key="safeguarding", ack_days=2, feedback_months=1
+    )
+    t0 = datetime(2026, 5, 1, tzinfo=UTC)
+    submitted = submit_concern(session=session, concern_in=concern(category="safeguarding"), now=t0)
+    case = case_of(session, submitted.reference)
+    assert case.ack_due_at == t0 + timedelta(days=2)
+    assert case.id is not None
+    acknowledge(session=session, actor=people["ann"], case_id=case.id, now=t0)
+    assert case_of(session, submitted.reference).sla_due_at == datetime(2026, 6, 1, tzinfo=UTC)
