@@ -12,6 +12,8 @@ EVERYONE = frozenset(Role)
 ADMIN = frozenset({Role.admin})
 PEOPLE_READERS = frozenset({Role.admin, Role.privacy, Role.manager, Role.sales})
 PEOPLE_WRITERS = frozenset({Role.admin, Role.manager, Role.sales})
+REVIEWERS = frozenset({Role.reviewer})
+CASE_INSIGHTS = frozenset({Role.reviewer, Role.manager})
 
 COMMANDS: dict[str, frozenset[Role]] = {
     # auth
@@ -47,4 +49,33 @@ COMMANDS: dict[str, frozenset[Role]] = {
     "db.interactions.complete_task": PEOPLE_WRITERS,
     "db.interactions.overdue_tasks": PEOPLE_READERS,
     "db.interactions.my_open_tasks": PEOPLE_READERS,
+    # cases (reporters use the public intake and follow-up, which take no actor)
+    "db.case_actions.acknowledge": REVIEWERS,
+    "db.case_actions.add_note": REVIEWERS,
+    "db.case_actions.change_status": REVIEWERS,
+    "db.case_actions.close_case": REVIEWERS,
+    "db.case_actions.message_reporter": REVIEWERS,
+    "db.case_actions.reopen_case": REVIEWERS,
+    "db.case_actions.set_severity": REVIEWERS,
+    "db.case_common.append_event": EVERYONE,
+    "db.case_common.set_category_deadlines": ADMIN,
+    "db.case_insights.backlog": CASE_INSIGHTS,
+    "db.case_insights.category_figures": CASE_INSIGHTS,
+    "db.case_insights.outcomes": CASE_INSIGHTS,
+    "db.case_insights.volumes": CASE_INSIGHTS,
+    "db.case_retention.nearing_purge": REVIEWERS,
+    "db.case_retention.purge_cases": ADMIN,
+    "db.case_review.assign_case": REVIEWERS,
+    "db.case_review.case_by_id": REVIEWERS,
+    "db.case_review.claim_case": REVIEWERS,
+    "db.case_review.count_queue": REVIEWERS,
+    "db.case_review.exclude_reviewer": REVIEWERS,
+    "db.case_review.list_queue": REVIEWERS,
+    "db.case_review.list_reviewers": REVIEWERS,
+    "db.case_review.open_case": REVIEWERS,
+    "db.case_review.queue_summary": REVIEWERS,
+    "db.case_review.visible_case": REVIEWERS,
+    "db.case_welfare.due_check_ins": REVIEWERS,
+    "db.case_welfare.log_check_in": REVIEWERS,
+    "db.case_welfare.open_welfare_case": REVIEWERS,
 }
