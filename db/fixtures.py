@@ -53,6 +53,15 @@ AreaSeeder = Callable[[Session, random.Random, float], dict[str, int]]
 AREA_SEEDERS: list[AreaSeeder] = []
 
 
+def _seed_surveys(session: Session, rng: random.Random, scale: float) -> dict[str, int]:
+    from db.surveys_seed import seed_surveys
+
+    return seed_surveys(session, rng, scale)
+
+
+AREA_SEEDERS.append(_seed_surveys)
+
+
 def seed_demo(*, session: Session, scale: float = 1.0, seed: int = 7) -> dict[str, int]:
     """Create the demo users (and, as areas arrive, their data); returns counts."""
     rng = random.Random(seed)

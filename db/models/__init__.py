@@ -2,8 +2,26 @@
 
 from db.models.audit import AuditEvent, AuditHead
 from db.models.auth import AppMeta, AuthSession, Role, User, UserCreate, UserRole, UserUpdate
+from db.models.surveys import (
+    ActionPlan,
+    Employee,
+    Survey,
+    SurveyAnswer,
+    SurveyInvitation,
+    SurveyLink,
+    SurveyQuestion,
+    SurveyResponse,
+)
 
 __all__ = [
+    "ActionPlan",
+    "Employee",
+    "Survey",
+    "SurveyAnswer",
+    "SurveyInvitation",
+    "SurveyLink",
+    "SurveyQuestion",
+    "SurveyResponse",
     "AppMeta",
     "AuditEvent",
     "AuditHead",
