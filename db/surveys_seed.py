@@ -26,7 +26,7 @@ ORG: dict[str, tuple[str, ...]] = {
     "Sales": ("North", "South", "East"),
     "Operations": ("Logistics", "Facilities"),
     "Engineering": ("Platform", "Apps"),
-    "People": ("Talent",),
+    "People": ("Talent", "Payroll"),
 }
 LOCATIONS = ("London", "Leeds", "Remote")
 FIRST = (
@@ -95,7 +95,8 @@ def _directory_csv(rng: random.Random, size: int, today: date) -> str:
         ]
     )
     teams = [(d, t) for d, ts in ORG.items() for t in ts]
-    weights = [6 if d == "Sales" else 4 for d, _t in teams]
+    # Payroll is deliberately tiny, so the demo shows a suppressed group.
+    weights = [1 if t == "Payroll" else 6 if d == "Sales" else 4 for d, t in teams]
     for number in range(size):
         department, team = rng.choices(teams, weights)[0]
         first, last = rng.choice(FIRST), rng.choice(LAST)
