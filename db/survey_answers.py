@@ -2,15 +2,15 @@
 
 Submission marks the invitation answered with one conditional UPDATE, so two
 submissions racing on one link cannot both succeed; the response is written in the
-same transaction without any reference to the invitation, and every link of the
-invitation is deleted so no stored token hash points at a finished invitation.
+same transaction without any reference to the invitation. Used links stay (as
+hashes) only so that a second visit can be told the link was already used.
 """
 
 import secrets
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import delete, update
+from sqlalchemy import update
 from sqlmodel import Session, col
 
 from db.audit import Actor, record, require_role
@@ -196,7 +196,6 @@ def _claim_and_store(
                 text=str(value) if is_text else None,
             )
         )
-    session.execute(delete(SurveyLink).where(col(SurveyLink.invitation_id) == invitation.id))
 
 
 def questions_by_section(questions: list[SurveyQuestion]) -> list[tuple[str, list[SurveyQuestion]]]:

@@ -5,7 +5,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from email import message_from_bytes
+from email import message_from_bytes, policy
 from email.message import Message
 
 
@@ -50,7 +50,8 @@ class _Handler(socketserver.StreamRequestHandler):
                     if line in (b".\r\n", b".\n", b""):
                         break
                     lines.append(line[1:] if line.startswith(b"..") else line)
-                self.mailbox.messages.append(message_from_bytes(b"".join(lines)))
+                received = message_from_bytes(b"".join(lines), policy=policy.default)
+                self.mailbox.messages.append(received)
                 self._say("250 queued")
             elif verb == "QUIT":
                 self._say("221 bye")
