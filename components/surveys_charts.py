@@ -29,7 +29,7 @@ def factor_chart(rows: Sequence[dict[str, Any]], *, label: str = "factor") -> al
         alt.Chart(long)
         .mark_bar()
         .encode(
-            y=alt.Y(f"{label}:N", title=None, sort=None),
+            y=alt.Y(f"{label}:N", title=None, sort=None, axis=alt.Axis(labelLimit=320)),
             x=alt.X("percent:Q", title="% of answers", scale=alt.Scale(domain=[0, 100])),
             color=alt.Color(
                 "sentiment:N",
@@ -53,7 +53,8 @@ def factor_chart(rows: Sequence[dict[str, Any]], *, label: str = "factor") -> al
             text=alt.Text("favourable:Q", format=".0f"),
         )
     )
-    return alt.layer(bars, numbers).properties(height=max(120, 28 * len(rows)))  # type: ignore[return-value]
+    # A height per row (a step), so every label has room however many rows there are.
+    return alt.layer(bars, numbers).properties(height=alt.Step(30))  # type: ignore[return-value]
 
 
 def heatmap_chart(cells: Sequence[dict[str, Any]]) -> alt.Chart:

@@ -217,4 +217,5 @@ def seed_surveys(session: Session, rng: random.Random, scale: float) -> dict[str
     )
     assert pulse.id is not None
     open_survey(session=session, survey_id=pulse.id, actor=OPERATOR)
+    responses += _answer_wave(session, rng, pulse.id, 0.5, today)
     return {"employees": report.created, "surveys": len(waves) + 1, "survey responses": responses}
