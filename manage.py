@@ -232,6 +232,50 @@ def cmd_ensure_secrets(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_employees(args: argparse.Namespace) -> int:
+    """Import employees from a CSV file; refused rows are listed with the reason."""
+    from db.audit import OPERATOR
+    from db.employees import import_employees_csv
+    from db.engine import session_scope
+    from db.errors import DomainError
+
+    text = Path(args.path).read_text(encoding="utf-8")
+    with session_scope() as session:
+        try:
+            report = import_employees_csv(session=session, text=text, actor=OPERATOR)
+        except DomainError as err:
+            print(err, file=sys.stderr)
+            return 1
+    print(f"Added {report.created} employees.")
+    for bad in report.bad_rows:
+        print(f"  line {bad['line']}: {bad['reason']}", file=sys.stderr)
+    return 1 if report.bad_rows else 0
+
+
+def cmd_survey_links(args: argparse.Namespace) -> int:
+    """Issue fresh links for everyone who has not answered a survey; CSV on standard output."""
+    from db.audit import OPERATOR
+    from db.engine import session_scope
+    from db.errors import DomainError
+    from db.survey_distribution import issue_links, links_csv, send_links
+
+    with session_scope() as session:
+        try:
+            if args.email:
+                sent = send_links(
+                    session=session, survey_id=args.survey, actor=OPERATOR, reminder=args.reminder
+                )
+                print(f"Sent {sent} email(s).")
+            else:
+                sys.stdout.write(
+                    links_csv(issue_links(session=session, survey_id=args.survey, actor=OPERATOR))
+                )
+        except DomainError as err:
+            print(err, file=sys.stderr)
+            return 1
+    return 0
+
+
 def cmd_make_migration(args: argparse.Namespace) -> int:
     """Autogenerate a migration from the models (developers)."""
     from db.engine import get_engine
@@ -300,6 +344,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("ensure-secrets", help=cmd_ensure_secrets.__doc__).set_defaults(
         func=cmd_ensure_secrets
     )
+    employees = sub.add_parser("import-employees", help=cmd_import_employees.__doc__)
+    employees.add_argument("path", help="CSV file with a header row")
+    employees.set_defaults(func=cmd_import_employees)
+
+    links = sub.add_parser("survey-links", help=cmd_survey_links.__doc__)
+    links.add_argument("survey", type=int, help="survey id")
+    links.add_argument("--email", action="store_true", help="email them instead of printing CSV")
+    links.add_argument("--reminder", action="store_true", help="word the email as a reminder")
+    links.set_defaults(func=cmd_survey_links)
+
     mig = sub.add_parser("make-migration", help=cmd_make_migration.__doc__)
     mig.add_argument("message")
     mig.set_defaults(func=cmd_make_migration)

@@ -11,6 +11,9 @@ from db.case_retention import WARNING_DAYS, nearing_purge
 from db.case_review import queue_summary
 from db.case_welfare import DueCheckIn, due_check_ins
 from db.models.auth import ROLE_LABELS, Role, User
+from db.models.surveys import ActionPlan, Survey, SurveyStatus
+from db.survey_actions import list_actions
+from db.surveys import list_surveys
 from db.types import utcnow
 
 
@@ -23,13 +26,43 @@ def render_home(user: User) -> None:
     )
     if Role.admin in user.roles:
         _admin_panel(user)
-    others = sorted(user.roles - {Role.admin})
+    if user.has_any({Role.hr, Role.manager}):
+        _engagement_panel(user)
+    others = sorted(user.roles - {Role.admin, Role.hr, Role.manager})
     for role in others:
         if role is Role.reviewer:
             _reviewer_panel(user)
             continue
         st.subheader(ROLE_LABELS[role])
         st.info(f"Nothing needs you as {ROLE_LABELS[role].lower()} right now.")
+
+
+def _engagement_panel(user: User) -> None:
+    st.subheader("Engagement")
+
+    def load() -> tuple[list[ActionPlan], list[Survey]]:
+        with db_session() as session:
+            plans = list_actions(session=session, actor=user, open_only=True)
+            surveys = list_surveys(session=session, actor=user)
+        return plans, [s for s in surveys if s.status == SurveyStatus.open.value]
+
+    loaded = attempt(load)
+    if loaded is None:
+        return
+    plans, running = loaded
+    if Role.hr in user.roles:
+        for survey in running:
+            st.info(
+                f"{escape_markdown(survey.title)} is open until {survey.closes_on:%d %b}.",
+                icon=":material/ballot:",
+            )
+    if plans:
+        st.markdown("**Open action plans**")
+        for plan in plans:
+            st.text(f"{plan.due_on:%d %b %Y} · {plan.focus} · {plan.owner} · {plan.status}")
+    elif not running:
+        st.info("No open surveys or action plans need you right now.")
+    st.page_link("pages/survey_results.py", label="Open survey results", icon=":material/insights:")
 
 
 def _admin_panel(user: User) -> None:

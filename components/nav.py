@@ -78,6 +78,25 @@ SCREENS: tuple[Screen, ...] = (
         frozenset({Role.reviewer, Role.manager}),
         "Cases",
     ),
+    Screen(
+        "pages/employees.py", "Employees", ":material/badge:", frozenset({Role.hr}), "Engagement"
+    ),
+    Screen("pages/surveys.py", "Surveys", ":material/ballot:", frozenset({Role.hr}), "Engagement"),
+    Screen(
+        "pages/survey_results.py",
+        "Survey results",
+        ":material/insights:",
+        frozenset({Role.hr, Role.manager}),
+        "Engagement",
+    ),
+    Screen(
+        "pages/answer_survey.py",
+        "Answer a survey",
+        ":material/how_to_vote:",
+        EVERYONE,
+        "Engagement",
+        public=True,
+    ),
 )
 
 

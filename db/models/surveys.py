@@ -1,0 +1,199 @@
+"""Tables of the surveys area: employees, surveys, questions, invitations, responses.
+
+Confidentiality is built into the shape of the tables: a response row has no
+employee id, no invitation id, no time of day and no autoincrementing key, so once
+an answer is stored nothing in the database joins it back to a person.
+"""
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from db.types import UTCDateTime, utcnow
+
+DEFAULT_MIN_GROUP = 5
+FLOOR_MIN_GROUP = 3
+DEFAULT_COMMENT_MIN = 10
+
+
+class QuestionKind(StrEnum):
+    """How a question is answered."""
+
+    agree5 = "agree5"  # 1 strongly disagree … 5 strongly agree
+    scale10 = "scale10"  # 0 … 10
+    choice = "choice"  # one of a list
+    text = "text"  # free text (a comment)
+
+
+class SurveyStatus(StrEnum):
+    """Where a survey is in its life."""
+
+    draft = "draft"
+    open = "open"
+    closed = "closed"
+
+
+class ActionStatus(StrEnum):
+    """Progress of an action plan."""
+
+    open = "open"
+    in_progress = "in progress"
+    done = "done"
+
+
+class EmployeeBase(SQLModel):
+    name: str = Field(max_length=120)
+    email: str = Field(max_length=254, unique=True, index=True)
+    department: str = Field(max_length=80, index=True)
+    team: str = Field(max_length=80, index=True)
+    location: str = Field(max_length=80)
+    manager_email: str | None = Field(default=None, max_length=254)
+    start_date: date
+    employment_type: str = Field(default="full-time", max_length=40)
+
+
+class Employee(EmployeeBase, table=True):
+    __tablename__ = "employee"
+
+    id: int | None = Field(default=None, primary_key=True)
+    left_on: date | None = Field(default=None)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    version: int = Field(default=1)
+
+
+class EmployeeCreate(EmployeeBase):
+    pass
+
+
+class EmployeeUpdate(SQLModel):
+    name: str | None = None
+    email: str | None = None
+    department: str | None = None
+    team: str | None = None
+    location: str | None = None
+    manager_email: str | None = None
+    employment_type: str | None = None
+    left_on: date | None = None
+
+
+class SurveyBase(SQLModel):
+    title: str = Field(max_length=160)
+    audience_department: str | None = Field(default=None, max_length=80)
+    audience_team: str | None = Field(default=None, max_length=80)
+    audience_location: str | None = Field(default=None, max_length=80)
+    opens_on: date
+    closes_on: date
+    min_group: int = Field(default=DEFAULT_MIN_GROUP)
+    comment_min: int = Field(default=DEFAULT_COMMENT_MIN)
+
+
+class Survey(SurveyBase, table=True):
+    __tablename__ = "survey"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Waves of one survey share a series id, so items with the same code trend.
+    series_id: int | None = Field(default=None, index=True)
+    wave: int = Field(default=1)
+    status: str = Field(default=SurveyStatus.draft.value, max_length=16, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    version: int = Field(default=1)
+
+
+class SurveyCreate(SurveyBase):
+    template: str = "engagement"
+
+
+class SurveyQuestion(SQLModel, table=True):
+    __tablename__ = "survey_question"
+    __table_args__ = (UniqueConstraint("survey_id", "code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    survey_id: int = Field(foreign_key="survey.id", index=True, ondelete="CASCADE")
+    position: int
+    section: str = Field(max_length=80)
+    code: str = Field(max_length=40)
+    text: str = Field(max_length=400)
+    kind: str = Field(max_length=16)
+    factor: str | None = Field(default=None, max_length=40)
+    # Choices of a single-choice question, one per line.
+    choices: str | None = Field(default=None, max_length=2000)
+    required: bool = Field(default=True)
+
+
+class SurveyInvitation(SQLModel, table=True):
+    """One invited employee: knows only whether they answered, never when or what."""
+
+    __tablename__ = "survey_invitation"
+    __table_args__ = (UniqueConstraint("survey_id", "employee_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    survey_id: int = Field(foreign_key="survey.id", index=True, ondelete="CASCADE")
+    employee_id: int = Field(foreign_key="employee.id", index=True)
+    department: str = Field(max_length=80)
+    team: str = Field(max_length=80)
+    answered: bool = Field(default=False)
+    sent_count: int = Field(default=0)
+
+
+class SurveyLink(SQLModel, table=True):
+    """A personal link: only the SHA-256 of its token is stored."""
+
+    __tablename__ = "survey_link"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    invitation_id: int = Field(foreign_key="survey_invitation.id", index=True, ondelete="CASCADE")
+
+
+class SurveyResponse(SQLModel, table=True):
+    """A submitted questionnaire: demographic cuts and the day, nothing that names anyone."""
+
+    __tablename__ = "survey_response"
+    # Without rowid SQLite keeps no hidden insertion counter beside the random key.
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    id: str = Field(primary_key=True, max_length=32)
+    survey_id: int = Field(foreign_key="survey.id", index=True, ondelete="CASCADE")
+    department: str = Field(max_length=80)
+    team: str = Field(max_length=80)
+    location: str = Field(max_length=80)
+    tenure_band: str = Field(max_length=20)
+    submitted_on: date
+
+
+class SurveyAnswer(SQLModel, table=True):
+    __tablename__ = "survey_answer"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    response_id: str = Field(
+        foreign_key="survey_response.id", primary_key=True, max_length=32, ondelete="CASCADE"
+    )
+    question_id: int = Field(foreign_key="survey_question.id", primary_key=True, index=True)
+    value: int | None = Field(default=None)
+    text: str | None = Field(default=None, max_length=4000)
+
+
+class ActionPlanBase(SQLModel):
+    focus: str = Field(max_length=200)
+    item_code: str | None = Field(default=None, max_length=40)
+    actions: str = Field(max_length=2000)
+    owner: str = Field(max_length=120)
+    due_on: date
+
+
+class ActionPlan(ActionPlanBase, table=True):
+    __tablename__ = "survey_action"
+
+    id: int | None = Field(default=None, primary_key=True)
+    survey_id: int = Field(foreign_key="survey.id", index=True)
+    series_id: int = Field(index=True)
+    team: str | None = Field(default=None, max_length=80)
+    status: str = Field(default=ActionStatus.open.value, max_length=16, index=True)
+    created_by: int | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    version: int = Field(default=1)
+
+
+class ActionPlanCreate(ActionPlanBase):
+    pass

@@ -1,0 +1,114 @@
+"""Which groups a report may show: the threshold plus suppression by subtraction.
+
+Reports cut respondents along one tree only — the whole survey, then departments,
+then teams within a department — so every pair of groups is either nested or
+disjoint. Under a shown parent, the children hidden for being small are joined by
+the next-smallest children until together they hold zero or at least `k`
+respondents; a hidden group hides everything under it. Then each difference that
+can be computed from shown numbers (a parent minus its shown children) is either
+empty or at least `k` people, so no group under the threshold can be worked out.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+ORG_KEY = "all"
+SMALL = "fewer than {k} responses"
+COVER = "hidden so that a smaller group cannot be worked out by subtraction"
+PARENT = "hidden because the group it belongs to is hidden"
+
+
+@dataclass(frozen=True)
+class Group:
+    """One group of respondents in the report tree."""
+
+    key: str
+    label: str
+    level: int  # 0 the whole survey, 1 a department, 2 a team
+    department: str | None
+    team: str | None
+    n: int
+    shown: bool
+    reason: str = ""
+
+
+def department_key(department: str) -> str:
+    """The key of a department group."""
+    return f"d:{department}"
+
+
+def team_key(department: str, team: str) -> str:
+    """The key of a team group (teams are cut inside their department)."""
+    return f"d:{department}/t:{team}"
+
+
+def _cover(counts: dict[str, int], k: int) -> dict[str, str]:
+    """Hidden children and why: the small ones, then the cover that stops subtraction."""
+    hidden = {name: SMALL.format(k=k) for name, n in counts.items() if n < k}
+    visible = sorted((n, name) for name, n in counts.items() if name not in hidden)
+    while 0 < sum(counts[name] for name in hidden) < k and visible:
+        _n, name = visible.pop(0)
+        hidden[name] = COVER
+    return hidden
+
+
+def build_tree(counts: dict[tuple[str, str], int], k: int) -> list[Group]:
+    """Groups for respondent counts per (department, team), each marked shown or hidden."""
+    total = sum(counts.values())
+    org_shown = total >= k
+    groups = [
+        Group(
+            ORG_KEY,
+            "Everyone",
+            0,
+            None,
+            None,
+            total,
+            org_shown,
+            "" if org_shown else SMALL.format(k=k),
+        )
+    ]
+    by_department: dict[str, dict[str, int]] = defaultdict(dict)
+    for (department, team), n in counts.items():
+        by_department[department][team] = by_department[department].get(team, 0) + n
+    department_counts = {d: sum(teams.values()) for d, teams in by_department.items()}
+    hidden_departments = (
+        _cover(department_counts, k)
+        if org_shown
+        else dict.fromkeys(department_counts, PARENT if total else SMALL.format(k=k))
+    )
+    for department in sorted(by_department):
+        d_shown = department not in hidden_departments
+        groups.append(
+            Group(
+                department_key(department),
+                department,
+                1,
+                department,
+                None,
+                department_counts[department],
+                d_shown,
+                hidden_departments.get(department, ""),
+            )
+        )
+        teams = by_department[department]
+        hidden_teams = _cover(teams, k) if d_shown else dict.fromkeys(teams, PARENT)
+        for team in sorted(teams):
+            groups.append(
+                Group(
+                    team_key(department, team),
+                    team,
+                    2,
+                    department,
+                    team,
+                    teams[team],
+                    team not in hidden_teams,
+                    hidden_teams.get(team, ""),
+                )
+            )
+    return groups
+
+
+def visible_to_team(groups: list[Group], team: str) -> list[Group]:
+    """The groups a manager of `team` may look at (their team, in any department)."""
+    return [g for g in groups if g.level == 2 and g.team == team]

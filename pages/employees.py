@@ -1,0 +1,165 @@
+"""Employees: the directory surveys are sent to, with CSV import and leavers."""
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from components import page
+from components.db import db_session
+from components.ui import attempt, pager
+from db.employees import (
+    CSV_COLUMNS,
+    EmployeeFilter,
+    ImportReport,
+    count_employees,
+    create_employee,
+    import_employees_csv,
+    list_employees,
+    mark_leaver,
+    org_choices,
+)
+from db.models.auth import Role
+from db.models.surveys import Employee, EmployeeCreate
+
+hr = page("Employees", roles={Role.hr}, icon=":material/badge:")
+st.title("Employees")
+st.caption("The survey directory. It is separate from sign-in accounts; leavers stay for history.")
+PAGE_SIZE = 50
+ANY = "(any)"
+
+
+def load_choices() -> dict[str, list[str]]:
+    with db_session() as session:
+        return org_choices(session=session, actor=hr)
+
+
+choices = attempt(load_choices) or {"department": [], "team": [], "location": []}
+directory, add_tab, import_tab = st.tabs(["Directory", "Add a person", "Import CSV"])
+
+with directory:
+    cols = st.columns([2, 1, 1, 1])
+    search = cols[0].text_input("Search name or email", key="emp_search")
+    department = cols[1].selectbox("Department", [ANY, *choices["department"]], key="emp_dept")
+    team = cols[2].selectbox("Team", [ANY, *choices["team"]], key="emp_team")
+    leavers = cols[3].checkbox("Include leavers", key="emp_leavers")
+    flt = EmployeeFilter(
+        search=search or None,
+        department=None if department == ANY else department,
+        team=None if team == ANY else team,
+        include_leavers=leavers,
+    )
+
+    def count() -> int:
+        with db_session() as session:
+            return count_employees(session=session, actor=hr, flt=flt)
+
+    total = attempt(count) or 0
+    offset = pager(total=total, page_size=PAGE_SIZE, key="emp_page") if total else 0
+
+    def load_page() -> list[Employee]:
+        with db_session() as session:
+            return list_employees(
+                session=session, actor=hr, flt=flt, offset=offset, limit=PAGE_SIZE
+            )
+
+    people = attempt(load_page) or []
+    if people:
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "Name": p.name,
+                        "Email": p.email,
+                        "Department": p.department,
+                        "Team": p.team,
+                        "Location": p.location,
+                        "Start": p.start_date,
+                        "Type": p.employment_type,
+                        "Left": p.left_on,
+                    }
+                    for p in people
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+        with st.form("leaver"):
+            by_email = {p.email: p for p in people if p.left_on is None}
+            cols = st.columns([2, 1])
+            leaver = cols[0].selectbox("Record a leaver (from this page)", list(by_email))
+            left_on = cols[1].date_input("Leaving date", value=dt.date.today())
+            if st.form_submit_button("Record leaving") and leaver:
+
+                def leave() -> Employee:
+                    with db_session() as session:
+                        return mark_leaver(
+                            session=session,
+                            employee_id=by_email[leaver].id or 0,
+                            left_on=left_on,
+                            actor=hr,
+                        )
+
+                attempt(leave, success=f"Recorded that {leaver} left.")
+    else:
+        st.info("Nobody matches these filters.")
+
+with add_tab, st.form("add_employee", clear_on_submit=False):
+    add_cols = st.columns(2)
+    name = add_cols[0].text_input("Name", key="add_name")
+    email = add_cols[1].text_input("Email", key="add_email")
+    department_in = add_cols[0].text_input("Department", key="add_department")
+    team_in = add_cols[1].text_input("Team", key="add_team")
+    location_in = add_cols[0].text_input("Location", key="add_location")
+    manager = add_cols[1].text_input("Manager's email (optional)", key="add_manager")
+    start = add_cols[0].date_input("Start date", value=dt.date.today(), key="add_start")
+    kind = add_cols[1].selectbox("Employment type", ["full-time", "part-time", "contractor"])
+    if st.form_submit_button("Add to directory", type="primary"):
+
+        def add() -> Employee:
+            with db_session() as session:
+                return create_employee(
+                    session=session,
+                    employee_in=EmployeeCreate(
+                        name=name,
+                        email=email,
+                        department=department_in,
+                        team=team_in,
+                        location=location_in,
+                        manager_email=manager or None,
+                        start_date=start,
+                        employment_type=kind,
+                    ),
+                    actor=hr,
+                )
+
+        added = attempt(add)
+        if added is not None:
+            st.success(f"Added {added.name}.")
+
+with import_tab:
+    st.caption(
+        "A CSV with the columns " + ", ".join(CSV_COLUMNS) + ". Dates as YYYY-MM-DD. Good rows "
+        "are added; each refused row is listed with the reason, so you can fix and re-import."
+    )
+    upload = st.file_uploader("CSV file", type=["csv"], key="emp_csv")
+    if upload is not None and st.button("Import", type="primary", key="emp_import"):
+        uploaded_text = upload.getvalue().decode("utf-8", "replace")
+
+        def run_import() -> ImportReport:
+            with db_session() as session:
+                return import_employees_csv(session=session, text=uploaded_text, actor=hr)
+
+        report = attempt(run_import)
+        if report is not None:
+            st.success(f"Added {report.created} people.")
+            if report.bad_rows:
+                st.warning(f"{len(report.bad_rows)} row(s) were refused:")
+                bad = pd.DataFrame(report.bad_rows)
+                st.dataframe(bad, hide_index=True, width="stretch")
+                st.download_button(
+                    "Download the refused rows (CSV)",
+                    bad.to_csv(index=False),
+                    file_name="refused-rows.csv",
+                    mime="text/csv",
+                )

@@ -1,0 +1,323 @@
+"""Surveys: build from a template, open and distribute links, remind, close, copy a wave."""
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from components import page
+from components.db import db_session
+from components.ui import attempt
+from db.employees import org_choices
+from db.models.auth import Role
+from db.models.surveys import (
+    DEFAULT_COMMENT_MIN,
+    DEFAULT_MIN_GROUP,
+    FLOOR_MIN_GROUP,
+    QuestionKind,
+    Survey,
+    SurveyCreate,
+    SurveyQuestion,
+    SurveyStatus,
+)
+from db.survey_distribution import (
+    IssuedLink,
+    Progress,
+    issue_links,
+    links_csv,
+    open_survey,
+    progress,
+    send_links,
+)
+from db.surveys import (
+    FACTORS,
+    TEMPLATES,
+    add_question,
+    close_survey,
+    copy_to_new_wave,
+    create_survey,
+    list_questions,
+    list_surveys,
+    remove_question,
+)
+
+hr = page("Surveys", roles={Role.hr}, icon=":material/ballot:")
+st.title("Surveys")
+ANY = "(everyone)"
+KIND_LABELS = {
+    QuestionKind.agree5: "Agreement, 1–5",
+    QuestionKind.scale10: "Scale, 0–10",
+    QuestionKind.choice: "Single choice",
+    QuestionKind.text: "Free text",
+}
+
+
+def load_choices() -> dict[str, list[str]]:
+    with db_session() as session:
+        return org_choices(session=session, actor=hr)
+
+
+choices = attempt(load_choices) or {"department": [], "team": [], "location": []}
+
+with st.expander("New survey", icon=":material/add:"):
+    with st.form("new_survey"):
+        title = st.text_input("Title", key="new_title")
+        template = st.selectbox(
+            "Start from",
+            list(TEMPLATES),
+            key="new_template",
+            format_func=lambda t: f"{t.capitalize()} template",
+        )
+        cols = st.columns(3)
+        department = cols[0].selectbox("Audience: department", [ANY, *choices["department"]])
+        team = cols[1].selectbox("Audience: team", [ANY, *choices["team"]])
+        location = cols[2].selectbox("Audience: location", [ANY, *choices["location"]])
+        today = dt.date.today()
+        dates = st.columns(2)
+        opens_on = dates[0].date_input("Opens on", value=today, key="new_opens")
+        closes_on = dates[1].date_input(
+            "Closes on", value=today + dt.timedelta(days=14), key="new_closes"
+        )
+        limits = st.columns(2)
+        min_group = limits[0].number_input(
+            "Confidentiality threshold",
+            min_value=FLOOR_MIN_GROUP,
+            value=DEFAULT_MIN_GROUP,
+            key="new_min_group",
+            help="No result is shown for a group with fewer responses.",
+        )
+        comment_min = limits[1].number_input(
+            "Comment threshold",
+            min_value=FLOOR_MIN_GROUP,
+            value=DEFAULT_COMMENT_MIN,
+            key="new_comment_min",
+            help="Comments are shown only for groups at least this big.",
+        )
+        if st.form_submit_button("Create survey", type="primary"):
+
+            def create() -> Survey:
+                with db_session() as session:
+                    return create_survey(
+                        session=session,
+                        survey_in=SurveyCreate(
+                            title=title,
+                            template=template,
+                            audience_department=None if department == ANY else department,
+                            audience_team=None if team == ANY else team,
+                            audience_location=None if location == ANY else location,
+                            opens_on=opens_on,
+                            closes_on=closes_on,
+                            min_group=int(min_group),
+                            comment_min=int(comment_min),
+                        ),
+                        actor=hr,
+                    )
+
+            created = attempt(create)
+            if created is not None:
+                st.session_state["chosen_survey"] = created.id
+                st.success(f"Created “{created.title}” as a draft. Review its questions below.")
+
+
+def load_surveys() -> list[Survey]:
+    with db_session() as session:
+        return list_surveys(session=session, actor=hr)
+
+
+surveys = attempt(load_surveys) or []
+if not surveys:
+    st.info("No surveys yet. Create one from a template above.")
+    st.stop()
+by_id = {s.id: s for s in surveys}
+if st.session_state.get("chosen_survey") not in by_id:
+    st.session_state["chosen_survey"] = surveys[0].id
+chosen = st.selectbox(
+    "Survey",
+    list(by_id),
+    format_func=lambda i: f"{by_id[i].title} ({by_id[i].status})",
+    key="chosen_survey",
+)
+survey = by_id[chosen]
+survey_id = int(chosen or 0)
+audience = (
+    ", ".join(
+        v for v in (survey.audience_department, survey.audience_team, survey.audience_location) if v
+    )
+    or "everyone"
+)
+st.caption(
+    f"Status: {survey.status} · {survey.opens_on:%d %b %Y} to {survey.closes_on:%d %b %Y} · "
+    f"audience: {audience} · threshold {survey.min_group}, comments from {survey.comment_min} · "
+    f"wave {survey.wave}"
+)
+
+
+def load_questions() -> list[SurveyQuestion]:
+    with db_session() as session:
+        return list_questions(session=session, survey_id=survey_id)
+
+
+questions = attempt(load_questions) or []
+st.subheader("Questions")
+if questions:
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "#": q.position,
+                    "Section": q.section,
+                    "Code": q.code,
+                    "Question": q.text,
+                    "Type": KIND_LABELS[QuestionKind(q.kind)],
+                    "Factor": q.factor or "",
+                }
+                for q in questions
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+else:
+    st.info("No questions yet.")
+
+if survey.status == SurveyStatus.draft.value:
+    with st.expander("Add a question", icon=":material/playlist_add:"), st.form("add_question"):
+        cols = st.columns(3)
+        section = cols[0].text_input("Section", value="Questions")
+        code = cols[1].text_input("Item code", help="Stable across waves, e.g. mgr_support.")
+        kind = cols[2].selectbox("Type", list(QuestionKind), format_func=KIND_LABELS.__getitem__)
+        text = st.text_input("Question")
+        factor = st.selectbox("Factor (agreement questions)", FACTORS)
+        options = st.text_area("Choices (single choice; one per line)")
+        required = st.checkbox("Required", value=True)
+        if st.form_submit_button("Add question"):
+
+            def add() -> SurveyQuestion:
+                with db_session() as session:
+                    return add_question(
+                        session=session,
+                        survey_id=survey_id,
+                        section=section,
+                        code=code,
+                        text=text,
+                        kind=QuestionKind(kind or QuestionKind.agree5),
+                        factor=factor,
+                        choices=options.splitlines(),
+                        required=required,
+                        actor=hr,
+                    )
+
+            if attempt(add) is not None:
+                st.rerun()
+    if questions:
+        remove_cols = st.columns([3, 1])
+        by_code = {q.code: q for q in questions}
+        doomed = remove_cols[0].selectbox("Remove question", list(by_code), key="remove_code")
+        if remove_cols[1].button("Remove", key="remove_question"):
+
+            def remove() -> bool:
+                with db_session() as session:
+                    remove_question(session=session, question_id=by_code[doomed].id or 0, actor=hr)
+                return True
+
+            if attempt(remove):
+                st.rerun()
+    st.subheader("Open")
+    st.caption("Opening invites everyone in the audience and freezes the questions.")
+    if st.button("Open and invite the audience", type="primary", key="open_survey"):
+
+        def do_open() -> int:
+            with db_session() as session:
+                return open_survey(session=session, survey_id=survey_id, actor=hr)
+
+        invited = attempt(do_open)
+        if invited is not None:
+            st.success(f"Opened: {invited} people invited. Now send or download their links.")
+            st.rerun()
+
+if survey.status == SurveyStatus.open.value:
+    st.subheader("Distribution")
+
+    def load_progress() -> Progress:
+        with db_session() as session:
+            return progress(session=session, survey_id=survey_id, actor=hr)
+
+    state = attempt(load_progress)
+    if state is not None:
+        answered = (
+            f"{state.answered}" if state.answered is not None else f"fewer than {state.min_group}"
+        )
+        st.metric("Invited", state.invited)
+        st.caption(f"Answered so far: {answered}. Who answered is never shown.")
+    st.caption(
+        "Each link works once. Downloading or emailing issues a fresh link to everyone who has "
+        "not answered yet; earlier links keep working until used."
+    )
+    cols = st.columns(3)
+    if cols[0].button("Prepare links for mail merge (CSV)", key="issue_links"):
+
+        def issue() -> list[IssuedLink]:
+            with db_session() as session:
+                return issue_links(session=session, survey_id=survey_id, actor=hr)
+
+        links = attempt(issue)
+        if links is not None:
+            st.session_state["links_csv"] = (survey_id, links_csv(links), len(links))
+    pending = st.session_state.get("links_csv")
+    if pending and pending[0] == survey_id:
+        st.download_button(
+            f"Download {pending[2]} links (CSV)",
+            pending[1],
+            file_name=f"survey-{survey_id}-links.csv",
+            mime="text/csv",
+            key="download_links",
+        )
+    for column, label, reminder in (
+        (cols[1], "Email the links", False),
+        (cols[2], "Send a reminder", True),
+    ):
+        if column.button(label, key=f"send_{reminder}"):
+
+            def send(reminder: bool = reminder) -> int:
+                with db_session() as session:
+                    return send_links(
+                        session=session, survey_id=survey_id, actor=hr, reminder=reminder
+                    )
+
+            sent = attempt(send)
+            if sent is not None:
+                st.success(f"Sent {sent} email(s) to people who have not answered yet.")
+    if st.button("Close the survey", key="close_survey"):
+
+        def close() -> Survey:
+            with db_session() as session:
+                return close_survey(session=session, survey_id=survey_id, actor=hr)
+
+        if attempt(close) is not None:
+            st.rerun()
+
+st.subheader("Next wave")
+with st.form("copy_wave"):
+    st.caption("A copy keeps every question and item code, so results trend across waves.")
+    new_title = st.text_input("Title of the new wave", value=f"{survey.title} (next wave)")
+    wave_cols = st.columns(2)
+    next_open = wave_cols[0].date_input("Opens on", value=dt.date.today() + dt.timedelta(days=90))
+    next_close = wave_cols[1].date_input(
+        "Closes on", value=dt.date.today() + dt.timedelta(days=104)
+    )
+    if st.form_submit_button("Copy to a new wave"):
+
+        def copy() -> Survey:
+            with db_session() as session:
+                return copy_to_new_wave(
+                    session=session,
+                    survey_id=survey_id,
+                    title=new_title,
+                    opens_on=next_open,
+                    closes_on=next_close,
+                    actor=hr,
+                )
+
+        wave = attempt(copy)
+        if wave is not None:
+            st.success(f"Created “{wave.title}” (wave {wave.wave}) as a draft.")

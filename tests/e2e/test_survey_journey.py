@@ -1,0 +1,97 @@
+"""In Chromium: HR builds a survey from the template, people answer on their phones
+through personal links, and results stay hidden until the threshold is reached."""
+
+import csv
+import io
+import re
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from tests.e2e.conftest import Steps
+from tests.e2e.test_sign_in_and_admin import DEMO_PASSWORD, field, new_page, sign_in
+
+PHONE = {"width": 390, "height": 844}
+
+
+def answer_through(browser: Any, link: str, steps: Steps, name: str) -> None:
+    """Open a personal link on a phone-sized screen and answer every section."""
+    phone = browser.new_context(viewport=PHONE).new_page()
+    phone.set_default_timeout(20_000)
+    phone.goto(link)
+    progress = phone.get_by_text(re.compile(r"Section 1 of (\d+)"))
+    progress.wait_for()
+    total = int(re.search(r"of (\d+)", progress.inner_text()).group(1))  # type: ignore[union-attr]
+    # Trying to move on without answering is refused, naming the question.
+    phone.get_by_role("button", name="Next").click()
+    phone.get_by_text(re.compile(r"Question 1: please answer")).wait_for()
+    steps.shot(phone, f"{name}-validation")
+    for section in range(1, total + 1):
+        phone.get_by_text(re.compile(rf"Section {section} of {total}")).wait_for()
+        # Let the rerun finish, so the previous section's widgets are gone.
+        phone.wait_for_timeout(700)
+        groups = phone.locator('[role="radiogroup"]')
+        for index in range(groups.count()):
+            groups.nth(index).locator("label").nth(3).click()
+            phone.wait_for_timeout(150)
+        if section < total:
+            phone.get_by_role("button", name="Next").click()
+        else:
+            steps.shot(phone, f"{name}-last-section")
+            phone.get_by_role("button", name="Submit answers").click()
+    phone.get_by_text("Your answers are in").wait_for()
+    steps.shot(phone, f"{name}-thanks")
+    # The same link cannot be used twice.
+    phone.goto(link)
+    phone.get_by_text("already been used").wait_for()
+    phone.context.close()
+
+
+def results_say(page: Any, server: str, text: str | re.Pattern[str]) -> None:
+    page.goto(f"{server}/survey_results")
+    page.get_by_role("heading", name="Survey results").wait_for()
+    page.get_by_text(text).first.wait_for()
+
+
+# Three people answer every section of the full template on a shared CI machine.
+@pytest.mark.timeout(600)
+def test_results_stay_hidden_until_enough_people_answered(
+    browser: Any, server: str, steps: Steps
+) -> None:
+    hr = new_page(browser, accept_downloads=True)
+    sign_in(hr, server, "hr", DEMO_PASSWORD)
+    hr.get_by_role("heading", name=re.compile("Good to see you, Hana")).wait_for()
+    hr.get_by_role("link", name="Surveys").click()
+    hr.get_by_role("heading", name="Surveys", exact=True).wait_for()
+
+    hr.get_by_text("New survey").click()
+    field(hr, "Title").fill("Browser engagement survey")
+    field(hr, "Confidentiality threshold").fill("3")
+    hr.get_by_role("button", name="Create survey").click()
+    hr.get_by_text("as a draft").wait_for()
+    steps.shot(hr, "created")
+
+    hr.get_by_role("button", name="Open and invite the audience").click()
+    hr.get_by_text("Invited").first.wait_for()
+    hr.get_by_role("button", name="Prepare links for mail merge (CSV)").click()
+    with hr.expect_download() as download:
+        hr.get_by_role("button", name=re.compile(r"Download \d+ links")).click()
+    rows = list(csv.DictReader(io.StringIO(open(download.value.path()).read())))
+    steps.shot(hr, "links")
+    assert rows and set(rows[0]) == {"name", "email", "link"}
+    links = [
+        f"{server}/answer_survey?token={parse_qs(urlparse(r['link']).query)['token'][0]}"
+        for r in rows[:3]
+    ]
+
+    answer_through(browser, links[0], steps, "first")
+    answer_through(browser, links[1], steps, "second")
+    results_say(hr, server, re.compile("withheld: fewer than 3 responses"))
+    steps.shot(hr, "hidden-at-two")
+    assert hr.get_by_text("Engagement index", exact=True).count() == 0
+
+    answer_through(browser, links[2], steps, "third")
+    results_say(hr, server, re.compile("^Engagement index$"))
+    steps.shot(hr, "shown-at-three")
+    assert hr.get_by_text(re.compile("withheld")).count() == 0
