@@ -14,6 +14,8 @@ PEOPLE_READERS = frozenset({Role.admin, Role.privacy, Role.manager, Role.sales})
 PEOPLE_WRITERS = frozenset({Role.admin, Role.manager, Role.sales})
 REVIEWERS = frozenset({Role.reviewer})
 CASE_INSIGHTS = frozenset({Role.reviewer, Role.manager})
+HR = frozenset({Role.hr})
+HR_AND_MANAGERS = frozenset({Role.hr, Role.manager})
 
 COMMANDS: dict[str, frozenset[Role]] = {
     # auth
@@ -78,4 +80,33 @@ COMMANDS: dict[str, frozenset[Role]] = {
     "db.case_welfare.due_check_ins": REVIEWERS,
     "db.case_welfare.log_check_in": REVIEWERS,
     "db.case_welfare.open_welfare_case": REVIEWERS,
+    # surveys (respondents use the public answer page, which takes no actor)
+    "db.employees.count_employees": HR,
+    "db.employees.create_employee": HR,
+    "db.employees.import_employees_csv": HR,
+    "db.employees.list_employees": HR,
+    "db.employees.mark_leaver": HR,
+    "db.employees.org_choices": HR,
+    "db.employees.update_employee": HR,
+    "db.survey_answers.import_response": HR,
+    "db.survey_distribution.issue_links": HR,
+    "db.survey_distribution.open_survey": HR,
+    "db.survey_distribution.progress": HR,
+    "db.survey_distribution.send_links": HR,
+    "db.surveys.add_question": HR,
+    "db.surveys.close_survey": HR,
+    "db.surveys.copy_to_new_wave": HR,
+    "db.surveys.create_survey": HR,
+    "db.surveys.remove_question": HR,
+    "db.survey_actions.create_action": HR_AND_MANAGERS,
+    "db.survey_actions.list_actions": HR_AND_MANAGERS,
+    "db.survey_actions.set_action_status": HR_AND_MANAGERS,
+    "db.survey_reports.comments": HR_AND_MANAGERS,
+    "db.survey_reports.drivers": HR_AND_MANAGERS,
+    "db.survey_reports.groups": HR_AND_MANAGERS,
+    "db.survey_reports.heatmap": HR_AND_MANAGERS,
+    "db.survey_reports.participation": HR_AND_MANAGERS,
+    "db.survey_reports.results": HR_AND_MANAGERS,
+    "db.survey_reports.trend": HR_AND_MANAGERS,
+    "db.surveys.list_surveys": HR_AND_MANAGERS,
 }

@@ -262,6 +262,7 @@ def trend(
     *, session: Session, survey_id: int, group_key: str, actor: Actor
 ) -> list[dict[str, object]]:
     """% favourable per item code in every wave of this survey's series, where shown."""
+    require_role(actor, Role.hr, Role.manager, doing="see survey results")
     survey = get_survey(session=session, survey_id=survey_id)
     waves = session.exec(
         select(Survey).where(Survey.series_id == survey.series_id).order_by(col(Survey.wave))

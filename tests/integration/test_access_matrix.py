@@ -116,6 +116,13 @@ def session(matrix_engine: Engine) -> Iterator[Session]:
         s.rollback()
 
 
+# Arguments that pass a command's row-level rule for the demo users, so the test sees
+# the role check alone (the demo manager leads the North team).
+OVERRIDES: dict[str, dict[str, Any]] = {
+    "db.survey_actions.create_action": {"team": "North"},
+}
+
+
 CASES = [(name, role) for name in sorted(COMMANDS) if name in CODE for role in Role]
 
 
@@ -125,7 +132,7 @@ def test_each_command_admits_exactly_its_roles(session: Session, command: str, r
     function = CODE[command]
     allowed = role in COMMANDS[command]
     try:
-        function(**arguments(function, session, actor))
+        function(**(arguments(function, session, actor) | OVERRIDES.get(command, {})))
     except Forbidden as err:
         assert not allowed, f"{command} refused {role.value}, which the table allows: {err}"
         return
