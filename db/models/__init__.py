@@ -9,6 +9,7 @@ from db.models.people import (
     Organisation,
     Task,
 )
+from db.models.pipeline import Deal, LostReason, Pipeline, Stage, StageChange
 
 __all__ = [
     "AppMeta",
@@ -17,10 +18,15 @@ __all__ = [
     "AuthSession",
     "Contact",
     "ContactTag",
+    "Deal",
     "Interaction",
+    "LostReason",
     "Organisation",
+    "Pipeline",
     "Task",
     "Role",
+    "Stage",
+    "StageChange",
     "User",
     "UserCreate",
     "UserRole",
