@@ -93,8 +93,13 @@ def _stage_of(session: Session, pipeline_id: int, stage_id: int | None) -> Stage
     return stage
 
 
-def create_deal(*, session: Session, deal_in: DealCreate, actor: Actor) -> Deal:
-    """Create an open deal in its pipeline's first stage (or the stage given)."""
+def create_deal(
+    *, session: Session, deal_in: DealCreate, actor: Actor, at: datetime | None = None
+) -> Deal:
+    """Create an open deal in its pipeline's first stage (or the stage given).
+
+    `at` back-dates the record for imports and the demo seed; pages never pass it.
+    """
     require_reader(actor, what="deals")
     pipeline = session.get(Pipeline, deal_in.pipeline_id)
     if pipeline is None or not pipeline.is_active:
@@ -105,7 +110,7 @@ def create_deal(*, session: Session, deal_in: DealCreate, actor: Actor) -> Deal:
     require_change(
         session=session, actor=actor, owner_id=values["owner_id"], what="a deal for that owner"
     )
-    now = utcnow()
+    now = _when(at)
     values.update(
         stage_id=stage.id,
         status=DealStatus.open,
@@ -167,11 +172,25 @@ def _stale(session: Session, deal: Deal) -> Conflict:
     )
 
 
+def _when(at: datetime | None) -> datetime:
+    now = utcnow()
+    if at is None:
+        return now
+    if at.tzinfo is None or at > now:
+        raise ValidationError("When: give a past time with its time zone.", field="at")
+    return at
+
+
 def _save(
-    session: Session, deal: Deal, expected: int, values: dict[str, Any], actor: Actor
+    session: Session,
+    deal: Deal,
+    expected: int,
+    values: dict[str, Any],
+    actor: Actor,
+    now: datetime | None = None,
 ) -> None:
     """Write the changes only if nobody saved in between (compare-and-set on version)."""
-    now = utcnow()
+    now = now or utcnow()
     values = {**values, "updated_at": now, "updated_by_id": actor.id, "last_activity_at": now}
     result = session.execute(
         update(Deal)
@@ -227,7 +246,15 @@ def _history(
     )
 
 
-def move_deal(*, session: Session, deal_id: int, stage_id: int, version: int, actor: Actor) -> Deal:
+def move_deal(
+    *,
+    session: Session,
+    deal_id: int,
+    stage_id: int,
+    version: int,
+    actor: Actor,
+    at: datetime | None = None,
+) -> Deal:
     """Move an open deal to another stage of its pipeline (backwards and skips allowed)."""
     deal = _editable(session, deal_id, version, actor)
     if deal.status != DealStatus.open:
@@ -237,10 +264,10 @@ def move_deal(*, session: Session, deal_id: int, stage_id: int, version: int, ac
     stage = _stage_of(session, deal.pipeline_id, stage_id)
     if stage.id == deal.stage_id:
         return deal
-    now = utcnow()
+    now = _when(at)
     _history(session, deal, event="moved", to_stage_id=stage.id or 0, at=now, actor=actor)
     from_stage = deal.stage_id
-    _save(session, deal, version, {"stage_id": stage.id, "stage_entered_at": now}, actor)
+    _save(session, deal, version, {"stage_id": stage.id, "stage_entered_at": now}, actor, now)
     record(
         session=session,
         actor=actor,
@@ -261,6 +288,7 @@ def win_deal(
     version: int,
     amount: Decimal | None,
     actor: Actor,
+    at: datetime | None = None,
 ) -> Deal:
     """Close a deal as won; its final amount is required."""
     deal = _editable(session, deal_id, version, actor)
@@ -271,7 +299,7 @@ def win_deal(
     final = _amount(amount)
     if final == 0:
         raise ValidationError("Amount: a won deal needs an amount above zero.", field="amount")
-    now = utcnow()
+    now = _when(at)
     _history(session, deal, event="won", to_stage_id=deal.stage_id, at=now, actor=actor)
     _save(
         session,
@@ -279,6 +307,7 @@ def win_deal(
         version,
         {"status": DealStatus.won, "amount": final, "closed_at": now, "stage_entered_at": now},
         actor,
+        now,
     )
     record(
         session=session,
@@ -301,6 +330,7 @@ def lose_deal(
     reason_id: int | None,
     note: str | None,
     actor: Actor,
+    at: datetime | None = None,
 ) -> Deal:
     """Close a deal as lost; a reason from the configured list is required."""
     deal = _editable(session, deal_id, version, actor)
@@ -312,7 +342,7 @@ def lose_deal(
             "Lost reason: choose why the deal was lost from the list.", field="lost_reason_id"
         )
     cleaned = clean_text(note, field="lost_note", label="Note", max_length=2000)
-    now = utcnow()
+    now = _when(at)
     _history(session, deal, event="lost", to_stage_id=deal.stage_id, at=now, actor=actor)
     _save(
         session,
@@ -326,6 +356,7 @@ def lose_deal(
             "stage_entered_at": now,
         },
         actor,
+        now,
     )
     record(
         session=session,
