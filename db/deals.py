@@ -188,11 +188,11 @@ def find_deals(
 
 @dataclass(frozen=True)
 class BoardColumn:
-    """A stage on the board: how many open deals, their total, and the first cards."""
+    """A stage on the board: how many open deals, their totals by currency, the first cards."""
 
     stage: Stage
     count: int
-    total: Decimal
+    totals: dict[str, Decimal]
     cards: list[DealRow]
 
 
@@ -220,14 +220,17 @@ def board(
         .where(Stage.pipeline_id == pipeline_id, col(Stage.is_active))
         .order_by(col(Stage.position), col(Stage.id))
     ).all()
-    sums = {
-        stage_id: (int(count), Decimal(total or 0))
-        for stage_id, count, total in session.execute(
-            sa_select(col(Deal.stage_id), func.count(), func.sum(col(Deal.amount)))
-            .where(*conditions)
-            .group_by(col(Deal.stage_id))
-        ).all()
-    }
+    counts: dict[int, int] = {}
+    totals: dict[int, dict[str, Decimal]] = {}
+    for stage_id, currency, count, total in session.execute(
+        sa_select(col(Deal.stage_id), col(Deal.currency), func.count(), func.sum(col(Deal.amount)))
+        .where(*conditions)
+        .group_by(col(Deal.stage_id), col(Deal.currency))
+    ).all():
+        counts[stage_id] = counts.get(stage_id, 0) + int(count)
+        totals.setdefault(stage_id, {})[currency] = Decimal(str(total or 0)).quantize(
+            Decimal("0.01")
+        )
     rotting = rotting_condition(session)
     columns = []
     for stage in stages:
@@ -239,8 +242,12 @@ def board(
                 .limit(per_stage)
             ).all()
         )
-        count, total = sums.get(stage.id or 0, (0, Decimal(0)))
-        columns.append(BoardColumn(stage=stage, count=count, total=total, cards=cards))
+        key = stage.id or 0
+        columns.append(
+            BoardColumn(
+                stage=stage, count=counts.get(key, 0), totals=totals.get(key, {}), cards=cards
+            )
+        )
     return columns
 
 
