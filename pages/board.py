@@ -9,6 +9,7 @@ from components import page
 from components.db import db_session
 from components.nav import PIPELINE_ROLES
 from components.pipeline_ui import money
+from components.text import escape_markdown
 from components.ui import attempt
 from db.deals import BoardColumn, DealFilter, DealRow, assignable_owners, board
 from db.models.auth import User
@@ -96,8 +97,8 @@ now = utcnow()
 targets = [c.stage.name for c in columns] + [WON]
 for column, slot in zip(columns, st.columns(max(len(columns), 1)), strict=False):
     with slot:
-        st.markdown(f"**{column.stage.name}** · {column.stage.probability}%")
-        totals = ", ".join(sorted({money(column.total, "")} if column.count else {"0.00"}))
+        st.markdown(f"**{escape_markdown(column.stage.name)}** · {column.stage.probability}%")
+        totals = ", ".join(money(v, c) for c, v in sorted(column.totals.items())) or "nothing"
         st.caption(f"{column.count} deal{'s' if column.count != 1 else ''} · {totals}")
         for card in column.cards:
             with st.container(border=True):
