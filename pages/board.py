@@ -44,8 +44,8 @@ pipeline_id = cols[0].selectbox(
 )
 owner_id = cols[1].selectbox(
     "Owner",
-    [None, *owner_names],
-    format_func=lambda i: "(anyone)" if i is None else owner_names[i],
+    [0, *owner_names],
+    format_func=lambda i: "(anyone)" if not i else owner_names[i],
     key="board_owner",
 )
 team = cols[2].selectbox("Team", ["(any)", *teams], key="board_team")
@@ -53,7 +53,7 @@ period = cols[3].selectbox("Expected close", list(CLOSE_PERIODS), key="board_clo
 days = CLOSE_PERIODS[period]
 today = dt.date.today()
 flt = DealFilter(
-    owner_id=owner_id,
+    owner_id=owner_id or None,
     team=None if team == "(any)" else team,
     close_until=today + dt.timedelta(days=days) if days else None,
 )

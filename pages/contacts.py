@@ -34,8 +34,8 @@ with st.expander("Add a contact", icon=":material/person_add:"):
         kind = left.selectbox("Kind", KINDS, key="new_kind")
         organisation_id = right.selectbox(
             "Organisation",
-            [None, *org_names],
-            format_func=lambda i: "(none)" if i is None else org_names[i],
+            [0, *org_names],
+            format_func=lambda i: "(none)" if not i else org_names[i],
             key="new_org",
         )
         email = left.text_input("Email", key="new_email")
@@ -51,7 +51,7 @@ with st.expander("Add a contact", icon=":material/person_add:"):
                     "given_name": given,
                     "family_name": family,
                     "kind": kind,
-                    "organisation_id": organisation_id,
+                    "organisation_id": organisation_id or None,
                     "email": email or None,
                     "phone": phone or None,
                     "country": "GB",

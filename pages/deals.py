@@ -43,15 +43,15 @@ cols = st.columns(5)
 query = cols[0].text_input("Title contains", key="deals_query")
 pipeline_id = cols[1].selectbox(
     "Pipeline",
-    [None, *names],
-    format_func=lambda i: "(all)" if i is None else names[i],
+    [0, *names],
+    format_func=lambda i: "(all)" if not i else names[i],
     key="deals_pipeline",
 )
 status = cols[2].selectbox("Status", ["open", "won", "lost", "(any)"], key="deals_status")
 owner_id = cols[3].selectbox(
     "Owner",
-    [None, *owner_names],
-    format_func=lambda i: "(anyone)" if i is None else owner_names[i],
+    [0, *owner_names],
+    format_func=lambda i: "(anyone)" if not i else owner_names[i],
     key="deals_owner",
 )
 sort = cols[4].selectbox(
@@ -59,9 +59,9 @@ sort = cols[4].selectbox(
 )
 flt = DealFilter(
     query=query,
-    pipeline_id=pipeline_id,
+    pipeline_id=pipeline_id or None,
     status=None if status == "(any)" else DealStatus(status),
-    owner_id=owner_id,
+    owner_id=owner_id or None,
 )
 
 

@@ -64,8 +64,8 @@ pipeline_id = cols[2].selectbox(
 )
 owner_id = cols[3].selectbox(
     "Owner",
-    [None, *owner_names],
-    format_func=lambda i: "(everyone)" if i is None else owner_names[i],
+    [0, *owner_names],
+    format_func=lambda i: "(everyone)" if not i else owner_names[i],
     key="fc_owner",
 )
 team = cols[4].selectbox("Team", ["(any)", *teams], key="fc_team")
@@ -77,7 +77,7 @@ flt = ForecastFilter(
     until=period[1],
     currency=currency,
     pipeline_id=pipeline_id,
-    owner_id=owner_id,
+    owner_id=owner_id or None,
     team=None if team == "(any)" else team,
 )
 
@@ -129,12 +129,16 @@ def section(title: str, frame: pd.DataFrame, chart: alt.Chart | None, key: str) 
 outcome = report.outcome
 figures = st.columns(5)
 figures[0].metric(
-    "Weighted pipeline", money(sum((m.weighted for m in report.months), start=Decimal(0)), currency)
+    f"Weighted pipeline ({currency})",
+    f"{sum((m.weighted for m in report.months), start=Decimal(0)):,.0f}",
 )
-figures[1].metric("Won in period", money(outcome.won_value, currency))
+figures[1].metric(f"Won in period ({currency})", f"{outcome.won_value:,.0f}")
 figures[2].metric("Win rate (count)", percent(outcome.win_rate_count))
-figures[3].metric("Average cycle", f"{outcome.average_cycle_days or 0} days")
-figures[4].metric("Sales velocity", f"{money(outcome.velocity, currency)} / day")
+figures[3].metric("Average cycle (days)", f"{outcome.average_cycle_days or 0:.0f}")
+figures[4].metric(
+    f"Sales velocity ({currency}/day)",
+    "—" if outcome.velocity is None else f"{outcome.velocity:,.0f}",
+)
 
 months = pd.DataFrame(
     [

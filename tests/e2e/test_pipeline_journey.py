@@ -16,7 +16,7 @@ def choose(page: Any, label: str, option: str, scope: Any = None) -> None:
 
 
 def won_in_period(page: Any) -> str:
-    metric = page.locator('[data-testid="stMetric"]', has_text="Won in period")
+    metric = page.locator('[data-testid="stMetric"]', has_text="Won in period (GBP)")
     return str(metric.locator('[data-testid="stMetricValue"]').inner_text())
 
 
