@@ -176,12 +176,21 @@ def find_deals(
         raise ValidationError(f"Sort: use one of {', '.join(SORTS)}.", field="sort")
     conditions = _conditions(actor, flt)
     total = session.exec(select(func.count()).select_from(Deal).where(*conditions)).one()
-    query = (
-        _row_query(session, rotting_condition(session))
+    order = (SORTS[sort], col(Deal.id).desc())
+    # Pick the page's ids from the deal table alone (walking the sort column's index),
+    # then join names onto those 50 rows only.
+    page_ids = (
+        sa_select(col(Deal.id))
         .where(*conditions)
-        .order_by(SORTS[sort], col(Deal.id).desc())
+        .order_by(*order)
         .offset(max(offset, 0))
         .limit(limit)
+        .subquery()
+    )
+    query = (
+        _row_query(session, rotting_condition(session))
+        .join(page_ids, page_ids.c.id == col(Deal.id))
+        .order_by(*order)
     )
     return _rows(session.execute(query).all()), int(total)
 
@@ -234,12 +243,19 @@ def board(
     rotting = rotting_condition(session)
     columns = []
     for stage in stages:
+        order = (col(Deal.expected_close), col(Deal.id))
+        card_ids = (
+            sa_select(col(Deal.id))
+            .where(*conditions, col(Deal.stage_id) == stage.id)
+            .order_by(*order)
+            .limit(per_stage)
+            .subquery()
+        )
         cards = _rows(
             session.execute(
                 _row_query(session, rotting)
-                .where(*conditions, col(Deal.stage_id) == stage.id)
-                .order_by(col(Deal.expected_close), col(Deal.id))
-                .limit(per_stage)
+                .join(card_ids, card_ids.c.id == col(Deal.id))
+                .order_by(*order)
             ).all()
         )
         key = stage.id or 0

@@ -75,6 +75,11 @@ class Deal(DealBase, table=True):
         Index("ix_deal_status_close", "status", "expected_close"),
         Index("ix_deal_status_closed_at", "status", "closed_at"),
         Index("ix_deal_stage_activity", "stage_id", "last_activity_at"),
+        Index("ix_deal_status_activity", "status", "last_activity_at"),
+        # The Deals list sorts by these; the index lets a page stop after 50 rows.
+        Index("ix_deal_updated_at", "updated_at"),
+        Index("ix_deal_created_at", "created_at"),
+        Index("ix_deal_amount", "amount"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

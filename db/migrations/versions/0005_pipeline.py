@@ -2,7 +2,7 @@
 
 Revision ID: 0005_pipeline
 Revises: 0002_people
-Create Date: 2026-11-22 19:40:56.203539
+Create Date: 2026-11-22 20:26:54.758025
 """
 
 from collections.abc import Sequence
@@ -114,7 +114,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("deal", schema=None) as batch_op:
+        batch_op.create_index("ix_deal_amount", ["amount"], unique=False)
         batch_op.create_index(batch_op.f("ix_deal_contact_id"), ["contact_id"], unique=False)
+        batch_op.create_index("ix_deal_created_at", ["created_at"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_deal_organisation_id"), ["organisation_id"], unique=False
         )
@@ -125,8 +127,12 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_deal_stage_activity", ["stage_id", "last_activity_at"], unique=False
         )
+        batch_op.create_index(
+            "ix_deal_status_activity", ["status", "last_activity_at"], unique=False
+        )
         batch_op.create_index("ix_deal_status_close", ["status", "expected_close"], unique=False)
         batch_op.create_index("ix_deal_status_closed_at", ["status", "closed_at"], unique=False)
+        batch_op.create_index("ix_deal_updated_at", ["updated_at"], unique=False)
 
     op.create_table(
         "stage_change",
@@ -177,13 +183,17 @@ def downgrade() -> None:
 
     op.drop_table("stage_change")
     with op.batch_alter_table("deal", schema=None) as batch_op:
+        batch_op.drop_index("ix_deal_updated_at")
         batch_op.drop_index("ix_deal_status_closed_at")
         batch_op.drop_index("ix_deal_status_close")
+        batch_op.drop_index("ix_deal_status_activity")
         batch_op.drop_index("ix_deal_stage_activity")
         batch_op.drop_index("ix_deal_pipeline_status_stage")
         batch_op.drop_index("ix_deal_owner_status")
         batch_op.drop_index(batch_op.f("ix_deal_organisation_id"))
+        batch_op.drop_index("ix_deal_created_at")
         batch_op.drop_index(batch_op.f("ix_deal_contact_id"))
+        batch_op.drop_index("ix_deal_amount")
 
     op.drop_table("deal")
     with op.batch_alter_table("stage", schema=None) as batch_op:
