@@ -26,14 +26,15 @@ def percent(rate: Decimal | None) -> str:
     return "—" if rate is None else f"{rate * 100:.1f}%"
 
 
-def opened_version(key: str, current: int) -> int:
+def opened_version(key: str, current: int, *, last_by_me: bool = False) -> int:
     """The version of a record when this person opened it (kept until they save or reload).
 
     Saving with this version, not the current one, is what lets the data layer notice
-    that someone else saved in between.
+    that someone else saved in between. When the latest change is the person's own (made
+    on another page, say the board), there is nothing of anyone else's to protect.
     """
     state_key = f"opened_version_{key}"
-    if state_key not in st.session_state:
+    if state_key not in st.session_state or last_by_me:
         st.session_state[state_key] = current
     return int(st.session_state[state_key])
 

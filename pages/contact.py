@@ -281,7 +281,9 @@ with tab_deal:
 
 with tab_edit:
     version_key = f"contact_{contact.id}"
-    version = opened_version(version_key, contact.version)
+    version = opened_version(
+        version_key, contact.version, last_by_me=contact.updated_by_id == user.id
+    )
     with st.form("edit_contact"):
         left, right = st.columns(2)
         given = left.text_input("Given name", value=contact.given_name, key="edit_given")

@@ -93,7 +93,7 @@ deal = loaded.deal
 stage_names = {s.id: s.name for s in loaded.stages}
 stage = next((s for s in loaded.stages if s.id == deal.stage_id), None)
 version_key = f"deal_{deal.id}"
-version = opened_version(version_key, deal.version)
+version = opened_version(version_key, deal.version, last_by_me=deal.updated_by_id == user.id)
 
 st.title(deal.title)
 probability = effective_probability(stage.probability if stage else 0, deal.probability_override)
