@@ -8,6 +8,9 @@ from components.text import escape_markdown
 from db.models.auth import ROLE_LABELS, Role, User
 
 EVERYONE: frozenset[Role] = frozenset(Role)
+PEOPLE_ROLES: frozenset[Role] = frozenset({Role.admin, Role.manager, Role.sales, Role.privacy})
+PIPELINE_ROLES: frozenset[Role] = frozenset({Role.admin, Role.manager, Role.sales})
+PIPELINE_ADMIN_ROLES: frozenset[Role] = frozenset({Role.admin, Role.manager})
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,28 @@ class Screen:
 SCREENS: tuple[Screen, ...] = (
     Screen("app.py", "Home", ":material/home:", EVERYONE, "Rapport"),
     Screen("pages/account.py", "My account", ":material/person:", EVERYONE, "Rapport"),
+    Screen("pages/contacts.py", "Contacts", ":material/contacts:", PEOPLE_ROLES, "Customers"),
+    Screen(
+        "pages/contact.py", "Contact 360", ":material/person_search:", PEOPLE_ROLES, "Customers"
+    ),
+    Screen(
+        "pages/organisations.py",
+        "Organisations",
+        ":material/domain:",
+        PEOPLE_ROLES,
+        "Customers",
+    ),
+    Screen("pages/board.py", "Board", ":material/view_kanban:", PIPELINE_ROLES, "Pipeline"),
+    Screen("pages/deals.py", "Deals", ":material/handshake:", PIPELINE_ROLES, "Pipeline"),
+    Screen("pages/deal.py", "Deal", ":material/request_quote:", PIPELINE_ROLES, "Pipeline"),
+    Screen("pages/forecast.py", "Forecast", ":material/insights:", PIPELINE_ROLES, "Pipeline"),
+    Screen(
+        "pages/pipeline_settings.py",
+        "Pipeline settings",
+        ":material/tune:",
+        PIPELINE_ADMIN_ROLES,
+        "Pipeline",
+    ),
     Screen(
         "pages/admin.py",
         "Users and roles",

@@ -15,6 +15,7 @@ from db.auth import count_users, create_user
 from db.cases_seed import seed_cases
 from db.models.auth import AppMeta, Role, UserCreate
 from db.people_seed import seed_people
+from db.pipeline_seed import seed_pipeline
 from db.surveys_seed import seed_surveys
 from db.types import utcnow
 
@@ -53,7 +54,7 @@ def demo_user_for(role: Role) -> DemoUser:
 
 # Each feature area appends a seeder: (session, random generator, scale) -> counts.
 AreaSeeder = Callable[[Session, random.Random, float], dict[str, int]]
-AREA_SEEDERS: list[AreaSeeder] = [seed_people, seed_cases, seed_surveys]
+AREA_SEEDERS: list[AreaSeeder] = [seed_people, seed_pipeline, seed_cases, seed_surveys]
 
 
 def seed_users(*, session: Session) -> int:

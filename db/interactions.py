@@ -20,6 +20,7 @@ from db.models.people import (
 )
 from db.normalise import clean_text
 from db.people import get_contact
+from db.pipeline import touch_deal
 from db.types import utcnow
 from db.visibility import owner_filter, require_change, require_reader, require_writer
 
@@ -72,6 +73,7 @@ def log_interaction(
     if contact.last_activity_at is None or occurred_at > contact.last_activity_at:
         contact.last_activity_at = occurred_at
         session.add(contact)
+    touch_deal(session=session, deal_id=interaction.deal_id, at=occurred_at)
     session.flush()
     record(
         session=session,
@@ -186,6 +188,7 @@ def complete_task(*, session: Session, task_id: int, version: int, actor: Actor)
             .where(col(Contact.id) == task.contact_id)
             .values(last_activity_at=utcnow())
         )
+    touch_deal(session=session, deal_id=task.deal_id, at=utcnow())
     record(session=session, actor=actor, action="task.done", entity="task", entity_id=task_id)
     session.commit()
     session.refresh(task)

@@ -1,0 +1,333 @@
+"""Contact 360: details, one timeline of everything, recent contact on other channels,
+and what to do next (log an interaction, add a task, open a deal)."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pandas as pd
+import streamlit as st
+
+from components import page
+from components.db import db_session
+from components.nav import PEOPLE_ROLES
+from components.pipeline_ui import forget_version, opened_version, query_id
+from components.text import escape_markdown
+from components.ui import attempt, pager
+from db.interactions import InteractionFilter, create_task, log_interaction
+from db.models.auth import Role
+from db.models.people import (
+    Channel,
+    Contact,
+    ContactUpdate,
+    Direction,
+    InteractionCreate,
+    Purpose,
+    Sentiment,
+    TaskCreate,
+)
+from db.models.pipeline import CURRENCIES, Deal, DealCreate, Pipeline
+from db.people import ContactFilter, find_contacts, get_contact, set_tags, tags_of, update_contact
+from db.pipeline import create_deal
+from db.pipeline_config import list_pipelines
+from db.timeline import RecentChannel, TimelineItem, recent_on_other_channels, timeline
+from db.types import utcnow
+from db.validation import parse_model
+
+user = page("Contact 360", roles=PEOPLE_ROLES, icon=":material/person_search:")
+PAGE_SIZE = 25
+PERIODS = {
+    "All time": None,
+    "Last 7 days": 7,
+    "Last 30 days": 30,
+    "Last 90 days": 90,
+    "Last year": 365,
+}
+
+contact_id = query_id()
+if contact_id is None:
+    st.title("Contact 360")
+    name = st.text_input("Find a contact by name or email", key="c360_find")
+    if name.strip():
+
+        def find() -> list[Contact]:
+            with db_session() as session:
+                flt = ContactFilter(query=name)
+                return find_contacts(session=session, actor=user, flt=flt, limit=20)[0]
+
+        for found in attempt(find) or []:
+            st.page_link(
+                "pages/contact.py",
+                label=found.full_name,
+                icon=":material/person:",
+                query_params={"id": str(found.id)},
+            )
+    else:
+        st.info("Search for a contact, or open one from the Contacts page.")
+    st.stop()
+chosen_id: int = contact_id
+
+
+def load() -> tuple[Contact, list[str]]:
+    with db_session() as session:
+        contact = get_contact(session=session, contact_id=chosen_id, actor=user)
+        return contact, tags_of(session=session, contact_id=contact.id or 0)
+
+
+loaded = attempt(load)
+if loaded is None:
+    st.title("Contact 360")
+    st.stop()
+contact, tags = loaded
+st.title(contact.full_name or "(no name)")
+st.caption(
+    " · ".join(
+        part for part in (str(contact.kind), contact.job_title or "", ", ".join(tags)) if part
+    )
+)
+
+# --- before you contact them: the last 48 hours on other channels -----------------
+planned = st.selectbox(
+    "Channel you are about to use",
+    [c.value for c in Channel],
+    key="c360_channel",
+    help="The banner lists what happened with this person on the other channels.",
+)
+
+
+def recent() -> list[RecentChannel]:
+    with db_session() as session:
+        return recent_on_other_channels(
+            session=session, contact_id=contact.id or 0, actor=user, channel=Channel(planned)
+        )
+
+
+recent_rows = attempt(recent) or []
+if recent_rows:
+    lines = "; ".join(
+        f"{r.count} by {r.channel} (last {r.last_at:%d %b %H:%M} UTC)" for r in recent_rows
+    )
+    st.warning(f"In the last 48 hours on other channels: {lines}.", icon=":material/history:")
+else:
+    st.caption("Nothing on other channels in the last 48 hours.")
+
+details, activity = st.columns([1, 2])
+with details:
+    st.subheader("Details")
+    for label, value in (
+        ("Email", contact.email),
+        ("Phone", contact.phone),
+        ("Mobile", contact.mobile),
+        (
+            "Address",
+            ", ".join(p for p in (contact.street, contact.locality, contact.postcode) if p),
+        ),
+        ("Preferred channel", contact.preferred_channel),
+        ("External reference", contact.external_ref),
+    ):
+        if value:
+            st.text(f"{label}: {value}")
+    if contact.notes:
+        st.text(contact.notes)
+
+with activity:
+    tab_timeline, tab_log, tab_task, tab_deal, tab_edit = st.tabs(
+        ["Timeline", "Log interaction", "Add task", "New deal", "Edit"]
+    )
+
+with tab_timeline:
+    left, right = st.columns(2)
+    channels = left.multiselect("Channels", [c.value for c in Channel], key="c360_channels")
+    period = right.selectbox("Period", list(PERIODS), key="c360_period")
+    days = PERIODS[period]
+    flt = InteractionFilter(
+        channels=tuple(Channel(c) for c in channels),
+        since=utcnow() - dt.timedelta(days=days) if days else None,
+    )
+
+    def load_timeline(offset: int, limit: int) -> tuple[list[TimelineItem], int]:
+        with db_session() as session:
+            return timeline(
+                session=session,
+                contact_id=contact.id or 0,
+                actor=user,
+                flt=flt,
+                offset=offset,
+                limit=limit,
+            )
+
+    total = (attempt(lambda: load_timeline(0, 1)) or ([], 0))[1]
+    offset = pager(total=total, page_size=PAGE_SIZE, key="c360_page") if total else 0
+    items = (attempt(lambda: load_timeline(offset, PAGE_SIZE)) or ([], 0))[0]
+    if items:
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "When (UTC)": i.at.strftime("%Y-%m-%d %H:%M"),
+                        "What": i.source,
+                        "Kind": i.kind,
+                        "Channel": i.channel or "",
+                        "Title": i.title,
+                        "Detail": i.detail,
+                    }
+                    for i in items
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+    else:
+        st.info("Nothing on the timeline for these filters.")
+
+with tab_log, st.form("log_interaction", clear_on_submit=True):
+    left, right = st.columns(2)
+    direction = left.selectbox("Direction", [d.value for d in Direction], key="log_direction")
+    purpose = right.selectbox("Purpose", [p.value for p in Purpose], key="log_purpose")
+    subject = st.text_input("Subject", key="log_subject")
+    body = st.text_area("Notes", key="log_body")
+    sentiment = left.selectbox(
+        "Sentiment", [s.value for s in Sentiment], index=1, key="log_sentiment"
+    )
+    logged = st.form_submit_button(f"Log {planned}", icon=":material/add_call:")
+if logged:
+
+    def log() -> object:
+        data = {
+            "contact_id": contact.id,
+            "channel": planned,
+            "direction": direction,
+            "purpose": purpose,
+            "subject": subject,
+            "body": body,
+            "sentiment": sentiment,
+            "occurred_at": utcnow(),
+        }
+        with db_session() as session:
+            return log_interaction(
+                session=session, interaction_in=parse_model(InteractionCreate, data), actor=user
+            )
+
+    if attempt(log, success=f"Logged the {planned}.") is not None:
+        st.rerun()
+
+with tab_task, st.form("add_task", clear_on_submit=True):
+    task_title = st.text_input("Task", key="task_title")
+    due = st.date_input("Due", value=dt.date.today() + dt.timedelta(days=2), key="task_due")
+    added = st.form_submit_button("Add task", icon=":material/add_task:")
+if added:
+
+    def add_task() -> object:
+        data = {"title": task_title, "due_on": due, "contact_id": contact.id}
+        with db_session() as session:
+            return create_task(session=session, task_in=parse_model(TaskCreate, data), actor=user)
+
+    attempt(add_task, success="Task added.")
+
+with tab_deal:
+    if not user.has_any({Role.admin, Role.manager, Role.sales}):
+        st.info("Deals are for sales staff and managers.")
+    else:
+
+        def load_pipelines() -> list[Pipeline]:
+            with db_session() as session:
+                return list_pipelines(session=session, actor=user)
+
+        pipelines = {p.id: p for p in attempt(load_pipelines) or []}
+        with st.form("new_deal", clear_on_submit=True):
+            deal_title = st.text_input("Deal title", key="deal_title")
+            left, right = st.columns(2)
+            pipeline_id = left.selectbox(
+                "Pipeline",
+                list(pipelines),
+                format_func=lambda i: pipelines[i].name,
+                key="deal_pipeline",
+            )
+            amount = right.number_input(
+                "Amount", min_value=0.0, step=500.0, format="%.2f", key="deal_amount"
+            )
+            currency = left.selectbox("Currency", list(CURRENCIES), key="deal_currency")
+            close = right.date_input(
+                "Expected close", value=dt.date.today() + dt.timedelta(days=30), key="deal_close"
+            )
+            source = left.text_input("Source", key="deal_source")
+            opened = st.form_submit_button("Create deal", icon=":material/handshake:")
+        if opened:
+
+            def open_deal() -> Deal:
+                data = {
+                    "title": deal_title,
+                    "pipeline_id": pipeline_id,
+                    "organisation_id": contact.organisation_id,
+                    "contact_id": contact.id,
+                    "amount": Decimal(str(amount)),
+                    "currency": currency,
+                    "expected_close": close,
+                    "source": source or None,
+                }
+                with db_session() as session:
+                    return create_deal(
+                        session=session, deal_in=parse_model(DealCreate, data), actor=user
+                    )
+
+            deal = attempt(open_deal)
+            if deal is not None:
+                st.success(f"Created the deal {escape_markdown(deal.title)}.")
+                st.page_link(
+                    "pages/deal.py",
+                    label="Open the deal",
+                    icon=":material/request_quote:",
+                    query_params={"id": str(deal.id)},
+                )
+
+with tab_edit:
+    version_key = f"contact_{contact.id}"
+    version = opened_version(
+        version_key, contact.version, last_by_me=contact.updated_by_id == user.id
+    )
+    with st.form("edit_contact"):
+        left, right = st.columns(2)
+        given = left.text_input("Given name", value=contact.given_name, key="edit_given")
+        family = right.text_input("Family name", value=contact.family_name, key="edit_family")
+        email = left.text_input("Email", value=contact.email or "", key="edit_email")
+        phone = right.text_input("Phone", value=contact.phone or "", key="edit_phone")
+        job = left.text_input("Job title", value=contact.job_title or "", key="edit_job")
+        tag_text = right.text_input(
+            "Tags (comma separated)", value=", ".join(tags), key="edit_tags"
+        )
+        notes = st.text_area("Notes", value=contact.notes or "", key="edit_notes")
+        saved = st.form_submit_button("Save changes", icon=":material/save:")
+    if saved:
+
+        def save() -> object:
+            patch = parse_model(
+                ContactUpdate,
+                {
+                    "given_name": given,
+                    "family_name": family,
+                    "email": email or None,
+                    "phone": phone or None,
+                    "job_title": job or None,
+                    "notes": notes or None,
+                },
+            )
+            with db_session() as session:
+                update_contact(
+                    session=session,
+                    contact_id=contact.id or 0,
+                    patch=patch,
+                    version=version,
+                    actor=user,
+                )
+                return set_tags(
+                    session=session,
+                    contact_id=contact.id or 0,
+                    tags=[t for t in tag_text.split(",") if t.strip()],
+                    actor=user,
+                )
+
+        if attempt(save) is not None:
+            forget_version(version_key)
+            st.rerun()
+    if st.button("Reload", icon=":material/refresh:", key="contact_reload"):
+        forget_version(version_key)
+        st.rerun()

@@ -1,0 +1,122 @@
+"""Contacts: find and filter, page through, open one, add one."""
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from components import page
+from components.db import db_session
+from components.nav import PEOPLE_ROLES
+from components.ui import attempt, pager
+from db.models.people import Contact, ContactCreate, ContactKind, Organisation
+from db.people import ContactFilter, create_contact, find_contacts, find_organisations
+from db.validation import parse_model
+
+user = page("Contacts", roles=PEOPLE_ROLES, icon=":material/contacts:")
+st.title("Contacts")
+PAGE_SIZE = 50
+KINDS = [k.value for k in ContactKind]
+
+with st.expander("Add a contact", icon=":material/person_add:"):
+    org_query = st.text_input("Find their organisation", key="contact_org_query")
+
+    def load_orgs() -> list[Organisation]:
+        with db_session() as session:
+            return find_organisations(session=session, actor=user, query=org_query, limit=50)[0]
+
+    orgs = attempt(load_orgs) or []
+    org_names = {o.id: o.name for o in orgs}
+    with st.form("new_contact", clear_on_submit=True):
+        left, right = st.columns(2)
+        given = left.text_input("Given name", key="new_given")
+        family = right.text_input("Family name", key="new_family")
+        kind = left.selectbox("Kind", KINDS, key="new_kind")
+        organisation_id = right.selectbox(
+            "Organisation",
+            [0, *org_names],
+            format_func=lambda i: "(none)" if not i else org_names[i],
+            key="new_org",
+        )
+        email = left.text_input("Email", key="new_email")
+        phone = right.text_input("Phone", key="new_phone")
+        tags = left.text_input("Tags (comma separated)", key="new_tags")
+        submitted = st.form_submit_button("Add contact", icon=":material/person_add:")
+    if submitted:
+
+        def create() -> Contact:
+            contact_in = parse_model(
+                ContactCreate,
+                {
+                    "given_name": given,
+                    "family_name": family,
+                    "kind": kind,
+                    "organisation_id": organisation_id or None,
+                    "email": email or None,
+                    "phone": phone or None,
+                    "country": "GB",
+                    "tags": [t for t in tags.split(",") if t.strip()],
+                },
+            )
+            with db_session() as session:
+                return create_contact(session=session, contact_in=contact_in, actor=user)
+
+        created = attempt(create)
+        if created is not None:
+            st.success(f"Added {created.full_name}.")
+            st.page_link(
+                "pages/contact.py",
+                label=f"Open {created.full_name}",
+                icon=":material/person_search:",
+                query_params={"id": str(created.id)},
+            )
+
+cols = st.columns([3, 1, 1])
+query = cols[0].text_input("Find by name, email or external reference", key="contact_query")
+kind_filter = cols[1].selectbox("Kind", ["(any)", *KINDS], key="contact_kind")
+tag_filter = cols[2].text_input("Tag", key="contact_tag")
+flt = ContactFilter(
+    query=query,
+    kind=None if kind_filter == "(any)" else ContactKind(kind_filter),
+    tag=tag_filter.strip() or None,
+)
+
+
+def load(offset: int, limit: int) -> tuple[list[Contact], int]:
+    with db_session() as session:
+        return find_contacts(session=session, actor=user, flt=flt, offset=offset, limit=limit)
+
+
+total = (attempt(lambda: load(0, 1)) or ([], 0))[1]
+offset = pager(total=total, page_size=PAGE_SIZE, key="contact_page") if total else 0
+rows = (attempt(lambda: load(offset, PAGE_SIZE)) or ([], 0))[0]
+if rows:
+    table = pd.DataFrame(
+        [
+            {
+                "Name": c.full_name,
+                "Kind": str(c.kind),
+                "Email": c.email or "",
+                "Phone": c.phone or "",
+                "Town": c.locality or "",
+                "Last activity": c.last_activity_at.strftime("%Y-%m-%d")
+                if c.last_activity_at
+                else "",
+            }
+            for c in rows
+        ]
+    )
+    st.caption("Select a row to open the contact.")
+    chosen: Any = st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="single-row",
+        key="contacts_table",
+    )
+    picked = chosen.selection.rows if chosen is not None else []
+    if picked:
+        st.switch_page("pages/contact.py", query_params={"id": str(rows[picked[0]].id)})
+else:
+    st.info("No contacts match these filters.")

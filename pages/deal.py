@@ -1,0 +1,349 @@
+"""Deal: its fields, stage, closing (won or lost), history, activities and tasks."""
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pandas as pd
+import streamlit as st
+
+from components import page
+from components.db import db_session
+from components.nav import PIPELINE_ROLES
+from components.pipeline_ui import forget_version, money, opened_version, query_id
+from components.ui import attempt
+from db.deals import (
+    DealFilter,
+    HistoryRow,
+    deal_history,
+    deal_interactions,
+    deal_tasks,
+    find_deals,
+    lost_reason_label,
+)
+from db.interactions import create_task, log_interaction
+from db.metrics import effective_probability
+from db.models.people import (
+    Channel,
+    Direction,
+    Interaction,
+    InteractionCreate,
+    Purpose,
+    Task,
+    TaskCreate,
+)
+from db.models.pipeline import CURRENCIES, Deal, DealStatus, DealUpdate, LostReason, Stage
+from db.pipeline import get_deal, lose_deal, move_deal, reopen_deal, update_deal, win_deal
+from db.pipeline_config import list_lost_reasons, list_stages
+from db.types import utcnow
+from db.validation import parse_model
+
+user = page("Deal", roles=PIPELINE_ROLES, icon=":material/request_quote:")
+
+deal_id = query_id()
+if deal_id is None:
+    st.title("Deal")
+    text = st.text_input("Find a deal by title", key="deal_find")
+    if text.strip():
+
+        def find() -> list[str]:
+            with db_session() as session:
+                rows, _ = find_deals(session=session, actor=user, flt=DealFilter(query=text))
+            return [f"{r.id}|{r.title}" for r in rows[:20]]
+
+        for item in attempt(find) or []:
+            ident, title = item.split("|", 1)
+            st.page_link("pages/deal.py", label=title, query_params={"id": ident})
+    else:
+        st.info("Search for a deal, or open one from the Board or the Deals page.")
+    st.stop()
+chosen_id: int = deal_id
+
+
+@dataclass(frozen=True)
+class Loaded:
+    deal: Deal
+    stages: list[Stage]
+    reasons: list[LostReason]
+    history: list[HistoryRow]
+    interactions: list[Interaction]
+    tasks: list[Task]
+    lost_reason: str | None
+
+
+def load() -> Loaded:
+    with db_session() as session:
+        deal = get_deal(session=session, deal_id=chosen_id, actor=user)
+        return Loaded(
+            deal=deal,
+            stages=list_stages(session=session, pipeline_id=deal.pipeline_id, actor=user),
+            reasons=list_lost_reasons(session=session, actor=user),
+            history=deal_history(session=session, deal_id=chosen_id, actor=user),
+            interactions=deal_interactions(session=session, deal_id=chosen_id, actor=user),
+            tasks=deal_tasks(session=session, deal_id=chosen_id, actor=user),
+            lost_reason=lost_reason_label(session=session, reason_id=deal.lost_reason_id),
+        )
+
+
+loaded = attempt(load)
+if loaded is None:
+    st.title("Deal")
+    st.stop()
+deal = loaded.deal
+stage_names = {s.id: s.name for s in loaded.stages}
+stage = next((s for s in loaded.stages if s.id == deal.stage_id), None)
+version_key = f"deal_{deal.id}"
+version = opened_version(version_key, deal.version, last_by_me=deal.updated_by_id == user.id)
+
+st.title(deal.title)
+probability = effective_probability(stage.probability if stage else 0, deal.probability_override)
+metrics = st.columns(4)
+metrics[0].metric("Amount", money(deal.amount, deal.currency))
+metrics[1].metric("Stage", stage_names.get(deal.stage_id, "(retired stage)"))
+metrics[2].metric(
+    "Probability",
+    f"{probability}%",
+    help="The deal's own probability" if deal.probability_override is not None else None,
+)
+metrics[3].metric("Status", str(deal.status))
+if deal.status == DealStatus.lost:
+    st.text(f"Lost: {loaded.lost_reason or ''}. {deal.lost_note or ''}")
+if deal.version != version:
+    st.warning("Someone changed this deal since you opened it. Reload to see their change.")
+
+
+def done(message: str) -> None:
+    forget_version(version_key)
+    st.success(message)
+    st.rerun()
+
+
+if deal.status == DealStatus.open:
+    move_col, win_col, lose_col = st.columns(3)
+    with move_col, st.form("move_deal"):
+        target = st.selectbox(
+            "Move to stage",
+            list(stage_names),
+            index=list(stage_names).index(deal.stage_id) if deal.stage_id in stage_names else 0,
+            format_func=lambda i: stage_names[i],
+            key="deal_move_to",
+        )
+        if st.form_submit_button("Move", icon=":material/arrow_forward:"):
+
+            def run_move() -> Deal:
+                with db_session() as session:
+                    return move_deal(
+                        session=session,
+                        deal_id=chosen_id,
+                        stage_id=target or 0,
+                        version=version,
+                        actor=user,
+                    )
+
+            if attempt(run_move) is not None:
+                done("Moved.")
+    with win_col, st.form("win_deal"):
+        final = st.number_input(
+            "Final amount",
+            min_value=0.0,
+            value=float(deal.amount),
+            step=500.0,
+            format="%.2f",
+            key="deal_final",
+        )
+        if st.form_submit_button("Mark as won", icon=":material/emoji_events:"):
+
+            def run_win() -> Deal:
+                with db_session() as session:
+                    return win_deal(
+                        session=session,
+                        deal_id=chosen_id,
+                        version=version,
+                        amount=Decimal(str(final)),
+                        actor=user,
+                    )
+
+            if attempt(run_win) is not None:
+                done("Won — well done.")
+    with lose_col, st.form("lose_deal"):
+        reasons = {r.id: r.label for r in loaded.reasons}
+        reason = st.selectbox(
+            "Lost reason",
+            [None, *reasons],
+            format_func=lambda i: "(choose)" if i is None else reasons[i],
+            key="deal_reason",
+        )
+        note = st.text_input("Note", key="deal_lost_note")
+        if st.form_submit_button("Mark as lost", icon=":material/block:"):
+
+            def run_lose() -> Deal:
+                with db_session() as session:
+                    return lose_deal(
+                        session=session,
+                        deal_id=chosen_id,
+                        version=version,
+                        reason_id=reason,
+                        note=note,
+                        actor=user,
+                    )
+
+            if attempt(run_lose) is not None:
+                done("Marked as lost.")
+elif st.button("Reopen this deal", icon=":material/undo:", key="deal_reopen"):
+
+    def run_reopen() -> Deal:
+        with db_session() as session:
+            return reopen_deal(session=session, deal_id=chosen_id, version=version, actor=user)
+
+    if attempt(run_reopen) is not None:
+        done("Reopened.")
+
+tab_edit, tab_history, tab_activity, tab_tasks = st.tabs(
+    ["Details", "History", "Activities", "Tasks"]
+)
+with tab_edit:
+    with st.form("edit_deal"):
+        left, right = st.columns(2)
+        title = left.text_input("Title", value=deal.title, key="edit_title")
+        amount = right.number_input(
+            "Amount", min_value=0.0, value=float(deal.amount), step=500.0, format="%.2f"
+        )
+        currency = left.selectbox(
+            "Currency", list(CURRENCIES), index=list(CURRENCIES).index(deal.currency)
+        )
+        override = right.text_input(
+            "Probability % (empty: the stage's default)",
+            value="" if deal.probability_override is None else str(deal.probability_override),
+            key="edit_probability",
+        )
+        close = left.date_input("Expected close", value=deal.expected_close, key="edit_close")
+        source = right.text_input("Source", value=deal.source or "", key="edit_source")
+        notes = st.text_area("Notes", value=deal.notes or "", key="edit_notes")
+        saved = st.form_submit_button("Save changes", icon=":material/save:")
+    if saved:
+
+        def save() -> Deal:
+            patch = parse_model(
+                DealUpdate,
+                {
+                    "title": title,
+                    "amount": Decimal(str(amount)),
+                    "currency": currency,
+                    "probability_override": override.strip() or None,
+                    "expected_close": close,
+                    "source": source or None,
+                    "notes": notes or None,
+                },
+                labels={"probability_override": "Probability"},
+            )
+            with db_session() as session:
+                return update_deal(
+                    session=session, deal_id=chosen_id, patch=patch, version=version, actor=user
+                )
+
+        if attempt(save) is not None:
+            done("Saved.")
+    if st.button("Reload", icon=":material/refresh:", key="deal_reload"):
+        forget_version(version_key)
+        st.rerun()
+    st.caption(
+        f"Created {deal.created_at:%Y-%m-%d} · last activity {deal.last_activity_at:%Y-%m-%d} · "
+        f"source {deal.source or '—'}"
+    )
+    if deal.contact_id:
+        st.page_link(
+            "pages/contact.py",
+            label="Open the primary contact",
+            icon=":material/person_search:",
+            query_params={"id": str(deal.contact_id)},
+        )
+
+with tab_history:
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "When (UTC)": h.changed_at.strftime("%Y-%m-%d %H:%M"),
+                    "Event": h.event,
+                    "From": h.from_stage or "",
+                    "To": h.to_stage,
+                    "Days in previous stage": h.days_in_from,
+                    "By": h.by or "",
+                }
+                for h in loaded.history
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+with tab_activity:
+    if loaded.interactions:
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "When (UTC)": i.occurred_at.strftime("%Y-%m-%d %H:%M"),
+                        "Channel": str(i.channel),
+                        "Subject": i.subject,
+                        "Notes": i.body,
+                    }
+                    for i in loaded.interactions
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+    if deal.contact_id:
+        with st.form("log_deal_call", clear_on_submit=True):
+            channel = st.selectbox("Channel", [c.value for c in Channel], index=1, key="act_ch")
+            subject = st.text_input("Subject", key="act_subject")
+            body = st.text_area("Notes", key="act_body")
+            logged = st.form_submit_button("Log activity", icon=":material/add_call:")
+        if logged:
+            contact_id = deal.contact_id
+
+            def log() -> Interaction:
+                data = {
+                    "contact_id": contact_id,
+                    "deal_id": chosen_id,
+                    "channel": channel,
+                    "direction": Direction.outbound,
+                    "purpose": Purpose.sales,
+                    "subject": subject,
+                    "body": body,
+                    "occurred_at": utcnow(),
+                }
+                with db_session() as session:
+                    return log_interaction(
+                        session=session,
+                        interaction_in=parse_model(InteractionCreate, data),
+                        actor=user,
+                    )
+
+            if attempt(log) is not None:
+                st.rerun()
+    else:
+        st.info("Give the deal a primary contact to log activities against it.")
+
+with tab_tasks:
+    for task in loaded.tasks:
+        state = "done" if task.done_at else f"due {task.due_on:%Y-%m-%d}"
+        st.text(f"{task.title} · {state}")
+    with st.form("deal_task", clear_on_submit=True):
+        task_title = st.text_input("Next step", key="deal_task_title")
+        due = st.date_input("Due", value=dt.date.today() + dt.timedelta(days=3), key="deal_due")
+        added = st.form_submit_button("Add task", icon=":material/add_task:")
+    if added:
+        task_contact = deal.contact_id
+
+        def add() -> Task:
+            data = {"title": task_title, "due_on": due, "deal_id": chosen_id}
+            data["contact_id"] = task_contact
+            with db_session() as session:
+                return create_task(
+                    session=session, task_in=parse_model(TaskCreate, data), actor=user
+                )
+
+        if attempt(add) is not None:
+            st.rerun()

@@ -1,0 +1,253 @@
+"""Forecast: weighted pipeline against won revenue, win rates, velocity, conversion,
+time in stage and lost reasons — each a chart with its numbers and a CSV download."""
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from components import page
+from components.db import db_session
+from components.nav import PIPELINE_ROLES
+from components.pipeline_charts import bar_chart, forecast_chart
+from components.pipeline_ui import money, percent
+from components.ui import attempt
+from db.deals import assignable_owners
+from db.forecast import (
+    ForecastFilter,
+    LostRow,
+    MonthRow,
+    Outcomes,
+    StageTime,
+    by_close_month,
+    conversion_funnel,
+    lost_reasons,
+    outcomes,
+    time_in_stage,
+)
+from db.metrics import FunnelStep
+from db.models.auth import User
+from db.models.pipeline import CURRENCIES, Pipeline
+from db.pipeline_config import list_pipelines
+
+user = page("Forecast", roles=PIPELINE_ROLES, icon=":material/insights:")
+st.title("Forecast")
+
+
+def load_choices() -> tuple[list[Pipeline], list[User]]:
+    with db_session() as session:
+        return list_pipelines(session=session, actor=user), assignable_owners(
+            session=session, actor=user
+        )
+
+
+pipelines, owners = attempt(load_choices) or ([], [])
+if not pipelines:
+    st.info("No pipelines yet.")
+    st.stop()
+names = {p.id: p.name for p in pipelines}
+owner_names = {u.id: u.display_name for u in owners}
+teams = sorted({u.team for u in owners if u.team})
+today = dt.date.today()
+cols = st.columns(5)
+period = cols[0].date_input(
+    "Period",
+    value=(today.replace(day=1) - dt.timedelta(days=335), today + dt.timedelta(days=120)),
+    key="fc_period",
+)
+currency = cols[1].selectbox("Currency", list(CURRENCIES), key="fc_currency")
+pipeline_id = cols[2].selectbox(
+    "Pipeline", list(names), format_func=lambda i: names[i], key="fc_pipeline"
+)
+owner_id = cols[3].selectbox(
+    "Owner",
+    [0, *owner_names],
+    format_func=lambda i: "(everyone)" if not i else owner_names[i],
+    key="fc_owner",
+)
+team = cols[4].selectbox("Team", ["(any)", *teams], key="fc_team")
+if not (isinstance(period, tuple) and len(period) == 2):
+    st.info("Choose the first and the last day of the period.")
+    st.stop()
+flt = ForecastFilter(
+    since=period[0],
+    until=period[1],
+    currency=currency,
+    pipeline_id=pipeline_id,
+    owner_id=owner_id or None,
+    team=None if team == "(any)" else team,
+)
+
+
+@dataclass(frozen=True)
+class Report:
+    months: list[MonthRow]
+    outcome: Outcomes
+    steps: list[FunnelStep]
+    times: list[StageTime]
+    lost: list[LostRow]
+
+
+def load() -> Report:
+    with db_session() as session:
+        return Report(
+            months=by_close_month(session=session, actor=user, flt=flt),
+            outcome=outcomes(session=session, actor=user, flt=flt),
+            steps=conversion_funnel(
+                session=session, actor=user, flt=flt, pipeline_id=pipeline_id or 0
+            ),
+            times=time_in_stage(session=session, actor=user, flt=flt, pipeline_id=pipeline_id or 0),
+            lost=lost_reasons(session=session, actor=user, flt=flt),
+        )
+
+
+report = attempt(load)
+if report is None:
+    st.stop()
+
+
+def section(title: str, frame: pd.DataFrame, chart: alt.Chart | None, key: str) -> None:
+    """A chart with its numbers beside it and the numbers as CSV."""
+    st.subheader(title)
+    left, right = st.columns([3, 2])
+    if chart is not None and not frame.empty:
+        left.altair_chart(chart, width="stretch")
+    right.dataframe(frame, hide_index=True, width="stretch")
+    right.download_button(
+        "Download CSV",
+        frame.to_csv(index=False).encode("utf-8"),
+        file_name=f"{key}.csv",
+        mime="text/csv",
+        key=f"csv_{key}",
+        icon=":material/download:",
+    )
+
+
+outcome = report.outcome
+figures = st.columns(5)
+figures[0].metric(
+    f"Weighted pipeline ({currency})",
+    f"{sum((m.weighted for m in report.months), start=Decimal(0)):,.0f}",
+)
+figures[1].metric(f"Won in period ({currency})", f"{outcome.won_value:,.0f}")
+figures[2].metric("Win rate (count)", percent(outcome.win_rate_count))
+figures[3].metric("Average cycle (days)", f"{outcome.average_cycle_days or 0:.0f}")
+figures[4].metric(
+    f"Sales velocity ({currency}/day)",
+    "—" if outcome.velocity is None else f"{outcome.velocity:,.0f}",
+)
+
+months = pd.DataFrame(
+    [
+        {
+            "Month": m.month,
+            "Weighted pipeline": float(m.weighted),
+            "Open (unweighted)": float(m.open_amount),
+            "Won": float(m.won),
+        }
+        for m in report.months
+    ]
+)
+long = [
+    {"month": m.month, "series": series, "amount": float(value)}
+    for m in report.months
+    for series, value in (("Weighted pipeline", m.weighted), ("Won", m.won))
+]
+section(
+    "Weighted pipeline by expected close month, against won revenue",
+    months,
+    forecast_chart(long),
+    "forecast_by_month",
+)
+
+rates = pd.DataFrame(
+    [
+        {"Figure": "Won deals", "Value": str(outcome.won_count)},
+        {"Figure": "Lost deals", "Value": str(outcome.lost_count)},
+        {"Figure": "Won value", "Value": money(outcome.won_value, currency)},
+        {"Figure": "Lost value", "Value": money(outcome.lost_value, currency)},
+        {"Figure": "Win rate by count", "Value": percent(outcome.win_rate_count)},
+        {"Figure": "Win rate by value", "Value": percent(outcome.win_rate_value)},
+        {"Figure": "Average won deal", "Value": money(outcome.average_won, currency)},
+        {"Figure": "Average cycle (days)", "Value": str(outcome.average_cycle_days or "—")},
+        {"Figure": "Open deals", "Value": str(outcome.open_count)},
+        {"Figure": "Sales velocity per day", "Value": money(outcome.velocity, currency)},
+    ]
+)
+rate_rows = [
+    {"measure": "By count", "rate": float(outcome.win_rate_count or 0)},
+    {"measure": "By value", "rate": float(outcome.win_rate_value or 0)},
+]
+section(
+    "Win rate and sales velocity",
+    rates,
+    bar_chart(rate_rows, category="measure", value="rate", title="Win rate", percent=True),
+    "win_rate",
+)
+
+funnel_frame = pd.DataFrame(
+    [
+        {
+            "Stage": s.stage,
+            "Deals reached": s.reached,
+            "Went on to next": percent(s.conversion),
+        }
+        for s in report.steps
+    ]
+)
+section(
+    "Stage-to-stage conversion (deals created in the period)",
+    funnel_frame,
+    bar_chart(
+        [{"stage": s.stage, "deals": s.reached} for s in report.steps],
+        category="stage",
+        value="deals",
+        title="Deals that reached the stage",
+    ),
+    "conversion",
+)
+st.caption(
+    "A deal counts as having reached every stage up to the furthest it got to: skipped "
+    "stages count as passed, and moving back does not undo a stage reached."
+)
+
+time_frame = pd.DataFrame(
+    [
+        {
+            "Stage": t.stage,
+            "Deals": t.deals,
+            "Average days (all visits)": float(t.average_days or 0),
+        }
+        for t in report.times
+    ]
+)
+section(
+    "Time in stage",
+    time_frame,
+    bar_chart(
+        [{"stage": t.stage, "days": float(t.average_days or 0)} for t in report.times],
+        category="stage",
+        value="days",
+        title="Average days",
+    ),
+    "time_in_stage",
+)
+
+lost_frame = pd.DataFrame(
+    [{"Reason": r.reason, "Deals": r.deals, "Value": float(r.value)} for r in report.lost],
+    columns=["Reason", "Deals", "Value"],
+)
+section(
+    "Lost reasons",
+    lost_frame,
+    bar_chart(
+        [{"reason": r.reason, "deals": r.deals} for r in report.lost],
+        category="reason",
+        value="deals",
+        title="Deals lost",
+    ),
+    "lost_reasons",
+)

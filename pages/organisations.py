@@ -1,0 +1,89 @@
+"""Organisations: find them, page through them, add one."""
+
+import pandas as pd
+import streamlit as st
+
+from components import page
+from components.db import db_session
+from components.nav import PEOPLE_ROLES
+from components.ui import attempt, pager
+from db.models.people import Organisation, OrganisationCreate
+from db.people import create_organisation, find_organisations
+from db.validation import parse_model
+
+user = page("Organisations", roles=PEOPLE_ROLES, icon=":material/domain:")
+st.title("Organisations")
+PAGE_SIZE = 50
+
+with st.expander("Add an organisation", icon=":material/add:"):
+    with st.form("new_organisation", clear_on_submit=True):
+        left, right = st.columns(2)
+        name = left.text_input("Organisation name", key="org_name")
+        domain = right.text_input("Web domain", key="org_domain", placeholder="example.org")
+        industry = left.text_input("Industry", key="org_industry")
+        size = right.selectbox("Size", ["", "1-10", "11-50", "51-250", "250+"], key="org_size")
+        locality = left.text_input("Town or city", key="org_locality")
+        country = right.text_input("Country (2 letters)", value="GB", key="org_country")
+        submitted = st.form_submit_button("Add organisation", icon=":material/add:")
+    if submitted:
+
+        def create() -> Organisation:
+            org_in = parse_model(
+                OrganisationCreate,
+                {
+                    "name": name,
+                    "domain": domain or None,
+                    "industry": industry or None,
+                    "size": size or None,
+                    "locality": locality or None,
+                    "country": country or None,
+                },
+                labels={"name": "Organisation name"},
+            )
+            with db_session() as session:
+                return create_organisation(session=session, org_in=org_in, actor=user)
+
+        created = attempt(create)
+        if created is not None:
+            st.success(f"Added {created.name}.")
+
+query = st.text_input("Find by name or domain", key="org_query")
+
+
+def load_count() -> tuple[list[Organisation], int]:
+    with db_session() as session:
+        return find_organisations(session=session, actor=user, query=query, limit=1)
+
+
+total = (attempt(load_count) or ([], 0))[1]
+offset = pager(total=total, page_size=PAGE_SIZE, key="org_page") if total else 0
+
+
+def load_page() -> tuple[list[Organisation], int]:
+    with db_session() as session:
+        return find_organisations(
+            session=session, actor=user, query=query, offset=offset, limit=PAGE_SIZE
+        )
+
+
+rows = (attempt(load_page) or ([], 0))[0]
+if rows:
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Name": o.name,
+                    "Domain": o.domain or "",
+                    "Industry": o.industry or "",
+                    "Size": o.size or "",
+                    "Town": o.locality or "",
+                    "Country": o.country or "",
+                }
+                for o in rows
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+else:
+    st.info("No organisations match.")
