@@ -12,6 +12,8 @@ EVERYONE = frozenset(Role)
 ADMIN = frozenset({Role.admin})
 PEOPLE_READERS = frozenset({Role.admin, Role.privacy, Role.manager, Role.sales})
 PEOPLE_WRITERS = frozenset({Role.admin, Role.manager, Role.sales})
+PIPELINE = frozenset({Role.admin, Role.manager, Role.sales})
+PIPELINE_ADMINS = frozenset({Role.admin, Role.manager})
 REVIEWERS = frozenset({Role.reviewer})
 CASE_INSIGHTS = frozenset({Role.reviewer, Role.manager})
 HR = frozenset({Role.hr})
@@ -109,4 +111,36 @@ COMMANDS: dict[str, frozenset[Role]] = {
     "db.survey_reports.results": HR_AND_MANAGERS,
     "db.survey_reports.trend": HR_AND_MANAGERS,
     "db.surveys.list_surveys": HR_AND_MANAGERS,
+    # pipeline
+    "db.deals.assignable_owners": PIPELINE,
+    "db.deals.board": PEOPLE_READERS,
+    "db.deals.deal_history": PEOPLE_READERS,
+    "db.deals.deal_interactions": PEOPLE_READERS,
+    "db.deals.deal_tasks": PEOPLE_READERS,
+    "db.deals.find_deals": PEOPLE_READERS,
+    "db.deals.rotting_deals": PEOPLE_READERS,
+    "db.forecast.by_close_month": PIPELINE,
+    "db.forecast.conversion_funnel": PIPELINE,
+    "db.forecast.lost_reasons": PIPELINE,
+    "db.forecast.outcomes": PIPELINE,
+    "db.forecast.time_in_stage": PIPELINE,
+    "db.pipeline.create_deal": PIPELINE,
+    "db.pipeline.get_deal": PEOPLE_READERS,
+    "db.pipeline.lose_deal": PIPELINE,
+    "db.pipeline.move_deal": PIPELINE,
+    "db.pipeline.reassign_deals": PIPELINE,
+    "db.pipeline.reopen_deal": PIPELINE,
+    "db.pipeline.update_deal": PIPELINE,
+    "db.pipeline.win_deal": PIPELINE,
+    "db.pipeline_config.add_lost_reason": PIPELINE_ADMINS,
+    "db.pipeline_config.add_stage": PIPELINE_ADMINS,
+    "db.pipeline_config.create_pipeline": PIPELINE_ADMINS,
+    "db.pipeline_config.list_lost_reasons": PEOPLE_READERS,
+    "db.pipeline_config.list_pipelines": PEOPLE_READERS,
+    "db.pipeline_config.list_stages": PEOPLE_READERS,
+    "db.pipeline_config.retire_lost_reason": PIPELINE_ADMINS,
+    "db.pipeline_config.retire_stage": PIPELINE_ADMINS,
+    "db.pipeline_config.update_stage": PIPELINE_ADMINS,
+    "db.timeline.recent_on_other_channels": PEOPLE_READERS,
+    "db.timeline.timeline": PEOPLE_READERS,
 }

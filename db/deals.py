@@ -17,7 +17,7 @@ from db.models.people import Interaction, Organisation, Task
 from db.models.pipeline import Deal, DealStatus, LostReason, Stage, StageChange
 from db.pipeline import get_deal
 from db.types import utcnow
-from db.visibility import owner_filter
+from db.visibility import owner_filter, require_writer
 
 PAGE_SIZE_MAX = 500
 SORTS: dict[str, Any] = {
@@ -360,6 +360,7 @@ def lost_reason_label(*, session: Session, reason_id: int | None) -> str | None:
 
 def assignable_owners(*, session: Session, actor: Actor) -> list[User]:
     """Active users the actor could give a deal to (sales: themselves)."""
+    require_writer(actor, what="deal owners")
     from db.visibility import can_change
 
     users = session.exec(

@@ -9,7 +9,7 @@ from sqlalchemy import case, func, literal_column
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
-from db.audit import Actor
+from db.audit import Actor, require_role
 from db.errors import ValidationError
 from db.metrics import (
     FunnelStep,
@@ -21,7 +21,7 @@ from db.metrics import (
     sales_velocity,
     win_rate,
 )
-from db.models.auth import User
+from db.models.auth import Role, User
 from db.models.pipeline import Deal, DealStatus, LostReason, Stage, StageChange
 from db.visibility import owner_filter
 
@@ -103,6 +103,7 @@ class MonthRow:
 def by_close_month(*, session: Session, actor: Actor, flt: ForecastFilter) -> list[MonthRow]:
     """Weighted pipeline (Σ amount × probability of open deals) by expected close month,
     beside won revenue by the month it closed."""
+    require_role(actor, Role.admin, Role.manager, Role.sales, doing="see the forecast")
     conditions = _scope(actor, flt)
     probability = func.coalesce(col(Deal.probability_override), col(Stage.probability))
     month = _month(session, col(Deal.expected_close), timestamp=False)
@@ -152,6 +153,7 @@ class Outcomes:
 
 def outcomes(*, session: Session, actor: Actor, flt: ForecastFilter) -> Outcomes:
     """Win rate by count and value, average won size and cycle, and sales velocity."""
+    require_role(actor, Role.admin, Role.manager, Role.sales, doing="see the forecast")
     conditions = _scope(actor, flt)
     cycle = _days_between(session, col(Deal.created_at), col(Deal.closed_at))
     rows = session.execute(
@@ -197,6 +199,7 @@ def conversion_funnel(
     *, session: Session, actor: Actor, flt: ForecastFilter, pipeline_id: int
 ) -> list[FunnelStep]:
     """Stage-to-stage conversion of a pipeline's deals created in the period."""
+    require_role(actor, Role.admin, Role.manager, Role.sales, doing="see the forecast")
     conditions = [
         *_scope(actor, flt),
         col(Deal.pipeline_id) == pipeline_id,
@@ -247,6 +250,7 @@ def time_in_stage(
     *, session: Session, actor: Actor, flt: ForecastFilter, pipeline_id: int
 ) -> list[StageTime]:
     """Per stage: Σ of every visit's time ÷ deals that visited (visits ended in the period)."""
+    require_role(actor, Role.admin, Role.manager, Role.sales, doing="see the forecast")
     conditions = [*_scope(actor, flt), col(Deal.pipeline_id) == pipeline_id]
     rows = session.execute(
         sa_select(
@@ -287,6 +291,7 @@ class LostRow:
 
 def lost_reasons(*, session: Session, actor: Actor, flt: ForecastFilter) -> list[LostRow]:
     """Lost deals of the period by reason, most frequent first."""
+    require_role(actor, Role.admin, Role.manager, Role.sales, doing="see the forecast")
     rows = session.execute(
         sa_select(col(LostReason.label), func.count(), func.sum(col(Deal.amount)))
         .join(LostReason, col(LostReason.id) == col(Deal.lost_reason_id))

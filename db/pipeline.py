@@ -24,7 +24,7 @@ from db.models.pipeline import (
 from db.normalise import clean_text
 from db.people import get_contact, get_organisation
 from db.types import utcnow
-from db.visibility import can_read, require_change, require_reader
+from db.visibility import can_read, require_change, require_reader, require_writer
 
 
 def _amount(value: Any) -> Decimal:
@@ -100,7 +100,7 @@ def create_deal(
 
     `at` back-dates the record for imports and the demo seed; pages never pass it.
     """
-    require_reader(actor, what="deals")
+    require_writer(actor, what="deals")
     pipeline = session.get(Pipeline, deal_in.pipeline_id)
     if pipeline is None or not pipeline.is_active:
         raise ValidationError("Pipeline: choose one of the active pipelines.", field="pipeline_id")
@@ -206,6 +206,7 @@ def update_deal(
     *, session: Session, deal_id: int, patch: DealUpdate, version: int, actor: Actor
 ) -> Deal:
     """Change a deal's fields, refusing a stale edit."""
+    require_writer(actor, what="deals")
     deal = _editable(session, deal_id, version, actor)
     changes = _clean(patch.model_dump(exclude_unset=True), session=session, actor=actor)
     _save(session, deal, version, changes, actor)
@@ -256,6 +257,7 @@ def move_deal(
     at: datetime | None = None,
 ) -> Deal:
     """Move an open deal to another stage of its pipeline (backwards and skips allowed)."""
+    require_writer(actor, what="deals")
     deal = _editable(session, deal_id, version, actor)
     if deal.status != DealStatus.open:
         raise ValidationError(
@@ -291,6 +293,7 @@ def win_deal(
     at: datetime | None = None,
 ) -> Deal:
     """Close a deal as won; its final amount is required."""
+    require_writer(actor, what="deals")
     deal = _editable(session, deal_id, version, actor)
     if deal.status != DealStatus.open:
         raise ValidationError("Status: this deal is already closed.", field="status")
@@ -333,6 +336,7 @@ def lose_deal(
     at: datetime | None = None,
 ) -> Deal:
     """Close a deal as lost; a reason from the configured list is required."""
+    require_writer(actor, what="deals")
     deal = _editable(session, deal_id, version, actor)
     if deal.status != DealStatus.open:
         raise ValidationError("Status: this deal is already closed.", field="status")
@@ -373,6 +377,7 @@ def lose_deal(
 
 def reopen_deal(*, session: Session, deal_id: int, version: int, actor: Actor) -> Deal:
     """Put a closed deal back in its last stage as open."""
+    require_writer(actor, what="deals")
     deal = _editable(session, deal_id, version, actor)
     if deal.status == DealStatus.open:
         raise ValidationError("Status: this deal is already open.", field="status")
@@ -407,6 +412,7 @@ def reopen_deal(*, session: Session, deal_id: int, version: int, actor: Actor) -
 
 def reassign_deals(*, session: Session, deal_ids: list[int], owner_id: int, actor: Actor) -> int:
     """Give several deals to another owner at once; all or nothing."""
+    require_writer(actor, what="deals")
     if not deal_ids:
         raise ValidationError("Deals: choose at least one deal to reassign.", field="deal_ids")
     if len(deal_ids) > 500:
