@@ -2,6 +2,7 @@
 
 from db.models.audit import AuditEvent, AuditHead
 from db.models.auth import AppMeta, AuthSession, Role, User, UserCreate, UserRole, UserUpdate
+from db.models.imports import ImportBatch, ImportItem
 from db.models.people import (
     Contact,
     ContactTag,
@@ -16,6 +17,8 @@ __all__ = [
     "AuditHead",
     "AuthSession",
     "Contact",
+    "ImportBatch",
+    "ImportItem",
     "ContactTag",
     "Interaction",
     "Organisation",
