@@ -184,7 +184,8 @@ def _dob_typo(rng: random.Random, dob: date) -> date:
         i = rng.randint(2, 7)
         digits[i] = rng.choice("0123456789")
         try:
-            return date(int("".join(digits[:4])), int("".join(digits[4:6])), int("".join(digits[6:])))
+            text = "".join(digits)
+            return date(int(text[:4]), int(text[4:6]), int(text[6:]))
         except ValueError:
             continue
     return dob + timedelta(days=1)
@@ -230,9 +231,7 @@ def _corrupt(rng: random.Random, base: dict[str, Any], rates: ErrorRates) -> dic
     if copy["phone"] and rng.random() < rates.reformat:
         copy["phone"] = _phone_format(rng, copy["phone"])
     if rng.random() < rates.reformat:
-        copy["postcode"] = rng.choice(
-            [copy["postcode"].replace(" ", ""), copy["postcode"].lower()]
-        )
+        copy["postcode"] = rng.choice([copy["postcode"].replace(" ", ""), copy["postcode"].lower()])
     if rng.random() < rates.reformat:
         for long, short in STREET_KINDS.items():
             copy["street"] = copy["street"].replace(long, short)

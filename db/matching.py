@@ -209,7 +209,8 @@ def _dob_evidence(a: tuple[int, int, int], b: tuple[int, int, int]) -> tuple[flo
         return 5.0, "same date of birth"
     if (a[0], a[2], a[1]) == b:
         return 3.0, "date of birth with day and month swapped"
-    digits_a, digits_b = "%04d%02d%02d" % a, "%04d%02d%02d" % b
+    digits_a = f"{a[0]:04d}{a[1]:02d}{a[2]:02d}"
+    digits_b = f"{b[0]:04d}{b[1]:02d}{b[2]:02d}"
     distance = Levenshtein.distance(digits_a, digits_b)
     if distance == 1 or sorted(digits_a) == sorted(digits_b) and distance == 2:
         return 2.0, "date of birth one typo apart"
