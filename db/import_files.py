@@ -210,7 +210,7 @@ def _check_header(headers: list[str]) -> None:
                 field="file",
             )
         seen.add(key)
-    if all(_looks_like_data(h) for h in headers):
+    if any(_looks_like_data(h) for h in headers):
         raise ValidationError(
             "Header: the first row looks like data (emails or numbers), not column names; "
             "add a header row.",
@@ -274,8 +274,8 @@ def mapping_for(
         if key in used:
             continue
         snake = key.replace(" ", "_")
-        target: str | None = known.get(key) or (snake if snake in fields else None)
-        if target and target not in mapping and target not in explicit:
-            mapping[target] = [header]
+        found: str | None = known.get(key) or (snake if snake in fields else None)
+        if found and found not in mapping and found not in explicit:
+            mapping[found] = [header]
     mapping.update(explicit)
     return mapping
