@@ -24,14 +24,15 @@ from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 
 from db.nicknames import canonical_given
 
-DEFAULT_MIN_SCORE = 0.5
-WINDOW = 40
+DEFAULT_MIN_SCORE = 0.4
+WINDOW = 12
 HOUSEHOLD_CAP = 3.5
 # Log-odds before any evidence: most pairs that share a block are different people.
-PRIOR = -7.5
+PRIOR = -8.5
 _NOT_LETTERS = re.compile(r"[^a-z]")
 _NOT_ALNUM = re.compile(r"[^A-Z0-9]")
 _DIGITS = re.compile(r"\D")
+_NUMERIC_DATE = re.compile(r"(\d{1,4})[-/.](\d{1,2})[-/.](\d{1,4})")
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y%m%d", "%Y/%m/%d", "%d %b %Y")
 
 
@@ -66,7 +67,9 @@ def fold(text: object) -> str:
     """Lower-case ASCII letters only: accents, spaces, apostrophes and hyphens removed."""
     if not text:
         return ""
-    plain = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
+    plain = str(text)
+    if not plain.isascii():
+        plain = unicodedata.normalize("NFKD", plain).encode("ascii", "ignore").decode()
     return _NOT_LETTERS.sub("", plain.lower())
 
 
@@ -99,6 +102,14 @@ def parse_dob(value: object) -> tuple[int, int, int] | None:
     if isinstance(value, date):
         return (value.year, value.month, value.day)
     text = str(value).strip()
+    numeric = _NUMERIC_DATE.fullmatch(text)
+    if numeric:
+        first, second, third = (int(part) for part in numeric.groups())
+        if len(numeric.group(1)) == 4:
+            return _valid(first, second, third)
+        return _valid(third, second, first)
+    if len(text) == 8 and text.isdigit():
+        return _valid(int(text[:4]), int(text[4:6]), int(text[6:]))
     for fmt in _DATE_FORMATS:
         try:
             parsed = datetime.strptime(text, fmt)
@@ -106,6 +117,14 @@ def parse_dob(value: object) -> tuple[int, int, int] | None:
             continue
         return (parsed.year, parsed.month, parsed.day)
     return None
+
+
+def _valid(year: int, month: int, day: int) -> tuple[int, int, int] | None:
+    try:
+        date(year, month, day)
+    except ValueError:
+        return None
+    return (year, month, day)
 
 
 def postcode_key(value: object) -> str:
@@ -144,15 +163,12 @@ def block_keys(p: Person) -> Iterator[str]:
         yield f"i:{p.identifier}"
     if p.dob:
         yield f"d:{p.dob}"
-    names = [n for n in (p.given_canon, p.family) if n]
-    if p.family and p.given:
-        # Both orders, so swapped given and family names still meet.
-        yield f"n:{p.family[:3]}:{p.given[:1]}"
-        yield f"n:{p.given[:3]}:{p.family[:1]}"
-        yield f"c:{p.family[:2]}:{p.given_canon[:2]}"
-        yield f"c:{p.given_canon[:2]}:{p.family[:2]}"
-    elif names:
-        yield f"n:{names[0][:4]}"
+    # Each name in full with the other's first letters, in both orders, so a typo in one name
+    # or swapped given and family names still meet.
+    if p.family:
+        yield f"n:{p.family}:{p.given_canon[:2]}"
+    if p.given_canon:
+        yield f"n:{p.given_canon}:{p.family[:2]}"
     if p.postcode:
         initials = sorted({n[:1] for n in (p.given, p.family) if n})
         for initial in initials:
@@ -254,14 +270,15 @@ def score_pair(a: Person, b: Person) -> tuple[float, tuple[str, ...]]:
     """A probability-like score in [0, 1] that a and b are one person, and why."""
     evidence = PRIOR
     reasons: list[str] = []
-    straight_f = _name_sim(a.family, b.family)
-    straight_g, straight_note = _given_sim(a, b, swapped=False)
-    swapped_f = _name_sim(a.family, b.given)
-    swapped_g, swapped_note = _given_sim(a, b, swapped=True)
-    swapped = swapped_f + swapped_g > straight_f + straight_g + 0.05
-    fam, giv, note = (
-        (swapped_f, swapped_g, swapped_note) if swapped else (straight_f, straight_g, straight_note)
-    )
+    fam = _name_sim(a.family, b.family)
+    giv, note = _given_sim(a, b, swapped=False)
+    swapped = False
+    if fam + giv < 1.8 and a.given and b.given:
+        # Only a poor straight match is worth trying the other way round.
+        swapped_f = _name_sim(a.family, b.given)
+        swapped_g, swapped_note = _given_sim(a, b, swapped=True)
+        if swapped_f + swapped_g > fam + giv + 0.05:
+            swapped, fam, giv, note = True, swapped_f, swapped_g, swapped_note
     if swapped:
         reasons.append("given and family names swapped")
     if a.family and b.family:
@@ -270,7 +287,7 @@ def score_pair(a: Person, b: Person) -> tuple[float, tuple[str, ...]]:
             evidence += 4.5
             reasons.append("same family name")
         elif fam >= 0.92 or OSA.distance(fam_a, fam_b) <= 1:
-            evidence += 3.0
+            evidence += 3.5
             reasons.append(f"family name {fam:.2f}")
         elif fam >= 0.85:
             evidence += 1.0
@@ -289,7 +306,11 @@ def score_pair(a: Person, b: Person) -> tuple[float, tuple[str, ...]]:
             evidence += 1.0
             reasons.append("same initial")
         elif giv >= 0.92 or (min(len(giv_a), len(giv_b)) >= 5 and OSA.distance(giv_a, giv_b) <= 1):
-            evidence += 2.0
+            evidence += 2.5
+            reasons.append(f"given name {giv:.2f}")
+        elif OSA.distance(giv_a, giv_b) <= 1:
+            # A short name one typo away (Amy, Aym) is weak evidence either way.
+            evidence += 1.0
             reasons.append(f"given name {giv:.2f}")
         elif giv >= 0.85:
             reasons.append(f"given name {giv:.2f}")
@@ -297,7 +318,7 @@ def score_pair(a: Person, b: Person) -> tuple[float, tuple[str, ...]]:
             evidence -= 4.0
     if a.emails and b.emails:
         if a.emails & b.emails:
-            evidence += 6.0
+            evidence += 7.0
             reasons.append("same email")
         else:
             evidence -= 1.0
@@ -317,8 +338,7 @@ def score_pair(a: Person, b: Person) -> tuple[float, tuple[str, ...]]:
             evidence -= 4.0
             reasons.append("different identifier")
     evidence += _household(a, b, reasons)
-    score = 1.0 / (1.0 + math.exp(-evidence))
-    return round(score, 4), tuple(reasons)
+    return 1.0 / (1.0 + math.exp(-evidence)), tuple(reasons)
 
 
 def find_matches(
@@ -330,7 +350,7 @@ def find_matches(
     for a, b in candidate_pairs(people):
         score, reasons = score_pair(people[a], people[b])
         if score >= min_score:
-            matches.append(Match(a, b, score, reasons))
+            matches.append(Match(a, b, round(score, 4), reasons))
     matches.sort(key=lambda m: (-m.score, m.left, m.right))
     return matches
 
@@ -348,6 +368,6 @@ def best_matches_for(
     for i, record in enumerate(records):
         score, reasons = score_pair(target, prepare(i, record))
         if score >= min_score:
-            found.append(Match(-1, i, score, reasons))
+            found.append(Match(-1, i, round(score, 4), reasons))
     found.sort(key=lambda m: -m.score)
     return found[:limit]
