@@ -25,7 +25,8 @@ def main() -> None:
     found = {(min(m.left, m.right), max(m.left, m.right)) for m in matches}
     q = quality(found, truth)
     print(  # noqa: T201  (a command-line report)
-        f"{len(records):,} records, {len(truth):,} true pairs: matched in {elapsed:.1f} s ({cpu:.1f} s CPU); "
+        f"{len(records):,} records, {len(truth):,} true pairs: "
+        f"matched in {elapsed:.1f} s ({cpu:.1f} s CPU); "
         f"precision {q.precision:.4f}, recall {q.recall:.4f}, F1 {q.f1:.4f} "
         f"at min score {args.min_score}"
     )
