@@ -28,6 +28,20 @@ SCREENS: tuple[Screen, ...] = (
     Screen("app.py", "Home", ":material/home:", EVERYONE, "Rapport"),
     Screen("pages/account.py", "My account", ":material/person:", EVERYONE, "Rapport"),
     Screen(
+        "pages/import.py",
+        "Import and export",
+        ":material/upload_file:",
+        frozenset({Role.admin, Role.manager}),
+        "Data",
+    ),
+    Screen(
+        "pages/duplicates.py",
+        "Duplicates",
+        ":material/join:",
+        frozenset({Role.admin, Role.manager}),
+        "Data",
+    ),
+    Screen(
         "pages/admin.py",
         "Users and roles",
         ":material/group:",

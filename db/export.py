@@ -81,9 +81,12 @@ def export_rows(*, session: Session, actor: Actor, kind: str) -> Iterator[list[s
         return
     if kind != "contacts":
         raise ValidationError(f"Kind: export {', '.join(EXPORT_KINDS)}.", field="kind")
+    # The domain identifies an organisation better than its name (names repeat).
     orgs: dict[int | None, str] = {
-        row[0]: row[1]
-        for row in session.execute(select(col(Organisation.id), col(Organisation.name)))
+        row[0]: row[2] or row[1]
+        for row in session.execute(
+            select(col(Organisation.id), col(Organisation.name), col(Organisation.domain))
+        )
     }
     yield list(CONTACT_COLUMNS)
     query = (

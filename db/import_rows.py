@@ -319,6 +319,10 @@ def handle_contact(ctx: RowContext, raw: dict[str, str]) -> list[Touched]:
         if owner_id is not None:
             values["owner_id"] = owner_id
         changes = {k: v for k, v in values.items() if v is not None and getattr(existing, k) != v}
+        have = set(
+            ctx.session.exec(select(ContactTag.tag).where(ContactTag.contact_id == existing.id))
+        )
+        tags = [t for t in tags if t not in have]
         if not changes and not tags:
             return touched
         before = {k: _plain(getattr(existing, k)) for k in changes}

@@ -311,3 +311,48 @@ def undo_merge(*, session: Session, event_id: int, actor: Actor) -> Contact:
     )
     session.commit()
     return survivor
+
+
+@dataclass(frozen=True)
+class MergeEntry:
+    """A merge in the audit log, for the list of merges that can be undone."""
+
+    event_seq: int
+    occurred_at: Any
+    actor_name: str
+    survivor_id: int
+    merged_id: int
+    undone: bool
+
+
+def recent_merges(*, session: Session, actor: Actor, limit: int = 20) -> list[MergeEntry]:
+    """The latest merges, newest first, and whether each was undone."""
+    require_role(actor, Role.admin, Role.manager, doing="see merges")
+    events = session.exec(
+        sm_select(AuditEvent)
+        .where(AuditEvent.action == "contact.merge")
+        .order_by(col(AuditEvent.seq).desc())
+        .limit(min(limit, 200))
+    ).all()
+    undone = set(
+        session.exec(
+            sm_select(AuditEvent.entity_id).where(
+                AuditEvent.action == "contact.merge_undo",
+                col(AuditEvent.entity_id).in_([str(e.seq) for e in events]),
+            )
+        ).all()
+    )
+    entries = []
+    for event in events:
+        details = json.loads(event.details)
+        entries.append(
+            MergeEntry(
+                event.seq,
+                event.occurred_at,
+                event.actor_name,
+                details["survivor_id"],
+                details["merged_id"],
+                str(event.seq) in undone,
+            )
+        )
+    return entries

@@ -3,7 +3,7 @@
 from functools import lru_cache
 
 # Each group: the canonical form first, then nicknames and variant spellings.
-_GROUPS = (
+GROUPS = (
     "robert bob bobby rob robbie bert",
     "william bill billy will willy liam",
     "elizabeth liz lizzie beth betty eliza elisabeth libby",
@@ -110,7 +110,7 @@ _GROUPS = (
 @lru_cache(maxsize=1)
 def _table() -> dict[str, str]:
     table: dict[str, str] = {}
-    for group in _GROUPS:
+    for group in GROUPS:
         names = group.split()
         for name in names:
             # A nickname shared by several names (chris, sam) keeps its first group.
