@@ -78,8 +78,32 @@ SALESFORCE = {
 FORMATS = {"hubspot": HUBSPOT, "salesforce": SALESFORCE}
 # Headers that only one system writes: two of them decide the format.
 _SIGNATURES = {
-    "hubspot": {"record id", "first name", "last name", "phone number", "lifecycle stage"},
-    "salesforce": {"firstname", "lastname", "accountid", "mailingcity", "ownerid", "stagename"},
+    "hubspot": {
+        "record id",
+        "first name",
+        "last name",
+        "phone number",
+        "lifecycle stage",
+        "create date",
+        "company name",
+        "deal name",
+        "deal stage",
+        "close date",
+        "deal owner",
+        "company domain name",
+    },
+    "salesforce": {
+        "firstname",
+        "lastname",
+        "accountid",
+        "mailingcity",
+        "mailingpostalcode",
+        "ownerid",
+        "stagename",
+        "closedate",
+        "billingcity",
+        "mobilephone",
+    },
 }
 
 

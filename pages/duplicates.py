@@ -111,7 +111,7 @@ if rows:
                 key=f"pick-{survivor.id}-{merged.id}-{name}",
             )
             choices[name] = str(pick)
-        if st.button("Merge these contacts", type="primary"):
+        if st.button("Merge these contacts", type="primary", key="merge"):
 
             def do_merge() -> int:
                 with db_session() as session:

@@ -157,7 +157,7 @@ else:
 
 st.subheader("Export")
 export_kind = st.selectbox("Export", options=list(EXPORT_KINDS))
-if st.button("Prepare export files"):
+if st.button("Prepare export files", key="prepare_export"):
 
     def build() -> tuple[bytes, bytes]:
         with db_session() as session:

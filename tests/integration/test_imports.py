@@ -179,9 +179,7 @@ def test_update_by_email_updates_instead_of_duplicating(people: Session) -> None
         actor=admin,
     )
     data = b"given_name,family_name,email,job_title,tags\nAna,Silva,ANA@example.org,Nurse,vip\n"
-    result = run_import(
-        session=people, actor=admin, kind="contacts", data=data, filename="u.csv"
-    )
+    result = run_import(session=people, actor=admin, kind="contacts", data=data, filename="u.csv")
     assert (result.created, result.updated) == (0, 1)
     contact = people.exec(select(Contact)).one()
     assert contact.job_title == "Nurse" and contact.version == 2
@@ -200,9 +198,7 @@ def test_update_by_email_updates_instead_of_duplicating(people: Session) -> None
     ],
     ids=["zero-bytes", "duplicate-header", "missing-header", "wrong-encoding", "blank", "xlsx"],
 )
-def test_a_bad_file_is_refused_with_a_sentence(
-    people: Session, data: bytes, message: str
-) -> None:
+def test_a_bad_file_is_refused_with_a_sentence(people: Session, data: bytes, message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         run_import(session=people, actor=actor(people), kind="contacts", data=data, filename="f")
 
@@ -215,9 +211,7 @@ def test_a_50_mb_file_is_refused_before_it_is_parsed(people: Session) -> None:
 
 def test_kinds_of_other_areas_say_they_are_not_available_yet(people: Session) -> None:
     with pytest.raises(ValidationError, match="not available yet"):
-        run_import(
-            session=people, actor=actor(people), kind="deals", data=b"a\n1\n", filename="f"
-        )
+        run_import(session=people, actor=actor(people), kind="deals", data=b"a\n1\n", filename="f")
 
 
 def test_only_admins_and_managers_import_contacts(people: Session) -> None:
@@ -302,9 +296,7 @@ def test_erased_people_are_never_recreated(people: Session) -> None:
     people.add(gone)
     people.commit()
     data = b"given_name,family_name,email\nAna,Silva,ana@example.org\nCai,Li,cai@example.org\n"
-    result = run_import(
-        session=people, actor=admin, kind="contacts", data=data, filename="e.csv"
-    )
+    result = run_import(session=people, actor=admin, kind="contacts", data=data, filename="e.csv")
     assert result.created == 1 and "erased" in result.rejected[0].reason
 
 

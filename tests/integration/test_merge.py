@@ -206,7 +206,9 @@ def test_merge_participants_run_inside_the_merge_and_its_undo(people: Session) -
         calls.append(f"merge {merged}->{survivor}")
         return {"state": "withdrawn"}
 
-    def on_undo(_s: Session, survivor: int, merged: int, part: dict[str, object], _a: object) -> None:
+    def on_undo(
+        _s: Session, survivor: int, merged: int, part: dict[str, object], _a: object
+    ) -> None:
         calls.append(f"undo {part['state']}")
 
     MERGE_PARTICIPANTS.append(MergeParticipant("consent", on_merge, on_undo))
