@@ -12,8 +12,8 @@ from sqlmodel import Session
 
 from db.audit import OPERATOR, ensure_head
 from db.auth import count_users, create_user
-from db.models.auth import AppMeta, Role, UserCreate
 from db.dedupe_seed import seed_duplicates
+from db.models.auth import AppMeta, Role, UserCreate
 from db.people_seed import seed_people
 from db.types import utcnow
 

@@ -250,7 +250,7 @@ def test_reverting_a_batch_removes_what_it_created_and_restores_what_it_changed(
 
 def test_a_batch_is_not_reverted_over_a_later_edit(people: Session) -> None:
     admin = actor(people)
-    result = run_import(
+    run_import(
         session=people, actor=admin, kind="contacts", data=HUBSPOT.encode(), filename="h.csv"
     )
     ana = people.exec(select(Contact).where(Contact.external_ref == "101")).one()
@@ -328,11 +328,11 @@ def test_organisations_and_interactions_import_and_link(people: Session) -> None
     org = people.get(Organisation, ana.organisation_id)
     assert org is not None and org.domain == "kestrel.example"
     timeline = (
-        "contact_external_ref,channel,direction,purpose,subject,occurred_at\n"
-        "A1,phone,inbound,service,Question,2025-03-01T10:00:00Z\n"
-        "A1,pigeon,inbound,service,Odd,2025-03-01\n"
-        "ZZ,phone,inbound,service,Nobody,2025-03-01\n"
-    ).encode()
+        b"contact_external_ref,channel,direction,purpose,subject,occurred_at\n"
+        b"A1,phone,inbound,service,Question,2025-03-01T10:00:00Z\n"
+        b"A1,pigeon,inbound,service,Odd,2025-03-01\n"
+        b"ZZ,phone,inbound,service,Nobody,2025-03-01\n"
+    )
     result = run_import(
         session=people, actor=admin, kind="interactions", data=timeline, filename="t.csv"
     )
