@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, or_
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from db.audit import Actor
 from db.matching import DEFAULT_MIN_SCORE, best_matches_for, find_matches, fold, phone_key
-from db.models.people import Contact, ContactCreate
+from db.models.people import Contact, ContactCreate, Organisation
 from db.normalise import normalise_email
+from db.org_matching import find_organisation_matches
 from db.visibility import owner_filter, require_reader
 
 MATCH_COLUMNS = (
@@ -100,6 +102,40 @@ def find_duplicate_pairs(
             )
         )
     return pairs
+
+
+def find_duplicate_organisations(
+    *, session: Session, actor: Actor, min_score: float = DEFAULT_MIN_SCORE
+) -> list[DuplicatePair]:
+    """Likely duplicate organisations (same domain, or the same name give or take a suffix)."""
+    require_reader(actor, what="organisations")
+    query = sa_select(
+        col(Organisation.id),
+        col(Organisation.name),
+        col(Organisation.domain),
+        col(Organisation.postcode),
+        col(Organisation.locality),
+    ).order_by(col(Organisation.id))
+    scope = owner_filter(actor, Organisation.owner_id)
+    if scope is not None:
+        query = query.where(scope)
+    records = [
+        dict(zip(("id", "name", "domain", "postcode", "locality"), row, strict=True))
+        for row in session.execute(query).all()
+    ]
+    return [
+        DuplicatePair(
+            left_id=records[m.left]["id"],
+            left_external_ref=None,
+            left_name=records[m.left]["name"],
+            right_id=records[m.right]["id"],
+            right_external_ref=None,
+            right_name=records[m.right]["name"],
+            score=m.score,
+            reasons=m.reasons,
+        )
+        for m in find_organisation_matches(records, min_score=min_score)
+    ]
 
 
 def _name(record: dict[str, Any]) -> str:
