@@ -208,16 +208,19 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_duplicates(args: argparse.Namespace) -> int:
-    """Write likely duplicate contacts to a CSV, best first."""
+    """Write likely duplicate contacts (or organisations) to a CSV, best first."""
     from db.audit import OPERATOR
-    from db.duplicates import find_duplicate_pairs, pairs_csv
+    from db.duplicates import find_duplicate_organisations, find_duplicate_pairs, pairs_csv
     from db.engine import session_scope
 
     if not 0 <= args.min_score <= 1:
         print("--min-score: give a number between 0 and 1.", file=sys.stderr)
         return 2
     with session_scope() as session:
-        pairs = find_duplicate_pairs(session=session, actor=OPERATOR, min_score=args.min_score)
+        finder = (
+            find_duplicate_organisations if args.kind == "organizations" else find_duplicate_pairs
+        )
+        pairs = finder(session=session, actor=OPERATOR, min_score=args.min_score)
     Path(args.out).write_text(pairs_csv(pairs), encoding="utf-8")
     print(f"Wrote {len(pairs)} likely duplicate pairs to {args.out}.")
     return 0
@@ -289,6 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
     dup = sub.add_parser("duplicates", help=cmd_duplicates.__doc__)
     dup.add_argument("--out", required=True)
     dup.add_argument("--min-score", type=float, default=DEFAULT_MIN_SCORE)
+    dup.add_argument("--kind", choices=["contacts", "organizations"], default="contacts")
     dup.set_defaults(func=cmd_duplicates)
     return parser
 

@@ -1,27 +1,21 @@
 """Row handlers for importing organisations, contacts and interactions."""
 
 import re
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from db.errors import DomainError, ValidationError
+from db.errors import ValidationError
 from db.import_kinds import SUPPRESSION_CHECKS, Kind, RowContext, RowError, Touched, register
-from db.interactions import INTERACTION_CHECKS
 from db.models.auth import Role, User
 from db.models.people import (
     Channel,
     Contact,
     ContactKind,
     ContactTag,
-    Direction,
-    Interaction,
-    InteractionCreate,
     Organisation,
-    Purpose,
-    Sentiment,
 )
 from db.normalise import (
     clean_text,
@@ -106,19 +100,6 @@ ORG_FIELDS = frozenset(
         "external_ref",
     }
 )
-INTERACTION_FIELDS = frozenset(
-    {
-        "contact_external_ref",
-        "contact_email",
-        "channel",
-        "direction",
-        "purpose",
-        "subject",
-        "body",
-        "occurred_at",
-        "sentiment",
-    }
-)
 
 
 def parse_date(text: str) -> date:
@@ -133,16 +114,6 @@ def parse_date(text: str) -> date:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).date()
     except ValueError as err:
         raise ValueError(f"{value!r} is not a date (use YYYY-MM-DD)") from err
-
-
-def parse_moment(text: str) -> datetime:
-    """A timezone-aware time; a time without a zone is read as UTC."""
-    value = text.strip()
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        moment = datetime.combine(parse_date(value), datetime.min.time())
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def country_code(text: str | None) -> str | None:
@@ -256,7 +227,8 @@ def contact_values(ctx: RowContext, raw: dict[str, str]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None or k in raw}
 
 
-def _existing_contact(ctx: RowContext, values: dict[str, Any]) -> Contact | None:
+def existing_contact(ctx: RowContext, values: dict[str, Any]) -> Contact | None:
+    """The contact a row updates (by email or external reference), resolving merges."""
     session = ctx.session
     contact: Contact | None = None
     if ctx.update_by == "external_ref" and values.get("external_ref"):
@@ -306,7 +278,7 @@ def handle_contact(ctx: RowContext, raw: dict[str, str]) -> list[Touched]:
     reason = _suppressed(ctx, values)
     if reason:
         raise RowError("email" if values.get("email") else "external_ref", reason)
-    existing = _existing_contact(ctx, values)
+    existing = existing_contact(ctx, values)
     owner_id = _owner(ctx, raw.get("owner")) if "owner" in raw or existing is None else None
     org_id = _organisation(ctx, raw.get("organisation"), owner_id or ctx.actor.id)
     if org_id is not None:
@@ -401,64 +373,5 @@ def handle_organisation(ctx: RowContext, raw: dict[str, str]) -> list[Touched]:
     return [Touched("organisation", org.id or 0, "created")]
 
 
-def _choice(column: str, enum: Any, value: str | None, default: Any = None) -> Any:
-    if not value or not value.strip():
-        if default is not None:
-            return default
-        raise RowError(column, "is required")
-    try:
-        return enum(value.strip().lower())
-    except ValueError as err:
-        options = ", ".join(e.value for e in enum)
-        raise RowError(column, f"{value!r} is not one of {options}") from err
-
-
-def handle_interaction(ctx: RowContext, raw: dict[str, str]) -> list[Touched]:
-    """Add one interaction to a contact found by external reference or email."""
-    contact = None
-    if raw.get("contact_external_ref"):
-        ctx_ref = RowContext(ctx.session, ctx.actor, "external_ref", ctx.row)
-        contact = _existing_contact(ctx_ref, {"external_ref": raw["contact_external_ref"].strip()})
-    elif raw.get("contact_email"):
-        ctx_mail = RowContext(ctx.session, ctx.actor, "email", ctx.row)
-        contact = _existing_contact(ctx_mail, {"email": raw["contact_email"].strip().lower()})
-    if contact is None or contact.erased_at is not None:
-        raise RowError("contact_external_ref", "no contact with that reference or email")
-    if not can_change(session=ctx.session, actor=ctx.actor, owner_id=contact.owner_id):
-        raise RowError("contact_external_ref", "that contact belongs to someone you can't change")
-    if not raw.get("occurred_at"):
-        raise RowError("occurred_at", "is required (when it happened)")
-    try:
-        occurred = parse_moment(raw["occurred_at"])
-    except ValueError as err:
-        raise RowError("occurred_at", str(err)) from err
-    if occurred > utcnow():
-        raise RowError("occurred_at", "is in the future")
-    interaction_in = InteractionCreate(
-        contact_id=contact.id or 0,
-        channel=_choice("channel", Channel, raw.get("channel")),
-        direction=_choice("direction", Direction, raw.get("direction"), Direction.inbound),
-        purpose=_choice("purpose", Purpose, raw.get("purpose"), Purpose.service),
-        subject=(raw.get("subject") or "").strip()[:200],
-        body=(raw.get("body") or "")[:20000],
-        occurred_at=occurred,
-        sentiment=_choice("sentiment", Sentiment, raw.get("sentiment"), Sentiment.neutral),
-    )
-    for check in INTERACTION_CHECKS:
-        try:
-            check(ctx.session, contact, interaction_in, ctx.actor)
-        except DomainError as err:
-            raise RowError("purpose", str(err)) from err
-    interaction = Interaction.model_validate(interaction_in.model_dump())
-    interaction.user_id = ctx.actor.id
-    ctx.session.add(interaction)
-    if contact.last_activity_at is None or occurred > contact.last_activity_at:
-        contact.last_activity_at = occurred
-        ctx.session.add(contact)
-    ctx.session.flush()
-    return [Touched("interaction", interaction.id or 0, "created")]
-
-
 register(Kind("contacts", CONTACT_FIELDS, PEOPLE_ROLES, handle_contact, "people"))
 register(Kind("organizations", ORG_FIELDS, PEOPLE_ROLES, handle_organisation, "organisations"))
-register(Kind("interactions", INTERACTION_FIELDS, PEOPLE_ROLES, handle_interaction, "timeline"))

@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-import db.import_rows  # noqa: F401  (registers contacts, organizations, interactions)
+import db.import_rows  # noqa: F401  (registers contacts and organizations)
+import db.import_timeline  # noqa: F401  (registers interactions)
 from db.audit import Actor, record, require_role
 from db.errors import Conflict, NotFound, ValidationError
 from db.import_files import detect_format, mapping_for, read_table

@@ -8,7 +8,7 @@ import streamlit as st
 from components import page
 from components.db import db_session
 from components.ui import attempt
-from db.duplicates import find_duplicate_pairs, pairs_csv
+from db.duplicates import find_duplicate_organisations, find_duplicate_pairs, pairs_csv
 from db.matching import DEFAULT_MIN_SCORE
 from db.merge import MERGE_FIELDS, default_choices, merge_contacts, recent_merges, undo_merge
 from db.models.auth import Role
@@ -133,6 +133,34 @@ if rows:
                     f"Merged #{merged.id} into #{survivor.id} (audit event {seq}). "
                     "You can undo it below while neither record changes."
                 )
+
+st.subheader("Organisations")
+
+
+@st.cache_data(ttl=120, show_spinner=False)
+def load_organisation_pairs(user_id: int | None, min_score: float) -> list[dict[str, Any]]:
+    """Likely duplicate organisations as plain rows."""
+    with db_session() as session:
+        pairs = find_duplicate_organisations(session=session, actor=user, min_score=min_score)
+    return [
+        {
+            "left_id": p.left_id,
+            "left": p.left_name,
+            "right_id": p.right_id,
+            "right": p.right_name,
+            "score": p.score,
+            "reasons": "; ".join(p.reasons),
+        }
+        for p in pairs
+    ]
+
+
+org_rows = attempt(lambda: load_organisation_pairs(user.id, min_score)) or []
+if org_rows:
+    st.caption("Organisations that look alike; correct or re-link them from their records.")
+    st.dataframe(pd.DataFrame(org_rows), hide_index=True, width="stretch")
+else:
+    st.caption("No likely duplicate organisations.")
 
 st.subheader("Recent merges")
 

@@ -245,3 +245,24 @@ def test_a_stale_pair_is_refused(people: Session) -> None:
             actor=actor(people),
             versions=(left.version + 1, right.version),
         )
+
+
+def test_duplicate_organisations_are_listed_with_reasons(people: Session) -> None:
+    from db.duplicates import find_duplicate_organisations
+    from db.models.people import OrganisationCreate
+    from db.people import create_organisation
+
+    admin = actor(people)
+    for name, domain in (
+        ("Kestrel Health Ltd", "kestrel.example"),
+        ("Kestrel Health", "kestrel.example"),
+        ("Harbour Foods", None),
+    ):
+        create_organisation(
+            session=people, org_in=OrganisationCreate(name=name, domain=domain), actor=admin
+        )
+    pairs = find_duplicate_organisations(session=people, actor=admin)
+    assert [(p.left_name, p.right_name) for p in pairs] == [
+        ("Kestrel Health Ltd", "Kestrel Health")
+    ]
+    assert "same domain" in pairs[0].reasons
