@@ -4,7 +4,7 @@ import re
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from db.errors import ValidationError
@@ -257,12 +257,8 @@ def _suppressed(ctx: RowContext, values: dict[str, Any]) -> str | None:
         conditions.append(col(Contact.external_ref) == values["external_ref"])
     if conditions:
         erased = ctx.session.exec(
-            select(Contact.id).where(col(Contact.erased_at).is_not(None)).where(*conditions[:1])
+            select(Contact.id).where(col(Contact.erased_at).is_not(None), or_(*conditions))
         ).first()
-        if erased is None and len(conditions) > 1:
-            erased = ctx.session.exec(
-                select(Contact.id).where(col(Contact.erased_at).is_not(None), conditions[1])
-            ).first()
         if erased is not None:
             return "this person's data was erased on request; they are not re-created"
     for check in SUPPRESSION_CHECKS:
