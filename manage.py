@@ -209,6 +209,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_duplicates(args: argparse.Namespace) -> int:
     """Write likely duplicate contacts (or organisations) to a CSV, best first."""
+    import os
+
     from db.audit import OPERATOR
     from db.duplicates import find_duplicate_organisations, find_duplicate_pairs, pairs_csv
     from db.engine import session_scope
@@ -217,10 +219,18 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
         print("--min-score: give a number between 0 and 1.", file=sys.stderr)
         return 2
     with session_scope() as session:
-        finder = (
-            find_duplicate_organisations if args.kind == "organizations" else find_duplicate_pairs
-        )
-        pairs = finder(session=session, actor=OPERATOR, min_score=args.min_score)
+        if args.kind == "organizations":
+            pairs = find_duplicate_organisations(
+                session=session, actor=OPERATOR, min_score=args.min_score
+            )
+        else:
+            # The command line runs in its own process, so it may score on every core.
+            pairs = find_duplicate_pairs(
+                session=session,
+                actor=OPERATOR,
+                min_score=args.min_score,
+                workers=min(os.cpu_count() or 1, 4),
+            )
     Path(args.out).write_text(pairs_csv(pairs), encoding="utf-8")
     print(f"Wrote {len(pairs)} likely duplicate pairs to {args.out}.")
     return 0

@@ -16,11 +16,12 @@ def main() -> None:
     parser.add_argument("--originals", type=int, default=60000)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--min-score", type=float, default=DEFAULT_MIN_SCORE)
+    parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     records = labelled_records(args.originals, seed=args.seed)
     truth = true_pairs(records)
     started, cpu = time.perf_counter(), time.process_time()
-    matches = find_matches(records, min_score=args.min_score)
+    matches = find_matches(records, min_score=args.min_score, workers=args.workers)
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     found = {(min(m.left, m.right), max(m.left, m.right)) for m in matches}
     q = quality(found, truth)
@@ -28,7 +29,7 @@ def main() -> None:
         f"{len(records):,} records, {len(truth):,} true pairs: "
         f"matched in {elapsed:.1f} s ({cpu:.1f} s CPU); "
         f"precision {q.precision:.4f}, recall {q.recall:.4f}, F1 {q.f1:.4f} "
-        f"at min score {args.min_score}"
+        f"at min score {args.min_score} with {args.workers} worker(s)"
     )
 
 

@@ -80,12 +80,12 @@ def contact_records(*, session: Session, actor: Actor) -> list[dict[str, Any]]:
 
 
 def find_duplicate_pairs(
-    *, session: Session, actor: Actor, min_score: float = DEFAULT_MIN_SCORE
+    *, session: Session, actor: Actor, min_score: float = DEFAULT_MIN_SCORE, workers: int = 1
 ) -> list[DuplicatePair]:
     """Every likely duplicate pair of live contacts, best first."""
     records = contact_records(session=session, actor=actor)
     pairs = []
-    for match in find_matches(records, min_score=min_score):
+    for match in find_matches(records, min_score=min_score, workers=workers):
         left, right = records[match.left], records[match.right]
         if left["id"] > right["id"]:
             left, right = right, left

@@ -27,6 +27,8 @@ from db.nicknames import canonical_given
 DEFAULT_MIN_SCORE = 0.4
 WINDOW = 12
 HOUSEHOLD_CAP = 3.5
+# Below this many comparisons, starting worker processes costs more than it saves.
+PARALLEL_MIN_PAIRS = 50_000
 # Log-odds before any evidence: most pairs that share a block are different people.
 PRIOR = -8.5
 _NOT_LETTERS = re.compile(r"[^a-z]")
@@ -341,16 +343,47 @@ def score_pair(a: Person, b: Person) -> tuple[float, tuple[str, ...]]:
     return 1.0 / (1.0 + math.exp(-evidence)), tuple(reasons)
 
 
-def find_matches(
-    records: Iterable[Mapping[str, Any]], *, min_score: float = DEFAULT_MIN_SCORE
-) -> list[Match]:
-    """Every pair of records scoring at least `min_score`, best first."""
-    people = [prepare(i, r) for i, r in enumerate(records)]
-    matches = []
-    for a, b in candidate_pairs(people):
-        score, reasons = score_pair(people[a], people[b])
+# The prepared records of the current run, inherited by forked scoring workers.
+_SHARED: list[Person] = []
+
+
+def _score_chunk(task: tuple[list[tuple[int, int]], float]) -> list[Match]:
+    pairs, min_score = task
+    found = []
+    for a, b in pairs:
+        score, reasons = score_pair(_SHARED[a], _SHARED[b])
         if score >= min_score:
-            matches.append(Match(a, b, round(score, 4), reasons))
+            found.append(Match(a, b, round(score, 4), reasons))
+    return found
+
+
+def find_matches(
+    records: Iterable[Mapping[str, Any]],
+    *,
+    min_score: float = DEFAULT_MIN_SCORE,
+    workers: int = 1,
+) -> list[Match]:
+    """Every pair of records scoring at least `min_score`, best first.
+
+    `workers` > 1 scores in that many forked processes (the command line and the benchmark
+    use it; a web server process should not fork, so pages keep the default).
+    """
+    global _SHARED
+    people = [prepare(i, r) for i, r in enumerate(records)]
+    pairs = sorted(candidate_pairs(people))
+    _SHARED = people
+    try:
+        if workers > 1 and len(pairs) > PARALLEL_MIN_PAIRS:
+            import multiprocessing
+
+            size = -(-len(pairs) // (workers * 4))
+            tasks = [(pairs[i : i + size], min_score) for i in range(0, len(pairs), size)]
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                matches = [m for chunk in pool.map(_score_chunk, tasks) for m in chunk]
+        else:
+            matches = _score_chunk((pairs, min_score))
+    finally:
+        _SHARED = []
     matches.sort(key=lambda m: (-m.score, m.left, m.right))
     return matches
 

@@ -91,3 +91,14 @@ def test_blocking_keeps_the_number_of_comparisons_close_to_linear() -> None:
     per_large = len(candidate_pairs(large)) / len(large)
     assert per_large < 2.5 * per_small, (per_small, per_large)
     assert per_large < 15
+
+
+def test_scoring_in_worker_processes_gives_the_same_pairs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import db.matching
+
+    records = labelled_records(600, seed=8)
+    alone = find_matches(records)
+    monkeypatch.setattr(db.matching, "PARALLEL_MIN_PAIRS", 0)
+    assert find_matches(records, workers=2) == alone
