@@ -16,6 +16,12 @@ ROWS = (
 )
 
 
+def wait_until_idle(page: Any) -> None:
+    """Wait until Streamlit has finished running the script (its status widget is gone)."""
+    page.wait_for_timeout(300)
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=60_000)
+
+
 def test_import_with_bad_rows_then_find_and_merge_a_duplicate(
     browser: Any, server: str, steps: Steps, tmp_path: Path
 ) -> None:
@@ -29,9 +35,11 @@ def test_import_with_bad_rows_then_find_and_merge_a_duplicate(
     page.get_by_role("heading", name="Import and export").wait_for()
     page.locator('input[type="file"]').set_input_files(str(upload))
     page.get_by_text("Detected format: hubspot").wait_for()
+    wait_until_idle(page)
     steps.shot(page, "preview")
     page.get_by_role("button", name="Import", exact=True).click()
-    page.get_by_text(re.compile(r"4 rows read; created 2")).wait_for()
+    page.get_by_text(re.compile(r"4 rows read; created 2")).wait_for(timeout=60_000)
+    wait_until_idle(page)
     steps.shot(page, "result")
 
     with page.expect_download() as download_info:
@@ -45,8 +53,12 @@ def test_import_with_bad_rows_then_find_and_merge_a_duplicate(
     page.get_by_role("link", name="Duplicates").click()
     page.get_by_role("heading", name="Duplicates", exact=True).wait_for()
     page.get_by_role("heading", name=re.compile(r"likely duplicate pair")).wait_for()
+    # The whole page has drawn (its last section too) before the merge is asked for.
+    page.get_by_role("heading", name="Recent merges").wait_for()
+    page.get_by_text("Which record survives?").wait_for()
+    wait_until_idle(page)
     steps.shot(page, "pairs")
     page.get_by_role("button", name="Merge these contacts").click()
-    page.get_by_text(re.compile(r"Merged #\d+ into #\d+")).wait_for()
+    page.get_by_text(re.compile(r"Merged #\d+ into #\d+")).wait_for(timeout=60_000)
     steps.shot(page, "merged")
     page.get_by_role("button", name="Undo").first.wait_for()
