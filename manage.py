@@ -209,8 +209,6 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_duplicates(args: argparse.Namespace) -> int:
     """Write likely duplicate contacts (or organisations) to a CSV, best first."""
-    import os
-
     from db.audit import OPERATOR
     from db.duplicates import find_duplicate_organisations, find_duplicate_pairs, pairs_csv
     from db.engine import session_scope
@@ -224,12 +222,9 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
                 session=session, actor=OPERATOR, min_score=args.min_score
             )
         else:
-            # The command line runs in its own process, so it may score on every core.
+            # The command line runs in its own process, so it may fork scoring workers.
             pairs = find_duplicate_pairs(
-                session=session,
-                actor=OPERATOR,
-                min_score=args.min_score,
-                workers=min(os.cpu_count() or 1, 4),
+                session=session, actor=OPERATOR, min_score=args.min_score, workers=args.workers
             )
     Path(args.out).write_text(pairs_csv(pairs), encoding="utf-8")
     print(f"Wrote {len(pairs)} likely duplicate pairs to {args.out}.")
@@ -303,6 +298,9 @@ def build_parser() -> argparse.ArgumentParser:
     dup.add_argument("--out", required=True)
     dup.add_argument("--min-score", type=float, default=DEFAULT_MIN_SCORE)
     dup.add_argument("--kind", choices=["contacts", "organizations"], default="contacts")
+    dup.add_argument(
+        "--workers", type=int, default=1, help="score in this many processes (idle cores only)"
+    )
     dup.set_defaults(func=cmd_duplicates)
     return parser
 

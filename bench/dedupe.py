@@ -16,7 +16,7 @@ def main() -> None:
     parser.add_argument("--originals", type=int, default=60000)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--min-score", type=float, default=DEFAULT_MIN_SCORE)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
     records = labelled_records(args.originals, seed=args.seed)
     truth = true_pairs(records)
