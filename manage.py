@@ -285,6 +285,87 @@ def cmd_make_migration(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    """Import organisations, contacts or interactions from a CSV or XLSX file."""
+    from db.audit import OPERATOR
+    from db.engine import session_scope
+    from db.errors import DomainError
+    from db.import_files import parse_map
+    from db.imports import problems_csv, run_import
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"There is no file {path}.", file=sys.stderr)
+        return 1
+    with session_scope() as session:
+        try:
+            result = run_import(
+                session=session,
+                actor=OPERATOR,
+                kind=args.kind,
+                data=path.read_bytes(),
+                filename=path.name,
+                source_format=args.format,
+                mapping=parse_map(args.map or []),
+                update_by=args.update_by,
+                dry_run=args.dry_run,
+                all_or_nothing=args.all_or_nothing,
+            )
+        except DomainError as err:
+            print(err, file=sys.stderr)
+            return 1
+    mapped = ", ".join(f"{'+'.join(src)} -> {dst}" for dst, src in result.mapping.items())
+    print(f"Format: {result.source_format}. Columns: {mapped}.")
+    print(result.summary())
+    for problem in result.rejected:
+        print(f"  row {problem.row}, {problem.column}: {problem.reason}", file=sys.stderr)
+    for problem in result.warnings:
+        print(f"  row {problem.row}, {problem.column} (dropped): {problem.reason}")
+    if args.rejects and result.rejected:
+        Path(args.rejects).write_bytes(problems_csv(result.rejected))
+        print(f"Rejected rows written to {args.rejects}.")
+    if result.batch_id:
+        print(f"Batch {result.batch_id}; revert it from the Import page if needed.")
+    return 1 if result.rejected and not result.saved and not result.dry_run else 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Export organisations or contacts as CSV (the columns import reads back)."""
+    from db.audit import OPERATOR
+    from db.engine import session_scope
+    from db.export import export_csv
+
+    with session_scope() as session:
+        data = export_csv(session=session, actor=OPERATOR, kind=args.kind)
+    Path(args.out).write_bytes(data)
+    print(f"Wrote {args.kind} to {args.out}.")
+    return 0
+
+
+def cmd_duplicates(args: argparse.Namespace) -> int:
+    """Write likely duplicate contacts (or organisations) to a CSV, best first."""
+    from db.audit import OPERATOR
+    from db.duplicates import find_duplicate_organisations, find_duplicate_pairs, pairs_csv
+    from db.engine import session_scope
+
+    if not 0 <= args.min_score <= 1:
+        print("--min-score: give a number between 0 and 1.", file=sys.stderr)
+        return 2
+    with session_scope() as session:
+        if args.kind == "organizations":
+            pairs = find_duplicate_organisations(
+                session=session, actor=OPERATOR, min_score=args.min_score
+            )
+        else:
+            # The command line runs in its own process, so it may fork scoring workers.
+            pairs = find_duplicate_pairs(
+                session=session, actor=OPERATOR, min_score=args.min_score, workers=args.workers
+            )
+    Path(args.out).write_text(pairs_csv(pairs), encoding="utf-8")
+    print(f"Wrote {len(pairs)} likely duplicate pairs to {args.out}.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     parser = argparse.ArgumentParser(prog="manage.py", description=__doc__)
@@ -357,6 +438,41 @@ def build_parser() -> argparse.ArgumentParser:
     mig = sub.add_parser("make-migration", help=cmd_make_migration.__doc__)
     mig.add_argument("message")
     mig.set_defaults(func=cmd_make_migration)
+
+    from db.import_kinds import ALL_KIND_NAMES
+    from db.matching import DEFAULT_MIN_SCORE
+
+    imp = sub.add_parser("import", help=cmd_import.__doc__)
+    imp.add_argument("kind", choices=ALL_KIND_NAMES)
+    imp.add_argument("file")
+    imp.add_argument(
+        "--format", default="auto", choices=["auto", "hubspot", "salesforce", "rapport"]
+    )
+    imp.add_argument(
+        "--map",
+        action="append",
+        metavar="SRC=DST",
+        help="map a column to a field; repeat; several SRC for one DST are joined with a space",
+    )
+    imp.add_argument("--update-by", default="email", choices=["email", "external_ref", "none"])
+    imp.add_argument("--dry-run", action="store_true", help="report what would happen only")
+    imp.add_argument("--all-or-nothing", action="store_true", help="one bad row imports nothing")
+    imp.add_argument("--rejects", help="write rejected rows to this CSV file")
+    imp.set_defaults(func=cmd_import)
+
+    exp = sub.add_parser("export", help=cmd_export.__doc__)
+    exp.add_argument("kind", choices=["contacts", "organizations"])
+    exp.add_argument("--out", required=True)
+    exp.set_defaults(func=cmd_export)
+
+    dup = sub.add_parser("duplicates", help=cmd_duplicates.__doc__)
+    dup.add_argument("--out", required=True)
+    dup.add_argument("--min-score", type=float, default=DEFAULT_MIN_SCORE)
+    dup.add_argument("--kind", choices=["contacts", "organizations"], default="contacts")
+    dup.add_argument(
+        "--workers", type=int, default=1, help="score in this many processes (idle cores only)"
+    )
+    dup.set_defaults(func=cmd_duplicates)
     return parser
 
 

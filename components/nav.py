@@ -53,6 +53,20 @@ SCREENS: tuple[Screen, ...] = (
         "Pipeline",
     ),
     Screen(
+        "pages/import.py",
+        "Import and export",
+        ":material/upload_file:",
+        frozenset({Role.admin, Role.manager}),
+        "Data",
+    ),
+    Screen(
+        "pages/duplicates.py",
+        "Duplicates",
+        ":material/join:",
+        frozenset({Role.admin, Role.manager}),
+        "Data",
+    ),
+    Screen(
         "pages/admin.py",
         "Users and roles",
         ":material/group:",

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from db.audit import OPERATOR, ensure_head
 from db.auth import count_users, create_user
 from db.cases_seed import seed_cases
+from db.dedupe_seed import seed_duplicates
 from db.models.auth import AppMeta, Role, UserCreate
 from db.people_seed import seed_people
 from db.pipeline_seed import seed_pipeline
@@ -54,7 +55,13 @@ def demo_user_for(role: Role) -> DemoUser:
 
 # Each feature area appends a seeder: (session, random generator, scale) -> counts.
 AreaSeeder = Callable[[Session, random.Random, float], dict[str, int]]
-AREA_SEEDERS: list[AreaSeeder] = [seed_people, seed_pipeline, seed_cases, seed_surveys]
+AREA_SEEDERS: list[AreaSeeder] = [
+    seed_people,
+    seed_duplicates,
+    seed_pipeline,
+    seed_cases,
+    seed_surveys,
+]
 
 
 def seed_users(*, session: Session) -> int:

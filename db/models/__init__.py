@@ -3,4 +3,4 @@
 Each area adds its module to this import.
 """
 
-from db.models import audit, auth, cases, people, pipeline, surveys  # noqa: F401
+from db.models import audit, auth, cases, imports, people, pipeline, surveys  # noqa: F401

@@ -1,0 +1,191 @@
+"""Duplicates: likely duplicate contacts, a side-by-side merge with field choices, undo."""
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from components import page
+from components.db import db_session
+from components.ui import attempt
+from db.duplicates import find_duplicate_organisations, find_duplicate_pairs, pairs_csv
+from db.matching import DEFAULT_MIN_SCORE
+from db.merge import MERGE_FIELDS, default_choices, merge_contacts, recent_merges, undo_merge
+from db.models.auth import Role
+from db.people import get_contact
+
+user = page("Duplicates", roles={Role.admin, Role.manager}, icon=":material/join:")
+st.title("Duplicates")
+st.caption(
+    "Contacts that are probably the same person, best match first. Merging keeps every "
+    "interaction, task and tag; the merged record stays as a pointer to the survivor."
+)
+
+
+@st.cache_data(ttl=120, show_spinner="Comparing contacts…")
+def load_pairs(user_id: int | None, min_score: float) -> tuple[list[dict[str, Any]], str]:
+    """Likely duplicate pairs as plain rows and as CSV (cached briefly; cleared by a merge)."""
+    with db_session() as session:
+        pairs = find_duplicate_pairs(session=session, actor=user, min_score=min_score)
+    return [
+        {
+            "left_id": p.left_id,
+            "left": p.left_name,
+            "left_ref": p.left_external_ref or "",
+            "right_id": p.right_id,
+            "right": p.right_name,
+            "right_ref": p.right_external_ref or "",
+            "score": p.score,
+            "reasons": "; ".join(p.reasons),
+        }
+        for p in pairs
+    ], pairs_csv(pairs)
+
+
+min_score = st.slider(
+    "Minimum score",
+    min_value=0.0,
+    max_value=1.0,
+    value=DEFAULT_MIN_SCORE,
+    step=0.05,
+    help=f"{DEFAULT_MIN_SCORE} balances precision and recall on our labelled test sets.",
+)
+rows, csv_text = attempt(lambda: load_pairs(user.id, min_score)) or ([], "")
+st.subheader(f"{len(rows)} likely duplicate pair{'s' if len(rows) != 1 else ''}")
+if rows:
+    st.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        width="stretch",
+        column_config={"score": st.column_config.ProgressColumn(min_value=0, max_value=1)},
+    )
+    st.download_button(
+        "Download pairs (CSV)",
+        data=csv_text,
+        file_name="duplicate-pairs.csv",
+        mime="text/csv",
+    )
+
+    st.subheader("Merge a pair")
+    labels = {
+        i: f"#{r['left_id']} {r['left']}  ↔  #{r['right_id']} {r['right']}  ({r['score']:.2f})"
+        for i, r in enumerate(rows)
+    }
+    chosen = st.selectbox("Pair", options=list(labels), format_func=labels.__getitem__)
+    pair = rows[int(chosen or 0)]
+
+    def load_both() -> tuple[Any, Any]:
+        with db_session() as session:
+            left = get_contact(session=session, contact_id=pair["left_id"], actor=user)
+            right = get_contact(session=session, contact_id=pair["right_id"], actor=user)
+        return left, right
+
+    both = attempt(load_both)
+    if both is not None:
+        left, right = both
+        keep_left = (
+            st.radio(
+                "Which record survives?",
+                options=["left", "right"],
+                format_func=lambda side: f"#{(left if side == 'left' else right).id}",
+                horizontal=True,
+            )
+            == "left"
+        )
+        survivor, merged = (left, right) if keep_left else (right, left)
+        defaults = default_choices(survivor, merged)
+        choices: dict[str, str] = {}
+        st.caption("Where the two differ, choose the value to keep.")
+        for name in MERGE_FIELDS:
+            mine, theirs = getattr(survivor, name), getattr(merged, name)
+            if mine == theirs or theirs in (None, ""):
+                continue
+            options = ["survivor", "merged"]
+            shown = {"survivor": str(mine or "(empty)"), "merged": str(theirs)}
+            pick = st.radio(
+                name.replace("_", " ").capitalize(),
+                options=options,
+                index=options.index(defaults[name]),
+                format_func=shown.__getitem__,
+                horizontal=True,
+                key=f"pick-{survivor.id}-{merged.id}-{name}",
+            )
+            choices[name] = str(pick)
+        if st.button("Merge these contacts", type="primary", key="merge"):
+
+            def do_merge() -> int:
+                with db_session() as session:
+                    event = merge_contacts(
+                        session=session,
+                        survivor_id=survivor.id or 0,
+                        merged_id=merged.id or 0,
+                        actor=user,
+                        choices=choices,
+                        versions=(survivor.version, merged.version),
+                    )
+                return event.seq
+
+            seq = attempt(do_merge)
+            if seq is not None:
+                load_pairs.clear()
+                st.session_state["last_merge"] = seq
+                st.success(
+                    f"Merged #{merged.id} into #{survivor.id} (audit event {seq}). "
+                    "You can undo it below while neither record changes."
+                )
+
+st.subheader("Organisations")
+
+
+@st.cache_data(ttl=120, show_spinner=False)
+def load_organisation_pairs(user_id: int | None, min_score: float) -> list[dict[str, Any]]:
+    """Likely duplicate organisations as plain rows."""
+    with db_session() as session:
+        pairs = find_duplicate_organisations(session=session, actor=user, min_score=min_score)
+    return [
+        {
+            "left_id": p.left_id,
+            "left": p.left_name,
+            "right_id": p.right_id,
+            "right": p.right_name,
+            "score": p.score,
+            "reasons": "; ".join(p.reasons),
+        }
+        for p in pairs
+    ]
+
+
+org_rows = attempt(lambda: load_organisation_pairs(user.id, min_score)) or []
+if org_rows:
+    st.caption("Organisations that look alike; correct or re-link them from their records.")
+    st.dataframe(pd.DataFrame(org_rows), hide_index=True, width="stretch")
+else:
+    st.caption("No likely duplicate organisations.")
+
+st.subheader("Recent merges")
+
+
+def _recent() -> list[Any]:
+    with db_session() as session:
+        return recent_merges(session=session, actor=user)
+
+
+merges = attempt(_recent) or []
+if not merges:
+    st.caption("No merges yet.")
+for entry in merges:
+    cols = st.columns([4, 1])
+    state = "undone" if entry.undone else "merged"
+    cols[0].text(
+        f"{entry.occurred_at:%d %b %H:%M} · {entry.actor_name} · #{entry.merged_id} into "
+        f"#{entry.survivor_id} · {state}"
+    )
+    if not entry.undone and cols[1].button("Undo", key=f"undo-{entry.event_seq}"):
+
+        def do_undo(seq: int = entry.event_seq) -> bool:
+            with db_session() as session:
+                undo_merge(session=session, event_id=seq, actor=user)
+            return True
+
+        if attempt(do_undo, success="The merge was undone; both contacts are back."):
+            load_pairs.clear()

@@ -1,0 +1,104 @@
+"""The duplicate matcher: the cases it must handle, its quality on labelled sets, its cost."""
+
+from datetime import date
+
+import pytest
+
+from db.dedupe_data import ErrorRates, labelled_records, quality, true_pairs
+from db.matching import DEFAULT_MIN_SCORE, candidate_pairs, find_matches, prepare, score_pair
+
+BASE = {
+    "given_name": "Robert",
+    "family_name": "Fernández",
+    "email": "robert.fernandez@example.org",
+    "phone": "+447700900123",
+    "date_of_birth": date(1971, 4, 9),
+    "postcode": "LS1 4AP",
+    "street": "12 High Street",
+}
+
+
+def score(left: dict[str, object], right: dict[str, object]) -> tuple[float, tuple[str, ...]]:
+    return score_pair(prepare(0, left), prepare(1, right))
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"given_name": "Bob"}, "given name is a nickname"),
+        ({"family_name": "Fernádnez"}, "family name"),
+        ({"given_name": "Fernandez", "family_name": "Robert"}, "given and family names swapped"),
+        ({"phone": "07700 900123", "email": "ROBERT.FERNANDEZ@EXAMPLE.ORG"}, "same phone"),
+        ({"date_of_birth": "09/04/1971", "postcode": "ls14ap"}, "same date of birth"),
+        ({"email": None, "phone": None, "street": None}, "same date of birth"),
+        ({"date_of_birth": "1971-09-04"}, "date of birth with day and month swapped"),
+    ],
+    ids=["nickname", "transposed", "swapped", "formats", "date-formats", "missing", "day-month"],
+)
+def test_a_corrupted_copy_still_matches_with_a_reason(
+    change: dict[str, object], reason: str
+) -> None:
+    value, reasons = score(BASE, {**BASE, **change})
+    assert value >= DEFAULT_MIN_SCORE
+    assert any(r.startswith(reason) for r in reasons), reasons
+
+
+def test_a_relative_at_the_same_address_is_not_a_duplicate() -> None:
+    sister = {**BASE, "given_name": "Maria", "email": None, "date_of_birth": date(1975, 1, 2)}
+    value, reasons = score(BASE, sister)
+    assert value < DEFAULT_MIN_SCORE, reasons
+
+
+def test_namesakes_with_different_dates_of_birth_are_not_duplicates() -> None:
+    other = {"given_name": "Robert", "family_name": "Fernandez", "date_of_birth": "1990-01-01"}
+    assert score(BASE, other)[0] < DEFAULT_MIN_SCORE
+
+
+def test_scores_lie_between_zero_and_one_and_matches_come_best_first() -> None:
+    records = labelled_records(400, seed=3)
+    matches = find_matches(records, min_score=0.0)
+    assert all(0.0 <= m.score <= 1.0 for m in matches)
+    assert [m.score for m in matches] == sorted((m.score for m in matches), reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("rates", "floor"),
+    [
+        (ErrorRates(), {"precision": 0.99, "recall": 0.96, "f1": 0.98}),
+        (
+            ErrorRates(typo_family=0.1, typo_given=0.1, drop_field=0.15, new_email=0.02),
+            {"precision": 0.995, "recall": 0.98, "f1": 0.99},
+        ),
+    ],
+    ids=["harsh", "realistic"],
+)
+def test_matching_quality_on_a_generated_labelled_set_stays_above_the_floor(
+    rates: ErrorRates, floor: dict[str, float]
+) -> None:
+    records = labelled_records(3000, seed=21, rates=rates)
+    truth = true_pairs(records)
+    found = {(m.left, m.right) for m in find_matches(records)}
+    q = quality(found, truth)
+    assert q.precision >= floor["precision"], q
+    assert q.recall >= floor["recall"], q
+    assert q.f1 >= floor["f1"], q
+
+
+def test_blocking_keeps_the_number_of_comparisons_close_to_linear() -> None:
+    small = [prepare(i, r) for i, r in enumerate(labelled_records(1000, seed=5))]
+    large = [prepare(i, r) for i, r in enumerate(labelled_records(8000, seed=5))]
+    per_small = len(candidate_pairs(small)) / len(small)
+    per_large = len(candidate_pairs(large)) / len(large)
+    assert per_large < 2.5 * per_small, (per_small, per_large)
+    assert per_large < 15
+
+
+def test_scoring_in_worker_processes_gives_the_same_pairs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import db.matching
+
+    records = labelled_records(600, seed=8)
+    alone = find_matches(records)
+    monkeypatch.setattr(db.matching, "PARALLEL_MIN_PAIRS", 0)
+    assert find_matches(records, workers=2) == alone
