@@ -14,6 +14,7 @@ PEOPLE_READERS = frozenset({Role.admin, Role.privacy, Role.manager, Role.sales})
 PEOPLE_WRITERS = frozenset({Role.admin, Role.manager, Role.sales})
 PIPELINE = frozenset({Role.admin, Role.manager, Role.sales})
 PIPELINE_ADMINS = frozenset({Role.admin, Role.manager})
+DATA_STEWARDS = frozenset({Role.admin, Role.manager})
 REVIEWERS = frozenset({Role.reviewer})
 CASE_INSIGHTS = frozenset({Role.reviewer, Role.manager})
 HR = frozenset({Role.hr})
@@ -143,4 +144,18 @@ COMMANDS: dict[str, frozenset[Role]] = {
     "db.pipeline_config.update_stage": PIPELINE_ADMINS,
     "db.timeline.recent_on_other_channels": PEOPLE_READERS,
     "db.timeline.timeline": PEOPLE_READERS,
+    # import, export, duplicates and merges
+    "db.duplicates.contact_records": PEOPLE_READERS,
+    "db.duplicates.find_duplicate_organisations": PEOPLE_READERS,
+    "db.duplicates.find_duplicate_pairs": PEOPLE_READERS,
+    "db.duplicates.likely_duplicates_of": PEOPLE_READERS,
+    "db.export.export_csv": DATA_STEWARDS,
+    "db.export.export_rows": DATA_STEWARDS,
+    "db.export.export_xlsx": DATA_STEWARDS,
+    "db.imports.list_batches": DATA_STEWARDS,
+    "db.imports.revert_batch": DATA_STEWARDS,
+    "db.imports.run_import": DATA_STEWARDS,
+    "db.merge.merge_contacts": DATA_STEWARDS,
+    "db.merge.recent_merges": DATA_STEWARDS,
+    "db.merge.undo_merge": DATA_STEWARDS,
 }
