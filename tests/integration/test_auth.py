@@ -27,7 +27,9 @@ from db.types import utcnow
 
 
 @pytest.fixture
-def world(session: Session) -> Session:
+def world(session: Session, monkeypatch: pytest.MonkeyPatch) -> Session:
+    # The demo users are enough here; the areas' demo data only slows these tests.
+    monkeypatch.setattr("db.fixtures.AREA_SEEDERS", [])
     seed_demo(session=session)
     return session
 
