@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from db.audit import OPERATOR, ensure_head
 from db.auth import count_users, create_user
+from db.consent_seed import seed_consent
 from db.models.auth import AppMeta, Role, UserCreate
 from db.people_seed import seed_people
 from db.types import utcnow
@@ -51,7 +52,7 @@ def demo_user_for(role: Role) -> DemoUser:
 
 # Each feature area appends a seeder: (session, random generator, scale) -> counts.
 AreaSeeder = Callable[[Session, random.Random, float], dict[str, int]]
-AREA_SEEDERS: list[AreaSeeder] = [seed_people]
+AREA_SEEDERS: list[AreaSeeder] = [seed_people, seed_consent]
 
 
 def seed_users(*, session: Session) -> int:

@@ -2,6 +2,14 @@
 
 from db.models.audit import AuditEvent, AuditHead
 from db.models.auth import AppMeta, AuthSession, Role, User, UserCreate, UserRole, UserUpdate
+from db.models.consent import (
+    ConsentEvent,
+    ConsentHead,
+    ConsentPurpose,
+    Notice,
+    PrivacyRequest,
+    Suppression,
+)
 from db.models.people import (
     Contact,
     ContactTag,
@@ -15,6 +23,12 @@ __all__ = [
     "AuditEvent",
     "AuditHead",
     "AuthSession",
+    "ConsentEvent",
+    "ConsentHead",
+    "ConsentPurpose",
+    "Notice",
+    "PrivacyRequest",
+    "Suppression",
     "Contact",
     "ContactTag",
     "Interaction",
