@@ -7,7 +7,10 @@ from components.text import escape_markdown
 from components.ui import attempt
 from db.audit import AuditFilter, list_events
 from db.auth import count_users, locked_users
+from db.consent_audit import recent_violations
 from db.models.auth import ROLE_LABELS, Role, User
+from db.models.consent import PrivacyRequest
+from db.privacy_requests import overdue_requests
 from db.types import utcnow
 
 
@@ -20,7 +23,9 @@ def render_home(user: User) -> None:
     )
     if Role.admin in user.roles:
         _admin_panel(user)
-    others = sorted(user.roles - {Role.admin})
+    if Role.privacy in user.roles:
+        _privacy_panel(user)
+    others = sorted(user.roles - {Role.admin, Role.privacy})
     for role in others:
         st.subheader(ROLE_LABELS[role])
         st.info(f"Nothing needs you as {ROLE_LABELS[role].lower()} right now.")
@@ -57,3 +62,43 @@ def _admin_panel(user: User) -> None:
         for line in recent:
             st.text(line)
         st.page_link("pages/audit_log.py", label="Open the audit log", icon=":material/policy:")
+
+
+def _privacy_panel(user: User) -> None:
+    st.subheader("Privacy")
+
+    def load() -> tuple[list[PrivacyRequest], int, list[str]]:
+        with db_session() as session:
+            overdue = overdue_requests(session=session, actor=user)
+            count, rows = recent_violations(session=session, actor=user, days=7)
+        lines = [
+            f"{r['sent_at'][:16].replace('T', ' ')} · {r['contact']} · {r['channel']} · "
+            f"{r['reason']}" + (" · overridden" if r["override_reason"] else "")
+            for r in rows
+        ]
+        return overdue, count, lines
+
+    loaded = attempt(load)
+    if loaded is None:
+        return
+    overdue, count, lines = loaded
+    first, second = st.columns(2)
+    first.metric("Overdue data-subject requests", len(overdue))
+    second.metric("Marketing violations, last 7 days", count)
+    for request in overdue[:10]:
+        st.warning(
+            f"Request #{request.id} ({request.kind}) was due {request.deadline:%d %b %Y}.",
+            icon=":material/schedule:",
+        )
+    if overdue:
+        st.page_link(
+            "pages/privacy_requests.py",
+            label="Open data-subject requests",
+            icon=":material/assignment_ind:",
+        )
+    for line in lines:
+        st.text(line)
+    if count:
+        st.page_link(
+            "pages/consent_audit.py", label="Open the consent audit", icon=":material/fact_check:"
+        )

@@ -620,3 +620,13 @@ def report_csv_rows(report: AuditReport) -> list[dict[str, Any]]:
         for row in f.rows:
             lines.append(base | {"detail": "; ".join(f"{k}={v}" for k, v in row.items())})
     return lines
+
+
+def recent_violations(
+    *, session: Session, actor: Actor, days: int = 7, limit: int = 5
+) -> tuple[int, list[dict[str, Any]]]:
+    """Violations in the last `days` days: their count and the latest few (for Home)."""
+    require_role(actor, *AUDITORS, doing="see consent violations")
+    end = utcnow()
+    found = _violations(session, end - timedelta(days=days), end, None)
+    return found.count, found.rows[-limit:][::-1]
