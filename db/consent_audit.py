@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Table, and_, case, exists, func, literal, or_, select
+from sqlalchemy import String, Table, and_, cast, case, exists, func, literal, or_, select
 from sqlmodel import Session, col
 from sqlmodel import select as sqlmodel_select
 
@@ -136,34 +136,46 @@ def _violation_query(since: datetime, until: datetime) -> tuple[Any, Any, Any]:
     channel = _consent_channel(i.c.channel)
 
     def on_channel(e: Any) -> Any:
-        return or_(e.c.channel == channel, e.c.channel == "any")
+        return or_(cast(e.c.channel, String) == channel, e.c.channel == "any")
 
-    objected = exists().where(
-        o.c.contact_id == i.c.contact_id,
-        o.c.purpose_id.in_(_covering()),
-        o.c.action == ConsentAction.object.value,
-        on_channel(o),
-        o.c.occurred_at <= i.c.occurred_at,
+    objected = (
+        exists()
+        .where(
+            o.c.contact_id == i.c.contact_id,
+            o.c.purpose_id.in_(_covering()),
+            o.c.action == ConsentAction.object.value,
+            on_channel(o),
+            o.c.occurred_at <= i.c.occurred_at,
+        )
+        .correlate(i)
     )
-    revoked_after = exists().where(
-        w.c.contact_id == g.c.contact_id,
-        w.c.purpose_id == g.c.purpose_id,
-        w.c.action != ConsentAction.grant.value,
-        on_channel(w),
-        w.c.occurred_at <= i.c.occurred_at,
-        or_(
-            w.c.occurred_at > g.c.occurred_at,
-            and_(w.c.occurred_at == g.c.occurred_at, w.c.seq > g.c.seq),
-        ),
+    revoked_after = (
+        exists()
+        .where(
+            w.c.contact_id == g.c.contact_id,
+            w.c.purpose_id == g.c.purpose_id,
+            w.c.action != ConsentAction.grant.value,
+            on_channel(w),
+            w.c.occurred_at <= i.c.occurred_at,
+            or_(
+                w.c.occurred_at > g.c.occurred_at,
+                and_(w.c.occurred_at == g.c.occurred_at, w.c.seq > g.c.seq),
+            ),
+        )
+        .correlate(i, g)
     )
-    valid = exists().where(
-        g.c.contact_id == i.c.contact_id,
-        g.c.purpose_id.in_(_covering()),
-        g.c.action == ConsentAction.grant.value,
-        on_channel(g),
-        g.c.occurred_at <= i.c.occurred_at,
-        g.c.expires_at > i.c.occurred_at,
-        ~revoked_after,
+    valid = (
+        exists()
+        .where(
+            g.c.contact_id == i.c.contact_id,
+            g.c.purpose_id.in_(_covering()),
+            g.c.action == ConsentAction.grant.value,
+            on_channel(g),
+            g.c.occurred_at <= i.c.occurred_at,
+            g.c.expires_at > i.c.occurred_at,
+            ~revoked_after,
+        )
+        .correlate(i)
     )
     latest_action = (
         select(last.c.action)
@@ -175,6 +187,7 @@ def _violation_query(since: datetime, until: datetime) -> tuple[Any, Any, Any]:
         )
         .order_by(last.c.occurred_at.desc(), last.c.seq.desc())
         .limit(1)
+        .correlate(i)
         .scalar_subquery()
     )
     reason = case(
@@ -262,7 +275,7 @@ def _coverage(session: Session, since: datetime, until: datetime, limit: int | N
         *_marketing(i),
         i.c.occurred_at >= since,
         i.c.occurred_at < until,
-        ~exists().where(e.c.contact_id == i.c.contact_id),
+        ~exists().where(e.c.contact_id == i.c.contact_id).correlate(i),
     )
     grouped = (
         select(
@@ -310,13 +323,17 @@ def _latency(session: Session, since: datetime, until: datetime, limit: int | No
     m = INTERACTIONS.alias()
     g = EVENTS.alias()
     m_channel = _consent_channel(m.c.channel)
-    regranted = exists().where(
-        g.c.contact_id == r.c.contact_id,
-        g.c.purpose_id == r.c.purpose_id,
-        g.c.action == ConsentAction.grant.value,
-        or_(g.c.channel == m_channel, g.c.channel == "any"),
-        g.c.occurred_at > r.c.occurred_at,
-        g.c.occurred_at <= m.c.occurred_at,
+    regranted = (
+        exists()
+        .where(
+            g.c.contact_id == r.c.contact_id,
+            g.c.purpose_id == r.c.purpose_id,
+            g.c.action == ConsentAction.grant.value,
+            or_(cast(g.c.channel, String) == m_channel, g.c.channel == "any"),
+            g.c.occurred_at > r.c.occurred_at,
+            g.c.occurred_at <= m.c.occurred_at,
+        )
+        .correlate(r, m)
     )
     last_sent = (
         select(func.max(m.c.occurred_at))
@@ -324,9 +341,10 @@ def _latency(session: Session, since: datetime, until: datetime, limit: int | No
             m.c.contact_id == r.c.contact_id,
             *_marketing(m),
             m.c.occurred_at > r.c.occurred_at,
-            or_(r.c.channel == "any", r.c.channel == m_channel),
+            or_(r.c.channel == "any", cast(r.c.channel, String) == m_channel),
             or_(r.c.action == ConsentAction.object.value, ~regranted),
         )
+        .correlate(r)
         .scalar_subquery()
     )
     inner = (
@@ -391,19 +409,24 @@ def _stale(session: Session, until: datetime, limit: int | None) -> Finding:
     g = EVENTS.alias()
     later = EVENTS.alias()
     n = NOTICES.alias()
-    superseded = exists().where(
-        later.c.contact_id == g.c.contact_id,
-        later.c.purpose_id == g.c.purpose_id,
-        or_(later.c.channel == g.c.channel, later.c.channel == "any"),
-        later.c.occurred_at <= until,
-        or_(
-            later.c.occurred_at > g.c.occurred_at,
-            and_(later.c.occurred_at == g.c.occurred_at, later.c.seq > g.c.seq),
-        ),
+    superseded = (
+        exists()
+        .where(
+            later.c.contact_id == g.c.contact_id,
+            later.c.purpose_id == g.c.purpose_id,
+            or_(later.c.channel == g.c.channel, later.c.channel == "any"),
+            later.c.occurred_at <= until,
+            or_(
+                later.c.occurred_at > g.c.occurred_at,
+                and_(later.c.occurred_at == g.c.occurred_at, later.c.seq > g.c.seq),
+            ),
+        )
+        .correlate(g)
     )
     newest_notice = (
         select(func.max(n.c.version))
         .where(n.c.purpose_id == g.c.purpose_id, n.c.published_at <= until)
+        .correlate(g)
         .scalar_subquery()
     )
     expired = g.c.expires_at <= until
@@ -461,10 +484,14 @@ def _stale(session: Session, until: datetime, limit: int | None) -> Finding:
 def _soft_opt_in(session: Session, since: datetime, until: datetime, limit: int | None) -> Finding:
     g = EVENTS.alias()
     s = INTERACTIONS.alias()
-    prior_sale = exists().where(
-        s.c.contact_id == g.c.contact_id,
-        s.c.occurred_at < g.c.occurred_at,
-        or_(s.c.purpose == Purpose.sales.value, s.c.deal_id.is_not(None)),
+    prior_sale = (
+        exists()
+        .where(
+            s.c.contact_id == g.c.contact_id,
+            s.c.occurred_at < g.c.occurred_at,
+            or_(s.c.purpose == Purpose.sales.value, s.c.deal_id.is_not(None)),
+        )
+        .correlate(g)
     )
     base = (
         select(g.c.id, g.c.contact_id, PURPOSES.c.code, g.c.channel, g.c.occurred_at)
