@@ -4,7 +4,7 @@ ledger's proof, and remember hashed identifiers so an import cannot bring them b
 import hashlib
 from typing import Any
 
-from sqlalchemy import String, delete, func, update
+from sqlalchemy import Enum, String, delete, func, update
 from sqlmodel import Session, SQLModel, col, select
 
 from db.audit import Actor
@@ -102,13 +102,19 @@ def _identifiers(contact: Contact) -> list[str]:
     return sorted(texts, key=len, reverse=True)
 
 
+def _is_text(kind: Any) -> bool:
+    if isinstance(kind, Enum):
+        return False
+    return isinstance(kind, String) or isinstance(getattr(kind, "impl", None), String)
+
+
 def _scrub_everywhere(session: Session, texts: list[str]) -> int:
     """Replace each identifier in every text column of every table; returns rows changed."""
     changed = 0
     for table in SQLModel.metadata.sorted_tables:
         if table.name in UNTOUCHED:
             continue
-        columns = [c for c in table.columns if isinstance(c.type, String) and not c.primary_key]
+        columns = [c for c in table.columns if _is_text(c.type) and not c.primary_key]
         for column in columns:
             for text in texts:
                 result = session.execute(
