@@ -147,7 +147,6 @@ def record_form() -> None:
         st.success(
             f"Recorded: {saved.action} for {names.get(saved.purpose_id)} on {saved.channel}."
         )
-        st.rerun()
 
 
 if contact.erased_at is None:

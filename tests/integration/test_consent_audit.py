@@ -8,7 +8,8 @@ from sqlmodel import Session, col
 
 from db.audit import OPERATOR
 from db.consent import publish_notice
-from db.consent_audit import AuditReport, Finding, run_audit
+from db.consent_audit import run_audit
+from db.consent_findings import AuditReport, Finding
 from db.errors import Forbidden
 from db.fixtures import seed_users
 from db.interactions import log_interaction
