@@ -94,6 +94,14 @@ for finding in report.findings:
         c.caption("; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in finding.summary.items()))
     if finding.truncated:
         st.caption(f"Showing the first {len(finding.rows):,}; the CLI writes every row.")
+    overrides = [r for r in finding.rows if r.get("override_reason")]
+    if overrides:
+        st.markdown("**Sent with an override**")
+        for row in overrides[:20]:
+            st.text(
+                f"{row['sent_at'][:16].replace('T', ' ')} · {row['contact']} · {row['channel']} "
+                f"· by {row['sender']} · reason: {row['override_reason']}"
+            )
     if finding.rows:
         frame = pd.DataFrame(finding.rows)
         with st.expander(f"Rows ({len(finding.rows):,})", icon=SEVERITY_ICONS[finding.severity]):
