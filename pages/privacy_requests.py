@@ -128,13 +128,19 @@ with register_tab:
                     st.success(f"Registered request #{made.id}; due {made.due_on:%d %b %Y}.")
 
 with work_tab:
-    request_id = st.number_input("Request number", min_value=1, step=1, key="dsr_id")
+    request_id = st.selectbox(
+        "Request",
+        [r.id for r in rows],
+        format_func=lambda i: f"#{i}",
+        key="dsr_id",
+        help="The requests listed above; change the filter to reach others.",
+    )
 
     def open_request() -> PrivacyRequest:
         with db_session() as session:
-            return get_request(session=session, request_id=int(request_id), actor=user)
+            return get_request(session=session, request_id=int(request_id or 0), actor=user)
 
-    opened = attempt(open_request)
+    opened = attempt(open_request) if request_id is not None else None
     if opened is not None:
         req: PrivacyRequest = opened
         st.text(

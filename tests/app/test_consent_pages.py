@@ -98,3 +98,11 @@ def test_privacy_home_shows_overdue_requests_and_violations(run_page: RunPage) -
     at = run_page("app.py", "privacy")
     labels = {m.label for m in at.metric}
     assert {"Overdue data-subject requests", "Marketing violations, last 7 days"} <= labels
+
+
+def test_a_privacy_officer_verifies_identity_on_an_open_request(run_page: RunPage) -> None:
+    at = run_page("pages/privacy_requests.py", "privacy")
+    at.text_input(key="dsr_method").input("Called back on the number on file")
+    at.button(key="FormSubmitter:verify-Record verification").click()
+    at.run()
+    assert any("verification recorded" in s.value for s in at.success), [e.value for e in at.error]
