@@ -55,19 +55,21 @@ def _stale(session: Session, until: datetime, limit: int | None) -> Finding:
         )
         .correlate(g)
     )
-    newest_notice = (
-        select(func.max(n.c.version))
-        .where(n.c.purpose_id == g.c.purpose_id, n.c.published_at <= until)
-        .correlate(g)
-        .scalar_subquery()
+    # The newest wording per purpose, once, rather than a subquery per grant.
+    newest = (
+        select(n.c.purpose_id, func.max(n.c.version).label("version"))
+        .where(n.c.published_at <= until)
+        .group_by(n.c.purpose_id)
+        .subquery()
     )
     expired = g.c.expires_at <= until
-    outdated = NOTICES.c.version < newest_notice
+    outdated = NOTICES.c.version < newest.c.version
+    # Cheap tests first, so the correlated "superseded" check runs on few rows.
     where = and_(
         g.c.action == ConsentAction.grant.value,
         g.c.occurred_at <= until,
-        ~superseded,
         or_(expired, outdated),
+        ~superseded,
     )
     base = (
         select(
@@ -78,17 +80,20 @@ def _stale(session: Session, until: datetime, limit: int | None) -> Finding:
             g.c.occurred_at,
             g.c.expires_at,
             NOTICES.c.version,
-            newest_notice,
+            newest.c.version,
             expired,
+            func.count().over().label("total"),
         )
         .join(PURPOSES, PURPOSES.c.id == g.c.purpose_id)
         .outerjoin(NOTICES, NOTICES.c.id == g.c.notice_id)
+        .outerjoin(newest, newest.c.purpose_id == g.c.purpose_id)
         .where(where)
     )
-    count = int(session.execute(select(func.count()).select_from(base.subquery())).scalar_one())
     query = base.order_by(g.c.occurred_at)
     if limit is not None:
         query = query.limit(limit)
+    found = session.execute(query).all()
+    count = int(found[0][9]) if found else 0
     rows = [
         {
             "event_id": r[0],
@@ -101,7 +106,7 @@ def _stale(session: Session, until: datetime, limit: int | None) -> Finding:
             "current_notice_version": r[7],
             "problem": "past refresh period" if r[8] else "notice changed since",
         }
-        for r in session.execute(query).all()
+        for r in found
     ]
     return Finding(
         4,

@@ -104,7 +104,6 @@ def violations_finding(
     session: Session, since: datetime, until: datetime, limit: int | None
 ) -> Finding:
     where, reason, i = _violation_query(since, until)
-    count = int(session.execute(select(func.count()).select_from(i).where(where)).scalar_one())
     query = (
         select(
             i.c.id,
@@ -116,6 +115,8 @@ def violations_finding(
             USERS.c.username,
             i.c.override_reason,
             reason,
+            func.count().over().label("total"),
+            func.count(i.c.override_reason).over().label("overridden"),
         )
         .join(CONTACTS, CONTACTS.c.id == i.c.contact_id)
         .outerjoin(USERS, USERS.c.id == i.c.user_id)
@@ -124,6 +125,9 @@ def violations_finding(
     )
     if limit is not None:
         query = query.limit(limit)
+    found = session.execute(query).all()
+    count = int(found[0][9]) if found else 0
+    overridden = int(found[0][10]) if found else 0
     rows = [
         {
             "interaction_id": r[0],
@@ -135,13 +139,8 @@ def violations_finding(
             "override_reason": r[7] or "",
             "reason": r[8],
         }
-        for r in session.execute(query).all()
+        for r in found
     ]
-    overridden = int(
-        session.execute(
-            select(func.count()).select_from(i).where(where, i.c.override_reason.is_not(None))
-        ).scalar_one()
-    )
     return Finding(
         2,
         "violations",

@@ -3,8 +3,10 @@
 import hashlib
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Table, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from db.audit import ChainReport
@@ -17,12 +19,21 @@ def evidence_digest(evidence: str | None) -> str:
     return hashlib.sha256((evidence or "").encode("utf-8")).hexdigest()
 
 
-def _stamp(value: datetime | None) -> str:
-    return "" if value is None else value.isoformat(timespec="microseconds")
+def _stamp(value: datetime | str | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        # SQLite's stored text of a UTC time, read raw for speed (see verify_ledger).
+        day, _, clock = value.partition(" ")
+        if "." not in clock:
+            clock += ".000000"
+        return f"{day}T{clock}+00:00"
+    return value.isoformat(timespec="microseconds")
 
 
-def link_hash(event: ConsentEvent, prev_hash: str) -> str:
-    """The hash of one ledger event, linked to its predecessor."""
+def link_hash(event: Any, prev_hash: str) -> str:
+    """The hash of one ledger event (a ConsentEvent or a row of its table), linked to its
+    predecessor."""
     payload = "\x1f".join(
         [
             str(event.seq),
@@ -67,7 +78,7 @@ def append(*, session: Session, event: ConsentEvent) -> ConsentEvent:
     return event
 
 
-def _walk(events: Iterable[ConsentEvent], head: ConsentHead | None) -> ChainReport:
+def _walk(events: Iterable[Any], head: ConsentHead | None) -> ChainReport:
     expected_prev = GENESIS_HASH
     expected_seq = 1
     checked = 0
@@ -102,7 +113,7 @@ def _walk(events: Iterable[ConsentEvent], head: ConsentHead | None) -> ChainRepo
 def verify_ledger(*, session: Session) -> ChainReport:
     """Walk the consent ledger in order and report the first broken link, if any."""
     head = session.get(ConsentHead, 1)
-    events = session.exec(
-        select(ConsentEvent).order_by(col(ConsentEvent.seq)).execution_options(yield_per=5000)
-    )
-    return _walk(events, head)
+    # Plain rows, not ORM objects: a million events verify in seconds.
+    table: Table = ConsentEvent.__table__  # type: ignore[attr-defined]
+    rows = session.execute(sa_select(table).order_by(table.c.seq).execution_options(yield_per=5000))
+    return _walk(rows, head)
