@@ -92,7 +92,8 @@ def test_a_withdrawal_stops_marketing_and_an_override_shows_in_the_audit(
     officer.goto(f"{server}/consent_audit")
     officer.get_by_role("heading", name="Consent audit").wait_for()
     officer.get_by_role("button", name="Run the audit").click()
-    officer.get_by_text(re.compile("reason: Customer asked for this one brochure")).wait_for(
-        timeout=60_000
-    )
+    officer.get_by_role(
+        "heading", name=re.compile("Marketing sent without valid consent")
+    ).wait_for(timeout=120_000)
     steps.shot(officer, "audit")
+    officer.get_by_text(re.compile("reason: Customer asked for this one brochure")).wait_for()

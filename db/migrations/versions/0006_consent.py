@@ -187,9 +187,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("consent_event", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_consent_event_action_time", ["action", "occurred_at"], unique=False
-        )
-        batch_op.create_index(
             "ix_consent_event_contact_purpose_time",
             ["contact_id", "purpose_id", "occurred_at"],
             unique=False,
@@ -225,7 +222,6 @@ def downgrade() -> None:
     with op.batch_alter_table("consent_event", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_consent_event_seq"))
         batch_op.drop_index("ix_consent_event_contact_purpose_time")
-        batch_op.drop_index("ix_consent_event_action_time")
 
     op.drop_table("consent_event")
     with op.batch_alter_table("privacy_request", schema=None) as batch_op:
