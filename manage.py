@@ -363,6 +363,86 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
             )
     Path(args.out).write_text(pairs_csv(pairs), encoding="utf-8")
     print(f"Wrote {len(pairs)} likely duplicate pairs to {args.out}.")
+
+
+def cmd_consent_audit(args: argparse.Namespace) -> int:
+    """Write the consent audit for a period to FILE.json or FILE.csv."""
+    import csv
+    import json
+    from datetime import date
+
+    from db.audit import OPERATOR
+    from db.consent_audit import CSV_COLUMNS, report_csv_rows, run_audit
+    from db.engine import session_scope
+    from db.errors import DomainError
+
+    out = Path(args.out)
+    if out.suffix.lower() not in {".json", ".csv"}:
+        print("--out: name a .json or .csv file.", file=sys.stderr)
+        return 2
+    try:
+        since = date.fromisoformat(args.since) if args.since else None
+        until = date.fromisoformat(args.until) if args.until else None
+    except ValueError:
+        print("--since/--until: use dates like 2026-01-31.", file=sys.stderr)
+        return 2
+    with session_scope() as session:
+        try:
+            report = run_audit(session=session, actor=OPERATOR, since=since, until=until)
+        except DomainError as err:
+            print(err, file=sys.stderr)
+            return 1
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".json":
+        out.write_text(json.dumps(report.as_dict(), indent=2, default=str), encoding="utf-8")
+    else:
+        with out.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
+            writer.writeheader()
+            writer.writerows(report_csv_rows(report))
+    for finding in report.findings:
+        print(f"{finding.number}. {finding.title}: {finding.count} ({finding.severity})")
+    print(f"Wrote {out}.")
+    return 0
+
+
+def cmd_import_consent(args: argparse.Namespace) -> int:
+    """Import consent history from a CSV file; bad rows are listed with their reason."""
+    from db.audit import OPERATOR
+    from db.consent_import import import_consent
+    from db.engine import session_scope
+
+    text = Path(args.file).read_text(encoding="utf-8")
+    with session_scope() as session:
+        report = import_consent(session=session, text=text, actor=OPERATOR, dry_run=args.dry_run)
+    for bad in report.bad:
+        print(f"row {bad.row}, {bad.column}: {bad.reason}", file=sys.stderr)
+    verb = "Would import" if report.dry_run else "Imported"
+    print(f"{verb} {report.imported} consent events; {len(report.bad)} rows refused.")
+    return 1 if report.bad else 0
+
+
+def cmd_consent_receipt(args: argparse.Namespace) -> int:
+    """Write one Kantara consent receipt (JSON) per grant into DIR."""
+    import json
+
+    from db.audit import OPERATOR
+    from db.consent_receipts import receipts
+    from db.engine import session_scope
+    from db.errors import DomainError
+
+    folder = Path(args.out)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = 0
+    with session_scope() as session:
+        try:
+            for name, receipt in receipts(session=session, actor=OPERATOR, contact_id=args.contact):
+                (folder / name).write_text(json.dumps(receipt, indent=2), encoding="utf-8")
+                written += 1
+        except DomainError as err:
+            print(err, file=sys.stderr)
+            return 1
+    print(f"Wrote {written} receipts to {folder}.")
     return 0
 
 
@@ -434,6 +514,23 @@ def build_parser() -> argparse.ArgumentParser:
     links.add_argument("--email", action="store_true", help="email them instead of printing CSV")
     links.add_argument("--reminder", action="store_true", help="word the email as a reminder")
     links.set_defaults(func=cmd_survey_links)
+    audit = sub.add_parser("consent-audit", help=cmd_consent_audit.__doc__)
+    audit.add_argument("--out", required=True, help="FILE.json or FILE.csv")
+    audit.add_argument("--since", help="first day, YYYY-MM-DD (default: a year before --until)")
+    audit.add_argument("--until", help="last day, YYYY-MM-DD (default: today)")
+    audit.set_defaults(func=cmd_consent_audit)
+
+    imp = sub.add_parser("import-consent", help=cmd_import_consent.__doc__)
+    imp.add_argument("file")
+    imp.add_argument("--dry-run", action="store_true", help="check only; write nothing")
+    imp.set_defaults(func=cmd_import_consent)
+
+    receipt = sub.add_parser("consent-receipt", help=cmd_consent_receipt.__doc__)
+    who = receipt.add_mutually_exclusive_group(required=True)
+    who.add_argument("--contact", type=int, help="one contact's id")
+    who.add_argument("--all", action="store_true", help="every contact")
+    receipt.add_argument("--out", required=True, help="folder for the JSON files")
+    receipt.set_defaults(func=cmd_consent_receipt)
 
     mig = sub.add_parser("make-migration", help=cmd_make_migration.__doc__)
     mig.add_argument("message")

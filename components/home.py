@@ -6,6 +6,7 @@ import streamlit as st
 
 from components.db import db_session
 from components.home_cases import reviewer_panel
+from components.home_consent import privacy_panel
 from components.home_pipeline import pipeline_panel
 from components.home_surveys import engagement_panel
 from components.text import escape_markdown
@@ -72,4 +73,5 @@ PANELS: list[tuple[frozenset[Role], Callable[[User], None]]] = [
     (frozenset({Role.sales, Role.manager}), pipeline_panel),
     (frozenset({Role.reviewer}), reviewer_panel),
     (frozenset({Role.hr, Role.manager}), engagement_panel),
+    (frozenset({Role.privacy}), privacy_panel),
 ]

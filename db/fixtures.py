@@ -13,6 +13,7 @@ from sqlmodel import Session
 from db.audit import OPERATOR, ensure_head
 from db.auth import count_users, create_user
 from db.cases_seed import seed_cases
+from db.consent_seed import seed_consent
 from db.dedupe_seed import seed_duplicates
 from db.models.auth import AppMeta, Role, UserCreate
 from db.people_seed import seed_people
@@ -57,6 +58,7 @@ def demo_user_for(role: Role) -> DemoUser:
 AreaSeeder = Callable[[Session, random.Random, float], dict[str, int]]
 AREA_SEEDERS: list[AreaSeeder] = [
     seed_people,
+    seed_consent,
     seed_duplicates,
     seed_pipeline,
     seed_cases,

@@ -220,3 +220,6 @@ def my_open_tasks(*, session: Session, actor: Actor, limit: int = 50) -> list[Ta
             .limit(limit)
         ).all()
     )
+
+
+import db.consent_check  # noqa: E402,F401,I001  (registers the marketing-consent check)

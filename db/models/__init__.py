@@ -3,4 +3,13 @@
 Each area adds its module to this import.
 """
 
-from db.models import audit, auth, cases, imports, people, pipeline, surveys  # noqa: F401
+from db.models import (  # noqa: F401
+    audit,
+    auth,
+    cases,
+    consent,
+    imports,
+    people,
+    pipeline,
+    surveys,
+)

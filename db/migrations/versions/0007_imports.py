@@ -14,7 +14,7 @@ from alembic import op
 import db.types  # noqa: F401  (autogenerate writes db.types.UTCDateTime)
 
 revision: str = "0007_imports"
-down_revision: str | None = "0005_pipeline"
+down_revision: str | None = "0006_consent"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,296 @@
+"""The consent audit: seven findings an auditor can sign, computed in SQL."""
+
+import statistics
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlmodel import Session, col
+from sqlmodel import select as sqlmodel_select
+
+from db.audit import Actor, record, require_role, verify_chain
+from db.consent_audit_marketing import (
+    coverage_finding,
+    latency_finding,
+    violations_by_month,
+    violations_finding,
+)
+from db.consent_findings import (
+    AUDITORS,
+    EVENTS,
+    INTERACTIONS,
+    NOTICES,
+    PURPOSES,
+    AuditReport,
+    Finding,
+    iso,
+)
+from db.consent_ledger import verify_ledger
+from db.errors import ValidationError
+from db.models.consent import (
+    ConsentAction,
+    LawfulBasis,
+    PrivacyRequest,
+    RequestStatus,
+)
+from db.models.people import Purpose
+from db.types import utcnow
+
+
+def _stale(session: Session, until: datetime, limit: int | None) -> Finding:
+    g = EVENTS.alias()
+    later = EVENTS.alias()
+    n = NOTICES.alias()
+    superseded = (
+        exists()
+        .where(
+            later.c.contact_id == g.c.contact_id,
+            later.c.purpose_id == g.c.purpose_id,
+            or_(later.c.channel == g.c.channel, later.c.channel == "any"),
+            later.c.occurred_at <= until,
+            or_(
+                later.c.occurred_at > g.c.occurred_at,
+                and_(later.c.occurred_at == g.c.occurred_at, later.c.seq > g.c.seq),
+            ),
+        )
+        .correlate(g)
+    )
+    # The newest wording per purpose, once, rather than a subquery per grant.
+    newest = (
+        select(n.c.purpose_id, func.max(n.c.version).label("version"))
+        .where(n.c.published_at <= until)
+        .group_by(n.c.purpose_id)
+        .subquery()
+    )
+    expired = g.c.expires_at <= until
+    outdated = NOTICES.c.version < newest.c.version
+    # Cheap tests first, so the correlated "superseded" check runs on few rows.
+    where = and_(
+        g.c.action == ConsentAction.grant.value,
+        g.c.occurred_at <= until,
+        or_(expired, outdated),
+        ~superseded,
+    )
+    base = (
+        select(
+            g.c.id,
+            g.c.contact_id,
+            PURPOSES.c.code,
+            g.c.channel,
+            g.c.occurred_at,
+            g.c.expires_at,
+            NOTICES.c.version,
+            newest.c.version,
+            expired,
+            func.count().over().label("total"),
+        )
+        .join(PURPOSES, PURPOSES.c.id == g.c.purpose_id)
+        .outerjoin(NOTICES, NOTICES.c.id == g.c.notice_id)
+        .outerjoin(newest, newest.c.purpose_id == g.c.purpose_id)
+        .where(where)
+    )
+    query = base.order_by(g.c.occurred_at)
+    if limit is not None:
+        query = query.limit(limit)
+    found = session.execute(query).all()
+    count = int(found[0][9]) if found else 0
+    rows = [
+        {
+            "event_id": r[0],
+            "contact_id": r[1],
+            "purpose": r[2],
+            "channel": str(r[3]),
+            "granted_at": iso(r[4]),
+            "expires_at": iso(r[5]),
+            "notice_version": r[6],
+            "current_notice_version": r[7],
+            "problem": "past refresh period" if r[8] else "notice changed since",
+        }
+        for r in found
+    ]
+    return Finding(
+        4,
+        "stale_consent",
+        "Stale consent: past the refresh period, or under an old notice",
+        count,
+        rows,
+        truncated=limit is not None and count > len(rows),
+    )
+
+
+def _soft_opt_in(session: Session, since: datetime, until: datetime, limit: int | None) -> Finding:
+    g = EVENTS.alias()
+    s = INTERACTIONS.alias()
+    prior_sale = (
+        exists()
+        .where(
+            s.c.contact_id == g.c.contact_id,
+            s.c.occurred_at < g.c.occurred_at,
+            or_(s.c.purpose == Purpose.sales.value, s.c.deal_id.is_not(None)),
+        )
+        .correlate(g)
+    )
+    base = (
+        select(g.c.id, g.c.contact_id, PURPOSES.c.code, g.c.channel, g.c.occurred_at)
+        .join(PURPOSES, PURPOSES.c.id == g.c.purpose_id)
+        .where(
+            PURPOSES.c.lawful_basis == LawfulBasis.soft_opt_in.value,
+            g.c.action == ConsentAction.grant.value,
+            g.c.occurred_at >= since,
+            g.c.occurred_at < until,
+            ~prior_sale,
+        )
+    )
+    count = int(session.execute(select(func.count()).select_from(base.subquery())).scalar_one())
+    query = base.order_by(g.c.occurred_at)
+    if limit is not None:
+        query = query.limit(limit)
+    rows = [
+        {
+            "event_id": r[0],
+            "contact_id": r[1],
+            "purpose": r[2],
+            "channel": str(r[3]),
+            "granted_at": iso(r[4]),
+        }
+        for r in session.execute(query).all()
+    ]
+    return Finding(
+        5,
+        "soft_opt_in",
+        "Soft opt-in used without a prior sale or negotiation",
+        count,
+        rows,
+        truncated=limit is not None and count > len(rows),
+    )
+
+
+def _requests(session: Session, since: datetime, until: datetime, today: date) -> Finding:
+    requests = session.exec(
+        sqlmodel_select(PrivacyRequest)
+        .where(
+            col(PrivacyRequest.received_on) >= since.date(),
+            col(PrivacyRequest.received_on) < until.date() + timedelta(days=1),
+        )
+        .order_by(col(PrivacyRequest.received_on))
+    ).all()
+    durations: list[int] = []
+    rows: list[dict[str, Any]] = []
+    for req in requests:
+        done = req.completed_at.date() if req.completed_at else None
+        if done is not None:
+            durations.append((done - req.received_on).days)
+        late = (done is not None and done > req.deadline) or (done is None and today > req.deadline)
+        if late:
+            rows.append(
+                {
+                    "request_id": req.id,
+                    "kind": str(req.kind),
+                    "contact_id": req.contact_id,
+                    "received_on": req.received_on.isoformat(),
+                    "deadline": req.deadline.isoformat(),
+                    "completed_on": done.isoformat() if done else "",
+                    "status": str(req.status)
+                    if done or req.status != RequestStatus.open
+                    else "overdue",
+                }
+            )
+    summary = {
+        "requests": len(requests),
+        "completed": len(durations),
+        "median_days_to_complete": statistics.median(durations) if durations else None,
+        "longest_days_to_complete": max(durations) if durations else None,
+    }
+    return Finding(
+        6, "requests", "Data-subject requests past their deadline", len(rows), rows, summary
+    )
+
+
+def _integrity(session: Session) -> Finding:
+    rows = []
+    for name, report in (
+        ("consent ledger", verify_ledger(session=session)),
+        ("audit log", verify_chain(session=session)),
+    ):
+        rows.append(
+            {
+                "chain": name,
+                "intact": report.ok,
+                "events_verified": report.checked,
+                "problem": report.reason,
+            }
+        )
+    broken = sum(1 for r in rows if not r["intact"])
+    return Finding(7, "integrity", "Hash chains of the ledger and the audit log", broken, rows)
+
+
+def period_bounds(since: date | None, until: date | None) -> tuple[datetime, datetime]:
+    """Whole UTC days: [since 00:00, the day after until 00:00); default the last year."""
+    today = utcnow().date()
+    end = until or today
+    start = since or end - timedelta(days=365)
+    if start > end:
+        raise ValidationError("Period: the start must be on or before the end.", field="since")
+    return (
+        datetime.combine(start, time.min, tzinfo=UTC),
+        datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC),
+    )
+
+
+def run_audit(
+    *,
+    session: Session,
+    actor: Actor,
+    since: date | None = None,
+    until: date | None = None,
+    row_limit: int | None = None,
+) -> AuditReport:
+    """Compute every finding for the period (privacy officers and administrators)."""
+    require_role(actor, *AUDITORS, doing="run the consent audit")
+    start, end = period_bounds(since, until)
+    now = utcnow()
+    as_of = min(end, now)
+    findings = [
+        coverage_finding(session, start, end, row_limit),
+        violations_finding(session, start, end, row_limit),
+        latency_finding(session, start, end, row_limit),
+        _stale(session, as_of, row_limit),
+        _soft_opt_in(session, start, end, row_limit),
+        _requests(session, start, end, now.date()),
+        _integrity(session),
+    ]
+    trend = violations_by_month(session=session, since=start, until=end)
+    record(
+        session=session,
+        actor=actor,
+        action="consent.audit",
+        entity="consent_audit",
+        details={"since": start.isoformat(), "until": end.isoformat()},
+    )
+    session.commit()
+    return AuditReport(start, end, now, findings, trend)
+
+
+CSV_COLUMNS = ["finding", "title", "severity", "count", "detail"]
+
+
+def report_csv_rows(report: AuditReport) -> list[dict[str, Any]]:
+    """One CSV line per finding (its summary) and one per underlying row."""
+    lines: list[dict[str, Any]] = []
+    for f in report.findings:
+        base = {"finding": f.number, "title": f.title, "severity": f.severity, "count": f.count}
+        summary = "; ".join(f"{k}={v}" for k, v in f.summary.items())
+        lines.append(base | {"detail": summary})
+        for row in f.rows:
+            lines.append(base | {"detail": "; ".join(f"{k}={v}" for k, v in row.items())})
+    return lines
+
+
+def recent_violations(
+    *, session: Session, actor: Actor, days: int = 7, limit: int = 5
+) -> tuple[int, list[dict[str, Any]]]:
+    """Violations in the last `days` days: their count and the latest few (for Home)."""
+    require_role(actor, *AUDITORS, doing="see consent violations")
+    end = utcnow()
+    found = violations_finding(session, end - timedelta(days=days), end, None)
+    return found.count, found.rows[-limit:][::-1]

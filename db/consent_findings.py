@@ -1,0 +1,118 @@
+"""Shared parts of the consent audit: findings, tables and SQL helpers."""
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Table, case, func, literal, select
+
+from db.models.auth import Role, User
+from db.models.consent import (
+    ConsentEvent,
+    ConsentPurpose,
+    Notice,
+    PrivacyRequest,
+)
+from db.models.people import Contact, Direction, Interaction, Purpose
+
+AUDITORS = (Role.privacy, Role.admin)
+EVENTS: Table = ConsentEvent.__table__  # type: ignore[attr-defined]
+INTERACTIONS: Table = Interaction.__table__  # type: ignore[attr-defined]
+NOTICES: Table = Notice.__table__  # type: ignore[attr-defined]
+PURPOSES: Table = ConsentPurpose.__table__  # type: ignore[attr-defined]
+CONTACTS: Table = Contact.__table__  # type: ignore[attr-defined]
+USERS: Table = User.__table__  # type: ignore[attr-defined]
+REQUESTS: Table = PrivacyRequest.__table__  # type: ignore[attr-defined]
+
+SEVERITY = {
+    "coverage": "high",
+    "violations": "critical",
+    "opt_out_latency": "high",
+    "stale_consent": "medium",
+    "soft_opt_in": "medium",
+    "requests": "high",
+    "integrity": "critical",
+}
+
+
+@dataclass
+class Finding:
+    """One finding: what was checked, how bad a failure is, and the rows behind it."""
+
+    number: int
+    key: str
+    title: str
+    count: int
+    rows: list[dict[str, Any]]
+    summary: dict[str, Any] = field(default_factory=dict)
+    truncated: bool = False
+
+    @property
+    def severity(self) -> str:
+        """The declared severity when anything was found, else "none"."""
+        return SEVERITY[self.key] if self.count else "none"
+
+
+@dataclass
+class AuditReport:
+    """The whole report for a period."""
+
+    since: datetime
+    until: datetime
+    generated_at: datetime
+    findings: list[Finding]
+    trend: list[dict[str, Any]]
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data for JSON."""
+        return {
+            "period": {"since": self.since.isoformat(), "until": self.until.isoformat()},
+            "generated_at": self.generated_at.isoformat(),
+            "findings": [
+                {
+                    "number": f.number,
+                    "key": f.key,
+                    "title": f.title,
+                    "severity": f.severity,
+                    "count": f.count,
+                    "summary": f.summary,
+                    "truncated": f.truncated,
+                    "rows": f.rows,
+                }
+                for f in self.findings
+            ],
+            "violations_by_month": self.trend,
+        }
+
+
+def iso(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def consent_channel_sql(channel_column: Any) -> Any:
+    """SQL: the consent channel governing an interaction channel (see consent_check)."""
+    return case(
+        (channel_column == "email", literal("email")),
+        (channel_column == "phone", literal("phone")),
+        (channel_column == "sms", literal("sms")),
+        (channel_column == "letter", literal("post")),
+        else_=literal("any"),
+    )
+
+
+def covering_purposes() -> Any:
+    return select(PURPOSES.c.id).where(PURPOSES.c.covers_marketing.is_(True))
+
+
+def outbound_marketing(i: Any) -> list[Any]:
+    return [i.c.purpose == Purpose.marketing.value, i.c.direction == Direction.outbound.value]
+
+
+def month_of(column: Any, dialect: str) -> Any:
+    if dialect == "postgresql":
+        return func.to_char(column, "YYYY-MM")
+    return func.strftime("%Y-%m", column)

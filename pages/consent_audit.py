@@ -1,0 +1,115 @@
+"""Consent audit: seven findings for a period, each with its rows and downloads."""
+
+import csv
+import datetime as dt
+import io
+import json
+
+import pandas as pd
+import streamlit as st
+
+from components import page
+from components.consent_charts import violations_trend_chart
+from components.db import db_session
+from components.ui import attempt
+from db.consent_audit import CSV_COLUMNS, report_csv_rows, run_audit
+from db.consent_findings import AuditReport
+from db.models.auth import Role
+
+user = page("Consent audit", roles={Role.privacy, Role.admin}, icon=":material/fact_check:")
+st.title("Consent audit")
+st.caption(
+    "A report an auditor can sign: who was contacted without consent, whether opt-outs "
+    "were honoured in time, stale consent, soft opt-in eligibility, data-subject request "
+    "deadlines, and whether the ledger and audit log are intact."
+)
+ROW_LIMIT = 5000
+SEVERITY_ICONS = {
+    "critical": ":material/error:",
+    "high": ":material/warning:",
+    "medium": ":material/info:",
+    "none": ":material/check_circle:",
+}
+
+today = dt.date.today()
+left, right = st.columns([3, 1])
+period = left.date_input(
+    "Period", value=(today - dt.timedelta(days=365), today), max_value=today, format="YYYY-MM-DD"
+)
+run = right.button("Run the audit", type="primary", icon=":material/play_arrow:", key="run_audit")
+
+chosen = list(period) if isinstance(period, tuple) else []
+if run and len(chosen) == 2:
+    since, until = chosen[0], chosen[1]
+
+    def audit() -> AuditReport:
+        with db_session() as session:
+            return run_audit(
+                session=session, actor=user, since=since, until=until, row_limit=ROW_LIMIT
+            )
+
+    with st.spinner("Checking the ledger, the interactions and both hash chains…"):
+        result = attempt(audit)
+    if result is not None:
+        st.session_state["consent_audit_report"] = result
+elif run:
+    st.error("Period: choose a first and a last day.")
+
+report: AuditReport | None = st.session_state.get("consent_audit_report")
+if report is None:
+    st.info("Choose a period and run the audit.")
+    st.stop()
+
+st.caption(
+    f"Period {report.since:%d %b %Y} to {report.until - dt.timedelta(days=1):%d %b %Y}; "
+    f"generated {report.generated_at:%d %b %Y %H:%M} UTC."
+)
+whole_csv = io.StringIO()
+writer = csv.DictWriter(whole_csv, fieldnames=CSV_COLUMNS)
+writer.writeheader()
+writer.writerows(report_csv_rows(report))
+first, second = st.columns(2)
+first.download_button(
+    "Download the report (JSON)",
+    json.dumps(report.as_dict(), indent=2, default=str),
+    file_name="consent-audit.json",
+    mime="application/json",
+)
+second.download_button(
+    "Download the report (CSV)",
+    whole_csv.getvalue(),
+    file_name="consent-audit.csv",
+    mime="text/csv",
+)
+
+if report.trend:
+    st.altair_chart(violations_trend_chart(report.trend), width="stretch")
+
+for finding in report.findings:
+    st.subheader(f"{finding.number}. {finding.title}")
+    a, b, c = st.columns([1, 1, 4])
+    a.metric("Count", finding.count)
+    b.metric("Severity", finding.severity)
+    if finding.summary:
+        c.caption("; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in finding.summary.items()))
+    if finding.truncated:
+        st.caption(f"Showing the first {len(finding.rows):,}; the CLI writes every row.")
+    overrides = [r for r in finding.rows if r.get("override_reason")]
+    if overrides:
+        st.markdown("**Sent with an override**")
+        for row in overrides[:20]:
+            st.text(
+                f"{row['sent_at'][:16].replace('T', ' ')} · {row['contact']} · {row['channel']} "
+                f"· by {row['sender']} · reason: {row['override_reason']}"
+            )
+    if finding.rows:
+        frame = pd.DataFrame(finding.rows)
+        with st.expander(f"Rows ({len(finding.rows):,})", icon=SEVERITY_ICONS[finding.severity]):
+            st.dataframe(frame, hide_index=True, width="stretch")
+            st.download_button(
+                "Download rows (CSV)",
+                frame.to_csv(index=False),
+                file_name=f"consent-audit-{finding.number}-{finding.key}.csv",
+                mime="text/csv",
+                key=f"download_{finding.key}",
+            )

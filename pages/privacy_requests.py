@@ -1,0 +1,253 @@
+"""Data-subject requests: register, verify identity, extend, and complete them."""
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from components import page
+from components.db import db_session
+from components.ui import attempt, pager
+from db.models.auth import Role
+from db.models.consent import (
+    PrivacyRequest,
+    PrivacyRequestCreate,
+    RequestKind,
+    RequestStatus,
+)
+from db.models.people import Contact
+from db.people import ContactFilter, find_contacts
+from db.privacy_requests import (
+    AccessExport,
+    complete_access,
+    complete_erasure,
+    complete_other,
+    extend_request,
+    get_request,
+    list_requests,
+    register_request,
+    verify_identity,
+)
+
+user = page("Data-subject requests", roles={Role.privacy}, icon=":material/assignment_ind:")
+st.title("Data-subject requests")
+st.caption(
+    "Answer within one calendar month of receipt; it may be extended to three months if "
+    "the person is told, with the reason, within the first month."
+)
+PAGE_SIZE = 25
+today = dt.date.today()
+
+status_label = st.selectbox(
+    "Show", ["open", "completed", "refused", "all"], key="dsr_status", index=0
+)
+status = None if status_label == "all" else RequestStatus(status_label)
+
+
+def load_page(offset: int) -> tuple[list[PrivacyRequest], int]:
+    with db_session() as session:
+        return list_requests(
+            session=session, actor=user, status=status, offset=offset, limit=PAGE_SIZE
+        )
+
+
+first = attempt(lambda: load_page(0)) or ([], 0)
+total = first[1]
+offset = pager(total=total, page_size=PAGE_SIZE, key="dsr_page") if total else 0
+rows = first[0] if offset == 0 else (attempt(lambda: load_page(offset)) or ([], 0))[0]
+if rows:
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "#": r.id,
+                    "Kind": r.kind,
+                    "Contact": r.contact_id,
+                    "Received": r.received_on,
+                    "Deadline": r.deadline,
+                    "Extended": "yes" if r.extended_due_on else "",
+                    "Identity verified": "yes" if r.verified_at else "no",
+                    "Status": "OVERDUE"
+                    if r.status == RequestStatus.open and r.deadline < today
+                    else r.status,
+                    "Outcome": r.outcome or "",
+                }
+                for r in rows
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+else:
+    st.info("No requests here.")
+
+register_tab, work_tab = st.tabs(["Register a request", "Work on a request"])
+
+with register_tab:
+    query = st.text_input("Find the person", key="dsr_find", placeholder="Name or email")
+    matches: list[Contact] = []
+    if query.strip():
+
+        def search() -> list[Contact]:
+            with db_session() as session:
+                found, _ = find_contacts(
+                    session=session, actor=user, flt=ContactFilter(query=query), limit=20
+                )
+                return found
+
+        matches = attempt(search) or []
+        if not matches:
+            st.warning("No contact matches.")
+    if matches:
+        with st.form("register_request"):
+            person = st.selectbox(
+                "Person",
+                matches,
+                format_func=lambda c: f"{c.full_name} · {c.email or 'no email'} · #{c.id}",
+            )
+            kind = st.selectbox("Kind", list(RequestKind), format_func=str)
+            received = st.date_input("Received on", value=today, max_value=today)
+            notes = st.text_area("Notes (how it arrived, what was asked)")
+            if st.form_submit_button("Register", type="primary") and person is not None:
+
+                def register() -> PrivacyRequest:
+                    with db_session() as session:
+                        return register_request(
+                            session=session,
+                            request_in=PrivacyRequestCreate(
+                                kind=RequestKind(str(kind)),
+                                contact_id=person.id or 0,
+                                received_on=received,
+                                notes=notes or None,
+                            ),
+                            actor=user,
+                        )
+
+                made = attempt(register)
+                if made is not None:
+                    st.success(f"Registered request #{made.id}; due {made.due_on:%d %b %Y}.")
+
+with work_tab:
+    request_id = st.selectbox(
+        "Request",
+        [r.id for r in rows],
+        format_func=lambda i: f"#{i}",
+        key="dsr_id",
+        help="The requests listed above; change the filter to reach others.",
+    )
+
+    def open_request() -> PrivacyRequest:
+        with db_session() as session:
+            return get_request(session=session, request_id=int(request_id or 0), actor=user)
+
+    opened = attempt(open_request) if request_id is not None else None
+    if opened is not None:
+        req: PrivacyRequest = opened
+        st.text(
+            f"#{req.id} · {req.kind} · contact {req.contact_id} · received "
+            f"{req.received_on:%d %b %Y} · due {req.deadline:%d %b %Y} · {req.status}"
+        )
+        if req.notes:
+            st.text(req.notes)
+        if req.status == RequestStatus.open:
+            if req.verified_at is None:
+                with st.form("verify"):
+                    method = st.text_input("How identity was verified", key="dsr_method")
+                    if st.form_submit_button("Record verification"):
+
+                        def verify() -> PrivacyRequest:
+                            with db_session() as session:
+                                return verify_identity(
+                                    session=session,
+                                    request_id=req.id or 0,
+                                    method=method,
+                                    version=req.version,
+                                    actor=user,
+                                )
+
+                        attempt(verify, success="Identity verification recorded.")
+            else:
+                st.caption(f"Identity verified: {req.verification_method}")
+            if req.extended_due_on is None:
+                with st.form("extend"):
+                    reason = st.text_input("Reason for more time", key="dsr_reason")
+                    told = st.date_input("Person told on", value=today, max_value=today)
+                    if st.form_submit_button("Extend to three months"):
+
+                        def extend() -> PrivacyRequest:
+                            with db_session() as session:
+                                return extend_request(
+                                    session=session,
+                                    request_id=req.id or 0,
+                                    reason=reason,
+                                    notified_on=told,
+                                    version=req.version,
+                                    actor=user,
+                                )
+
+                        attempt(extend, success="Extended; the new deadline is recorded.")
+            if req.kind == RequestKind.access:
+                if st.button("Complete: produce the export", key="dsr_access"):
+
+                    def access() -> AccessExport:
+                        with db_session() as session:
+                            return complete_access(
+                                session=session,
+                                request_id=req.id or 0,
+                                version=req.version,
+                                actor=user,
+                            )
+
+                    produced = attempt(access, success="Access request completed.")
+                    if produced is not None:
+                        st.session_state["dsr_export"] = produced
+            elif req.kind == RequestKind.erasure:
+                sure = st.checkbox(
+                    "I understand erasure anonymises this person everywhere and cannot be undone",
+                    key="dsr_sure",
+                )
+                if st.button("Complete: erase the person", disabled=not sure, key="dsr_erase"):
+
+                    def erase() -> dict[str, object]:
+                        with db_session() as session:
+                            return complete_erasure(
+                                session=session,
+                                request_id=req.id or 0,
+                                version=req.version,
+                                actor=user,
+                            )
+
+                    attempt(erase, success="Erased; identifiers are suppressed from imports.")
+            else:
+                with st.form("complete_other"):
+                    outcome = st.text_area("What was done", key="dsr_outcome")
+                    if st.form_submit_button("Complete"):
+
+                        def finish() -> PrivacyRequest:
+                            with db_session() as session:
+                                return complete_other(
+                                    session=session,
+                                    request_id=req.id or 0,
+                                    outcome=outcome,
+                                    version=req.version,
+                                    actor=user,
+                                )
+
+                        attempt(finish, success="Request completed.")
+
+export: AccessExport | None = st.session_state.get("dsr_export")
+if export is not None:
+    st.subheader("Access export")
+    one, two = st.columns(2)
+    one.download_button(
+        "Download everything (JSON)",
+        export.json_text,
+        file_name="personal-data.json",
+        mime="application/json",
+    )
+    two.download_button(
+        "Download the readable summary",
+        export.summary,
+        file_name="personal-data-summary.txt",
+        mime="text/plain",
+    )

@@ -1,0 +1,108 @@
+"""The consent pages do their jobs through the UI, on the seeded demo world."""
+
+from streamlit.testing.v1 import AppTest
+
+from db.auth import get_user_by_username
+from db.engine import make_engine, session_scope
+from db.people import ContactFilter, find_contacts
+from tests.app.conftest import RunPage, sign_in_token
+from tests.conftest import ROOT
+
+
+def a_contact_of(url: str, owner: str) -> int:
+    engine = make_engine(url)
+    try:
+        with session_scope(engine) as session:
+            actor = get_user_by_username(session=session, username=owner)
+            assert actor is not None
+            found, _ = find_contacts(
+                session=session, actor=actor, flt=ContactFilter(owner_id=actor.id)
+            )
+            return found[0].id or 0
+    finally:
+        engine.dispose()
+
+
+def consent_page(url: str, username: str, contact_id: int) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    at.switch_page("pages/consent.py")
+    at.query_params["contact"] = str(contact_id)
+    at.session_state["rapport_session_token"] = sign_in_token(url, username)
+    return at.run()
+
+
+def test_a_privacy_officer_records_a_withdrawal_in_one_step(
+    run_page: RunPage, app_database: str
+) -> None:
+    contact_id = a_contact_of(app_database, "sales")
+    at = consent_page(app_database, "privacy", contact_id)
+    assert not at.exception, [e.value for e in at.exception]
+    at.radio(key="ca").set_value("withdraw")
+    at.text_input(key="ce").input("Asked by phone to stop")
+    at.button(key="FormSubmitter:record_consent-Record").click()
+    at.run()
+    assert any("Recorded: withdraw" in s.value for s in at.success), (
+        [e.value for e in at.error],
+        [i.value for i in at.info],
+        [s.value for s in at.subheader],
+        at.query_params,
+    )
+    history = at.dataframe[1].value
+    assert "Asked by phone to stop" in set(history["Evidence"])
+
+
+def test_a_sales_user_is_refused_a_marketing_message_without_consent(
+    run_page: RunPage, app_database: str
+) -> None:
+    contact_id = a_contact_of(app_database, "sales")
+    privacy = consent_page(app_database, "privacy", contact_id)
+    privacy.radio(key="ca").set_value("withdraw")
+    privacy.selectbox(key="cc").set_value(privacy.selectbox(key="cc").options[-1])
+    privacy.button(key="FormSubmitter:record_consent-Record").click()
+    privacy.run()
+    at = consent_page(app_database, "sales", contact_id)
+    at.text_input(key="ms").input("Winter offers")
+    at.button(key="FormSubmitter:log_marketing-Log message").click()
+    at.run()
+    assert any("withdrawn" in e.value or "never agreed" in e.value for e in at.error), [
+        e.value for e in at.error
+    ]
+
+
+def test_the_audit_runs_and_shows_seven_findings_and_a_chart(run_page: RunPage) -> None:
+    at = run_page("pages/consent_audit.py", "privacy")
+    at.button(key="run_audit").click()
+    at.run(timeout=60)
+    assert not at.exception, [e.value for e in at.exception]
+    findings = [s.value for s in at.subheader if s.value[:1].isdigit()]
+    assert len(findings) == 7, findings
+    assert any(m.label == "Count" for m in at.metric)
+
+
+def test_the_requests_page_lists_the_demo_requests(run_page: RunPage) -> None:
+    at = run_page("pages/privacy_requests.py", "privacy")
+    assert not at.exception
+    at.selectbox(key="dsr_status").set_value("all")
+    at.run()
+    assert len(at.dataframe[0].value) >= 5
+
+
+def test_the_purposes_page_lists_purposes_and_frozen_notices(run_page: RunPage) -> None:
+    at = run_page("pages/purposes.py", "privacy")
+    assert not at.exception
+    assert "marketing" in set(at.dataframe[0].value["Code"])
+    assert any("in use (frozen)" in m.value for m in at.markdown)
+
+
+def test_privacy_home_shows_overdue_requests_and_violations(run_page: RunPage) -> None:
+    at = run_page("app.py", "privacy")
+    labels = {m.label for m in at.metric}
+    assert {"Overdue data-subject requests", "Marketing violations, last 7 days"} <= labels
+
+
+def test_a_privacy_officer_verifies_identity_on_an_open_request(run_page: RunPage) -> None:
+    at = run_page("pages/privacy_requests.py", "privacy")
+    at.text_input(key="dsr_method").input("Called back on the number on file")
+    at.button(key="FormSubmitter:verify-Record verification").click()
+    at.run()
+    assert any("verification recorded" in s.value for s in at.success), [e.value for e in at.error]
