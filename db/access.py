@@ -15,6 +15,9 @@ PEOPLE_WRITERS = frozenset({Role.admin, Role.manager, Role.sales})
 PIPELINE = frozenset({Role.admin, Role.manager, Role.sales})
 PIPELINE_ADMINS = frozenset({Role.admin, Role.manager})
 DATA_STEWARDS = frozenset({Role.admin, Role.manager})
+PRIVACY = frozenset({Role.privacy})
+CONSENT_RECORDERS = frozenset({Role.privacy, Role.admin, Role.manager, Role.sales})
+CONSENT_AUDITORS = frozenset({Role.privacy, Role.admin})
 REVIEWERS = frozenset({Role.reviewer})
 CASE_INSIGHTS = frozenset({Role.reviewer, Role.manager})
 HR = frozenset({Role.hr})
@@ -158,4 +161,27 @@ COMMANDS: dict[str, frozenset[Role]] = {
     "db.merge.merge_contacts": DATA_STEWARDS,
     "db.merge.recent_merges": DATA_STEWARDS,
     "db.merge.undo_merge": DATA_STEWARDS,
+    # consent and data-subject requests
+    "db.consent.append_system_events": PRIVACY,
+    "db.consent.contact_history": CONSENT_RECORDERS,
+    "db.consent.contact_states": CONSENT_RECORDERS,
+    "db.consent.create_purpose": PRIVACY,
+    "db.consent.publish_notice": PRIVACY,
+    "db.consent.record_consent": CONSENT_RECORDERS,
+    "db.consent.revise_notice": PRIVACY,
+    "db.consent.update_purpose": PRIVACY,
+    "db.consent_audit.recent_violations": CONSENT_AUDITORS,
+    "db.consent_audit.run_audit": CONSENT_AUDITORS,
+    "db.consent_import.import_consent": PRIVACY,
+    "db.consent_receipts.receipts": CONSENT_RECORDERS,
+    "db.erasure.erase_contact": PRIVACY,
+    "db.privacy_requests.complete_access": PRIVACY,
+    "db.privacy_requests.complete_erasure": PRIVACY,
+    "db.privacy_requests.complete_other": PRIVACY,
+    "db.privacy_requests.extend_request": PRIVACY,
+    "db.privacy_requests.get_request": PRIVACY,
+    "db.privacy_requests.list_requests": PRIVACY,
+    "db.privacy_requests.overdue_requests": PRIVACY,
+    "db.privacy_requests.register_request": PRIVACY,
+    "db.privacy_requests.verify_identity": PRIVACY,
 }

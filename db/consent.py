@@ -310,6 +310,7 @@ def append_system_events(
 ) -> int:
     """Append `action` on every purpose's `any` channel (used by erasure and objection
     requests, in the caller's transaction); returns how many were appended."""
+    require_role(actor, Role.privacy, doing="record consent on a request's behalf")
     now = utcnow()
     count = 0
     for purpose in list_purposes(session=session):

@@ -7,8 +7,9 @@ from typing import Any
 from sqlalchemy import Enum, String, delete, func, update
 from sqlmodel import Session, SQLModel, col, select
 
-from db.audit import Actor
+from db.audit import Actor, require_role
 from db.consent import append_system_events
+from db.models.auth import Role
 from db.models.consent import ConsentAction, ConsentEvent, PrivacyRequest, Suppression
 from db.models.people import Contact, ContactTag, Interaction, Task
 from db.normalise import normalise_email, normalise_phone
@@ -130,6 +131,7 @@ def erase_contact(
     *, session: Session, contact: Contact, request: PrivacyRequest, actor: Actor
 ) -> dict[str, Any]:
     """Anonymise `contact` in the caller's transaction; returns what was done."""
+    require_role(actor, Role.privacy, doing="erase a person")
     texts = _identifiers(contact)
     digests = suppression_digests(
         email=contact.email, phone=contact.phone, external_ref=contact.external_ref

@@ -120,6 +120,7 @@ def session(matrix_engine: Engine) -> Iterator[Session]:
 # the role check alone (the demo manager leads the North team).
 OVERRIDES: dict[str, dict[str, Any]] = {
     "db.survey_actions.create_action": {"team": "North"},
+    "db.consent_receipts.receipts": {"contact_id": 1},
     "db.imports.run_import": {"kind": "contacts", "data": b"Given name,Family name\nAna,Silva\n"},
 }
 
