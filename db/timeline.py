@@ -173,3 +173,7 @@ def recent_on_other_channels(
         .order_by(func.max(col(Interaction.occurred_at)).desc())
     ).all()
     return [RecentChannel(str(ch), int(n), last) for ch, n, last in rows]
+
+
+# Other areas plug their timeline items in (kept last: it imports this module).
+import db.timeline_sources  # noqa: E402,F401,I001
