@@ -363,6 +363,7 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
             )
     Path(args.out).write_text(pairs_csv(pairs), encoding="utf-8")
     print(f"Wrote {len(pairs)} likely duplicate pairs to {args.out}.")
+    return 0
 
 
 def cmd_consent_audit(args: argparse.Namespace) -> int:
