@@ -5,7 +5,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from tests.e2e.conftest import Steps, manage
-from tests.e2e.test_sign_in_and_admin import new_page, sign_in
+from tests.e2e.test_sign_in_and_admin import new_page, sign_in, wait_for_session_cookie
 
 # Each payload would, if rendered as markdown or HTML, fetch from or link to another host.
 PAYLOADS = [
@@ -48,6 +48,7 @@ def test_hostile_display_names_are_shown_as_text_and_fetch_nothing(
         sign_in(page, server, username, "a long enough pass")
         page.get_by_role("heading", name=re.compile("Good to see you")).wait_for()
         steps.shot(page, f"{username}-home")
+        wait_for_session_cookie(page)  # so the next page load stays signed in
         page.goto(f"{server}/account")
         page.get_by_text(f"Name: {payload}").wait_for()
         steps.shot(page, username)
