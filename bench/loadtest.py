@@ -29,6 +29,7 @@ from db.fixtures import DEMO_PASSWORD, DEMO_USERS
 
 CHROMIUM = "/usr/bin/chromium"
 RENDER_TIMEOUT_MS = 60_000
+RAMP_SECONDS = 2.0
 
 
 @dataclass
@@ -99,10 +100,13 @@ async def visitor(browser: Any, base: str, number: int, deadline: float, tally: 
     """One person: sign in, then open their pages in turn until the deadline."""
     demo = DEMO_USERS[number % len(DEMO_USERS)]
     pages = [s.path for s in SCREENS if not s.public and set(demo.roles) & s.roles]
+    # People arrive over a ramp rather than all in the same second, as they do at work.
+    await asyncio.sleep(number * RAMP_SECONDS)
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
     page = await context.new_page()
+    page.set_default_timeout(RENDER_TIMEOUT_MS)
     try:
-        await page.goto(base)
+        await page.goto(base, wait_until="domcontentloaded")
         await page.locator('input[aria-label="Username"]').fill(demo.username)
         await page.locator('input[aria-label="Password"]').fill(DEMO_PASSWORD)
         await page.get_by_role("button", name="Sign in").click()
@@ -116,7 +120,7 @@ async def visitor(browser: Any, base: str, number: int, deadline: float, tally: 
             step += 1
             started = time.perf_counter()
             try:
-                await page.goto(f"{base}/{url_path(target)}")
+                await page.goto(f"{base}/{url_path(target)}", wait_until="domcontentloaded")
                 await rendered(page)
             except Exception as err:  # noqa: BLE001  (a timeout is an error to count)
                 tally.errors.append(f"{demo.username} {target}: {type(err).__name__}")
@@ -152,7 +156,7 @@ async def run(base: str, users: int, seconds: float) -> Tally:
                 "--no-first-run",
             ],
         )
-        deadline = time.monotonic() + seconds
+        deadline = time.monotonic() + seconds + users * RAMP_SECONDS
         await asyncio.gather(*(visitor(browser, base, n, deadline, tally) for n in range(users)))
         await browser.close()
     return tally
