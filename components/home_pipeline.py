@@ -3,6 +3,7 @@
 import streamlit as st
 
 from components.db import db_session
+from components.text import escape_markdown
 from components.ui import attempt
 from db.deals import DealRow, rotting_deals
 from db.interactions import overdue_tasks
@@ -40,7 +41,10 @@ def pipeline_panel(user: User) -> None:
             idle = (utcnow() - deal.last_activity_at).days
             st.page_link(
                 "pages/deal.py",
-                label=f"{deal.title} · {deal.stage} · idle {idle} days",
+                label=(
+                    f"{escape_markdown(deal.title)} · {escape_markdown(deal.stage)} "
+                    f"· idle {idle} days"
+                ),
                 icon=":material/warning:",
                 query_params={"id": str(deal.id)},
             )

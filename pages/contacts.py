@@ -8,6 +8,7 @@ import streamlit as st
 from components import page
 from components.db import db_session
 from components.nav import PEOPLE_ROLES
+from components.text import escape_markdown
 from components.ui import attempt, pager
 from db.models.people import Contact, ContactCreate, ContactKind, Organisation
 from db.people import ContactFilter, create_contact, find_contacts, find_organisations
@@ -63,10 +64,10 @@ with st.expander("Add a contact", icon=":material/person_add:"):
 
         created = attempt(create)
         if created is not None:
-            st.success(f"Added {created.full_name}.")
+            st.success(f"Added {escape_markdown(created.full_name)}.")
             st.page_link(
                 "pages/contact.py",
-                label=f"Open {created.full_name}",
+                label=f"Open {escape_markdown(created.full_name)}",
                 icon=":material/person_search:",
                 query_params={"id": str(created.id)},
             )

@@ -9,6 +9,7 @@ import streamlit as st
 from components import page
 from components.db import db_session
 from components.nav import PIPELINE_ROLES
+from components.text import escape_markdown
 from components.ui import attempt, pager
 from db.deals import SORTS, DealFilter, DealRow, assignable_owners, find_deals
 from db.models.auth import User
@@ -161,4 +162,6 @@ if go:
 
     done = attempt(reassign)
     if done is not None:
-        st.success(f"Reassigned {done} deal(s) to {owner_names.get(new_owner or 0, '')}.")
+        st.success(
+            f"Reassigned {done} deal(s) to {escape_markdown(owner_names.get(new_owner or 0, ''))}."
+        )

@@ -7,6 +7,7 @@ import streamlit as st
 
 from components import page
 from components.db import db_session
+from components.text import escape_markdown
 from components.ui import attempt, pager
 from db.employees import (
     CSV_COLUMNS,
@@ -135,7 +136,7 @@ with add_tab, st.form("add_employee", clear_on_submit=False):
 
         added = attempt(add)
         if added is not None:
-            st.success(f"Added {added.name}.")
+            st.success(f"Added {escape_markdown(added.name)}.")
 
 with import_tab:
     st.caption(

@@ -6,6 +6,7 @@ import streamlit as st
 from components import page
 from components.db import db_session
 from components.nav import PEOPLE_ROLES
+from components.text import escape_markdown
 from components.ui import attempt, pager
 from db.models.people import Organisation, OrganisationCreate
 from db.people import create_organisation, find_organisations
@@ -45,7 +46,7 @@ with st.expander("Add an organisation", icon=":material/add:"):
 
         created = attempt(create)
         if created is not None:
-            st.success(f"Added {created.name}.")
+            st.success(f"Added {escape_markdown(created.name)}.")
 
 query = st.text_input("Find by name or domain", key="org_query")
 

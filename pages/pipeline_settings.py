@@ -6,6 +6,7 @@ import streamlit as st
 from components import page
 from components.db import db_session
 from components.nav import PIPELINE_ADMIN_ROLES
+from components.text import escape_markdown
 from components.ui import attempt
 from db.errors import ValidationError
 from db.models.pipeline import CURRENCIES, LostReason, Pipeline, Stage
@@ -166,7 +167,7 @@ with st.expander("New pipeline", icon=":material/add:"):
 
         made = attempt(create)
         if made is not None:
-            st.success(f"Created the pipeline {made.name}.")
+            st.success(f"Created the pipeline {escape_markdown(made.name)}.")
 
 st.subheader("Lost reasons")
 st.caption("A lost deal must give one of these reasons.")

@@ -7,6 +7,7 @@ import streamlit as st
 
 from components import page
 from components.db import db_session
+from components.text import escape_markdown
 from components.ui import attempt, pager
 from db.models.auth import Role
 from db.models.consent import (
@@ -167,7 +168,7 @@ with work_tab:
 
                         attempt(verify, success="Identity verification recorded.")
             else:
-                st.caption(f"Identity verified: {req.verification_method}")
+                st.caption(f"Identity verified: {escape_markdown(req.verification_method or '')}")
             if req.extended_due_on is None:
                 with st.form("extend"):
                     reason = st.text_input("Reason for more time", key="dsr_reason")

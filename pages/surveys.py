@@ -7,6 +7,7 @@ import streamlit as st
 
 from components import page
 from components.db import db_session
+from components.text import escape_markdown
 from components.ui import attempt
 from db.employees import org_choices
 from db.models.auth import Role
@@ -116,7 +117,10 @@ with st.expander("New survey", icon=":material/add:"):
             created = attempt(create)
             if created is not None:
                 st.session_state["chosen_survey"] = created.id
-                st.success(f"Created “{created.title}” as a draft. Review its questions below.")
+                st.success(
+                    f"Created “{escape_markdown(created.title)}” as a draft. "
+                    "Review its questions below."
+                )
 
 
 def load_surveys() -> list[Survey]:
@@ -320,4 +324,4 @@ with st.form("copy_wave"):
 
         wave = attempt(copy)
         if wave is not None:
-            st.success(f"Created “{wave.title}” (wave {wave.wave}) as a draft.")
+            st.success(f"Created “{escape_markdown(wave.title)}” (wave {wave.wave}) as a draft.")
