@@ -34,7 +34,7 @@ def test_a_reporter_reads_the_reviewers_reply_with_the_receipt(
 
     reviewer = new_page(browser)
     sign_in(reviewer, server, "reviewer", DEMO_PASSWORD)
-    reviewer.get_by_role("heading", name=re.compile("Good to see you, Rui")).wait_for()
+    reviewer.get_by_role("heading", name=re.compile("Good to see you, Rui")).first.wait_for()
     reviewer.get_by_role("link", name="Case", exact=True).click()
     reviewer.get_by_role("heading", name="Case", exact=True).wait_for()
     field(reviewer, "Case reference").fill(reference)

@@ -59,7 +59,7 @@ def test_a_withdrawal_stops_marketing_and_an_override_shows_in_the_audit(
 
     officer = new_page(browser)
     sign_in(officer, server, "privacy", DEMO_PASSWORD)
-    officer.get_by_role("heading", name=re.compile("Good to see you, Priya")).wait_for()
+    officer.get_by_role("heading", name=re.compile("Good to see you, Priya")).first.wait_for()
     wait_for_session_cookie(officer)
     officer.goto(f"{server}/consent?contact={contact_id}")
     officer.get_by_role("heading", name="Consent", exact=True).wait_for()
@@ -72,7 +72,7 @@ def test_a_withdrawal_stops_marketing_and_an_override_shows_in_the_audit(
 
     seller = new_page(browser)
     sign_in(seller, server, "sales", DEMO_PASSWORD)
-    seller.get_by_role("heading", name=re.compile("Good to see you, Sam")).wait_for()
+    seller.get_by_role("heading", name=re.compile("Good to see you, Sam")).first.wait_for()
     wait_for_session_cookie(seller)
     seller.goto(f"{server}/consent?contact={contact_id}")
     seller.get_by_role("heading", name="Consent", exact=True).wait_for()

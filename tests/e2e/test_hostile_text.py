@@ -46,7 +46,7 @@ def test_hostile_display_names_are_shown_as_text_and_fetch_nothing(
         requests: list[str] = []
         page.on("request", lambda request, seen=requests: seen.append(request.url))
         sign_in(page, server, username, "a long enough pass")
-        page.get_by_role("heading", name=re.compile("Good to see you")).wait_for()
+        page.get_by_role("heading", name=re.compile("Good to see you")).first.wait_for()
         steps.shot(page, f"{username}-home")
         wait_for_session_cookie(page)  # so the next page load stays signed in
         page.goto(f"{server}/account")

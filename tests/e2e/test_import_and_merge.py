@@ -29,7 +29,7 @@ def test_import_with_bad_rows_then_find_and_merge_a_duplicate(
     upload.write_text(ROWS, encoding="utf-8")
     page = new_page(browser, accept_downloads=True)
     sign_in(page, server, "admin", DEMO_PASSWORD)
-    page.get_by_role("heading", name=re.compile("Good to see you")).wait_for()
+    page.get_by_role("heading", name=re.compile("Good to see you")).first.wait_for()
 
     page.get_by_role("link", name="Import and export").click()
     page.get_by_role("heading", name="Import and export").wait_for()
@@ -52,7 +52,7 @@ def test_import_with_bad_rows_then_find_and_merge_a_duplicate(
 
     page.get_by_role("link", name="Duplicates").click()
     page.get_by_role("heading", name="Duplicates", exact=True).wait_for()
-    page.get_by_role("heading", name=re.compile(r"likely duplicate pair")).wait_for()
+    page.get_by_role("heading", name=re.compile(r"likely duplicate pair")).first.wait_for()
     # The whole page has drawn (its last section too) before the merge is asked for.
     page.get_by_role("heading", name="Recent merges").wait_for()
     page.get_by_text("Which record survives?").wait_for()

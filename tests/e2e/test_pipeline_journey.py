@@ -33,7 +33,7 @@ def test_sales_create_a_deal_log_a_call_and_win_it_on_the_board(
 ) -> None:
     page = new_page(browser)
     sign_in(page, server, "sales", DEMO_PASSWORD)
-    page.get_by_role("heading", name=re.compile("Good to see you, Sam")).wait_for()
+    page.get_by_role("heading", name=re.compile("Good to see you, Sam")).first.wait_for()
 
     page.get_by_role("link", name="Organisations").click()
     page.get_by_role("heading", name="Organisations").wait_for()

@@ -39,7 +39,7 @@ def wait_for_session_cookie(page: Any) -> list[dict[str, Any]]:
 def test_admin_creates_a_user_who_then_signs_in(browser: Any, server: str, steps: Steps) -> None:
     page = new_page(browser)
     sign_in(page, server, "admin", DEMO_PASSWORD)
-    page.get_by_role("heading", name=re.compile("Good to see you, Ada")).wait_for()
+    page.get_by_role("heading", name=re.compile("Good to see you, Ada")).first.wait_for()
     steps.shot(page, "signed-in")
 
     page.get_by_role("link", name="Users and roles").click()
@@ -66,7 +66,7 @@ def test_admin_creates_a_user_who_then_signs_in(browser: Any, server: str, steps
 
     other = new_page(browser)
     sign_in(other, server, "jordan", "a long enough pass")
-    other.get_by_role("heading", name=re.compile("Good to see you, Jordan")).wait_for()
+    other.get_by_role("heading", name=re.compile("Good to see you, Jordan")).first.wait_for()
     steps.shot(other, "new-user-home")
     assert other.get_by_role("link", name="Users and roles").count() == 0
 
@@ -76,14 +76,14 @@ def test_a_copied_cookie_stops_working_once_its_owner_signs_out(
 ) -> None:
     page = new_page(browser)
     sign_in(page, server, "manager", DEMO_PASSWORD)
-    page.get_by_role("heading", name=re.compile("Good to see you, Maya")).wait_for()
+    page.get_by_role("heading", name=re.compile("Good to see you, Maya")).first.wait_for()
     cookies = wait_for_session_cookie(page)
 
     # While the session lives, the cookie alone signs a fresh browser in.
     replay = new_page(browser)
     replay.context.add_cookies(cookies)
     replay.goto(server)
-    replay.get_by_role("heading", name=re.compile("Good to see you, Maya")).wait_for()
+    replay.get_by_role("heading", name=re.compile("Good to see you, Maya")).first.wait_for()
     steps.shot(replay, "replay-before-sign-out")
 
     page.get_by_role("button", name="Sign out").click()

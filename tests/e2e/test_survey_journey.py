@@ -10,7 +10,13 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from tests.e2e.conftest import Steps
-from tests.e2e.test_sign_in_and_admin import DEMO_PASSWORD, field, new_page, sign_in
+from tests.e2e.test_sign_in_and_admin import (
+    DEMO_PASSWORD,
+    field,
+    new_page,
+    sign_in,
+    wait_for_session_cookie,
+)
 
 PHONE = {"width": 390, "height": 844}
 # Generous: this journey runs many reruns on a machine shared with other tests.
@@ -64,7 +70,9 @@ def test_results_stay_hidden_until_enough_people_answered(
     hr = new_page(browser, accept_downloads=True)
     hr.set_default_timeout(SLOW)
     sign_in(hr, server, "hr", DEMO_PASSWORD)
-    hr.get_by_role("heading", name=re.compile("Good to see you, Hana")).wait_for()
+    hr.get_by_role("heading", name=re.compile("Good to see you, Hana")).first.wait_for()
+    # Later steps open pages by address, which needs the session cookie in place.
+    wait_for_session_cookie(hr)
     hr.get_by_role("link", name="Surveys").click()
     hr.get_by_role("heading", name="Surveys", exact=True).wait_for()
 
