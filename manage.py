@@ -286,7 +286,7 @@ def cmd_make_migration(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    """Import organisations, contacts or interactions from a CSV or XLSX file."""
+    """Import organisations, contacts, interactions, deals or employees (CSV or XLSX)."""
     from db.audit import OPERATOR
     from db.engine import session_scope
     from db.errors import DomainError
@@ -330,7 +330,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """Export organisations or contacts as CSV (the columns import reads back)."""
+    """Export organisations, contacts or deals as CSV (the columns import reads back)."""
     from db.audit import OPERATOR
     from db.engine import session_scope
     from db.export import export_csv
@@ -389,7 +389,13 @@ def cmd_consent_audit(args: argparse.Namespace) -> int:
         return 2
     with session_scope() as session:
         try:
-            report = run_audit(session=session, actor=OPERATOR, since=since, until=until)
+            report = run_audit(
+                session=session,
+                actor=OPERATOR,
+                since=since,
+                until=until,
+                full_chain=args.full,
+            )
         except DomainError as err:
             print(err, file=sys.stderr)
             return 1
@@ -403,6 +409,9 @@ def cmd_consent_audit(args: argparse.Namespace) -> int:
             writer.writerows(report_csv_rows(report))
     for finding in report.findings:
         print(f"{finding.number}. {finding.title}: {finding.count} ({finding.severity})")
+    for row in report.findings[-1].rows:
+        state = "intact" if row["intact"] else f"BROKEN: {row['problem']}"
+        print(f"   {row['chain']}: {state}; checked {row['check']}")
     print(f"Wrote {out}.")
     return 0
 
@@ -519,6 +528,11 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--out", required=True, help="FILE.json or FILE.csv")
     audit.add_argument("--since", help="first day, YYYY-MM-DD (default: a year before --until)")
     audit.add_argument("--until", help="last day, YYYY-MM-DD (default: today)")
+    audit.add_argument(
+        "--full",
+        action="store_true",
+        help="recompute the ledger chain from its first event, not from the last checkpoint",
+    )
     audit.set_defaults(func=cmd_consent_audit)
 
     imp = sub.add_parser("import-consent", help=cmd_import_consent.__doc__)
@@ -559,7 +573,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.set_defaults(func=cmd_import)
 
     exp = sub.add_parser("export", help=cmd_export.__doc__)
-    exp.add_argument("kind", choices=["contacts", "organizations"])
+    exp.add_argument("kind", choices=["contacts", "organizations", "deals"])
     exp.add_argument("--out", required=True)
     exp.set_defaults(func=cmd_export)
 

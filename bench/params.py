@@ -26,7 +26,26 @@ def _busiest_contact(session: Session) -> dict[str, str]:
     return {"id": str(row[0])}
 
 
+def _busiest_deal(session: Session) -> dict[str, str]:
+    # The demo seller's deal with the longest history: every pipeline role may open it,
+    # and a long history is the worst case for the deal page.
+    from db.models.auth import User
+    from db.models.pipeline import Deal, StageChange
+
+    row = session.exec(
+        select(StageChange.deal_id, func.count())
+        .join(Deal, col(Deal.id) == col(StageChange.deal_id))
+        .join(User, col(User.id) == col(Deal.owner_id))
+        .where(User.username == "sales")
+        .group_by(col(StageChange.deal_id))
+        .order_by(func.count().desc())
+        .limit(1)
+    ).first()
+    return {"id": str(row[0])} if row else {}
+
+
 # Page file -> how to choose its query parameters. Areas add their detail pages here.
 QUERY_PARAMS: dict[str, ParamPicker] = {
     "pages/contact.py": _busiest_contact,
+    "pages/deal.py": _busiest_deal,
 }

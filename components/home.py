@@ -7,11 +7,12 @@ import streamlit as st
 from components.db import db_session
 from components.home_cases import reviewer_panel
 from components.home_consent import privacy_panel
+from components.home_experience import customers_panel, team_panel
 from components.home_pipeline import pipeline_panel
 from components.home_surveys import engagement_panel
 from components.text import escape_markdown
 from components.ui import attempt
-from db.audit import AuditFilter, list_events
+from db.audit import AuditFilter, ChainReport, list_events, verify_chain
 from db.auth import count_users, locked_users
 from db.models.auth import ROLE_LABELS, Role, User
 from db.types import utcnow
@@ -49,9 +50,20 @@ def _admin_panel(user: User) -> None:
     if loaded is None:
         return
     locked, total, recent = loaded
-    first, second = st.columns(2)
+    chain = attempt(_chain_status)
+    first, second, third = st.columns(3)
     first.metric("Users", total)
     second.metric("Locked accounts", len(locked))
+    if chain is not None:
+        third.metric("Audit chain", "intact" if chain.ok else "BROKEN")
+        if not chain.ok:
+            st.error(
+                f"The audit chain is broken at event {chain.first_bad_seq}: {chain.reason}",
+                icon=":material/gpp_bad:",
+            )
+            st.page_link(
+                "pages/audit_log.py", label="Inspect the audit log", icon=":material/policy:"
+            )
     now = utcnow()
     for account in locked:
         minutes = int(((account.locked_until or now) - now).total_seconds() // 60) + 1
@@ -67,10 +79,19 @@ def _admin_panel(user: User) -> None:
         st.page_link("pages/audit_log.py", label="Open the audit log", icon=":material/policy:")
 
 
+@st.cache_data(ttl=300, show_spinner="Checking the audit chain…")
+def _chain_status() -> ChainReport:
+    # Walking the whole chain takes a while on a big log; five minutes old is fresh enough.
+    with db_session() as session:
+        return verify_chain(session=session)
+
+
 # Which panels each role sees on Home; an area adds its panel here.
 PANELS: list[tuple[frozenset[Role], Callable[[User], None]]] = [
     (frozenset({Role.admin}), _admin_panel),
     (frozenset({Role.sales, Role.manager}), pipeline_panel),
+    (frozenset({Role.sales, Role.manager}), customers_panel),
+    (frozenset({Role.manager}), team_panel),
     (frozenset({Role.reviewer}), reviewer_panel),
     (frozenset({Role.hr, Role.manager}), engagement_panel),
     (frozenset({Role.privacy}), privacy_panel),

@@ -11,6 +11,8 @@ EVERYONE: frozenset[Role] = frozenset(Role)
 PEOPLE_ROLES: frozenset[Role] = frozenset({Role.admin, Role.manager, Role.sales, Role.privacy})
 PIPELINE_ROLES: frozenset[Role] = frozenset({Role.admin, Role.manager, Role.sales})
 PIPELINE_ADMIN_ROLES: frozenset[Role] = frozenset({Role.admin, Role.manager})
+EXPERIENCE_ROLES: frozenset[Role] = frozenset({Role.admin, Role.manager, Role.sales})
+OUTCOME_ROLES: frozenset[Role] = frozenset({Role.hr, Role.manager})
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,13 @@ SCREENS: tuple[Screen, ...] = (
         PEOPLE_ROLES,
         "Customers",
     ),
+    Screen(
+        "pages/experience.py",
+        "Customer experience",
+        ":material/sentiment_satisfied:",
+        EXPERIENCE_ROLES,
+        "Customers",
+    ),
     Screen("pages/board.py", "Board", ":material/view_kanban:", PIPELINE_ROLES, "Pipeline"),
     Screen("pages/deals.py", "Deals", ":material/handshake:", PIPELINE_ROLES, "Pipeline"),
     Screen("pages/deal.py", "Deal", ":material/request_quote:", PIPELINE_ROLES, "Pipeline"),
@@ -56,7 +65,7 @@ SCREENS: tuple[Screen, ...] = (
         "pages/import.py",
         "Import and export",
         ":material/upload_file:",
-        frozenset({Role.admin, Role.manager}),
+        frozenset({Role.admin, Role.manager, Role.hr}),
         "Data",
     ),
     Screen(
@@ -154,6 +163,13 @@ SCREENS: tuple[Screen, ...] = (
         "Survey results",
         ":material/insights:",
         frozenset({Role.hr, Role.manager}),
+        "Engagement",
+    ),
+    Screen(
+        "pages/outcomes.py",
+        "People and outcomes",
+        ":material/scatter_plot:",
+        OUTCOME_ROLES,
         "Engagement",
     ),
     Screen(

@@ -98,3 +98,40 @@ def trend_chart(rows: Sequence[dict[str, Any]]) -> alt.Chart:
     lines = base.mark_line(point=True).encode(tooltip=["title:N", "code:N", "favourable:Q", "n:Q"])
     labels = base.mark_text(dy=-10).encode(text=alt.Text("favourable:Q", format=".0f"))
     return alt.layer(lines, labels)  # type: ignore[return-value]
+
+
+def choice_chart(rows: Sequence[dict[str, Any]]) -> alt.FacetChart:
+    """One bar per option of each single-choice question: % of those who answered, with counts."""
+    frame = pd.DataFrame(
+        [
+            {
+                "question": row["question"],
+                "option": row["option"],
+                "percent": row["percent"] or 0.0,
+                "count": row["count"],
+            }
+            for row in rows
+        ],
+        columns=["question", "option", "percent", "count"],
+    )
+    base = alt.Chart(frame).encode(
+        y=alt.Y("option:N", title=None, sort=None, axis=alt.Axis(labelLimit=240)),
+        x=alt.X("percent:Q", title="% of those who answered", scale=alt.Scale(domain=[0, 100])),
+    )
+    bars = base.mark_bar(color="#1565c0").encode(
+        tooltip=["question:N", "option:N", "count:Q", "percent:Q"]
+    )
+    numbers = base.mark_text(align="left", dx=4).encode(text=alt.Text("count:Q"))
+    chart: alt.FacetChart = (
+        alt.layer(bars, numbers)
+        .properties(height=alt.Step(24))
+        .facet(
+            row=alt.Row(
+                "question:N",
+                title=None,
+                header=alt.Header(labelAngle=0, labelAlign="left", labelLimit=400),
+            )
+        )
+        .resolve_scale(y="independent")
+    )
+    return chart

@@ -22,6 +22,8 @@ REVIEWERS = frozenset({Role.reviewer})
 CASE_INSIGHTS = frozenset({Role.reviewer, Role.manager})
 HR = frozenset({Role.hr})
 HR_AND_MANAGERS = frozenset({Role.hr, Role.manager})
+IMPORTERS = frozenset({Role.admin, Role.manager, Role.hr})
+EXPERIENCE = frozenset({Role.admin, Role.manager, Role.sales})
 
 COMMANDS: dict[str, frozenset[Role]] = {
     # auth
@@ -69,6 +71,7 @@ COMMANDS: dict[str, frozenset[Role]] = {
     "db.case_common.set_category_deadlines": ADMIN,
     "db.case_insights.backlog": CASE_INSIGHTS,
     "db.case_insights.category_figures": CASE_INSIGHTS,
+    "db.case_insights.insights_report": CASE_INSIGHTS,
     "db.case_insights.outcomes": CASE_INSIGHTS,
     "db.case_insights.volumes": CASE_INSIGHTS,
     "db.case_retention.nearing_purge": REVIEWERS,
@@ -115,6 +118,12 @@ COMMANDS: dict[str, frozenset[Role]] = {
     "db.survey_reports.results": HR_AND_MANAGERS,
     "db.survey_reports.trend": HR_AND_MANAGERS,
     "db.surveys.list_surveys": HR_AND_MANAGERS,
+    "db.survey_voice.create_contact_survey": HR,
+    "db.survey_voice.open_contact_survey": HR,
+    "db.survey_voice.audience_choices": HR,
+    "db.survey_choices.choice_results": HR_AND_MANAGERS,
+    "db.customer_feedback.detractor_moments": PEOPLE_READERS,
+    "db.customer_feedback.customer_nps_by_team": PEOPLE_READERS,
     # pipeline
     "db.deals.assignable_owners": PIPELINE,
     "db.deals.board": PEOPLE_READERS,
@@ -125,6 +134,7 @@ COMMANDS: dict[str, frozenset[Role]] = {
     "db.deals.rotting_deals": PEOPLE_READERS,
     "db.forecast.by_close_month": PIPELINE,
     "db.forecast.conversion_funnel": PIPELINE,
+    "db.forecast.forecast_report": PIPELINE,
     "db.forecast.lost_reasons": PIPELINE,
     "db.forecast.outcomes": PIPELINE,
     "db.forecast.time_in_stage": PIPELINE,
@@ -147,20 +157,44 @@ COMMANDS: dict[str, frozenset[Role]] = {
     "db.pipeline_config.update_stage": PIPELINE_ADMINS,
     "db.timeline.recent_on_other_channels": PEOPLE_READERS,
     "db.timeline.timeline": PEOPLE_READERS,
+    # customer experience, people and outcomes, sales targets
+    "db.channel_choice.channel_share": EXPERIENCE,
+    "db.channel_choice.off_channel_contacts": EXPERIENCE,
+    "db.moments.affected_contacts": EXPERIENCE,
+    "db.moments.contact_moments": PEOPLE_READERS,
+    "db.moments.flagged_contacts": EXPERIENCE,
+    "db.moments.moments_by_month": EXPERIENCE,
+    "db.outcomes.closed_surveys": HR_AND_MANAGERS,
+    "db.outcomes.outcome_trend": HR_AND_MANAGERS,
+    "db.outcomes.people_and_outcomes": HR_AND_MANAGERS,
+    "db.responsiveness.exchanges": EXPERIENCE,
+    "db.responsiveness.overdue_follow_ups": EXPERIENCE,
+    "db.responsiveness.response_times": EXPERIENCE,
+    "db.responsiveness.unanswered_contacts": EXPERIENCE,
+    "db.targets.list_targets": PIPELINE_ADMINS,
+    "db.targets.set_target": PIPELINE_ADMINS,
+    "db.targets.target_teams": PIPELINE_ADMINS,
+    "db.targets.team_forecast": PIPELINE_ADMINS,
     # import, export, duplicates and merges
     "db.duplicates.contact_records": PEOPLE_READERS,
     "db.duplicates.find_duplicate_organisations": PEOPLE_READERS,
+    "db.duplicates.duplicate_organisations_report": PEOPLE_READERS,
+    "db.duplicates.duplicate_pairs_report": PEOPLE_READERS,
     "db.duplicates.find_duplicate_pairs": PEOPLE_READERS,
     "db.duplicates.likely_duplicates_of": PEOPLE_READERS,
     "db.export.export_csv": DATA_STEWARDS,
     "db.export.export_rows": DATA_STEWARDS,
     "db.export.export_xlsx": DATA_STEWARDS,
-    "db.imports.list_batches": DATA_STEWARDS,
-    "db.imports.revert_batch": DATA_STEWARDS,
+    "db.imports.list_batches": IMPORTERS,
+    "db.imports.revert_batch": IMPORTERS,
+    # run_import is called with kind=contacts here; IMPORT_KINDS below has each kind.
     "db.imports.run_import": DATA_STEWARDS,
     "db.merge.merge_contacts": DATA_STEWARDS,
     "db.merge.recent_merges": DATA_STEWARDS,
     "db.merge.undo_merge": DATA_STEWARDS,
+    "db.org_merge.merge_organisations": DATA_STEWARDS,
+    "db.org_merge.recent_organisation_merges": DATA_STEWARDS,
+    "db.org_merge.undo_organisation_merge": DATA_STEWARDS,
     # consent and data-subject requests
     "db.consent.append_system_events": PRIVACY,
     "db.consent.contact_history": CONSENT_RECORDERS,
@@ -182,6 +216,17 @@ COMMANDS: dict[str, frozenset[Role]] = {
     "db.privacy_requests.get_request": PRIVACY,
     "db.privacy_requests.list_requests": PRIVACY,
     "db.privacy_requests.overdue_requests": PRIVACY,
+    "db.privacy_requests.refuse_request": PRIVACY,
     "db.privacy_requests.register_request": PRIVACY,
     "db.privacy_requests.verify_identity": PRIVACY,
+}
+
+# Who may run each kind of import (run_import checks the kind's roles; the Import page
+# offers each person only their kinds). Employees feed the survey area's directory.
+IMPORT_KINDS: dict[str, frozenset[Role]] = {
+    "contacts": DATA_STEWARDS,
+    "organizations": DATA_STEWARDS,
+    "interactions": DATA_STEWARDS,
+    "deals": DATA_STEWARDS,
+    "employees": frozenset({Role.hr, Role.admin}),
 }

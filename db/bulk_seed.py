@@ -7,17 +7,20 @@ of world as the demo, only larger. Rows go in with executemany in chunks; the co
 of `db/` are used for the users, whose passwords must be hashed and audited.
 """
 
+import importlib
 import random
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, func, insert, select, update
 from sqlmodel import Session, SQLModel
 
 from db.audit import OPERATOR, record
+from db.dedupe_data import labelled_records
 from db.fixtures import seed_users
+from db.matching import parse_dob
 from db.models.auth import AppMeta, Role, User, UserRole
 from db.models.people import (
     Channel,
@@ -36,6 +39,38 @@ from db.types import utcnow
 
 CHUNK = 5000
 SCALE_MARKER = "bulk_scale"
+# Share of people entered twice (with typos, nicknames, other formats): the planted
+# duplicates the Duplicates page should find.
+DUPLICATE_SHARE = 0.02
+# How people get in touch, in Channel's order: email, phone, meeting, chat, sms, social,
+# letter, web, in person.
+INBOUND_CHANNEL_WEIGHTS = [8, 6, 1, 3, 2, 2, 1, 4, 1]
+REGION_OF = {
+    "Leeds": "West Yorkshire",
+    "Bristol": "Avon",
+    "Glasgow": "Scotland",
+    "Cardiff": "Wales",
+    "Norwich": "Norfolk",
+    "York": "North Yorkshire",
+    "Derby": "Derbyshire",
+    "Bath": "Somerset",
+    "Hull": "East Yorkshire",
+    "Exeter": "Devon",
+    "Leicester": "Leicestershire",
+}
+
+
+def _as_date(value: object) -> date | None:
+    """A planted copy may carry its birth date as text in another format."""
+    if value is None or isinstance(value, date):
+        return value
+    parsed = parse_dob(value)
+    if parsed is None:
+        return None
+    try:
+        return date(*parsed)
+    except ValueError:
+        return None
 
 
 @dataclass
@@ -51,6 +86,8 @@ class World:
 
 BulkSeeder = Callable[[Session, World], dict[str, int]]
 BULK_SEEDERS: list[BulkSeeder] = []
+# Modules that append their seeders to BULK_SEEDERS when imported (after people's).
+BULK_MODULES = ("db.bulk_pipeline", "db.bulk_cases", "db.bulk_consent")
 
 
 def _table(model: type[SQLModel]) -> Table:
@@ -155,26 +192,34 @@ def seed_people_bulk(session: Session, world: World) -> dict[str, int]:
     channels = [Channel.email, Channel.phone, Channel.sms, None]
 
     def contacts() -> Iterator[dict[str, Any]]:
-        for i in range(n_contacts):
-            given, family = rng.choice(GIVEN), rng.choice(FAMILY)
-            town, postcode, region = rng.choice(TOWNS)
+        # Identities come from the matcher's labelled generator: varied names (common
+        # surnames and made-up ones), real-looking postcodes, a few households, and a
+        # small share of planted duplicates whose external_ref names their original
+        # ("SRC-12-1" copies "SRC-12"), so the Duplicates page finds those and few others.
+        people = labelled_records(
+            max(1, round(n_contacts / 1.04)),
+            seed=rng.randrange(1 << 30),
+            duplicate_share=DUPLICATE_SHARE,
+            max_copies=1,
+            household_share=0.02,
+        )[:n_contacts]
+        for i, person in enumerate(people):
             kind = rng.choices(kinds, weights=[5, 3, 2, 2, 1, 1])[0]
             yield {
                 "kind": kind.value,
-                "given_name": given,
-                "family_name": family,
+                "given_name": person["given_name"],
+                "family_name": person["family_name"],
                 "organisation_id": rng.choice(org_ids) if org_ids and rng.random() < 0.6 else None,
-                "email": f"c{i}@example.org" if rng.random() < 0.85 else None,
-                "phone": f"+44207946{i % 10000:04d}" if rng.random() < 0.7 else None,
-                "street": f"{rng.randint(1, 200)} {rng.choice(ORG_WORDS)} Road",
-                "locality": town,
-                "postcode": postcode,
-                "region": region,
+                "email": person["email"],
+                "phone": person["phone"],
+                "street": person["street"],
+                "locality": person["locality"],
+                "postcode": person["postcode"],
+                "region": REGION_OF.get(person["locality"]),
                 "country": "GB",
-                "date_of_birth": date(1940, 1, 1) + timedelta(days=rng.randint(0, 25000))
-                if kind in {ContactKind.patient, ContactKind.citizen}
-                else None,
-                "external_ref": f"EXT-{i}",
+                "date_of_birth": _as_date(person["date_of_birth"]),
+                "identifier": person["identifier"],
+                "external_ref": person["external_ref"] or f"EXT-{i}",
                 "preferred_channel": (c.value if (c := rng.choice(channels)) else None),
                 "owner_id": rng.choice(world.owner_ids),
                 "created_at": now - timedelta(days=rng.randint(0, 1000)),
@@ -207,25 +252,46 @@ def seed_people_bulk(session: Session, world: World) -> dict[str, int]:
     all_channels = list(Channel)
     sentiments = list(Sentiment)
 
+    def interaction(
+        cid: int, channel: Channel, direction: Direction, purpose: Purpose, at: datetime
+    ) -> dict[str, Any]:
+        # People who write in are more often unhappy than people we call.
+        weights = [3, 5, 2] if direction is Direction.inbound else [3, 6, 1]
+        return {
+            "contact_id": cid,
+            "channel": channel.value,
+            "direction": direction.value,
+            "purpose": purpose.value,
+            "subject": rng.choice(SUBJECTS[purpose]),
+            "body": "Notes from the conversation.",
+            "occurred_at": at,
+            "sentiment": rng.choices(sentiments, weights=weights)[0].value,
+            "user_id": owner_of[cid],
+            "created_at": now,
+        }
+
     def interactions() -> Iterator[dict[str, Any]]:
-        for _ in range(n_interactions):
+        made = 0
+        while made < n_interactions:
             cid = rng.choice(contact_ids)
             purpose = rng.choices(purposes, weights=[4, 4, 1, 2])[0]
-            outbound = purpose is Purpose.marketing or rng.random() < 0.5
-            yield {
-                "contact_id": cid,
-                "channel": Channel.email.value
-                if purpose is Purpose.marketing
-                else rng.choice(all_channels).value,
-                "direction": (Direction.outbound if outbound else Direction.inbound).value,
-                "purpose": purpose.value,
-                "subject": rng.choice(SUBJECTS[purpose]),
-                "body": "Notes from the conversation.",
-                "occurred_at": now - timedelta(minutes=rng.randint(5, 60 * 24 * 730)),
-                "sentiment": rng.choices(sentiments, weights=[3, 6, 1])[0].value,
-                "user_id": owner_of[cid],
-                "created_at": now,
-            }
+            at = now - timedelta(minutes=rng.randint(5, 60 * 24 * 730))
+            if purpose is Purpose.marketing or rng.random() < 0.55:
+                channel = (
+                    Channel.email if purpose is Purpose.marketing else rng.choice(all_channels)
+                )
+                yield interaction(cid, channel, Direction.outbound, purpose, at)
+                made += 1
+                continue
+            # Someone got in touch: most hear back on the same channel within days,
+            # some are still waiting (recent ones above all).
+            channel = rng.choices(all_channels, weights=INBOUND_CHANNEL_WEIGHTS)[0]
+            yield interaction(cid, channel, Direction.inbound, purpose, at)
+            made += 1
+            reply_at = at + timedelta(minutes=rng.randint(20, 60 * 24 * 5))
+            if made < n_interactions and reply_at < now and rng.random() < 0.7:
+                yield interaction(cid, channel, Direction.outbound, purpose, reply_at)
+                made += 1
 
     made_interactions = bulk_insert(session, Interaction, interactions())
 
@@ -244,6 +310,18 @@ def seed_people_bulk(session: Session, world: World) -> dict[str, int]:
             }
 
     made_tasks = bulk_insert(session, Task, tasks())
+    # What log_interaction keeps up to date, set once for the whole table.
+    contact, inter = _table(Contact), _table(Interaction)
+    session.execute(
+        update(contact)
+        .where(contact.c.id > before)
+        .values(
+            last_activity_at=select(func.max(inter.c.occurred_at))
+            .where(inter.c.contact_id == contact.c.id)
+            .scalar_subquery()
+        )
+    )
+    session.commit()
     return {
         "organisations": len(org_ids),
         "contacts": len(contact_ids),
@@ -257,6 +335,8 @@ BULK_SEEDERS.append(seed_people_bulk)
 
 def seed_scale(*, session: Session, scale: float, seed: int = 7) -> dict[str, int]:
     """Build the benchmark world at `scale` into an empty database; returns counts."""
+    for module in BULK_MODULES:
+        importlib.import_module(module)
     rng = random.Random(seed)
     counts = {"users": seed_users(session=session)}
     _extra_sales_users(session, rng, max(8, int(40 * scale)))
@@ -291,3 +371,7 @@ def seed_scale(*, session: Session, scale: float, seed: int = 7) -> dict[str, in
     session.merge(AppMeta(key=SCALE_MARKER, value=str(scale)))
     session.commit()
     return counts
+
+
+# Areas whose bulk seeders live in their own modules register on import (kept last).
+import db.surveys_bulk  # noqa: E402,F401,I001

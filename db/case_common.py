@@ -167,7 +167,8 @@ def clean_text(
     value: str | None, *, label: str, field: str, limit: int, required: bool
 ) -> str | None:
     """Strip text, enforce presence and length, naming the field on refusal."""
-    text = (value or "").strip()
+    # NUL is never meant in typed text, and PostgreSQL's text type cannot hold it.
+    text = (value or "").replace("\x00", "").strip()
     if required and not text:
         raise ValidationError(f"{label}: this cannot be empty.", field=field)
     if len(text) > limit:

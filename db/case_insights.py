@@ -17,7 +17,8 @@ from db.audit import Actor, require_role
 from db.case_common import category_labels
 from db.errors import ValidationError
 from db.models.auth import Role
-from db.models.cases import OUTCOME_LABELS, Case, CaseKind, CaseStatus, Outcome
+from db.models.cases import OUTCOME_LABELS, Case, CaseEvent, CaseKind, CaseStatus, Outcome
+from db.report_cache import cached, register
 from db.types import utcnow
 
 MIN_GROUP = 3
@@ -235,3 +236,47 @@ def outcomes(
         label = OUTCOME_LABELS[Outcome(outcome)] if outcome else "Unknown"
         rows.append(OutcomeCount(label, value, shown))
     return rows
+
+
+InsightsReport = tuple[list[VolumeCell], list[CategoryFigures], list[Bucket], list[OutcomeCount]]
+for _cls in (VolumeCell, CategoryFigures, Bucket, OutcomeCount):
+    register(_cls)
+
+
+def cases_data_version(*, session: Session) -> str:
+    """A fingerprint of the cases: every case command appends an event, intake adds a
+    case, retention purges; one index lookup each."""
+    case_t, event_t = Case.__table__, CaseEvent.__table__  # type: ignore[attr-defined]
+    figures = [
+        session.execute(sa_select(func.max(event_t.c.id))).scalar_one(),
+        session.execute(sa_select(func.max(case_t.c.id))).scalar_one(),
+        session.execute(sa_select(func.count(case_t.c.purged_at))).scalar_one(),
+    ]
+    return ":".join(str(f or 0) for f in figures)
+
+
+def insights_report(
+    *, session: Session, actor: Actor, months: int, granularity: str
+) -> InsightsReport:
+    """Every figure of the Case insights page for the last `months`, stored until a case
+    changes (or the hour turns: ages and periods are counted from now)."""
+    _require(actor)
+    now = utcnow()
+    since = now - timedelta(days=round(30.44 * months))
+
+    def compute() -> InsightsReport:
+        return (
+            volumes(session=session, actor=actor, since=since, until=now, granularity=granularity),
+            category_figures(session=session, actor=actor, since=since, until=now),
+            backlog(session=session, actor=actor, now=now),
+            outcomes(session=session, actor=actor, since=since, until=now),
+        )
+
+    # Figures are the same for every permitted reader (no per-person scope), so one
+    # stored report serves them all.
+    return cached(
+        session=session,
+        key=f"case-insights:{months}:{granularity}",
+        version=f"{now:%Y-%m-%d %H}:{cases_data_version(session=session)}",
+        compute=compute,
+    )

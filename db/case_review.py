@@ -191,9 +191,18 @@ class CaseDetail:
 
 
 def open_case(
-    *, session: Session, actor: Actor, reference: str, now: datetime | None = None
+    *,
+    session: Session,
+    actor: Actor,
+    reference: str,
+    now: datetime | None = None,
+    record_open: bool = True,
 ) -> CaseDetail:
-    """Open a case for a reviewer; every open is written to the audit log."""
+    """Open a case for a reviewer; every open is written to the audit log.
+
+    `record_open=False` is for redrawing a case already open in the same browser
+    session (a widget rerun), which is not a new look at the case.
+    """
     case = visible_case(session=session, actor=actor, reference=reference)
     events = list(
         session.exec(
@@ -225,9 +234,10 @@ def open_case(
         excluded=excluded,
         check_ins=check_ins,
     )
-    record_view(
-        session=session, actor=actor, entity="case", entity_id=case.reference, what="case.open"
-    )
+    if record_open:
+        record_view(
+            session=session, actor=actor, entity="case", entity_id=case.reference, what="case.open"
+        )
     return detail
 
 

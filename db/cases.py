@@ -29,6 +29,7 @@ from db.case_common import (
 )
 from db.case_sla import ack_due
 from db.errors import DomainError, NotFound, ValidationError
+from db.limits import PublicForm, check_allowance, note_submission
 from db.models.auth import Role, User, UserRole
 from db.models.cases import (
     REPORTER_VISIBLE,
@@ -238,13 +239,17 @@ def submit_concern(
     concern_in: ConcernCreate,
     now: datetime | None = None,
     receipt_log2n: int | None = None,
+    visitor: str | None = None,
 ) -> Submitted:
     """Record a concern from anyone (no account); returns the reference and receipt once.
 
     `receipt_log2n` overrides the scrypt cost; only the demo seeder lowers it, for
-    receipts it throws away at once.
+    receipts it throws away at once. `visitor` (the public page's browser session)
+    puts the submission under the public forms' rate limits.
     """
     now = now or utcnow()
+    if visitor is not None:
+        check_allowance(session=session, form=PublicForm.concern, visitor=visitor, now=now)
     category = get_category(session=session, key=concern_in.category)
     values = _validate_concern(concern_in, now)
     allowed = {uid for uid, _ in reviewers_to_exclude(session=session)}
@@ -287,6 +292,8 @@ def submit_concern(
         entity_id=case.reference,
         details={"category": category.key, "anonymous": case.anonymous},
     )
+    if visitor is not None:
+        note_submission(session=session, form=PublicForm.concern, visitor=visitor, now=now)
     session.commit()
     return Submitted(reference=case.reference, receipt=receipt)
 
@@ -296,6 +303,8 @@ def submit_concern(
 
 def _case_for_reporter(*, session: Session, reference: str, receipt: str, now: datetime) -> Case:
     ref = reference.strip().upper()
+    if "\x00" in ref:
+        ref = ""  # no reference holds NUL (nor could PostgreSQL compare one): unknown
     if ref and not ref.startswith(REFERENCE_PREFIX):
         ref = REFERENCE_PREFIX + ref
     case = session.exec(
@@ -394,11 +403,19 @@ def follow_up(
 
 
 def reporter_reply(
-    *, session: Session, reference: str, receipt: str, text: str, now: datetime | None = None
+    *,
+    session: Session,
+    reference: str,
+    receipt: str,
+    text: str,
+    now: datetime | None = None,
+    visitor: str | None = None,
 ) -> ReporterView:
     """Add a message or more information from the reporter to their case."""
     now = now or utcnow()
     body = clean_text(text, label="Your message", field="message", limit=TEXT_MAX, required=True)
+    if visitor is not None:
+        check_allowance(session=session, form=PublicForm.reporter_reply, visitor=visitor, now=now)
     case = _case_for_reporter(session=session, reference=reference, receipt=receipt, now=now)
     if case.purged_at is not None:
         raise NotFound(
@@ -421,5 +438,7 @@ def reporter_reply(
         entity="case",
         entity_id=case.reference,
     )
+    if visitor is not None:
+        note_submission(session=session, form=PublicForm.reporter_reply, visitor=visitor, now=now)
     session.commit()
     return _reporter_view(session=session, case=case)

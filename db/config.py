@@ -42,6 +42,8 @@ class Settings:
     lockout_attempts: int
     lockout_minutes: int
     bcrypt_rounds: int
+    public_per_session: int
+    public_per_minute: int
 
 
 def get_settings() -> Settings:
@@ -54,4 +56,8 @@ def get_settings() -> Settings:
         lockout_minutes=_int("RAPPORT_LOCKOUT_MINUTES", 15, minimum=1),
         # Tests lower this; 12 is bcrypt's recommended production cost.
         bcrypt_rounds=_int("RAPPORT_BCRYPT_ROUNDS", 12, minimum=4),
+        # Each public form (raise a concern, follow-up reply, survey answer) accepts this
+        # many submissions per browser session per hour, and this many per minute in all.
+        public_per_session=_int("RAPPORT_PUBLIC_PER_SESSION", 5, minimum=1),
+        public_per_minute=_int("RAPPORT_PUBLIC_PER_MINUTE", 60, minimum=1),
     )

@@ -21,12 +21,14 @@ from db.models.consent import (
     ConsentPurposeCreate,
     ConsentPurposeUpdate,
     ConsentSource,
+    LawfulBasis,
     Notice,
 )
 from db.models.people import Contact
 from db.normalise import clean_text
 from db.people import get_contact
 from db.types import utcnow
+from db.validation import parse_model
 
 # Who may record what a person agreed to: privacy officers, and the staff who hear it.
 RECORDERS = (Role.privacy, Role.admin, Role.manager, Role.sales)
@@ -88,15 +90,53 @@ def update_purpose(
     version: int,
     actor: Actor,
 ) -> ConsentPurpose:
-    """Change a purpose's name, description, basis or refresh period (privacy officers)."""
+    """Change a purpose's name, description, basis or refresh period (privacy officers).
+
+    Grants already recorded keep the expiry fixed when they were given; the audit log
+    keeps each changed field's old and new value."""
     require_role(actor, Role.privacy, doing="change purposes")
     purpose = get_purpose(session=session, purpose_id=purpose_id)
     if purpose.version != version:
         raise Conflict(f"{purpose.name} was changed by someone else since you opened it; reload.")
     changes = patch.model_dump(exclude_unset=True)
+    if "name" in changes:
+        changes["name"] = clean_text(changes["name"], field="name", label="Name", max_length=120)
+        if not changes["name"]:
+            raise ValidationError("Name: say what the purpose is called.", field="name")
+    if "description" in changes:
+        changes["description"] = (
+            clean_text(
+                changes["description"], field="description", label="Description", max_length=2000
+            )
+            or ""
+        )
+    if "lawful_basis" in changes:
+        try:
+            changes["lawful_basis"] = LawfulBasis(str(changes["lawful_basis"]))
+        except ValueError:
+            raise ValidationError(
+                "Lawful basis: choose one of " + ", ".join(b.value for b in LawfulBasis) + ".",
+                field="lawful_basis",
+            ) from None
     if "refresh_months" in changes and not 1 <= (changes["refresh_months"] or 0) <= 120:
         raise ValidationError("Refresh period: use 1 to 120 months.", field="refresh_months")
-    purpose.sqlmodel_update(changes)
+    if "covers_marketing" in changes and changes["covers_marketing"] is None:
+        del changes["covers_marketing"]
+    # Check the purpose as it would be after the change, so a bad value is refused
+    # with a sentence instead of failing at the database.
+    merged = parse_model(
+        ConsentPurposeCreate,
+        {**purpose.model_dump(include=set(ConsentPurposeCreate.model_fields)), **changes},
+        labels={"covers_marketing": "Covers marketing", "lawful_basis": "Lawful basis"},
+    )
+    diff = {
+        key: {"from": str(getattr(purpose, key)), "to": str(getattr(merged, key))}
+        for key in changes
+        if getattr(purpose, key) != getattr(merged, key)
+    }
+    if not diff:
+        return purpose  # nothing changed: no new version, nothing to audit
+    purpose.sqlmodel_update({key: getattr(merged, key) for key in diff})
     purpose.version += 1
     session.add(purpose)
     record(
@@ -105,7 +145,7 @@ def update_purpose(
         action="purpose.update",
         entity="consent_purpose",
         entity_id=purpose.id,
-        details={k: str(v) for k, v in changes.items()},
+        details={"code": purpose.code, "version": purpose.version, "changes": diff},
     )
     session.commit()
     return purpose

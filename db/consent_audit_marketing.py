@@ -13,7 +13,7 @@ from db.consent_findings import (
     USERS,
     Finding,
     consent_channel_sql,
-    covering_purposes,
+    covering_events,
     iso,
     month_of,
     outbound_marketing,
@@ -33,16 +33,18 @@ def _violation_query(since: datetime, until: datetime) -> tuple[Any, Any, Any]:
     def on_channel(e: Any) -> Any:
         return or_(cast(e.c.channel, String) == channel, e.c.channel == "any")
 
+    # Marketing purposes are joined (covering_events), not IN-listed: see there why.
     objected = (
-        exists()
+        select(literal(1))
+        .select_from(covering_events(o))
         .where(
             o.c.contact_id == i.c.contact_id,
-            o.c.purpose_id.in_(covering_purposes()),
             o.c.action == ConsentAction.object.value,
             on_channel(o),
             o.c.occurred_at <= i.c.occurred_at,
         )
         .correlate(i)
+        .exists()
     )
     revoked_after = (
         exists()
@@ -60,10 +62,10 @@ def _violation_query(since: datetime, until: datetime) -> tuple[Any, Any, Any]:
         .correlate(i, g)
     )
     valid = (
-        exists()
+        select(literal(1))
+        .select_from(covering_events(g))
         .where(
             g.c.contact_id == i.c.contact_id,
-            g.c.purpose_id.in_(covering_purposes()),
             g.c.action == ConsentAction.grant.value,
             on_channel(g),
             g.c.occurred_at <= i.c.occurred_at,
@@ -71,12 +73,13 @@ def _violation_query(since: datetime, until: datetime) -> tuple[Any, Any, Any]:
             ~revoked_after,
         )
         .correlate(i)
+        .exists()
     )
     latest_action = (
         select(last.c.action)
+        .select_from(covering_events(last))
         .where(
             last.c.contact_id == i.c.contact_id,
-            last.c.purpose_id.in_(covering_purposes()),
             on_channel(last),
             last.c.occurred_at <= i.c.occurred_at,
         )
@@ -162,6 +165,15 @@ def violations_by_month(
         select(month, func.count()).select_from(i).where(where).group_by(month).order_by(month)
     ).all()
     return [{"month": f"{m}-01", "violations": int(n)} for m, n in rows]
+
+
+def trend_from_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Violations per calendar month from a complete list of violation rows."""
+    months: dict[str, int] = {}
+    for row in rows:
+        month = str(row["sent_at"])[:7]
+        months[month] = months.get(month, 0) + 1
+    return [{"month": f"{m}-01", "violations": n} for m, n in sorted(months.items())]
 
 
 def coverage_finding(
@@ -256,9 +268,9 @@ def latency_finding(
             r.c.occurred_at.label("opted_out_at"),
             last_sent.label("last_sent_at"),
         )
+        .select_from(covering_events(r))
         .where(
             r.c.action.in_([ConsentAction.withdraw.value, ConsentAction.object.value]),
-            r.c.purpose_id.in_(covering_purposes()),
             r.c.occurred_at >= since,
             r.c.occurred_at < until,
         )

@@ -71,9 +71,17 @@ def _when(text: str) -> datetime:
     return value.astimezone(UTC)
 
 
+CSV_MAX_CHARS = 20_000_000
+
+
 def parse_consent_csv(text: str) -> ParseResult:
     """Parse consent history CSV text (pure: no database)."""
     result = ParseResult()
+    if len(text) > CSV_MAX_CHARS:
+        result.bad.append(
+            BadRow(1, "file", f"over the {CSV_MAX_CHARS // 1_000_000} MB limit; split the file")
+        )
+        return result
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = [h.strip().lower() for h in reader.fieldnames or []]
     missing = [c for c in REQUIRED if c not in header]

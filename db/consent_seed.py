@@ -87,6 +87,17 @@ def seed_consent(session: Session, rng: random.Random, scale: float) -> dict[str
         ),
         actor=officer,
     )
+    feedback = create_purpose(
+        session=session,
+        purpose_in=ConsentPurposeCreate(
+            code="feedback",
+            name="Feedback and consultations",
+            description="Satisfaction and NPS surveys, and consultations on proposed plans.",
+            lawful_basis=LawfulBasis.consent,
+            refresh_months=24,
+        ),
+        actor=officer,
+    )
     wording = {
         marketing.id: [
             (now - timedelta(days=1200), "We'd like to send you news and offers. Tick to agree."),
@@ -98,6 +109,9 @@ def seed_consent(session: Session, rng: random.Random, scale: float) -> dict[str
         ],
         soft.id: [(now - timedelta(days=1200), "As a customer you'll hear about similar offers.")],
         research.id: [(now - timedelta(days=900), "May we invite you to short surveys?")],
+        feedback.id: [
+            (now - timedelta(days=800), "May we ask what you think of our service and plans?")
+        ],
     }
     notices: dict[int, list[Notice]] = {}
     for purpose_id, versions in wording.items():
@@ -124,9 +138,10 @@ def seed_consent(session: Session, rng: random.Random, scale: float) -> dict[str
         channel: ConsentChannel,
         action: ConsentAction,
         when: datetime,
+        source_rng: random.Random = rng,
     ) -> None:
         nonlocal events
-        source = rng.choice(list(ConsentSource))
+        source = source_rng.choice(list(ConsentSource))
         notice = _notice_at(notices[purpose_id], when) if action == ConsentAction.grant else None
         record_consent(
             session=session,
@@ -144,8 +159,30 @@ def seed_consent(session: Session, rng: random.Random, scale: float) -> dict[str
         )
         events += 1
 
+    # Its own generator, so adding feedback consent leaves the rest of the demo unchanged.
+    feedback_rng = random.Random(61)
     withdrawn: list[Contact] = []
     for contact in contacts:
+        if feedback_rng.random() < 0.6:
+            asked = now - timedelta(days=feedback_rng.uniform(20, 600))
+            add(
+                contact,
+                feedback.id or 0,
+                ConsentChannel.email,
+                ConsentAction.grant,
+                asked,
+                feedback_rng,
+            )
+            if feedback_rng.random() < 0.1:
+                when = asked + (now - asked) * feedback_rng.uniform(0.2, 0.9)
+                add(
+                    contact,
+                    feedback.id or 0,
+                    ConsentChannel.email,
+                    ConsentAction.withdraw,
+                    when,
+                    feedback_rng,
+                )
         roll = rng.random()
         if roll < 0.2:
             continue  # never asked: marketing to them shows up under coverage

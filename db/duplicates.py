@@ -4,6 +4,7 @@ import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, or_
@@ -15,6 +16,7 @@ from db.matching import DEFAULT_MIN_SCORE, best_matches_for, find_matches, fold,
 from db.models.people import Contact, ContactCreate, Organisation
 from db.normalise import normalise_email
 from db.org_matching import find_organisation_matches
+from db.report_cache import cached, register
 from db.visibility import owner_filter, require_reader
 
 MATCH_COLUMNS = (
@@ -35,6 +37,7 @@ MATCH_COLUMNS = (
 CSV_HEADER = ("left_id", "left_external_ref", "right_id", "right_external_ref", "score", "reasons")
 
 
+@register
 @dataclass(frozen=True)
 class DuplicatePair:
     """Two live contacts that are probably one person."""
@@ -109,13 +112,17 @@ def find_duplicate_organisations(
 ) -> list[DuplicatePair]:
     """Likely duplicate organisations (same domain, or the same name give or take a suffix)."""
     require_reader(actor, what="organisations")
-    query = sa_select(
-        col(Organisation.id),
-        col(Organisation.name),
-        col(Organisation.domain),
-        col(Organisation.postcode),
-        col(Organisation.locality),
-    ).order_by(col(Organisation.id))
+    query = (
+        sa_select(
+            col(Organisation.id),
+            col(Organisation.name),
+            col(Organisation.domain),
+            col(Organisation.postcode),
+            col(Organisation.locality),
+        )
+        .where(col(Organisation.merged_into_id).is_(None))
+        .order_by(col(Organisation.id))
+    )
     scope = owner_filter(actor, Organisation.owner_id)
     if scope is not None:
         query = query.where(scope)
@@ -206,3 +213,64 @@ def likely_duplicates_of(
         Candidate(session.get(Contact, records[m.right]["id"]), m.score, m.reasons)  # type: ignore[arg-type]
         for m in found
     ]
+
+
+# A safety net for changes made around the commands (a hand-edited row): at most a day old.
+PAIRS_MAX_AGE = timedelta(hours=24)
+
+
+def contacts_data_version(*, session: Session) -> str:
+    """A fingerprint of the contacts matching reads: creating, editing, merging, undoing a
+    merge and erasing each change one of these figures, in every server process. Each
+    is answered from an index (one aggregate per query, so SQLite can)."""
+    table = Contact.__table__  # type: ignore[attr-defined]
+    figures = [
+        session.execute(sa_select(func.max(table.c.updated_at))).scalar_one(),
+        session.execute(sa_select(func.max(table.c.id))).scalar_one(),
+        session.execute(
+            sa_select(func.count()).select_from(table).where(table.c.merged_into_id.is_not(None))
+        ).scalar_one(),
+    ]
+    return ":".join(str(f or 0) for f in figures)
+
+
+def duplicate_pairs_report(
+    *, session: Session, actor: Actor, min_score: float = DEFAULT_MIN_SCORE
+) -> list[DuplicatePair]:
+    """find_duplicate_pairs, stored until a contact changes (the match takes seconds at
+    100k contacts; reading it back takes milliseconds)."""
+    require_reader(actor, what="contacts")
+    return cached(
+        session=session,
+        key=f"duplicates:{actor.id}:{min_score:.4f}",
+        version=contacts_data_version(session=session),
+        compute=lambda: find_duplicate_pairs(session=session, actor=actor, min_score=min_score),
+        max_age=PAIRS_MAX_AGE,
+    )
+
+
+def organisations_data_version(*, session: Session) -> str:
+    """A fingerprint of the organisations: creating or editing one changes it."""
+    table = Organisation.__table__  # type: ignore[attr-defined]
+    figures = [
+        session.execute(sa_select(func.max(table.c.updated_at))).scalar_one(),
+        session.execute(sa_select(func.max(table.c.id))).scalar_one(),
+        session.execute(sa_select(func.count()).select_from(table)).scalar_one(),
+    ]
+    return ":".join(str(f or 0) for f in figures)
+
+
+def duplicate_organisations_report(
+    *, session: Session, actor: Actor, min_score: float = DEFAULT_MIN_SCORE
+) -> list[DuplicatePair]:
+    """find_duplicate_organisations, stored until an organisation changes."""
+    require_reader(actor, what="organisations")
+    return cached(
+        session=session,
+        key=f"duplicate-organisations:{actor.id}:{min_score:.4f}",
+        version=organisations_data_version(session=session),
+        compute=lambda: find_duplicate_organisations(
+            session=session, actor=actor, min_score=min_score
+        ),
+        max_age=PAIRS_MAX_AGE,
+    )

@@ -14,6 +14,7 @@ from db.audit import Actor, record, require_role
 from db.errors import Conflict, NotFound, ValidationError
 from db.models.auth import Role
 from db.models.surveys import Employee, EmployeeCreate, EmployeeUpdate
+from db.validation import parse_model
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CSV_COLUMNS = (
@@ -89,7 +90,9 @@ def update_employee(
         raise NotFound("That employee is not in the directory.")
     if employee.version != version:
         raise Conflict("This employee was changed by someone else meanwhile — reload.")
-    merged = EmployeeCreate(**{**employee.model_dump(), **patch.model_dump(exclude_unset=True)})
+    merged = parse_model(
+        EmployeeCreate, {**employee.model_dump(), **patch.model_dump(exclude_unset=True)}
+    )
     cleaned = _clean(merged)
     employee.sqlmodel_update(cleaned.model_dump())
     if "left_on" in patch.model_fields_set:
@@ -138,9 +141,17 @@ class ImportReport:
     bad_rows: list[dict[str, Any]] = field(default_factory=list)
 
 
+CSV_MAX_CHARS = 5_000_000
+
+
 def import_employees_csv(*, session: Session, text: str, actor: Actor) -> ImportReport:
     """Add every good row of a CSV; report each bad row by line number and reason (HR)."""
     require_role(actor, Role.hr, doing="import employees")
+    if len(text) > CSV_MAX_CHARS:
+        raise ValidationError(
+            f"CSV file: the file is over the {CSV_MAX_CHARS // 1_000_000} MB limit; split it.",
+            field="file",
+        )
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     headers = [h.strip().lower() for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED_COLUMNS if c not in headers]

@@ -12,6 +12,7 @@ from db.consent import append_system_events
 from db.models.auth import Role
 from db.models.consent import ConsentAction, ConsentEvent, PrivacyRequest, Suppression
 from db.models.people import Contact, ContactTag, Interaction, Task
+from db.models.surveys import SurveyResponse
 from db.normalise import normalise_email, normalise_phone
 from db.types import utcnow
 
@@ -151,11 +152,19 @@ def erase_contact(
     )
     session.execute(update(Task).where(col(Task.contact_id) == cid).values(title=ERASED))
     session.execute(delete(ContactTag).where(col(ContactTag.contact_id) == cid))
+    # Named survey answers stay in the totals but are no longer tied to the person.
+    session.execute(
+        update(SurveyResponse)
+        .where(col(SurveyResponse.contact_id) == cid)
+        .values(contact_id=None, submitted_at=None)
+    )
     session.execute(
         update(ConsentEvent).where(col(ConsentEvent.contact_id) == cid).values(evidence=None)
     )
     session.execute(
-        update(PrivacyRequest).where(col(PrivacyRequest.contact_id) == cid).values(notes=None)
+        update(PrivacyRequest)
+        .where(col(PrivacyRequest.contact_id) == cid)
+        .values(notes=None, refusal_reason=None)
     )
     for field in (
         "job_title",

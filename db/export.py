@@ -1,4 +1,4 @@
-"""Exporting organisations and contacts as CSV or XLSX, in the columns import reads back."""
+"""Exporting organisations, contacts and deals as CSV or XLSX, in the columns import reads back."""
 
 import csv
 import io
@@ -13,6 +13,7 @@ from db.audit import Actor, record, require_role
 from db.errors import ValidationError
 from db.models.auth import Role, User
 from db.models.people import Contact, ContactTag, Organisation
+from db.models.pipeline import Deal, Pipeline, Stage
 from db.visibility import owner_filter
 
 CONTACT_COLUMNS = (
@@ -51,7 +52,23 @@ ORG_COLUMNS = (
     "country",
     "owner",
 )
-EXPORT_KINDS = ("contacts", "organizations")
+DEAL_COLUMNS = (
+    "external_ref",
+    "title",
+    "pipeline",
+    "stage",
+    "status",
+    "amount",
+    "currency",
+    "probability",
+    "expected_close",
+    "organisation",
+    "contact_email",
+    "owner",
+    "source",
+    "notes",
+)
+EXPORT_KINDS = ("contacts", "organizations", "deals")
 
 
 def _text(value: Any) -> str:
@@ -70,7 +87,11 @@ def export_rows(*, session: Session, actor: Actor, kind: str) -> Iterator[list[s
     }
     if kind == "organizations":
         yield list(ORG_COLUMNS)
-        org_query = select(Organisation).order_by(col(Organisation.id))
+        org_query = (
+            select(Organisation)
+            .where(col(Organisation.merged_into_id).is_(None))
+            .order_by(col(Organisation.id))
+        )
         org_scope = owner_filter(actor, Organisation.owner_id)
         if org_scope is not None:
             org_query = org_query.where(org_scope)
@@ -79,7 +100,7 @@ def export_rows(*, session: Session, actor: Actor, kind: str) -> Iterator[list[s
             values["owner"] = owners.get(org.owner_id, "")
             yield [_text(values.get(c)) for c in ORG_COLUMNS]
         return
-    if kind != "contacts":
+    if kind not in EXPORT_KINDS:
         raise ValidationError(f"Kind: export {', '.join(EXPORT_KINDS)}.", field="kind")
     # The domain identifies an organisation better than its name (names repeat).
     orgs: dict[int | None, str] = {
@@ -88,6 +109,9 @@ def export_rows(*, session: Session, actor: Actor, kind: str) -> Iterator[list[s
             select(col(Organisation.id), col(Organisation.name), col(Organisation.domain))
         )
     }
+    if kind == "deals":
+        yield from _deal_rows(session, actor, owners, orgs)
+        return
     yield list(CONTACT_COLUMNS)
     query = (
         select(Contact)
@@ -112,6 +136,37 @@ def export_rows(*, session: Session, actor: Actor, kind: str) -> Iterator[list[s
             values["owner"] = owners.get(contact.owner_id, "")
             values["tags"] = ";".join(tags.get(contact.id or 0, []))
             yield [_text(values.get(c)) for c in CONTACT_COLUMNS]
+
+
+def _deal_rows(
+    session: Session, actor: Actor, owners: dict[int | None, str], orgs: dict[int | None, str]
+) -> Iterator[list[str]]:
+    """Deals in the columns the deals import reads back (stages and pipelines by name)."""
+    pipelines = {
+        row[0]: row[1] for row in session.execute(select(col(Pipeline.id), col(Pipeline.name)))
+    }
+    stages = {row[0]: row[1] for row in session.execute(select(col(Stage.id), col(Stage.name)))}
+    yield list(DEAL_COLUMNS)
+    query = (
+        select(Deal, col(Contact.email))
+        .join(Contact, col(Contact.id) == col(Deal.contact_id), isouter=True)
+        .order_by(col(Deal.id))
+    )
+    scope = owner_filter(actor, Deal.owner_id)
+    if scope is not None:
+        query = query.where(scope)
+    for deal, email in session.execute(query.execution_options(yield_per=1000)).tuples():
+        values = deal.model_dump()
+        values.update(
+            pipeline=pipelines.get(deal.pipeline_id, ""),
+            stage=stages.get(deal.stage_id, ""),
+            status=deal.status.value,
+            probability=deal.probability_override,
+            organisation=orgs.get(deal.organisation_id, ""),
+            contact_email=email,
+            owner=owners.get(deal.owner_id, ""),
+        )
+        yield [_text(values.get(c)) for c in DEAL_COLUMNS]
 
 
 def export_csv(*, session: Session, actor: Actor, kind: str) -> bytes:

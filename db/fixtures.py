@@ -15,6 +15,7 @@ from db.auth import count_users, create_user
 from db.cases_seed import seed_cases
 from db.consent_seed import seed_consent
 from db.dedupe_seed import seed_duplicates
+from db.experience_seed import seed_experience
 from db.models.auth import AppMeta, Role, UserCreate
 from db.people_seed import seed_people
 from db.pipeline_seed import seed_pipeline
@@ -63,6 +64,7 @@ AREA_SEEDERS: list[AreaSeeder] = [
     seed_pipeline,
     seed_cases,
     seed_surveys,
+    seed_experience,
 ]
 
 

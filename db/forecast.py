@@ -23,6 +23,7 @@ from db.metrics import (
 )
 from db.models.auth import Role, User
 from db.models.pipeline import Deal, DealStatus, LostReason, Stage, StageChange
+from db.report_cache import cached, register
 from db.visibility import owner_filter
 
 
@@ -98,6 +99,18 @@ class MonthRow:
     weighted: Decimal
     open_amount: Decimal
     won: Decimal
+
+
+def pipeline_data_version(*, session: Session) -> tuple[str, int, int]:
+    """A cheap fingerprint of the deals and their history: every command that changes a
+    deal bumps one of these (edits touch updated_at; create, move, win, lose and reopen
+    add a stage change), in every server process. Three index lookups (one aggregate per
+    query, so SQLite answers each from its index)."""
+    deal, change = Deal.__table__, StageChange.__table__  # type: ignore[attr-defined]
+    updated = session.execute(sa_select(func.max(deal.c.updated_at))).scalar_one()
+    last_deal = session.execute(sa_select(func.max(deal.c.id))).scalar_one()
+    last_change = session.execute(sa_select(func.max(change.c.id))).scalar_one()
+    return (str(updated or ""), int(last_deal or 0), int(last_change or 0))
 
 
 def by_close_month(*, session: Session, actor: Actor, flt: ForecastFilter) -> list[MonthRow]:
@@ -300,3 +313,43 @@ def lost_reasons(*, session: Session, actor: Actor, flt: ForecastFilter) -> list
         .order_by(func.count().desc(), col(LostReason.label))
     ).all()
     return [LostRow(str(label), int(n), _money(v)) for label, n, v in rows]
+
+
+@register
+@dataclass(frozen=True)
+class ForecastReport:
+    """Every figure of the Forecast page for one filter."""
+
+    months: list[MonthRow]
+    outcome: Outcomes
+    steps: list[FunnelStep]
+    times: list[StageTime]
+    lost: list[LostRow]
+
+
+for _cls in (MonthRow, Outcomes, FunnelStep, StageTime, LostRow):
+    register(_cls)
+
+
+def forecast_report(*, session: Session, actor: Actor, flt: ForecastFilter) -> ForecastReport:
+    """The whole forecast for `flt`, from the report cache while no deal has changed."""
+    require_role(actor, Role.admin, Role.manager, Role.sales, doing="see the forecast")
+    pipeline_id = flt.pipeline_id or 0
+
+    def compute() -> ForecastReport:
+        return ForecastReport(
+            months=by_close_month(session=session, actor=actor, flt=flt),
+            outcome=outcomes(session=session, actor=actor, flt=flt),
+            steps=conversion_funnel(session=session, actor=actor, flt=flt, pipeline_id=pipeline_id),
+            times=time_in_stage(session=session, actor=actor, flt=flt, pipeline_id=pipeline_id),
+            lost=lost_reasons(session=session, actor=actor, flt=flt),
+        )
+
+    _scope(actor, flt)  # refuses a reversed period before anything is stored
+    key = (
+        f"forecast:{actor.id}:{flt.since}:{flt.until}:{flt.currency}:{flt.pipeline_id}:"
+        f"{flt.owner_id}:{flt.team}"
+    )
+    # Today is part of the version: open deals and cycle times are counted up to now.
+    version = ":".join(str(v) for v in (date.today(), *pipeline_data_version(session=session)))
+    return cached(session=session, key=key[:200], version=version, compute=compute)

@@ -43,6 +43,22 @@ HUBSPOT = {
         "country/region": "country",
         "company owner": "owner",
     },
+    "deals": {
+        "record id": "external_ref",
+        "deal name": "title",
+        "deal stage": "stage",
+        "amount": "amount",
+        "close date": "expected_close",
+        "pipeline": "pipeline",
+        "deal owner": "owner",
+        "currency": "currency",
+        "deal probability": "probability",
+        "associated company": "organisation",
+        "associated company name": "organisation",
+        "associated contact": "contact_email",
+        "deal description": "notes",
+        "deal source": "source",
+    },
 }
 SALESFORCE = {
     "contacts": {
@@ -74,8 +90,34 @@ SALESFORCE = {
         "billingcountry": "country",
         "ownerid": "owner",
     },
+    "deals": {
+        "id": "external_ref",
+        "name": "title",
+        "stagename": "stage",
+        "amount": "amount",
+        "probability": "probability",
+        "closedate": "expected_close",
+        "accountid": "organisation",
+        "ownerid": "owner",
+        "currencyisocode": "currency",
+        "leadsource": "source",
+        "description": "notes",
+    },
 }
-FORMATS = {"hubspot": HUBSPOT, "salesforce": SALESFORCE}
+# Rapport's own exports use the field names; these are the few friendlier spellings.
+RAPPORT = {
+    "deals": {"close date": "expected_close", "deal": "title", "name": "title"},
+    "employees": {
+        "manager": "manager_email",
+        "manager email": "manager_email",
+        "start date": "start_date",
+        "employment type": "employment_type",
+        "left": "left_on",
+        "leaving date": "left_on",
+        "full name": "name",
+    },
+}
+FORMATS = {"hubspot": HUBSPOT, "salesforce": SALESFORCE, "rapport": RAPPORT}
 # Headers that only one system writes: two of them decide the format.
 _SIGNATURES = {
     "hubspot": {
@@ -132,6 +174,9 @@ def read_table(data: bytes, filename: str) -> Table:
         table = _read_xlsx(data)
     else:
         table = _read_csv(data)
+    # NUL is never meaningful in a cell, and PostgreSQL's text type cannot hold it.
+    table.headers = [h.replace("\x00", "") for h in table.headers]
+    table.rows = [[c.replace("\x00", "") for c in row] for row in table.rows]
     _check_header(table.headers)
     if len(table.rows) > MAX_ROWS:
         raise ValidationError(

@@ -157,7 +157,12 @@ def _organisation(ctx: RowContext, value: str | None, owner_id: int | None) -> i
     condition = func.lower(Organisation.name) == value.strip().lower()
     if domain:
         condition = condition | (col(Organisation.domain) == domain)
-    org = ctx.session.exec(select(Organisation).where(condition)).first()
+    org = ctx.session.exec(
+        select(Organisation)
+        .where(condition)
+        .order_by(col(Organisation.merged_into_id).is_not(None), col(Organisation.id))
+    ).first()
+    org = _survivor(ctx, org)
     if org is None and _SALESFORCE_ID.match(value.strip()):
         ctx.warn("organisation", f"no organisation for account id {value!r}; left unlinked")
         return None
@@ -168,6 +173,15 @@ def _organisation(ctx: RowContext, value: str | None, owner_id: int | None) -> i
         ctx.cache.setdefault("created_orgs", []).append(org.id)
     ctx.cache[key] = org.id
     return org.id
+
+
+def _survivor(ctx: RowContext, org: Organisation | None) -> Organisation | None:
+    """A merged-away organisation resolves to the one it was merged into."""
+    seen: set[int | None] = set()
+    while org is not None and org.merged_into_id and org.id not in seen:
+        seen.add(org.id)
+        org = ctx.session.get(Organisation, org.merged_into_id)
+    return org
 
 
 def _optional(ctx: RowContext, column: str, parse: Any, value: str | None) -> Any:
@@ -345,7 +359,14 @@ def handle_organisation(ctx: RowContext, raw: dict[str, str]) -> list[Touched]:
         condition = func.lower(Organisation.name) == name.lower()
         if values.get("domain"):
             condition = condition | (col(Organisation.domain) == values["domain"])
-        existing = ctx.session.exec(select(Organisation).where(condition)).first()
+        existing = _survivor(
+            ctx,
+            ctx.session.exec(
+                select(Organisation)
+                .where(condition)
+                .order_by(col(Organisation.merged_into_id).is_not(None), col(Organisation.id))
+            ).first(),
+        )
     owner_id = _owner(ctx, raw.get("owner")) if "owner" in raw or existing is None else None
     if existing is not None:
         if not can_change(session=ctx.session, actor=ctx.actor, owner_id=existing.owner_id):

@@ -3,13 +3,18 @@
 import csv
 import io
 import json
+import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
+import db.import_deals  # noqa: F401  (registers deals)
+import db.import_employees  # noqa: F401  (registers employees)
 import db.import_rows  # noqa: F401  (registers contacts and organizations)
 import db.import_timeline  # noqa: F401  (registers interactions)
 from db.audit import Actor, record, require_role
@@ -20,6 +25,8 @@ from db.merge import references_to
 from db.models.auth import Role
 from db.models.imports import ImportBatch, ImportItem
 from db.models.people import Contact, ContactTag, Interaction, Organisation
+from db.models.pipeline import Deal, StageChange
+from db.models.surveys import Employee
 from db.types import utcnow
 
 UPDATE_BY = ("email", "external_ref", "none")
@@ -28,7 +35,12 @@ _ENTITIES: dict[str, type[Any]] = {
     "contact": Contact,
     "organisation": Organisation,
     "interaction": Interaction,
+    "deal": Deal,
+    "stage_change": StageChange,
+    "employee": Employee,
 }
+# Everyone who may run some kind of import sees the batches of the kinds they may run.
+IMPORTERS = (Role.admin, Role.manager, Role.hr)
 
 
 @dataclass
@@ -214,22 +226,31 @@ def problems_csv(problems: Sequence[Problem]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
+def kinds_for(actor: Actor) -> list[str]:
+    """The kinds of import this actor may run, in the registry's order."""
+    return [name for name, spec in KINDS.items() if actor.has_any(set(spec.roles))]
+
+
 def list_batches(*, session: Session, actor: Actor, limit: int = 50) -> list[ImportBatch]:
-    """The latest import batches, newest first."""
-    require_role(actor, Role.admin, Role.manager, doing="see imports")
+    """The latest import batches of the kinds the actor may import, newest first."""
+    require_role(actor, *IMPORTERS, doing="see imports")
     return list(
         session.exec(
-            select(ImportBatch).order_by(col(ImportBatch.id).desc()).limit(min(limit, 500))
+            select(ImportBatch)
+            .where(col(ImportBatch.kind).in_(kinds_for(actor)))
+            .order_by(col(ImportBatch.id).desc())
+            .limit(min(limit, 500))
         ).all()
     )
 
 
 def revert_batch(*, session: Session, batch_id: int, actor: Actor) -> int:
     """Undo an import: remove what it created, restore what it changed; returns rows undone."""
-    require_role(actor, Role.admin, Role.manager, doing="revert an import")
+    require_role(actor, *IMPORTERS, doing="revert an import")
     batch = session.get(ImportBatch, batch_id)
-    if batch is None:
-        raise NotFound(f"There is no import {batch_id}.")
+    if batch is None or batch.kind not in kinds_for(actor):
+        # A batch of a kind the actor may not import is not theirs to see.
+        raise NotFound(f"There is no import {batch_id} that you can revert.")
     if batch.reverted_at is not None:
         raise Conflict(f"Import {batch_id} was already reverted by {batch.reverted_by_name}.")
     items = session.exec(
@@ -251,8 +272,9 @@ def revert_batch(*, session: Session, batch_id: int, actor: Actor) -> int:
                 )
             row.sqlmodel_update(_restore(model, json.loads(item.before or "{}")))
             row.version += 1
-            row.updated_at = utcnow()
-            row.updated_by_id = actor.id
+            if hasattr(row, "updated_at"):
+                row.updated_at = utcnow()
+                row.updated_by_id = actor.id
             session.add(row)
             continue
         if item.entity == "contact":
@@ -286,9 +308,17 @@ def revert_batch(*, session: Session, batch_id: int, actor: Actor) -> int:
 
 
 def _restore(model: type[Any], before: dict[str, Any]) -> dict[str, Any]:
-    from datetime import date
-
+    """Values saved as JSON text, turned back into the field types of the model."""
     values = dict(before)
-    if model is Contact and values.get("date_of_birth"):
-        values["date_of_birth"] = date.fromisoformat(values["date_of_birth"])
+    for name, value in values.items():
+        info = model.model_fields.get(name)
+        if value is None or info is None:
+            continue
+        kinds = set(typing.get_args(info.annotation)) | {info.annotation}
+        if datetime in kinds:
+            values[name] = datetime.fromisoformat(value)
+        elif date in kinds:
+            values[name] = date.fromisoformat(value)
+        elif Decimal in kinds:
+            values[name] = Decimal(str(value))
     return values

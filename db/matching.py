@@ -22,11 +22,12 @@ from typing import Any
 
 from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 
-from db.nicknames import canonical_given
+from db.nicknames import canonical_given, canonical_given_fuzzy
 
 DEFAULT_MIN_SCORE = 0.4
 WINDOW = 12
 HOUSEHOLD_CAP = 3.5
+HOUSEHOLD_CAP_NAMED = 5.5
 # Below this many comparisons, starting worker processes costs more than it saves.
 PARALLEL_MIN_PAIRS = 50_000
 # Log-odds before any evidence: most pairs that share a block are different people.
@@ -46,6 +47,7 @@ class Person:
     given: str
     family: str
     given_canon: str
+    given_fuzzy: str
     emails: frozenset[str]
     phones: frozenset[str]
     dob: tuple[int, int, int] | None
@@ -145,6 +147,7 @@ def prepare(index: int, record: Mapping[str, Any]) -> Person:
         given=given,
         family=fold(record.get("family_name")),
         given_canon=canonical_given(given),
+        given_fuzzy=canonical_given_fuzzy(given) if given else "",
         emails=frozenset(emails),
         phones=frozenset(phones),
         dob=parse_dob(record.get("date_of_birth")),
@@ -167,14 +170,29 @@ def block_keys(p: Person) -> Iterator[str]:
         yield f"d:{p.dob}"
     # Each name in full with the other's first letters, in both orders, so a typo in one name
     # or swapped given and family names still meet.
+    given = p.given_fuzzy
     if p.family:
-        yield f"n:{p.family}:{p.given_canon[:2]}"
-    if p.given_canon:
-        yield f"n:{p.given_canon}:{p.family[:2]}"
+        yield f"n:{p.family}:{given[:2]}"
+    if given:
+        yield f"n:{given}:{p.family[:2]}"
+    initials = sorted({n[:1] for n in (p.given, p.family) if n})
     if p.postcode:
-        initials = sorted({n[:1] for n in (p.given, p.family) if n})
         for initial in initials:
             yield f"z:{p.postcode}:{initial}"
+    # House number and street name (without "Road"/"Rd"), with an initial, so copies whose
+    # names and postcodes were both mistyped or left out still meet at their address.
+    address = _street_key(p.street)
+    if address:
+        address = f"{address}{p.locality[:4]}"
+        for initial in initials:
+            yield f"s:{address}:{initial}"
+
+
+def _street_key(street: str) -> str:
+    words = street.split()
+    if len(words) < 2 or not any(c.isdigit() for c in words[0]):
+        return ""
+    return f"{words[0]}{fold(words[1])}"
 
 
 def candidate_pairs(people: list[Person]) -> set[tuple[int, int]]:
@@ -217,6 +235,11 @@ def _given_sim(a: Person, b: Person, swapped: bool) -> tuple[float, str | None]:
         return 1.0, None
     if ca == cb:
         return 0.97, "nickname"
+    fa = a.given_fuzzy
+    fb = canonical_given_fuzzy(gb) if swapped else b.given_fuzzy
+    if fa == fb or fa == cb or ca == fb:
+        # One typo away from a nickname of the same name: "Cahty" and "Catherine".
+        return 0.93, "nickname with a typo"
     if len(ga) == 1 or len(gb) == 1:
         return (0.85, "initial") if ga[0] == gb[0] else (0.0, None)
     return _name_sim(ga, gb), None
@@ -238,7 +261,7 @@ def _dob_evidence(a: tuple[int, int, int], b: tuple[int, int, int]) -> tuple[flo
     return -6.0, "different date of birth"
 
 
-def _household(a: Person, b: Person, reasons: list[str]) -> float:
+def _household(a: Person, b: Person, reasons: list[str], cap: float) -> float:
     """Phone and address evidence, capped: a household shares all of it."""
     found = 0.0
     if a.phones and b.phones:
@@ -258,6 +281,9 @@ def _household(a: Person, b: Person, reasons: list[str]) -> float:
             found -= 1.0
     if a.street and b.street:
         street = float(JaroWinkler.normalized_similarity(a.street, b.street))
+        number_a, number_b = a.street.split(" ", 1)[0], b.street.split(" ", 1)[0]
+        if number_a != number_b and number_a.isdigit() and number_b.isdigit():
+            street = 0.0  # 182 and 196 Manor Close are neighbours, not one address
         if street >= 0.9:
             found += 1.5
             reasons.append("same street" if street >= 0.999 else f"street {street:.2f}")
@@ -265,7 +291,7 @@ def _household(a: Person, b: Person, reasons: list[str]) -> float:
             found -= 0.5
     if a.locality and b.locality and a.locality == b.locality:
         found += 0.5
-    return min(found, HOUSEHOLD_CAP)
+    return min(found, cap)
 
 
 def score_pair(a: Person, b: Person) -> tuple[float, tuple[str, ...]]:
@@ -291,9 +317,15 @@ def score_pair(a: Person, b: Person) -> tuple[float, tuple[str, ...]]:
         elif fam >= 0.92 or OSA.distance(fam_a, fam_b) <= 1:
             evidence += 3.5
             reasons.append(f"family name {fam:.2f}")
+        elif min(len(fam_a), len(fam_b)) >= 5 and OSA.distance(fam_a, fam_b) <= 2:
+            # Two typos in a longer name (each copy mistyped once) still point one way.
+            evidence += 2.5
+            reasons.append(f"family name {fam:.2f}")
         elif fam >= 0.85:
             evidence += 1.0
             reasons.append(f"family name {fam:.2f}")
+        elif OSA.distance(fam_a, fam_b) <= 2:
+            reasons.append(f"family name {fam:.2f}")  # short and mistyped: no evidence
         else:
             evidence -= 5.0
     if a.given and b.given:
@@ -304,6 +336,9 @@ def score_pair(a: Person, b: Person) -> tuple[float, tuple[str, ...]]:
         elif note == "nickname":
             evidence += 3.0
             reasons.append("given name is a nickname")
+        elif note == "nickname with a typo":
+            evidence += 2.5
+            reasons.append("given name is a nickname, mistyped")
         elif note == "initial":
             evidence += 1.0
             reasons.append("same initial")
@@ -339,7 +374,14 @@ def score_pair(a: Person, b: Person) -> tuple[float, tuple[str, ...]]:
         else:
             evidence -= 4.0
             reasons.append("different identifier")
-    evidence += _household(a, b, reasons)
+    # A household shares phone and address but not the given name; when the names agree,
+    # shared contact details are worth more.
+    same_person_names = (
+        a.given and b.given and (giv >= 0.92 or note is not None and "nickname" in note)
+    )
+    evidence += _household(
+        a, b, reasons, HOUSEHOLD_CAP_NAMED if same_person_names else HOUSEHOLD_CAP
+    )
     return 1.0 / (1.0 + math.exp(-evidence)), tuple(reasons)
 
 

@@ -7,7 +7,7 @@ their models are imported.
 """
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -113,14 +113,30 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
-def default_choices(survivor: Contact, merged: Contact) -> dict[str, str]:
-    """For each field, 'survivor' unless only the merged record has a value."""
-    return {
+def pick_fields(
+    survivor: object,
+    merged: object,
+    fields: Sequence[str],
+    choices: dict[str, str] | None = None,
+) -> dict[str, str]:
+    """Which record each field's value comes from: the person's `choices`, else 'survivor'
+    unless only the merged record has a value. Refuses an unknown field or side."""
+    picks = {
         f: "merged"
         if getattr(survivor, f) in (None, "") and getattr(merged, f) not in (None, "")
         else "survivor"
-        for f in MERGE_FIELDS
+        for f in fields
     }
+    for name, side in (choices or {}).items():
+        if name not in fields or side not in {"survivor", "merged"}:
+            raise ValidationError(f"Merge: {name!r}: choose survivor or merged.", field=name)
+        picks[name] = side
+    return picks
+
+
+def default_choices(survivor: Contact, merged: Contact) -> dict[str, str]:
+    """For each field, 'survivor' unless only the merged record has a value."""
+    return pick_fields(survivor, merged, MERGE_FIELDS)
 
 
 def merge_contacts(
@@ -140,11 +156,7 @@ def merge_contacts(
     merged = _live(session, merged_id, actor)
     if versions is not None and versions != (survivor.version, merged.version):
         raise Conflict("One of these contacts changed since you opened the pair; reload it.")
-    picks = default_choices(survivor, merged)
-    for name, side in (choices or {}).items():
-        if name not in MERGE_FIELDS or side not in {"survivor", "merged"}:
-            raise ValidationError(f"Merge: {name!r}: choose survivor or merged.", field=name)
-        picks[name] = side
+    picks = pick_fields(survivor, merged, MERGE_FIELDS, choices)
     before = {f: _plain(getattr(survivor, f)) for f in MERGE_FIELDS}
     for name, side in picks.items():
         if side == "merged":
@@ -153,7 +165,9 @@ def merge_contacts(
     for table, column in reference_columns():
         if (table.name, column) in _SPECIAL:
             continue
-        moved[f"{table.name}.{column}"] = _move(session, table, column, merged_id, survivor_id)
+        moved[f"{table.name}.{column}"] = move_references(
+            session, table, column, merged_id, survivor_id
+        )
     # Earlier tombstones of the merged record now point straight at the survivor.
     tombstones = list(
         session.exec(sm_select(Contact.id).where(Contact.merged_into_id == merged_id)).all()
@@ -207,7 +221,8 @@ def merge_contacts(
     return event
 
 
-def _move(session: Session, table: Table, column: str, old: int, new: int) -> list[Any]:
+def move_references(session: Session, table: Table, column: str, old: int, new: int) -> list[Any]:
+    """Point every row of `table` whose `column` is `old` at `new`; returns their keys."""
     pk = list(table.primary_key.columns)
     rows = session.execute(select(*pk).where(table.c[column] == old)).all()
     keys = [row[0] if len(pk) == 1 else list(row) for row in rows]

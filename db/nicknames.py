@@ -121,3 +121,35 @@ def _table() -> dict[str, str]:
 def canonical_given(name: str) -> str:
     """The canonical form of a folded given name ("bob" -> "robert"); itself if unknown."""
     return _table().get(name, name)
+
+
+def _deletions(name: str) -> set[str]:
+    return {name[:i] + name[i + 1 :] for i in range(len(name))} | {name}
+
+
+@lru_cache(maxsize=1)
+def _by_deletion() -> dict[str, frozenset[str]]:
+    """Every name of the table under each of its one-letter deletions (symmetric delete)."""
+    found: dict[str, set[str]] = {}
+    for name in _table():
+        for variant in _deletions(name):
+            found.setdefault(variant, set()).add(name)
+    return {k: frozenset(v) for k, v in found.items()}
+
+
+@lru_cache(maxsize=65536)
+def canonical_given_fuzzy(name: str) -> str:
+    """Like canonical_given, but a name one typo from a known one ("cahty", "sephen") takes
+    that name's canonical form; an unknown or ambiguous name stays as it is."""
+    table = _table()
+    if name in table or len(name) < 3:
+        return table.get(name, name)
+    from rapidfuzz.distance import OSA
+
+    near = {
+        table[known]
+        for variant in _deletions(name)
+        for known in _by_deletion().get(variant, ())
+        if abs(len(known) - len(name)) <= 1 and OSA.distance(known, name) <= 1
+    }
+    return next(iter(near)) if len(near) == 1 else name

@@ -15,7 +15,8 @@ def clean_text(value: str | None, *, field: str, label: str, max_length: int) ->
     """Strip and collapse spaces; None for empty; refuse what is too long."""
     if value is None:
         return None
-    text = _SPACES.sub(" ", value).strip()
+    # NUL is never meant in typed text, and PostgreSQL's text type cannot hold it.
+    text = _SPACES.sub(" ", value.replace("\x00", "")).strip()
     if not text:
         return None
     if len(text) > max_length:

@@ -73,6 +73,23 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
 # --- organisations ----------------------------------------------------------------
 
 
+def _refuse_cleared(table: Any, changes: dict[str, Any]) -> None:
+    """A patch may not empty a column that must always hold a value."""
+    for key, value in changes.items():
+        column = table.__table__.columns.get(key)
+        if value is None and column is not None and not column.nullable:
+            label = key.replace("_", " ").capitalize()
+            raise ValidationError(f"{label}: choose a value; it cannot be empty.", field=key)
+
+
+def _check_owner(session: Session, actor: Actor, owner_id: int | None, what: str) -> None:
+    """The new owner exists (or the record is left unowned) and the actor may give
+    records to them; who may keep unowned records is the visibility rules' call."""
+    if owner_id is not None and session.get(User, owner_id) is None:
+        raise ValidationError("Owner: choose an existing user.", field="owner_id")
+    require_change(session=session, actor=actor, owner_id=owner_id, what=what)
+
+
 def create_organisation(
     *, session: Session, org_in: OrganisationCreate, actor: Actor
 ) -> Organisation:
@@ -82,12 +99,7 @@ def create_organisation(
     if not values.get("name"):
         raise ValidationError("Name: enter the organisation's name.", field="name")
     values["owner_id"] = values.get("owner_id") or actor.id
-    require_change(
-        session=session,
-        actor=actor,
-        owner_id=values["owner_id"],
-        what="an organisation for that owner",
-    )
+    _check_owner(session, actor, values["owner_id"], "an organisation for that owner")
     org = Organisation.model_validate(values)
     session.add(org)
     session.flush()
@@ -123,6 +135,9 @@ def update_organisation(
     changes = _clean(patch.model_dump(exclude_unset=True))
     if "name" in changes and not changes["name"]:
         raise ValidationError("Name: an organisation needs a name.", field="name")
+    _refuse_cleared(Organisation, changes)
+    if "owner_id" in changes and changes["owner_id"] != org.owner_id:
+        _check_owner(session, actor, changes["owner_id"], "an organisation for that owner")
     org.sqlmodel_update(changes)
     org.version += 1
     org.updated_at = utcnow()
@@ -145,7 +160,8 @@ def find_organisations(
 ) -> tuple[list[Organisation], int]:
     """A page of organisations matching a name or domain, and the total."""
     _check_limit(limit)
-    conditions: list[Any] = []
+    # A merged-away organisation is a tombstone: it still resolves by id, but is not listed.
+    conditions: list[Any] = [col(Organisation.merged_into_id).is_(None)]
     scope = owner_filter(actor, Organisation.owner_id)
     if scope is not None:
         conditions.append(scope)
@@ -179,10 +195,8 @@ def create_contact(*, session: Session, contact_in: ContactCreate, actor: Actor)
     for field in ("given_name", "family_name"):
         values[field] = values.get(field) or ""
     values["owner_id"] = values.get("owner_id") or actor.id
-    require_change(
-        session=session, actor=actor, owner_id=values["owner_id"], what="a contact for that owner"
-    )
-    if values.get("organisation_id"):
+    _check_owner(session, actor, values["owner_id"], "a contact for that owner")
+    if values.get("organisation_id") is not None:
         get_organisation(session=session, org_id=values["organisation_id"], actor=actor)
     tags = normalise_tags(contact_in.tags)
     contact = Contact.model_validate(values)
@@ -234,13 +248,11 @@ def update_contact(
     for field in ("given_name", "family_name"):
         if field in changes:
             changes[field] = changes[field] or ""
-    if changes.get("owner_id") and changes["owner_id"] != contact.owner_id:
-        require_change(
-            session=session,
-            actor=actor,
-            owner_id=changes["owner_id"],
-            what="a contact for that owner",
-        )
+    _refuse_cleared(Contact, changes)
+    if "owner_id" in changes and changes["owner_id"] != contact.owner_id:
+        _check_owner(session, actor, changes["owner_id"], "a contact for that owner")
+    if changes.get("organisation_id") is not None:
+        get_organisation(session=session, org_id=changes["organisation_id"], actor=actor)
     contact.sqlmodel_update(changes)
     contact.version += 1
     contact.updated_at = utcnow()

@@ -75,9 +75,11 @@ def _clean(values: dict[str, Any], *, session: Session, actor: Actor) -> dict[st
     for field, label, limit in (("source", "Source", 60), ("notes", "Notes", 5000)):
         if field in cleaned:
             cleaned[field] = clean_text(cleaned[field], field=field, label=label, max_length=limit)
-    if cleaned.get("organisation_id"):
+    # `is not None`, not truthiness: an id of 0 must be looked up (and refused), not
+    # slip through to the foreign key.
+    if cleaned.get("organisation_id") is not None:
         get_organisation(session=session, org_id=cleaned["organisation_id"], actor=actor)
-    if cleaned.get("contact_id"):
+    if cleaned.get("contact_id") is not None:
         contact = get_contact(session=session, contact_id=cleaned["contact_id"], actor=actor)
         cleaned["contact_id"] = contact.id
     return cleaned

@@ -289,6 +289,61 @@ def complete_other(
     return _save(session, request, actor, "complete", kind=str(request.kind))
 
 
+def refuse_request(
+    *,
+    session: Session,
+    request_id: int,
+    reason: str,
+    notified_on: date,
+    told_of_right_to_complain: bool,
+    version: int,
+    actor: Actor,
+) -> PrivacyRequest:
+    """Refuse a request with reasons (Art. 12(4)): the person must be told why, and that
+    they may complain to a supervisory authority and seek a judicial remedy."""
+    request = _open(session, request_id, version, actor)
+    why = clean_text(reason, field="reason", label="Reason for refusing", max_length=2000)
+    if not why:
+        raise ValidationError(
+            "Reason for refusing: say why no action is taken (for example manifestly "
+            "unfounded or excessive, or identity could not be verified).",
+            field="reason",
+        )
+    if not told_of_right_to_complain:
+        raise ValidationError(
+            "Right to complain: the person must be told they may complain to a supervisory "
+            "authority and seek a judicial remedy; tick the box once they have been.",
+            field="told_of_right_to_complain",
+        )
+    if notified_on < request.received_on or notified_on > utcnow().date():
+        raise ValidationError(
+            "Told on: give the date the person was told, between receipt and today.",
+            field="notified_on",
+        )
+    request.status = RequestStatus.refused
+    request.completed_at = utcnow()
+    request.completed_by_id = actor.id
+    request.refusal_reason = why
+    request.refusal_notified_on = notified_on
+    request.outcome = "Refused; the person was told why and of their right to complain."
+    return _save(
+        session,
+        request,
+        actor,
+        "refuse",
+        kind=str(request.kind),
+        notified_on=str(notified_on),
+        late=notified_on > request.deadline,
+    )
+
+
+def answered_on(request: PrivacyRequest) -> date | None:
+    """The day the person had their answer: the refusal notice, or the completion."""
+    if request.status == RequestStatus.refused and request.refusal_notified_on is not None:
+        return request.refusal_notified_on
+    return request.completed_at.date() if request.completed_at else None
+
+
 def list_requests(
     *,
     session: Session,

@@ -8,7 +8,7 @@ hashes) only so that a second visit can be told the link was already used.
 
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import update
 from sqlmodel import Session, col
@@ -16,7 +16,9 @@ from sqlmodel import Session, col
 from db.audit import Actor, record, require_role
 from db.employees import tenure_band
 from db.errors import DomainError, ValidationError
+from db.limits import PublicForm, check_allowance, note_submission
 from db.models.auth import Role
+from db.models.people import Contact
 from db.models.surveys import (
     Employee,
     QuestionKind,
@@ -28,7 +30,10 @@ from db.models.surveys import (
     SurveyResponse,
 )
 from db.survey_distribution import hash_token
+from db.survey_tallies import tally_survey
+from db.survey_voice import respondent_cuts
 from db.surveys import accepts_answers, list_questions
+from db.types import utcnow
 
 MAX_TEXT = 4000
 UNKNOWN_LINK = (
@@ -124,12 +129,26 @@ def validate_answers(
     return clean
 
 
-def submit_answers(*, session: Session, token: str, answers: dict[int, int | str | None]) -> None:
-    """Store one anonymous response for a link; the link cannot be used again."""
+def submit_answers(
+    *,
+    session: Session,
+    token: str,
+    answers: dict[int, int | str | None],
+    visitor: str | None = None,
+) -> None:
+    """Store one anonymous response for a link; the link cannot be used again.
+
+    `visitor` (the public page's browser session) puts it under the public forms' rate
+    limits.
+    """
+    if visitor is not None:
+        check_allowance(session=session, form=PublicForm.survey_answer, visitor=visitor)
     invitation, survey = _find(session, token)
     questions = list_questions(session=session, survey_id=invitation.survey_id)
     clean = validate_answers(questions, answers)
-    _claim_and_store(session, invitation, questions, clean, date.today())
+    _claim_and_store(session, survey, invitation, questions, clean, date.today())
+    if visitor is not None:
+        note_submission(session=session, form=PublicForm.survey_answer, visitor=visitor)
     # The audit entry names the survey only: not the link, invitation or response.
     record(
         session=session, actor=None, action="survey.answer", entity="survey", entity_id=survey.id
@@ -152,19 +171,60 @@ def import_response(
         raise LinkProblem(UNKNOWN_LINK)
     questions = list_questions(session=session, survey_id=invitation.survey_id)
     clean = validate_answers(questions, answers)
-    _claim_and_store(session, invitation, questions, clean, submitted_on)
+    survey = session.get(Survey, invitation.survey_id)
+    assert survey is not None
+    _claim_and_store(session, survey, invitation, questions, clean, submitted_on)
+    if survey.tallied:
+        # A closed survey's tallies stand for its answers: recompute them with this one.
+        session.flush()
+        tally_survey(session=session, survey=survey)
     session.commit()
+
+
+def _respondent(
+    session: Session, survey: Survey, invitation: SurveyInvitation, on: date
+) -> dict[str, object]:
+    """The columns a response keeps about who answered: cuts only, unless named."""
+    if invitation.contact_id is not None:
+        contact = session.get(Contact, invitation.contact_id)
+        assert contact is not None
+        kind, organisation, region = respondent_cuts(session, contact)
+        named = not survey.anonymous
+        return {
+            "department": kind,
+            "team": organisation,
+            "location": region,
+            "tenure_band": "",
+            # Only a survey declared non-anonymous ties the answer to the contact.
+            "contact_id": contact.id if named else None,
+            # An imported (earlier) answer is placed at noon of its day.
+            "submitted_at": (
+                None
+                if not named
+                else utcnow()
+                if on >= utcnow().date()
+                else datetime.combine(on, time(12), tzinfo=UTC)
+            ),
+        }
+    employee = session.get(Employee, invitation.employee_id)
+    assert employee is not None
+    return {
+        "department": employee.department,
+        "team": employee.team,
+        "location": employee.location,
+        "tenure_band": tenure_band(employee.start_date, on),
+    }
 
 
 def _claim_and_store(
     session: Session,
+    survey: Survey,
     invitation: SurveyInvitation,
     questions: list[SurveyQuestion],
     clean: dict[int, int | str],
     on: date,
 ) -> None:
-    employee = session.get(Employee, invitation.employee_id)
-    assert employee is not None
+    who = _respondent(session, survey, invitation, on)
     claimed = session.execute(
         update(SurveyInvitation)
         .where(col(SurveyInvitation.id) == invitation.id, col(SurveyInvitation.answered).is_(False))
@@ -176,11 +236,8 @@ def _claim_and_store(
     response = SurveyResponse(
         id=secrets.token_hex(16),
         survey_id=invitation.survey_id,
-        department=employee.department,
-        team=employee.team,
-        location=employee.location,
-        tenure_band=tenure_band(employee.start_date, on),
         submitted_on=on,
+        **who,  # type: ignore[arg-type]
     )
     session.add(response)
     session.flush()  # the answers' foreign key needs the response row first

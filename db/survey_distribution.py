@@ -20,7 +20,15 @@ from sqlmodel import Session, col, select
 from db.audit import Actor, record, require_role
 from db.errors import Conflict, DomainError, ValidationError
 from db.models.auth import Role
-from db.models.surveys import Employee, Survey, SurveyInvitation, SurveyLink, SurveyStatus
+from db.models.people import Contact
+from db.models.surveys import (
+    AudienceKind,
+    Employee,
+    Survey,
+    SurveyInvitation,
+    SurveyLink,
+    SurveyStatus,
+)
 from db.surveys import get_survey, list_questions
 
 TOKEN_BYTES = 24  # 192 bits
@@ -56,6 +64,8 @@ def open_survey(*, session: Session, survey_id: int, actor: Actor) -> int:
     """Open a draft survey and invite its audience; returns how many were invited (HR)."""
     require_role(actor, Role.hr, doing="open surveys")
     survey = get_survey(session=session, survey_id=survey_id)
+    if survey.audience_kind == AudienceKind.contacts.value:
+        raise Conflict("This survey asks contacts; open it as a contact survey.")
     if survey.status != SurveyStatus.draft.value:
         raise Conflict("This survey has already been opened.")
     questions = list_questions(session=session, survey_id=survey_id)
@@ -101,14 +111,34 @@ class IssuedLink:
     url: str
 
 
-def _pending(session: Session, survey_id: int) -> list[tuple[SurveyInvitation, Employee]]:
-    query = (
+@dataclass(frozen=True)
+class Invitee:
+    """Who a link goes to, employee or contact."""
+
+    name: str
+    email: str
+
+
+def _pending(session: Session, survey_id: int) -> list[tuple[SurveyInvitation, Invitee]]:
+    unanswered = (
+        SurveyInvitation.survey_id == survey_id,
+        col(SurveyInvitation.answered).is_(False),
+    )
+    staff = session.exec(
         select(SurveyInvitation, Employee)
         .join(Employee, col(Employee.id) == col(SurveyInvitation.employee_id))
-        .where(SurveyInvitation.survey_id == survey_id, col(SurveyInvitation.answered).is_(False))
+        .where(*unanswered)
         .order_by(col(Employee.name))
-    )
-    return [(inv, emp) for inv, emp in session.exec(query).all()]
+    ).all()
+    pending = [(inv, Invitee(emp.name, emp.email)) for inv, emp in staff]
+    contacts = session.exec(
+        select(SurveyInvitation, Contact)
+        .join(Contact, col(Contact.id) == col(SurveyInvitation.contact_id))
+        .where(*unanswered, col(Contact.erased_at).is_(None))
+        .order_by(col(Contact.family_name), col(Contact.given_name))
+    ).all()
+    pending += [(inv, Invitee(c.full_name, c.email or "")) for inv, c in contacts if c.email]
+    return pending
 
 
 def _new_link(session: Session, invitation: SurveyInvitation) -> str:
@@ -130,9 +160,9 @@ def issue_links(*, session: Session, survey_id: int, actor: Actor) -> list[Issue
     survey = get_survey(session=session, survey_id=survey_id)
     _require_open(survey)
     issued = []
-    for invitation, employee in _pending(session, survey_id):
+    for invitation, invitee in _pending(session, survey_id):
         token = _new_link(session, invitation)
-        issued.append(IssuedLink(employee.name, employee.email, answer_url(token)))
+        issued.append(IssuedLink(invitee.name, invitee.email, answer_url(token)))
     record(
         session=session,
         actor=actor,
@@ -153,6 +183,20 @@ def links_csv(links: list[IssuedLink]) -> str:
     for link in links:
         writer.writerow([link.name, link.email, link.url])
     return buffer.getvalue()
+
+
+def _smtp_password() -> str | None:
+    """RAPPORT_SMTP_PASSWORD, or the file RAPPORT_SMTP_PASSWORD_FILE names (a mounted secret)."""
+    path = os.environ.get("RAPPORT_SMTP_PASSWORD_FILE", "").strip()
+    if path:
+        try:
+            with open(path, encoding="utf-8") as secret:
+                return secret.read().strip() or None
+        except OSError as err:
+            raise RuntimeError(
+                f"RAPPORT_SMTP_PASSWORD_FILE: cannot read {path!r} ({err})."
+            ) from err
+    return os.environ.get("RAPPORT_SMTP_PASSWORD") or None
 
 
 @dataclass(frozen=True)
@@ -180,7 +224,7 @@ class SmtpSettings:
             port=int(raw_port),
             sender=os.environ.get("RAPPORT_SMTP_FROM", "").strip() or "surveys@localhost",
             username=os.environ.get("RAPPORT_SMTP_USER", "").strip() or None,
-            password=os.environ.get("RAPPORT_SMTP_PASSWORD") or None,
+            password=_smtp_password(),
             starttls=os.environ.get("RAPPORT_SMTP_STARTTLS", "").strip() in {"1", "true", "yes"},
         )
 
@@ -190,18 +234,28 @@ class MailNotConfigured(DomainError):
 
 
 def _message(
-    survey: Survey, employee: Employee, url: str, sender: str, reminder: bool
+    survey: Survey, invitee: Invitee, url: str, sender: str, reminder: bool
 ) -> EmailMessage:
     message = EmailMessage()
     message["From"] = sender
-    message["To"] = employee.email
+    message["To"] = invitee.email
     prefix = "Reminder: " if reminder else ""
     message["Subject"] = f"{prefix}{survey.title}"
+    if survey.anonymous:
+        privacy = (
+            "Your answers are confidential: results are only reported for groups of "
+            f"{survey.min_group} or more, and nothing links your answers to you."
+        )
+    else:
+        privacy = (
+            "This survey is not anonymous: your answers are kept with your record so that "
+            "we can follow up with you. Totals are only reported for groups of "
+            f"{survey.min_group} or more."
+        )
     message.set_content(
-        f"Hello {employee.name},\n\n"
-        f"Please tell us how things are going in '{survey.title}' by {survey.closes_on:%d %B %Y}.\n"
-        "Your answers are confidential: results are only reported for groups of "
-        f"{survey.min_group} or more, and nothing links your answers to you.\n\n"
+        f"Hello {invitee.name},\n\n"
+        f"Please tell us what you think in '{survey.title}' by {survey.closes_on:%d %B %Y}.\n"
+        f"{privacy}\n\n"
         f"Your personal link (use it once, do not forward it):\n{url}\n"
     )
     return message
@@ -232,10 +286,10 @@ def send_links(
                 server.starttls()
             if settings.username and settings.password:
                 server.login(settings.username, settings.password)
-            for invitation, employee in _pending(session, survey_id):
+            for invitation, invitee in _pending(session, survey_id):
                 token = _new_link(session, invitation)
                 server.send_message(
-                    _message(survey, employee, answer_url(token), settings.sender, reminder)
+                    _message(survey, invitee, answer_url(token), settings.sender, reminder)
                 )
                 # Keep each link whose email went out, even if a later one fails.
                 session.commit()

@@ -19,15 +19,21 @@ from db.audit import Actor, require_role
 from db.errors import Forbidden
 from db.models.auth import Role
 from db.models.surveys import (
+    AudienceKind,
     QuestionKind,
     Survey,
     SurveyAnswer,
     SurveyInvitation,
     SurveyQuestion,
     SurveyResponse,
+    SurveyTally,
 )
 from db.survey_privacy import ORG_KEY, Group, build_tree, visible_to_team
+from db.survey_tallies import tally_conditions, uses_tallies
 from db.surveys import ENGAGEMENT_FACTOR, ENPS_CODE, get_survey
+
+# The employee eNPS item and the customer NPS item are scored the same way.
+NPS_CODES = (ENPS_CODE, "nps")
 
 
 @dataclass
@@ -103,7 +109,8 @@ def _scope(session: Session, survey_id: int, actor: Actor) -> Scope:
         .group_by(col(SurveyResponse.department), col(SurveyResponse.team))
     ).all()
     groups = build_tree({(d, t): int(n) for d, t, n in rows}, survey.min_group)
-    if actor.has_any({Role.hr}):
+    if actor.has_any({Role.hr}) or survey.audience_kind == AudienceKind.contacts.value:
+        # Contact surveys are cut by contact kind and organisation, not by staff team.
         visible = groups
     else:
         team = getattr(actor, "team", None)
@@ -153,8 +160,38 @@ def participation(*, session: Session, survey_id: int, actor: Actor) -> list[dic
     return result
 
 
-def _leaf_tallies(session: Session, survey_id: int, group: Group) -> dict[int, Tally]:
+def _leaf_tallies(session: Session, survey: Survey, group: Group) -> dict[int, Tally]:
     """Per question: counts over the group's respondents, aggregated in SQL."""
+    assert survey.id is not None
+    survey_id = survey.id
+    if uses_tallies(survey):
+        summed = (
+            sa_select(
+                col(SurveyTally.question_id),
+                *(
+                    func.sum(getattr(SurveyTally, name))
+                    for name in (
+                        "n",
+                        "favourable",
+                        "neutral",
+                        "unfavourable",
+                        "promoters",
+                        "detractors",
+                        "total",
+                    )
+                ),
+            )
+            .where(
+                col(SurveyTally.survey_id) == survey_id,
+                col(SurveyTally.option) == "",
+                *tally_conditions(group.department, group.team),
+            )
+            .group_by(col(SurveyTally.question_id))
+        )
+        return {
+            int(qid): Tally(*(int(v or 0) for v in values))
+            for qid, *values in session.execute(summed).all()
+        }
     value = col(SurveyAnswer.value)
     query = (
         sa_select(
@@ -204,7 +241,7 @@ def _result(session: Session, survey: Survey, group: Group) -> GroupResult:
     if not group.shown:
         return result
     assert survey.id is not None
-    tallies = _leaf_tallies(session, survey.id, group)
+    tallies = _leaf_tallies(session, survey, group)
     by_factor: dict[str, Tally] = defaultdict(Tally)
     for question in _questions(session, survey.id):
         tally = tallies.get(question.id or 0, Tally())
@@ -219,7 +256,7 @@ def _result(session: Session, survey: Survey, group: Group) -> GroupResult:
                     **agreement_scores(tally),
                 }
             )
-        elif question.kind == QuestionKind.scale10.value and question.code == ENPS_CODE:
+        elif question.kind == QuestionKind.scale10.value and question.code in NPS_CODES:
             result.enps = enps(tally)
     for factor, tally in by_factor.items():
         result.factors.append({"factor": factor, "n_answers": tally.n, **agreement_scores(tally)})
@@ -315,6 +352,54 @@ def drivers(
     group = _group(scope, group_key)
     if not group.shown:
         return []
+    query = (
+        _tallied_driver_sums(survey_id, group)
+        if uses_tallies(scope.survey)
+        else _driver_sums(survey_id, group)
+    )
+    rows: list[dict[str, Any]] = []
+    for code, text, n, sx, sy, sxy, sxx, syy, fav in session.execute(query).all():
+        r = pearson(int(n), float(sx), float(sy), float(sxy), float(sxx), float(syy))
+        rows.append(
+            {
+                "code": code,
+                "question": text,
+                "n": int(n),
+                "impact": r,
+                "favourable": percent(int(fav), int(n)),
+            }
+        )
+    rows.sort(key=_driver_order)
+    return rows
+
+
+def _tallied_driver_sums(survey_id: int, group: Group) -> Any:
+    return (
+        sa_select(
+            col(SurveyQuestion.code),
+            col(SurveyQuestion.text),
+            func.sum(col(SurveyTally.d_n)),
+            func.sum(col(SurveyTally.d_sx)),
+            func.sum(col(SurveyTally.d_sy)),
+            func.sum(col(SurveyTally.d_sxy)),
+            func.sum(col(SurveyTally.d_sxx)),
+            func.sum(col(SurveyTally.d_syy)),
+            func.sum(col(SurveyTally.favourable)),
+        )
+        .join(SurveyQuestion, col(SurveyQuestion.id) == col(SurveyTally.question_id))
+        .where(
+            col(SurveyTally.survey_id) == survey_id,
+            col(SurveyTally.option) == "",
+            col(SurveyQuestion.kind) == QuestionKind.agree5.value,
+            col(SurveyQuestion.factor) != ENGAGEMENT_FACTOR,
+            col(SurveyTally.d_n) > 0,
+            *tally_conditions(group.department, group.team),
+        )
+        .group_by(col(SurveyQuestion.code), col(SurveyQuestion.text))
+    )
+
+
+def _driver_sums(survey_id: int, group: Group) -> Any:
     engaged = (
         sa_select(
             col(SurveyAnswer.response_id).label("rid"),
@@ -332,7 +417,7 @@ def drivers(
     )
     x = col(SurveyAnswer.value) * 1.0
     y = engaged.c.eng
-    query = (
+    return (
         sa_select(
             col(SurveyQuestion.code),
             col(SurveyQuestion.text),
@@ -353,20 +438,6 @@ def drivers(
         )
         .group_by(col(SurveyQuestion.code), col(SurveyQuestion.text))
     )
-    rows: list[dict[str, Any]] = []
-    for code, text, n, sx, sy, sxy, sxx, syy, fav in session.execute(query).all():
-        r = pearson(int(n), float(sx), float(sy), float(sxy), float(sxx), float(syy))
-        rows.append(
-            {
-                "code": code,
-                "question": text,
-                "n": int(n),
-                "impact": r,
-                "favourable": percent(int(fav), int(n)),
-            }
-        )
-    rows.sort(key=_driver_order)
-    return rows
 
 
 def _driver_order(row: dict[str, Any]) -> tuple[float, float]:

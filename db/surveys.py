@@ -305,6 +305,11 @@ def copy_to_new_wave(
         closes_on=closes_on,
         min_group=source.min_group,
         comment_min=source.comment_min,
+        audience_kind=source.audience_kind,
+        audience_contact_kind=source.audience_contact_kind,
+        audience_tag=source.audience_tag,
+        audience_organisation_id=source.audience_organisation_id,
+        anonymous=source.anonymous,
         series_id=series,
         wave=(last_wave or 1) + 1,
     )
@@ -334,6 +339,11 @@ def close_survey(*, session: Session, survey_id: int, actor: Actor) -> Survey:
     survey.status = SurveyStatus.closed.value
     survey.version += 1
     session.add(survey)
+    # Imported here: the tallies module reads this module's constants.
+    from db.survey_tallies import tally_survey
+
+    session.flush()
+    tally_survey(session=session, survey=survey)
     record(
         session=session, actor=actor, action="survey.close", entity="survey", entity_id=survey_id
     )

@@ -9,6 +9,8 @@ from sqlmodel import Session, col, select
 
 from db.audit import OPERATOR
 from db.employees import import_employees_csv
+from db.errors import DomainError
+from db.models.people import ContactKind
 from db.models.surveys import (
     ActionPlanCreate,
     QuestionKind,
@@ -18,6 +20,7 @@ from db.models.surveys import (
 from db.survey_actions import create_action
 from db.survey_answers import import_response
 from db.survey_distribution import open_survey
+from db.survey_voice import ContactSurveyCreate, create_contact_survey, open_contact_survey
 from db.surveys import close_survey, copy_to_new_wave, create_survey, list_questions
 
 # Team names match the demo users' teams (North, South) so engagement can be read
@@ -68,6 +71,12 @@ LAST = (
     "Kim",
     "Murphy",
     "Dubois",
+)
+CUSTOMER_REASONS = (
+    "Quick, friendly answers when I called.",
+    "The delivery was late twice.",
+    "Good value, but the website is confusing.",
+    "Your team solved my problem first time.",
 )
 COMMENTS = (
     "More time for training would help.",
@@ -152,8 +161,64 @@ def _answer_wave(
     return answered
 
 
+def _customer_nps(session: Session) -> int:
+    """A closed, named customer NPS survey answered by most invited customers."""
+    # Its own generator, so the employee demo below stays as it was.
+    rng = random.Random(62)
+    today = date.today()
+    survey = create_contact_survey(
+        session=session,
+        survey_in=ContactSurveyCreate(
+            title="Customer NPS, last quarter",
+            template="customer NPS",
+            contact_kind=ContactKind.customer,
+            opens_on=today - timedelta(days=60),
+            closes_on=today - timedelta(days=30),
+            anonymous=False,
+        ),
+        actor=OPERATOR,
+    )
+    assert survey.id is not None
+    try:
+        open_contact_survey(session=session, survey_id=survey.id, actor=OPERATOR)
+    except DomainError:
+        session.rollback()  # too few consenting customers in a tiny demo: leave it a draft
+        return 0
+    questions = list_questions(session=session, survey_id=survey.id)
+    invitations = session.exec(
+        select(SurveyInvitation)
+        .where(SurveyInvitation.survey_id == survey.id)
+        .order_by(col(SurveyInvitation.id))
+    ).all()
+    answered = 0
+    for invitation in invitations:
+        if rng.random() > 0.6:
+            continue
+        score = max(0, min(10, round(rng.gauss(7.6, 2.2))))
+        answers: dict[int, int | str | None] = {}
+        for q in questions:
+            if q.kind == QuestionKind.scale10.value:
+                answers[q.id or 0] = score
+            elif q.kind == QuestionKind.choice.value:
+                options = (q.choices or "").split("\n")
+                answers[q.id or 0] = options[min(4, max(0, (10 - score) // 2))]
+            elif rng.random() < 0.3:
+                answers[q.id or 0] = rng.choice(CUSTOMER_REASONS)
+        import_response(
+            session=session,
+            invitation_id=invitation.id or 0,
+            answers=answers,
+            submitted_on=today - timedelta(days=rng.randint(30, 59)),
+            actor=OPERATOR,
+        )
+        answered += 1
+    close_survey(session=session, survey_id=survey.id, actor=OPERATOR)
+    return answered
+
+
 def seed_surveys(session: Session, rng: random.Random, scale: float) -> dict[str, int]:
-    """Employees, three closed engagement waves, one open pulse and an action plan."""
+    """A customer NPS survey, employees, three closed engagement waves, a pulse, an action plan."""
+    customer_answers = _customer_nps(session)
     today = date.today()
     size = max(20, int(200 * scale))
     report = import_employees_csv(
@@ -218,4 +283,9 @@ def seed_surveys(session: Session, rng: random.Random, scale: float) -> dict[str
     assert pulse.id is not None
     open_survey(session=session, survey_id=pulse.id, actor=OPERATOR)
     responses += _answer_wave(session, rng, pulse.id, 0.5, today)
-    return {"employees": report.created, "surveys": len(waves) + 1, "survey responses": responses}
+    return {
+        "employees": report.created,
+        "surveys": len(waves) + 2,
+        "survey responses": responses,
+        "customer survey responses": customer_answers,
+    }

@@ -177,3 +177,4 @@ def recent_on_other_channels(
 
 # Other areas plug their timeline items in (kept last: it imports this module).
 import db.timeline_sources  # noqa: E402,F401,I001
+import db.survey_timeline  # noqa: E402,F401,I001

@@ -4,7 +4,7 @@ import streamlit as st
 
 from components import page
 from components.db import db_session
-from components.ui import attempt
+from components.ui import attempt, visitor_id
 from db.models.surveys import QuestionKind, SurveyQuestion
 from db.survey_answers import (
     Questionnaire,
@@ -31,7 +31,7 @@ if not token:
         "Open the personal link from your survey email. If you only have the code at the "
         "end of the link (after token=), paste it here."
     )
-    token = st.text_input("Link code", key="pasted_token").strip()
+    token = st.text_input("Link code", key="pasted_token", max_chars=200).strip()
     if not token:
         st.stop()
 
@@ -132,7 +132,7 @@ if forward.button(
 
         def submit() -> bool:
             with db_session() as session:
-                submit_answers(session=session, token=token, answers=answers)
+                submit_answers(session=session, token=token, answers=answers, visitor=visitor_id())
             return True
 
         if attempt(submit):

@@ -48,10 +48,19 @@ if not reference.strip():
     st.stop()
 
 
+# A case opened once in this browser session is redrawn, not reopened, on each rerun.
+opened: set[str] = st.session_state.setdefault("cases_opened", set())
+
+
 def load() -> tuple[CaseDetail, list[User]]:
     with db_session() as session:
         return (
-            open_case(session=session, actor=reviewer, reference=reference),
+            open_case(
+                session=session,
+                actor=reviewer,
+                reference=reference,
+                record_open=reference not in opened,
+            ),
             list_reviewers(session=session, actor=reviewer),
         )
 
@@ -60,6 +69,7 @@ loaded = attempt(load)
 if loaded is None:
     st.stop()
 detail, reviewers = loaded
+opened.add(reference)
 case = detail.case
 assert case.id is not None
 case_id, version = case.id, case.version

@@ -1,7 +1,5 @@
 """Case insights: volumes, times, deadlines met, backlog and outcomes; aggregates only."""
 
-import datetime as dt
-
 import pandas as pd
 import streamlit as st
 
@@ -14,17 +12,15 @@ from components.cases_charts import (
     volume_chart,
 )
 from components.db import db_session
-from components.ui import attempt
+from components.ui import attempt, show_chart
 from db.case_insights import (
     FEWER,
     Bucket,
     CategoryFigures,
     OutcomeCount,
     VolumeCell,
-    backlog,
-    category_figures,
-    outcomes,
-    volumes,
+    cases_data_version,
+    insights_report,
 )
 from db.models.auth import Role
 
@@ -46,26 +42,22 @@ granularity = right.radio(
     key="insights_granularity",
     help="Longer periods group more cases together, so fewer figures need withholding.",
 )
-until = dt.datetime.now(dt.UTC)
-since = until - dt.timedelta(days=round(30.44 * PERIODS[choice or "Last 12 months"]))
-
 Loaded = tuple[list[VolumeCell], list[CategoryFigures], list[Bucket], list[OutcomeCount]]
+
+
+@st.cache_data(ttl=300, show_spinner=False, max_entries=50)
+def _cached(user_id: int | None, months: int, granularity: str, version: str) -> Loaded:
+    """The figures, kept in memory until a case changes (`version`) or five minutes pass."""
+    del user_id, version  # part of the cache key only
+    with db_session() as session:
+        return insights_report(session=session, actor=user, months=months, granularity=granularity)
 
 
 def load() -> Loaded:
     with db_session() as session:
-        return (
-            volumes(
-                session=session,
-                actor=user,
-                since=since,
-                until=until,
-                granularity=granularity or "year",
-            ),
-            category_figures(session=session, actor=user, since=since, until=until),
-            backlog(session=session, actor=user),
-            outcomes(session=session, actor=user, since=since, until=until),
-        )
+        version = cases_data_version(session=session)
+    with st.spinner("Counting cases…"):
+        return _cached(user.id, PERIODS[choice or "Last 12 months"], granularity or "year", version)
 
 
 loaded = attempt(load)
@@ -74,7 +66,7 @@ if loaded is None:
 cells, figures, buckets, results = loaded
 
 st.subheader(f"Concerns received by {granularity} and category")
-st.altair_chart(volume_chart(cells), width="stretch")
+show_chart(volume_chart(cells))
 withheld = sorted({f"{c.period} · {c.category}" for c in cells if c.count is None})
 if withheld:
     with st.expander(f"{len(withheld)} {granularity} and category cells with {FEWER} cases"):
@@ -105,17 +97,17 @@ st.dataframe(
 left, right = st.columns(2)
 with left:
     st.markdown("**Time to acknowledge and to close**")
-    st.altair_chart(timing_chart(figures), width="stretch")
+    show_chart(timing_chart(figures))
 with right:
     st.markdown("**Deadlines met**")
-    st.altair_chart(sla_chart(figures), width="stretch")
+    show_chart(sla_chart(figures))
 
 left, right = st.columns(2)
 with left:
     st.subheader("Open backlog by age")
-    st.altair_chart(backlog_chart(buckets), width="stretch")
+    show_chart(backlog_chart(buckets))
     st.caption(" · ".join(f"{b.age}: {b.shown}" for b in buckets))
 with right:
     st.subheader("Outcomes")
-    st.altair_chart(outcome_chart(results), width="stretch")
+    show_chart(outcome_chart(results))
     st.caption(" · ".join(f"{r.outcome}: {r.shown}" for r in results))

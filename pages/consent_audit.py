@@ -37,6 +37,13 @@ period = left.date_input(
     "Period", value=(today - dt.timedelta(days=365), today), max_value=today, format="YYYY-MM-DD"
 )
 run = right.button("Run the audit", type="primary", icon=":material/play_arrow:", key="run_audit")
+full_chain = left.checkbox(
+    "Recompute the whole ledger chain (slow on a large ledger)",
+    key="audit_full_chain",
+    help="By default the ledger's hash chain is checked from the last verified checkpoint "
+    "on. A full check recomputes every event from the first: run it periodically, and "
+    "whenever you suspect an old record was changed.",
+)
 
 chosen = list(period) if isinstance(period, tuple) else []
 if run and len(chosen) == 2:
@@ -45,7 +52,12 @@ if run and len(chosen) == 2:
     def audit() -> AuditReport:
         with db_session() as session:
             return run_audit(
-                session=session, actor=user, since=since, until=until, row_limit=ROW_LIMIT
+                session=session,
+                actor=user,
+                since=since,
+                until=until,
+                row_limit=ROW_LIMIT,
+                full_chain=full_chain,
             )
 
     with st.spinner("Checking the ledger, the interactions and both hash chains…"):
@@ -92,6 +104,10 @@ for finding in report.findings:
     b.metric("Severity", finding.severity)
     if finding.summary:
         c.caption("; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in finding.summary.items()))
+    if finding.key == "integrity":
+        for row in finding.rows:
+            state = "intact" if row["intact"] else f"broken: {row['problem']}"
+            st.text(f"{row['chain']}: {state}. Checked {row['check']}.")
     if finding.truncated:
         st.caption(f"Showing the first {len(finding.rows):,}; the CLI writes every row.")
     overrides = [r for r in finding.rows if r.get("override_reason")]

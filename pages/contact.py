@@ -26,6 +26,7 @@ from db.models.people import (
     TaskCreate,
 )
 from db.models.pipeline import CURRENCIES, Deal, DealCreate, Pipeline
+from db.moments import contact_moments, is_flagged
 from db.people import ContactFilter, find_contacts, get_contact, set_tags, tags_of, update_contact
 from db.pipeline import create_deal
 from db.pipeline_config import list_pipelines
@@ -84,6 +85,21 @@ st.caption(
         part for part in (str(contact.kind), contact.job_title or "", ", ".join(tags)) if part
     )
 )
+
+
+def load_moments() -> dict[str, int]:
+    with db_session() as session:
+        return contact_moments(session=session, contact_id=contact.id or 0, actor=user)
+
+
+moments = attempt(load_moments) or {}
+if is_flagged(moments):
+    kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(moments.items()))
+    st.warning(
+        f"Flagged: two or more negative moments in the last 90 days ({kinds}). "
+        "Check what went wrong before the next contact.",
+        icon=":material/flag:",
+    )
 
 # --- before you contact them: the last 48 hours on other channels -----------------
 planned = st.selectbox(

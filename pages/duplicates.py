@@ -7,26 +7,43 @@ import streamlit as st
 
 from components import page
 from components.db import db_session
-from components.ui import attempt
-from db.duplicates import find_duplicate_organisations, find_duplicate_pairs, pairs_csv
+from components.text import escape_markdown
+from components.ui import attempt, pager
+from db.duplicates import (
+    duplicate_organisations_report,
+    duplicate_pairs_report,
+    pairs_csv,
+)
 from db.matching import DEFAULT_MIN_SCORE
 from db.merge import MERGE_FIELDS, default_choices, merge_contacts, recent_merges, undo_merge
 from db.models.auth import Role
-from db.people import get_contact
+from db.org_merge import (
+    ORG_MERGE_FIELDS,
+    default_org_choices,
+    merge_organisations,
+    recent_organisation_merges,
+    undo_organisation_merge,
+)
+from db.people import get_contact, get_organisation
 
 user = page("Duplicates", roles={Role.admin, Role.manager}, icon=":material/join:")
 st.title("Duplicates")
+PAIRS_PER_PAGE = 50
 st.caption(
-    "Contacts that are probably the same person, best match first. Merging keeps every "
-    "interaction, task and tag; the merged record stays as a pointer to the survivor."
+    "Contacts that are probably the same person, and organisations entered twice, best "
+    "match first. Merging keeps every interaction, task, tag, contact and deal; the merged "
+    "record stays as a pointer to the survivor."
 )
 
 
 @st.cache_data(ttl=120, show_spinner="Comparing contacts…")
 def load_pairs(user_id: int | None, min_score: float) -> tuple[list[dict[str, Any]], str]:
-    """Likely duplicate pairs as plain rows and as CSV (cached briefly; cleared by a merge)."""
+    """Likely duplicate pairs as plain rows and as CSV (cached briefly; cleared by a merge).
+
+    Underneath, the pairs are stored in the database until a contact changes, so only
+    the first visit after a change waits for the whole table to be compared."""
     with db_session() as session:
-        pairs = find_duplicate_pairs(session=session, actor=user, min_score=min_score)
+        pairs = duplicate_pairs_report(session=session, actor=user, min_score=min_score)
     return [
         {
             "left_id": p.left_id,
@@ -53,8 +70,12 @@ min_score = st.slider(
 rows, csv_text = attempt(lambda: load_pairs(user.id, min_score)) or ([], "")
 st.subheader(f"{len(rows)} likely duplicate pair{'s' if len(rows) != 1 else ''}")
 if rows:
+    # A page of pairs at a time: at 100k contacts there are thousands of pairs, and
+    # drawing them all (and listing them all to merge) is most of the page's time.
+    offset = pager(total=len(rows), page_size=PAIRS_PER_PAGE, key="pairs_page")
+    page_rows = rows[offset : offset + PAIRS_PER_PAGE]
     st.dataframe(
-        pd.DataFrame(rows),
+        pd.DataFrame(page_rows),
         hide_index=True,
         width="stretch",
         column_config={"score": st.column_config.ProgressColumn(min_value=0, max_value=1)},
@@ -69,10 +90,12 @@ if rows:
     st.subheader("Merge a pair")
     labels = {
         i: f"#{r['left_id']} {r['left']}  ↔  #{r['right_id']} {r['right']}  ({r['score']:.2f})"
-        for i, r in enumerate(rows)
+        for i, r in enumerate(page_rows)
     }
-    chosen = st.selectbox("Pair", options=list(labels), format_func=labels.__getitem__)
-    pair = rows[int(chosen or 0)]
+    chosen = st.selectbox(
+        "Pair", options=list(labels), format_func=labels.__getitem__, help="From the page above."
+    )
+    pair = page_rows[int(chosen or 0)]
 
     def load_both() -> tuple[Any, Any]:
         with db_session() as session:
@@ -141,7 +164,7 @@ st.subheader("Organisations")
 def load_organisation_pairs(user_id: int | None, min_score: float) -> list[dict[str, Any]]:
     """Likely duplicate organisations as plain rows."""
     with db_session() as session:
-        pairs = find_duplicate_organisations(session=session, actor=user, min_score=min_score)
+        pairs = duplicate_organisations_report(session=session, actor=user, min_score=min_score)
     return [
         {
             "left_id": p.left_id,
@@ -156,11 +179,92 @@ def load_organisation_pairs(user_id: int | None, min_score: float) -> list[dict[
 
 
 org_rows = attempt(lambda: load_organisation_pairs(user.id, min_score)) or []
-if org_rows:
-    st.caption("Organisations that look alike; correct or re-link them from their records.")
-    st.dataframe(pd.DataFrame(org_rows), hide_index=True, width="stretch")
-else:
+if not org_rows:
     st.caption("No likely duplicate organisations.")
+else:
+    st.caption(
+        "Organisations that look alike (same domain, or the same name give or take a legal "
+        "suffix). Merging moves every contact and deal to the survivor; the other record "
+        "stays as a pointer to it."
+    )
+    st.dataframe(
+        pd.DataFrame(org_rows),
+        hide_index=True,
+        width="stretch",
+        column_config={"score": st.column_config.ProgressColumn(min_value=0, max_value=1)},
+    )
+    org_labels = {
+        i: f"#{r['left_id']} {r['left']}  ↔  #{r['right_id']} {r['right']}  ({r['score']:.2f})"
+        for i, r in enumerate(org_rows)
+    }
+    org_choice = st.selectbox(
+        "Organisation pair", options=list(org_labels), format_func=org_labels.__getitem__
+    )
+    org_pair = org_rows[int(org_choice or 0)]
+
+    def load_orgs() -> tuple[Any, Any]:
+        with db_session() as session:
+            return (
+                get_organisation(session=session, org_id=org_pair["left_id"], actor=user),
+                get_organisation(session=session, org_id=org_pair["right_id"], actor=user),
+            )
+
+    orgs = attempt(load_orgs)
+    if orgs is not None:
+        org_left, org_right = orgs
+        keep_org_left = (
+            st.radio(
+                "Which organisation survives?",
+                options=["left", "right"],
+                format_func=lambda side: f"#{(org_left if side == 'left' else org_right).id}",
+                horizontal=True,
+                key="org-survivor",
+            )
+            == "left"
+        )
+        org_survivor, org_merged = (org_left, org_right) if keep_org_left else (org_right, org_left)
+        org_defaults = default_org_choices(org_survivor, org_merged)
+        org_picks: dict[str, str] = {}
+        for name in ORG_MERGE_FIELDS:
+            mine, theirs = getattr(org_survivor, name), getattr(org_merged, name)
+            if mine == theirs or theirs in (None, ""):
+                continue
+            options = ["survivor", "merged"]
+            shown = {
+                "survivor": escape_markdown(str(mine or "(empty)")),
+                "merged": escape_markdown(str(theirs)),
+            }
+            org_picks[name] = str(
+                st.radio(
+                    name.replace("_", " ").capitalize(),
+                    options=options,
+                    index=options.index(org_defaults[name]),
+                    format_func=shown.__getitem__,
+                    horizontal=True,
+                    key=f"org-pick-{org_survivor.id}-{org_merged.id}-{name}",
+                )
+            )
+        if st.button("Merge these organisations", type="primary", key="merge_org"):
+
+            def do_org_merge() -> int:
+                with st.spinner("Merging…"), db_session() as session:
+                    event = merge_organisations(
+                        session=session,
+                        survivor_id=org_survivor.id or 0,
+                        merged_id=org_merged.id or 0,
+                        actor=user,
+                        choices=org_picks,
+                        versions=(org_survivor.version, org_merged.version),
+                    )
+                return event.seq or 0
+
+            org_seq = attempt(do_org_merge)
+            if org_seq is not None:
+                load_organisation_pairs.clear()
+                st.success(
+                    f"Merged organisation #{org_merged.id} into #{org_survivor.id} "
+                    f"(audit event {org_seq}); its contacts and deals moved with it."
+                )
 
 st.subheader("Recent merges")
 
@@ -189,3 +293,31 @@ for entry in merges:
 
         if attempt(do_undo, success="The merge was undone; both contacts are back."):
             load_pairs.clear()
+
+st.subheader("Recent organisation merges")
+
+
+def _recent_orgs() -> list[Any]:
+    with db_session() as session:
+        return recent_organisation_merges(session=session, actor=user)
+
+
+org_merges = attempt(_recent_orgs) or []
+if not org_merges:
+    st.caption("No organisation merges yet.")
+for org_entry in org_merges:
+    cols = st.columns([4, 1])
+    state = "undone" if org_entry.undone else "merged"
+    cols[0].text(
+        f"{org_entry.occurred_at:%d %b %H:%M} · {org_entry.actor_name} · "
+        f"#{org_entry.merged_id} {org_entry.merged_name} into #{org_entry.survivor_id} · {state}"
+    )
+    if not org_entry.undone and cols[1].button("Undo", key=f"org-undo-{org_entry.event_seq}"):
+
+        def do_org_undo(seq: int = org_entry.event_seq) -> bool:
+            with db_session() as session:
+                undo_organisation_merge(session=session, event_id=seq, actor=user)
+            return True
+
+        if attempt(do_org_undo, success="The organisation merge was undone; both are back."):
+            load_organisation_pairs.clear()

@@ -143,7 +143,7 @@ with import_tab:
         "A CSV with the columns " + ", ".join(CSV_COLUMNS) + ". Dates as YYYY-MM-DD. Good rows "
         "are added; each refused row is listed with the reason, so you can fix and re-import."
     )
-    upload = st.file_uploader("CSV file", type=["csv"], key="emp_csv")
+    upload = st.file_uploader("CSV file", type=["csv"], key="emp_csv", max_upload_size=5)
     if upload is not None and st.button("Import", type="primary", key="emp_import"):
         uploaded_text = upload.getvalue().decode("utf-8", "replace")
 

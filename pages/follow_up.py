@@ -4,7 +4,8 @@ import streamlit as st
 
 from components import page
 from components.db import db_session
-from components.ui import attempt
+from components.ui import attempt, visitor_id
+from db.case_common import TEXT_MAX
 from db.cases import ReporterView, follow_up, reporter_reply
 
 page("Follow up a concern", public=True, icon=":material/mark_chat_read:")
@@ -17,9 +18,15 @@ st.caption(
 OPEN_KEY = "follow_up_open"
 
 left, right = st.columns(2)
-reference = left.text_input("Case reference", key="follow_reference", placeholder="C-XXXXXX")
+reference = left.text_input(
+    "Case reference", key="follow_reference", placeholder="C-XXXXXX", max_chars=20
+)
 receipt = right.text_input(
-    "Receipt code", key="follow_receipt", type="password", placeholder="XXXX-XXXX-XXXX-XXXX-XXXX"
+    "Receipt code",
+    key="follow_receipt",
+    type="password",
+    placeholder="XXXX-XXXX-XXXX-XXXX-XXXX",
+    max_chars=60,
 )
 if st.button("Open my case", type="primary", key="follow_open"):
     st.session_state[OPEN_KEY] = True
@@ -52,13 +59,19 @@ for entry in view.entries:
 
 st.subheader("Add information or reply")
 with st.form("reporter_reply", clear_on_submit=False):
-    text = st.text_area("Your message", key="follow_message", height=140)
+    text = st.text_area("Your message", key="follow_message", height=140, max_chars=TEXT_MAX)
     sent = st.form_submit_button("Send")
 if sent:
 
     def send() -> ReporterView:
         with db_session() as session:
-            return reporter_reply(session=session, reference=reference, receipt=receipt, text=text)
+            return reporter_reply(
+                session=session,
+                reference=reference,
+                receipt=receipt,
+                text=text,
+                visitor=visitor_id(),
+            )
 
     if attempt(send) is not None:
         st.toast("Sent. The case team will see your message.")

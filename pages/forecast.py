@@ -2,7 +2,6 @@
 time in stage and lost reasons — each a chart with its numbers and a CSV download."""
 
 import datetime as dt
-from dataclasses import dataclass
 from decimal import Decimal
 
 import altair as alt
@@ -11,27 +10,23 @@ import streamlit as st
 
 from components import page
 from components.db import db_session
+from components.home_experience import forget_team_figures
 from components.nav import PIPELINE_ROLES
 from components.pipeline_charts import bar_chart, forecast_chart
 from components.pipeline_ui import money, percent
-from components.ui import attempt
+from components.text import escape_markdown
+from components.ui import attempt, show_chart
 from db.deals import assignable_owners
 from db.forecast import (
     ForecastFilter,
-    LostRow,
-    MonthRow,
-    Outcomes,
-    StageTime,
-    by_close_month,
-    conversion_funnel,
-    lost_reasons,
-    outcomes,
-    time_in_stage,
+    ForecastReport,
+    forecast_report,
+    pipeline_data_version,
 )
-from db.metrics import FunnelStep
-from db.models.auth import User
-from db.models.pipeline import CURRENCIES, Pipeline
+from db.models.auth import Role, User
+from db.models.pipeline import CURRENCIES, Pipeline, SalesTarget
 from db.pipeline_config import list_pipelines
+from db.targets import list_targets, quarter_of, set_target, target_teams
 
 user = page("Forecast", roles=PIPELINE_ROLES, icon=":material/insights:")
 st.title("Forecast")
@@ -82,26 +77,22 @@ flt = ForecastFilter(
 )
 
 
-@dataclass(frozen=True)
-class Report:
-    months: list[MonthRow]
-    outcome: Outcomes
-    steps: list[FunnelStep]
-    times: list[StageTime]
-    lost: list[LostRow]
-
-
-def load() -> Report:
+@st.cache_data(ttl=600, show_spinner=False, max_entries=200)
+def _cached_report(
+    user_id: int | None, fields: tuple[object, ...], version: tuple[str, int, int]
+) -> ForecastReport:
+    """The report for this user and filter, kept in memory until a deal changes."""
+    del user_id, fields, version  # the cache key; the filter itself is the page's
     with db_session() as session:
-        return Report(
-            months=by_close_month(session=session, actor=user, flt=flt),
-            outcome=outcomes(session=session, actor=user, flt=flt),
-            steps=conversion_funnel(
-                session=session, actor=user, flt=flt, pipeline_id=pipeline_id or 0
-            ),
-            times=time_in_stage(session=session, actor=user, flt=flt, pipeline_id=pipeline_id or 0),
-            lost=lost_reasons(session=session, actor=user, flt=flt),
-        )
+        return forecast_report(session=session, actor=user, flt=flt)
+
+
+def load() -> ForecastReport:
+    with db_session() as session:
+        version = pipeline_data_version(session=session)
+    fields = (flt.since, flt.until, flt.currency, flt.pipeline_id, flt.owner_id, flt.team)
+    with st.spinner("Adding up the pipeline…"):
+        return _cached_report(user.id, fields, version)
 
 
 report = attempt(load)
@@ -114,7 +105,7 @@ def section(title: str, frame: pd.DataFrame, chart: alt.Chart | None, key: str) 
     st.subheader(title)
     left, right = st.columns([3, 2])
     if chart is not None and not frame.empty:
-        left.altair_chart(chart, width="stretch")
+        show_chart(chart, where=left)
     right.dataframe(frame, hide_index=True, width="stretch")
     right.download_button(
         "Download CSV",
@@ -251,3 +242,70 @@ section(
     ),
     "lost_reasons",
 )
+
+# --- sales targets: managers set their team's, administrators any team's -------------
+if user.has_any({Role.admin, Role.manager}):
+    st.subheader("Sales targets")
+
+    def load_targets() -> tuple[list[str], list[SalesTarget]]:
+        with db_session() as session:
+            return target_teams(session=session, actor=user), list_targets(
+                session=session, actor=user
+            )
+
+    target_choices = (attempt(load_targets) or ([], []))[0]
+    if not target_choices:
+        st.info("You have no team to set a target for; an administrator can give you one.")
+    else:
+        this_year, this_quarter = quarter_of(today)
+        with st.form("set_target"):
+            left, middle, right = st.columns(3)
+            target_team = left.selectbox("Team", target_choices, key="tg_team")
+            target_year = middle.number_input(
+                "Year", min_value=2000, max_value=2100, value=this_year, step=1, key="tg_year"
+            )
+            target_quarter = right.selectbox(
+                "Quarter", [1, 2, 3, 4], index=this_quarter - 1, key="tg_quarter"
+            )
+            target_amount = left.number_input(
+                "Target to win", min_value=0.0, step=1000.0, format="%.2f", key="tg_amount"
+            )
+            target_currency = middle.selectbox("Currency", list(CURRENCIES), key="tg_currency")
+            saved = st.form_submit_button("Save target", icon=":material/flag:")
+        if saved:
+
+            def save_target() -> SalesTarget:
+                with db_session() as session:
+                    return set_target(
+                        session=session,
+                        team=target_team or "",
+                        year=int(target_year),
+                        quarter=int(target_quarter or 0),
+                        amount=Decimal(str(target_amount)),
+                        currency=target_currency or "GBP",
+                        actor=user,
+                    )
+
+            if attempt(save_target) is not None:
+                forget_team_figures()
+                st.success(
+                    f"Target saved for {escape_markdown(target_team or '')}, "
+                    f"{int(target_year)} Q{target_quarter}."
+                )
+    targets = (attempt(load_targets) or ([], []))[1]
+    if targets:
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "Team": t.team,
+                        "Quarter": f"{t.year} Q{t.quarter}",
+                        "Target": float(t.amount),
+                        "Currency": t.currency,
+                    }
+                    for t in targets
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )

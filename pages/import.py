@@ -8,18 +8,36 @@ from components.db import db_session
 from components.ui import attempt
 from db.export import EXPORT_KINDS, export_csv, export_xlsx
 from db.import_files import parse_map
-from db.import_kinds import KINDS
-from db.imports import ImportResult, list_batches, preview, problems_csv, revert_batch, run_import
+from db.imports import (
+    ImportResult,
+    kinds_for,
+    list_batches,
+    preview,
+    problems_csv,
+    revert_batch,
+    run_import,
+)
 from db.models.auth import Role
 
-user = page("Import and export", roles={Role.admin, Role.manager}, icon=":material/upload_file:")
+user = page(
+    "Import and export",
+    roles={Role.admin, Role.manager, Role.hr},
+    icon=":material/upload_file:",
+)
 st.title("Import and export")
 
 st.subheader("Import a file")
+kinds = sorted(kinds_for(user))
 kind = st.selectbox(
-    "What the file holds", options=sorted(KINDS), index=sorted(KINDS).index("contacts")
+    "What the file holds",
+    options=kinds,
+    index=kinds.index("contacts") if "contacts" in kinds else 0,
+    help="Deals match existing deals by their external reference (the source system's id); "
+    "employees by email. A file never removes anyone from the employee directory.",
 )
-upload = st.file_uploader("CSV or XLSX file", type=["csv", "txt", "tsv", "xlsx"])
+upload = st.file_uploader(
+    "CSV or XLSX file", type=["csv", "txt", "tsv", "xlsx"], max_upload_size=20
+)
 left, right = st.columns(2)
 source_format = left.selectbox("Format", options=["auto", "hubspot", "salesforce", "rapport"])
 update_by = right.selectbox(
@@ -154,6 +172,9 @@ else:
                     return revert_batch(session=session, batch_id=int(str(chosen)), actor=user)
 
             attempt(revert, success=f"Batch {chosen} was reverted.")
+
+if not user.has_any({Role.admin, Role.manager}):
+    st.stop()  # exports are for data stewards; HR imports the employee directory only
 
 st.subheader("Export")
 export_kind = st.selectbox("Export", options=list(EXPORT_KINDS))

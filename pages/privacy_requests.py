@@ -26,6 +26,7 @@ from db.privacy_requests import (
     extend_request,
     get_request,
     list_requests,
+    refuse_request,
     register_request,
     verify_identity,
 )
@@ -72,6 +73,7 @@ if rows:
                     if r.status == RequestStatus.open and r.deadline < today
                     else r.status,
                     "Outcome": r.outcome or "",
+                    "Refusal reason": r.refusal_reason or "",
                 }
                 for r in rows
             ]
@@ -150,6 +152,17 @@ with work_tab:
         )
         if req.notes:
             st.text(req.notes)
+        if req.extended_due_on is not None:
+            st.text(
+                f"Extended to {req.extended_due_on:%d %b %Y}; person told "
+                f"{req.extension_notified_on:%d %b %Y}. Reason: {req.extension_reason or ''}"
+            )
+        if req.status == RequestStatus.refused:
+            st.text(
+                f"Refused; person told on {req.refusal_notified_on:%d %b %Y}, with the reasons "
+                "and their right to complain to a supervisory authority."
+            )
+            st.text(f"Reason: {req.refusal_reason or '(erased with the person)'}")
         if req.status == RequestStatus.open:
             if req.verified_at is None:
                 with st.form("verify"):
@@ -235,6 +248,36 @@ with work_tab:
                                 )
 
                         attempt(finish, success="Request completed.")
+            with st.expander("Refuse this request", icon=":material/block:"):
+                st.caption(
+                    "GDPR Art. 12(4): tell the person, within the deadline, why no action is "
+                    "taken and that they may complain to a supervisory authority and seek a "
+                    "judicial remedy. The refusal closes the request."
+                )
+                with st.form("refuse"):
+                    refusal = st.text_area("Reasons for refusing", key="dsr_refusal")
+                    refused_told = st.date_input(
+                        "Person told on", value=today, max_value=today, key="dsr_refused_on"
+                    )
+                    complaint = st.checkbox(
+                        "They were told of their right to complain to a supervisory authority",
+                        key="dsr_complaint",
+                    )
+                    if st.form_submit_button("Refuse the request"):
+
+                        def refuse() -> PrivacyRequest:
+                            with db_session() as session:
+                                return refuse_request(
+                                    session=session,
+                                    request_id=req.id or 0,
+                                    reason=refusal,
+                                    notified_on=refused_told,
+                                    told_of_right_to_complain=complaint,
+                                    version=req.version,
+                                    actor=user,
+                                )
+
+                        attempt(refuse, success="Request refused; the reasons are recorded.")
 
 export: AccessExport | None = st.session_state.get("dsr_export")
 if export is not None:

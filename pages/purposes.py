@@ -5,11 +5,26 @@ import streamlit as st
 
 from components import page
 from components.db import db_session
+from components.pipeline_ui import forget_version, opened_version
+from components.text import escape_markdown
 from components.ui import attempt
-from db.consent import create_purpose, list_notices, list_purposes, notice_in_use, publish_notice
+from db.consent import (
+    create_purpose,
+    list_notices,
+    list_purposes,
+    notice_in_use,
+    publish_notice,
+    update_purpose,
+)
 from db.consent_import import ImportReport, import_consent
 from db.models.auth import Role
-from db.models.consent import ConsentPurpose, ConsentPurposeCreate, LawfulBasis, Notice
+from db.models.consent import (
+    ConsentPurpose,
+    ConsentPurposeCreate,
+    ConsentPurposeUpdate,
+    LawfulBasis,
+    Notice,
+)
 
 user = page("Purposes and notices", roles={Role.privacy}, icon=":material/description:")
 st.title("Purposes and notices")
@@ -25,6 +40,9 @@ def load() -> list[ConsentPurpose]:
 
 
 purposes = attempt(load) or []
+saved_message = st.session_state.pop("purpose_saved", None)
+if saved_message:
+    st.success(saved_message)
 if purposes:
     st.dataframe(
         pd.DataFrame(
@@ -44,7 +62,9 @@ if purposes:
         width="stretch",
     )
 
-notices_tab, new_tab, import_tab = st.tabs(["Notices", "New purpose", "Import consent history"])
+notices_tab, edit_tab, new_tab, import_tab = st.tabs(
+    ["Notices", "Edit a purpose", "New purpose", "Import consent history"]
+)
 
 with notices_tab:
     if purposes:
@@ -78,6 +98,81 @@ with notices_tab:
                 if made is not None:
                     st.success(f"Published version {made.version}.")
 
+with edit_tab:
+    if not purposes:
+        st.info("No purposes yet: create one first.")
+    else:
+        # Choose by id: the purpose objects change with each save, the ids do not.
+        by_id = {p.id: p for p in purposes}
+        chosen_id = st.selectbox(
+            "Purpose to edit",
+            list(by_id),
+            format_func=lambda i: f"{by_id[i].name} ({by_id[i].code})",
+            key="pe",
+        )
+        target = by_id[chosen_id]
+        version_key = f"purpose_{target.id}"
+        version = opened_version(version_key, target.version)
+        if version != target.version:
+            st.warning(
+                "Someone else changed this purpose since you opened it. Reload to see their "
+                "change before saving yours."
+            )
+        st.caption(
+            "The code cannot change (imports and receipts name it). A new refresh period "
+            "applies to grants recorded from now on; earlier grants keep the expiry they were "
+            "given. Wording is not edited here: publish a new notice version."
+        )
+        suffix = f"{target.id}_{target.version}"
+        with st.form("edit_purpose"):
+            left, right = st.columns(2)
+            new_name = left.text_input("Name", value=target.name, key=f"pen_{suffix}")
+            bases = list(LawfulBasis)
+            new_basis = right.selectbox(
+                "Lawful basis",
+                bases,
+                index=bases.index(LawfulBasis(target.lawful_basis)),
+                format_func=str,
+                key=f"peb_{suffix}",
+            )
+            new_months = left.number_input(
+                "Refresh period (months)", 1, 120, target.refresh_months, key=f"pem_{suffix}"
+            )
+            new_description = st.text_area(
+                "Description", value=target.description, key=f"ped_{suffix}"
+            )
+            save = st.form_submit_button("Save changes", icon=":material/save:")
+        if save:
+
+            def change() -> ConsentPurpose:
+                with db_session() as session:
+                    return update_purpose(
+                        session=session,
+                        purpose_id=target.id or 0,
+                        patch=ConsentPurposeUpdate(
+                            name=new_name,
+                            description=new_description,
+                            lawful_basis=LawfulBasis(str(new_basis)),
+                            refresh_months=int(new_months),
+                        ),
+                        version=version,
+                        actor=user,
+                    )
+
+            changed = attempt(change)
+            if changed is not None:
+                forget_version(version_key)
+                if changed.version == target.version:
+                    st.info("Nothing was different; nothing was saved.")
+                else:
+                    st.session_state["purpose_saved"] = (
+                        f"Saved; {escape_markdown(changed.name)} is now version {changed.version}."
+                    )
+                    st.rerun()
+        if st.button("Reload", icon=":material/refresh:", key="purpose_reload"):
+            forget_version(version_key)
+            st.rerun()
+
 with new_tab, st.form("new_purpose"):
     left, right = st.columns(2)
     code = left.text_input("Code", help="Short, e.g. newsletter", key="pc")
@@ -110,7 +205,7 @@ with import_tab:
         "Columns: contact_id or external_ref or email; purpose (code), channel, action, "
         "occurred_at (ISO date-time); optional notice_version, source, evidence."
     )
-    upload = st.file_uploader("Consent history (CSV)", type=["csv"], key="ci")
+    upload = st.file_uploader("Consent history (CSV)", type=["csv"], key="ci", max_upload_size=20)
     dry_run = st.checkbox("Check only (dry run)", value=True, key="cdry")
     if upload is not None and st.button("Import", key="cimport"):
         text = upload.getvalue().decode("utf-8-sig", errors="replace")

@@ -4,8 +4,8 @@ import streamlit as st
 
 from components import page
 from components.db import db_session
-from components.ui import attempt
-from db.case_common import list_categories
+from components.ui import attempt, visitor_id
+from db.case_common import SHORT_TEXT_MAX, TEXT_MAX, list_categories
 from db.cases import Submitted, reviewers_to_exclude, submit_concern
 from db.models.cases import ConcernCreate, Urgency
 
@@ -65,13 +65,16 @@ what = st.text_area(
     "What happened",
     key="concern_what",
     height=180,
+    max_chars=TEXT_MAX,
     help="Describe what happened in your own words. Plain text: formatting is not applied.",
 )
-where = st.text_input("Where and when (optional)", key="concern_where")
+where = st.text_input("Where and when (optional)", key="concern_where", max_chars=SHORT_TEXT_MAX)
 occurred_on = st.date_input(
     "Date it happened (optional)", value=None, key="concern_date", format="YYYY-MM-DD"
 )
-people = st.text_area("People involved (optional)", key="concern_people", height=80)
+people = st.text_area(
+    "People involved (optional)", key="concern_people", height=80, max_chars=SHORT_TEXT_MAX
+)
 urgency = st.radio(
     "How urgent does it feel?",
     [u.value for u in Urgency],
@@ -89,9 +92,9 @@ anonymous = identity == "Stay anonymous"
 name = email = phone = ""
 if not anonymous:
     left, middle, right = st.columns(3)
-    name = left.text_input("Your name", key="concern_name")
-    email = middle.text_input("Email", key="concern_email")
-    phone = right.text_input("Phone", key="concern_phone")
+    name = left.text_input("Your name", key="concern_name", max_chars=120)
+    email = middle.text_input("Email", key="concern_email", max_chars=254)
+    phone = right.text_input("Phone", key="concern_phone", max_chars=40)
 names = dict(reviewers)
 exclude = st.multiselect(
     "Reviewers who should NOT see this concern (optional)",
@@ -120,6 +123,7 @@ if st.button("Send my concern", type="primary", key="concern_send"):
                     contact_phone=phone,
                     exclude_reviewer_ids=list(exclude),
                 ),
+                visitor=visitor_id(),
             )
 
     result = attempt(send)

@@ -1,18 +1,20 @@
 """Survey results: only groups large enough to stay anonymous, for HR and team managers."""
 
 import datetime as dt
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import pandas as pd
 import streamlit as st
 
 from components import page
 from components.db import db_session
-from components.surveys_charts import factor_chart, heatmap_chart, trend_chart
+from components.surveys_charts import choice_chart, factor_chart, heatmap_chart, trend_chart
 from components.ui import attempt
 from db.models.auth import Role
 from db.models.surveys import ActionPlan, ActionPlanCreate, ActionStatus, Survey, SurveyStatus
 from db.survey_actions import create_action, list_actions, set_action_status
+from db.survey_choices import ChoiceResult, choice_results, choice_rows
 from db.survey_privacy import Group
 from db.survey_reports import (
     GroupResult,
@@ -24,6 +26,8 @@ from db.survey_reports import (
     results,
     trend,
 )
+from db.survey_tallies import uses_tallies
+from db.survey_voice import is_contact_survey
 from db.surveys import list_surveys
 
 user = page("Survey results", roles={Role.hr, Role.manager}, icon=":material/insights:")
@@ -49,6 +53,29 @@ chosen = st.selectbox(
 )
 survey = by_id[chosen]
 survey_id = int(chosen or 0)
+contact_survey = is_contact_survey(survey)
+T = TypeVar("T")
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def _cached(name: str, key: tuple[object, ...], _read: Callable[[], Any]) -> Any:
+    """A report of closed surveys: their results change only with their version."""
+    return _read()
+
+
+def read(name: str, fn: Callable[[], T], *, group: str = "", series: bool = False) -> T | None:
+    """Run a report reader, from the cache when every survey it reads is closed and tallied."""
+    waves = [s for s in surveys if s.series_id == survey.series_id] if series else [survey]
+    if not all(uses_tallies(w) for w in waves):
+        return attempt(fn)
+    key = (
+        tuple((w.id, w.version) for w in waves),
+        group,
+        user.id,
+        tuple(sorted(user.roles)),
+        user.team,
+    )
+    return attempt(lambda: _cached(name, key, fn))
 
 
 def load_groups() -> list[Group]:
@@ -56,7 +83,7 @@ def load_groups() -> list[Group]:
         return groups(session=session, survey_id=survey_id, actor=user)
 
 
-visible = attempt(load_groups) or []
+visible = read("groups", load_groups) or []
 if not visible:
     st.info("There are no results for your team in this survey.")
     st.stop()
@@ -65,7 +92,17 @@ group_key = st.selectbox("Group", list(labels), format_func=labels.__getitem__, 
 group = next(g for g in visible if g.key == group_key)
 st.caption(
     f"Results appear only for groups of {survey.min_group} or more responses, and comments for "
-    f"groups of {survey.comment_min} or more. Groups are cut by department, then team."
+    f"groups of {survey.comment_min} or more. "
+    + (
+        "Groups are cut by kind of contact, then organisation."
+        + (
+            " This survey is not anonymous: answers also show on each contact's timeline."
+            if not survey.anonymous
+            else " This survey is anonymous: no answer is linked to a contact."
+        )
+        if contact_survey
+        else "Groups are cut by department, then team."
+    )
 )
 if not group.shown:
     st.warning(
@@ -79,7 +116,7 @@ def load_result() -> GroupResult:
         return results(session=session, survey_id=survey_id, group_key=group_key, actor=user)
 
 
-result = attempt(load_result) if group.shown else None
+result = read("results", load_result, group=group_key) if group.shown else None
 if result is not None:
     cols = st.columns(3)
     cols[0].metric("Responses", group.n)
@@ -87,7 +124,11 @@ if result is not None:
         "Engagement index",
         "–" if result.engagement_index is None else f"{result.engagement_index:.0f}%",
     )
-    cols[2].metric("eNPS", "–" if result.enps is None else f"{result.enps:+.0f}")
+    cols[2].metric(
+        "NPS" if contact_survey else "eNPS",
+        "–" if result.enps is None else f"{result.enps:+.0f}",
+        help="% promoters (9–10) minus % detractors (0–6).",
+    )
 
 
 def load_actions() -> list[ActionPlan]:
@@ -99,17 +140,38 @@ plans = attempt(load_actions) or []
 
 open_by_item = {p.item_code: p.focus for p in plans if p.item_code and p.status != "done"}
 
-tabs = st.tabs(
-    [
-        "Factors and items",
-        "Heatmap",
-        "Participation",
-        "Trend",
-        "Drivers",
-        "Comments",
-        "Action plans",
-    ]
-)
+VIEWS = [
+    "Factors and items",
+    "Heatmap",
+    "Participation",
+    "Trend",
+    "Drivers",
+    "Comments",
+    "Single choice",
+    "Action plans",
+]
+# One view at a time: each rerun computes and draws only what is on screen.
+view = st.radio("View", VIEWS, horizontal=True, key="results_view", label_visibility="collapsed")
+
+
+CHARTS: dict[str, Callable[[list[dict[str, Any]]], Any]] = {
+    "factors": factor_chart,
+    "heatmap": heatmap_chart,
+    "trend": trend_chart,
+    "choices": choice_chart,
+}
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _chart_spec(kind: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The chart's Vega-Lite spec: built and validated by altair once per set of rows."""
+    spec: dict[str, Any] = CHARTS[kind](rows).to_dict()
+    return spec
+
+
+def chart(kind: str, rows: list[dict[str, Any]]) -> None:
+    """Draw one of the report charts (components/surveys_charts.py) for these rows."""
+    st.vega_lite_chart(spec=_chart_spec(kind, list(rows)), width="stretch")
 
 
 def table(rows: list[dict[str, Any]], name: str, key: str) -> None:
@@ -125,9 +187,9 @@ def table(rows: list[dict[str, Any]], name: str, key: str) -> None:
     )
 
 
-with tabs[0]:
+if view == "Factors and items":
     if result is not None and result.factors:
-        st.altair_chart(factor_chart(result.factors), width="stretch")
+        chart("factors", result.factors)
         table(result.factors, "factors", "dl_factors")
         st.markdown("**Items** (with any open action planned for them)")
         items = [{**i, "open action": open_by_item.get(str(i["code"]), "")} for i in result.items]
@@ -135,44 +197,44 @@ with tabs[0]:
     else:
         st.info("Nothing to show for this group.")
 
-with tabs[1]:
+if view == "Heatmap":
 
     def load_heatmap() -> list[dict[str, Any]]:
         with db_session() as session:
             return heatmap(session=session, survey_id=survey_id, actor=user)
 
-    cells = attempt(load_heatmap) or []
+    cells = read("heatmap", load_heatmap) or []
     if cells:
-        st.altair_chart(heatmap_chart(cells), width="stretch")
+        chart("heatmap", cells)
         table(cells, "heatmap", "dl_heatmap")
 
-with tabs[2]:
+if view == "Participation":
 
     def load_participation() -> list[dict[str, Any]]:
         with db_session() as session:
             return participation(session=session, survey_id=survey_id, actor=user)
 
-    table(attempt(load_participation) or [], "participation", "dl_participation")
+    table(read("participation", load_participation) or [], "participation", "dl_participation")
 
-with tabs[3]:
+if view == "Trend":
 
     def load_trend() -> list[dict[str, Any]]:
         with db_session() as session:
             return trend(session=session, survey_id=survey_id, group_key=group_key, actor=user)
 
-    trend_rows = attempt(load_trend) or []
+    trend_rows = read("trend", load_trend, group=group_key, series=True) or []
     codes = sorted({str(r["code"]) for r in trend_rows})
     picked = st.multiselect(
         "Items", codes, default=[c for c in codes if c == "engagement index"], key="trend_codes"
     )
     shown_rows = [r for r in trend_rows if r["code"] in picked]
     if shown_rows:
-        st.altair_chart(trend_chart(shown_rows), width="stretch")
+        chart("trend", shown_rows)
         table(shown_rows, "trend", "dl_trend")
     else:
         st.info("Pick items to compare across the waves in which this group was large enough.")
 
-with tabs[4]:
+if view == "Drivers":
     st.caption(
         "How strongly each item moves with the engagement index across respondents "
         "(Pearson's r). High impact and low score: the place to start."
@@ -182,19 +244,19 @@ with tabs[4]:
         with db_session() as session:
             return drivers(session=session, survey_id=survey_id, group_key=group_key, actor=user)
 
-    driver_rows = attempt(load_drivers) if group.shown else None
+    driver_rows = read("drivers", load_drivers, group=group_key) if group.shown else None
     if driver_rows:
         table(driver_rows, "drivers", "dl_drivers")
     else:
         st.info("Nothing to show for this group.")
 
-with tabs[5]:
+if view == "Comments":
 
     def load_comments() -> list[str]:
         with db_session() as session:
             return comments(session=session, survey_id=survey_id, group_key=group_key, actor=user)
 
-    said = attempt(load_comments) or []
+    said = read("comments", load_comments, group=group_key) or []
     if said:
         st.caption(f"{len(said)} comments, in random order.")
         for comment in said:
@@ -205,7 +267,25 @@ with tabs[5]:
             "the rest of their department is also that large."
         )
 
-with tabs[6]:
+if view == "Single choice":
+
+    def load_choices() -> list[ChoiceResult]:
+        with db_session() as session:
+            return choice_results(
+                session=session, survey_id=survey_id, group_key=group_key, actor=user
+            )
+
+    chosen_results = read("choices", load_choices, group=group_key) or []
+    choice_table = choice_rows(chosen_results)
+    if choice_table:
+        chart("choices", choice_table)
+        table(choice_table, "single-choice", "dl_choices")
+    for hidden in (r for r in chosen_results if not r.shown):
+        st.caption(f"{hidden.code}: withheld ({hidden.note}).")
+    if not chosen_results:
+        st.info("This survey has no single-choice questions.")
+
+if view == "Action plans":
     if plans:
         st.dataframe(
             pd.DataFrame(

@@ -11,6 +11,7 @@ from components.text import escape_markdown
 from components.ui import attempt
 from db.employees import org_choices
 from db.models.auth import Role
+from db.models.people import ContactKind
 from db.models.surveys import (
     DEFAULT_COMMENT_MIN,
     DEFAULT_MIN_GROUP,
@@ -29,6 +30,17 @@ from db.survey_distribution import (
     open_survey,
     progress,
     send_links,
+)
+from db.survey_voice import (
+    CONTACT_TEMPLATES,
+    AudienceChoices,
+    ContactInvitations,
+    ContactSurveyCreate,
+    audience_choices,
+    create_contact_survey,
+    describe_audience,
+    is_contact_survey,
+    open_contact_survey,
 )
 from db.surveys import (
     FACTORS,
@@ -123,6 +135,86 @@ with st.expander("New survey", icon=":material/add:"):
                 )
 
 
+def load_audience() -> AudienceChoices:
+    with db_session() as session:
+        return audience_choices(session=session, actor=hr)
+
+
+with st.expander("Ask customers or citizens", icon=":material/campaign:"):
+    st.caption(
+        "Only contacts whose consent allows the feedback purpose get a link; the rest are "
+        "counted, with the reason, when the survey opens."
+    )
+    contact_choices = attempt(load_audience) or AudienceChoices([], [])
+    org_names = dict(contact_choices.organisations)
+    with st.form("new_contact_survey"):
+        c_title = st.text_input("Survey title", key="contact_title")
+        c_template = st.selectbox(
+            "Start from",
+            list(CONTACT_TEMPLATES),
+            key="contact_template",
+            format_func=lambda t: f"{t[0].upper()}{t[1:]} template",
+        )
+        c_cols = st.columns(3)
+        c_kind = c_cols[0].selectbox("Kind of contact", [ANY, *[k.value for k in ContactKind]])
+        c_tag = c_cols[1].selectbox("Tag", [ANY, *contact_choices.tags])
+        c_org = c_cols[2].selectbox(
+            "Organisation",
+            [None, *org_names],
+            format_func=lambda o: ANY if o is None else org_names[o],
+        )
+        c_dates = st.columns(2)
+        c_opens = c_dates[0].date_input("Opens on", value=dt.date.today(), key="contact_opens")
+        c_closes = c_dates[1].date_input(
+            "Closes on", value=dt.date.today() + dt.timedelta(days=14), key="contact_closes"
+        )
+        c_limits = st.columns(2)
+        c_min = c_limits[0].number_input(
+            "Smallest group reported",
+            min_value=FLOOR_MIN_GROUP,
+            value=DEFAULT_MIN_GROUP,
+            key="contact_min_group",
+        )
+        c_comment = c_limits[1].number_input(
+            "Smallest group whose comments are shown",
+            min_value=FLOOR_MIN_GROUP,
+            value=DEFAULT_COMMENT_MIN,
+            key="contact_comment_min",
+        )
+        c_named = st.checkbox(
+            "Not anonymous: keep each answer with the contact and show it on their timeline",
+            key="contact_named",
+        )
+        if st.form_submit_button("Create contact survey", type="primary"):
+
+            def create_for_contacts() -> Survey:
+                with db_session() as session:
+                    return create_contact_survey(
+                        session=session,
+                        survey_in=ContactSurveyCreate(
+                            title=c_title,
+                            template=c_template or "customer NPS",
+                            contact_kind=None if c_kind == ANY else ContactKind(c_kind),
+                            tag=None if c_tag == ANY else c_tag,
+                            organisation_id=c_org,
+                            opens_on=c_opens,
+                            closes_on=c_closes,
+                            min_group=int(c_min),
+                            comment_min=int(c_comment),
+                            anonymous=not c_named,
+                        ),
+                        actor=hr,
+                    )
+
+            made = attempt(create_for_contacts)
+            if made is not None:
+                st.session_state["chosen_survey"] = made.id
+                st.success(
+                    f"Created “{escape_markdown(made.title)}” as a draft. "
+                    "Review its questions below."
+                )
+
+
 def load_surveys() -> list[Survey]:
     with db_session() as session:
         return list_surveys(session=session, actor=hr)
@@ -143,8 +235,18 @@ chosen = st.selectbox(
 )
 survey = by_id[chosen]
 survey_id = int(chosen or 0)
+for_contacts = is_contact_survey(survey)
+
+
+def load_audience_words() -> str:
+    with db_session() as session:
+        return describe_audience(session, survey)
+
+
 audience = (
-    ", ".join(
+    attempt(load_audience_words) or "contacts"
+    if for_contacts
+    else ", ".join(
         v for v in (survey.audience_department, survey.audience_team, survey.audience_location) if v
     )
     or "everyone"
@@ -227,17 +329,48 @@ if survey.status == SurveyStatus.draft.value:
             if attempt(remove):
                 st.rerun()
     st.subheader("Open")
-    st.caption("Opening invites everyone in the audience and freezes the questions.")
+    st.caption(
+        "Opening invites the contacts of the audience who allow feedback requests, and "
+        "freezes the questions."
+        if for_contacts
+        else "Opening invites everyone in the audience and freezes the questions."
+    )
     if st.button("Open and invite the audience", type="primary", key="open_survey"):
 
         def do_open() -> int:
             with db_session() as session:
                 return open_survey(session=session, survey_id=survey_id, actor=hr)
 
-        invited = attempt(do_open)
-        if invited is not None:
-            st.success(f"Opened: {invited} people invited. Now send or download their links.")
+        def do_open_contacts() -> ContactInvitations:
+            with db_session() as session:
+                return open_contact_survey(session=session, survey_id=survey_id, actor=hr)
+
+        with st.spinner("Checking consent and inviting…"):
+            outcome = attempt(do_open_contacts) if for_contacts else attempt(do_open)
+        if outcome is not None:
+            st.session_state["opened_report"] = (survey_id, outcome)
             st.rerun()
+
+opened = st.session_state.get("opened_report")
+if opened and opened[0] == survey_id:
+    outcome = opened[1]
+    if isinstance(outcome, ContactInvitations):
+        st.success(
+            f"Opened: {outcome.invited} contacts invited; {outcome.skipped_total} left out. "
+            "Now send or download their links."
+        )
+        if outcome.skipped:
+            st.dataframe(
+                pd.DataFrame(
+                    [
+                        {"Left out because the contact…": why, "Contacts": n}
+                        for why, n in sorted(outcome.skipped.items(), key=lambda kv: -kv[1])
+                    ]
+                ),
+                hide_index=True,
+            )
+    else:
+        st.success(f"Opened: {outcome} people invited. Now send or download their links.")
 
 if survey.status == SurveyStatus.open.value:
     st.subheader("Distribution")

@@ -6,6 +6,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+
+# Property-based tests stay fast: a modest number of examples, no per-example deadline
+# (the first example of a test pays for imports and table creation). Tests that use a
+# database fixture reuse it across examples and compare row counts per example.
+hypothesis_settings.register_profile(
+    "rapport",
+    max_examples=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+hypothesis_settings.register_profile(
+    "thorough", hypothesis_settings.get_profile("rapport"), max_examples=1000
+)
+hypothesis_settings.load_profile(os.environ.get("RAPPORT_HYPOTHESIS_PROFILE", "rapport"))
 
 # Settings must be in place before db/ or streamlit read them.
 os.environ["RAPPORT_BCRYPT_ROUNDS"] = "4"

@@ -9,7 +9,9 @@ from db.models import (  # noqa: F401
     cases,
     consent,
     imports,
+    limits,
     people,
     pipeline,
+    reports,
     surveys,
 )

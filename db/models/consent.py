@@ -112,7 +112,20 @@ class ConsentEvent(SQLModel, table=True):
     __table_args__ = (
         # No index on action: audits read most of the ledger, where a scan beats an
         # index lookup per row (measured 4x faster at a million events on SQLite).
-        Index("ix_consent_event_contact_purpose_time", "contact_id", "purpose_id", "occurred_at"),
+        # Covering: the audit's per-person lookups (state at a moment, later events, the
+        # latest per channel) read the index alone, never the table (stale consent went
+        # from 44 s to a few at a million events on SQLite).
+        Index(
+            "ix_consent_event_history",
+            "contact_id",
+            "purpose_id",
+            "occurred_at",
+            "seq",
+            "channel",
+            "action",
+            "expires_at",
+            "notice_id",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -146,6 +159,23 @@ class ConsentHead(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     seq: int = Field(default=0)
     last_hash: str = Field(default=GENESIS_HASH, max_length=64)
+
+
+class ConsentCheckpoint(SQLModel, table=True):
+    """A point up to which the ledger chain was verified: later audits walk only what
+    follows it. Each is also written to the audit log, whose own chain vouches for it."""
+
+    __tablename__ = "consent_checkpoint"
+
+    id: int | None = Field(default=None, primary_key=True)
+    seq: int = Field(index=True)
+    hash: str = Field(max_length=64)
+    verified_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    verified_by_name: str = Field(max_length=64)
+    # How the run that wrote it checked: "full" from the first event, or "incremental".
+    mode: str = Field(max_length=16)
+    from_seq: int
+    audit_seq: int | None = None
 
 
 class RequestKind(StrEnum):
@@ -195,6 +225,10 @@ class PrivacyRequest(SQLModel, table=True):
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     completed_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     outcome: str | None = Field(default=None, max_length=2000)
+    # Art. 12(4): a refusal gives reasons and tells the person they may complain to a
+    # supervisory authority (and seek a judicial remedy); both are recorded.
+    refusal_reason: str | None = Field(default=None, max_length=2000)
+    refusal_notified_on: date | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     version: int = Field(default=1)
 

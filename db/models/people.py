@@ -73,6 +73,8 @@ class OrganisationBase(SQLModel):
 class Organisation(OrganisationBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     owner_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)
+    # A merged-away duplicate keeps its row as a tombstone pointing to the survivor.
+    merged_into_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_by_id: int | None = Field(default=None, foreign_key="app_user.id")
@@ -127,7 +129,8 @@ class Contact(ContactBase, table=True):
     erased_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_activity_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Indexed: the stored duplicate pairs are keyed on the latest change (one lookup).
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     updated_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     version: int = Field(default=1)
 

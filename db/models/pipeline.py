@@ -64,6 +64,8 @@ class DealBase(SQLModel):
     expected_close: date | None = None
     source: str | None = Field(default=None, max_length=60)
     notes: str | None = Field(default=None, max_length=5000)
+    # The id the deal has in the system it was imported from (HubSpot, Salesforce).
+    external_ref: str | None = Field(default=None, max_length=100, index=True)
 
 
 class Deal(DealBase, table=True):
@@ -75,6 +77,18 @@ class Deal(DealBase, table=True):
         Index("ix_deal_status_close", "status", "expected_close"),
         Index("ix_deal_status_closed_at", "status", "closed_at"),
         Index("ix_deal_stage_activity", "stage_id", "last_activity_at"),
+        # A Board column's first cards: one stage's open deals by expected close.
+        Index("ix_deal_stage_status_close", "stage_id", "status", "expected_close", "id"),
+        # The Board's counts and totals per stage, read from the index alone.
+        Index(
+            "ix_deal_board_totals",
+            "pipeline_id",
+            "status",
+            "stage_id",
+            "currency",
+            "amount",
+            "owner_id",
+        ),
         Index("ix_deal_status_activity", "status", "last_activity_at"),
         # The Deals list sorts by these; the index lets a page stop after 50 rows.
         Index("ix_deal_updated_at", "updated_at"),
@@ -135,3 +149,19 @@ class StageChange(SQLModel, table=True):
     seconds_in_from: int | None = None
     changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     changed_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+
+
+class SalesTarget(SQLModel, table=True):
+    """What a team aims to win in one quarter, in one currency (set by managers or admin)."""
+
+    __tablename__ = "sales_target"
+    __table_args__ = (UniqueConstraint("team", "year", "quarter", "currency"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team: str = Field(max_length=80, index=True)
+    year: int
+    quarter: int
+    currency: str = Field(default="GBP", max_length=3)
+    amount: Decimal = Field(sa_type=Numeric(14, 2))
+    set_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    set_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

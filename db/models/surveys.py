@@ -8,7 +8,7 @@ an answer is stored nothing in the database joins it back to a person.
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from db.types import UTCDateTime, utcnow
@@ -33,6 +33,13 @@ class SurveyStatus(StrEnum):
     draft = "draft"
     open = "open"
     closed = "closed"
+
+
+class AudienceKind(StrEnum):
+    """Who a survey asks: the organisation's staff, or its customers and citizens."""
+
+    employees = "employees"
+    contacts = "contacts"
 
 
 class ActionStatus(StrEnum):
@@ -87,6 +94,13 @@ class SurveyBase(SQLModel):
     closes_on: date
     min_group: int = Field(default=DEFAULT_MIN_GROUP)
     comment_min: int = Field(default=DEFAULT_COMMENT_MIN)
+    # Contact surveys (voice of customers and citizens): the audience is contacts,
+    # filtered by kind, tag and organisation; `anonymous` False ties answers to them.
+    audience_kind: str = Field(default=AudienceKind.employees.value, max_length=16)
+    audience_contact_kind: str | None = Field(default=None, max_length=16)
+    audience_tag: str | None = Field(default=None, max_length=60)
+    audience_organisation_id: int | None = Field(default=None)
+    anonymous: bool = Field(default=True)
 
 
 class Survey(SurveyBase, table=True):
@@ -99,6 +113,8 @@ class Survey(SurveyBase, table=True):
     status: str = Field(default=SurveyStatus.draft.value, max_length=16, index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     version: int = Field(default=1)
+    # True once the survey's answers are summed into survey_tally (done when it closes).
+    tallied: bool = Field(default=False)
 
 
 class SurveyCreate(SurveyBase):
@@ -123,14 +139,21 @@ class SurveyQuestion(SQLModel, table=True):
 
 
 class SurveyInvitation(SQLModel, table=True):
-    """One invited employee: knows only whether they answered, never when or what."""
+    """One invited employee or contact: knows only whether they answered, never when or what."""
 
     __tablename__ = "survey_invitation"
-    __table_args__ = (UniqueConstraint("survey_id", "employee_id"),)
+    __table_args__ = (
+        UniqueConstraint("survey_id", "employee_id"),
+        UniqueConstraint("survey_id", "contact_id"),
+        # Covers participation's count per group without reading the rows.
+        Index("ix_survey_invitation_cut", "survey_id", "department", "team"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     survey_id: int = Field(foreign_key="survey.id", index=True, ondelete="CASCADE")
-    employee_id: int = Field(foreign_key="employee.id", index=True)
+    # Exactly one of the two is set, by the survey's audience kind.
+    employee_id: int | None = Field(default=None, foreign_key="employee.id", index=True)
+    contact_id: int | None = Field(default=None, foreign_key="contact.id", index=True)
     department: str = Field(max_length=80)
     team: str = Field(max_length=80)
     answered: bool = Field(default=False)
@@ -150,8 +173,12 @@ class SurveyResponse(SQLModel, table=True):
     """A submitted questionnaire: demographic cuts and the day, nothing that names anyone."""
 
     __tablename__ = "survey_response"
-    # Without rowid SQLite keeps no hidden insertion counter beside the random key.
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table_args__ = (
+        # Covers the respondent count per group that every report starts from.
+        Index("ix_survey_response_cut", "survey_id", "department", "team"),
+        # Without rowid SQLite keeps no hidden insertion counter beside the random key.
+        {"sqlite_with_rowid": False},
+    )
 
     id: str = Field(primary_key=True, max_length=32)
     survey_id: int = Field(foreign_key="survey.id", index=True, ondelete="CASCADE")
@@ -160,6 +187,10 @@ class SurveyResponse(SQLModel, table=True):
     location: str = Field(max_length=80)
     tenure_band: str = Field(max_length=20)
     submitted_on: date
+    # Set only when a contact survey is declared non-anonymous (the contact agreed to
+    # be named): then, and only then, the answer shows on the contact's timeline.
+    contact_id: int | None = Field(default=None, foreign_key="contact.id", index=True)
+    submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class SurveyAnswer(SQLModel, table=True):
@@ -172,6 +203,37 @@ class SurveyAnswer(SQLModel, table=True):
     question_id: int = Field(foreign_key="survey_question.id", primary_key=True, index=True)
     value: int | None = Field(default=None)
     text: str | None = Field(default=None, max_length=4000)
+
+
+class SurveyTally(SQLModel, table=True):
+    """Sums of a closed survey's answers per (department, team) and question.
+
+    Reports of closed surveys read these instead of every answer; they hold nothing the
+    responses do not (counts per group that the thresholds still guard). Scaled items
+    have option ''; single-choice items one row per option picked. The d_ columns are
+    the sums for each item's correlation with the respondent's engagement mean.
+    """
+
+    __tablename__ = "survey_tally"
+
+    survey_id: int = Field(foreign_key="survey.id", primary_key=True, ondelete="CASCADE")
+    department: str = Field(primary_key=True, max_length=80)
+    team: str = Field(primary_key=True, max_length=80)
+    question_id: int = Field(foreign_key="survey_question.id", primary_key=True, ondelete="CASCADE")
+    option: str = Field(default="", primary_key=True, max_length=200)
+    n: int = 0
+    favourable: int = 0
+    neutral: int = 0
+    unfavourable: int = 0
+    promoters: int = 0
+    detractors: int = 0
+    total: int = 0
+    d_n: int = 0
+    d_sx: float = 0.0
+    d_sy: float = 0.0
+    d_sxy: float = 0.0
+    d_sxx: float = 0.0
+    d_syy: float = 0.0
 
 
 class ActionPlanBase(SQLModel):

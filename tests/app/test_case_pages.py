@@ -134,6 +134,26 @@ def test_a_reviewer_acknowledges_a_case_from_the_case_page(
     assert {m.label: m.value for m in at.metric}["Status"] == "Acknowledged"
 
 
+def test_a_case_opened_once_and_then_worked_on_is_logged_as_one_open(
+    run_page: RunPage, app_engine: Engine
+) -> None:
+    submitted = raise_directly(app_engine, "Night shift rota changed without notice.")
+    at = run_page("pages/case.py", "reviewer")
+    at.text_input(key="case_ref").input(submitted.reference)
+    at.run()
+    at.text_area(key="ack_message").input("Thank you for telling us.")
+    at.run()
+    at.run()
+    assert not at.exception
+    with session_scope(app_engine) as session:
+        opens = session.exec(
+            select(AuditEvent).where(
+                AuditEvent.action == "case.open", AuditEvent.entity_id == submitted.reference
+            )
+        ).all()
+    assert len(opens) == 1
+
+
 def test_the_queue_lists_open_cases_for_a_reviewer(run_page: RunPage) -> None:
     at = run_page("pages/case_queue.py", "reviewer")
     assert not at.exception
@@ -151,3 +171,30 @@ def test_the_reviewer_home_shows_the_cases_panel(run_page: RunPage) -> None:
     at = run_page("app.py", "reviewer")
     labels = {m.label for m in at.metric}
     assert {"New concerns", "Overdue", "Assigned to you"} <= labels
+
+
+def test_the_concern_form_says_so_when_this_browser_reached_its_limit(
+    run_page: RunPage, app_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RAPPORT_PUBLIC_PER_SESSION", "1")
+    at = run_page("pages/raise_concern.py")
+    at.text_area(key="concern_what").input("The lift alarm has been silenced for a week.")
+    at.button(key="concern_send").click()
+    at.run()
+    assert len(at.code) == 2
+    at.checkbox(key="concern_saved").check()
+    at.run()
+    at.button(key="concern_done").click()
+    at.run()
+    at.text_area(key="concern_what").input("And the fire exit on level 3 is locked.")
+    at.button(key="concern_send").click()
+    at.run()
+    assert not at.exception
+    assert not at.code
+    assert any("from this browser in the last hour" in e.value for e in at.error)
+    assert at.text_area(key="concern_what").value == "And the fire exit on level 3 is locked."
+    with session_scope(app_engine) as session:
+        stored = session.exec(
+            select(Case).where(Case.what_happened == "And the fire exit on level 3 is locked.")
+        ).all()
+        assert stored == []

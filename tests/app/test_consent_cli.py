@@ -45,3 +45,20 @@ def test_import_consent_dry_run_reports_bad_rows(
     out = capsys.readouterr()
     assert "Would import 1" in out.out
     assert "row 3, channel" in out.err
+
+
+def test_consent_audit_says_whether_the_ledger_check_was_full_or_incremental(
+    app_database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = str(tmp_path / "audit.json")
+    assert manage.main(["consent-audit", "--out", out, "--full"]) == 0
+    assert "consent ledger: intact; checked full: every event from event 1 (asked for)" in (
+        capsys.readouterr().out
+    )
+    full = json.loads((tmp_path / "audit.json").read_text())["findings"][6]
+    assert full["summary"] == {"ledger_check": "full", "ledger_checked_from_event": 1}
+    assert manage.main(["consent-audit", "--out", out]) == 0
+    assert "consent ledger: intact; checked incremental: events after" in capsys.readouterr().out
+    quick = json.loads((tmp_path / "audit.json").read_text())["findings"][6]
+    assert quick["summary"]["ledger_check"] == "incremental"
+    assert quick["rows"][0]["events_verified"] >= 1

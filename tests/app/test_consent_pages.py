@@ -3,7 +3,9 @@
 from streamlit.testing.v1 import AppTest
 
 from db.auth import get_user_by_username
+from db.consent import list_purposes, update_purpose
 from db.engine import make_engine, session_scope
+from db.models.consent import ConsentPurposeUpdate
 from db.people import ContactFilter, find_contacts
 from tests.app.conftest import RunPage, sign_in_token
 from tests.conftest import ROOT
@@ -106,3 +108,89 @@ def test_a_privacy_officer_verifies_identity_on_an_open_request(run_page: RunPag
     at.button(key="FormSubmitter:verify-Record verification").click()
     at.run()
     assert any("verification recorded" in s.value for s in at.success), [e.value for e in at.error]
+
+
+def test_a_privacy_officer_edits_a_purpose_and_sees_the_new_version(run_page: RunPage) -> None:
+    at = run_page("pages/purposes.py", "privacy")
+    options = at.selectbox(key="pe").options
+    at.selectbox(key="pe").select_index(next(i for i, p in enumerate(options) if "(research)" in p))
+    at.run()
+    months = next(n for n in at.number_input if n.label == "Refresh period (months)")
+    months.set_value(18)
+    at.button(key="FormSubmitter:edit_purpose-Save changes").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("is now version" in s.value for s in at.success), [e.value for e in at.error]
+    table = at.dataframe[0].value
+    assert int(table.loc[table["Code"] == "research", "Refresh (months)"].iloc[0]) == 18
+
+
+def test_a_purpose_edit_after_someone_elses_is_refused_with_a_reload_hint(
+    run_page: RunPage, app_database: str
+) -> None:
+    at = run_page("pages/purposes.py", "privacy")
+    options = at.selectbox(key="pe").options
+    at.selectbox(key="pe").select_index(next(i for i, p in enumerate(options) if "(research)" in p))
+    at.run()
+    engine = make_engine(app_database)
+    try:
+        with session_scope(engine) as session:
+            officer = get_user_by_username(session=session, username="privacy")
+            research = next(p for p in list_purposes(session=session) if p.code == "research")
+            update_purpose(
+                session=session,
+                purpose_id=research.id or 0,
+                patch=ConsentPurposeUpdate(description="Changed in another browser."),
+                version=research.version,
+                actor=officer,  # type: ignore[arg-type]
+            )
+    finally:
+        engine.dispose()
+    at.run()
+    assert any("Someone else changed this purpose" in w.value for w in at.warning)
+    at.button(key="FormSubmitter:edit_purpose-Save changes").click()
+    at.run()
+    assert any("changed by someone else" in e.value for e in at.error), [
+        s.value for s in at.success
+    ]
+    at.button(key="purpose_reload").click()
+    at.run()
+    assert not any("Someone else changed this purpose" in w.value for w in at.warning)
+
+
+def test_a_refusal_without_the_right_to_complain_is_refused_then_recorded(
+    run_page: RunPage,
+) -> None:
+    at = run_page("pages/privacy_requests.py", "privacy")
+    chosen = at.selectbox(key="dsr_id").options[-1]
+    at.selectbox(key="dsr_id").set_value(int(chosen.lstrip("#")))
+    at.run()
+    at.text_area(key="dsr_refusal").input("Manifestly unfounded: the same request, weekly.")
+    at.button(key="FormSubmitter:refuse-Refuse the request").click()
+    at.run()
+    assert any("supervisory authority" in e.value for e in at.error), [e.value for e in at.error]
+    at.checkbox(key="dsr_complaint").check()
+    at.button(key="FormSubmitter:refuse-Refuse the request").click()
+    at.run()
+    assert any("refused" in s.value for s in at.success), [e.value for e in at.error]
+    at.selectbox(key="dsr_status").set_value("refused")
+    at.run()
+    listed = at.dataframe[0].value
+    assert "Manifestly unfounded: the same request, weekly." in set(listed["Refusal reason"])
+    assert any("right to complain" in t.value for t in at.text)
+
+
+def test_the_audit_says_how_the_ledger_chain_was_checked(run_page: RunPage) -> None:
+    at = run_page("pages/consent_audit.py", "privacy")
+    at.checkbox(key="audit_full_chain").check()
+    at.button(key="run_audit").click()
+    at.run(timeout=60)
+    assert any("consent ledger: intact. Checked full" in t.value for t in at.text), [
+        t.value for t in at.text
+    ]
+    at.checkbox(key="audit_full_chain").uncheck()
+    at.button(key="run_audit").click()
+    at.run(timeout=60)
+    assert any("consent ledger: intact. Checked incremental" in t.value for t in at.text), [
+        t.value for t in at.text
+    ]

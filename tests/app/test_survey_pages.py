@@ -1,5 +1,6 @@
 """The survey pages do their jobs through the UI, on the seeded demo."""
 
+from datetime import date, timedelta
 from urllib.parse import parse_qs, urlparse
 
 from sqlmodel import select
@@ -8,6 +9,7 @@ from db.audit import OPERATOR
 from db.engine import make_engine, session_scope
 from db.models.surveys import Survey, SurveyStatus
 from db.survey_distribution import issue_links
+from db.survey_voice import ContactSurveyCreate, create_contact_survey
 from tests.app.conftest import RunPage
 
 
@@ -85,7 +87,7 @@ def test_answering_validates_then_thanks_and_refuses_the_link_a_second_time(
 def test_hr_sees_a_small_group_withheld_with_the_reason(run_page: RunPage) -> None:
     at = run_page("pages/survey_results.py", "hr")
     survey_box = at.selectbox(key="results_survey")
-    closed = [o for o in survey_box.options if "closed" in o]
+    closed = [o for o in survey_box.options if "closed" in o and o.startswith("Engagement")]
     assert closed
     survey_box.select(closed[-1])
     at.run()
@@ -103,3 +105,71 @@ def test_a_manager_sees_only_their_team(run_page: RunPage) -> None:
     assert not at.exception
     options = at.selectbox(key="results_group").options
     assert options and all(o.endswith("North") for o in options)
+
+
+def test_hr_creates_a_customer_nps_survey_of_contacts(run_page: RunPage) -> None:
+    at = run_page("pages/surveys.py", "hr")
+    at.text_input(key="contact_title").input("Spring NPS")
+    at.checkbox(key="contact_named").check()
+    at.button(key="FormSubmitter:new_contact_survey-Create contact survey").click()
+    at.run()
+    assert not at.exception
+    assert any("Spring NPS" in s.value for s in at.success), [e.value for e in at.error]
+    assert any("named answers" in c.value for c in at.caption)
+    questions = [
+        q for df in at.dataframe if "Question" in df.value.columns for q in df.value["Question"]
+    ]
+    assert any("recommend us to a friend" in q for q in questions), questions
+
+
+def test_opening_a_contact_survey_reports_who_was_left_out_and_why(
+    run_page: RunPage, app_database: str
+) -> None:
+    engine = make_engine(app_database)
+    try:
+        with session_scope(engine) as session:
+            made = create_contact_survey(
+                session=session,
+                survey_in=ContactSurveyCreate(
+                    title="Plan for the high street",
+                    template="consultation",
+                    opens_on=date.today(),
+                    closes_on=date.today() + timedelta(days=20),
+                ),
+                actor=OPERATOR,
+            )
+            made_id = made.id
+    finally:
+        engine.dispose()
+    at = run_page("pages/surveys.py", "hr")
+    at.selectbox(key="chosen_survey").select(made_id)
+    at.run()
+    at.button(key="open_survey").click()
+    at.run()
+    assert not at.exception
+    assert any("contacts invited" in s.value and "left out" in s.value for s in at.success), [
+        e.value for e in at.error
+    ]
+    reasons = at.dataframe[-1].value
+    assert "never agreed to be asked for feedback" in set(reasons.iloc[:, 0])
+
+
+def test_results_of_a_customer_survey_show_nps_and_single_choice_shares(
+    run_page: RunPage,
+) -> None:
+    at = run_page("pages/survey_results.py", "hr")
+    survey_box = at.selectbox(key="results_survey")
+    nps = [o for o in survey_box.options if o.startswith("Customer NPS")]
+    assert nps
+    survey_box.select(nps[0])
+    at.run()
+    assert not at.exception
+    assert any(m.label == "NPS" for m in at.metric)
+    assert any("not anonymous" in c.value for c in at.caption)
+    at.radio(key="results_view").set_value("Single choice")
+    at.run()
+    assert not at.exception
+    shares = [df.value for df in at.dataframe if "option" in df.value.columns]
+    assert shares and set(shares[0]["option"]) >= {"Satisfied", "Very satisfied"}
+    specs = [chart.proto.spec for chart in at.get("vega_lite_chart")]
+    assert any("% of those who answered" in spec for spec in specs), specs

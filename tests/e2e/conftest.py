@@ -9,6 +9,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -130,6 +131,9 @@ def browser() -> Iterator[object]:
                 "--disable-component-update",
                 "--disable-sync",
                 "--no-first-run",
+                # A document the test fulfils itself (to add the proxy's headers) would
+                # otherwise count as public and be refused its websocket to loopback.
+                "--disable-features=LocalNetworkAccessChecks",
             ],
         )
         yield chromium
@@ -160,10 +164,16 @@ class Steps:
 
 
 @pytest.fixture
-def steps(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Steps]:
+def steps(request: pytest.FixtureRequest, tmp_path: Path, browser: Any) -> Iterator[Steps]:
     recorder = Steps(tmp_path)
     yield recorder
     if request.node.stash.get(FAILED, False):
+        # What each open page showed when the test gave up.
+        for number, page in enumerate(p for c in browser.contexts for p in c.pages):
+            try:
+                recorder.shot(page, f"at-failure-page-{number + 1}")
+            except Exception:  # noqa: BLE001 - a closed page has nothing to show
+                continue
         target = ARTIFACTS / request.node.name
         shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(tmp_path, target)

@@ -5,7 +5,13 @@ import re
 from typing import Any
 
 from tests.e2e.conftest import Steps
-from tests.e2e.test_sign_in_and_admin import DEMO_PASSWORD, field, new_page, sign_in
+from tests.e2e.test_sign_in_and_admin import (
+    DEMO_PASSWORD,
+    field,
+    new_page,
+    sign_in,
+    wait_until_idle,
+)
 
 CONCERN = "The medication trolley on ward 7 is left unlocked during the evening round."
 REPLY = (
@@ -19,6 +25,7 @@ def test_a_reporter_reads_the_reviewers_reply_with_the_receipt(
     reporter = new_page(browser)
     reporter.goto(f"{server}/raise_concern")
     reporter.get_by_role("heading", name="Raise a concern").wait_for()
+    wait_until_idle(reporter)
     reporter.locator('textarea[aria-label="What happened"]').fill(CONCERN)
     steps.shot(reporter, "concern-form")
     reporter.get_by_role("button", name="Send my concern").click()
@@ -37,6 +44,7 @@ def test_a_reporter_reads_the_reviewers_reply_with_the_receipt(
     reviewer.get_by_role("heading", name=re.compile("Good to see you, Rui")).first.wait_for()
     reviewer.get_by_role("link", name="Case", exact=True).click()
     reviewer.get_by_role("heading", name="Case", exact=True).wait_for()
+    wait_until_idle(reviewer)
     field(reviewer, "Case reference").fill(reference)
     field(reviewer, "Case reference").press("Enter")
     reviewer.get_by_text(CONCERN).first.wait_for()
@@ -53,6 +61,8 @@ def test_a_reporter_reads_the_reviewers_reply_with_the_receipt(
     steps.shot(reviewer, "replied")
 
     reporter.goto(f"{server}/follow_up")
+    reporter.get_by_role("heading", name="Follow up a concern").wait_for()
+    wait_until_idle(reporter)
     field(reporter, "Case reference").fill(reference)
     field(reporter, "Receipt code").fill(receipt)
     reporter.get_by_role("button", name="Open my case").click()

@@ -17,7 +17,7 @@ from tests.e2e.test_sign_in_and_admin import (
     DEMO_PASSWORD,
     new_page,
     sign_in,
-    wait_for_session_cookie,
+    wait_until_idle,
 )
 
 
@@ -60,9 +60,9 @@ def test_a_withdrawal_stops_marketing_and_an_override_shows_in_the_audit(
     officer = new_page(browser)
     sign_in(officer, server, "privacy", DEMO_PASSWORD)
     officer.get_by_role("heading", name=re.compile("Good to see you, Priya")).first.wait_for()
-    wait_for_session_cookie(officer)
     officer.goto(f"{server}/consent?contact={contact_id}")
     officer.get_by_role("heading", name="Consent", exact=True).wait_for()
+    wait_until_idle(officer)
     choose(officer, "Purpose", "Marketing news and offers")
     officer.get_by_text("Withdraw: no longer agrees").click()
     officer.locator('input[aria-label="Evidence note"]').fill("Asked on the phone to stop")
@@ -73,9 +73,9 @@ def test_a_withdrawal_stops_marketing_and_an_override_shows_in_the_audit(
     seller = new_page(browser)
     sign_in(seller, server, "sales", DEMO_PASSWORD)
     seller.get_by_role("heading", name=re.compile("Good to see you, Sam")).first.wait_for()
-    wait_for_session_cookie(seller)
     seller.goto(f"{server}/consent?contact={contact_id}")
     seller.get_by_role("heading", name="Consent", exact=True).wait_for()
+    wait_until_idle(seller)
     seller.locator('input[aria-label="Subject"]').fill("Winter offers")
     seller.get_by_role("button", name="Log message").click()
     seller.get_by_text(re.compile("has withdrawn their consent to marketing")).wait_for()
@@ -91,6 +91,7 @@ def test_a_withdrawal_stops_marketing_and_an_override_shows_in_the_audit(
 
     officer.goto(f"{server}/consent_audit")
     officer.get_by_role("heading", name="Consent audit").wait_for()
+    wait_until_idle(officer)
     officer.get_by_role("button", name="Run the audit").click()
     officer.get_by_role(
         "heading", name=re.compile("Marketing sent without valid consent")

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.e2e.conftest import Steps
-from tests.e2e.test_sign_in_and_admin import DEMO_PASSWORD, new_page, sign_in
+from tests.e2e.test_sign_in_and_admin import DEMO_PASSWORD, new_page, sign_in, wait_until_idle
 
 ROWS = (
     "First Name,Last Name,Email,Phone Number,Postal Code,Date of birth,Record ID\n"
@@ -14,12 +14,6 @@ ROWS = (
     "Kate,Okonkow,KATH.OKONKWO@example.org,+44 7700 900456,ls14ap,11/02/1984,HS-3\n"
     "Tom,Reyes,tom.reyes@example.org,,,1990-02-30,HS-4\n"
 )
-
-
-def wait_until_idle(page: Any) -> None:
-    """Wait until Streamlit has finished running the script (its status widget is gone)."""
-    page.wait_for_timeout(300)
-    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=60_000)
 
 
 def test_import_with_bad_rows_then_find_and_merge_a_duplicate(
@@ -31,7 +25,7 @@ def test_import_with_bad_rows_then_find_and_merge_a_duplicate(
     sign_in(page, server, "admin", DEMO_PASSWORD)
     page.get_by_role("heading", name=re.compile("Good to see you")).first.wait_for()
 
-    page.get_by_role("link", name="Import and export").click()
+    page.get_by_role("link", name="Import and export", exact=True).click()
     page.get_by_role("heading", name="Import and export").wait_for()
     page.locator('input[type="file"]').set_input_files(str(upload))
     page.get_by_text("Detected format: hubspot").wait_for()
@@ -50,7 +44,7 @@ def test_import_with_bad_rows_then_find_and_merge_a_duplicate(
     # Row 4 updated row 2's person by email; row 5 kept its name but lost the bad date.
     assert len(report) == 2
 
-    page.get_by_role("link", name="Duplicates").click()
+    page.get_by_role("link", name="Duplicates", exact=True).click()
     page.get_by_role("heading", name="Duplicates", exact=True).wait_for()
     page.get_by_role("heading", name=re.compile(r"likely duplicate pair")).first.wait_for()
     # The whole page has drawn (its last section too) before the merge is asked for.

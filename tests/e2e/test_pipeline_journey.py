@@ -4,7 +4,12 @@ import re
 from typing import Any
 
 from tests.e2e.conftest import Steps
-from tests.e2e.test_sign_in_and_admin import DEMO_PASSWORD, field, new_page, sign_in
+from tests.e2e.test_sign_in_and_admin import (
+    DEMO_PASSWORD,
+    field,
+    new_page,
+    sign_in,
+)
 
 
 def choose(page: Any, label: str, option: str, scope: Any = None) -> None:
@@ -35,7 +40,7 @@ def test_sales_create_a_deal_log_a_call_and_win_it_on_the_board(
     sign_in(page, server, "sales", DEMO_PASSWORD)
     page.get_by_role("heading", name=re.compile("Good to see you, Sam")).first.wait_for()
 
-    page.get_by_role("link", name="Organisations").click()
+    page.get_by_role("link", name="Organisations", exact=True).click()
     page.get_by_role("heading", name="Organisations").wait_for()
     page.get_by_text("Add an organisation").click()
     field(page, "Organisation name").fill("Quayside Clinic")
@@ -79,12 +84,12 @@ def test_sales_create_a_deal_log_a_call_and_win_it_on_the_board(
     page.get_by_text("Created the deal").wait_for()
     steps.shot(page, "deal")
 
-    page.get_by_role("link", name="Forecast").click()
+    page.get_by_role("link", name="Forecast", exact=True).click()
     page.get_by_role("heading", name="Forecast").wait_for()
     before = won_in_period(page)
     steps.shot(page, "forecast-before")
 
-    page.get_by_role("link", name="Board").click()
+    page.get_by_role("link", name="Board", exact=True).click()
     page.get_by_role("heading", name="Board").wait_for()
     title = "Quayside care records"
     for target in ("Qualified", "Proposal", "Negotiation", "Won"):
@@ -94,7 +99,7 @@ def test_sales_create_a_deal_log_a_call_and_win_it_on_the_board(
         steps.shot(page, f"board-{target.lower()}")
     page.get_by_role("link", name=title).wait_for(state="detached")
 
-    page.get_by_role("link", name="Forecast").click()
+    page.get_by_role("link", name="Forecast", exact=True).click()
     page.get_by_role("heading", name="Forecast").wait_for()
     page.wait_for_timeout(1000)
     after = won_in_period(page)

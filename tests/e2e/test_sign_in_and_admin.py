@@ -21,10 +21,24 @@ def field(page: Any, label: str) -> Any:
 
 
 def sign_in(page: Any, url: str, username: str, password: str) -> None:
+    """Sign in and wait until the session is settled.
+
+    A click on a link while the first signed-in run is still drawing (or before the
+    session cookie is written) can be lost to the rerun that follows, so every journey
+    starts from a finished Home page with its cookie in place.
+    """
     page.goto(url)
     field(page, "Username").fill(username)
     field(page, "Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+    wait_for_session_cookie(page)
+    wait_until_idle(page)
+
+
+def wait_until_idle(page: Any) -> None:
+    """Wait until Streamlit has finished running the script (its status widget is gone)."""
+    page.wait_for_timeout(300)
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=60_000)
 
 
 def wait_for_session_cookie(page: Any) -> list[dict[str, Any]]:
@@ -42,7 +56,7 @@ def test_admin_creates_a_user_who_then_signs_in(browser: Any, server: str, steps
     page.get_by_role("heading", name=re.compile("Good to see you, Ada")).first.wait_for()
     steps.shot(page, "signed-in")
 
-    page.get_by_role("link", name="Users and roles").click()
+    page.get_by_role("link", name="Users and roles", exact=True).click()
     page.get_by_role("heading", name="Users and roles").wait_for()
     steps.shot(page, "admin")
 
@@ -68,7 +82,7 @@ def test_admin_creates_a_user_who_then_signs_in(browser: Any, server: str, steps
     sign_in(other, server, "jordan", "a long enough pass")
     other.get_by_role("heading", name=re.compile("Good to see you, Jordan")).first.wait_for()
     steps.shot(other, "new-user-home")
-    assert other.get_by_role("link", name="Users and roles").count() == 0
+    assert other.get_by_role("link", name="Users and roles", exact=True).count() == 0
 
 
 def test_a_copied_cookie_stops_working_once_its_owner_signs_out(

@@ -73,7 +73,7 @@ def test_results_stay_hidden_until_enough_people_answered(
     hr.get_by_role("heading", name=re.compile("Good to see you, Hana")).first.wait_for()
     # Later steps open pages by address, which needs the session cookie in place.
     wait_for_session_cookie(hr)
-    hr.get_by_role("link", name="Surveys").click()
+    hr.get_by_role("link", name="Surveys", exact=True).click()
     hr.get_by_role("heading", name="Surveys", exact=True).wait_for()
 
     hr.get_by_text("New survey").click()

@@ -16,6 +16,7 @@ from sqlmodel import Session, SQLModel
 
 import db
 from db.access import COMMANDS
+from db.audit import OPERATOR
 from db.auth import get_user_by_username
 from db.engine import make_engine
 from db.errors import DomainError, Forbidden
@@ -120,6 +121,8 @@ def session(matrix_engine: Engine) -> Iterator[Session]:
 # the role check alone (the demo manager leads the North team).
 OVERRIDES: dict[str, dict[str, Any]] = {
     "db.survey_actions.create_action": {"team": "North"},
+    "db.targets.set_target": {"team": "North", "year": 2026, "quarter": 1},
+    "db.targets.team_forecast": {"team": "North"},
     "db.consent_receipts.receipts": {"contact_id": 1},
     "db.imports.run_import": {"kind": "contacts", "data": b"Given name,Family name\nAna,Silva\n"},
 }
@@ -150,3 +153,48 @@ def test_each_command_admits_exactly_its_roles(session: Session, command: str, r
         assert allowed, f"{command} let {role.value} past its role check"
         return
     assert allowed, f"{command} ran for {role.value}, which the table does not allow"
+
+
+def test_every_kind_of_import_is_in_the_access_table() -> None:
+    from db.access import IMPORT_KINDS
+    from db.import_kinds import KINDS
+
+    assert set(KINDS) == set(IMPORT_KINDS)
+    assert all(KINDS[name].roles == roles for name, roles in IMPORT_KINDS.items())
+
+
+# A small, valid file of each kind: the role check comes first, then the row handler.
+IMPORT_FILES = {
+    "contacts": b"given_name,family_name\nAna,Silva\n",
+    "organizations": b"name,domain\nKestrel Health,kestrel.example\n",
+    "interactions": b"contact_email,channel,occurred_at\nnobody@example.org,email,2024-01-01\n",
+    "deals": b"title,stage,amount\nA deal,Nowhere,10\n",
+    "employees": b"name,email,department,team,location,start_date\n"
+    b"Ana Silva,ana.silva@example.org,Care,North,Leeds,2020-01-01\n",
+}
+IMPORT_CASES = [(kind, role) for kind in sorted(IMPORT_FILES) for role in Role]
+
+
+@pytest.mark.parametrize(
+    ("kind", "role"), IMPORT_CASES, ids=[f"import-{k}-{r.value}" for k, r in IMPORT_CASES]
+)
+def test_each_kind_of_import_admits_exactly_its_roles(
+    session: Session, kind: str, role: Role
+) -> None:
+    from db.access import IMPORT_KINDS
+    from db.imports import run_import
+
+    actor = get_user_by_username(session=session, username=demo_user_for(role).username)
+    try:
+        run_import(
+            session=session,
+            actor=actor or OPERATOR,
+            kind=kind,
+            data=IMPORT_FILES[kind],
+            filename=f"{kind}.csv",
+            dry_run=True,
+        )
+    except Forbidden:
+        assert role not in IMPORT_KINDS[kind], f"import {kind} refused {role.value}"
+        return
+    assert role in IMPORT_KINDS[kind], f"import {kind} ran for {role.value}"

@@ -66,3 +66,48 @@ def test_import_dry_run_then_import_then_duplicates_and_export(
     assert manage.main(["export", "contacts", "--out", str(exported)]) == 0
     names = [r["given_name"] for r in csv.DictReader(exported.open())]
     assert names == ["Ngozi", "Ngozi"]  # the second row updated the first by email
+
+
+def test_deals_and_employees_import_from_the_command_line(
+    database: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from db.audit import OPERATOR
+    from db.engine import session_scope
+    from db.fixtures import seed_users
+    from db.pipeline_config import StageSpec, create_pipeline
+
+    with session_scope() as session:
+        seed_users(session=session)
+        create_pipeline(
+            session=session, name="New business", stages=[StageSpec("Lead", 10, 14)], actor=OPERATOR
+        )
+    deals = database / "opps.csv"
+    deals.write_text(
+        "Id,Name,StageName,Amount,Probability,CloseDate,AccountId,OwnerId\n"
+        "0065g00000Aa1,Framework,Lead,2500,40,2026-06-30,Kestrel Health,sales\n"
+        "0065g00000Aa2,Tender,Nowhere,800,10,2026-06-30,,sales\n",
+        encoding="utf-8",
+    )
+    rejects = database / "rejects.csv"
+    code = manage.main(
+        ["import", "deals", str(deals), "--all-or-nothing", "--rejects", str(rejects)]
+    )
+    out = capsys.readouterr()
+    assert code == 1 and "Format: salesforce" in out.out and "Nothing was imported" in out.out
+    assert "row 3, stage" in out.err
+    assert manage.main(["import", "deals", str(deals)]) == 0
+    assert "created 1" in capsys.readouterr().out
+    exported = database / "deals.csv"
+    assert manage.main(["export", "deals", "--out", str(exported)]) == 0
+    rows = list(csv.DictReader(exported.open(encoding="utf-8")))
+    assert [(r["external_ref"], r["stage"], r["owner"]) for r in rows] == [
+        ("0065g00000Aa1", "Lead", "sales")
+    ]
+    people = database / "people.csv"
+    people.write_text(
+        "name,email,department,team,location,start_date\n"
+        "Ana Silva,ana@example.org,Care,North,Leeds,2020-01-01\n",
+        encoding="utf-8",
+    )
+    assert manage.main(["import", "employees", str(people), "--dry-run"]) == 0
+    assert "Dry run" in capsys.readouterr().out

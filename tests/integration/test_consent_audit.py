@@ -3,31 +3,45 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
-from sqlmodel import Session, col
+from sqlalchemy import delete, update
+from sqlmodel import Session, col, select
 
-from db.audit import OPERATOR
+from db.audit import OPERATOR, verify_chain
 from db.consent import publish_notice
 from db.consent_audit import run_audit
 from db.consent_findings import AuditReport, Finding
+from db.consent_ledger import latest_checkpoint, link_hash
 from db.errors import Forbidden
 from db.fixtures import seed_users
 from db.interactions import log_interaction
+from db.models.audit import GENESIS_HASH, AuditEvent
 from db.models.consent import (
     ConsentAction,
     ConsentChannel,
     ConsentEvent,
+    ConsentHead,
+    ConsentPurpose,
     LawfulBasis,
+    Notice,
     PrivacyRequest,
     PrivacyRequestCreate,
     RequestKind,
 )
-from db.models.people import Channel, Direction, InteractionCreate, Purpose
+from db.models.people import Channel, Contact, Direction, InteractionCreate, Purpose
 from db.privacy_requests import complete_access, register_request, verify_identity
 from db.types import utcnow
 from tests.integration.consent_helpers import consent, person, purpose, sent, user
 
 GRANT, WITHDRAW, OBJECT = ConsentAction.grant, ConsentAction.withdraw, ConsentAction.object
+
+
+def first_notice(session: Session) -> Notice:
+    """The first wording of the first purpose (a grant must cite one)."""
+    made = session.exec(select(ConsentPurpose)).first()
+    assert made is not None
+    found = session.exec(select(Notice).where(Notice.purpose_id == made.id)).first()
+    assert found is not None
+    return found
 
 
 def finding(report: AuditReport, key: str) -> Finding:
@@ -200,16 +214,161 @@ def test_request_deadlines_are_measured_and_breaches_listed(
     assert isinstance(session.get(PrivacyRequest, late.id), PrivacyRequest)
 
 
+def ledger_row(report: AuditReport) -> dict[str, object]:
+    return finding(report, "integrity").rows[0]
+
+
+def tamper(session: Session, seq: int, **values: object) -> None:
+    session.execute(update(ConsentEvent).where(col(ConsentEvent.seq) == seq).values(**values))
+    session.commit()
+
+
+def rewrite_chain(session: Session) -> None:
+    """Recompute every link, as someone covering an edit with the hash code would."""
+    prev = GENESIS_HASH
+    for event in session.exec(select(ConsentEvent).order_by(col(ConsentEvent.seq))).all():
+        event.prev_hash = prev
+        event.hash = prev = link_hash(event, prev)
+        session.add(event)
+    head = session.get(ConsentHead, 1)
+    assert head is not None
+    head.last_hash = prev
+    session.add(head)
+    session.commit()
+
+
 def test_integrity_checks_both_chains_and_reports_a_tampered_ledger(
     session: Session, history: dict[str, int]
 ) -> None:
-    intact = finding(run_audit(session=session, actor=OPERATOR), "integrity")
-    assert intact.count == 0 and all(r["intact"] for r in intact.rows)
-    session.execute(update(ConsentEvent).where(col(ConsentEvent.seq) == 1).values(channel="sms"))
-    session.commit()
+    tamper(session, 1, channel="sms")
     broken = finding(run_audit(session=session, actor=OPERATOR), "integrity")
     assert broken.count == 1 and broken.severity == "critical"
-    assert not broken.rows[0]["intact"]
+    assert not broken.rows[0]["intact"] and broken.rows[0]["first_bad_event"] == 1
+    assert broken.rows[0]["problem"] == "ledger event 1 was altered"
+    assert broken.rows[1]["intact"], "the audit log itself was not touched"
+
+
+def test_the_first_audit_walks_the_whole_ledger_and_leaves_a_checkpoint(
+    session: Session, history: dict[str, int]
+) -> None:
+    events = len(session.exec(select(ConsentEvent)).all())
+    row = ledger_row(run_audit(session=session, actor=OPERATOR))
+    assert row["intact"] and row["events_verified"] == events
+    assert str(row["check"]).startswith("full: every event from event 1 (no checkpoint yet)")
+    checkpoint = latest_checkpoint(session=session)
+    assert checkpoint is not None and checkpoint.seq == events and checkpoint.mode == "full"
+    head = session.get(ConsentHead, 1)
+    assert head is not None and checkpoint.hash == head.last_hash
+    assert checkpoint.audit_seq is not None and verify_chain(session=session).ok
+
+
+def test_a_later_audit_checks_only_the_events_after_the_checkpoint(
+    session: Session, history: dict[str, int]
+) -> None:
+    run_audit(session=session, actor=OPERATOR)
+    first = latest_checkpoint(session=session)
+    assert first is not None
+    made = session.exec(select(ConsentPurpose)).first()
+    assert made is not None
+    fine = session.get(Contact, history["fine"])
+    assert fine is not None
+    consent(session, fine, made, WITHDRAW, utcnow() - timedelta(hours=1))
+    report = run_audit(session=session, actor=OPERATOR)
+    row = ledger_row(report)
+    assert row["intact"] and row["events_verified"] == 2  # the checkpoint's event and the new one
+    assert str(row["check"]).startswith(f"incremental: events after {first.seq} ")
+    assert finding(report, "integrity").summary == {
+        "ledger_check": "incremental",
+        "ledger_checked_from_event": first.seq,
+    }
+    newest = latest_checkpoint(session=session)
+    assert newest is not None and newest.seq == first.seq + 1 and newest.mode == "incremental"
+
+
+def test_an_edit_before_the_checkpoint_passes_the_incremental_check_but_not_the_full_one(
+    session: Session, history: dict[str, int]
+) -> None:
+    run_audit(session=session, actor=OPERATOR)
+    tamper(session, 2, action="object")  # it was a withdrawal
+    quick = ledger_row(run_audit(session=session, actor=OPERATOR))
+    assert quick["intact"] and str(quick["check"]).startswith("incremental")
+    full = ledger_row(run_audit(session=session, actor=OPERATOR, full_chain=True))
+    assert not full["intact"]
+    assert full["first_bad_event"] == 2 and full["problem"] == "ledger event 2 was altered"
+    assert str(full["check"]) == "full: every event from event 1 (asked for)"
+
+
+def test_an_edit_after_the_checkpoint_fails_the_incremental_check(
+    session: Session, history: dict[str, int]
+) -> None:
+    run_audit(session=session, actor=OPERATOR)
+    checkpoint = latest_checkpoint(session=session)
+    assert checkpoint is not None
+    made = session.exec(select(ConsentPurpose)).first()
+    fine = session.get(Contact, history["fine"])
+    assert made is not None and fine is not None
+    consent(session, fine, made, WITHDRAW, utcnow() - timedelta(hours=2))
+    consent(session, fine, made, GRANT, utcnow() - timedelta(hours=1), notice=first_notice(session))
+    tamper(session, checkpoint.seq + 1, channel="post")
+    row = ledger_row(run_audit(session=session, actor=OPERATOR))
+    assert not row["intact"] and str(row["check"]).startswith("incremental")
+    assert row["first_bad_event"] == checkpoint.seq + 1
+    assert latest_checkpoint(session=session) == checkpoint, "a failed check moves nothing"
+
+
+def test_editing_the_checkpointed_event_itself_is_caught_incrementally(
+    session: Session, history: dict[str, int]
+) -> None:
+    run_audit(session=session, actor=OPERATOR)
+    checkpoint = latest_checkpoint(session=session)
+    assert checkpoint is not None
+    tamper(session, checkpoint.seq, source="paper")
+    row = ledger_row(run_audit(session=session, actor=OPERATOR))
+    assert not row["intact"] and row["first_bad_event"] == checkpoint.seq
+
+
+def test_a_ledger_rewritten_with_fresh_hashes_fails_at_its_checkpoint(
+    session: Session, history: dict[str, int]
+) -> None:
+    run_audit(session=session, actor=OPERATOR)
+    checkpoint = latest_checkpoint(session=session)
+    assert checkpoint is not None
+    tamper(session, 1, channel="post")
+    rewrite_chain(session)  # every link now verifies on its own
+    quick = ledger_row(run_audit(session=session, actor=OPERATOR))
+    assert not quick["intact"] and "rewritten" in str(quick["problem"])
+    full = ledger_row(run_audit(session=session, actor=OPERATOR, full_chain=True))
+    assert not full["intact"] and "rewritten" in str(full["problem"])
+    assert full["first_bad_event"] == checkpoint.seq
+
+
+def test_a_forged_checkpoint_disagrees_with_the_audit_log_entry_that_recorded_it(
+    session: Session, history: dict[str, int]
+) -> None:
+    run_audit(session=session, actor=OPERATOR)
+    checkpoint = latest_checkpoint(session=session)
+    assert checkpoint is not None
+    tamper(session, 1, channel="post")
+    rewrite_chain(session)
+    head = session.get(ConsentHead, 1)
+    assert head is not None
+    checkpoint.hash = head.last_hash  # cover the rewrite in the checkpoint too
+    session.add(checkpoint)
+    session.commit()
+    row = ledger_row(run_audit(session=session, actor=OPERATOR))
+    assert not row["intact"] and "audit log entry" in str(row["problem"])
+
+
+def test_events_removed_from_the_end_after_a_checkpoint_are_reported(
+    session: Session, history: dict[str, int]
+) -> None:
+    run_audit(session=session, actor=OPERATOR)
+    checkpoint = latest_checkpoint(session=session)
+    assert checkpoint is not None
+    session.execute(delete(ConsentEvent).where(col(ConsentEvent.seq) == checkpoint.seq))
+    session.commit()
+    row = ledger_row(run_audit(session=session, actor=OPERATOR))
+    assert not row["intact"] and "missing" in str(row["problem"])
 
 
 def test_the_period_limits_what_is_reported(session: Session, history: dict[str, int]) -> None:
@@ -223,3 +382,26 @@ def test_only_privacy_officers_and_admins_may_run_the_audit(
     run_audit(session=session, actor=user(session, "admin"))
     with pytest.raises(Forbidden):
         run_audit(session=session, actor=user(session, "sales"))
+
+
+def test_no_checkpoint_is_written_while_the_audit_log_is_broken(
+    session: Session, history: dict[str, int]
+) -> None:
+    session.execute(update(AuditEvent).where(col(AuditEvent.seq) == 1).values(actor_name="x"))
+    session.commit()
+    report = run_audit(session=session, actor=OPERATOR)
+    assert finding(report, "integrity").count == 1
+    assert latest_checkpoint(session=session) is None
+
+
+def test_a_grant_replaced_by_a_later_any_channel_withdrawal_is_not_stale(
+    session: Session, history: dict[str, int]
+) -> None:
+    made = session.exec(select(ConsentPurpose).where(ConsentPurpose.code == "marketing")).one()
+    expired = session.get(Contact, history["expired"])
+    assert expired is not None
+    stale = finding(run_audit(session=session, actor=OPERATOR), "stale_consent")
+    assert history["expired"] in {r["contact_id"] for r in stale.rows}
+    consent(session, expired, made, WITHDRAW, utcnow() - timedelta(days=1), ConsentChannel.any)
+    after = finding(run_audit(session=session, actor=OPERATOR), "stale_consent")
+    assert history["expired"] not in {r["contact_id"] for r in after.rows}

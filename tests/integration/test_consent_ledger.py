@@ -1,5 +1,6 @@
 """The consent ledger: recording, derived state, the marketing check and its chain."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -7,13 +8,23 @@ from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
 from db.audit import verify_chain
-from db.consent import contact_states, revise_notice
+from db.consent import contact_states, record_consent, revise_notice, update_purpose
 from db.consent_check import ConsentRefused
 from db.consent_ledger import verify_ledger
 from db.errors import Conflict, Forbidden, ValidationError
 from db.fixtures import seed_users
 from db.interactions import log_interaction
-from db.models.consent import ConsentAction, ConsentChannel, ConsentEvent
+from db.models.audit import AuditEvent
+from db.models.consent import (
+    ConsentAction,
+    ConsentChannel,
+    ConsentEvent,
+    ConsentEventCreate,
+    ConsentPurpose,
+    ConsentPurposeUpdate,
+    ConsentSource,
+    LawfulBasis,
+)
 from db.models.people import Channel, Direction, Interaction, InteractionCreate, Purpose
 from db.types import utcnow
 from tests.integration.consent_helpers import consent, person, purpose, user
@@ -176,3 +187,144 @@ def test_the_ledger_chain_verifies_and_detects_tampering(world: Session) -> None
     world.commit()
     broken = verify_ledger(session=world)
     assert not broken.ok and broken.first_bad_seq == 2
+
+
+def test_a_purpose_edit_bumps_its_version_and_audits_old_and_new_values(world: Session) -> None:
+    made, _notice = purpose(world)
+    officer = user(world, "privacy")
+    opened = made.version
+    changed = update_purpose(
+        session=world,
+        purpose_id=made.id or 0,
+        patch=ConsentPurposeUpdate(
+            name="  Marketing   news ",
+            description="News and offers.",
+            lawful_basis=LawfulBasis.legitimate_interest,
+            refresh_months=12,
+        ),
+        version=made.version,
+        actor=officer,
+    )
+    assert changed.version == opened + 1
+    assert (changed.name, changed.refresh_months) == ("Marketing news", 12)
+    assert changed.lawful_basis == LawfulBasis.legitimate_interest
+    entry = world.exec(select(AuditEvent).where(AuditEvent.action == "purpose.update")).one()
+    details = json.loads(entry.details)
+    assert details["changes"]["refresh_months"] == {"from": "24", "to": "12"}
+    assert details["changes"]["lawful_basis"]["to"] == "legitimate_interest"
+    assert "code" not in details["changes"]
+
+
+def test_a_purpose_edit_from_a_stale_version_is_refused_and_saves_nothing(world: Session) -> None:
+    made, _notice = purpose(world)
+    officer = user(world, "privacy")
+    opened = made.version
+    update_purpose(
+        session=world,
+        purpose_id=made.id or 0,
+        patch=ConsentPurposeUpdate(name="First edit"),
+        version=opened,
+        actor=officer,
+    )
+    with pytest.raises(Conflict, match="changed by someone else"):
+        update_purpose(
+            session=world,
+            purpose_id=made.id or 0,
+            patch=ConsentPurposeUpdate(refresh_months=6),
+            version=opened,
+            actor=officer,
+        )
+    world.expire_all()
+    stored = world.get(ConsentPurpose, made.id)
+    assert stored is not None and stored.refresh_months == 24 and stored.name == "First edit"
+
+
+@pytest.mark.parametrize(
+    ("patch", "field"),
+    [
+        ({"name": "   "}, "Name"),
+        ({"refresh_months": 0}, "Refresh period"),
+        ({"refresh_months": 121}, "Refresh period"),
+        ({"description": "x" * 2001}, "Description"),
+    ],
+)
+def test_a_purpose_edit_with_bad_input_names_the_field(
+    world: Session, patch: dict[str, object], field: str
+) -> None:
+    made, _notice = purpose(world)
+    with pytest.raises(ValidationError, match=field):
+        update_purpose(
+            session=world,
+            purpose_id=made.id or 0,
+            patch=ConsentPurposeUpdate.model_validate(patch),
+            version=made.version,
+            actor=user(world, "privacy"),
+        )
+
+
+def test_an_unchanged_purpose_edit_saves_no_new_version(world: Session) -> None:
+    made, _notice = purpose(world)
+    opened = made.version
+    same = update_purpose(
+        session=world,
+        purpose_id=made.id or 0,
+        patch=ConsentPurposeUpdate(name=made.name, refresh_months=made.refresh_months),
+        version=made.version,
+        actor=user(world, "privacy"),
+    )
+    assert same.version == opened
+    assert not world.exec(select(AuditEvent).where(AuditEvent.action == "purpose.update")).all()
+
+
+def test_a_new_refresh_period_leaves_earlier_grants_expiry_alone(world: Session) -> None:
+    made, notice = purpose(world)
+    ana = person(world, "Ana", "Silva")
+    before = consent(world, ana, made, GRANT, utcnow() - timedelta(days=3), notice=notice)
+    update_purpose(
+        session=world,
+        purpose_id=made.id or 0,
+        patch=ConsentPurposeUpdate(refresh_months=6),
+        version=made.version,
+        actor=user(world, "privacy"),
+    )
+    after = consent(world, ana, made, GRANT, utcnow() - timedelta(days=1), notice=notice)
+    world.expire_all()
+    kept = world.get(ConsentEvent, before.id)
+    assert kept is not None and kept.expires_at == before.expires_at
+    assert after.expires_at is not None and kept.expires_at is not None
+    assert after.expires_at < kept.expires_at
+    assert verify_ledger(session=world).ok
+
+
+def test_only_privacy_officers_edit_purposes(world: Session) -> None:
+    made, _notice = purpose(world)
+    with pytest.raises(Forbidden):
+        update_purpose(
+            session=world,
+            purpose_id=made.id or 0,
+            patch=ConsentPurposeUpdate(name="Mine now"),
+            version=made.version,
+            actor=user(world, "admin"),
+        )
+
+
+def test_every_source_verifies_when_the_chain_is_read_back_as_plain_rows(world: Session) -> None:
+    made, notice = purpose(world)
+    ana = person(world, "Ana", "Silva")
+    for n, source in enumerate(ConsentSource):
+        record_consent(
+            session=world,
+            event_in=ConsentEventCreate(
+                contact_id=ana.id or 0,
+                purpose_id=made.id or 0,
+                channel=ConsentChannel.email,
+                action=GRANT,
+                notice_id=notice.id,
+                source=source,
+                occurred_at=utcnow() - timedelta(days=10 - n),
+            ),
+            actor=user(world, "privacy"),
+        )
+    report = verify_ledger(session=world)
+    assert report.ok, report.reason
+    assert report.checked == len(ConsentSource)

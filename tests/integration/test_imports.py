@@ -209,9 +209,11 @@ def test_a_50_mb_file_is_refused_before_it_is_parsed(people: Session) -> None:
         run_import(session=people, actor=actor(people), kind="contacts", data=data, filename="f")
 
 
-def test_kinds_of_other_areas_say_they_are_not_available_yet(people: Session) -> None:
+def test_kinds_not_wired_into_this_importer_say_they_are_not_available(people: Session) -> None:
     with pytest.raises(ValidationError, match="not available yet"):
-        run_import(session=people, actor=actor(people), kind="deals", data=b"a\n1\n", filename="f")
+        run_import(
+            session=people, actor=actor(people), kind="consent", data=b"a\n1\n", filename="f"
+        )
 
 
 def test_only_admins_and_managers_import_contacts(people: Session) -> None:

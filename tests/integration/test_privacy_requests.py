@@ -31,6 +31,7 @@ from db.privacy_requests import (
     complete_other,
     extend_request,
     overdue_requests,
+    refuse_request,
     register_request,
     verify_identity,
 )
@@ -338,3 +339,127 @@ def test_receipts_are_issued_one_per_grant(world: Session) -> None:
     assert name.endswith(".json") and receipt["version"] == "KI-CR-v1.1.0"
     with pytest.raises(Forbidden):
         list(receipts(session=world, actor=user(world, "sales")))
+
+
+def refuse(session: Session, req: PrivacyRequest, **changes: object) -> PrivacyRequest:
+    values: dict[str, object] = {
+        "reason": "Manifestly excessive: the fourth identical request this month.",
+        "notified_on": utcnow().date(),
+        "told_of_right_to_complain": True,
+    }
+    values.update(changes)
+    return refuse_request(
+        session=session,
+        request_id=req.id or 0,
+        version=req.version,
+        actor=user(session, "privacy"),
+        **values,  # type: ignore[arg-type]
+    )
+
+
+def test_a_refusal_needs_reasons_and_the_right_to_complain_and_closes_the_request(
+    world: Session,
+) -> None:
+    ana = person(world, "Ana", "Silva")
+    req = request_for(world, ana, RequestKind.access, days_ago=10)
+    with pytest.raises(ValidationError, match="Reason for refusing"):
+        refuse(world, req, reason="  ")
+    with pytest.raises(ValidationError, match="supervisory authority"):
+        refuse(world, req, told_of_right_to_complain=False)
+    with pytest.raises(ValidationError, match="Told on"):
+        refuse(world, req, notified_on=req.received_on - timedelta(days=1))
+    refused = refuse(world, req)
+    assert refused.status == RequestStatus.refused and refused.completed_at is not None
+    assert (
+        refused.refusal_reason == "Manifestly excessive: the fourth identical request this month."
+    )
+    assert refused.refusal_notified_on == utcnow().date()
+    stored = world.get(PrivacyRequest, req.id)
+    assert stored is not None and stored.status == RequestStatus.refused
+    with pytest.raises(Conflict, match="already refused"):
+        refuse(world, refused)
+
+
+def test_a_refused_request_is_no_longer_overdue(world: Session) -> None:
+    ana = person(world, "Ana", "Silva")
+    officer = user(world, "privacy")
+    late = request_for(world, ana, RequestKind.restriction, days_ago=40)
+    assert [r.id for r in overdue_requests(session=world, actor=officer)] == [late.id]
+    refuse(world, late, notified_on=late.received_on + timedelta(days=20))
+    assert overdue_requests(session=world, actor=officer) == []
+
+
+def test_a_refused_request_cannot_be_extended_or_completed(world: Session) -> None:
+    ana = person(world, "Ana", "Silva")
+    officer = user(world, "privacy")
+    refused = refuse(world, request_for(world, ana, RequestKind.rectification, days_ago=5))
+    with pytest.raises(Conflict):
+        extend_request(
+            session=world,
+            request_id=refused.id or 0,
+            reason="Complex",
+            notified_on=utcnow().date(),
+            version=refused.version,
+            actor=officer,
+        )
+    with pytest.raises(Conflict):
+        complete_other(
+            session=world,
+            request_id=refused.id or 0,
+            outcome="Done",
+            version=refused.version,
+            actor=officer,
+        )
+
+
+def test_only_privacy_officers_refuse_requests(world: Session) -> None:
+    ana = person(world, "Ana", "Silva")
+    req = request_for(world, ana, RequestKind.access)
+    with pytest.raises(Forbidden):
+        refuse_request(
+            session=world,
+            request_id=req.id or 0,
+            reason="No",
+            notified_on=utcnow().date(),
+            told_of_right_to_complain=True,
+            version=req.version,
+            actor=user(world, "admin"),
+        )
+
+
+def test_an_extension_is_refused_twice_and_for_a_closed_request(world: Session) -> None:
+    ana = person(world, "Ana", "Silva")
+    officer = user(world, "privacy")
+    req = request_for(world, ana, RequestKind.rectification, days_ago=5)
+    extended = extend_request(
+        session=world,
+        request_id=req.id or 0,
+        reason="Records in three archives",
+        notified_on=utcnow().date(),
+        version=req.version,
+        actor=officer,
+    )
+    with pytest.raises(Conflict, match="already been extended"):
+        extend_request(
+            session=world,
+            request_id=req.id or 0,
+            reason="Still more",
+            notified_on=utcnow().date(),
+            version=extended.version,
+            actor=officer,
+        )
+    with pytest.raises(ValidationError, match="Told on"):
+        other = request_for(world, ana, RequestKind.restriction, days_ago=5)
+        extend_request(
+            session=world,
+            request_id=other.id or 0,
+            reason="Complex",
+            notified_on=other.received_on - timedelta(days=1),
+            version=other.version,
+            actor=officer,
+        )
+
+
+def test_an_extension_runs_two_more_months_from_a_month_end() -> None:
+    assert extended_due(date(2026, 1, 31)) == date(2026, 4, 30)
+    assert extended_due(date(2026, 11, 30)) == date(2027, 2, 28)

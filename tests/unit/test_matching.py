@@ -43,6 +43,44 @@ def test_a_corrupted_copy_still_matches_with_a_reason(
     assert any(r.startswith(reason) for r in reasons), reasons
 
 
+@pytest.mark.parametrize(
+    ("left", "right"),
+    [("Cahty", "Catherine"), ("Sephen", "Steve"), ("Padyd", "Patrick"), ("Daev", "David")],
+)
+def test_a_mistyped_nickname_still_counts_as_the_same_given_name(left: str, right: str) -> None:
+    value, reasons = score(
+        {**BASE, "given_name": left, "email": None}, {**BASE, "given_name": right, "email": None}
+    )
+    assert value >= DEFAULT_MIN_SCORE
+    assert "given name is a nickname, mistyped" in reasons
+
+
+def test_an_unknown_name_near_two_different_names_is_not_guessed() -> None:
+    from db.nicknames import canonical_given_fuzzy
+
+    assert canonical_given_fuzzy("cahty") == "katherine"
+    assert canonical_given_fuzzy("zzyzx") == "zzyzx"
+    assert canonical_given_fuzzy("bob") == "robert"
+
+
+def test_a_neighbour_on_the_same_street_is_not_the_same_address() -> None:
+    namesake = {"given_name": "Robert", "family_name": "Fernandez", "locality": "Leeds"}
+    here = {**namesake, "street": "182 Manor Close"}
+    next_door = {**namesake, "street": "196 Manor Close"}
+    same_house = {**namesake, "street": "182 Manor Cl"}
+    assert not any(r.startswith("street") for r in score(here, next_door)[1])
+    assert score(here, next_door)[0] < score(here, same_house)[0]
+
+
+def test_a_copy_with_mistyped_names_and_no_postcode_is_found_by_its_address() -> None:
+    original = {**BASE, "given_name": "Paul", "family_name": "Spah", "email": None}
+    original.update(phone=None, date_of_birth=None, street="88 Victoria Ave", locality="Hull")
+    copy = {**original, "given_name": "Pul", "family_name": "Shrh", "postcode": None}
+    copy["street"] = "88 Victoria Avenue"
+    pairs = candidate_pairs([prepare(0, original), prepare(1, copy)])
+    assert pairs == {(0, 1)}
+
+
 def test_a_relative_at_the_same_address_is_not_a_duplicate() -> None:
     sister = {**BASE, "given_name": "Maria", "email": None, "date_of_birth": date(1975, 1, 2)}
     value, reasons = score(BASE, sister)
@@ -64,10 +102,10 @@ def test_scores_lie_between_zero_and_one_and_matches_come_best_first() -> None:
 @pytest.mark.parametrize(
     ("rates", "floor"),
     [
-        (ErrorRates(), {"precision": 0.99, "recall": 0.96, "f1": 0.98}),
+        (ErrorRates(), {"precision": 0.995, "recall": 0.98, "f1": 0.99}),
         (
             ErrorRates(typo_family=0.1, typo_given=0.1, drop_field=0.15, new_email=0.02),
-            {"precision": 0.995, "recall": 0.98, "f1": 0.99},
+            {"precision": 0.995, "recall": 0.99, "f1": 0.995},
         ),
     ],
     ids=["harsh", "realistic"],

@@ -17,6 +17,8 @@ def test_settings_have_safe_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
         "RAPPORT_LOCKOUT_ATTEMPTS",
         "RAPPORT_LOCKOUT_MINUTES",
         "RAPPORT_ORG_NAME",
+        "RAPPORT_PUBLIC_PER_SESSION",
+        "RAPPORT_PUBLIC_PER_MINUTE",
     ):
         monkeypatch.delenv(name, raising=False)
     settings = get_settings()
@@ -26,6 +28,7 @@ def test_settings_have_safe_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
         5,
         15,
     )
+    assert (settings.public_per_session, settings.public_per_minute) == (5, 60)
 
 
 @pytest.mark.parametrize(
@@ -34,6 +37,8 @@ def test_settings_have_safe_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
         ("RAPPORT_LOCKOUT_ATTEMPTS", "five", "whole number"),
         ("RAPPORT_LOCKOUT_MINUTES", "0", "at least 1"),
         ("RAPPORT_SESSION_HOURS", "soon", "must be a number"),
+        ("RAPPORT_PUBLIC_PER_SESSION", "0", "at least 1"),
+        ("RAPPORT_PUBLIC_PER_MINUTE", "lots", "whole number"),
     ],
 )
 def test_a_bad_setting_is_refused_naming_the_variable(

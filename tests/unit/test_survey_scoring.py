@@ -167,3 +167,29 @@ def test_the_trend_chart_draws_waves_as_ordinal_with_labels() -> None:
     ).to_dict()
     assert spec["layer"][0]["encoding"]["x"]["type"] == "ordinal"
     assert spec["layer"][1]["encoding"]["text"]["field"] == "favourable"
+
+
+def test_the_choice_chart_shows_each_options_share_and_count_per_question() -> None:
+    from components.surveys_charts import choice_chart
+
+    rows = [
+        {"code": "where", "question": "Where?", "option": "Office", "count": 2, "percent": 40.0},
+        {"code": "where", "question": "Where?", "option": "Remote", "count": 3, "percent": 60.0},
+    ]
+    spec = choice_chart(rows).to_dict()
+    assert spec["facet"]["row"]["field"] == "question"
+    assert spec["facet"]["row"]["type"] == "nominal"
+    bars, numbers = spec["spec"]["layer"]
+    assert bars["encoding"]["x"] == {
+        "field": "percent",
+        "type": "quantitative",
+        "title": "% of those who answered",
+        "scale": {"domain": [0, 100]},
+    }
+    assert bars["encoding"]["y"]["field"] == "option" and bars["encoding"]["y"]["type"] == "nominal"
+    assert numbers["encoding"]["text"] == {"field": "count", "type": "quantitative"}
+    values = next(iter(spec["datasets"].values()))
+    assert [(v["option"], v["count"], v["percent"]) for v in values] == [
+        ("Office", 2, 40.0),
+        ("Remote", 3, 60.0),
+    ]

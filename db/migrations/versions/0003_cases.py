@@ -1,7 +1,7 @@
 """cases
 
 Revision ID: 0003_cases
-Revises: 0001_foundation
+Revises: 0002_people
 Create Date: 2026-11-22 19:39:26.541810
 """
 

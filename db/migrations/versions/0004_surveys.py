@@ -1,7 +1,7 @@
 """surveys
 
 Revision ID: 0004_surveys
-Revises: 0001_foundation
+Revises: 0003_cases
 Create Date: 2026-11-22 19:40:21.904225
 """
 

@@ -1,7 +1,7 @@
 """pipeline
 
 Revision ID: 0005_pipeline
-Revises: 0002_people
+Revises: 0004_surveys
 Create Date: 2026-11-22 20:26:54.758025
 """
 

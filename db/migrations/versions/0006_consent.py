@@ -1,7 +1,7 @@
 """consent
 
 Revision ID: 0006_consent
-Revises: 0002_people
+Revises: 0005_pipeline
 Create Date: 2026-11-22 19:46:53.860649
 """
 

@@ -1,7 +1,7 @@
 """imports
 
 Revision ID: 0007_imports
-Revises: 0002_people
+Revises: 0006_consent
 Create Date: 2026-11-22 19:43:21.814508
 """
 

@@ -1,0 +1,24 @@
+"""Stored results of heavy reports, each tagged with the fingerprint of the data it read."""
+
+from datetime import datetime
+
+from sqlalchemy import Column, Text
+from sqlmodel import Field, SQLModel
+
+from db.types import UTCDateTime, utcnow
+
+
+class ReportCache(SQLModel, table=True):
+    """One computed report (a forecast for one filter, the duplicate pairs for one user).
+
+    A row is valid only while `version` equals the fingerprint of the tables it was
+    computed from; the commands that change those tables change the fingerprint, so a
+    stale row is recomputed, in every server process, without anyone clearing it.
+    """
+
+    __tablename__ = "report_cache"
+
+    key: str = Field(primary_key=True, max_length=200)
+    version: str = Field(max_length=200)
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    computed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

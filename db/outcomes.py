@@ -1,0 +1,263 @@
+"""People and outcomes: each team's engagement index beside its customers' outcomes.
+
+Engagement comes only from the survey reports (`db.survey_reports`), as the viewer: a
+team the confidentiality threshold hides, or that the viewer may not see, never
+appears. Customer outcomes are team aggregates over the survey wave's period.
+Another area adds an outcome by appending a function to `OUTCOME_SOURCES`:
+`(session, team, start, end) -> {outcome label: value or None}`; customer NPS from named
+customer surveys is the first.
+"""
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import case, func
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from db.audit import Actor, require_role
+from db.customer_feedback import team_nps_outcome
+from db.metrics import win_rate
+from db.models.auth import Role, User
+from db.models.people import Contact, Interaction
+from db.models.pipeline import Deal, DealStatus, Stage
+from db.models.surveys import AudienceKind, Survey, SurveyStatus
+from db.moments import team_moment_counts
+from db.responsiveness import median_response_hours, team_exchanges
+from db.survey_reports import groups, results
+from db.surveys import get_survey
+
+OutcomeSource = Callable[[Session, str, datetime, datetime], dict[str, float | None]]
+OUTCOME_SOURCES: list[OutcomeSource] = [team_nps_outcome]
+
+WIN_RATE = "win rate (%)"
+PIPELINE = "weighted pipeline per person (GBP)"
+RESPONSE = "median hours to answer"
+NEGATIVE = "negative moments per 100 interactions"
+CONCERNS = "service concerns"
+OUTCOMES = (WIN_RATE, PIPELINE, RESPONSE, NEGATIVE, CONCERNS)
+FIRST_WAVE_DAYS = 120  # the period a first wave is compared with
+
+
+@dataclass
+class TeamOutcomes:
+    """One team in one survey wave: engagement and the customer figures beside it."""
+
+    team: str
+    survey_id: int
+    wave: int
+    title: str
+    start: date
+    end: date
+    respondents: int
+    engagement_index: float | None
+    outcomes: dict[str, float | None] = field(default_factory=dict)
+
+
+def _start(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def wave_period(session: Session, survey: Survey) -> tuple[date, date]:
+    """The days a wave speaks for: after the previous wave closed, up to this one's close."""
+    previous = None
+    if survey.series_id is not None:
+        previous = session.exec(
+            select(Survey)
+            .where(Survey.series_id == survey.series_id, Survey.wave < survey.wave)
+            .order_by(col(Survey.wave).desc())
+        ).first()
+    start = (
+        previous.closes_on + timedelta(days=1)
+        if previous
+        else survey.closes_on - timedelta(days=FIRST_WAVE_DAYS)
+    )
+    return start, survey.closes_on
+
+
+def team_outcomes(
+    *, session: Session, team: str, since: date, until: date
+) -> dict[str, float | None]:
+    """A team's customer outcomes over [since, until]: aggregates and counts only."""
+    start, end = _start(since), _start(until) + timedelta(days=1)
+    members = sa_select(col(User.id)).where(col(User.team) == team)
+    in_team = col(Deal.owner_id).in_(members)
+    closed = dict(
+        session.execute(
+            sa_select(col(Deal.status), func.count())
+            .where(
+                in_team,
+                col(Deal.status) != DealStatus.open,
+                col(Deal.closed_at) >= start,
+                col(Deal.closed_at) < end,
+            )
+            .group_by(col(Deal.status))
+        ).all()
+    )
+    rate = win_rate(int(closed.get(DealStatus.won.value, 0)), int(closed.get("lost", 0)))
+    probability = func.coalesce(col(Deal.probability_override), col(Stage.probability))
+    weight = case(
+        (col(Deal.status) == DealStatus.won.value, 100.0),
+        (col(Deal.status) == DealStatus.open.value, probability * 1.0),
+        else_=0.0,
+    )
+    weighted = session.execute(
+        sa_select(func.sum(col(Deal.amount) * weight / 100.0))
+        .join(Stage, col(Stage.id) == col(Deal.stage_id))
+        .where(
+            in_team,
+            col(Deal.currency) == "GBP",
+            col(Deal.created_at) >= start,
+            col(Deal.created_at) < end,
+        )
+    ).scalar_one()
+    people = int(
+        session.execute(
+            sa_select(func.count()).select_from(User).where(col(User.team) == team)
+        ).scalar_one()
+    )
+    interactions = int(
+        session.execute(
+            sa_select(func.count())
+            .select_from(Interaction)
+            .join(Contact, col(Contact.id) == col(Interaction.contact_id))
+            .where(
+                col(Contact.owner_id).in_(members),
+                col(Interaction.occurred_at) >= start,
+                col(Interaction.occurred_at) < end,
+            )
+        ).scalar_one()
+    )
+    moments = team_moment_counts(session=session, team=team, start=start, end=end)
+    figures: dict[str, float | None] = {
+        WIN_RATE: float(rate * 100) if rate is not None else None,
+        PIPELINE: round(float(Decimal(str(weighted or 0))) / people, 2) if people else None,
+        RESPONSE: median_response_hours(
+            team_exchanges(session=session, team=team, start=start, end=end)
+        ),
+        NEGATIVE: round(100.0 * sum(moments.values()) / interactions, 1) if interactions else None,
+        CONCERNS: float(moments.get("service concern", 0)),
+    }
+    for source in OUTCOME_SOURCES:
+        figures.update(source(session, team, start, end))
+    return figures
+
+
+def closed_surveys(*, session: Session, actor: Actor) -> list[Survey]:
+    """Closed employee surveys, latest first (the waves engagement can be read from)."""
+    require_role(actor, Role.hr, Role.manager, doing="see people and outcomes")
+    return list(
+        session.exec(
+            select(Survey)
+            .where(
+                Survey.status == SurveyStatus.closed.value,
+                Survey.audience_kind == AudienceKind.employees.value,
+            )
+            .order_by(col(Survey.closes_on).desc(), col(Survey.id).desc())
+        ).all()
+    )
+
+
+def _user_teams(session: Session) -> set[str]:
+    rows = session.exec(select(User.team).where(col(User.team).is_not(None))).all()
+    return {t for t in rows if t}
+
+
+def people_and_outcomes(*, session: Session, survey_id: int, actor: Actor) -> list[TeamOutcomes]:
+    """Teams shown in this survey to this viewer, with engagement and customer outcomes."""
+    require_role(actor, Role.hr, Role.manager, doing="see people and outcomes")
+    survey = get_survey(session=session, survey_id=survey_id)
+    since, until = wave_period(session, survey)
+    teams = _user_teams(session)
+    seen: set[str] = set()
+    rows: list[TeamOutcomes] = []
+    for group in groups(session=session, survey_id=survey_id, actor=actor):
+        # A team is read only when the threshold lets its group be shown; a team name
+        # cut in two departments is taken once, from the first shown group.
+        if group.level != 2 or not group.shown or group.team not in teams or group.team in seen:
+            continue
+        assert group.team is not None
+        seen.add(group.team)
+        result = results(session=session, survey_id=survey_id, group_key=group.key, actor=actor)
+        rows.append(
+            TeamOutcomes(
+                team=group.team,
+                survey_id=survey_id,
+                wave=survey.wave,
+                title=survey.title,
+                start=since,
+                end=until,
+                respondents=group.n,
+                engagement_index=result.engagement_index,
+                outcomes=team_outcomes(session=session, team=group.team, since=since, until=until),
+            )
+        )
+    return rows
+
+
+def outcome_trend(*, session: Session, survey_id: int, actor: Actor) -> list[TeamOutcomes]:
+    """The same figures in every closed wave of this survey's series, oldest first."""
+    require_role(actor, Role.hr, Role.manager, doing="see people and outcomes")
+    survey = get_survey(session=session, survey_id=survey_id)
+    series = survey.series_id or survey.id
+    waves = session.exec(
+        select(Survey)
+        .where(
+            (col(Survey.series_id) == series) | (col(Survey.id) == series),
+            Survey.status == SurveyStatus.closed.value,
+        )
+        .order_by(col(Survey.wave))
+    ).all()
+    rows: list[TeamOutcomes] = []
+    for wave in waves:
+        assert wave.id is not None
+        rows.extend(people_and_outcomes(session=session, survey_id=wave.id, actor=actor))
+    return rows
+
+
+@dataclass(frozen=True)
+class Correlation:
+    """Pearson's r between engagement and one outcome across teams, with n."""
+
+    outcome: str
+    n: int
+    r: float | None
+
+
+def pearson_r(points: list[tuple[float, float]]) -> float | None:
+    """Pearson's correlation coefficient of (x, y) points; None below 3 points or no spread."""
+    n = len(points)
+    if n < 3:
+        return None
+    mx = sum(x for x, _ in points) / n
+    my = sum(y for _, y in points) / n
+    sxy = sum((x - mx) * (y - my) for x, y in points)
+    sxx = sum((x - mx) ** 2 for x, _ in points)
+    syy = sum((y - my) ** 2 for _, y in points)
+    if sxx <= 0 or syy <= 0:
+        return None
+    return round(sxy / math.sqrt(sxx * syy), 3)
+
+
+def points(rows: list[TeamOutcomes], outcome: str) -> list[dict[str, Any]]:
+    """Scatter points (team, engagement, outcome) where both are known."""
+    return [
+        {"team": r.team, "engagement": r.engagement_index, "outcome": r.outcomes.get(outcome)}
+        for r in rows
+        if r.engagement_index is not None and r.outcomes.get(outcome) is not None
+    ]
+
+
+def correlations(rows: list[TeamOutcomes]) -> list[Correlation]:
+    """r and n for every outcome measured for at least one team."""
+    names = list(OUTCOMES) + sorted({k for r in rows for k in r.outcomes if k not in OUTCOMES})
+    result = []
+    for name in names:
+        found = points(rows, name)
+        pairs = [(float(p["engagement"]), float(p["outcome"])) for p in found]
+        result.append(Correlation(name, len(pairs), pearson_r(pairs)))
+    return result

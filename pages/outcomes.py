@@ -1,0 +1,150 @@
+"""People and outcomes: each team's engagement index beside its customers' outcomes,
+for teams the survey's confidentiality threshold lets be shown, and across waves."""
+
+import pandas as pd
+import streamlit as st
+
+from components import page
+from components.db import db_session
+from components.experience_charts import scatter_chart, trend_chart
+from components.nav import OUTCOME_ROLES
+from components.text import escape_markdown
+from components.ui import attempt
+from db.models.surveys import Survey
+from db.outcomes import (
+    TeamOutcomes,
+    closed_surveys,
+    correlations,
+    outcome_trend,
+    people_and_outcomes,
+    points,
+)
+
+user = page("People and outcomes", roles=OUTCOME_ROLES, icon=":material/scatter_plot:")
+st.title("People and outcomes")
+st.caption(
+    "Engaged, well-supported teams tend to serve customers well. Here each team's engagement "
+    "index sits beside its customers' outcomes over the same period. Only teams that pass "
+    "the survey's confidentiality threshold, and that you may see, appear; concern figures "
+    "are counts, never content."
+)
+CAUTION = (
+    "A correlation across a handful of teams is weak evidence: with few points one unusual "
+    "team can make r large or small, and it never shows what causes what. Read it as a "
+    "question to explore with the teams, not as an answer."
+)
+
+
+def load_surveys() -> list[Survey]:
+    with db_session() as session:
+        return closed_surveys(session=session, actor=user)
+
+
+surveys = attempt(load_surveys)
+if surveys is None:
+    st.stop()
+if not surveys:
+    st.info("No survey has closed yet, so there is no engagement to compare with.")
+    st.stop()
+titles = {s.id: s.title for s in surveys}
+survey_id = st.selectbox(
+    "Survey wave", list(titles), format_func=lambda i: titles[i], key="po_survey"
+)
+
+
+@st.cache_data(ttl=120, show_spinner=False)
+def load_wave(user_id: int | None, chosen: int) -> list[TeamOutcomes]:
+    """The chosen wave, as this viewer may see it (cached per viewer)."""
+    with db_session() as session:
+        return people_and_outcomes(session=session, survey_id=chosen, actor=user)
+
+
+@st.cache_data(ttl=120, show_spinner=False)
+def load_trend(user_id: int | None, chosen: int) -> list[TeamOutcomes]:
+    """Every closed wave of the chosen survey's series (cached per viewer)."""
+    with db_session() as session:
+        return outcome_trend(session=session, survey_id=chosen, actor=user)
+
+
+with st.spinner("Reading the survey results and the teams' customer figures…"):
+    rows = attempt(lambda: load_wave(user.id, survey_id or 0))
+if rows is None:
+    st.stop()
+if not rows:
+    st.info(
+        "No team you may see passes this survey's confidentiality threshold and has sales "
+        "staff, so there is nothing to compare."
+    )
+    st.stop()
+st.caption(
+    f"Period compared: {rows[0].start:%d %b %Y} to {rows[0].end:%d %b %Y} "
+    "(from the previous wave's close to this wave's close)."
+)
+measures = [c.outcome for c in correlations(rows)]
+st.dataframe(
+    pd.DataFrame(
+        [
+            {
+                "Team": r.team,
+                "Respondents": r.respondents,
+                "Engagement index": r.engagement_index,
+                **{m: r.outcomes.get(m) for m in measures},
+            }
+            for r in rows
+        ]
+    ),
+    hide_index=True,
+    width="stretch",
+)
+
+st.subheader("Engagement and each outcome")
+st.warning(CAUTION, icon=":material/info:")
+columns = st.columns(2)
+for i, found in enumerate(correlations(rows)):
+    with columns[i % 2]:
+        st.markdown(f"**{escape_markdown(found.outcome.capitalize())}**")
+        data = points(rows, found.outcome)
+        if data:
+            st.altair_chart(scatter_chart(data, outcome=found.outcome), width="stretch")
+        r_text = f"r = {found.r:+.2f}" if found.r is not None else "r not computed"
+        st.caption(
+            f"{r_text}, n = {found.n} team{'s' if found.n != 1 else ''}"
+            + (" (at least 3 teams with both figures are needed)" if found.r is None else "")
+        )
+
+st.subheader("Across survey waves")
+st.caption("Did actions from the action plans move both engagement and outcomes?")
+# Every wave's figures are a query per team and wave: read them when asked for.
+if not st.toggle("Show every wave of this survey", key="po_trend"):
+    st.stop()
+with st.spinner("Reading every wave's results and the teams' customer figures…"):
+    trend = attempt(lambda: load_trend(user.id, survey_id or 0))
+if trend is None:
+    st.stop()
+measure = st.selectbox("Measure", ["Engagement index", *measures], key="po_measure")
+trend_rows = [
+    {
+        "wave": r.wave,
+        "team": r.team,
+        "value": r.engagement_index if measure == "Engagement index" else r.outcomes.get(measure),
+    }
+    for r in trend
+]
+trend_rows = [t for t in trend_rows if t["value"] is not None]
+if trend_rows:
+    st.altair_chart(trend_chart(trend_rows, measure=measure), width="stretch")
+st.dataframe(
+    pd.DataFrame(
+        [
+            {
+                "Wave": r.wave,
+                "Team": r.team,
+                "Engagement index": r.engagement_index,
+                **{m: r.outcomes.get(m) for m in measures},
+            }
+            for r in trend
+        ]
+    ),
+    hide_index=True,
+    width="stretch",
+)
