@@ -163,6 +163,14 @@ class Steps:
         page.screenshot(path=str(self.folder / f"{self.count:02d}-{name}.png"), full_page=True)  # type: ignore[attr-defined]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_contexts(browser: Any) -> Iterator[None]:
+    """Each test's pages are closed after it (and after its failure screenshots)."""
+    yield
+    for context in list(browser.contexts):
+        context.close()
+
+
 @pytest.fixture
 def steps(request: pytest.FixtureRequest, tmp_path: Path, browser: Any) -> Iterator[Steps]:
     recorder = Steps(tmp_path)

@@ -15,7 +15,7 @@ from tests.e2e.test_sign_in_and_admin import (
     field,
     new_page,
     sign_in,
-    wait_for_session_cookie,
+    wait_until_idle,
 )
 
 PHONE = {"width": 390, "height": 844}
@@ -31,6 +31,7 @@ def answer_through(browser: Any, link: str, steps: Steps, name: str) -> None:
     progress = phone.get_by_text(re.compile(r"Section 1 of (\d+)"))
     progress.wait_for()
     total = int(re.search(r"of (\d+)", progress.inner_text()).group(1))  # type: ignore[union-attr]
+    wait_until_idle(phone)
     # Trying to move on without answering is refused, naming the question.
     phone.get_by_role("button", name="Next").click()
     phone.get_by_text(re.compile(r"Question 1: please answer")).wait_for()
@@ -38,7 +39,7 @@ def answer_through(browser: Any, link: str, steps: Steps, name: str) -> None:
     for section in range(1, total + 1):
         phone.get_by_text(re.compile(rf"Section {section} of {total}")).wait_for()
         # Let the rerun finish, so the previous section's widgets are gone.
-        phone.wait_for_timeout(700)
+        wait_until_idle(phone)
         groups = phone.locator('[role="radiogroup"]')
         for index in range(groups.count()):
             groups.nth(index).locator("label").nth(3).click()
@@ -59,6 +60,7 @@ def answer_through(browser: Any, link: str, steps: Steps, name: str) -> None:
 def results_say(page: Any, server: str, text: str | re.Pattern[str]) -> None:
     page.goto(f"{server}/survey_results")
     page.get_by_role("heading", name="Survey results").wait_for()
+    wait_until_idle(page)
     page.get_by_text(text).first.wait_for()
 
 
@@ -71,21 +73,24 @@ def test_results_stay_hidden_until_enough_people_answered(
     hr.set_default_timeout(SLOW)
     sign_in(hr, server, "hr", DEMO_PASSWORD)
     hr.get_by_role("heading", name=re.compile("Good to see you, Hana")).first.wait_for()
-    # Later steps open pages by address, which needs the session cookie in place.
-    wait_for_session_cookie(hr)
     hr.get_by_role("link", name="Surveys", exact=True).click()
     hr.get_by_role("heading", name="Surveys", exact=True).wait_for()
+    wait_until_idle(hr)
 
     hr.get_by_text("New survey").click()
     field(hr, "Title").fill("Browser engagement survey")
     field(hr, "Confidentiality threshold").fill("3")
     hr.get_by_role("button", name="Create survey").click()
     hr.get_by_text("as a draft").wait_for()
+    wait_until_idle(hr)
     steps.shot(hr, "created")
 
     hr.get_by_role("button", name="Open and invite the audience").click()
     hr.get_by_text("Invited").first.wait_for()
+    wait_until_idle(hr)
     hr.get_by_role("button", name="Prepare links for mail merge (CSV)").click()
+    hr.get_by_role("button", name=re.compile(r"Download \d+ links")).wait_for()
+    wait_until_idle(hr)
     with hr.expect_download() as download:
         hr.get_by_role("button", name=re.compile(r"Download \d+ links")).click()
     rows = list(csv.DictReader(io.StringIO(open(download.value.path()).read())))
