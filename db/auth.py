@@ -21,12 +21,18 @@ from db.errors import (
     ValidationError,
 )
 from db.models.auth import AuthSession, Role, User, UserCreate, UserRole, UserUpdate
+from db.normalise import EMAIL_MAX
 from db.types import utcnow
 
 PASSWORD_MIN_LENGTH = 12
 # bcrypt only reads the first 72 bytes; longer passwords would silently be cut.
 PASSWORD_MAX_BYTES = 72
-USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+# Every character is at least one byte, so no accepted password is longer than this.
+PASSWORD_MAX_LENGTH = PASSWORD_MAX_BYTES
+USERNAME_MAX = 64
+DISPLAY_NAME_MAX = 120
+TEAM_MAX = 80
+USERNAME_PATTERN = re.compile(rf"^[a-z0-9][a-z0-9._-]{{1,{USERNAME_MAX - 1}}}$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 # A real bcrypt hash to compare against when the username does not exist, so the
@@ -75,12 +81,14 @@ def _normalise_username(username: str) -> str:
 def _validate_profile(*, display_name: str, email: str, team: str | None) -> None:
     if not display_name.strip():
         raise ValidationError("Name: enter the person's name.", field="display_name")
-    if len(display_name) > 120:
-        raise ValidationError("Name: use at most 120 characters.", field="display_name")
-    if not EMAIL_PATTERN.match(email.strip()) or len(email) > 254:
+    if len(display_name) > DISPLAY_NAME_MAX:
+        raise ValidationError(
+            f"Name: use at most {DISPLAY_NAME_MAX} characters.", field="display_name"
+        )
+    if not EMAIL_PATTERN.match(email.strip()) or len(email) > EMAIL_MAX:
         raise ValidationError("Email: enter an address like name@example.org.", field="email")
-    if team is not None and len(team) > 80:
-        raise ValidationError("Team: use at most 80 characters.", field="team")
+    if team is not None and len(team) > TEAM_MAX:
+        raise ValidationError(f"Team: use at most {TEAM_MAX} characters.", field="team")
 
 
 def _validate_roles(roles: list[Role] | list[str]) -> list[Role]:
@@ -514,7 +522,11 @@ def _revoke_all(*, session: Session, user_id: int | None, except_hash: str | Non
 __all__ = [
     "OPERATOR",
     "Operator",
+    "DISPLAY_NAME_MAX",
+    "PASSWORD_MAX_LENGTH",
     "PASSWORD_MIN_LENGTH",
+    "TEAM_MAX",
+    "USERNAME_MAX",
     "authenticate",
     "change_own_password",
     "close_session",

@@ -12,7 +12,13 @@ from sqlalchemy import exists, func, update
 from sqlmodel import Session, col, select
 
 from db.audit import Actor, record, record_view, require_role
-from db.case_common import append_event, category_labels, check_version, policy_for
+from db.case_common import (
+    SHORT_TEXT_MAX,
+    append_event,
+    category_labels,
+    check_version,
+    policy_for,
+)
 from db.case_sla import FEEDBACK_DUE_SOON, SlaClock, clock_state, running_deadline
 from db.errors import Conflict, NotFound, ValidationError
 from db.models.auth import Role, User, UserRole
@@ -351,6 +357,12 @@ def exclude_reviewer(
     now = now or utcnow()
     if not reason.strip():
         raise ValidationError("Reason: say why this reviewer must be left out.", field="reason")
+    if len(reason.strip()) > SHORT_TEXT_MAX:
+        raise ValidationError(
+            f"Reason: use at most {SHORT_TEXT_MAX:,} characters "
+            f"(this has {len(reason.strip()):,}).",
+            field="reason",
+        )
     target = session.get(User, user_id)
     if target is None or Role.reviewer not in target.roles:
         raise ValidationError("Reviewer: choose a case reviewer.", field="reviewer")

@@ -17,9 +17,10 @@ from db.case_common import (
 )
 from db.case_review import case_by_id, not_excluded, require_reviewer
 from db.case_sla import ack_due
-from db.cases import new_reference
+from db.cases import CONTACT_NAME_MAX, new_reference
 from db.errors import Conflict, NotFound, ValidationError
 from db.models.cases import Case, CaseKind, CaseStatus, CheckIn, EventKind, WelfareCreate
+from db.normalise import EMAIL_MAX, PHONE_MAX
 from db.types import utcnow
 
 MAX_CHECK_INS = 52
@@ -33,8 +34,18 @@ def open_welfare_case(
     now = now or utcnow()
     category = get_category(session=session, key=welfare_in.category)
     name = clean_text(
-        welfare_in.person_name, label="Person", field="person_name", limit=120, required=True
+        welfare_in.person_name,
+        label="Person",
+        field="person_name",
+        limit=CONTACT_NAME_MAX,
+        required=True,
     )
+    email = (welfare_in.contact_email or "").strip() or None
+    if email is not None and len(email) > EMAIL_MAX:
+        raise ValidationError(f"Email: use at most {EMAIL_MAX} characters.", field="contact_email")
+    phone = (welfare_in.contact_phone or "").strip() or None
+    if phone is not None and len(phone) > PHONE_MAX:
+        raise ValidationError(f"Phone: use at most {PHONE_MAX} characters.", field="contact_phone")
     reason = clean_text(
         welfare_in.reason, label="Why", field="reason", limit=SHORT_TEXT_MAX, required=True
     )
@@ -55,8 +66,8 @@ def open_welfare_case(
         what_happened=reason,
         anonymous=False,
         contact_name=name,
-        contact_email=(welfare_in.contact_email or "").strip() or None,
-        contact_phone=(welfare_in.contact_phone or "").strip() or None,
+        contact_email=email,
+        contact_phone=phone,
         contact_id=welfare_in.contact_id,
         status=CaseStatus.acknowledged.value,
         assignee_id=actor.id,

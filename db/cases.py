@@ -43,6 +43,7 @@ from db.models.cases import (
     EventKind,
     Urgency,
 )
+from db.normalise import EMAIL_MAX, PHONE_MAX
 from db.types import utcnow
 
 # 32 symbols without 0/O and 1/I: 5 bits each, 20 symbols = 100 bits.
@@ -51,6 +52,11 @@ RECEIPT_GROUPS = 5
 RECEIPT_GROUP_SIZE = 4
 REFERENCE_PREFIX = "C-"
 REFERENCE_LENGTH = 6
+# What a person may type to name a case: the reference, with or without its prefix,
+# spaces or dashes; and a receipt code in groups, with spaces.
+REFERENCE_INPUT_MAX = 20
+RECEIPT_INPUT_MAX = 60
+CONTACT_NAME_MAX = 120
 FREE_ATTEMPTS = 5
 FIRST_DELAY = timedelta(seconds=30)
 MAX_DELAY = timedelta(hours=1)
@@ -214,7 +220,11 @@ def _validate_concern(concern_in: ConcernCreate, now: datetime) -> dict[str, obj
         values.update(contact_name=None, contact_email=None, contact_phone=None)
         return values
     name = clean_text(
-        concern_in.contact_name, label="Your name", field="contact_name", limit=120, required=True
+        concern_in.contact_name,
+        label="Your name",
+        field="contact_name",
+        limit=CONTACT_NAME_MAX,
+        required=True,
     )
     email = (concern_in.contact_email or "").strip() or None
     phone = (concern_in.contact_phone or "").strip() or None
@@ -223,12 +233,12 @@ def _validate_concern(concern_in: ConcernCreate, now: datetime) -> dict[str, obj
             "Email or phone: give at least one way to reach you, or choose to stay anonymous.",
             field="contact_email",
         )
-    if email is not None and (not EMAIL_PATTERN.match(email) or len(email) > 254):
+    if email is not None and (not EMAIL_PATTERN.match(email) or len(email) > EMAIL_MAX):
         raise ValidationError(
             "Email: enter an address like name@example.org.", field="contact_email"
         )
-    if phone is not None and len(phone) > 40:
-        raise ValidationError("Phone: use at most 40 characters.", field="contact_phone")
+    if phone is not None and len(phone) > PHONE_MAX:
+        raise ValidationError(f"Phone: use at most {PHONE_MAX} characters.", field="contact_phone")
     values.update(contact_name=name, contact_email=email, contact_phone=phone)
     return values
 

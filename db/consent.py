@@ -32,6 +32,20 @@ from db.validation import parse_model
 
 # Who may record what a person agreed to: privacy officers, and the staff who hear it.
 RECORDERS = (Role.privacy, Role.admin, Role.manager, Role.sales)
+PURPOSE_CODE_MAX = 40
+PURPOSE_NAME_MAX = 120
+DESCRIPTION_MAX = 2000
+WORDING_MAX = 10_000
+EVIDENCE_MAX = 2000
+
+
+def _wording(wording: str | None) -> str:
+    text = (wording or "").strip()
+    if not text:
+        raise ValidationError("Wording: enter what people are told.", field="wording")
+    if len(text) > WORDING_MAX:
+        raise ValidationError(f"Wording: use at most {WORDING_MAX:,} characters.", field="wording")
+    return text
 
 
 # --- purposes and notices ---------------------------------------------------------
@@ -60,14 +74,27 @@ def create_purpose(
         raise ValidationError(
             "Code: use letters, digits and dashes, e.g. newsletter.", field="code"
         )
-    name = clean_text(purpose_in.name, field="name", label="Name", max_length=120)
+    if len(code) > PURPOSE_CODE_MAX:
+        raise ValidationError(f"Code: use at most {PURPOSE_CODE_MAX} characters.", field="code")
+    name = clean_text(purpose_in.name, field="name", label="Name", max_length=PURPOSE_NAME_MAX)
     if not name:
         raise ValidationError("Name: say what the purpose is called.", field="name")
+    description = (
+        clean_text(
+            purpose_in.description,
+            field="description",
+            label="Description",
+            max_length=DESCRIPTION_MAX,
+        )
+        or ""
+    )
     if not 1 <= purpose_in.refresh_months <= 120:
         raise ValidationError("Refresh period: use 1 to 120 months.", field="refresh_months")
     if session.exec(select(ConsentPurpose).where(ConsentPurpose.code == code)).first():
         raise Conflict(f"A purpose with the code {code!r} already exists.")
-    purpose = ConsentPurpose.model_validate(purpose_in.model_dump() | {"code": code, "name": name})
+    purpose = ConsentPurpose.model_validate(
+        purpose_in.model_dump() | {"code": code, "name": name, "description": description}
+    )
     session.add(purpose)
     session.flush()
     record(
@@ -100,13 +127,18 @@ def update_purpose(
         raise Conflict(f"{purpose.name} was changed by someone else since you opened it; reload.")
     changes = patch.model_dump(exclude_unset=True)
     if "name" in changes:
-        changes["name"] = clean_text(changes["name"], field="name", label="Name", max_length=120)
+        changes["name"] = clean_text(
+            changes["name"], field="name", label="Name", max_length=PURPOSE_NAME_MAX
+        )
         if not changes["name"]:
             raise ValidationError("Name: say what the purpose is called.", field="name")
     if "description" in changes:
         changes["description"] = (
             clean_text(
-                changes["description"], field="description", label="Description", max_length=2000
+                changes["description"],
+                field="description",
+                label="Description",
+                max_length=DESCRIPTION_MAX,
             )
             or ""
         )
@@ -179,11 +211,7 @@ def publish_notice(
     """Publish a new version of a purpose's wording; old versions stay as they were."""
     require_role(actor, Role.privacy, doing="publish notices")
     purpose = get_purpose(session=session, purpose_id=purpose_id)
-    text = (wording or "").strip()
-    if not text:
-        raise ValidationError("Wording: enter what people are told.", field="wording")
-    if len(text) > 10000:
-        raise ValidationError("Wording: use at most 10,000 characters.", field="wording")
+    text = _wording(wording)
     current = session.exec(
         select(func.max(Notice.version)).where(Notice.purpose_id == purpose.id)
     ).one()
@@ -227,9 +255,7 @@ def revise_notice(*, session: Session, notice_id: int, wording: str, actor: Acto
             f"Version {notice.version} has been shown to people and is evidence now; "
             "publish a new version instead."
         )
-    text = (wording or "").strip()
-    if not text:
-        raise ValidationError("Wording: enter what people are told.", field="wording")
+    text = _wording(wording)
     notice.wording = text
     session.add(notice)
     record(
@@ -275,7 +301,9 @@ def validated_event(
         raise ValidationError(
             "Notice: a grant must say which wording the person agreed to.", field="notice_id"
         )
-    evidence = clean_text(event_in.evidence, field="evidence", label="Evidence", max_length=2000)
+    evidence = clean_text(
+        event_in.evidence, field="evidence", label="Evidence", max_length=EVIDENCE_MAX
+    )
     expires = (
         add_months_dt(when, purpose.refresh_months)
         if event_in.action == ConsentAction.grant

@@ -83,14 +83,27 @@ def parse_consent_csv(text: str) -> ParseResult:
         )
         return result
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip().lower() for h in reader.fieldnames or []]
+    # Read the whole file first: a malformed file (a field over the csv module's size
+    # limit, say) is refused as a whole, so no row of it is imported.
+    try:
+        header = [h.strip().lower() for h in reader.fieldnames or []]
+        raws = list(reader)
+    except csv.Error as err:
+        result.bad.append(
+            BadRow(
+                reader.line_num or 1,
+                "file",
+                f"the CSV is malformed ({err}); nothing was imported",
+            )
+        )
+        return result
     missing = [c for c in REQUIRED if c not in header]
     if not any(c in header for c in IDENTIFYING):
         missing.append("contact_id or external_ref or email")
     if missing:
         result.bad.append(BadRow(1, ", ".join(missing), "required column missing from the header"))
         return result
-    for number, raw in enumerate(reader, start=2):
+    for number, raw in enumerate(raws, start=2):
         values = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
         problem = _parse_row(number, values)
         if isinstance(problem, BadRow):

@@ -15,6 +15,7 @@ from db.errors import ValidationError
 from db.models.auth import User
 from db.models.people import Interaction, Organisation, Task
 from db.models.pipeline import Deal, DealStatus, LostReason, Stage, StageChange
+from db.normalise import search_text
 from db.pipeline import get_deal
 from db.types import utcnow
 from db.visibility import owner_filter, require_writer
@@ -104,8 +105,9 @@ def _conditions(actor: Actor, flt: DealFilter) -> list[Any]:
         conditions.append(col(Deal.owner_id) == flt.owner_id)
     if flt.team:
         conditions.append(col(Deal.owner_id).in_(select(User.id).where(User.team == flt.team)))
-    if flt.query.strip():
-        conditions.append(func.lower(Deal.title).like(f"%{flt.query.strip().lower()}%"))
+    query = search_text(flt.query)
+    if query:
+        conditions.append(func.lower(Deal.title).like(f"%{query.lower()}%"))
     if flt.close_from:
         conditions.append(col(Deal.expected_close) >= flt.close_from)
     if flt.close_until:

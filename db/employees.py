@@ -14,6 +14,7 @@ from db.audit import Actor, record, require_role
 from db.errors import Conflict, NotFound, ValidationError
 from db.models.auth import Role
 from db.models.surveys import Employee, EmployeeCreate, EmployeeUpdate
+from db.normalise import EMAIL_MAX, search_text
 from db.validation import parse_model
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -29,6 +30,9 @@ CSV_COLUMNS = (
 )
 REQUIRED_COLUMNS = ("name", "email", "department", "team", "location", "start_date")
 PAGE_SIZE_MAX = 500
+EMPLOYEE_NAME_MAX = 120
+# Department, team and location.
+ORG_UNIT_MAX = 80
 
 
 def _clean(employee_in: EmployeeCreate) -> EmployeeCreate:
@@ -45,11 +49,16 @@ def _clean(employee_in: EmployeeCreate) -> EmployeeCreate:
     for name in ("name", "department", "team", "location"):
         if not getattr(cleaned, name):
             raise ValidationError(f"{name.capitalize()}: enter a value.", field=name)
-        if len(getattr(cleaned, name)) > (120 if name == "name" else 80):
-            raise ValidationError(f"{name.capitalize()}: too long; shorten it.", field=name)
-    if not EMAIL_PATTERN.match(cleaned.email):
+        limit = EMPLOYEE_NAME_MAX if name == "name" else ORG_UNIT_MAX
+        if len(getattr(cleaned, name)) > limit:
+            raise ValidationError(
+                f"{name.capitalize()}: use at most {limit} characters.", field=name
+            )
+    if not EMAIL_PATTERN.match(cleaned.email) or len(cleaned.email) > EMAIL_MAX:
         raise ValidationError("Email: enter an address like name@example.org.", field="email")
-    if cleaned.manager_email and not EMAIL_PATTERN.match(cleaned.manager_email):
+    if cleaned.manager_email and (
+        not EMAIL_PATTERN.match(cleaned.manager_email) or len(cleaned.manager_email) > EMAIL_MAX
+    ):
         raise ValidationError(
             "Manager email: enter an address like name@example.org, or leave it empty.",
             field="manager_email",
@@ -153,7 +162,17 @@ def import_employees_csv(*, session: Session, text: str, actor: Actor) -> Import
             field="file",
         )
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    headers = [h.strip().lower() for h in (reader.fieldnames or [])]
+    # Read the whole file before adding anything, so a malformed file (a field over the
+    # csv module's size limit, say) is refused as a whole and nothing is written.
+    try:
+        headers = [h.strip().lower() for h in (reader.fieldnames or [])]
+        raws = list(reader)
+    except csv.Error as err:
+        raise ValidationError(
+            f"CSV file: the file is malformed near line {reader.line_num} ({err}); "
+            "nothing was imported.",
+            field="file",
+        ) from err
     missing = [c for c in REQUIRED_COLUMNS if c not in headers]
     if missing:
         raise ValidationError(
@@ -163,7 +182,7 @@ def import_employees_csv(*, session: Session, text: str, actor: Actor) -> Import
         )
     report = ImportReport()
     existing = set(session.exec(select(Employee.email)).all())
-    for line, raw in enumerate(reader, start=2):
+    for line, raw in enumerate(raws, start=2):
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
         try:
             try:
@@ -171,15 +190,18 @@ def import_employees_csv(*, session: Session, text: str, actor: Actor) -> Import
             except ValueError as exc:
                 raise ValidationError("Start date: write it as YYYY-MM-DD.") from exc
             cleaned = _clean(
-                EmployeeCreate(
-                    name=row.get("name", ""),
-                    email=row.get("email", ""),
-                    department=row.get("department", ""),
-                    team=row.get("team", ""),
-                    location=row.get("location", ""),
-                    manager_email=row.get("manager_email") or None,
-                    start_date=start,
-                    employment_type=row.get("employment_type") or "full-time",
+                parse_model(
+                    EmployeeCreate,
+                    {
+                        "name": row.get("name", ""),
+                        "email": row.get("email", ""),
+                        "department": row.get("department", ""),
+                        "team": row.get("team", ""),
+                        "location": row.get("location", ""),
+                        "manager_email": row.get("manager_email") or None,
+                        "start_date": start,
+                        "employment_type": row.get("employment_type") or "full-time",
+                    },
                 )
             )
             if cleaned.email in existing:
@@ -215,8 +237,9 @@ class EmployeeFilter:
 
 def _conditions(flt: EmployeeFilter) -> list[Any]:
     conditions: list[Any] = []
-    if flt.search:
-        like = f"%{flt.search.strip().lower()}%"
+    search = search_text(flt.search)
+    if search:
+        like = f"%{search.lower()}%"
         conditions.append(
             or_(func.lower(Employee.name).like(like), func.lower(Employee.email).like(like))
         )

@@ -9,6 +9,8 @@ from db.errors import ValidationError
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 200_000
+# Extra column mappings, one `SRC=DST` a line: far more than any file's columns need.
+MAP_TEXT_MAX = 5000
 _ENCODINGS = ("utf-8-sig", "utf-16", "cp1252")
 _XLSX_MAGIC = b"PK\x03\x04"
 
@@ -302,6 +304,10 @@ def detect_format(headers: list[str]) -> str:
 
 def parse_map(items: list[str]) -> list[tuple[str, str]]:
     """Parse `SRC=DST` options; several SRC for one DST are joined in the order given."""
+    if len("\n".join(items)) > MAP_TEXT_MAX:
+        raise ValidationError(
+            f"--map: use at most {MAP_TEXT_MAX:,} characters of column mappings.", field="map"
+        )
     pairs = []
     for item in items:
         source, sep, target = item.partition("=")

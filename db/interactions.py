@@ -27,6 +27,11 @@ from db.visibility import owner_filter, require_change, require_reader, require_
 # Checks that run before an interaction is saved, in the same transaction. Another
 # area registers its own (the consent area checks marketing messages); a check raises
 # a domain error to refuse the interaction.
+SUBJECT_MAX = 200
+BODY_MAX = 20_000
+OVERRIDE_REASON_MAX = 1000
+TASK_TITLE_MAX = 200
+
 InteractionCheck = Callable[[Session, Contact, InteractionCreate, Actor], None]
 INTERACTION_CHECKS: list[InteractionCheck] = []
 
@@ -43,11 +48,12 @@ def log_interaction(
     values = interaction_in.model_dump()
     values["contact_id"] = contact.id
     values["subject"] = (
-        clean_text(values["subject"], field="subject", label="Subject", max_length=200) or ""
+        clean_text(values["subject"], field="subject", label="Subject", max_length=SUBJECT_MAX)
+        or ""
     )
     body = values["body"] or ""
-    if len(body) > 20000:
-        raise ValidationError("Notes: use at most 20,000 characters.", field="body")
+    if len(body) > BODY_MAX:
+        raise ValidationError(f"Notes: use at most {BODY_MAX:,} characters.", field="body")
     occurred_at: datetime = values["occurred_at"]
     if occurred_at.tzinfo is None:
         raise ValidationError("When: give a time with its time zone.", field="occurred_at")
@@ -61,7 +67,7 @@ def log_interaction(
         values.get("override_reason"),
         field="override_reason",
         label="Override reason",
-        max_length=1000,
+        max_length=OVERRIDE_REASON_MAX,
     )
     values["override_reason"] = reason
     checked = InteractionCreate.model_validate(values)
@@ -136,7 +142,7 @@ def list_interactions(
 def create_task(*, session: Session, task_in: TaskCreate, actor: Actor) -> Task:
     """Create a next step, owned by the actor unless another owner is given."""
     require_writer(actor, what="tasks")
-    title = clean_text(task_in.title, field="title", label="Task", max_length=200)
+    title = clean_text(task_in.title, field="title", label="Task", max_length=TASK_TITLE_MAX)
     if not title:
         raise ValidationError("Task: say what needs doing.", field="title")
     owner_id = task_in.owner_id or actor.id

@@ -10,6 +10,19 @@ from db.errors import ValidationError
 DEFAULT_PHONE_REGION = "GB"
 _SPACES = re.compile(r"\s+")
 
+# The longest address RFC 5321 allows in a mailbox path.
+EMAIL_MAX = 254
+# A phone number as typed, with spaces, brackets and an extension.
+PHONE_MAX = 40
+COUNTRY_CODE_LENGTH = 2
+DOMAIN_MAX = 253
+TAG_MAX = 40
+TAG_COUNT_MAX = 50
+# The longest comma-separated list of tags the rules accept ("tag, tag, ...").
+TAGS_TEXT_MAX = TAG_COUNT_MAX * (TAG_MAX + len(", "))
+# What a search box sends: longer text names nothing a person would look for.
+SEARCH_MAX = 200
+
 
 def clean_text(value: str | None, *, field: str, label: str, max_length: int) -> str | None:
     """Strip and collapse spaces; None for empty; refuse what is too long."""
@@ -26,10 +39,23 @@ def clean_text(value: str | None, *, field: str, label: str, max_length: int) ->
     return text
 
 
+def search_text(value: str | None, *, label: str = "Search") -> str:
+    """Stripped search text; refuses more than SEARCH_MAX characters."""
+    text = (value or "").replace("\x00", "").strip()
+    if len(text) > SEARCH_MAX:
+        raise ValidationError(
+            f"{label}: search with at most {SEARCH_MAX} characters (this has {len(text)}).",
+            field="query",
+        )
+    return text
+
+
 def normalise_email(value: str | None, *, field: str = "email", label: str = "Email") -> str | None:
     """A syntactically valid, lower-cased email address, or None when empty."""
     if value is None or not value.strip():
         return None
+    if len(value.strip()) > EMAIL_MAX:
+        raise ValidationError(f"{label}: use at most {EMAIL_MAX} characters.", field=field)
     try:
         result = validate_email(value.strip(), check_deliverability=False)
     except EmailNotValidError as err:
@@ -49,6 +75,8 @@ def normalise_phone(
     """A phone number in E.164 form (+441632960961), or None when empty."""
     if value is None or not value.strip():
         return None
+    if len(value.strip()) > PHONE_MAX:
+        raise ValidationError(f"{label}: use at most {PHONE_MAX} characters.", field=field)
     try:
         parsed = phonenumbers.parse(value, (region or DEFAULT_PHONE_REGION).upper())
     except phonenumbers.NumberParseException as err:
@@ -69,7 +97,7 @@ def normalise_country(value: str | None, *, field: str = "country") -> str | Non
     if value is None or not value.strip():
         return None
     code = value.strip().upper()
-    if not re.fullmatch(r"[A-Z]{2}", code):
+    if not re.fullmatch(rf"[A-Z]{{{COUNTRY_CODE_LENGTH}}}", code):
         raise ValidationError("Country: use the two-letter code, e.g. GB, IE, FR.", field=field)
     return code
 
@@ -81,10 +109,16 @@ def normalise_tags(tags: list[str]) -> list[str]:
         text = _SPACES.sub(" ", tag).strip().lower()
         if not text:
             continue
-        if len(text) > 40:
-            raise ValidationError("Tags: each tag may have at most 40 characters.", field="tags")
+        if len(text) > TAG_MAX:
+            raise ValidationError(
+                f"Tags: each tag may have at most {TAG_MAX} characters.", field="tags"
+            )
         if text not in cleaned:
             cleaned.append(text)
+    if len(cleaned) > TAG_COUNT_MAX:
+        raise ValidationError(
+            f"Tags: use at most {TAG_COUNT_MAX} tags (this has {len(cleaned)}).", field="tags"
+        )
     return cleaned
 
 
@@ -95,6 +129,8 @@ def normalise_domain(value: str | None) -> str | None:
     text = value.strip().lower()
     text = re.sub(r"^[a-z]+://", "", text).split("/")[0]
     text = text.removeprefix("www.")
+    if len(text) > DOMAIN_MAX:
+        raise ValidationError(f"Domain: use at most {DOMAIN_MAX} characters.", field="domain")
     if not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", text):
         raise ValidationError(
             f"Domain: {value.strip()!r} is not a web domain like example.org.", field="domain"

@@ -26,25 +26,32 @@ from db.normalise import (
     normalise_email,
     normalise_phone,
     normalise_tags,
+    search_text,
 )
 from db.types import utcnow
 from db.visibility import can_read, owner_filter, require_change, require_reader, require_writer
 
 PAGE_SIZE_MAX = 500
+NAME_PART_MAX = 100
+JOB_TITLE_MAX = 120
+CONTACT_NOTES_MAX = 5000
+ORGANISATION_NAME_MAX = 200
+INDUSTRY_MAX = 100
+LOCALITY_MAX = 100
 _TEXT_LIMITS = {
-    "given_name": ("Given name", 100),
-    "family_name": ("Family name", 100),
-    "job_title": ("Job title", 120),
+    "given_name": ("Given name", NAME_PART_MAX),
+    "family_name": ("Family name", NAME_PART_MAX),
+    "job_title": ("Job title", JOB_TITLE_MAX),
     "street": ("Street", 200),
     "street2": ("Address line 2", 200),
-    "locality": ("Town or city", 100),
+    "locality": ("Town or city", LOCALITY_MAX),
     "postcode": ("Postcode", 20),
     "region": ("Region", 100),
     "identifier": ("Identifier", 64),
     "external_ref": ("External reference", 100),
-    "notes": ("Notes", 5000),
-    "name": ("Name", 200),
-    "industry": ("Industry", 100),
+    "notes": ("Notes", CONTACT_NOTES_MAX),
+    "name": ("Name", ORGANISATION_NAME_MAX),
+    "industry": ("Industry", INDUSTRY_MAX),
     "size": ("Size", 20),
 }
 
@@ -165,8 +172,9 @@ def find_organisations(
     scope = owner_filter(actor, Organisation.owner_id)
     if scope is not None:
         conditions.append(scope)
-    if query.strip():
-        like = f"%{query.strip().lower()}%"
+    text = search_text(query)
+    if text:
+        like = f"%{text.lower()}%"
         conditions.append(
             or_(func.lower(Organisation.name).like(like), col(Organisation.domain).like(like))
         )
@@ -330,7 +338,8 @@ def find_contacts(
     scope = owner_filter(actor, Contact.owner_id)
     if scope is not None:
         conditions.append(scope)
-    text = flt.query.strip().lower()
+    exact = search_text(flt.query)
+    text = exact.lower()
     if text:
         like = f"{text}%"
         conditions.append(
@@ -338,7 +347,7 @@ def find_contacts(
                 func.lower(Contact.family_name).like(like),
                 func.lower(Contact.given_name).like(like),
                 col(Contact.email).like(like),
-                col(Contact.external_ref) == flt.query.strip(),
+                col(Contact.external_ref) == exact,
             )
         )
     if flt.kind:
@@ -347,8 +356,9 @@ def find_contacts(
         conditions.append(col(Contact.owner_id) == flt.owner_id)
     if flt.organisation_id:
         conditions.append(col(Contact.organisation_id) == flt.organisation_id)
-    if flt.tag:
-        tagged = select(ContactTag.contact_id).where(ContactTag.tag == flt.tag.strip().lower())
+    tag = search_text(flt.tag, label="Tag")
+    if tag:
+        tagged = select(ContactTag.contact_id).where(ContactTag.tag == tag.lower())
         conditions.append(col(Contact.id).in_(tagged))
     total = session.exec(select(func.count()).select_from(Contact).where(*conditions)).one()
     rows = session.exec(

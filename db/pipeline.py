@@ -26,6 +26,13 @@ from db.people import get_contact, get_organisation
 from db.types import utcnow
 from db.visibility import can_read, require_change, require_reader, require_writer
 
+DEAL_TITLE_MAX = 200
+SOURCE_MAX = 60
+DEAL_NOTES_MAX = 5000
+LOST_NOTE_MAX = 2000
+# A probability typed as text: "0" to "100".
+PROBABILITY_TEXT_MAX = 3
+
 
 def _amount(value: Any) -> Decimal:
     try:
@@ -45,7 +52,7 @@ def _clean(values: dict[str, Any], *, session: Session, actor: Actor) -> dict[st
     cleaned = dict(values)
     if "title" in cleaned:
         cleaned["title"] = clean_text(
-            cleaned["title"], field="title", label="Title", max_length=200
+            cleaned["title"], field="title", label="Title", max_length=DEAL_TITLE_MAX
         )
         if not cleaned["title"]:
             raise ValidationError("Title: say what the deal is.", field="title")
@@ -72,7 +79,10 @@ def _clean(values: dict[str, Any], *, session: Session, actor: Actor) -> dict[st
         raise ValidationError(
             "Expected close: choose a real date (from 2000 onwards).", field="expected_close"
         )
-    for field, label, limit in (("source", "Source", 60), ("notes", "Notes", 5000)):
+    for field, label, limit in (
+        ("source", "Source", SOURCE_MAX),
+        ("notes", "Notes", DEAL_NOTES_MAX),
+    ):
         if field in cleaned:
             cleaned[field] = clean_text(cleaned[field], field=field, label=label, max_length=limit)
     # `is not None`, not truthiness: an id of 0 must be looked up (and refused), not
@@ -347,7 +357,7 @@ def lose_deal(
         raise ValidationError(
             "Lost reason: choose why the deal was lost from the list.", field="lost_reason_id"
         )
-    cleaned = clean_text(note, field="lost_note", label="Note", max_length=2000)
+    cleaned = clean_text(note, field="lost_note", label="Note", max_length=LOST_NOTE_MAX)
     now = _when(at)
     _history(session, deal, event="lost", to_stage_id=deal.stage_id, at=now, actor=actor)
     _save(

@@ -13,6 +13,14 @@ from db.normalise import clean_text
 from db.visibility import require_reader
 
 CONFIGURERS = (Role.admin, Role.manager)
+STAGE_NAME_MAX = 80
+PIPELINE_NAME_MAX = 100
+LOST_REASON_MAX = 100
+STAGE_COUNT_MAX = 30
+ROTTING_DAYS_MAX = 3650
+# The longest stage list the settings page can send: one "name, probability, days"
+# line per stage, each at its longest.
+STAGES_TEXT_MAX = STAGE_COUNT_MAX * len(f"{'x' * STAGE_NAME_MAX}, 100, {ROTTING_DAYS_MAX}\n")
 
 
 @dataclass(frozen=True)
@@ -25,16 +33,16 @@ class StageSpec:
 
 
 def _stage_values(spec: StageSpec) -> tuple[str, int, int | None]:
-    name = clean_text(spec.name, field="name", label="Stage name", max_length=80)
+    name = clean_text(spec.name, field="name", label="Stage name", max_length=STAGE_NAME_MAX)
     if not name:
         raise ValidationError("Stage name: give the stage a name.", field="name")
     if not 0 <= spec.probability <= 100:
         raise ValidationError(
             "Probability: use a whole percentage from 0 to 100.", field="probability"
         )
-    if spec.rotting_days is not None and spec.rotting_days < 1:
+    if spec.rotting_days is not None and not 1 <= spec.rotting_days <= ROTTING_DAYS_MAX:
         raise ValidationError(
-            "Rotting after: use at least 1 day, or leave it empty for never.",
+            f"Rotting after: use 1 to {ROTTING_DAYS_MAX} days, or leave it empty for never.",
             field="rotting_days",
         )
     return name, spec.probability, spec.rotting_days
@@ -50,13 +58,18 @@ def create_pipeline(
 ) -> Pipeline:
     """Create a pipeline with its ordered stages."""
     require_role(actor, *CONFIGURERS, doing="configure pipelines")
-    cleaned = clean_text(name, field="name", label="Pipeline name", max_length=100)
+    cleaned = clean_text(name, field="name", label="Pipeline name", max_length=PIPELINE_NAME_MAX)
     if not cleaned:
         raise ValidationError("Pipeline name: give the pipeline a name.", field="name")
     if currency not in CURRENCIES:
         raise ValidationError(f"Currency: use one of {', '.join(CURRENCIES)}.", field="currency")
     if not stages:
         raise ValidationError("Stages: a pipeline needs at least one stage.", field="stages")
+    if len(stages) > STAGE_COUNT_MAX:
+        raise ValidationError(
+            f"Stages: create a pipeline with at most {STAGE_COUNT_MAX} stages at once.",
+            field="stages",
+        )
     if session.exec(select(Pipeline.id).where(Pipeline.name == cleaned)).first() is not None:
         raise Conflict(f"Pipeline name: there is already a pipeline called {cleaned}.")
     values = [_stage_values(spec) for spec in stages]
@@ -204,7 +217,7 @@ def list_lost_reasons(
 def add_lost_reason(*, session: Session, label: str, actor: Actor) -> LostReason:
     """Add a reason to the list a lost deal chooses from."""
     require_role(actor, *CONFIGURERS, doing="configure lost reasons")
-    cleaned = clean_text(label, field="label", label="Lost reason", max_length=100)
+    cleaned = clean_text(label, field="label", label="Lost reason", max_length=LOST_REASON_MAX)
     if not cleaned:
         raise ValidationError("Lost reason: type the reason.", field="label")
     existing = session.exec(select(LostReason).where(LostReason.label == cleaned)).first()

@@ -27,6 +27,11 @@ from db.people import get_contact
 from db.types import utcnow
 
 PAGE_SIZE_MAX = 500
+NOTES_MAX = 2000
+METHOD_MAX = 200
+EXTEND_REASON_MAX = 1000
+OUTCOME_MAX = 2000
+REFUSAL_MAX = 2000
 
 
 def _require_privacy(actor: Actor, doing: str) -> None:
@@ -43,7 +48,7 @@ def register_request(
         raise Conflict("This person's data has already been erased.")
     if request_in.received_on > utcnow().date():
         raise ValidationError("Received on: the date cannot be in the future.", field="received_on")
-    notes = clean_text(request_in.notes, field="notes", label="Notes", max_length=2000)
+    notes = clean_text(request_in.notes, field="notes", label="Notes", max_length=NOTES_MAX)
     request = PrivacyRequest(
         kind=request_in.kind,
         contact_id=contact.id or 0,
@@ -105,7 +110,9 @@ def verify_identity(
 ) -> PrivacyRequest:
     """Record who verified the requester's identity and how."""
     request = _open(session, request_id, version, actor)
-    how = clean_text(method, field="method", label="How identity was verified", max_length=200)
+    how = clean_text(
+        method, field="method", label="How identity was verified", max_length=METHOD_MAX
+    )
     if not how:
         raise ValidationError(
             "How identity was verified: say how (e.g. passport seen, reply from email on file).",
@@ -130,7 +137,7 @@ def extend_request(
     request = _open(session, request_id, version, actor)
     if request.extended_due_on is not None:
         raise Conflict("This request has already been extended; it cannot be extended again.")
-    why = clean_text(reason, field="reason", label="Reason", max_length=1000)
+    why = clean_text(reason, field="reason", label="Reason", max_length=EXTEND_REASON_MAX)
     if not why:
         raise ValidationError(
             "Reason: say why more time is needed (complexity or number of requests).",
@@ -270,7 +277,7 @@ def complete_other(
         raise ValidationError(
             f"Complete a {request.kind} request with its own button.", field="kind"
         )
-    text = clean_text(outcome, field="outcome", label="Outcome", max_length=2000)
+    text = clean_text(outcome, field="outcome", label="Outcome", max_length=OUTCOME_MAX)
     if not text:
         raise ValidationError("Outcome: say what was done.", field="outcome")
     if request.kind == RequestKind.objection:
@@ -302,7 +309,7 @@ def refuse_request(
     """Refuse a request with reasons (Art. 12(4)): the person must be told why, and that
     they may complain to a supervisory authority and seek a judicial remedy."""
     request = _open(session, request_id, version, actor)
-    why = clean_text(reason, field="reason", label="Reason for refusing", max_length=2000)
+    why = clean_text(reason, field="reason", label="Reason for refusing", max_length=REFUSAL_MAX)
     if not why:
         raise ValidationError(
             "Reason for refusing: say why no action is taken (for example manifestly "

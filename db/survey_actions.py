@@ -8,6 +8,10 @@ from db.models.auth import Role
 from db.models.surveys import ActionPlan, ActionPlanCreate, ActionStatus
 from db.surveys import get_survey
 
+FOCUS_MAX = 200
+ACTIONS_MAX = 2000
+OWNER_MAX = 120
+
 
 def _team_of(actor: Actor) -> str | None:
     return getattr(actor, "team", None)
@@ -32,6 +36,13 @@ def create_action(
         raise ValidationError("Actions: list at least one action.", field="actions")
     if not plan_in.owner.strip():
         raise ValidationError("Owner: name who is responsible.", field="owner")
+    for value, label, name, limit in (
+        (plan_in.focus, "Focus area", "focus", FOCUS_MAX),
+        (plan_in.actions, "Actions", "actions", ACTIONS_MAX),
+        (plan_in.owner, "Owner", "owner", OWNER_MAX),
+    ):
+        if len(value) > limit:
+            raise ValidationError(f"{label}: use at most {limit:,} characters.", field=name)
     plan = ActionPlan(
         **plan_in.model_dump(),
         survey_id=survey_id,

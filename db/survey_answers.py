@@ -36,6 +36,8 @@ from db.surveys import accepts_answers, list_questions
 from db.types import utcnow
 
 MAX_TEXT = 4000
+# The code at the end of an invitation link, as pasted.
+TOKEN_MAX = 200
 UNKNOWN_LINK = (
     "This link is not recognised. Check that you copied the whole link from your email; "
     "if it still fails, ask HR for a new one."
@@ -60,7 +62,7 @@ class Questionnaire:
 
 def _find(session: Session, token: str) -> tuple[SurveyInvitation, Survey]:
     token = (token or "").strip()
-    if not token or len(token) > 200:
+    if not token or len(token) > TOKEN_MAX:
         raise LinkProblem(UNKNOWN_LINK)
     link = session.get(SurveyLink, hash_token(token))
     invitation = session.get(SurveyInvitation, link.invitation_id) if link else None

@@ -30,7 +30,13 @@ from db.models.surveys import (
     SurveyQuestion,
     SurveyStatus,
 )
-from db.surveys import TemplateQuestion, get_survey, list_questions, validate_thresholds
+from db.surveys import (
+    TemplateQuestion,
+    get_survey,
+    list_questions,
+    survey_title,
+    validate_thresholds,
+)
 from db.types import utcnow
 
 FEEDBACK_PURPOSE = "feedback"
@@ -114,9 +120,7 @@ def create_contact_survey(
 ) -> Survey:
     """A new draft survey of contacts, filled from a contact template (HR)."""
     require_role(actor, Role.hr, doing="build surveys")
-    title = survey_in.title.strip()
-    if not title:
-        raise ValidationError("Title: give the survey a title.", field="title")
+    title = survey_title(survey_in.title)
     if survey_in.template not in CONTACT_TEMPLATES:
         raise ValidationError(
             f"Template: choose one of {', '.join(CONTACT_TEMPLATES)}.", field="template"

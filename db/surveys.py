@@ -33,6 +33,26 @@ FACTORS = (
     "health and safety",
 )
 CODE_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_")
+SURVEY_TITLE_MAX = 160
+SECTION_MAX = 80
+ITEM_CODE_MAX = 40
+QUESTION_TEXT_MAX = 400
+CHOICE_MAX = 200
+# The choices of one question, one a line.
+CHOICES_TEXT_MAX = 2000
+
+
+def survey_title(title: str, *, label: str = "Title") -> str:
+    """A survey title, stripped; refuses an empty or too long one."""
+    text = title.strip()
+    if not text:
+        raise ValidationError(f"{label}: give the survey a title.", field="title")
+    if len(text) > SURVEY_TITLE_MAX:
+        raise ValidationError(
+            f"{label}: use at most {SURVEY_TITLE_MAX} characters (this has {len(text)}).",
+            field="title",
+        )
+    return text
 
 
 @dataclass(frozen=True)
@@ -135,9 +155,7 @@ def get_survey(*, session: Session, survey_id: int) -> Survey:
 def create_survey(*, session: Session, survey_in: SurveyCreate, actor: Actor) -> Survey:
     """A new draft survey, filled from a template (HR)."""
     require_role(actor, Role.hr, doing="build surveys")
-    title = survey_in.title.strip()
-    if not title:
-        raise ValidationError("Title: give the survey a title.", field="title")
+    title = survey_title(survey_in.title)
     if survey_in.template not in TEMPLATES:
         raise ValidationError(f"Template: choose one of {', '.join(TEMPLATES)}.", field="template")
     validate_thresholds(survey_in.min_group, survey_in.comment_min)
@@ -199,19 +217,33 @@ def add_question(
     survey = get_survey(session=session, survey_id=survey_id)
     _require_draft(survey)
     code = code.strip().lower()
-    if not code or not set(code) <= CODE_CHARS or len(code) > 40:
+    if not code or not set(code) <= CODE_CHARS or len(code) > ITEM_CODE_MAX:
         raise ValidationError(
             "Item code: use lower-case letters, digits and _ (it links waves together).",
             field="code",
         )
     if not text.strip():
         raise ValidationError("Question: write the question.", field="text")
+    if len(text.strip()) > QUESTION_TEXT_MAX:
+        raise ValidationError(
+            f"Question: use at most {QUESTION_TEXT_MAX} characters.", field="text"
+        )
+    if len(section.strip()) > SECTION_MAX:
+        raise ValidationError(f"Section: use at most {SECTION_MAX} characters.", field="section")
     scaled = kind in (QuestionKind.agree5, QuestionKind.scale10)
     if kind == QuestionKind.agree5 and factor not in FACTORS:
         raise ValidationError(f"Factor: choose one of {', '.join(FACTORS)}.", field="factor")
     clean_choices = [c.strip() for c in (choices or []) if c.strip()]
     if kind == QuestionKind.choice and len(clean_choices) < 2:
         raise ValidationError("Choices: give at least two, one per line.", field="choices")
+    if any(len(c) > CHOICE_MAX for c in clean_choices):
+        raise ValidationError(
+            f"Choices: each choice may have at most {CHOICE_MAX} characters.", field="choices"
+        )
+    if len("\n".join(clean_choices)) > CHOICES_TEXT_MAX:
+        raise ValidationError(
+            f"Choices: use at most {CHOICES_TEXT_MAX} characters in all.", field="choices"
+        )
     if scaled and not required:
         # Every respondent answers every scaled item, so an item's count always
         # equals its group's count and skipped items cannot shrink a group.
@@ -291,13 +323,12 @@ def copy_to_new_wave(
     """A new draft with the same questions and item codes, in the same series (HR)."""
     require_role(actor, Role.hr, doing="build surveys")
     source = get_survey(session=session, survey_id=survey_id)
-    if not title.strip():
-        raise ValidationError("Title: give the new wave a title.", field="title")
+    title = survey_title(title, label="Title of the new wave")
     _validate_dates(opens_on, closes_on)
     series = source.series_id or source.id
     last_wave = session.exec(select(func.max(Survey.wave)).where(Survey.series_id == series)).one()
     wave = Survey(
-        title=title.strip(),
+        title=title,
         audience_department=source.audience_department,
         audience_team=source.audience_team,
         audience_location=source.audience_location,

@@ -6,7 +6,7 @@ from components import page
 from components.auth import TOKEN_KEY
 from components.db import db_session
 from components.ui import attempt
-from db.auth import PASSWORD_MIN_LENGTH, change_own_password
+from db.auth import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, change_own_password
 from db.models.auth import ROLE_LABELS
 
 user = page("My account", icon=":material/person:")
@@ -20,13 +20,14 @@ st.text("Roles: " + ", ".join(ROLE_LABELS[r] for r in sorted(user.roles)))
 
 st.subheader("Change password")
 with st.form("change_password", clear_on_submit=False):
-    current = st.text_input("Current password", type="password")
+    current = st.text_input("Current password", type="password", max_chars=PASSWORD_MAX_LENGTH)
     new = st.text_input(
         "New password",
         type="password",
+        max_chars=PASSWORD_MAX_LENGTH,
         help=f"At least {PASSWORD_MIN_LENGTH} characters; a few unrelated words work well.",
     )
-    repeat = st.text_input("Repeat new password", type="password")
+    repeat = st.text_input("Repeat new password", type="password", max_chars=PASSWORD_MAX_LENGTH)
     submitted = st.form_submit_button("Change password")
 
 if submitted:

@@ -7,7 +7,11 @@ from components import page
 from components.db import db_session
 from components.ui import attempt
 from db.auth import (
+    DISPLAY_NAME_MAX,
+    PASSWORD_MAX_LENGTH,
     PASSWORD_MIN_LENGTH,
+    TEAM_MAX,
+    USERNAME_MAX,
     create_user,
     deactivate_user,
     list_users,
@@ -18,6 +22,7 @@ from db.auth import (
     update_user,
 )
 from db.models.auth import ROLE_LABELS, Role, User, UserCreate, UserUpdate
+from db.normalise import EMAIL_MAX
 from db.types import utcnow
 
 admin = page("Users and roles", roles={Role.admin}, icon=":material/group:")
@@ -63,19 +68,25 @@ create_tab, manage_tab = st.tabs(["Create a user", "Manage a user"])
 with create_tab, st.form("create_user", clear_on_submit=False):
     left, right = st.columns(2)
     username = left.text_input(
-        "Username", help="Lower-case letters, digits, dots, dashes.", key="new_username"
+        "Username",
+        help="Lower-case letters, digits, dots, dashes.",
+        key="new_username",
+        max_chars=USERNAME_MAX,
     )
-    display_name = right.text_input("Name", key="new_name")
-    email = left.text_input("Email", key="new_email")
-    team = right.text_input("Team (optional)", key="new_team")
+    display_name = right.text_input("Name", key="new_name", max_chars=DISPLAY_NAME_MAX)
+    email = left.text_input("Email", key="new_email", max_chars=EMAIL_MAX)
+    team = right.text_input("Team (optional)", key="new_team", max_chars=TEAM_MAX)
     roles = st.multiselect("Roles", role_options, format_func=role_label, key="new_roles")
     password = left.text_input(
         "Initial password",
         type="password",
         key="new_password",
+        max_chars=PASSWORD_MAX_LENGTH,
         help=f"At least {PASSWORD_MIN_LENGTH} characters. Give it to the person privately.",
     )
-    repeat = right.text_input("Repeat password", type="password", key="new_repeat")
+    repeat = right.text_input(
+        "Repeat password", type="password", key="new_repeat", max_chars=PASSWORD_MAX_LENGTH
+    )
     if st.form_submit_button("Create user", type="primary"):
         if password != repeat:
             st.error("Repeat password: the two passwords differ; type them again.")
@@ -112,9 +123,9 @@ with manage_tab:
 
         with st.form("edit_user"):
             st.markdown("**Details**")
-            new_name = st.text_input("Name", value=target.display_name)
-            new_email = st.text_input("Email", value=target.email)
-            new_team = st.text_input("Team", value=target.team or "")
+            new_name = st.text_input("Name", value=target.display_name, max_chars=DISPLAY_NAME_MAX)
+            new_email = st.text_input("Email", value=target.email, max_chars=EMAIL_MAX)
+            new_team = st.text_input("Team", value=target.team or "", max_chars=TEAM_MAX)
             new_roles = st.multiselect(
                 "Roles", role_options, default=sorted(target.roles), format_func=role_label
             )
@@ -180,7 +191,9 @@ with manage_tab:
                 attempt(reactivate, success=f"{target.username} can sign in again.")
         with cols[2], st.form("reset_password", clear_on_submit=True):
             st.markdown("**Reset password**")
-            new_password = st.text_input("New password", type="password")
+            new_password = st.text_input(
+                "New password", type="password", max_chars=PASSWORD_MAX_LENGTH
+            )
             confirm = st.checkbox(f"Yes, replace {target.username}'s password")
             if st.form_submit_button("Reset password"):
                 if not confirm:

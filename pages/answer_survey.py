@@ -7,6 +7,8 @@ from components.db import db_session
 from components.ui import attempt, visitor_id
 from db.models.surveys import QuestionKind, SurveyQuestion
 from db.survey_answers import (
+    MAX_TEXT,
+    TOKEN_MAX,
     Questionnaire,
     open_link,
     questions_by_section,
@@ -31,7 +33,7 @@ if not token:
         "Open the personal link from your survey email. If you only have the code at the "
         "end of the link (after token=), paste it here."
     )
-    token = st.text_input("Link code", key="pasted_token", max_chars=200).strip()
+    token = st.text_input("Link code", key="pasted_token", max_chars=TOKEN_MAX).strip()
     if not token:
         st.stop()
 
@@ -105,7 +107,7 @@ def ask(question: SurveyQuestion, number: int) -> None:
             label, choices, index=choices.index(current) if current in choices else None, key=key
         )
     else:
-        value = st.text_area(label, value=str(current or ""), max_chars=4000, key=key)
+        value = st.text_area(label, value=str(current or ""), max_chars=MAX_TEXT, key=key)
     answers[question.id] = value
 
 

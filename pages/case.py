@@ -19,6 +19,7 @@ from db.case_actions import (
     reopen_case,
     set_severity,
 )
+from db.case_common import SHORT_TEXT_MAX, TEXT_MAX
 from db.case_review import (
     CaseDetail,
     assign_case,
@@ -28,6 +29,7 @@ from db.case_review import (
     open_case,
 )
 from db.case_welfare import log_check_in
+from db.cases import REFERENCE_INPUT_MAX
 from db.models.auth import Role, User
 from db.models.cases import (
     OUTCOME_LABELS,
@@ -41,7 +43,9 @@ from db.models.cases import (
 reviewer = page("Case", roles={Role.reviewer}, icon=":material/folder_open:")
 st.title("Case")
 
-reference = st.text_input("Case reference", key="case_ref", placeholder="C-XXXXXX")
+reference = st.text_input(
+    "Case reference", key="case_ref", placeholder="C-XXXXXX", max_chars=REFERENCE_INPUT_MAX
+)
 if not reference.strip():
     st.info("Enter a case reference, or open a case from the Case queue.")
     st.page_link("pages/case_queue.py", label="Go to the case queue", icon=":material/inbox:")
@@ -158,7 +162,9 @@ tabs = st.tabs(["Respond", "Assess", "Assign", "Close or reopen", "Check-ins"])
 with tabs[0]:
     if status is CaseStatus.new:
         ack_text = st.text_area(
-            "Acknowledgement message to the reporter (optional)", key="ack_message"
+            "Acknowledgement message to the reporter (optional)",
+            key="ack_message",
+            max_chars=TEXT_MAX,
         )
         if st.button("Acknowledge", type="primary", key="ack"):
             run(
@@ -168,13 +174,15 @@ with tabs[0]:
                 "Acknowledged.",
             )
     else:
-        reply = st.text_area("Message to the reporter", key="reply_message")
+        reply = st.text_area("Message to the reporter", key="reply_message", max_chars=TEXT_MAX)
         if st.button("Send to reporter", type="primary", key="send_reply"):
             run(
                 lambda s: message_reporter(session=s, actor=reviewer, case_id=case_id, text=reply),
                 "Message sent.",
             )
-    note = st.text_area("Internal note (never shown to the reporter)", key="note_text")
+    note = st.text_area(
+        "Internal note (never shown to the reporter)", key="note_text", max_chars=TEXT_MAX
+    )
     if st.button("Add note", key="add_note"):
         run(
             lambda s: add_note(session=s, actor=reviewer, case_id=case_id, text=note),
@@ -183,7 +191,9 @@ with tabs[0]:
 
 with tabs[1]:
     grade = st.select_slider("Severity (harm)", [s.value for s in Severity], key="grade")
-    grade_reason = st.text_input("Reason for this grade", key="grade_reason")
+    grade_reason = st.text_input(
+        "Reason for this grade", key="grade_reason", max_chars=SHORT_TEXT_MAX
+    )
     if st.button("Set severity", key="set_severity"):
         run(
             lambda s: set_severity(
@@ -201,7 +211,9 @@ with tabs[1]:
         target = st.selectbox(
             "Move to", [m.value for m in moves], format_func=lambda v: STATUS_LABELS[CaseStatus(v)]
         )
-        move_reason = st.text_input("Reason for the change", key="move_reason")
+        move_reason = st.text_input(
+            "Reason for the change", key="move_reason", max_chars=SHORT_TEXT_MAX
+        )
         if st.button("Change status", key="change_status"):
             run(
                 lambda s: change_status(
@@ -239,7 +251,7 @@ with tabs[2]:
         format_func=lambda uid: names[uid],
         key="exclude_who",
     )
-    exclude_reason = st.text_input("Why", key="exclude_reason")
+    exclude_reason = st.text_input("Why", key="exclude_reason", max_chars=SHORT_TEXT_MAX)
     if st.button("Exclude", key="exclude") and excluded is not None:
         run(
             lambda s: exclude_reviewer(
@@ -250,7 +262,9 @@ with tabs[2]:
 
 with tabs[3]:
     if status is CaseStatus.closed:
-        reopen_reason = st.text_input("Reason for reopening", key="reopen_reason")
+        reopen_reason = st.text_input(
+            "Reason for reopening", key="reopen_reason", max_chars=SHORT_TEXT_MAX
+        )
         if st.button("Reopen", key="reopen"):
             run(
                 lambda s: reopen_case(
@@ -269,7 +283,9 @@ with tabs[3]:
             format_func=lambda v: OUTCOME_LABELS[Outcome(v)],
             key="close_outcome",
         )
-        close_reason = st.text_input("Reason and summary", key="close_reason")
+        close_reason = st.text_input(
+            "Reason and summary", key="close_reason", max_chars=SHORT_TEXT_MAX
+        )
         if st.button("Close case", key="close"):
             run(
                 lambda s: close_case(
@@ -295,7 +311,9 @@ with tabs[4]:
         assert first_open.id is not None
         check_in_id = first_open.id
         st.caption(f"Next check-in due {first_open.due_on:%Y-%m-%d}")
-        check_outcome = st.text_input("How did it go?", key="check_outcome")
+        check_outcome = st.text_input(
+            "How did it go?", key="check_outcome", max_chars=SHORT_TEXT_MAX
+        )
         if st.button("Log check-in", key="log_check_in"):
             run(
                 lambda s: log_check_in(

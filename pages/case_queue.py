@@ -8,12 +8,14 @@ import streamlit as st
 from components import page
 from components.db import db_session
 from components.ui import attempt, pager
-from db.case_common import list_categories
+from db.case_common import SHORT_TEXT_MAX, list_categories
 from db.case_review import OPEN_STATUSES, QueueFilter, QueueRow, claim_case, count_queue, list_queue
 from db.case_sla import ClockState
 from db.case_welfare import open_welfare_case
+from db.cases import CONTACT_NAME_MAX
 from db.models.auth import Role
 from db.models.cases import STATUS_LABELS, Case, CaseStatus, WelfareCreate
+from db.normalise import EMAIL_MAX, PHONE_MAX
 
 reviewer = page("Case queue", roles={Role.reviewer}, icon=":material/inbox:")
 st.title("Case queue")
@@ -131,11 +133,11 @@ with welfare_tab, st.form("welfare_case"):
         "For a named person who needs support (self-isolating, after an incident). "
         "Check-ins appear on your Home when due."
     )
-    person = st.text_input("Person", key="welfare_person")
+    person = st.text_input("Person", key="welfare_person", max_chars=CONTACT_NAME_MAX)
     left, right = st.columns(2)
-    email = left.text_input("Email (optional)", key="welfare_email")
-    phone = right.text_input("Phone (optional)", key="welfare_phone")
-    reason = st.text_area("Why they need support", key="welfare_reason")
+    email = left.text_input("Email (optional)", key="welfare_email", max_chars=EMAIL_MAX)
+    phone = right.text_input("Phone (optional)", key="welfare_phone", max_chars=PHONE_MAX)
+    reason = st.text_area("Why they need support", key="welfare_reason", max_chars=SHORT_TEXT_MAX)
     welfare_category = st.selectbox(
         "Category",
         list(categories),

@@ -11,6 +11,7 @@ from components import page
 from components.db import db_session
 from components.ui import attempt
 from db.consent import (
+    EVIDENCE_MAX,
     PurposeState,
     contact_history,
     contact_states,
@@ -19,7 +20,7 @@ from db.consent import (
     record_consent,
 )
 from db.consent_receipts import receipts
-from db.interactions import log_interaction
+from db.interactions import OVERRIDE_REASON_MAX, SUBJECT_MAX, log_interaction
 from db.models.auth import Role
 from db.models.consent import (
     ConsentAction,
@@ -31,6 +32,7 @@ from db.models.consent import (
     Notice,
 )
 from db.models.people import Channel, Contact, Direction, InteractionCreate, Purpose
+from db.normalise import SEARCH_MAX
 from db.people import ContactFilter, find_contacts, get_contact
 from db.types import utcnow
 
@@ -52,7 +54,9 @@ def pick_contact() -> int | None:
     raw = st.query_params.get("contact", "")
     if raw.isdigit():
         return int(raw)
-    query = st.text_input("Find a contact", placeholder="Family name, given name or email")
+    query = st.text_input(
+        "Find a contact", placeholder="Family name, given name or email", max_chars=SEARCH_MAX
+    )
     if not query.strip():
         st.info("Search for a contact to see and record their consent.")
         return None
@@ -119,7 +123,7 @@ def record_form() -> None:
             "How it was collected", list(ConsentSource), format_func=str, key="cs"
         )
         day = middle.date_input("When", value=dt.date.today(), max_value=dt.date.today(), key="cd")
-        evidence = right.text_input("Evidence note", key="ce")
+        evidence = right.text_input("Evidence note", key="ce", max_chars=EVIDENCE_MAX)
         submitted = st.form_submit_button("Record", type="primary")
     if not submitted:
         return
@@ -228,9 +232,11 @@ if contact.erased_at is None and user.has_any({Role.sales, Role.manager, Role.ad
         m_channel = left.selectbox(
             "Sent by", [Channel.email, Channel.sms, Channel.phone, Channel.letter], key="mc"
         )
-        subject = right.text_input("Subject", key="ms")
+        subject = right.text_input("Subject", key="ms", max_chars=SUBJECT_MAX)
         override = st.text_input(
-            "Override reason (only if you must send without consent)", key="mo"
+            "Override reason (only if you must send without consent)",
+            key="mo",
+            max_chars=OVERRIDE_REASON_MAX,
         )
         sent = st.form_submit_button("Log message")
     if sent:

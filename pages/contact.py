@@ -13,7 +13,14 @@ from components.nav import PEOPLE_ROLES
 from components.pipeline_ui import forget_version, opened_version, query_id
 from components.text import escape_markdown
 from components.ui import attempt, pager
-from db.interactions import InteractionFilter, create_task, log_interaction
+from db.interactions import (
+    BODY_MAX,
+    SUBJECT_MAX,
+    TASK_TITLE_MAX,
+    InteractionFilter,
+    create_task,
+    log_interaction,
+)
 from db.models.auth import Role
 from db.models.people import (
     Channel,
@@ -27,8 +34,19 @@ from db.models.people import (
 )
 from db.models.pipeline import CURRENCIES, Deal, DealCreate, Pipeline
 from db.moments import contact_moments, is_flagged
-from db.people import ContactFilter, find_contacts, get_contact, set_tags, tags_of, update_contact
-from db.pipeline import create_deal
+from db.normalise import EMAIL_MAX, PHONE_MAX, SEARCH_MAX, TAGS_TEXT_MAX
+from db.people import (
+    CONTACT_NOTES_MAX,
+    JOB_TITLE_MAX,
+    NAME_PART_MAX,
+    ContactFilter,
+    find_contacts,
+    get_contact,
+    set_tags,
+    tags_of,
+    update_contact,
+)
+from db.pipeline import DEAL_TITLE_MAX, SOURCE_MAX, create_deal
 from db.pipeline_config import list_pipelines
 from db.timeline import RecentChannel, TimelineItem, recent_on_other_channels, timeline
 from db.types import utcnow
@@ -47,7 +65,7 @@ PERIODS = {
 contact_id = query_id()
 if contact_id is None:
     st.title("Contact 360")
-    name = st.text_input("Find a contact by name or email", key="c360_find")
+    name = st.text_input("Find a contact by name or email", key="c360_find", max_chars=SEARCH_MAX)
     if name.strip():
 
         def find() -> list[Contact]:
@@ -199,8 +217,8 @@ with tab_log, st.form("log_interaction", clear_on_submit=True):
     left, right = st.columns(2)
     direction = left.selectbox("Direction", [d.value for d in Direction], key="log_direction")
     purpose = right.selectbox("Purpose", [p.value for p in Purpose], key="log_purpose")
-    subject = st.text_input("Subject", key="log_subject")
-    body = st.text_area("Notes", key="log_body")
+    subject = st.text_input("Subject", key="log_subject", max_chars=SUBJECT_MAX)
+    body = st.text_area("Notes", key="log_body", max_chars=BODY_MAX)
     sentiment = left.selectbox(
         "Sentiment", [s.value for s in Sentiment], index=1, key="log_sentiment"
     )
@@ -227,7 +245,7 @@ if logged:
         st.rerun()
 
 with tab_task, st.form("add_task", clear_on_submit=True):
-    task_title = st.text_input("Task", key="task_title")
+    task_title = st.text_input("Task", key="task_title", max_chars=TASK_TITLE_MAX)
     due = st.date_input("Due", value=dt.date.today() + dt.timedelta(days=2), key="task_due")
     added = st.form_submit_button("Add task", icon=":material/add_task:")
 if added:
@@ -250,7 +268,7 @@ with tab_deal:
 
         pipelines = {p.id: p for p in attempt(load_pipelines) or []}
         with st.form("new_deal", clear_on_submit=True):
-            deal_title = st.text_input("Deal title", key="deal_title")
+            deal_title = st.text_input("Deal title", key="deal_title", max_chars=DEAL_TITLE_MAX)
             left, right = st.columns(2)
             pipeline_id = left.selectbox(
                 "Pipeline",
@@ -265,7 +283,7 @@ with tab_deal:
             close = right.date_input(
                 "Expected close", value=dt.date.today() + dt.timedelta(days=30), key="deal_close"
             )
-            source = left.text_input("Source", key="deal_source")
+            source = left.text_input("Source", key="deal_source", max_chars=SOURCE_MAX)
             opened = st.form_submit_button("Create deal", icon=":material/handshake:")
         if opened:
 
@@ -302,15 +320,31 @@ with tab_edit:
     )
     with st.form("edit_contact"):
         left, right = st.columns(2)
-        given = left.text_input("Given name", value=contact.given_name, key="edit_given")
-        family = right.text_input("Family name", value=contact.family_name, key="edit_family")
-        email = left.text_input("Email", value=contact.email or "", key="edit_email")
-        phone = right.text_input("Phone", value=contact.phone or "", key="edit_phone")
-        job = left.text_input("Job title", value=contact.job_title or "", key="edit_job")
-        tag_text = right.text_input(
-            "Tags (comma separated)", value=", ".join(tags), key="edit_tags"
+        given = left.text_input(
+            "Given name", value=contact.given_name, key="edit_given", max_chars=NAME_PART_MAX
         )
-        notes = st.text_area("Notes", value=contact.notes or "", key="edit_notes")
+        family = right.text_input(
+            "Family name", value=contact.family_name, key="edit_family", max_chars=NAME_PART_MAX
+        )
+        email = left.text_input(
+            "Email", value=contact.email or "", key="edit_email", max_chars=EMAIL_MAX
+        )
+        phone = right.text_input(
+            "Phone", value=contact.phone or "", key="edit_phone", max_chars=PHONE_MAX
+        )
+        job = left.text_input(
+            "Job title", value=contact.job_title or "", key="edit_job", max_chars=JOB_TITLE_MAX
+        )
+        # A merge can leave more tags than fit the box; never cut existing ones off.
+        tag_text = right.text_input(
+            "Tags (comma separated)",
+            value=", ".join(tags),
+            key="edit_tags",
+            max_chars=max(TAGS_TEXT_MAX, len(", ".join(tags))),
+        )
+        notes = st.text_area(
+            "Notes", value=contact.notes or "", key="edit_notes", max_chars=CONTACT_NOTES_MAX
+        )
         saved = st.form_submit_button("Save changes", icon=":material/save:")
     if saved:
 

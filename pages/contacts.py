@@ -11,7 +11,14 @@ from components.nav import PEOPLE_ROLES
 from components.text import escape_markdown
 from components.ui import attempt, pager
 from db.models.people import Contact, ContactCreate, ContactKind, Organisation
-from db.people import ContactFilter, create_contact, find_contacts, find_organisations
+from db.normalise import EMAIL_MAX, PHONE_MAX, SEARCH_MAX, TAG_MAX, TAGS_TEXT_MAX
+from db.people import (
+    NAME_PART_MAX,
+    ContactFilter,
+    create_contact,
+    find_contacts,
+    find_organisations,
+)
 from db.validation import parse_model
 
 user = page("Contacts", roles=PEOPLE_ROLES, icon=":material/contacts:")
@@ -20,7 +27,9 @@ PAGE_SIZE = 50
 KINDS = [k.value for k in ContactKind]
 
 with st.expander("Add a contact", icon=":material/person_add:"):
-    org_query = st.text_input("Find their organisation", key="contact_org_query")
+    org_query = st.text_input(
+        "Find their organisation", key="contact_org_query", max_chars=SEARCH_MAX
+    )
 
     def load_orgs() -> list[Organisation]:
         with db_session() as session:
@@ -30,8 +39,8 @@ with st.expander("Add a contact", icon=":material/person_add:"):
     org_names = {o.id: o.name for o in orgs}
     with st.form("new_contact", clear_on_submit=True):
         left, right = st.columns(2)
-        given = left.text_input("Given name", key="new_given")
-        family = right.text_input("Family name", key="new_family")
+        given = left.text_input("Given name", key="new_given", max_chars=NAME_PART_MAX)
+        family = right.text_input("Family name", key="new_family", max_chars=NAME_PART_MAX)
         kind = left.selectbox("Kind", KINDS, key="new_kind")
         organisation_id = right.selectbox(
             "Organisation",
@@ -39,9 +48,9 @@ with st.expander("Add a contact", icon=":material/person_add:"):
             format_func=lambda i: "(none)" if not i else org_names[i],
             key="new_org",
         )
-        email = left.text_input("Email", key="new_email")
-        phone = right.text_input("Phone", key="new_phone")
-        tags = left.text_input("Tags (comma separated)", key="new_tags")
+        email = left.text_input("Email", key="new_email", max_chars=EMAIL_MAX)
+        phone = right.text_input("Phone", key="new_phone", max_chars=PHONE_MAX)
+        tags = left.text_input("Tags (comma separated)", key="new_tags", max_chars=TAGS_TEXT_MAX)
         submitted = st.form_submit_button("Add contact", icon=":material/person_add:")
     if submitted:
 
@@ -73,9 +82,11 @@ with st.expander("Add a contact", icon=":material/person_add:"):
             )
 
 cols = st.columns([3, 1, 1])
-query = cols[0].text_input("Find by name, email or external reference", key="contact_query")
+query = cols[0].text_input(
+    "Find by name, email or external reference", key="contact_query", max_chars=SEARCH_MAX
+)
 kind_filter = cols[1].selectbox("Kind", ["(any)", *KINDS], key="contact_kind")
-tag_filter = cols[2].text_input("Tag", key="contact_tag")
+tag_filter = cols[2].text_input("Tag", key="contact_tag", max_chars=TAG_MAX)
 flt = ContactFilter(
     query=query,
     kind=None if kind_filter == "(any)" else ContactKind(kind_filter),

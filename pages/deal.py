@@ -21,7 +21,7 @@ from db.deals import (
     find_deals,
     lost_reason_label,
 )
-from db.interactions import create_task, log_interaction
+from db.interactions import BODY_MAX, SUBJECT_MAX, TASK_TITLE_MAX, create_task, log_interaction
 from db.metrics import effective_probability
 from db.models.people import (
     Channel,
@@ -33,7 +33,20 @@ from db.models.people import (
     TaskCreate,
 )
 from db.models.pipeline import CURRENCIES, Deal, DealStatus, DealUpdate, LostReason, Stage
-from db.pipeline import get_deal, lose_deal, move_deal, reopen_deal, update_deal, win_deal
+from db.normalise import SEARCH_MAX
+from db.pipeline import (
+    DEAL_NOTES_MAX,
+    DEAL_TITLE_MAX,
+    LOST_NOTE_MAX,
+    PROBABILITY_TEXT_MAX,
+    SOURCE_MAX,
+    get_deal,
+    lose_deal,
+    move_deal,
+    reopen_deal,
+    update_deal,
+    win_deal,
+)
 from db.pipeline_config import list_lost_reasons, list_stages
 from db.types import utcnow
 from db.validation import parse_model
@@ -43,7 +56,7 @@ user = page("Deal", roles=PIPELINE_ROLES, icon=":material/request_quote:")
 deal_id = query_id()
 if deal_id is None:
     st.title("Deal")
-    text = st.text_input("Find a deal by title", key="deal_find")
+    text = st.text_input("Find a deal by title", key="deal_find", max_chars=SEARCH_MAX)
     if text.strip():
 
         def find() -> list[str]:
@@ -173,7 +186,7 @@ if deal.status == DealStatus.open:
             format_func=lambda i: "(choose)" if i is None else reasons[i],
             key="deal_reason",
         )
-        note = st.text_input("Note", key="deal_lost_note")
+        note = st.text_input("Note", key="deal_lost_note", max_chars=LOST_NOTE_MAX)
         if st.form_submit_button("Mark as lost", icon=":material/block:"):
 
             def run_lose() -> Deal:
@@ -204,7 +217,9 @@ tab_edit, tab_history, tab_activity, tab_tasks = st.tabs(
 with tab_edit:
     with st.form("edit_deal"):
         left, right = st.columns(2)
-        title = left.text_input("Title", value=deal.title, key="edit_title")
+        title = left.text_input(
+            "Title", value=deal.title, key="edit_title", max_chars=DEAL_TITLE_MAX
+        )
         amount = right.number_input(
             "Amount", min_value=0.0, value=float(deal.amount), step=500.0, format="%.2f"
         )
@@ -215,10 +230,15 @@ with tab_edit:
             "Probability % (empty: the stage's default)",
             value="" if deal.probability_override is None else str(deal.probability_override),
             key="edit_probability",
+            max_chars=PROBABILITY_TEXT_MAX,
         )
         close = left.date_input("Expected close", value=deal.expected_close, key="edit_close")
-        source = right.text_input("Source", value=deal.source or "", key="edit_source")
-        notes = st.text_area("Notes", value=deal.notes or "", key="edit_notes")
+        source = right.text_input(
+            "Source", value=deal.source or "", key="edit_source", max_chars=SOURCE_MAX
+        )
+        notes = st.text_area(
+            "Notes", value=deal.notes or "", key="edit_notes", max_chars=DEAL_NOTES_MAX
+        )
         saved = st.form_submit_button("Save changes", icon=":material/save:")
     if saved:
 
@@ -297,8 +317,8 @@ with tab_activity:
     if deal.contact_id:
         with st.form("log_deal_call", clear_on_submit=True):
             channel = st.selectbox("Channel", [c.value for c in Channel], index=1, key="act_ch")
-            subject = st.text_input("Subject", key="act_subject")
-            body = st.text_area("Notes", key="act_body")
+            subject = st.text_input("Subject", key="act_subject", max_chars=SUBJECT_MAX)
+            body = st.text_area("Notes", key="act_body", max_chars=BODY_MAX)
             logged = st.form_submit_button("Log activity", icon=":material/add_call:")
         if logged:
             contact_id = deal.contact_id
@@ -331,7 +351,7 @@ with tab_tasks:
         state = "done" if task.done_at else f"due {task.due_on:%Y-%m-%d}"
         st.text(f"{task.title} · {state}")
     with st.form("deal_task", clear_on_submit=True):
-        task_title = st.text_input("Next step", key="deal_task_title")
+        task_title = st.text_input("Next step", key="deal_task_title", max_chars=TASK_TITLE_MAX)
         due = st.date_input("Due", value=dt.date.today() + dt.timedelta(days=3), key="deal_due")
         added = st.form_submit_button("Add task", icon=":material/add_task:")
     if added:

@@ -14,6 +14,7 @@ from components.ui import attempt, pager
 from db.deals import SORTS, DealFilter, DealRow, assignable_owners, find_deals
 from db.models.auth import User
 from db.models.pipeline import DealStatus, DealUpdate, Pipeline
+from db.normalise import SEARCH_MAX
 from db.pipeline import reassign_deals, update_deal
 from db.pipeline_config import list_pipelines
 from db.validation import parse_model
@@ -41,7 +42,7 @@ pipelines, owners = attempt(load_choices) or ([], [])
 names = {p.id: p.name for p in pipelines}
 owner_names = {u.id: u.display_name for u in owners}
 cols = st.columns(5)
-query = cols[0].text_input("Title contains", key="deals_query")
+query = cols[0].text_input("Title contains", key="deals_query", max_chars=SEARCH_MAX)
 pipeline_id = cols[1].selectbox(
     "Pipeline",
     [0, *names],

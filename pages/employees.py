@@ -11,6 +11,8 @@ from components.text import escape_markdown
 from components.ui import attempt, pager
 from db.employees import (
     CSV_COLUMNS,
+    EMPLOYEE_NAME_MAX,
+    ORG_UNIT_MAX,
     EmployeeFilter,
     ImportReport,
     count_employees,
@@ -22,6 +24,7 @@ from db.employees import (
 )
 from db.models.auth import Role
 from db.models.surveys import Employee, EmployeeCreate
+from db.normalise import EMAIL_MAX, SEARCH_MAX
 
 hr = page("Employees", roles={Role.hr}, icon=":material/badge:")
 st.title("Employees")
@@ -40,7 +43,7 @@ directory, add_tab, import_tab = st.tabs(["Directory", "Add a person", "Import C
 
 with directory:
     cols = st.columns([2, 1, 1, 1])
-    search = cols[0].text_input("Search name or email", key="emp_search")
+    search = cols[0].text_input("Search name or email", key="emp_search", max_chars=SEARCH_MAX)
     department = cols[1].selectbox("Department", [ANY, *choices["department"]], key="emp_dept")
     team = cols[2].selectbox("Team", [ANY, *choices["team"]], key="emp_team")
     leavers = cols[3].checkbox("Include leavers", key="emp_leavers")
@@ -107,12 +110,16 @@ with directory:
 
 with add_tab, st.form("add_employee", clear_on_submit=False):
     add_cols = st.columns(2)
-    name = add_cols[0].text_input("Name", key="add_name")
-    email = add_cols[1].text_input("Email", key="add_email")
-    department_in = add_cols[0].text_input("Department", key="add_department")
-    team_in = add_cols[1].text_input("Team", key="add_team")
-    location_in = add_cols[0].text_input("Location", key="add_location")
-    manager = add_cols[1].text_input("Manager's email (optional)", key="add_manager")
+    name = add_cols[0].text_input("Name", key="add_name", max_chars=EMPLOYEE_NAME_MAX)
+    email = add_cols[1].text_input("Email", key="add_email", max_chars=EMAIL_MAX)
+    department_in = add_cols[0].text_input(
+        "Department", key="add_department", max_chars=ORG_UNIT_MAX
+    )
+    team_in = add_cols[1].text_input("Team", key="add_team", max_chars=ORG_UNIT_MAX)
+    location_in = add_cols[0].text_input("Location", key="add_location", max_chars=ORG_UNIT_MAX)
+    manager = add_cols[1].text_input(
+        "Manager's email (optional)", key="add_manager", max_chars=EMAIL_MAX
+    )
     start = add_cols[0].date_input("Start date", value=dt.date.today(), key="add_start")
     kind = add_cols[1].selectbox("Employment type", ["full-time", "part-time", "contractor"])
     if st.form_submit_button("Add to directory", type="primary"):

@@ -6,7 +6,7 @@ from components import page
 from components.db import db_session
 from components.ui import attempt, visitor_id
 from db.case_common import TEXT_MAX
-from db.cases import ReporterView, follow_up, reporter_reply
+from db.cases import RECEIPT_INPUT_MAX, REFERENCE_INPUT_MAX, ReporterView, follow_up, reporter_reply
 
 page("Follow up a concern", public=True, icon=":material/mark_chat_read:")
 st.title("Follow up a concern")
@@ -19,14 +19,14 @@ OPEN_KEY = "follow_up_open"
 
 left, right = st.columns(2)
 reference = left.text_input(
-    "Case reference", key="follow_reference", placeholder="C-XXXXXX", max_chars=20
+    "Case reference", key="follow_reference", placeholder="C-XXXXXX", max_chars=REFERENCE_INPUT_MAX
 )
 receipt = right.text_input(
     "Receipt code",
     key="follow_receipt",
     type="password",
     placeholder="XXXX-XXXX-XXXX-XXXX-XXXX",
-    max_chars=60,
+    max_chars=RECEIPT_INPUT_MAX,
 )
 if st.button("Open my case", type="primary", key="follow_open"):
     st.session_state[OPEN_KEY] = True

@@ -7,7 +7,7 @@ from components import page
 from components.db import db_session
 from components.ui import attempt
 from db.export import EXPORT_KINDS, export_csv, export_xlsx
-from db.import_files import parse_map
+from db.import_files import MAP_TEXT_MAX, parse_map
 from db.imports import (
     ImportResult,
     kinds_for,
@@ -53,6 +53,7 @@ extra = st.text_area(
     "Extra column mappings (optional)",
     placeholder="One per line, e.g.\nSurname=family_name\nStreet 1=street\nStreet 2=street",
     help="Several columns mapped to one field are joined with a space, in the order given.",
+    max_chars=MAP_TEXT_MAX,
 )
 dry_run = st.checkbox("Dry run: report what would happen, change nothing")
 all_or_nothing = st.checkbox("All or nothing: one bad row imports nothing")

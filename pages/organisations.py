@@ -9,7 +9,14 @@ from components.nav import PEOPLE_ROLES
 from components.text import escape_markdown
 from components.ui import attempt, pager
 from db.models.people import Organisation, OrganisationCreate
-from db.people import create_organisation, find_organisations
+from db.normalise import COUNTRY_CODE_LENGTH, DOMAIN_MAX, SEARCH_MAX
+from db.people import (
+    INDUSTRY_MAX,
+    LOCALITY_MAX,
+    ORGANISATION_NAME_MAX,
+    create_organisation,
+    find_organisations,
+)
 from db.validation import parse_model
 
 user = page("Organisations", roles=PEOPLE_ROLES, icon=":material/domain:")
@@ -19,12 +26,16 @@ PAGE_SIZE = 50
 with st.expander("Add an organisation", icon=":material/add:"):
     with st.form("new_organisation", clear_on_submit=True):
         left, right = st.columns(2)
-        name = left.text_input("Organisation name", key="org_name")
-        domain = right.text_input("Web domain", key="org_domain", placeholder="example.org")
-        industry = left.text_input("Industry", key="org_industry")
+        name = left.text_input("Organisation name", key="org_name", max_chars=ORGANISATION_NAME_MAX)
+        domain = right.text_input(
+            "Web domain", key="org_domain", placeholder="example.org", max_chars=DOMAIN_MAX
+        )
+        industry = left.text_input("Industry", key="org_industry", max_chars=INDUSTRY_MAX)
         size = right.selectbox("Size", ["", "1-10", "11-50", "51-250", "250+"], key="org_size")
-        locality = left.text_input("Town or city", key="org_locality")
-        country = right.text_input("Country (2 letters)", value="GB", key="org_country")
+        locality = left.text_input("Town or city", key="org_locality", max_chars=LOCALITY_MAX)
+        country = right.text_input(
+            "Country (2 letters)", value="GB", key="org_country", max_chars=COUNTRY_CODE_LENGTH
+        )
         submitted = st.form_submit_button("Add organisation", icon=":material/add:")
     if submitted:
 
@@ -48,7 +59,7 @@ with st.expander("Add an organisation", icon=":material/add:"):
         if created is not None:
             st.success(f"Added {escape_markdown(created.name)}.")
 
-query = st.text_input("Find by name or domain", key="org_query")
+query = st.text_input("Find by name or domain", key="org_query", max_chars=SEARCH_MAX)
 
 
 def load_count() -> tuple[list[Organisation], int]:

@@ -11,6 +11,10 @@ from components.ui import attempt
 from db.errors import ValidationError
 from db.models.pipeline import CURRENCIES, LostReason, Pipeline, Stage
 from db.pipeline_config import (
+    LOST_REASON_MAX,
+    PIPELINE_NAME_MAX,
+    STAGE_NAME_MAX,
+    STAGES_TEXT_MAX,
     StageSpec,
     add_lost_reason,
     add_stage,
@@ -104,7 +108,7 @@ if pipelines:
     with st.form("add_stage", clear_on_submit=True):
         st.markdown("**Add a stage at the end**")
         left, middle, right = st.columns(3)
-        name = left.text_input("Stage name", key="stage_name")
+        name = left.text_input("Stage name", key="stage_name", max_chars=STAGE_NAME_MAX)
         probability = middle.number_input(
             "Probability %", min_value=0, max_value=100, value=50, key="stage_probability"
         )
@@ -128,12 +132,15 @@ else:
 
 with st.expander("New pipeline", icon=":material/add:"):
     with st.form("new_pipeline", clear_on_submit=True):
-        pipeline_name = st.text_input("Pipeline name", key="pipeline_name")
+        pipeline_name = st.text_input(
+            "Pipeline name", key="pipeline_name", max_chars=PIPELINE_NAME_MAX
+        )
         currency = st.selectbox("Currency", list(CURRENCIES), key="pipeline_currency")
         lines = st.text_area(
             "Stages, one a line: name, probability %, rotting days (optional)",
             value="Lead, 10, 14\nProposal, 50, 10\nNegotiation, 80, 7",
             key="pipeline_stages",
+            max_chars=STAGES_TEXT_MAX,
         )
         created = st.form_submit_button("Create pipeline", icon=":material/add:")
     if created:
@@ -190,7 +197,7 @@ for reason in attempt(load_reasons) or []:
         if attempt(retire) is not None:
             st.rerun()
 with st.form("add_reason", clear_on_submit=True):
-    label = st.text_input("New lost reason", key="reason_label")
+    label = st.text_input("New lost reason", key="reason_label", max_chars=LOST_REASON_MAX)
     if st.form_submit_button("Add reason", icon=":material/add:"):
 
         def add_reason() -> LostReason:

@@ -17,8 +17,14 @@ from db.models.consent import (
     RequestStatus,
 )
 from db.models.people import Contact
+from db.normalise import SEARCH_MAX
 from db.people import ContactFilter, find_contacts
 from db.privacy_requests import (
+    EXTEND_REASON_MAX,
+    METHOD_MAX,
+    NOTES_MAX,
+    OUTCOME_MAX,
+    REFUSAL_MAX,
     AccessExport,
     complete_access,
     complete_erasure,
@@ -87,7 +93,9 @@ else:
 register_tab, work_tab = st.tabs(["Register a request", "Work on a request"])
 
 with register_tab:
-    query = st.text_input("Find the person", key="dsr_find", placeholder="Name or email")
+    query = st.text_input(
+        "Find the person", key="dsr_find", placeholder="Name or email", max_chars=SEARCH_MAX
+    )
     matches: list[Contact] = []
     if query.strip():
 
@@ -110,7 +118,7 @@ with register_tab:
             )
             kind = st.selectbox("Kind", list(RequestKind), format_func=str)
             received = st.date_input("Received on", value=today, max_value=today)
-            notes = st.text_area("Notes (how it arrived, what was asked)")
+            notes = st.text_area("Notes (how it arrived, what was asked)", max_chars=NOTES_MAX)
             if st.form_submit_button("Register", type="primary") and person is not None:
 
                 def register() -> PrivacyRequest:
@@ -166,7 +174,9 @@ with work_tab:
         if req.status == RequestStatus.open:
             if req.verified_at is None:
                 with st.form("verify"):
-                    method = st.text_input("How identity was verified", key="dsr_method")
+                    method = st.text_input(
+                        "How identity was verified", key="dsr_method", max_chars=METHOD_MAX
+                    )
                     if st.form_submit_button("Record verification"):
 
                         def verify() -> PrivacyRequest:
@@ -184,7 +194,9 @@ with work_tab:
                 st.caption(f"Identity verified: {escape_markdown(req.verification_method or '')}")
             if req.extended_due_on is None:
                 with st.form("extend"):
-                    reason = st.text_input("Reason for more time", key="dsr_reason")
+                    reason = st.text_input(
+                        "Reason for more time", key="dsr_reason", max_chars=EXTEND_REASON_MAX
+                    )
                     told = st.date_input("Person told on", value=today, max_value=today)
                     if st.form_submit_button("Extend to three months"):
 
@@ -234,7 +246,9 @@ with work_tab:
                     attempt(erase, success="Erased; identifiers are suppressed from imports.")
             else:
                 with st.form("complete_other"):
-                    outcome = st.text_area("What was done", key="dsr_outcome")
+                    outcome = st.text_area(
+                        "What was done", key="dsr_outcome", max_chars=OUTCOME_MAX
+                    )
                     if st.form_submit_button("Complete"):
 
                         def finish() -> PrivacyRequest:
@@ -255,7 +269,9 @@ with work_tab:
                     "judicial remedy. The refusal closes the request."
                 )
                 with st.form("refuse"):
-                    refusal = st.text_area("Reasons for refusing", key="dsr_refusal")
+                    refusal = st.text_area(
+                        "Reasons for refusing", key="dsr_refusal", max_chars=REFUSAL_MAX
+                    )
                     refused_told = st.date_input(
                         "Person told on", value=today, max_value=today, key="dsr_refused_on"
                     )

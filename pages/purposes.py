@@ -9,6 +9,10 @@ from components.pipeline_ui import forget_version, opened_version
 from components.text import escape_markdown
 from components.ui import attempt
 from db.consent import (
+    DESCRIPTION_MAX,
+    PURPOSE_CODE_MAX,
+    PURPOSE_NAME_MAX,
+    WORDING_MAX,
     create_purpose,
     list_notices,
     list_purposes,
@@ -82,7 +86,7 @@ with notices_tab:
             )
             st.text(notice.wording)
         with st.form("publish_notice", clear_on_submit=True):
-            wording = st.text_area("Wording of the new version", key="nw")
+            wording = st.text_area("Wording of the new version", key="nw", max_chars=WORDING_MAX)
             if st.form_submit_button("Publish new version"):
 
                 def publish() -> Notice:
@@ -126,7 +130,9 @@ with edit_tab:
         suffix = f"{target.id}_{target.version}"
         with st.form("edit_purpose"):
             left, right = st.columns(2)
-            new_name = left.text_input("Name", value=target.name, key=f"pen_{suffix}")
+            new_name = left.text_input(
+                "Name", value=target.name, key=f"pen_{suffix}", max_chars=PURPOSE_NAME_MAX
+            )
             bases = list(LawfulBasis)
             new_basis = right.selectbox(
                 "Lawful basis",
@@ -139,7 +145,10 @@ with edit_tab:
                 "Refresh period (months)", 1, 120, target.refresh_months, key=f"pem_{suffix}"
             )
             new_description = st.text_area(
-                "Description", value=target.description, key=f"ped_{suffix}"
+                "Description",
+                value=target.description,
+                key=f"ped_{suffix}",
+                max_chars=DESCRIPTION_MAX,
             )
             save = st.form_submit_button("Save changes", icon=":material/save:")
         if save:
@@ -175,12 +184,14 @@ with edit_tab:
 
 with new_tab, st.form("new_purpose"):
     left, right = st.columns(2)
-    code = left.text_input("Code", help="Short, e.g. newsletter", key="pc")
-    name = right.text_input("Name", key="pn")
+    code = left.text_input(
+        "Code", help="Short, e.g. newsletter", key="pc", max_chars=PURPOSE_CODE_MAX
+    )
+    name = right.text_input("Name", key="pn", max_chars=PURPOSE_NAME_MAX)
     basis = left.selectbox("Lawful basis", list(LawfulBasis), format_func=str, key="pb")
     months = right.number_input("Refresh period (months)", 1, 120, 24, key="pm")
     marketing = st.checkbox("Permits direct marketing", key="pk")
-    description = st.text_area("Description", key="pd")
+    description = st.text_area("Description", key="pd", max_chars=DESCRIPTION_MAX)
     if st.form_submit_button("Create purpose", type="primary"):
 
         def create() -> ConsentPurpose:

@@ -6,8 +6,9 @@ from components import page
 from components.db import db_session
 from components.ui import attempt, visitor_id
 from db.case_common import SHORT_TEXT_MAX, TEXT_MAX, list_categories
-from db.cases import Submitted, reviewers_to_exclude, submit_concern
+from db.cases import CONTACT_NAME_MAX, Submitted, reviewers_to_exclude, submit_concern
 from db.models.cases import ConcernCreate, Urgency
+from db.normalise import EMAIL_MAX, PHONE_MAX
 
 page("Raise a concern", public=True, icon=":material/campaign:")
 st.title("Raise a concern")
@@ -92,9 +93,9 @@ anonymous = identity == "Stay anonymous"
 name = email = phone = ""
 if not anonymous:
     left, middle, right = st.columns(3)
-    name = left.text_input("Your name", key="concern_name", max_chars=120)
-    email = middle.text_input("Email", key="concern_email", max_chars=254)
-    phone = right.text_input("Phone", key="concern_phone", max_chars=40)
+    name = left.text_input("Your name", key="concern_name", max_chars=CONTACT_NAME_MAX)
+    email = middle.text_input("Email", key="concern_email", max_chars=EMAIL_MAX)
+    phone = right.text_input("Phone", key="concern_phone", max_chars=PHONE_MAX)
 names = dict(reviewers)
 exclude = st.multiselect(
     "Reviewers who should NOT see this concern (optional)",

@@ -13,7 +13,14 @@ from components.surveys_charts import choice_chart, factor_chart, heatmap_chart,
 from components.ui import attempt
 from db.models.auth import Role
 from db.models.surveys import ActionPlan, ActionPlanCreate, ActionStatus, Survey, SurveyStatus
-from db.survey_actions import create_action, list_actions, set_action_status
+from db.survey_actions import (
+    ACTIONS_MAX,
+    FOCUS_MAX,
+    OWNER_MAX,
+    create_action,
+    list_actions,
+    set_action_status,
+)
 from db.survey_choices import ChoiceResult, choice_results, choice_rows
 from db.survey_privacy import Group
 from db.survey_reports import (
@@ -328,10 +335,10 @@ if view == "Action plans":
         st.markdown("**Plan an action**")
         item_codes = [""] + [str(i["code"]) for i in (result.items if result else [])]
         form_cols = st.columns(2)
-        focus = form_cols[0].text_input("Focus area")
+        focus = form_cols[0].text_input("Focus area", max_chars=FOCUS_MAX)
         item = form_cols[1].selectbox("Item it addresses", item_codes)
-        actions = st.text_area("Actions")
-        owner = form_cols[0].text_input("Owner")
+        actions = st.text_area("Actions", max_chars=ACTIONS_MAX)
+        owner = form_cols[0].text_input("Owner", max_chars=OWNER_MAX)
         due = form_cols[1].date_input("Due", value=dt.date.today() + dt.timedelta(days=30))
         team = group.team if group.team else (None if is_hr else user.team)
         if st.form_submit_button("Save action plan"):

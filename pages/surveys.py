@@ -43,7 +43,12 @@ from db.survey_voice import (
     open_contact_survey,
 )
 from db.surveys import (
+    CHOICES_TEXT_MAX,
     FACTORS,
+    ITEM_CODE_MAX,
+    QUESTION_TEXT_MAX,
+    SECTION_MAX,
+    SURVEY_TITLE_MAX,
     TEMPLATES,
     add_question,
     close_survey,
@@ -74,7 +79,7 @@ choices = attempt(load_choices) or {"department": [], "team": [], "location": []
 
 with st.expander("New survey", icon=":material/add:"):
     with st.form("new_survey"):
-        title = st.text_input("Title", key="new_title")
+        title = st.text_input("Title", key="new_title", max_chars=SURVEY_TITLE_MAX)
         template = st.selectbox(
             "Start from",
             list(TEMPLATES),
@@ -148,7 +153,7 @@ with st.expander("Ask customers or citizens", icon=":material/campaign:"):
     contact_choices = attempt(load_audience) or AudienceChoices([], [])
     org_names = dict(contact_choices.organisations)
     with st.form("new_contact_survey"):
-        c_title = st.text_input("Survey title", key="contact_title")
+        c_title = st.text_input("Survey title", key="contact_title", max_chars=SURVEY_TITLE_MAX)
         c_template = st.selectbox(
             "Start from",
             list(CONTACT_TEMPLATES),
@@ -289,12 +294,14 @@ else:
 if survey.status == SurveyStatus.draft.value:
     with st.expander("Add a question", icon=":material/playlist_add:"), st.form("add_question"):
         cols = st.columns(3)
-        section = cols[0].text_input("Section", value="Questions")
-        code = cols[1].text_input("Item code", help="Stable across waves, e.g. mgr_support.")
+        section = cols[0].text_input("Section", value="Questions", max_chars=SECTION_MAX)
+        code = cols[1].text_input(
+            "Item code", help="Stable across waves, e.g. mgr_support.", max_chars=ITEM_CODE_MAX
+        )
         kind = cols[2].selectbox("Type", list(QuestionKind), format_func=KIND_LABELS.__getitem__)
-        text = st.text_input("Question")
+        text = st.text_input("Question", max_chars=QUESTION_TEXT_MAX)
         factor = st.selectbox("Factor (agreement questions)", FACTORS)
-        options = st.text_area("Choices (single choice; one per line)")
+        options = st.text_area("Choices (single choice; one per line)", max_chars=CHOICES_TEXT_MAX)
         required = st.checkbox("Required", value=True)
         if st.form_submit_button("Add question"):
 
@@ -436,7 +443,9 @@ if survey.status == SurveyStatus.open.value:
 st.subheader("Next wave")
 with st.form("copy_wave"):
     st.caption("A copy keeps every question and item code, so results trend across waves.")
-    new_title = st.text_input("Title of the new wave", value=f"{survey.title} (next wave)")
+    # The suggested title is cut to fit, so the box never holds more than a title may.
+    suggested = f"{survey.title} (next wave)"[:SURVEY_TITLE_MAX]
+    new_title = st.text_input("Title of the new wave", value=suggested, max_chars=SURVEY_TITLE_MAX)
     wave_cols = st.columns(2)
     next_open = wave_cols[0].date_input("Opens on", value=dt.date.today() + dt.timedelta(days=90))
     next_close = wave_cols[1].date_input(

@@ -223,3 +223,15 @@ def test_the_violations_trend_chart_has_typed_month_and_count_axes() -> None:
     assert chart["encoding"]["x"]["type"] == "temporal"
     assert chart["encoding"]["y"]["field"] == "violations"
     assert chart["encoding"]["y"]["type"] == "quantitative"
+
+
+def test_a_csv_with_a_field_over_the_csv_size_limit_is_one_bad_row_and_imports_nothing() -> None:
+    text = (
+        "external_ref,purpose,channel,action,occurred_at\n"
+        "LEG-1,marketing,email,grant,2025-03-01T09:30:00Z\n"
+        f'LEG-2,marketing,email,grant,2025-03-01T09:30:00Z,"{"x" * 140_000}"\n'
+    )
+    result = parse_consent_csv(text)
+    assert not result.rows
+    assert [b.column for b in result.bad] == ["file"]
+    assert "malformed" in result.bad[0].reason and "nothing was imported" in result.bad[0].reason
