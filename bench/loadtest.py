@@ -39,6 +39,7 @@ PAGE_TIMEOUT_S = 45.0
 RAMP_SECONDS = 2.0
 THINK_SECONDS = 2.0
 BLOCKED = {"image", "font", "media"}
+POLL_MS = 100
 # The app's own "done" marker: the script has finished (no running indicator), nothing
 # on screen is stale from the previous run, and the page has drawn its title.
 RENDERED_JS = """(previous) => {
@@ -114,7 +115,11 @@ def start_server(database_url: str) -> tuple[subprocess.Popen[bytes], str]:
 
 async def rendered(page: Any, previous_title: str | None, timeout_s: float) -> None:
     """Wait for the app's own marker that the page has finished rendering."""
-    await page.wait_for_function(RENDERED_JS, arg=previous_title, timeout=timeout_s * 1000)
+    # Check a few times a second: polling on every animation frame would keep 25 pages
+    # drawing frames and make the browser, not the app, the thing being measured.
+    await page.wait_for_function(
+        RENDERED_JS, arg=previous_title, polling=POLL_MS, timeout=timeout_s * 1000
+    )
 
 
 async def title_of(page: Any) -> str | None:
@@ -126,8 +131,11 @@ async def title_of(page: Any) -> str | None:
 async def open_page(page: Any, base: str, target: str) -> None:
     """Follow the sidebar link to `target`, as a person would; by address if it has none."""
     path = url_path(target)
-    link = page.locator(f'[data-testid="stSidebar"] a[href$="/{path}"]').first
-    if path and await link.count():
+    # The sidebar's links carry the page's address relative to the app ("" for Home).
+    link = page.locator(
+        f'[data-testid="stSidebar"] a[href="{path}"], [data-testid="stSidebar"] a[href$="/{path}"]'
+    ).first
+    if await link.count():
         await link.click()
     else:
         await page.goto(f"{base}/{path}", wait_until="domcontentloaded")
@@ -169,15 +177,20 @@ async def visitor(
         await page.locator('input[aria-label="Username"]').fill(demo.username)
         await page.locator('input[aria-label="Password"]').fill(DEMO_PASSWORD)
         await page.get_by_role("button", name="Sign in").click()
-        await page.get_by_role("heading", name="Good to see you", exact=False).wait_for()
+        await page.get_by_role("heading", name="Good to see you", exact=False).first.wait_for()
         tally.sign_ins += 1
         tally.sign_in_ms.append((time.perf_counter() - arrived) * 1000)
         # Each person works for the full time once signed in, however long that took.
         deadline = time.monotonic() + seconds
         step = number
+        here = "app.py"
         while time.monotonic() < deadline:
             target = pages[step % len(pages)]
             step += 1
+            if target == here and len(pages) > 1:
+                # A person opens another page, not the one already on screen.
+                target = pages[step % len(pages)]
+                step += 1
             # Reading time: a person looks at a page before moving on.
             await asyncio.sleep(chance.uniform(0.5, 1.5) * pace.think_s)
             previous = await title_of(page) if len(pages) > 1 else None
@@ -187,10 +200,13 @@ async def visitor(
                 await rendered(page, previous, pace.page_timeout_s)
             except Exception as err:  # noqa: BLE001  (a timeout is an error to count)
                 kind = "timed out" if "Timeout" in type(err).__name__ else type(err).__name__
+                took_s = time.perf_counter() - started
+                shown = await _screen_text(page)
                 tally.errors.append(
-                    f"{demo.username} {target}: {kind} after {time.perf_counter() - started:.0f} s"
+                    f"{demo.username} {target}: {kind} after {took_s:.0f} s (screen: {shown!r})"
                 )
                 # Start the next page from a clean load, not from a half-drawn one.
+                here = "app.py"
                 try:
                     await page.goto(base, wait_until="domcontentloaded")
                 except Exception as again:  # noqa: BLE001
@@ -203,10 +219,24 @@ async def visitor(
                 tally.errors.append(f"{demo.username} {target}: page showed an error")
             else:
                 tally.served(target, took)
+            here = target
     except Exception as err:  # noqa: BLE001
-        tally.errors.append(f"{demo.username} sign-in: {type(err).__name__}: {err}")
+        shown = await _screen_text(page)
+        first_line = str(err).splitlines()[0] if str(err) else ""
+        tally.errors.append(
+            f"{demo.username} sign-in: {type(err).__name__}: {first_line} (screen: {shown!r})"
+        )
     finally:
         await context.close()
+
+
+async def _screen_text(page: Any) -> str:
+    """The start of what the page shows, to say what a failed step was looking at."""
+    try:
+        text = await page.locator("body").inner_text(timeout=2000)
+    except Exception:  # noqa: BLE001 - a page that cannot say is reported as such
+        return "(unreadable)"
+    return " ".join(str(text).split())[:160]
 
 
 async def run(base: str, users: int, seconds: float, pace: Pace | None = None) -> Tally:

@@ -30,6 +30,48 @@ def _request_sign_out() -> None:
     st.session_state[SIGN_OUT_KEY] = True
 
 
+def _signed_in_user(organisation: str) -> User:
+    """The signed-in user of this browser session, or the sign-in form and a stop.
+
+    Within a signed-in session the server-side session is checked on every run, and
+    nothing more is needed. The library's cookie manager is only drawn when the cookie
+    has to be read (a fresh browser tab), written (just signed in) or deleted (signing
+    out): it is a frame of its own, and drawing it on every page would make each
+    page change load and boot that frame again and run the page a second time.
+    """
+    settled = not st.session_state.get(SIGN_OUT_KEY) and not st.session_state.get(
+        auth.PENDING_COOKIE_KEY
+    )
+    try:
+        user = auth.current_user() if settled else None
+    except OperationalError:
+        log.exception("database unavailable while checking the session")
+        st.error(DB_DOWN)
+        st.stop()
+    if user is not None:
+        return user
+    try:
+        authenticator = auth.authenticator()
+    except auth.CookieKeyMissing as err:
+        st.error(str(err))
+        st.stop()
+    if st.session_state.pop(SIGN_OUT_KEY, False):
+        auth.sign_out(authenticator)
+        st.success("You are signed out. This browser's session has ended on the server too.")
+    try:
+        user = auth.sign_in(authenticator)
+    except OperationalError:
+        log.exception("database unavailable during sign-in")
+        st.error(DB_DOWN)
+        st.stop()
+    if user is None:
+        draw_sidebar(None, organisation)
+        st.caption("Sign in to continue. Accounts are created by your administrator.")
+        st.stop()
+    auth.flush_cookie(authenticator)
+    return user
+
+
 @overload
 def page(
     title: str,
@@ -63,25 +105,7 @@ def page(
     if public:
         draw_sidebar(None, organisation)
         return None
-    try:
-        authenticator = auth.authenticator()
-    except auth.CookieKeyMissing as err:
-        st.error(str(err))
-        st.stop()
-    if st.session_state.pop(SIGN_OUT_KEY, False):
-        auth.sign_out(authenticator)
-        st.success("You are signed out. This browser's session has ended on the server too.")
-    try:
-        user = auth.sign_in(authenticator)
-    except OperationalError:
-        log.exception("database unavailable during sign-in")
-        st.error(DB_DOWN)
-        st.stop()
-    if user is None:
-        draw_sidebar(None, organisation)
-        st.caption("Sign in to continue. Accounts are created by your administrator.")
-        st.stop()
-    auth.flush_cookie(authenticator)
+    user = _signed_in_user(organisation)
     allowed = frozenset(roles) if roles is not None else None
     draw_sidebar(user, organisation)
     st.sidebar.button(
