@@ -85,6 +85,26 @@ def test_postgres_going_away_mid_action_shows_a_sentence_and_recovers(
     assert any("Created after_outage" in s.value for s in at.success)
 
 
+def test_postgres_down_when_the_app_starts_shows_a_sentence_and_recovers_without_restart(
+    relayed_postgres: tuple[str, Relay],
+) -> None:
+    url, relay = relayed_postgres
+    token = sign_in_token(url, "admin")
+    relay.cut()
+    reset_engines()  # the app process starts now, with no connection made yet
+    st.cache_resource.clear()
+    at = admin_page(url, token).run()
+    assert not at.exception
+    assert any(DB_DOWN in e.value for e in at.error), [e.value for e in at.error]
+
+    relay.restore()
+    at.run()
+    assert not at.exception and at.title[0].value == "Users and roles"
+    fill_new_user(at, "after_start_outage")
+    at.run()
+    assert any("Created after_start_outage" in s.value for s in at.success)
+
+
 def test_a_sqlite_file_locked_by_another_process_refuses_the_write_cleanly(
     tmp_path: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
