@@ -66,6 +66,11 @@ def load_trend(user_id: int | None, chosen: int) -> list[TeamOutcomes]:
         return outcome_trend(session=session, survey_id=chosen, actor=user)
 
 
+def _rounded(value: float | None) -> float | None:
+    """One decimal place is as precise as these figures are."""
+    return None if value is None else round(value, 1)
+
+
 with st.spinner("Reading the survey results and the teams' customer figures…"):
     rows = attempt(lambda: load_wave(user.id, survey_id or 0))
 if rows is None:
@@ -88,13 +93,15 @@ st.dataframe(
                 "Team": r.team,
                 "Respondents": r.respondents,
                 "Engagement index": r.engagement_index,
-                **{m: r.outcomes.get(m) for m in measures},
+                **{m: _rounded(r.outcomes.get(m)) for m in measures},
             }
             for r in rows
         ]
     ),
     hide_index=True,
     width="stretch",
+    # Thousands separated, as people read money and counts.
+    column_config={m: st.column_config.NumberColumn(format="localized") for m in measures},
 )
 
 st.subheader("Engagement and each outcome")
@@ -102,7 +109,9 @@ st.warning(CAUTION, icon=":material/info:")
 columns = st.columns(2)
 for i, found in enumerate(correlations(rows)):
     with columns[i % 2]:
-        st.markdown(f"**{escape_markdown(found.outcome.capitalize())}**")
+        # Capitalise the first letter only: the unit (GBP) keeps its case.
+        heading = found.outcome[:1].upper() + found.outcome[1:]
+        st.markdown(f"**{escape_markdown(heading)}**")
         data = points(rows, found.outcome)
         if data:
             st.altair_chart(scatter_chart(data, outcome=found.outcome), width="stretch")
@@ -140,11 +149,12 @@ st.dataframe(
                 "Wave": r.wave,
                 "Team": r.team,
                 "Engagement index": r.engagement_index,
-                **{m: r.outcomes.get(m) for m in measures},
+                **{m: _rounded(r.outcomes.get(m)) for m in measures},
             }
             for r in trend
         ]
     ),
     hide_index=True,
     width="stretch",
+    column_config={m: st.column_config.NumberColumn(format="localized") for m in measures},
 )
