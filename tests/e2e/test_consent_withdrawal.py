@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlmodel import col, select
 
 from db.engine import make_engine, session_scope
@@ -47,9 +48,17 @@ def contact_without_consent(tmp_path_factory: pytest.TempPathFactory) -> int:
 
 
 def choose(page: Any, label: str, option: str) -> None:
+    """Pick a selectbox option by typing it; open the list again if a rerun closed it."""
     box = page.locator(f'input[aria-label="{label}"]').first
-    box.click()
-    page.get_by_role("option", name=option).click()
+    for _ in range(3):
+        box.click()
+        box.fill(option)
+        try:
+            page.get_by_role("option", name=option, exact=True).first.click(timeout=10_000)
+            return
+        except PlaywrightTimeout:
+            continue
+    raise AssertionError(f"the option {option!r} of {label!r} never showed")
 
 
 def test_a_withdrawal_stops_marketing_and_an_override_shows_in_the_audit(
