@@ -29,7 +29,7 @@ from db.models.surveys import (
     SurveyTally,
 )
 from db.survey_privacy import ORG_KEY, Group, build_tree, visible_to_team
-from db.survey_tallies import tally_conditions, uses_tallies
+from db.survey_tallies import engagement_per_response, tally_conditions, uses_tallies
 from db.surveys import ENGAGEMENT_FACTOR, ENPS_CODE, get_survey
 
 # The employee eNPS item and the customer NPS item are scored the same way.
@@ -400,21 +400,7 @@ def _tallied_driver_sums(survey_id: int, group: Group) -> Any:
 
 
 def _driver_sums(survey_id: int, group: Group) -> Any:
-    engaged = (
-        sa_select(
-            col(SurveyAnswer.response_id).label("rid"),
-            func.avg(col(SurveyAnswer.value) * 1.0).label("eng"),
-        )
-        .join(SurveyQuestion, col(SurveyQuestion.id) == col(SurveyAnswer.question_id))
-        .join(SurveyResponse, col(SurveyResponse.id) == col(SurveyAnswer.response_id))
-        .where(
-            col(SurveyResponse.survey_id) == survey_id,
-            col(SurveyQuestion.factor) == ENGAGEMENT_FACTOR,
-            *_members(group),
-        )
-        .group_by(col(SurveyAnswer.response_id))
-        .subquery()
-    )
+    engaged = engagement_per_response(survey_id, *_members(group))
     x = col(SurveyAnswer.value) * 1.0
     y = engaged.c.eng
     return (

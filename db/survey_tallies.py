@@ -125,9 +125,9 @@ def tally_survey(*, session: Session, survey: Survey) -> int:
     return len(records)
 
 
-def _driver_sums(survey_id: int) -> Any:
-    """Per leaf and non-engagement item: sums for Pearson's r against engagement."""
-    engaged = (
+def engagement_per_response(survey_id: int, *conditions: Any) -> Any:
+    """Subquery: each response's mean engagement answer (`rid`, `eng`)."""
+    return (
         sa_select(
             col(SurveyAnswer.response_id).label("rid"),
             func.avg(col(SurveyAnswer.value) * 1.0).label("eng"),
@@ -137,10 +137,16 @@ def _driver_sums(survey_id: int) -> Any:
         .where(
             col(SurveyResponse.survey_id) == survey_id,
             col(SurveyQuestion.factor) == ENGAGEMENT_FACTOR,
+            *conditions,
         )
         .group_by(col(SurveyAnswer.response_id))
         .subquery()
     )
+
+
+def _driver_sums(survey_id: int) -> Any:
+    """Per leaf and non-engagement item: sums for Pearson's r against engagement."""
+    engaged = engagement_per_response(survey_id)
     x = col(SurveyAnswer.value) * 1.0
     y = engaged.c.eng
     return (

@@ -27,11 +27,11 @@ from db.models.surveys import (
     QuestionKind,
     Survey,
     SurveyInvitation,
-    SurveyQuestion,
     SurveyStatus,
 )
 from db.surveys import (
     TemplateQuestion,
+    add_template_questions,
     get_survey,
     list_questions,
     survey_title,
@@ -149,20 +149,7 @@ def create_contact_survey(
     session.add(survey)
     session.flush()
     survey.series_id = survey.id
-    for position, item in enumerate(CONTACT_TEMPLATES[survey_in.template], start=1):
-        session.add(
-            SurveyQuestion(
-                survey_id=survey.id,  # type: ignore[arg-type]
-                position=position,
-                section=item.section,
-                code=item.code,
-                text=item.text,
-                kind=item.kind.value,
-                factor=item.factor,
-                choices=item.choices,
-                required=item.required,
-            )
-        )
+    add_template_questions(session, survey, CONTACT_TEMPLATES[survey_in.template])
     record(
         session=session,
         actor=actor,

@@ -152,6 +152,26 @@ def get_survey(*, session: Session, survey_id: int) -> Survey:
     return survey
 
 
+def add_template_questions(
+    session: Session, survey: Survey, items: tuple[TemplateQuestion, ...]
+) -> None:
+    """Give a new survey a template's questions, in the template's order."""
+    for position, item in enumerate(items, start=1):
+        session.add(
+            SurveyQuestion(
+                survey_id=survey.id,  # type: ignore[arg-type]
+                position=position,
+                section=item.section,
+                code=item.code,
+                text=item.text,
+                kind=item.kind.value,
+                factor=item.factor,
+                choices=item.choices,
+                required=item.required,
+            )
+        )
+
+
 def create_survey(*, session: Session, survey_in: SurveyCreate, actor: Actor) -> Survey:
     """A new draft survey, filled from a template (HR)."""
     require_role(actor, Role.hr, doing="build surveys")
@@ -168,20 +188,7 @@ def create_survey(*, session: Session, survey_in: SurveyCreate, actor: Actor) ->
     session.add(survey)
     session.flush()
     survey.series_id = survey.id
-    for position, item in enumerate(TEMPLATES[survey_in.template], start=1):
-        session.add(
-            SurveyQuestion(
-                survey_id=survey.id,  # type: ignore[arg-type]
-                position=position,
-                section=item.section,
-                code=item.code,
-                text=item.text,
-                kind=item.kind.value,
-                factor=item.factor,
-                choices=item.choices,
-                required=item.required,
-            )
-        )
+    add_template_questions(session, survey, TEMPLATES[survey_in.template])
     record(
         session=session,
         actor=actor,
