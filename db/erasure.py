@@ -2,6 +2,7 @@
 ledger's proof, and remember hashed identifiers so an import cannot bring them back."""
 
 import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Enum, String, delete, func, update
@@ -17,6 +18,8 @@ from db.normalise import normalise_email, normalise_phone
 from db.types import utcnow
 
 ERASED = "[erased]"
+# Bound parameters per look-up, well under what SQLite and PostgreSQL accept in one query.
+_DIGESTS_PER_QUERY = 2000
 # Tables whose text is never rewritten: hash-chained logs (which by design hold no
 # personal text), the suppression list itself, and staff accounts.
 UNTOUCHED = {
@@ -77,6 +80,22 @@ def is_suppressed(
         if found is not None:
             return True
     return False
+
+
+def suppressed_digests(
+    *, session: Session, pairs: Sequence[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """Which of these (kind, digest) pairs are on the suppression list, in one query."""
+    found: set[tuple[str, str]] = set()
+    digests = sorted({digest for _kind, digest in pairs})
+    for start in range(0, len(digests), _DIGESTS_PER_QUERY):
+        rows = session.exec(
+            select(Suppression.kind, Suppression.digest).where(
+                col(Suppression.digest).in_(digests[start : start + _DIGESTS_PER_QUERY])
+            )
+        )
+        found.update((kind, digest) for kind, digest in rows)
+    return found & set(pairs)
 
 
 def _identifiers(contact: Contact) -> list[str]:

@@ -1,11 +1,11 @@
 """The import registry: each kind of record plugs in its fields and a row handler.
 
-`contacts`, `organizations` and `interactions` register themselves in
-`db/import_rows.py`; other areas (deals, employees, consent) add a `Kind` to `KINDS`
-with their own handler and roles.
+`contacts` registers itself in `db/import_contacts.py`, `organizations` in
+`db/import_rows.py` and `interactions` in `db/import_timeline.py`; other areas (deals,
+employees, consent) add a `Kind` to `KINDS` with their own handler and roles.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,6 +61,9 @@ class Touched:
 
 
 RowHandler = Callable[[RowContext, dict[str, str]], list[Touched]]
+# What became of one row: the records it touched, or why it was rejected.
+Outcome = list[Touched] | RowError
+ChunkHandler = Callable[[Sequence[tuple[RowContext, dict[str, str]]]], list[Outcome]]
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,10 @@ class Kind:
     roles: frozenset[Role]
     handle: RowHandler
     description: str = ""
+    # Optional: many rows at once, looking up what they refer to in one query each. It must
+    # give every row the outcome `handle` would and write nothing for a rejected row, so a
+    # chunk of rows needs one savepoint rather than one per row.
+    handle_chunk: ChunkHandler | None = None
 
 
 KINDS: dict[str, Kind] = {}
@@ -83,6 +90,10 @@ ALL_KIND_NAMES = ("organizations", "contacts", "deals", "interactions", "employe
 # is suppressed beyond the erased contacts this module can see itself.
 SuppressionCheck = Callable[[Session, dict[str, Any]], str | None]
 SUPPRESSION_CHECKS: list[SuppressionCheck] = []
+# A check may also answer for many rows in one query: given their values, it gives each
+# row's reason (or None), in order. Importers use it where they handle rows in chunks.
+ChunkSuppressionCheck = Callable[[Session, Sequence[dict[str, Any]]], list[str | None]]
+CHUNK_SUPPRESSION_CHECKS: dict[SuppressionCheck, ChunkSuppressionCheck] = {}
 
 
 def register(kind: Kind) -> Kind:

@@ -1,6 +1,7 @@
-"""Row handlers for importing organisations, contacts and interactions."""
+"""Row handlers and look-ups shared by imports: organisations, owners, existing contacts."""
 
 import re
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -8,22 +9,16 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from db.errors import ValidationError
-from db.import_kinds import SUPPRESSION_CHECKS, Kind, RowContext, RowError, Touched, register
+from db.import_kinds import Kind, RowContext, RowError, Touched, register
 from db.models.auth import Role, User
 from db.models.people import (
-    Channel,
     Contact,
-    ContactKind,
-    ContactTag,
     Organisation,
 )
 from db.normalise import (
     clean_text,
     normalise_country,
     normalise_domain,
-    normalise_email,
-    normalise_phone,
-    normalise_tags,
 )
 from db.types import utcnow
 from db.visibility import can_change
@@ -150,19 +145,18 @@ def _organisation(ctx: RowContext, value: str | None, owner_id: int | None) -> i
     if key in ctx.cache:
         cached: int | None = ctx.cache[key]
         return cached
-    try:
-        domain = normalise_domain(value) if "." in value and " " not in value else None
-    except ValidationError:
-        domain = None
-    condition = func.lower(Organisation.name) == value.strip().lower()
-    if domain:
-        condition = condition | (col(Organisation.domain) == domain)
-    org = ctx.session.exec(
-        select(Organisation)
-        .where(condition)
-        .order_by(col(Organisation.merged_into_id).is_not(None), col(Organisation.id))
-    ).first()
-    org = _survivor(ctx, org)
+    domain = _domain_in(value)
+    org = None
+    if not _known_missing(ctx, value, domain):
+        condition = func.lower(Organisation.name) == value.strip().lower()
+        if domain:
+            condition = condition | (col(Organisation.domain) == domain)
+        org = ctx.session.exec(
+            select(Organisation)
+            .where(condition)
+            .order_by(col(Organisation.merged_into_id).is_not(None), col(Organisation.id))
+        ).first()
+        org = _survivor(ctx, org)
     if org is None and _SALESFORCE_ID.match(value.strip()):
         ctx.warn("organisation", f"no organisation for account id {value!r}; left unlinked")
         return None
@@ -171,8 +165,65 @@ def _organisation(ctx: RowContext, value: str | None, owner_id: int | None) -> i
         ctx.session.add(org)
         ctx.session.flush()
         ctx.cache.setdefault("created_orgs", []).append(org.id)
+        made: set[str] = ctx.cache.setdefault("made_orgs", set())
+        made.update({org.name.lower(), domain} if domain else {org.name.lower()})
     ctx.cache[key] = org.id
     return org.id
+
+
+def _known_missing(ctx: RowContext, value: str, domain: str | None) -> bool:
+    """True when a look-up found no organisation for this value, and none made since can match."""
+    made = ctx.cache.get("made_orgs", set())
+    return bool(
+        ctx.cache.get(f"no-org:{value.lower()}")
+        and value.strip().lower() not in made
+        and (domain is None or domain not in made)
+    )
+
+
+def prefetch_organisations(ctx: RowContext, values: Iterable[str | None]) -> None:
+    """Look up, in one query, the organisations that rows name and that are not cached yet.
+
+    Each name resolves as `_organisation` would resolve it alone (same match, same order);
+    a name with no organisation is noted, so `_organisation` creates it without asking again.
+    """
+    wanted = {v.lower(): v for v in values if v and f"org:{v.lower()}" not in ctx.cache}
+    if not wanted:
+        return
+    domains = {lower: _domain_in(value) for lower, value in wanted.items()}
+    folded = func.lower(Organisation.name)
+    names = {value.strip().lower() for value in wanted.values()}
+    condition = or_(folded.in_(names), col(Organisation.domain).in_({*domains.values()} - {None}))
+    found = ctx.session.exec(
+        select(Organisation, folded)
+        .where(condition)
+        .order_by(col(Organisation.merged_into_id).is_not(None), col(Organisation.id))
+    ).all()
+    for lower, value in wanted.items():
+        # The database folded the stored names, so they compare as the one-name query does.
+        org = next(
+            (
+                o
+                for o, name in found
+                if name == value.strip().lower() or (domains[lower] and o.domain == domains[lower])
+            ),
+            None,
+        )
+        org = _survivor(ctx, org)
+        if org is None:
+            ctx.cache[f"no-org:{lower}"] = True
+        else:
+            ctx.cache[f"org:{lower}"] = org.id
+
+
+def _domain_in(value: str) -> str | None:
+    """The domain an organisation value names, when it looks like one."""
+    if "." not in value or " " in value:
+        return None
+    try:
+        return normalise_domain(value)
+    except ValidationError:
+        return None
 
 
 def _survivor(ctx: RowContext, org: Organisation | None) -> Organisation | None:
@@ -205,42 +256,6 @@ def _text(ctx: RowContext, column: str, value: str | None, *, required: bool = F
         return None
 
 
-def contact_values(ctx: RowContext, raw: dict[str, str]) -> dict[str, Any]:
-    """Validated contact fields from one row (bad optional values dropped with a warning)."""
-    values: dict[str, Any] = {}
-    for column in TEXT_FIELDS:
-        if column in raw:
-            values[column] = _text(ctx, column, raw[column])
-    if not values.get("given_name") and not values.get("family_name"):
-        raise RowError("family_name", "a contact needs a given name or a family name")
-    country = _optional(ctx, "country", country_code, raw.get("country"))
-    if "country" in raw:
-        values["country"] = country
-    for column in ("email", "email2"):
-        if column in raw:
-            values[column] = _optional(ctx, column, normalise_email, raw[column])
-    for column in ("phone", "mobile"):
-        if column in raw:
-            values[column] = _optional(
-                ctx, column, lambda v: normalise_phone(v, region=country), raw[column]
-            )
-    if "date_of_birth" in raw:
-        born = _optional(ctx, "date_of_birth", parse_date, raw["date_of_birth"])
-        if born and born > utcnow().date():
-            ctx.warn("date_of_birth", f"{born} is in the future; the value was left out")
-            born = None
-        values["date_of_birth"] = born
-    if raw.get("kind"):
-        values["kind"] = _optional(
-            ctx, "kind", lambda v: ContactKind(v.strip().lower()), raw["kind"]
-        )
-    if raw.get("preferred_channel"):
-        values["preferred_channel"] = _optional(
-            ctx, "preferred_channel", lambda v: Channel(v.strip().lower()), raw["preferred_channel"]
-        )
-    return {k: v for k, v in values.items() if v is not None or k in raw}
-
-
 def existing_contact(ctx: RowContext, values: dict[str, Any]) -> Contact | None:
     """The contact a row updates (by email or external reference), resolving merges."""
     session = ctx.session
@@ -255,90 +270,16 @@ def existing_contact(ctx: RowContext, values: dict[str, Any]) -> Contact | None:
             .where(Contact.email == values["email"])
             .order_by(col(Contact.merged_into_id).is_not(None), col(Contact.id))
         ).first()
+    return surviving_contact(session, contact)
+
+
+def surviving_contact(session: Session, contact: Contact | None) -> Contact | None:
+    """A merged-away record resolves to its survivor, so old references still update it."""
     seen: set[int | None] = set()
-    # A merged-away record resolves to its survivor, so old references still update it.
     while contact is not None and contact.merged_into_id and contact.id not in seen:
         seen.add(contact.id)
         contact = session.get(Contact, contact.merged_into_id)
     return contact
-
-
-def _suppressed(ctx: RowContext, values: dict[str, Any]) -> str | None:
-    conditions = []
-    if values.get("email"):
-        conditions.append(col(Contact.email) == values["email"])
-    if values.get("external_ref"):
-        conditions.append(col(Contact.external_ref) == values["external_ref"])
-    if conditions:
-        erased = ctx.session.exec(
-            select(Contact.id).where(col(Contact.erased_at).is_not(None), or_(*conditions))
-        ).first()
-        if erased is not None:
-            return "this person's data was erased on request; they are not re-created"
-    for check in SUPPRESSION_CHECKS:
-        reason = check(ctx.session, values)
-        if reason:
-            return reason
-    return None
-
-
-def handle_contact(ctx: RowContext, raw: dict[str, str]) -> list[Touched]:
-    """Create or update one contact from a row."""
-    values = contact_values(ctx, raw)
-    reason = _suppressed(ctx, values)
-    if reason:
-        raise RowError("email" if values.get("email") else "external_ref", reason)
-    existing = existing_contact(ctx, values)
-    owner_id = _owner(ctx, raw.get("owner")) if "owner" in raw or existing is None else None
-    org_id = _organisation(ctx, raw.get("organisation"), owner_id or ctx.actor.id)
-    if org_id is not None:
-        values["organisation_id"] = org_id
-    tags = normalise_tags(re.split(r"[;,]", raw.get("tags") or ""))
-    touched = [Touched("organisation", i, "created") for i in ctx.cache.pop("created_orgs", [])]
-    if existing is not None:
-        if not can_change(session=ctx.session, actor=ctx.actor, owner_id=existing.owner_id):
-            raise RowError("owner", "the existing contact belongs to someone you can't change")
-        if owner_id is not None:
-            values["owner_id"] = owner_id
-        changes = {k: v for k, v in values.items() if v is not None and getattr(existing, k) != v}
-        have = set(
-            ctx.session.exec(select(ContactTag.tag).where(ContactTag.contact_id == existing.id))
-        )
-        tags = [t for t in tags if t not in have]
-        if not changes and not tags:
-            return touched
-        before = {k: _plain(getattr(existing, k)) for k in changes}
-        existing.sqlmodel_update(changes)
-        existing.version += 1
-        existing.updated_at = utcnow()
-        existing.updated_by_id = ctx.actor.id
-        ctx.session.add(existing)
-        _add_tags(ctx.session, existing.id or 0, tags)
-        return [
-            *touched,
-            Touched("contact", existing.id or 0, "updated", before, existing.version),
-        ]
-    values["owner_id"] = owner_id
-    for name in ("given_name", "family_name"):
-        values[name] = values.get(name) or ""
-    if not can_change(session=ctx.session, actor=ctx.actor, owner_id=owner_id):
-        raise RowError("owner", "you can't create contacts for that owner")
-    contact = Contact.model_validate({k: v for k, v in values.items() if v is not None})
-    ctx.session.add(contact)
-    ctx.session.flush()
-    _add_tags(ctx.session, contact.id or 0, tags)
-    return [*touched, Touched("contact", contact.id or 0, "created")]
-
-
-def _add_tags(session: Session, contact_id: int, tags: list[str]) -> None:
-    have = set(session.exec(select(ContactTag.tag).where(ContactTag.contact_id == contact_id)))
-    for tag in tags:
-        if tag not in have:
-            session.add(ContactTag(contact_id=contact_id, tag=tag))
-
-
-def _plain(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, date | datetime) else value
 
 
 def handle_organisation(ctx: RowContext, raw: dict[str, str]) -> list[Touched]:
@@ -390,5 +331,4 @@ def handle_organisation(ctx: RowContext, raw: dict[str, str]) -> list[Touched]:
     return [Touched("organisation", org.id or 0, "created")]
 
 
-register(Kind("contacts", CONTACT_FIELDS, PEOPLE_ROLES, handle_contact, "people"))
 register(Kind("organizations", ORG_FIELDS, PEOPLE_ROLES, handle_organisation, "organisations"))

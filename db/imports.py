@@ -10,17 +10,28 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, insert
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
+import db.import_contacts  # noqa: F401  (registers contacts)
 import db.import_deals  # noqa: F401  (registers deals)
 import db.import_employees  # noqa: F401  (registers employees)
-import db.import_rows  # noqa: F401  (registers contacts and organizations)
+import db.import_rows  # noqa: F401  (registers organizations)
 import db.import_timeline  # noqa: F401  (registers interactions)
 from db.audit import Actor, record, require_role
 from db.errors import Conflict, NotFound, ValidationError
 from db.import_files import detect_format, mapping_for, read_table
-from db.import_kinds import ALL_KIND_NAMES, KINDS, Problem, RowContext, RowError, Touched
+from db.import_kinds import (
+    ALL_KIND_NAMES,
+    KINDS,
+    Kind,
+    Outcome,
+    Problem,
+    RowContext,
+    RowError,
+    Touched,
+)
 from db.merge import references_to
 from db.models.auth import Role
 from db.models.imports import ImportBatch, ImportItem
@@ -30,6 +41,8 @@ from db.models.surveys import Employee
 from db.types import utcnow
 
 UPDATE_BY = ("email", "external_ref", "none")
+# Rows handled under one savepoint, and looked up together, by kinds that handle chunks.
+CHUNK_ROWS = 1000
 Progress = Callable[[int, int], None]
 _ENTITIES: dict[str, type[Any]] = {
     "contact": Contact,
@@ -150,44 +163,29 @@ def run_import(
     session.flush()
     cache: dict[str, Any] = {}
     touched: list[Touched] = []
-    for n, cells in enumerate(table.rows):
-        row_number = n + 2  # the header is row 1
-        raw = {
-            target: " ".join(
-                cells[position[s]].strip() for s in sources if position[s] < len(cells)
-            ).strip()
-            for target, sources in mapped.items()
-        }
-        ctx = RowContext(session, actor, update_by, row_number, cache=cache)
-        savepoint = session.begin_nested()
-        try:
-            done = spec.handle(ctx, raw)
-        except RowError as err:
-            savepoint.rollback()
-            cache.clear()  # cached look-ups may point at rows that were rolled back
-            result.rejected.append(Problem(row_number, err.column, err.reason))
-        else:
-            savepoint.commit()
-            touched.extend(done)
+    total, main = len(table.rows), _main(kind)
+    for start in range(0, total, CHUNK_ROWS):
+        raws = [
+            (start + n + 2, _mapped_row(cells, mapped, position))  # the header is row 1
+            for n, cells in enumerate(table.rows[start : start + CHUNK_ROWS])
+        ]
+        for ctx, outcome in _run_chunk(session, spec, actor, update_by, raws, cache):
+            if isinstance(outcome, RowError):
+                result.rejected.append(Problem(ctx.row, outcome.column, outcome.reason))
+                continue
+            touched.extend(outcome)
             result.warnings.extend(ctx.warnings)
-            result.created += sum(t.action == "created" and t.entity == _main(kind) for t in done)
-            result.updated += sum(t.action == "updated" for t in done)
-        if progress is not None and (n % 50 == 0 or n == len(table.rows) - 1):
-            progress(n + 1, len(table.rows))
+            result.created += sum(t.action == "created" and t.entity == main for t in outcome)
+            result.updated += sum(t.action == "updated" for t in outcome)
+        if progress is not None:
+            for n in range(start, start + len(raws)):
+                if n % 50 == 0 or n == total - 1:
+                    progress(n + 1, total)
     if dry_run or (all_or_nothing and result.rejected):
         session.rollback()
         return result
-    for t in touched:
-        session.add(
-            ImportItem(
-                batch_id=batch.id or 0,
-                entity=t.entity,
-                entity_id=t.entity_id,
-                action=t.action,
-                before=json.dumps(t.before, default=str) if t.before is not None else None,
-                version_after=t.version_after,
-            )
-        )
+    if touched:
+        session.execute(insert(ImportItem), [_item(batch.id or 0, t) for t in touched])
     batch.rows_read = result.rows_read
     batch.created, batch.updated = result.created, result.updated
     batch.rejected, batch.warnings = len(result.rejected), len(result.warnings)
@@ -210,6 +208,74 @@ def run_import(
     session.commit()
     result.batch_id, result.saved = batch.id, True
     return result
+
+
+def _mapped_row(
+    cells: Sequence[str], mapped: dict[str, list[str]], position: dict[str, int]
+) -> dict[str, str]:
+    """One file row as field -> text, joining the columns mapped to the same field."""
+    return {
+        target: " ".join(
+            cells[position[s]].strip() for s in sources if position[s] < len(cells)
+        ).strip()
+        for target, sources in mapped.items()
+    }
+
+
+def _run_chunk(
+    session: Session,
+    spec: Kind,
+    actor: Actor,
+    update_by: str,
+    raws: list[tuple[int, dict[str, str]]],
+    cache: dict[str, Any],
+) -> list[tuple[RowContext, Outcome]]:
+    """Handle rows under one savepoint when the kind can; otherwise one savepoint a row."""
+    if spec.handle_chunk is not None:
+        rows = [(RowContext(session, actor, update_by, n, cache=cache), raw) for n, raw in raws]
+        savepoint = session.begin_nested()
+        try:
+            outcomes = spec.handle_chunk(rows)
+            session.flush()
+        except SQLAlchemyError:
+            # A row broke a database rule: redo the chunk a row at a time, so that row
+            # fails on its own exactly as it would have without chunks.
+            savepoint.rollback()
+            cache.clear()
+        else:
+            savepoint.commit()
+            return [(ctx, outcome) for (ctx, _), outcome in zip(rows, outcomes, strict=True)]
+    return [
+        _run_row(session, spec, RowContext(session, actor, update_by, n, cache=cache), raw)
+        for n, raw in raws
+    ]
+
+
+def _run_row(
+    session: Session, spec: Kind, ctx: RowContext, raw: dict[str, str]
+) -> tuple[RowContext, Outcome]:
+    """One row under its own savepoint: a rejected row leaves nothing behind."""
+    savepoint = session.begin_nested()
+    try:
+        done = spec.handle(ctx, raw)
+    except RowError as err:
+        savepoint.rollback()
+        ctx.cache.clear()  # cached look-ups may point at rows that were rolled back
+        return ctx, err
+    savepoint.commit()
+    return ctx, done
+
+
+def _item(batch_id: int, t: Touched) -> dict[str, Any]:
+    """The import_item row that lets a batch be reverted."""
+    return {
+        "batch_id": batch_id,
+        "entity": t.entity,
+        "entity_id": t.entity_id,
+        "action": t.action,
+        "before": json.dumps(t.before, default=str) if t.before is not None else None,
+        "version_after": t.version_after,
+    }
 
 
 def _main(kind: str) -> str:

@@ -4,6 +4,7 @@ The people area's timeline and importer expose hooks; this module plugs the othe
 into them, so each area stays unaware of the others.
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import String, cast, literal
@@ -11,8 +12,8 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
 from db.audit import Actor
-from db.erasure import is_suppressed
-from db.import_kinds import SUPPRESSION_CHECKS
+from db.erasure import is_suppressed, suppressed_digests, suppression_digests
+from db.import_kinds import CHUNK_SUPPRESSION_CHECKS, SUPPRESSION_CHECKS
 from db.models.auth import Role
 from db.models.cases import Case
 from db.models.consent import ConsentEvent, ConsentPurpose
@@ -56,16 +57,31 @@ def cases_source(session: Session, contact: Contact, actor: Actor) -> Any | None
     )
 
 
+ERASED_REASON = "this person asked to be erased; they are not re-created"
+
+
 def erased_identifiers(session: Session, values: dict[str, Any]) -> str | None:
     """Refuse an imported row whose email, phone or external id belongs to an erased person."""
-    if is_suppressed(
-        session=session,
-        email=values.get("email") or values.get("email2"),
-        phone=values.get("phone") or values.get("mobile"),
-        external_ref=values.get("external_ref"),
-    ):
-        return "this person asked to be erased; they are not re-created"
+    if is_suppressed(session=session, **_identifiers_of(values)):
+        return ERASED_REASON
     return None
+
+
+def erased_identifiers_of_rows(
+    session: Session, rows: Sequence[dict[str, Any]]
+) -> list[str | None]:
+    """The same check for many rows, with one query for all their identifiers."""
+    digests = [suppression_digests(**_identifiers_of(values)) for values in rows]
+    found = suppressed_digests(session=session, pairs=[p for pairs in digests for p in pairs])
+    return [ERASED_REASON if found.intersection(pairs) else None for pairs in digests]
+
+
+def _identifiers_of(values: dict[str, Any]) -> dict[str, str | None]:
+    return {
+        "email": values.get("email") or values.get("email2"),
+        "phone": values.get("phone") or values.get("mobile"),
+        "external_ref": values.get("external_ref"),
+    }
 
 
 def register() -> None:
@@ -75,6 +91,7 @@ def register() -> None:
             TIMELINE_SOURCES.append(source)
     if erased_identifiers not in SUPPRESSION_CHECKS:
         SUPPRESSION_CHECKS.append(erased_identifiers)
+    CHUNK_SUPPRESSION_CHECKS[erased_identifiers] = erased_identifiers_of_rows
 
 
 register()
