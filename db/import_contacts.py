@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import insert, or_
+from sqlalchemy import func, insert, or_
 from sqlmodel import Session, col, select
 
 from db.import_kinds import (
@@ -158,12 +158,7 @@ class _Chunk:
     def write(self) -> None:
         """Insert the queued contacts, then the queued tags, in one statement each."""
         if self.new_rows:
-            ids: list[int] = list(
-                self.session.execute(
-                    insert(Contact).returning(col(Contact.id), sort_by_parameter_order=True),
-                    self.new_rows,
-                ).scalars()
-            )
+            ids = _insert_contacts(self.session, self.new_rows)
             for contact_id, tags, outcome in zip(
                 ids, self.new_tags, self.new_outcomes, strict=True
             ):
@@ -180,6 +175,20 @@ class _Chunk:
         if contact_id not in self.tags:
             self.tags.update(_tags(self.session, {contact_id}))
         return self.tags.setdefault(contact_id, set())
+
+
+def _insert_contacts(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert contacts in one statement; their new ids, in the order of the rows."""
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite does not promise the order of a multi-row RETURNING, so SQLAlchemy would
+        # send one INSERT a row. An import has written its batch already, so it holds the
+        # database's only write lock: the ids after the highest are free to give here.
+        highest = session.exec(select(func.max(Contact.id))).one() or 0
+        ids = list(range(highest + 1, highest + 1 + len(rows)))
+        session.execute(insert(Contact), [{**r, "id": i} for r, i in zip(rows, ids, strict=True)])
+        return ids
+    returning = insert(Contact).returning(col(Contact.id), sort_by_parameter_order=True)
+    return list(session.execute(returning, rows).scalars())
 
 
 def _erased(session: Session, rows: Sequence[dict[str, Any]]) -> set[tuple[str, str]]:
