@@ -107,6 +107,9 @@ class _Chunk:
     # Reasons from checks that answered for the whole chunk, by file row number.
     refusals: dict[SuppressionCheck, dict[int, str | None]] = field(default_factory=dict)
     matches: dict[str, int] = field(default_factory=dict)
+    # The matched contacts themselves: the session holds loaded objects only weakly, and
+    # one dropped would be selected again (after a flush) for every row that updates it.
+    loaded: dict[int, Contact] = field(default_factory=dict)
     tags: dict[int, set[str]] = field(default_factory=dict)
     new_rows: list[dict[str, Any]] = field(default_factory=list)
     new_tags: list[list[str]] = field(default_factory=list)
@@ -122,7 +125,14 @@ class _Chunk:
             # The row updates a contact an earlier row of this chunk creates: write it first.
             self.write()
         contact_id = self.matches.get(key)
-        return None if contact_id is None else self.session.get(Contact, contact_id)
+        if contact_id is None:
+            return None
+        if contact_id not in self.loaded:
+            contact = self.session.get(Contact, contact_id)
+            if contact is None:
+                return None
+            self.loaded[contact_id] = contact
+        return self.loaded[contact_id]
 
     def create(
         self, ctx: RowContext, values: dict[str, Any], tags: list[str], touched: list[Touched]
@@ -216,8 +226,8 @@ def _erased(session: Session, rows: Sequence[dict[str, Any]]) -> set[tuple[str, 
     return erased
 
 
-def _matching(session: Session, update_by: str, keys: set[str]) -> dict[str, int]:
-    """Each key's contact (merged-away records resolved to their survivor), by id."""
+def _matching(session: Session, update_by: str, keys: set[str]) -> dict[str, Contact]:
+    """Each key's contact, merged-away records resolved to their survivor."""
     if not keys:
         return {}
     column = col(Contact.email) if update_by == "email" else col(Contact.external_ref)
@@ -227,11 +237,11 @@ def _matching(session: Session, update_by: str, keys: set[str]) -> dict[str, int
     first: dict[str, Contact] = {}
     for contact in session.exec(query.order_by(col(Contact.id))):
         first.setdefault(getattr(contact, update_by), contact)
-    matches: dict[str, int] = {}
+    matches: dict[str, Contact] = {}
     for key, contact in first.items():
         survivor = surviving_contact(session, contact)
-        if survivor is not None and survivor.id is not None:
-            matches[key] = survivor.id
+        if survivor is not None:
+            matches[key] = survivor
     return matches
 
 
@@ -260,8 +270,10 @@ def _look_up(ctx: RowContext, rows: list[tuple[RowContext, dict[str, Any]]]) -> 
             answers = many(session, values)
             chunk.refusals[check] = {c.row: a for (c, _), a in zip(rows, answers, strict=True)}
     keys = {key for v in values if (key := _key(ctx.update_by, v)) is not None}
-    chunk.matches = _matching(session, ctx.update_by, keys)
-    chunk.tags = _tags(session, set(chunk.matches.values()))
+    found = _matching(session, ctx.update_by, keys)
+    chunk.matches = {key: contact.id or 0 for key, contact in found.items()}
+    chunk.loaded = {contact.id or 0: contact for contact in found.values()}
+    chunk.tags = _tags(session, set(chunk.loaded))
     return chunk
 
 

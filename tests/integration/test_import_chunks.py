@@ -26,7 +26,8 @@ from db.types import utcnow
 # Row 2 updates Ana (her organisation exists in other capitals); row 4 has a bad phone;
 # row 5 repeats row 3's person, row 11 repeats row 4's (another chunk when chunks are 3 rows);
 # rows 6-8 and 12 are refused (no name, an erased contact, a suppressed phone, a suppressed
-# external id); row 10 finds by domain the organisation row 9 creates.
+# external id); row 10 finds by domain the organisation row 9 creates; row 13 names a
+# record merged into Ana, so it updates Ana.
 ROWS = (
     "given_name,family_name,email,phone,organisation,tags,external_ref\n"
     "Ana,Silva,ana@example.org,020 7946 0018,Kestrel Health,vip;north,A1\n"
@@ -40,6 +41,7 @@ ROWS = (
     "Gus,Fox,gus@example.org,,fox.example,,G1\n"
     "Ben,Okafor,ben@example.org,,new org,x,B1\n"
     "Hana,Ito,hana@example.org,,,,LEG-1\n"
+    "Ana,Silva,ana.old@example.org,,,merged,A0\n"
 )
 
 
@@ -61,7 +63,7 @@ def fresh_world(session: Session) -> None:
     create_organisation(
         session=session, org_in=OrganisationCreate(name="KESTREL HEALTH"), actor=boss
     )
-    create_contact(
+    ana = create_contact(
         session=session,
         contact_in=ContactCreate(
             given_name="Ana",
@@ -79,6 +81,15 @@ def fresh_world(session: Session) -> None:
     )
     gone.erased_at = utcnow()
     session.add(gone)
+    old = create_contact(
+        session=session,
+        contact_in=ContactCreate(
+            given_name="Ana", family_name="Silva", email="ana.old@example.org", external_ref="A0"
+        ),
+        actor=boss,
+    )
+    old.merged_into_id = ana.id
+    session.add(old)
     session.add(Suppression(kind="phone", digest=identifier_digest("phone", "+442079460999")))
     session.add(Suppression(kind="external_ref", digest=identifier_digest("external_ref", "leg-1")))
     session.commit()
@@ -169,12 +180,16 @@ def test_chunks_of_any_size_give_the_outcome_of_one_row_at_a_time(
         (12, "email"),
     ]
     if update_by == "email":
-        assert expected["counts"] == (11, 4, 3, True)
+        assert expected["counts"] == (12, 4, 4, True)
         assert ("Cai", "Li-Wu", "cai@example.org", "", "C1", "New Org", 2, ("south",)) in (
             expected["contacts"]
         )
         assert ("Fox.example", None) not in expected["organisations"]
         assert ("https://www.fox.example", "fox.example") in expected["organisations"]
+        # Rows 2 and 13 both updated Ana; the merged-away record kept its tags (none).
+        assert [c[6:] for c in expected["contacts"] if "merged" in c[7]] == [
+            (3, ("merged", "north", "vip"))
+        ]
 
 
 def test_a_dry_run_and_all_or_nothing_in_chunks_save_nothing(
@@ -183,8 +198,8 @@ def test_a_dry_run_and_all_or_nothing_in_chunks_save_nothing(
     monkeypatch.setattr(db.imports, "CHUNK_ROWS", 3)
     for options in ({"dry_run": True}, {"all_or_nothing": True}):
         done = import_rows(session, "email", **options)
-        assert done["counts"][1:] == (4, 3, False) and len(done["rejected"]) == 4
-        assert len(done["contacts"]) == 2 and done["items"] == []
+        assert done["counts"][1:] == (4, 4, False) and len(done["rejected"]) == 4
+        assert len(done["contacts"]) == 3 and done["items"] == []
 
 
 def test_a_chunk_the_database_refuses_is_redone_a_row_at_a_time(
@@ -204,8 +219,8 @@ def test_a_chunk_the_database_refuses_is_redone_a_row_at_a_time(
         KINDS, "contacts", dataclasses.replace(KINDS["contacts"], handle_chunk=refused_once)
     )
     assert import_rows(session, "email") == expected
-    assert attempts == [11]
-    assert session.exec(select(func.count()).select_from(Contact)).one() == 6
+    assert attempts == [12]
+    assert session.exec(select(func.count()).select_from(Contact)).one() == 7
 
 
 def test_progress_is_reported_every_50_rows_and_at_the_end(
