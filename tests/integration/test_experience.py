@@ -39,7 +39,14 @@ from db.moments import (
     is_flagged,
     moments_by_month,
 )
-from db.outcomes import people_and_outcomes
+from db.outcomes import (
+    NEGATIVE,
+    RESPONSE,
+    WIN_RATE,
+    people_and_outcomes,
+    stored_teams_outcomes,
+    teams_outcomes,
+)
 from db.people import create_contact
 from db.responsiveness import overdue_follow_ups, response_times, unanswered_contacts
 from db.survey_answers import submit_answers
@@ -397,6 +404,34 @@ def test_teams_above_the_threshold_show_for_hr_and_a_manager_sees_only_their_own
     )
     assert [r.team for r in manager_rows] == ["North"]
     assert set(manager_rows[0].outcomes) >= {"win rate (%)", "service concerns"}
+
+
+def test_each_team_gets_its_own_outcomes_from_one_grouped_pass(
+    session: Session, timeline: dict[str, Contact]
+) -> None:
+    # North (Sam): Ana answered after 66 h and 3 h, Ben's letter never; one bad call.
+    log(session, timeline["ana"], Channel.phone, Direction.inbound, at(20, 9), Sentiment.negative)
+    # South (Sian): Cy answered after 2 h; nothing negative.
+    cy = contact(session, "sales2", "Cy")
+    log(session, cy, Channel.chat, Direction.inbound, at(21, 10))
+    log(session, cy, Channel.chat, Direction.outbound, at(21, 12))
+    found = teams_outcomes(session=session, teams=["North", "South", "West"], **JANUARY)
+    # Ana's call on the 20th is answered by nothing later: North's answered are 66 h and 3 h.
+    assert found["North"][RESPONSE] == pytest.approx(34.5)
+    assert found["South"][RESPONSE] == pytest.approx(2.0)
+    assert found["North"][NEGATIVE] == pytest.approx(round(100 * 1 / 7, 1))
+    assert found["South"][NEGATIVE] == 0.0
+    assert found["West"][RESPONSE] is None and found["West"][NEGATIVE] is None
+    assert found["North"][WIN_RATE] is None  # no deal closed in January
+
+
+def test_stored_outcomes_follow_new_data(session: Session, timeline: dict[str, Contact]) -> None:
+    first = stored_teams_outcomes(session=session, teams=["North"], **JANUARY)
+    assert first == teams_outcomes(session=session, teams=["North"], **JANUARY)
+    assert first["North"][NEGATIVE] == 0.0
+    log(session, timeline["ben"], Channel.phone, Direction.inbound, at(22, 9), Sentiment.negative)
+    again = stored_teams_outcomes(session=session, teams=["North"], **JANUARY)
+    assert again["North"][NEGATIVE] == pytest.approx(round(100 * 1 / 7, 1))
 
 
 def test_managers_set_their_own_team_target_and_see_the_forecast_against_it(
