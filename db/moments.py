@@ -19,7 +19,7 @@ from sqlmodel import Session, col
 
 from db.audit import Actor
 from db.customer_feedback import detractor_source
-from db.experience_scope import aware, contact_scope, live_contact, month_of
+from db.experience_scope import aware, contact_scope, live_contact, month_of, page_and_total
 from db.models.auth import User
 from db.models.cases import Case
 from db.models.people import Contact, Interaction, Sentiment
@@ -165,8 +165,8 @@ def affected_contacts(
         .having(func.count() >= at_least)
         .subquery()
     )
-    total = int(session.execute(sa_select(func.count()).select_from(grouped)).scalar_one())
-    rows = session.execute(
+    rows, total = page_and_total(
+        session,
         sa_select(
             grouped.c.contact_id,
             col(Contact.given_name),
@@ -178,10 +178,10 @@ def affected_contacts(
         )
         .join(Contact, col(Contact.id) == grouped.c.contact_id)
         .outerjoin(User, col(User.id) == col(Contact.owner_id))
-        .order_by(grouped.c.n.desc(), grouped.c.last_at.desc(), grouped.c.contact_id)
-        .offset(max(offset, 0))
-        .limit(min(max(limit, 1), 200))
-    ).all()
+        .order_by(grouped.c.n.desc(), grouped.c.last_at.desc(), grouped.c.contact_id),
+        offset,
+        limit,
+    )
     return [
         AffectedContact(
             contact_id=int(cid),

@@ -19,7 +19,7 @@ from sqlmodel import Session, col
 
 from db.audit import Actor
 from db.errors import ValidationError
-from db.experience_scope import aware, contact_scope, live_contact
+from db.experience_scope import aware, contact_scope, live_contact, page_and_total
 from db.models.auth import User
 from db.models.people import Channel, Contact, Direction, Interaction, Task
 from db.types import utcnow
@@ -285,8 +285,8 @@ def unanswered_contacts(
         .group_by(col(Interaction.contact_id))
         .subquery()
     )
-    total = int(session.execute(sa_select(func.count()).select_from(grouped)).scalar_one())
-    rows = session.execute(
+    rows, total = page_and_total(
+        session,
         sa_select(
             grouped.c.contact_id,
             col(Contact.given_name),
@@ -298,10 +298,10 @@ def unanswered_contacts(
         )
         .join(Contact, col(Contact.id) == grouped.c.contact_id)
         .outerjoin(User, col(User.id) == col(Contact.owner_id))
-        .order_by(grouped.c.since, grouped.c.contact_id)
-        .offset(max(offset, 0))
-        .limit(min(max(limit, 1), 200))
-    ).all()
+        .order_by(grouped.c.since, grouped.c.contact_id),
+        offset,
+        limit,
+    )
     return [
         Waiting(
             contact_id=int(cid),

@@ -34,6 +34,7 @@ from db.models.people import (
 from db.models.surveys import EmployeeCreate, SurveyCreate
 from db.moments import (
     MOMENT_SOURCES,
+    affected_contacts,
     contact_moments,
     flagged_contacts,
     is_flagged,
@@ -163,6 +164,22 @@ def test_only_the_inbound_never_answered_is_waiting(
     assert [(w.contact_id, w.waiting) for w in waiting] == [(timeline["ben"].id, 1)]
     assert unanswered_contacts(session=session, actor=sales, channel=Channel.phone)[1] == 0
     assert unanswered_contacts(session=session, actor=sales, channel=Channel.letter)[1] == 1
+
+
+def test_a_page_past_the_end_is_empty_but_still_gives_the_total(
+    session: Session, timeline: dict[str, Contact]
+) -> None:
+    sales = who(session, "sales")
+    assert unanswered_contacts(session=session, actor=sales, offset=25) == ([], 1)
+    log(session, timeline["ben"], Channel.phone, Direction.inbound, at(20, 9), Sentiment.negative)
+    log(session, timeline["ben"], Channel.email, Direction.inbound, at(21, 9), Sentiment.negative)
+    since, until = at(1, 0), at(31, 0)
+    found, total = affected_contacts(session=session, actor=sales, since=since, until=until)
+    assert (len(found), total) == (1, 1)
+    assert affected_contacts(session=session, actor=sales, since=since, until=until, offset=25) == (
+        [],
+        1,
+    )
 
 
 def test_sales_see_only_their_own_contacts_and_managers_their_team(
