@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import combinations
 from typing import Any
 
 from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
@@ -207,9 +208,7 @@ def candidate_pairs(people: list[Person]) -> set[tuple[int, int]]:
         if len(members) < 2:
             continue
         if len(members) <= WINDOW:
-            for i, a in enumerate(members):
-                for b in members[i + 1 :]:
-                    pairs.add((a, b) if a < b else (b, a))
+            pairs.update(combinations(sorted(members), 2))  # each as (low, high)
             continue
         # A crowded block (a common surname, a shared switchboard number): compare each
         # record with its neighbours in name order only, which keeps the cost linear.
@@ -420,7 +419,7 @@ def find_matches(
     """
     global _SHARED
     people = [prepare(i, r) for i, r in enumerate(records)]
-    pairs = sorted(candidate_pairs(people))
+    pairs = list(candidate_pairs(people))  # scoring order does not matter: sorted below
     kept: list[Match] = []
     if fresh is not None:
         earlier = known or {}
