@@ -27,8 +27,6 @@ from db.models.auth import AppMeta, Role
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
 EMPTY_PAGE = ROOT / "bench" / "empty_page.py"
-LIST_PAGES_GROWTH, AGGREGATE_GROWTH = 1.5, 3.0
-BUDGET_WARM_MS, BUDGET_COLD_MS = 250.0, 1000.0
 
 
 @dataclass
