@@ -65,6 +65,7 @@ def database_for(scale: float, base_url: str | None) -> str:
         url = f"sqlite:///{DATA / f'scale-{scale:g}.db'}"
     engine = make_engine(url)
     upgrade(engine)
+    fresh = False
     with session_scope(engine) as session:
         marker = session.get(AppMeta, SCALE_MARKER)
         if marker is None:
@@ -73,11 +74,16 @@ def database_for(scale: float, base_url: str | None) -> str:
             counts = seed_scale(session=session, scale=scale)
             took = time.monotonic() - started
             print(f"  seeded {counts} in {took:.0f} s", flush=True)
+            fresh = True
         elif float(marker.value) != scale:
             raise SystemExit(
                 f"{url} already holds scale {marker.value}; point RAPPORT_DATABASE_URL at an "
                 "empty database for each scale."
             )
+    if fresh and engine.dialect.name == "postgresql":
+        # Planner statistics after a bulk load, as autovacuum would gather them in time.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")
     engine.dispose()
     return url
 
