@@ -127,34 +127,43 @@ def _stale(session: Session, until: datetime, limit: int | None) -> Finding:
 def _soft_opt_in(session: Session, since: datetime, until: datetime, limit: int | None) -> Finding:
     g = EVENTS.alias()
     s = INTERACTIONS.alias()
-    prior_sale = (
-        exists()
-        .where(
-            s.c.contact_id == g.c.contact_id,
-            s.c.occurred_at < g.c.occurred_at,
-            or_(s.c.purpose == Purpose.sales.value, s.c.deal_id.is_not(None)),
-        )
-        .correlate(g)
-    )
-    # The total comes with the rows (a window count), not from a second pass.
-    query = (
-        select(
-            g.c.id,
-            g.c.contact_id,
-            PURPOSES.c.code,
-            g.c.channel,
-            g.c.occurred_at,
-            func.count().over().label("total"),
-        )
+    # The period's soft opt-in grants first, then the sale check for each of them. Left
+    # to itself SQLite checks every grant of the period for a prior sale before it joins
+    # the purpose and drops the grants under other bases (three times the work at a
+    # million events); MATERIALIZED keeps the two steps in this order.
+    grants = (
+        select(g.c.id, g.c.contact_id, PURPOSES.c.code, g.c.channel, g.c.occurred_at)
         .join(PURPOSES, PURPOSES.c.id == g.c.purpose_id)
         .where(
             PURPOSES.c.lawful_basis == LawfulBasis.soft_opt_in.value,
             g.c.action == ConsentAction.grant.value,
             g.c.occurred_at >= since,
             g.c.occurred_at < until,
-            ~prior_sale,
         )
-        .order_by(g.c.occurred_at, g.c.id)
+        .cte("soft_grants")
+        .prefix_with("MATERIALIZED")
+    )
+    prior_sale = (
+        exists()
+        .where(
+            s.c.contact_id == grants.c.contact_id,
+            s.c.occurred_at < grants.c.occurred_at,
+            or_(s.c.purpose == Purpose.sales.value, s.c.deal_id.is_not(None)),
+        )
+        .correlate(grants)
+    )
+    # The total comes with the rows (a window count), not from a second pass.
+    query = (
+        select(
+            grants.c.id,
+            grants.c.contact_id,
+            grants.c.code,
+            grants.c.channel,
+            grants.c.occurred_at,
+            func.count().over().label("total"),
+        )
+        .where(~prior_sale)
+        .order_by(grants.c.occurred_at, grants.c.id)
     )
     if limit is not None:
         query = query.limit(limit)
