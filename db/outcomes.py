@@ -90,17 +90,10 @@ def _by_team(rows: Any) -> dict[str, Any]:
     return {str(team): value for team, value in rows}
 
 
-def teams_outcomes(
-    *, session: Session, teams: Sequence[str], since: date, until: date
-) -> dict[str, dict[str, float | None]]:
-    """Each team's customer outcomes over [since, until]: aggregates and counts only.
-
-    Every figure is one query grouped by team, so the cost does not grow with the
-    number of teams shown."""
-    if not teams:
-        return {}
-    start, end = _start(since), _start(until) + timedelta(days=1)
-    names = list(teams)
+def _win_rates(
+    session: Session, names: list[str], start: datetime, end: datetime
+) -> dict[str, float | None]:
+    """Won ÷ (won + lost) of each team's deals closed in [start, end), in percent."""
     closed: dict[str, dict[str, int]] = {}
     for team, status, n in session.execute(
         sa_select(col(User.team), col(Deal.status), func.count())
@@ -115,6 +108,18 @@ def teams_outcomes(
         .group_by(col(User.team), col(Deal.status))
     ).all():
         closed.setdefault(str(team), {})[str(status)] = int(n)
+    rates: dict[str, float | None] = {}
+    for team in names:
+        ends = closed.get(team, {})
+        rate = win_rate(ends.get(DealStatus.won.value, 0), ends.get(DealStatus.lost.value, 0))
+        rates[team] = float(rate * 100) if rate is not None else None
+    return rates
+
+
+def _pipeline_per_person(
+    session: Session, names: list[str], start: datetime, end: datetime
+) -> dict[str, float | None]:
+    """Each team's weighted GBP pipeline of deals created in [start, end), per member."""
     probability = func.coalesce(col(Deal.probability_override), col(Stage.probability))
     weight = case(
         (col(Deal.status) == DealStatus.won.value, 100.0),
@@ -143,7 +148,19 @@ def teams_outcomes(
             .group_by(col(User.team))
         ).all()
     )
-    interactions = _by_team(
+    return {
+        team: round(float(Decimal(str(weighted.get(team) or 0))) / people[team], 2)
+        if people.get(team)
+        else None
+        for team in names
+    }
+
+
+def _interaction_counts(
+    session: Session, names: list[str], start: datetime, end: datetime
+) -> dict[str, int]:
+    """Interactions with each team's customers in [start, end)."""
+    return _by_team(
         session.execute(
             sa_select(col(User.team), func.count())
             .select_from(Interaction)
@@ -157,6 +174,22 @@ def teams_outcomes(
             .group_by(col(User.team))
         ).all()
     )
+
+
+def teams_outcomes(
+    *, session: Session, teams: Sequence[str], since: date, until: date
+) -> dict[str, dict[str, float | None]]:
+    """Each team's customer outcomes over [since, until]: aggregates and counts only.
+
+    Every figure is one query grouped by team, so the cost does not grow with the
+    number of teams shown."""
+    if not teams:
+        return {}
+    start, end = _start(since), _start(until) + timedelta(days=1)
+    names = list(teams)
+    rates = _win_rates(session, names, start, end)
+    pipeline = _pipeline_per_person(session, names, start, end)
+    interactions = _interaction_counts(session, names, start, end)
     moments = teams_moment_counts(session=session, teams=names, start=start, end=end)
     answered: dict[str, list[Exchange]] = {}
     for exchange in teams_exchanges(session=session, teams=names, start=start, end=end):
@@ -164,15 +197,10 @@ def teams_outcomes(
     extra = [source(session, names, start, end) for source in OUTCOME_SOURCES]
     figures: dict[str, dict[str, float | None]] = {}
     for team in names:
-        ends = closed.get(team, {})
-        rate = win_rate(ends.get(DealStatus.won.value, 0), ends.get(DealStatus.lost.value, 0))
-        headcount, counted = int(people.get(team, 0)), int(interactions.get(team, 0))
-        negative = sum(moments.get(team, {}).values())
+        negative, counted = sum(moments.get(team, {}).values()), interactions.get(team, 0)
         figures[team] = {
-            WIN_RATE: float(rate * 100) if rate is not None else None,
-            PIPELINE: round(float(Decimal(str(weighted.get(team) or 0))) / headcount, 2)
-            if headcount
-            else None,
+            WIN_RATE: rates[team],
+            PIPELINE: pipeline[team],
             RESPONSE: median_response_hours(answered.get(team, [])),
             NEGATIVE: round(100.0 * negative / counted, 1) if counted else None,
             CONCERNS: float(moments.get(team, {}).get("service concern", 0)),
