@@ -8,9 +8,13 @@ from pathlib import Path
 
 os.environ.setdefault("RAPPORT_COOKIE_KEY", "bench-" + "k" * 40)
 
+from bench.budgets import (  # noqa: E402
+    as_dicts,
+    command_over_budget,
+    growth,
+    page_over_budget,
+)
 from bench.runner import (  # noqa: E402
-    BUDGET_COLD_MS,
-    BUDGET_WARM_MS,
     as_records,
     bench_commands,
     bench_pages,
@@ -43,20 +47,39 @@ def main(argv: list[str] | None = None) -> int:
             with tempfile.TemporaryDirectory() as workdir:
                 commands.extend(r.__dict__ for r in bench_commands(url, scale, Path(workdir)))
     memory = peak_memory_mb()
-    over = [
-        p
-        for p in pages
-        if float(str(p["warm_ms"])) > BUDGET_WARM_MS or float(str(p["cold_ms"])) > BUDGET_COLD_MS
-    ]
+    over = [p for p in pages if page_over_budget(p)]
+    grown = growth(pages)
     print(f"\nPeak memory: {memory} MB. Pages over budget: {len(over)} of {len(pages)}.")
     for p in over:
         print(
             f"  over budget: {p['page']} ({p['role']}) at scale {p['scale']}: "
             f"cold {p['cold_ms']} ms, warm {p['warm_ms']} ms"
         )
+    if grown:
+        print(f"Growth over the limit: {sum(g.over for g in grown)} of {len(grown)}.")
+    for g in grown:
+        if g.over:
+            print(
+                f"  grew: {g.page} ({g.role}) from scale {g.from_scale:g} to {g.to_scale:g}: "
+                f"cold {g.cold_growth}x, warm {g.warm_growth}x (limit {g.limit}x)"
+            )
+    for c in commands:
+        if command_over_budget(c):
+            print(
+                f"  command over budget: manage.py {c['command']} at scale {c['scale']}: "
+                f"{c['seconds']} s ({c['detail']})"
+            )
     if args.json:
         args.json.write_text(
-            json.dumps({"pages": pages, "commands": commands, "peak_memory_mb": memory}, indent=2),
+            json.dumps(
+                {
+                    "pages": pages,
+                    "growth": as_dicts(grown),
+                    "commands": commands,
+                    "peak_memory_mb": memory,
+                },
+                indent=2,
+            ),
             encoding="utf-8",
         )
         print(f"Wrote {args.json}")

@@ -181,6 +181,7 @@ COMMANDS: dict[str, frozenset[Role]] = {
     "db.duplicates.duplicate_organisations_report": PEOPLE_READERS,
     "db.duplicates.duplicate_pairs_report": PEOPLE_READERS,
     "db.duplicates.find_duplicate_pairs": PEOPLE_READERS,
+    "db.duplicates.match_contacts": PEOPLE_READERS,
     "db.duplicates.likely_duplicates_of": PEOPLE_READERS,
     "db.export.export_csv": DATA_STEWARDS,
     "db.export.export_rows": DATA_STEWARDS,

@@ -4,7 +4,7 @@ import statistics
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select, tuple_
 from sqlmodel import Session, col
 from sqlmodel import select as sqlmodel_select
 
@@ -42,34 +42,24 @@ from db.types import utcnow
 
 
 def _stale(session: Session, until: datetime, limit: int | None) -> Finding:
-    e = EVENTS
     g = EVENTS.alias()
-    tie = EVENTS.alias()
+    later = EVENTS.alias()
     n = NOTICES.alias()
-    # A grant still stands when it is the latest event on its channel and no `any` event
-    # came after it. Both "latest" times come from one grouped pass over the covering
-    # history index each, rather than a correlated lookup per grant (44 s at a million
-    # events on SQLite). Events at the very same instant are ordered by seq (below).
-    latest = (
-        select(e.c.contact_id, e.c.purpose_id, e.c.channel, func.max(e.c.occurred_at).label("at"))
-        .where(e.c.occurred_at <= until)
-        .group_by(e.c.contact_id, e.c.purpose_id, e.c.channel)
-        .subquery()
-    )
-    latest_any = (
-        select(e.c.contact_id, e.c.purpose_id, func.max(e.c.occurred_at).label("at"))
-        .where(e.c.occurred_at <= until, e.c.channel == ConsentChannel.any.value)
-        .group_by(e.c.contact_id, e.c.purpose_id)
-        .subquery()
-    )
-    same_instant_later = (
+    # A grant still stands unless a later event (later in time, or at the same instant
+    # with a higher seq) on its channel or on `any` came by `until`. Written as one row
+    # comparison, that is a single range seek per grant in the covering history index
+    # (contact, purpose, occurred_at, seq, channel, ...), which only reads the few
+    # events that follow the grant. Grouping the whole ledger per channel instead (two
+    # GROUP BY passes, a sort and a same-instant check) took nearly twice as long at a
+    # million events on SQLite.
+    superseded = (
         exists()
         .where(
-            tie.c.contact_id == g.c.contact_id,
-            tie.c.purpose_id == g.c.purpose_id,
-            tie.c.occurred_at == g.c.occurred_at,
-            tie.c.seq > g.c.seq,
-            or_(tie.c.channel == g.c.channel, tie.c.channel == ConsentChannel.any.value),
+            later.c.contact_id == g.c.contact_id,
+            later.c.purpose_id == g.c.purpose_id,
+            tuple_(later.c.occurred_at, later.c.seq) > tuple_(g.c.occurred_at, g.c.seq),
+            later.c.occurred_at <= until,
+            or_(later.c.channel == g.c.channel, later.c.channel == ConsentChannel.any.value),
         )
         .correlate(g)
     )
@@ -84,9 +74,9 @@ def _stale(session: Session, until: datetime, limit: int | None) -> Finding:
     outdated = NOTICES.c.version < newest.c.version
     where = and_(
         g.c.action == ConsentAction.grant.value,
+        g.c.occurred_at <= until,
         or_(expired, outdated),
-        or_(latest_any.c.at.is_(None), latest_any.c.at <= g.c.occurred_at),
-        ~same_instant_later,
+        ~superseded,
     )
     base = (
         select(
@@ -100,22 +90,6 @@ def _stale(session: Session, until: datetime, limit: int | None) -> Finding:
             newest.c.version,
             expired,
             func.count().over().label("total"),
-        )
-        .join(
-            latest,
-            and_(
-                latest.c.contact_id == g.c.contact_id,
-                latest.c.purpose_id == g.c.purpose_id,
-                latest.c.channel == g.c.channel,
-                latest.c.at == g.c.occurred_at,
-            ),
-        )
-        .outerjoin(
-            latest_any,
-            and_(
-                latest_any.c.contact_id == g.c.contact_id,
-                latest_any.c.purpose_id == g.c.purpose_id,
-            ),
         )
         .join(PURPOSES, PURPOSES.c.id == g.c.purpose_id)
         .outerjoin(NOTICES, NOTICES.c.id == g.c.notice_id)
@@ -154,34 +128,43 @@ def _stale(session: Session, until: datetime, limit: int | None) -> Finding:
 def _soft_opt_in(session: Session, since: datetime, until: datetime, limit: int | None) -> Finding:
     g = EVENTS.alias()
     s = INTERACTIONS.alias()
-    prior_sale = (
-        exists()
-        .where(
-            s.c.contact_id == g.c.contact_id,
-            s.c.occurred_at < g.c.occurred_at,
-            or_(s.c.purpose == Purpose.sales.value, s.c.deal_id.is_not(None)),
-        )
-        .correlate(g)
-    )
-    # The total comes with the rows (a window count), not from a second pass.
-    query = (
-        select(
-            g.c.id,
-            g.c.contact_id,
-            PURPOSES.c.code,
-            g.c.channel,
-            g.c.occurred_at,
-            func.count().over().label("total"),
-        )
+    # The period's soft opt-in grants first, then the sale check for each of them. Left
+    # to itself SQLite checks every grant of the period for a prior sale before it joins
+    # the purpose and drops the grants under other bases (eight times the checks and
+    # over twice the time at a million events); MATERIALIZED keeps this order.
+    grants = (
+        select(g.c.id, g.c.contact_id, PURPOSES.c.code, g.c.channel, g.c.occurred_at)
         .join(PURPOSES, PURPOSES.c.id == g.c.purpose_id)
         .where(
             PURPOSES.c.lawful_basis == LawfulBasis.soft_opt_in.value,
             g.c.action == ConsentAction.grant.value,
             g.c.occurred_at >= since,
             g.c.occurred_at < until,
-            ~prior_sale,
         )
-        .order_by(g.c.occurred_at, g.c.id)
+        .cte("soft_grants")
+        .prefix_with("MATERIALIZED")
+    )
+    prior_sale = (
+        exists()
+        .where(
+            s.c.contact_id == grants.c.contact_id,
+            s.c.occurred_at < grants.c.occurred_at,
+            or_(s.c.purpose == Purpose.sales.value, s.c.deal_id.is_not(None)),
+        )
+        .correlate(grants)
+    )
+    # The total comes with the rows (a window count), not from a second pass.
+    query = (
+        select(
+            grants.c.id,
+            grants.c.contact_id,
+            grants.c.code,
+            grants.c.channel,
+            grants.c.occurred_at,
+            func.count().over().label("total"),
+        )
+        .where(~prior_sale)
+        .order_by(grants.c.occurred_at, grants.c.id)
     )
     if limit is not None:
         query = query.limit(limit)

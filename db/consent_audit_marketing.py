@@ -195,7 +195,7 @@ def coverage_finding(
         .group_by(i.c.contact_id)
         .subquery()
     )
-    count = int(session.execute(select(func.count()).select_from(grouped)).scalar_one())
+    # The total comes with the rows (a window count), not from a second pass.
     query = (
         select(
             grouped.c.contact_id,
@@ -203,12 +203,15 @@ def coverage_finding(
             CONTACTS.c.family_name,
             grouped.c.messages,
             grouped.c.last,
+            func.count().over().label("total"),
         )
         .join(CONTACTS, CONTACTS.c.id == grouped.c.contact_id)
         .order_by(grouped.c.contact_id)
     )
     if limit is not None:
         query = query.limit(limit)
+    found = session.execute(query).all()
+    count = int(found[0][5]) if found else 0
     rows = [
         {
             "contact_id": r[0],
@@ -216,7 +219,7 @@ def coverage_finding(
             "marketing_messages": int(r[3]),
             "last_sent_at": iso(r[4]),
         }
-        for r in session.execute(query).all()
+        for r in found
     ]
     return Finding(
         1,

@@ -6,6 +6,7 @@ contacts the viewer may read (owner and team rules of `db/visibility.py`).
 """
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -118,21 +119,30 @@ def detractor_source(session: Session, since: datetime, until: datetime) -> Any:
     ).where(*_named_nps_conditions(since, until), col(SurveyAnswer.value) <= 6)
 
 
-def team_nps_outcome(
-    session: Session, team: str, start: datetime, end: datetime
-) -> dict[str, float | None]:
-    """Outcome source: the team's customer NPS in [start, end), or None below threshold."""
+def teams_nps_outcome(
+    session: Session, teams: Sequence[str], start: datetime, end: datetime
+) -> dict[str, dict[str, float | None]]:
+    """Outcome source: each team's customer NPS in [start, end), None below the threshold."""
     query = _joined(
         sa_select(
+            col(User.team),
             func.count(),
             func.sum(case((col(SurveyAnswer.value) >= 9, 1), else_=0)),
             func.sum(case((col(SurveyAnswer.value) <= 6, 1), else_=0)),
             func.max(col(Survey.min_group)),
         )
     ).join(User, col(User.id) == col(Contact.owner_id))
-    n, promoters, detractors, threshold = session.execute(
-        query.where(*_named_nps_conditions(start, end), col(User.team) == team)
-    ).one()
-    if not n or n < (threshold or 0):
-        return {CUSTOMER_NPS: None}
-    return {CUSTOMER_NPS: round(100.0 * (int(promoters) - int(detractors)) / int(n), 1)}
+    found = {
+        str(team): (int(n), int(promoters), int(detractors), int(threshold or 0))
+        for team, n, promoters, detractors, threshold in session.execute(
+            query.where(
+                *_named_nps_conditions(start, end), col(User.team).in_(list(teams))
+            ).group_by(col(User.team))
+        ).all()
+    }
+    figures: dict[str, dict[str, float | None]] = {}
+    for team in teams:
+        n, promoters, detractors, threshold = found.get(team, (0, 0, 0, 0))
+        nps = round(100.0 * (promoters - detractors) / n, 1) if n and n >= threshold else None
+        figures[team] = {CUSTOMER_NPS: nps}
+    return figures

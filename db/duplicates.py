@@ -4,7 +4,7 @@ import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_
@@ -12,11 +12,19 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from db.audit import Actor
-from db.matching import DEFAULT_MIN_SCORE, best_matches_for, find_matches, fold, phone_key
+from db.matching import (
+    DEFAULT_MIN_SCORE,
+    Match,
+    best_matches_for,
+    find_matches,
+    fold,
+    phone_key,
+)
 from db.models.people import Contact, ContactCreate, Organisation
 from db.normalise import normalise_email
 from db.org_matching import find_organisation_matches
 from db.report_cache import cached, register
+from db.types import utcnow
 from db.visibility import owner_filter, require_reader
 
 MATCH_COLUMNS = (
@@ -82,13 +90,58 @@ def contact_records(*, session: Session, actor: Actor) -> list[dict[str, Any]]:
     return [dict(zip(MATCH_COLUMNS, row, strict=True)) for row in rows]
 
 
+@register
+@dataclass(frozen=True)
+class PairsRun:
+    """One run of the matcher: its pairs, when it began, and the contacts it compared
+    (their ids, comma-separated), so the next run rescores only what changed since."""
+
+    pairs: list[DuplicatePair]
+    started_at: datetime
+    ids: str
+
+
+# Contacts edited this long before a run began are rescored too: server clocks may differ.
+CLOCK_MARGIN = timedelta(minutes=5)
+
+
 def find_duplicate_pairs(
     *, session: Session, actor: Actor, min_score: float = DEFAULT_MIN_SCORE, workers: int = 1
 ) -> list[DuplicatePair]:
     """Every likely duplicate pair of live contacts, best first."""
+    return match_contacts(session=session, actor=actor, min_score=min_score, workers=workers).pairs
+
+
+def match_contacts(
+    *,
+    session: Session,
+    actor: Actor,
+    min_score: float = DEFAULT_MIN_SCORE,
+    workers: int = 1,
+    previous: PairsRun | None = None,
+) -> PairsRun:
+    """A run of the matcher over the live contacts the actor may read. Given the
+    `previous` run (same actor and threshold), only pairs touching a contact created,
+    edited or newly readable since are scored; the pairs equal those of a full run."""
+    started_at = utcnow()
     records = contact_records(session=session, actor=actor)
+    fresh: set[int] | None = None
+    known: dict[tuple[int, int], Match] = {}
+    if previous is not None:
+        index_of = {r["id"]: i for i, r in enumerate(records)}
+        compared = {int(i) for i in previous.ids.split(",") if i}
+        edited = session.exec(
+            select(Contact.id).where(col(Contact.updated_at) >= previous.started_at - CLOCK_MARGIN)
+        ).all()
+        fresh = {i for contact_id, i in index_of.items() if contact_id not in compared}
+        fresh |= {index_of[c] for c in edited if c in index_of}
+        for p in previous.pairs:
+            a, b = index_of.get(p.left_id), index_of.get(p.right_id)
+            if a is not None and b is not None:
+                known[(a, b)] = Match(a, b, p.score, p.reasons)
     pairs = []
-    for match in find_matches(records, min_score=min_score, workers=workers):
+    found = find_matches(records, min_score=min_score, workers=workers, fresh=fresh, known=known)
+    for match in found:
         left, right = records[match.left], records[match.right]
         if left["id"] > right["id"]:
             left, right = right, left
@@ -104,7 +157,8 @@ def find_duplicate_pairs(
                 reasons=match.reasons,
             )
         )
-    return pairs
+    ids = ",".join(str(r["id"]) for r in records)
+    return PairsRun(pairs=pairs, started_at=started_at, ids=ids)
 
 
 def find_duplicate_organisations(
@@ -238,15 +292,23 @@ def duplicate_pairs_report(
     *, session: Session, actor: Actor, min_score: float = DEFAULT_MIN_SCORE
 ) -> list[DuplicatePair]:
     """find_duplicate_pairs, stored until a contact changes (the match takes seconds at
-    100k contacts; reading it back takes milliseconds)."""
+    100k contacts; reading it back takes milliseconds). After a change, the stored run
+    is brought up to date by rescoring only the pairs that touch changed contacts."""
     require_reader(actor, what="contacts")
-    return cached(
+    run = cached(
         session=session,
-        key=f"duplicates:{actor.id}:{min_score:.4f}",
+        key=f"duplicate-runs:{actor.id}:{min_score:.4f}",
         version=contacts_data_version(session=session),
-        compute=lambda: find_duplicate_pairs(session=session, actor=actor, min_score=min_score),
+        compute=lambda: match_contacts(session=session, actor=actor, min_score=min_score),
         max_age=PAIRS_MAX_AGE,
+        refresh=lambda stored: match_contacts(
+            session=session,
+            actor=actor,
+            min_score=min_score,
+            previous=stored if isinstance(stored, PairsRun) else None,
+        ),
     )
+    return run.pairs
 
 
 def organisations_data_version(*, session: Session) -> str:

@@ -46,3 +46,19 @@ def aware(value: Any) -> datetime:
     # Aggregates and scalar subqueries lose the column type: SQLite hands back text.
     found: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
     return found if found.tzinfo else found.replace(tzinfo=UTC)
+
+
+def page_and_total(session: Session, query: Any, offset: int, limit: int) -> tuple[list[Any], int]:
+    """One page of an ordered query and the number of rows in all, in one pass: the total
+    is a window count, taken before the page is cut. A page past the end counts alone."""
+    rows = session.execute(
+        query.add_columns(func.count().over().label("total"))
+        .offset(max(offset, 0))
+        .limit(min(max(limit, 1), 200))
+    ).all()
+    if rows:
+        return [tuple(r)[:-1] for r in rows], int(rows[0][-1])
+    if offset <= 0:
+        return [], 0
+    counted = sa_select(func.count()).select_from(query.order_by(None).subquery())
+    return [], int(session.execute(counted).scalar_one())

@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import combinations
 from typing import Any
 
 from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
@@ -207,9 +208,7 @@ def candidate_pairs(people: list[Person]) -> set[tuple[int, int]]:
         if len(members) < 2:
             continue
         if len(members) <= WINDOW:
-            for i, a in enumerate(members):
-                for b in members[i + 1 :]:
-                    pairs.add((a, b) if a < b else (b, a))
+            pairs.update(combinations(sorted(members), 2))  # each as (low, high)
             continue
         # A crowded block (a common surname, a shared switchboard number): compare each
         # record with its neighbours in name order only, which keeps the cost linear.
@@ -404,15 +403,28 @@ def find_matches(
     *,
     min_score: float = DEFAULT_MIN_SCORE,
     workers: int = 1,
+    fresh: set[int] | None = None,
+    known: Mapping[tuple[int, int], Match] | None = None,
 ) -> list[Match]:
     """Every pair of records scoring at least `min_score`, best first.
 
     `workers` > 1 scores in that many forked processes (the command line and the benchmark
     use it; a web server process should not fork, so pages keep the default).
+
+    Given `fresh` (indexes of records new or changed since an earlier run) and `known`
+    (that run's matches between the other records, keyed by index pair), only candidate
+    pairs touching a fresh record are scored: a score depends on its two records alone,
+    so a pair of unchanged records keeps its earlier result, and one absent from `known`
+    scored below `min_score` then as now. The result equals a full run.
     """
     global _SHARED
     people = [prepare(i, r) for i, r in enumerate(records)]
-    pairs = sorted(candidate_pairs(people))
+    pairs = list(candidate_pairs(people))  # scoring order does not matter: sorted below
+    kept: list[Match] = []
+    if fresh is not None:
+        earlier = known or {}
+        kept = [earlier[p] for p in pairs if p in earlier and not (p[0] in fresh or p[1] in fresh)]
+        pairs = [p for p in pairs if p[0] in fresh or p[1] in fresh]
     _SHARED = people
     try:
         if workers > 1 and len(pairs) > PARALLEL_MIN_PAIRS:
@@ -426,6 +438,7 @@ def find_matches(
             matches = _score_chunk((pairs, min_score))
     finally:
         _SHARED = []
+    matches += kept
     matches.sort(key=lambda m: (-m.score, m.left, m.right))
     return matches
 

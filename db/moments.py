@@ -8,7 +8,7 @@ registering a function in `MOMENT_SOURCES` (customer surveys do, for detractor a
 Case sources give the fact and the date of a concern only, never its content.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,7 +19,7 @@ from sqlmodel import Session, col
 
 from db.audit import Actor
 from db.customer_feedback import detractor_source
-from db.experience_scope import aware, contact_scope, live_contact, month_of
+from db.experience_scope import aware, contact_scope, live_contact, month_of, page_and_total
 from db.models.auth import User
 from db.models.cases import Case
 from db.models.people import Contact, Interaction, Sentiment
@@ -165,8 +165,8 @@ def affected_contacts(
         .having(func.count() >= at_least)
         .subquery()
     )
-    total = int(session.execute(sa_select(func.count()).select_from(grouped)).scalar_one())
-    rows = session.execute(
+    rows, total = page_and_total(
+        session,
         sa_select(
             grouped.c.contact_id,
             col(Contact.given_name),
@@ -178,10 +178,10 @@ def affected_contacts(
         )
         .join(Contact, col(Contact.id) == grouped.c.contact_id)
         .outerjoin(User, col(User.id) == col(Contact.owner_id))
-        .order_by(grouped.c.n.desc(), grouped.c.last_at.desc(), grouped.c.contact_id)
-        .offset(max(offset, 0))
-        .limit(min(max(limit, 1), 200))
-    ).all()
+        .order_by(grouped.c.n.desc(), grouped.c.last_at.desc(), grouped.c.contact_id),
+        offset,
+        limit,
+    )
     return [
         AffectedContact(
             contact_id=int(cid),
@@ -238,20 +238,25 @@ def is_flagged(counts: dict[str, int]) -> bool:
     return sum(counts.values()) >= FLAG_AT
 
 
-def team_moment_counts(
-    *, session: Session, team: str, start: datetime, end: datetime
-) -> dict[str, int]:
-    """Negative moments of a team's customers in [start, end), by kind (counts only)."""
+def teams_moment_counts(
+    *, session: Session, teams: Sequence[str], start: datetime, end: datetime
+) -> dict[str, dict[str, int]]:
+    """Negative moments of these teams' customers in [start, end), by team and kind."""
+    if not teams:
+        return {}
     moments = _moments(session, start, end)
     # Driven from the period's moments (few) to their contacts by primary key; filtering
     # by `owner_id IN (team members)` instead makes SQLite walk every member's contacts
     # and rescan the moments for each.
     rows = session.execute(
-        sa_select(moments.c.kind, func.count())
+        sa_select(col(User.team), moments.c.kind, func.count())
         .select_from(moments)
         .join(Contact, col(Contact.id) == moments.c.contact_id)
         .join(User, col(User.id) == col(Contact.owner_id))
-        .where(col(User.team) == team, *live_contact())
-        .group_by(moments.c.kind)
+        .where(col(User.team).in_(list(teams)), *live_contact())
+        .group_by(col(User.team), moments.c.kind)
     ).all()
-    return {str(kind): int(n) for kind, n in rows}
+    counts: dict[str, dict[str, int]] = {}
+    for team, kind, n in rows:
+        counts.setdefault(str(team), {})[str(kind)] = int(n)
+    return counts

@@ -4,12 +4,13 @@ Engagement comes only from the survey reports (`db.survey_reports`), as the view
 team the confidentiality threshold hides, or that the viewer may not see, never
 appears. Customer outcomes are team aggregates over the survey wave's period.
 Another area adds an outcome by appending a function to `OUTCOME_SOURCES`:
-`(session, team, start, end) -> {outcome label: value or None}`; customer NPS from named
-customer surveys is the first.
+`(session, teams, start, end) -> {team: {outcome label: value or None}}`, one query for
+all teams; customer NPS from named customer surveys is the first.
 """
 
+import hashlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -20,19 +21,25 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from db.audit import Actor, require_role
-from db.customer_feedback import team_nps_outcome
+from db.case_insights import cases_data_version
+from db.customer_feedback import teams_nps_outcome
+from db.duplicates import contacts_data_version
+from db.forecast import pipeline_data_version
 from db.metrics import win_rate
 from db.models.auth import Role, User
 from db.models.people import Contact, Interaction
 from db.models.pipeline import Deal, DealStatus, Stage
-from db.models.surveys import AudienceKind, Survey, SurveyStatus
-from db.moments import team_moment_counts
-from db.responsiveness import median_response_hours, team_exchanges
+from db.models.surveys import AudienceKind, Survey, SurveyResponse, SurveyStatus
+from db.moments import teams_moment_counts
+from db.report_cache import cached
+from db.responsiveness import Exchange, median_response_hours, teams_exchanges
 from db.survey_reports import groups, results
 from db.surveys import get_survey
 
-OutcomeSource = Callable[[Session, str, datetime, datetime], dict[str, float | None]]
-OUTCOME_SOURCES: list[OutcomeSource] = [team_nps_outcome]
+OutcomeSource = Callable[
+    [Session, Sequence[str], datetime, datetime], dict[str, dict[str, float | None]]
+]
+OUTCOME_SOURCES: list[OutcomeSource] = [teams_nps_outcome]
 
 WIN_RATE = "win rate (%)"
 PIPELINE = "weighted pipeline per person (GBP)"
@@ -79,72 +86,167 @@ def wave_period(session: Session, survey: Survey) -> tuple[date, date]:
     return start, survey.closes_on
 
 
-def team_outcomes(
-    *, session: Session, team: str, since: date, until: date
+def _by_team(rows: Any) -> dict[str, Any]:
+    return {str(team): value for team, value in rows}
+
+
+def _win_rates(
+    session: Session, names: list[str], start: datetime, end: datetime
 ) -> dict[str, float | None]:
-    """A team's customer outcomes over [since, until]: aggregates and counts only."""
-    start, end = _start(since), _start(until) + timedelta(days=1)
-    members = sa_select(col(User.id)).where(col(User.team) == team)
-    in_team = col(Deal.owner_id).in_(members)
-    closed = dict(
-        session.execute(
-            sa_select(col(Deal.status), func.count())
-            .where(
-                in_team,
-                col(Deal.status) != DealStatus.open,
-                col(Deal.closed_at) >= start,
-                col(Deal.closed_at) < end,
-            )
-            .group_by(col(Deal.status))
-        ).all()
-    )
-    rate = win_rate(int(closed.get(DealStatus.won.value, 0)), int(closed.get("lost", 0)))
+    """Won ÷ (won + lost) of each team's deals closed in [start, end), in percent."""
+    closed: dict[str, dict[str, int]] = {}
+    for team, status, n in session.execute(
+        sa_select(col(User.team), col(Deal.status), func.count())
+        .select_from(Deal)
+        .join(User, col(User.id) == col(Deal.owner_id))
+        .where(
+            col(User.team).in_(names),
+            col(Deal.status) != DealStatus.open,
+            col(Deal.closed_at) >= start,
+            col(Deal.closed_at) < end,
+        )
+        .group_by(col(User.team), col(Deal.status))
+    ).all():
+        closed.setdefault(str(team), {})[str(status)] = int(n)
+    rates: dict[str, float | None] = {}
+    for team in names:
+        ends = closed.get(team, {})
+        rate = win_rate(ends.get(DealStatus.won.value, 0), ends.get(DealStatus.lost.value, 0))
+        rates[team] = float(rate * 100) if rate is not None else None
+    return rates
+
+
+def _pipeline_per_person(
+    session: Session, names: list[str], start: datetime, end: datetime
+) -> dict[str, float | None]:
+    """Each team's weighted GBP pipeline of deals created in [start, end), per member."""
     probability = func.coalesce(col(Deal.probability_override), col(Stage.probability))
     weight = case(
         (col(Deal.status) == DealStatus.won.value, 100.0),
         (col(Deal.status) == DealStatus.open.value, probability * 1.0),
         else_=0.0,
     )
-    weighted = session.execute(
-        sa_select(func.sum(col(Deal.amount) * weight / 100.0))
-        .join(Stage, col(Stage.id) == col(Deal.stage_id))
-        .where(
-            in_team,
-            col(Deal.currency) == "GBP",
-            col(Deal.created_at) >= start,
-            col(Deal.created_at) < end,
-        )
-    ).scalar_one()
-    people = int(
+    weighted = _by_team(
         session.execute(
-            sa_select(func.count()).select_from(User).where(col(User.team) == team)
-        ).scalar_one()
+            sa_select(col(User.team), func.sum(col(Deal.amount) * weight / 100.0))
+            .select_from(Deal)
+            .join(User, col(User.id) == col(Deal.owner_id))
+            .join(Stage, col(Stage.id) == col(Deal.stage_id))
+            .where(
+                col(User.team).in_(names),
+                col(Deal.currency) == "GBP",
+                col(Deal.created_at) >= start,
+                col(Deal.created_at) < end,
+            )
+            .group_by(col(User.team))
+        ).all()
     )
-    interactions = int(
+    people = _by_team(
         session.execute(
-            sa_select(func.count())
+            sa_select(col(User.team), func.count())
+            .where(col(User.team).in_(names))
+            .group_by(col(User.team))
+        ).all()
+    )
+    return {
+        team: round(float(Decimal(str(weighted.get(team) or 0))) / people[team], 2)
+        if people.get(team)
+        else None
+        for team in names
+    }
+
+
+def _interaction_counts(
+    session: Session, names: list[str], start: datetime, end: datetime
+) -> dict[str, int]:
+    """Interactions with each team's customers in [start, end)."""
+    return _by_team(
+        session.execute(
+            sa_select(col(User.team), func.count())
             .select_from(Interaction)
             .join(Contact, col(Contact.id) == col(Interaction.contact_id))
+            .join(User, col(User.id) == col(Contact.owner_id))
             .where(
-                col(Contact.owner_id).in_(members),
+                col(User.team).in_(names),
                 col(Interaction.occurred_at) >= start,
                 col(Interaction.occurred_at) < end,
             )
-        ).scalar_one()
+            .group_by(col(User.team))
+        ).all()
     )
-    moments = team_moment_counts(session=session, team=team, start=start, end=end)
-    figures: dict[str, float | None] = {
-        WIN_RATE: float(rate * 100) if rate is not None else None,
-        PIPELINE: round(float(Decimal(str(weighted or 0))) / people, 2) if people else None,
-        RESPONSE: median_response_hours(
-            team_exchanges(session=session, team=team, start=start, end=end)
-        ),
-        NEGATIVE: round(100.0 * sum(moments.values()) / interactions, 1) if interactions else None,
-        CONCERNS: float(moments.get("service concern", 0)),
-    }
-    for source in OUTCOME_SOURCES:
-        figures.update(source(session, team, start, end))
+
+
+def teams_outcomes(
+    *, session: Session, teams: Sequence[str], since: date, until: date
+) -> dict[str, dict[str, float | None]]:
+    """Each team's customer outcomes over [since, until]: aggregates and counts only.
+
+    Every figure is one query grouped by team, so the cost does not grow with the
+    number of teams shown."""
+    if not teams:
+        return {}
+    start, end = _start(since), _start(until) + timedelta(days=1)
+    names = list(teams)
+    rates = _win_rates(session, names, start, end)
+    pipeline = _pipeline_per_person(session, names, start, end)
+    interactions = _interaction_counts(session, names, start, end)
+    moments = teams_moment_counts(session=session, teams=names, start=start, end=end)
+    answered: dict[str, list[Exchange]] = {}
+    for exchange in teams_exchanges(session=session, teams=names, start=start, end=end):
+        answered.setdefault(exchange.team, []).append(exchange)
+    extra = [source(session, names, start, end) for source in OUTCOME_SOURCES]
+    figures: dict[str, dict[str, float | None]] = {}
+    for team in names:
+        negative, counted = sum(moments.get(team, {}).values()), interactions.get(team, 0)
+        figures[team] = {
+            WIN_RATE: rates[team],
+            PIPELINE: pipeline[team],
+            RESPONSE: median_response_hours(answered.get(team, [])),
+            NEGATIVE: round(100.0 * negative / counted, 1) if counted else None,
+            CONCERNS: float(moments.get(team, {}).get("service concern", 0)),
+        }
+        for found in extra:
+            figures[team].update(found.get(team, {}))
     return figures
+
+
+def outcomes_data_version(*, session: Session) -> str:
+    """A fingerprint of everything the team outcomes read: deals and their history,
+    contacts (owners, merges, erasure), interactions (appended only), cases, named
+    survey answers and who is in which team. Each figure is an index lookup or a
+    small table."""
+    interaction, response = Interaction.__table__, SurveyResponse.__table__  # type: ignore[attr-defined]
+    users = User.__table__  # type: ignore[attr-defined]
+    figures = [
+        *pipeline_data_version(session=session),
+        contacts_data_version(session=session),
+        cases_data_version(session=session),
+        session.execute(sa_select(func.max(interaction.c.id))).scalar_one(),
+        session.execute(sa_select(func.count(response.c.contact_id))).scalar_one(),
+        *session.execute(sa_select(func.count(), func.sum(users.c.version))).one(),
+    ]
+    return ":".join(str(f or 0) for f in figures)
+
+
+def stored_teams_outcomes(
+    *, session: Session, teams: Sequence[str], since: date, until: date
+) -> dict[str, dict[str, float | None]]:
+    """teams_outcomes, stored until any of the data it reads changes (a wave's period is
+    in the past, so its figures are computed once and read back on every visit)."""
+    names = sorted(set(teams))
+    digest = hashlib.sha256("\n".join(names).encode()).hexdigest()[:16]
+
+    def compute() -> list[tuple[str, list[tuple[str, float | None]]]]:
+        found = teams_outcomes(session=session, teams=names, since=since, until=until)
+        return [(team, list(found[team].items())) for team in names]
+
+    stored = cached(
+        session=session,
+        key=f"team-outcomes:{since}:{until}:{digest}",
+        version=outcomes_data_version(session=session),
+        compute=compute,
+    )
+    return {team: dict(figures) for team, figures in stored}
 
 
 def closed_surveys(*, session: Session, actor: Actor) -> list[Survey]:
@@ -173,30 +275,34 @@ def people_and_outcomes(*, session: Session, survey_id: int, actor: Actor) -> li
     survey = get_survey(session=session, survey_id=survey_id)
     since, until = wave_period(session, survey)
     teams = _user_teams(session)
-    seen: set[str] = set()
-    rows: list[TeamOutcomes] = []
+    shown: list[tuple[str, int, float | None]] = []
     for group in groups(session=session, survey_id=survey_id, actor=actor):
         # A team is read only when the threshold lets its group be shown; a team name
         # cut in two departments is taken once, from the first shown group.
-        if group.level != 2 or not group.shown or group.team not in teams or group.team in seen:
+        if group.level != 2 or not group.shown or group.team not in teams:
+            continue
+        if any(team == group.team for team, _, _ in shown):
             continue
         assert group.team is not None
-        seen.add(group.team)
         result = results(session=session, survey_id=survey_id, group_key=group.key, actor=actor)
-        rows.append(
-            TeamOutcomes(
-                team=group.team,
-                survey_id=survey_id,
-                wave=survey.wave,
-                title=survey.title,
-                start=since,
-                end=until,
-                respondents=group.n,
-                engagement_index=result.engagement_index,
-                outcomes=team_outcomes(session=session, team=group.team, since=since, until=until),
-            )
+        shown.append((group.team, group.n, result.engagement_index))
+    outcomes = stored_teams_outcomes(
+        session=session, teams=[team for team, _, _ in shown], since=since, until=until
+    )
+    return [
+        TeamOutcomes(
+            team=team,
+            survey_id=survey_id,
+            wave=survey.wave,
+            title=survey.title,
+            start=since,
+            end=until,
+            respondents=n,
+            engagement_index=engagement,
+            outcomes=outcomes[team],
         )
-    return rows
+        for team, n, engagement in shown
+    ]
 
 
 def outcome_trend(*, session: Session, survey_id: int, actor: Actor) -> list[TeamOutcomes]:

@@ -89,17 +89,24 @@ def cached(
     version: str,
     compute: Callable[[], T],
     max_age: timedelta | None = None,
+    refresh: Callable[[Any], T] | None = None,
 ) -> T:
     """The stored report under `key` if it was computed from data at `version` (and, with
-    `max_age`, recently enough); otherwise compute it now, store it, and return it."""
+    `max_age`, recently enough); otherwise compute it now, store it, and return it.
+
+    With `refresh`, a stored report of an older version (still within `max_age`) is
+    brought up to date by `refresh(stored)` instead of computed from nothing."""
     row = session.get(ReportCache, key)
     fresh = max_age is None or (row is not None and utcnow() - row.computed_at <= max_age)
-    if row is not None and row.version == version and fresh:
+    stored: Any = None
+    if row is not None and fresh:
         try:
-            return loads(row.payload)  # type: ignore[no-any-return]
+            stored = loads(row.payload)
         except (KeyError, TypeError, ValueError):
-            pass  # written by another release of the code: compute afresh
-    result = compute()
+            stored = None  # written by another release of the code: compute afresh
+    if stored is not None and row is not None and row.version == version:
+        return stored  # type: ignore[no-any-return]
+    result = refresh(stored) if refresh is not None and stored is not None else compute()
     payload = dumps(result)
     try:
         if row is None:

@@ -7,6 +7,7 @@ hours are then counted two ways, elapsed and business hours (weekends excluded).
 
 import statistics
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -18,7 +19,7 @@ from sqlmodel import Session, col
 
 from db.audit import Actor
 from db.errors import ValidationError
-from db.experience_scope import aware, contact_scope, live_contact
+from db.experience_scope import aware, contact_scope, live_contact, page_and_total
 from db.models.auth import User
 from db.models.people import Channel, Contact, Direction, Interaction, Task
 from db.types import utcnow
@@ -113,12 +114,15 @@ def exchanges(
     return _exchanges(session, start, end, [] if scope is None else [scope], limit)
 
 
-def team_exchanges(
-    *, session: Session, team: str, start: datetime, end: datetime, limit: int = 200_000
+def teams_exchanges(
+    *, session: Session, teams: Sequence[str], start: datetime, end: datetime, limit: int = 500_000
 ) -> list[Exchange]:
-    """Inbound interactions of a team's customers in [start, end), for team-level figures."""
-    members = sa_select(col(User.id)).where(col(User.team) == team)
-    return _exchanges(session, start, end, [col(Contact.owner_id).in_(members)], limit)
+    """Inbound interactions of these teams' customers in [start, end), for team figures.
+
+    One query for every team: each exchange carries its owner's team."""
+    if not teams:
+        return []
+    return _exchanges(session, start, end, [col(User.team).in_(list(teams))], limit)
 
 
 def _exchanges(
@@ -281,8 +285,8 @@ def unanswered_contacts(
         .group_by(col(Interaction.contact_id))
         .subquery()
     )
-    total = int(session.execute(sa_select(func.count()).select_from(grouped)).scalar_one())
-    rows = session.execute(
+    rows, total = page_and_total(
+        session,
         sa_select(
             grouped.c.contact_id,
             col(Contact.given_name),
@@ -294,10 +298,10 @@ def unanswered_contacts(
         )
         .join(Contact, col(Contact.id) == grouped.c.contact_id)
         .outerjoin(User, col(User.id) == col(Contact.owner_id))
-        .order_by(grouped.c.since, grouped.c.contact_id)
-        .offset(max(offset, 0))
-        .limit(min(max(limit, 1), 200))
-    ).all()
+        .order_by(grouped.c.since, grouped.c.contact_id),
+        offset,
+        limit,
+    )
     return [
         Waiting(
             contact_id=int(cid),

@@ -123,7 +123,7 @@ for i, found in enumerate(correlations(rows)):
 
 st.subheader("Across survey waves")
 st.caption("Did actions from the action plans move both engagement and outcomes?")
-# Every wave's figures are a query per team and wave: read them when asked for.
+# Every wave is a few grouped queries the first time it is read: read them when asked for.
 if not st.toggle("Show every wave of this survey", key="po_trend"):
     st.stop()
 with st.spinner("Reading every wave's results and the teams' customer figures…"):

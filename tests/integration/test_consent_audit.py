@@ -169,6 +169,36 @@ def test_stale_consent_lists_expired_grants_and_grants_under_old_wording(
     assert (history["texted"], "notice changed since") in problems
 
 
+@pytest.mark.parametrize(
+    ("first", "then", "stale"),
+    [
+        ((GRANT, ConsentChannel.email), (WITHDRAW, ConsentChannel.email), False),
+        ((WITHDRAW, ConsentChannel.email), (GRANT, ConsentChannel.email), True),
+        ((GRANT, ConsentChannel.email), (WITHDRAW, ConsentChannel.any), False),
+        ((GRANT, ConsentChannel.email), (WITHDRAW, ConsentChannel.sms), True),
+        ((GRANT, ConsentChannel.email), (GRANT, ConsentChannel.email), True),
+    ],
+)
+def test_of_two_events_at_the_same_instant_the_one_recorded_later_decides_staleness(
+    session: Session,
+    first: tuple[ConsentAction, ConsentChannel],
+    then: tuple[ConsentAction, ConsentChannel],
+    stale: bool,
+) -> None:
+    seed_users(session=session)
+    made, notice = purpose(session)
+    someone = person(session, "Same", "Instant")
+    when = utcnow() - timedelta(days=1000)  # past the 24-month refresh period
+    recorded = [
+        consent(session, someone, made, action, when, channel, notice if action == GRANT else None)
+        for action, channel in (first, then)
+    ]
+    found = finding(run_audit(session=session, actor=OPERATOR), "stale_consent")
+    listed = [r["event_id"] for r in found.rows]
+    grants = [e.id for e in recorded if e.action == GRANT]
+    assert listed == (grants[-1:] if stale else [])
+
+
 def test_soft_opt_in_without_a_prior_sale_is_listed(
     session: Session, history: dict[str, int]
 ) -> None:

@@ -34,12 +34,20 @@ from db.models.people import (
 from db.models.surveys import EmployeeCreate, SurveyCreate
 from db.moments import (
     MOMENT_SOURCES,
+    affected_contacts,
     contact_moments,
     flagged_contacts,
     is_flagged,
     moments_by_month,
 )
-from db.outcomes import people_and_outcomes
+from db.outcomes import (
+    NEGATIVE,
+    RESPONSE,
+    WIN_RATE,
+    people_and_outcomes,
+    stored_teams_outcomes,
+    teams_outcomes,
+)
 from db.people import create_contact
 from db.responsiveness import overdue_follow_ups, response_times, unanswered_contacts
 from db.survey_answers import submit_answers
@@ -156,6 +164,22 @@ def test_only_the_inbound_never_answered_is_waiting(
     assert [(w.contact_id, w.waiting) for w in waiting] == [(timeline["ben"].id, 1)]
     assert unanswered_contacts(session=session, actor=sales, channel=Channel.phone)[1] == 0
     assert unanswered_contacts(session=session, actor=sales, channel=Channel.letter)[1] == 1
+
+
+def test_a_page_past_the_end_is_empty_but_still_gives_the_total(
+    session: Session, timeline: dict[str, Contact]
+) -> None:
+    sales = who(session, "sales")
+    assert unanswered_contacts(session=session, actor=sales, offset=25) == ([], 1)
+    log(session, timeline["ben"], Channel.phone, Direction.inbound, at(20, 9), Sentiment.negative)
+    log(session, timeline["ben"], Channel.email, Direction.inbound, at(21, 9), Sentiment.negative)
+    since, until = at(1, 0), at(31, 0)
+    found, total = affected_contacts(session=session, actor=sales, since=since, until=until)
+    assert (len(found), total) == (1, 1)
+    assert affected_contacts(session=session, actor=sales, since=since, until=until, offset=25) == (
+        [],
+        1,
+    )
 
 
 def test_sales_see_only_their_own_contacts_and_managers_their_team(
@@ -397,6 +421,34 @@ def test_teams_above_the_threshold_show_for_hr_and_a_manager_sees_only_their_own
     )
     assert [r.team for r in manager_rows] == ["North"]
     assert set(manager_rows[0].outcomes) >= {"win rate (%)", "service concerns"}
+
+
+def test_each_team_gets_its_own_outcomes_from_one_grouped_pass(
+    session: Session, timeline: dict[str, Contact]
+) -> None:
+    # North (Sam): Ana answered after 66 h and 3 h, Ben's letter never; one bad call.
+    log(session, timeline["ana"], Channel.phone, Direction.inbound, at(20, 9), Sentiment.negative)
+    # South (Sian): Cy answered after 2 h; nothing negative.
+    cy = contact(session, "sales2", "Cy")
+    log(session, cy, Channel.chat, Direction.inbound, at(21, 10))
+    log(session, cy, Channel.chat, Direction.outbound, at(21, 12))
+    found = teams_outcomes(session=session, teams=["North", "South", "West"], **JANUARY)
+    # Ana's call on the 20th is answered by nothing later: North's answered are 66 h and 3 h.
+    assert found["North"][RESPONSE] == pytest.approx(34.5)
+    assert found["South"][RESPONSE] == pytest.approx(2.0)
+    assert found["North"][NEGATIVE] == pytest.approx(round(100 * 1 / 7, 1))
+    assert found["South"][NEGATIVE] == 0.0
+    assert found["West"][RESPONSE] is None and found["West"][NEGATIVE] is None
+    assert found["North"][WIN_RATE] is None  # no deal closed in January
+
+
+def test_stored_outcomes_follow_new_data(session: Session, timeline: dict[str, Contact]) -> None:
+    first = stored_teams_outcomes(session=session, teams=["North"], **JANUARY)
+    assert first == teams_outcomes(session=session, teams=["North"], **JANUARY)
+    assert first["North"][NEGATIVE] == 0.0
+    log(session, timeline["ben"], Channel.phone, Direction.inbound, at(22, 9), Sentiment.negative)
+    again = stored_teams_outcomes(session=session, teams=["North"], **JANUARY)
+    assert again["North"][NEGATIVE] == pytest.approx(round(100 * 1 / 7, 1))
 
 
 def test_managers_set_their_own_team_target_and_see_the_forecast_against_it(

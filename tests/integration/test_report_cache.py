@@ -2,10 +2,12 @@
 
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlmodel import Session, select
 
+import db.duplicates
 import db.forecast
 from db.audit import OPERATOR
 from db.auth import get_user_by_username
@@ -17,10 +19,10 @@ from db.forecast import ForecastFilter, forecast_report
 from db.merge import merge_contacts
 from db.models.auth import User
 from db.models.cases import ConcernCreate
-from db.models.people import ContactCreate, OrganisationCreate
+from db.models.people import Contact, ContactCreate, ContactUpdate, OrganisationCreate
 from db.models.pipeline import DealCreate, DealUpdate, Pipeline
 from db.models.reports import ReportCache
-from db.people import create_contact, create_organisation
+from db.people import create_contact, create_organisation, update_contact
 from db.pipeline import create_deal, update_deal, win_deal
 from db.pipeline_config import StageSpec, create_pipeline
 from db.report_cache import cached, dumps, loads
@@ -149,6 +151,43 @@ def test_a_new_duplicate_and_a_merge_both_show_in_the_stored_pairs(session: Sess
     assert [(p.left_id, p.right_id) for p in pairs] == [(first, copy)]
     merge_contacts(session=session, survivor_id=first, merged_id=copy, actor=admin)
     assert duplicate_pairs_report(session=session, actor=admin) == []
+
+
+def test_a_stored_run_is_brought_up_to_date_by_rescoring_only_changed_contacts(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_users(session=session)
+    admin = _user(session, "admin")
+    ids = {n: _person(session, n, f"{n.lower()}@example.org", n) for n in ("Adaeze", "Bola")}
+    ids["Ada"] = _person(session, "Adaeze", "adaeze@example.org", "Ada")
+    assert len(duplicate_pairs_report(session=session, actor=admin)) >= 1
+    seen: list[set[int] | None] = []
+    real = db.duplicates.find_matches
+
+    def spy(records: Any, **kwargs: Any) -> Any:
+        seen.append(kwargs.get("fresh"))
+        return real(records, **kwargs)
+
+    monkeypatch.setattr(db.duplicates, "find_matches", spy)
+    # A new look-alike, an edit that makes Bola match no one new, a merge of one pair.
+    ids["Bee"] = _person(session, "Bola", "BOLA@example.org", "Bee")
+    bola = session.get(Contact, ids["Bola"])
+    assert bola is not None
+    update_contact(
+        session=session,
+        contact_id=ids["Bola"],
+        patch=ContactUpdate(job_title="Nurse"),
+        version=bola.version,
+        actor=admin,
+    )
+    merge_contacts(session=session, survivor_id=ids["Adaeze"], merged_id=ids["Ada"], actor=admin)
+    refreshed = duplicate_pairs_report(session=session, actor=admin)
+    assert refreshed == db.duplicates.find_duplicate_pairs(session=session, actor=admin)
+    assert (ids["Bola"], ids["Bee"]) in {(p.left_id, p.right_id) for p in refreshed}
+    assert all(ids["Ada"] not in (p.left_id, p.right_id) for p in refreshed)
+    # The refresh scored only the new and the edited contacts (the merge edited Adaeze).
+    fresh = seen[0]
+    assert fresh is not None and len(fresh) == 3
 
 
 def test_a_new_concern_shows_in_the_stored_case_insights(session: Session) -> None:

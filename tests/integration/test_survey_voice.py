@@ -14,7 +14,7 @@ from db.customer_feedback import (
     CUSTOMER_NPS,
     customer_nps_by_team,
     detractor_moments,
-    team_nps_outcome,
+    teams_nps_outcome,
 )
 from db.errors import Conflict, Forbidden, ValidationError
 from db.fixtures import seed_users
@@ -361,9 +361,12 @@ def test_named_detractors_are_moments_that_matter_and_team_nps_is_an_outcome(
         c.id: contact_moments(session=world, contact_id=c.id or 0, actor=admin) for c in people
     }
     assert [m.get("survey detractor", 0) for m in per_contact.values()] == [0, 0, 0, 0, 1, 1]
-    assert team_nps_outcome(world, "North", start, end) == {CUSTOMER_NPS: 16.7}
-    assert team_nps_outcome(world, "South", start, end) == {CUSTOMER_NPS: None}
-    assert team_nps_outcome(world, "North", end, end + timedelta(days=1)) == {CUSTOMER_NPS: None}
+    assert teams_nps_outcome(world, ["North", "South"], start, end) == {
+        "North": {CUSTOMER_NPS: 16.7},
+        "South": {CUSTOMER_NPS: None},
+    }
+    later = teams_nps_outcome(world, ["North"], end, end + timedelta(days=1))
+    assert later == {"North": {CUSTOMER_NPS: None}}
 
 
 def test_anonymous_detractors_are_never_moments_and_count_towards_no_team(
@@ -381,7 +384,7 @@ def test_anonymous_detractors_are_never_moments_and_count_towards_no_team(
     for contact in people:
         moments = contact_moments(session=world, contact_id=contact.id or 0, actor=admin)
         assert "survey detractor" not in moments
-    assert team_nps_outcome(world, "North", start, end) == {CUSTOMER_NPS: None}
+    assert teams_nps_outcome(world, ["North"], start, end) == {"North": {CUSTOMER_NPS: None}}
 
 
 def test_a_team_below_the_threshold_gets_no_customer_nps_outcome(world: Session) -> None:
@@ -392,4 +395,4 @@ def test_a_team_below_the_threshold_gets_no_customer_nps_outcome(world: Session)
     start = utcnow() - timedelta(minutes=1)
     answer_everyone(world, survey_id, [9, 10, 3, 4, 5])  # five of six answer
     end = utcnow() + timedelta(minutes=1)
-    assert team_nps_outcome(world, "North", start, end) == {CUSTOMER_NPS: None}
+    assert teams_nps_outcome(world, ["North"], start, end) == {"North": {CUSTOMER_NPS: None}}

@@ -1,0 +1,54 @@
+"""The benchmark's budget checks, on made-up records."""
+
+from typing import Any
+
+from bench.budgets import command_over_budget, growth, page_over_budget
+
+
+def page(
+    path: str, scale: float, cold: float, warm: float, role: str = "manager"
+) -> dict[str, Any]:
+    return {"page": path, "role": role, "scale": scale, "cold_ms": cold, "warm_ms": warm}
+
+
+def test_absolute_budgets_are_a_second_cold_and_a_quarter_second_warm() -> None:
+    assert not page_over_budget(page("pages/deals.py", 10, 1000, 250))
+    assert page_over_budget(page("pages/deals.py", 10, 1001, 10))
+    assert page_over_budget(page("pages/deals.py", 10, 10, 251))
+
+
+def test_list_pages_may_grow_half_again_and_aggregates_threefold() -> None:
+    records = [
+        page("pages/deals.py", 1, 100, 40),
+        page("pages/deals.py", 10, 140, 70),  # warm 1.75x and 30 ms more: over
+        page("pages/contacts.py", 1, 100, 10),
+        page("pages/contacts.py", 10, 140, 20),  # 2x, but 10 ms is noise
+        page("pages/forecast.py", 1, 200, 100),
+        page("pages/forecast.py", 10, 590, 250),  # 2.95x and 2.5x: within 3x
+        page("pages/case_insights.py", 1, 200, 50),
+        page("pages/case_insights.py", 10, 700, 60),  # cold 3.5x: over
+        page("pages/admin.py", 10, 100, 10),  # one scale only: no growth
+    ]
+    found = {(g.page, g.over) for g in growth(records)}
+    assert found == {
+        ("pages/deals.py", True),
+        ("pages/contacts.py", False),
+        ("pages/forecast.py", False),
+        ("pages/case_insights.py", True),
+    }
+    deals = next(g for g in growth(records) if g.page == "pages/deals.py")
+    assert (deals.warm_growth, deals.limit, deals.from_scale, deals.to_scale) == (1.75, 1.5, 1, 10)
+
+
+def test_commands_have_budgets_in_seconds_at_scale_ten() -> None:
+    def run(command: str, scale: float, seconds: float, ok: bool = True, detail: str = "") -> Any:
+        return {"command": command, "scale": scale, "seconds": seconds, "ok": ok, "detail": detail}
+
+    assert command_over_budget(run("consent-audit", 10, 10.5))
+    assert not command_over_budget(run("consent-audit", 10, 9.9))
+    assert not command_over_budget(run("consent-audit", 1, 12))  # budgets are at scale 10
+    assert command_over_budget(run("import contacts", 10, 31))
+    assert command_over_budget(run("duplicates", 1, 2, ok=False, detail="Traceback"))
+    assert not command_over_budget(
+        run("duplicates", 1, 0, ok=False, detail="command not in this build")
+    )
