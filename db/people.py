@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, func, or_
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from db.audit import Actor, record
@@ -361,12 +362,19 @@ def find_contacts(
         tagged = select(ContactTag.contact_id).where(ContactTag.tag == tag.lower())
         conditions.append(col(Contact.id).in_(tagged))
     total = session.exec(select(func.count()).select_from(Contact).where(*conditions)).one()
-    rows = session.exec(
-        select(Contact)
+    order = (col(Contact.family_name), col(Contact.given_name), col(Contact.id))
+    # Pick the page's ids from the index alone (the sort reads names and ids, not rows),
+    # then read those rows.
+    page_ids = (
+        sa_select(col(Contact.id))
         .where(*conditions)
-        .order_by(col(Contact.family_name), col(Contact.given_name), col(Contact.id))
+        .order_by(*order)
         .offset(max(offset, 0))
         .limit(limit)
+        .subquery()
+    )
+    rows = session.exec(
+        select(Contact).join(page_ids, page_ids.c.id == col(Contact.id)).order_by(*order)
     ).all()
     return list(rows), int(total)
 

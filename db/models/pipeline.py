@@ -73,7 +73,10 @@ class Deal(DealBase, table=True):
 
     __table_args__ = (
         Index("ix_deal_pipeline_status_stage", "pipeline_id", "status", "stage_id"),
-        Index("ix_deal_owner_status", "owner_id", "status"),
+        # The deals list's default order (latest change first) read from the index, for
+        # one team's sellers (owner, status) or for everyone (status).
+        Index("ix_deal_owner_status_updated", "owner_id", "status", "updated_at"),
+        Index("ix_deal_status_updated", "status", "updated_at"),
         Index("ix_deal_status_close", "status", "expected_close"),
         Index("ix_deal_status_closed_at", "status", "closed_at"),
         Index("ix_deal_stage_activity", "stage_id", "last_activity_at"),
