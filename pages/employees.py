@@ -33,12 +33,15 @@ PAGE_SIZE = 50
 ANY = "(any)"
 
 
-def load_choices() -> dict[str, list[str]]:
+@st.cache_data(ttl=300, show_spinner=False)
+def load_choices(user_id: int | None) -> dict[str, list[str]]:
+    """Departments, teams and locations for the filters (cached per viewer; an add or
+    an import on this page clears it)."""
     with db_session() as session:
         return org_choices(session=session, actor=hr)
 
 
-choices = attempt(load_choices) or {"department": [], "team": [], "location": []}
+choices = attempt(lambda: load_choices(hr.id)) or {"department": [], "team": [], "location": []}
 directory, add_tab, import_tab = st.tabs(["Directory", "Add a person", "Import CSV"])
 
 with directory:
@@ -143,6 +146,7 @@ with add_tab, st.form("add_employee", clear_on_submit=False):
 
         added = attempt(add)
         if added is not None:
+            load_choices.clear()
             st.success(f"Added {escape_markdown(added.name)}.")
 
 with import_tab:
@@ -160,6 +164,7 @@ with import_tab:
 
         report = attempt(run_import)
         if report is not None:
+            load_choices.clear()
             st.success(f"Added {report.created} people.")
             if report.bad_rows:
                 st.warning(f"{len(report.bad_rows)} row(s) were refused:")

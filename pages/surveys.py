@@ -70,12 +70,14 @@ KIND_LABELS = {
 }
 
 
-def load_choices() -> dict[str, list[str]]:
+@st.cache_data(ttl=300, show_spinner=False)
+def load_choices(user_id: int | None) -> dict[str, list[str]]:
+    """Departments, teams and locations an audience can be cut by (cached per viewer)."""
     with db_session() as session:
         return org_choices(session=session, actor=hr)
 
 
-choices = attempt(load_choices) or {"department": [], "team": [], "location": []}
+choices = attempt(lambda: load_choices(hr.id)) or {"department": [], "team": [], "location": []}
 
 with st.expander("New survey", icon=":material/add:"):
     with st.form("new_survey"):
@@ -140,7 +142,9 @@ with st.expander("New survey", icon=":material/add:"):
                 )
 
 
-def load_audience() -> AudienceChoices:
+@st.cache_data(ttl=300, show_spinner=False)
+def load_audience(user_id: int | None) -> AudienceChoices:
+    """Tags and organisations a customer survey's audience can be cut by (cached)."""
     with db_session() as session:
         return audience_choices(session=session, actor=hr)
 
@@ -150,7 +154,7 @@ with st.expander("Ask customers or citizens", icon=":material/campaign:"):
         "Only contacts whose consent allows the feedback purpose get a link; the rest are "
         "counted, with the reason, when the survey opens."
     )
-    contact_choices = attempt(load_audience) or AudienceChoices([], [])
+    contact_choices = attempt(lambda: load_audience(hr.id)) or AudienceChoices([], [])
     org_names = dict(contact_choices.organisations)
     with st.form("new_contact_survey"):
         c_title = st.text_input("Survey title", key="contact_title", max_chars=SURVEY_TITLE_MAX)

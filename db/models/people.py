@@ -123,8 +123,8 @@ class ContactBase(SQLModel):
 
 class Contact(ContactBase, table=True):
     __table_args__ = (
-        # The contacts list: live contacts (of a team), counted and sorted by name from
-        # the index alone, before a page of rows is read.
+        # The contacts list: live contacts (of a team, or everyone's), counted and sorted
+        # by name from an index alone, before a page of rows is read.
         Index(
             "ix_contact_live_owner_name",
             "merged_into_id",
@@ -133,6 +133,9 @@ class Contact(ContactBase, table=True):
             "family_name",
             "given_name",
             "id",
+        ),
+        Index(
+            "ix_contact_live_name", "merged_into_id", "erased_at", "family_name", "given_name", "id"
         ),
     )
 

@@ -23,6 +23,12 @@ def upgrade() -> None:
         unique=False,
     )
     op.create_index(
+        "ix_contact_live_name",
+        "contact",
+        ["merged_into_id", "erased_at", "family_name", "given_name", "id"],
+        unique=False,
+    )
+    op.create_index(
         "ix_deal_owner_status_updated", "deal", ["owner_id", "status", "updated_at"], unique=False
     )
     op.create_index("ix_deal_status_updated", "deal", ["status", "updated_at"], unique=False)
@@ -34,4 +40,5 @@ def downgrade() -> None:
     op.create_index("ix_deal_owner_status", "deal", ["owner_id", "status"], unique=False)
     op.drop_index("ix_deal_status_updated", table_name="deal")
     op.drop_index("ix_deal_owner_status_updated", table_name="deal")
+    op.drop_index("ix_contact_live_name", table_name="contact")
     op.drop_index("ix_contact_live_owner_name", table_name="contact")
