@@ -7,7 +7,7 @@ it came from: no IP address, user agent, cookie, session or account column exist
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Text
+from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from db.types import UTCDateTime, utcnow
@@ -139,6 +139,8 @@ class Case(CaseBase, table=True):
     """A concern or welfare case. State columns mirror its append-only events for queries."""
 
     __tablename__ = "case_record"
+    # Open cases by deadline: the reviewer's Home counts new, overdue and due-soon cases.
+    __table_args__ = (Index("ix_case_record_open_due", "status", "purged_at", "sla_due_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     reference: str = Field(max_length=16, unique=True, index=True)

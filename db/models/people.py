@@ -249,6 +249,9 @@ class TaskBase(SQLModel):
 
 
 class Task(TaskBase, table=True):
+    # Open tasks by due date: the overdue lists on Home walk it in order.
+    __table_args__ = (Index("ix_task_open_due", "done_at", "due_on"),)
+
     id: int | None = Field(default=None, primary_key=True)
     owner_id: int = Field(foreign_key="app_user.id", index=True)
     done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

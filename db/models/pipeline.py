@@ -77,6 +77,8 @@ class Deal(DealBase, table=True):
         # one team's sellers (owner, status) or for everyone (status).
         Index("ix_deal_owner_status_updated", "owner_id", "status", "updated_at"),
         Index("ix_deal_status_updated", "status", "updated_at"),
+        # A seller's rotting deals, stalest first, on Home.
+        Index("ix_deal_owner_status_activity", "owner_id", "status", "last_activity_at"),
         Index("ix_deal_status_close", "status", "expected_close"),
         Index("ix_deal_status_closed_at", "status", "closed_at"),
         Index("ix_deal_stage_activity", "stage_id", "last_activity_at"),

@@ -1,4 +1,4 @@
-"""list pages: contacts and deals counted and ordered from their indexes
+"""list pages: contacts, deals, tasks and cases counted and ordered from their indexes
 
 Revision ID: 0016_list_pages
 Revises: 0015_moments
@@ -32,12 +32,28 @@ def upgrade() -> None:
         "ix_deal_owner_status_updated", "deal", ["owner_id", "status", "updated_at"], unique=False
     )
     op.create_index("ix_deal_status_updated", "deal", ["status", "updated_at"], unique=False)
+    op.create_index(
+        "ix_deal_owner_status_activity",
+        "deal",
+        ["owner_id", "status", "last_activity_at"],
+        unique=False,
+    )
+    op.create_index("ix_task_open_due", "task", ["done_at", "due_on"], unique=False)
+    op.create_index(
+        "ix_case_record_open_due",
+        "case_record",
+        ["status", "purged_at", "sla_due_at"],
+        unique=False,
+    )
     # The new owner index begins with the old one's columns.
     op.drop_index("ix_deal_owner_status", table_name="deal")
 
 
 def downgrade() -> None:
     op.create_index("ix_deal_owner_status", "deal", ["owner_id", "status"], unique=False)
+    op.drop_index("ix_case_record_open_due", table_name="case_record")
+    op.drop_index("ix_task_open_due", table_name="task")
+    op.drop_index("ix_deal_owner_status_activity", table_name="deal")
     op.drop_index("ix_deal_status_updated", table_name="deal")
     op.drop_index("ix_deal_owner_status_updated", table_name="deal")
     op.drop_index("ix_contact_live_name", table_name="contact")
