@@ -375,6 +375,7 @@ def bench_commands(
                     break
         lines = (done.stdout or done.stderr).strip().splitlines() or [""]
         detail = next((x for x in reversed(lines) if command.summary in x), lines[-1])
+        detail = detail.replace(str(workdir), "OUT")  # the run's temporary directory
         took = statistics.median(times)
         results.append(
             CommandResult(name, scale, round(took, 2), done.returncode == 0, detail, times)

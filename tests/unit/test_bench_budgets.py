@@ -3,6 +3,7 @@
 from typing import Any
 
 from bench.budgets import command_over_budget, growth, page_over_budget
+from bench.table import command_table, page_table
 
 
 def page(
@@ -52,3 +53,26 @@ def test_commands_have_budgets_in_seconds_at_scale_ten() -> None:
     assert not command_over_budget(
         run("duplicates", 1, 0, ok=False, detail="command not in this build")
     )
+
+
+def test_the_tables_put_scales_side_by_side_and_mark_what_is_over() -> None:
+    records = [
+        {**page("pages/deals.py", 1, 90, 20), "first_ms": 95.0},
+        {**page("pages/deals.py", 10, 1200, 40), "first_ms": 1300.0},
+    ]
+    table = page_table(records).splitlines()
+    assert table[0] == "| page | role | scale 1 | scale 10 |"
+    assert table[2] == "| pages/deals.py | manager | 95 / 90 / 20 | 1300 / 1200 / 40 ⚠ |"
+    commands = command_table(
+        [
+            {
+                "command": "consent-audit",
+                "scale": 10.0,
+                "seconds": 4.0,
+                "ok": True,
+                "detail": "Wrote OUT/audit.json.",
+                "runs_s": [9.5, 4.0, 3.7],
+            }
+        ]
+    )
+    assert "| consent-audit | 10 | 4.0 | 9.5, 4.0, 3.7 | Wrote OUT/audit.json. |" in commands
