@@ -29,6 +29,16 @@ def contact_scope(actor: Actor) -> Any | None:
     return col(Contact.owner_id) == actor.id
 
 
+def scope_key(actor: Actor) -> str:
+    """Names the set of customers `contact_scope` gives the actor, for stored reports."""
+    require_role(actor, *EXPERIENCE_ROLES, doing="see the customer experience reports")
+    if isinstance(actor, Operator) or Role.admin in actor.roles:
+        return "all"
+    if Role.manager in actor.roles and actor.team:
+        return f"team:{actor.team}"
+    return f"owner:{actor.id}"
+
+
 def live_contact() -> list[Any]:
     """Conditions leaving out merged-away and erased contacts."""
     return [col(Contact.merged_into_id).is_(None), col(Contact.erased_at).is_(None)]

@@ -23,7 +23,6 @@ from sqlmodel import Session, col, select
 from db.audit import Actor, require_role
 from db.case_insights import cases_data_version
 from db.customer_feedback import teams_nps_outcome
-from db.duplicates import contacts_data_version
 from db.forecast import pipeline_data_version
 from db.metrics import win_rate
 from db.models.auth import Role, User
@@ -32,7 +31,12 @@ from db.models.pipeline import Deal, DealStatus, Stage
 from db.models.surveys import AudienceKind, Survey, SurveyResponse, SurveyStatus
 from db.moments import teams_moment_counts
 from db.report_cache import cached
-from db.responsiveness import Exchange, median_response_hours, teams_exchanges
+from db.responsiveness import (
+    Exchange,
+    interactions_data_version,
+    median_response_hours,
+    teams_exchanges,
+)
 from db.survey_reports import groups, results
 from db.surveys import get_survey
 
@@ -212,18 +216,14 @@ def teams_outcomes(
 
 def outcomes_data_version(*, session: Session) -> str:
     """A fingerprint of everything the team outcomes read: deals and their history,
-    contacts (owners, merges, erasure), interactions (appended only), cases, named
-    survey answers and who is in which team. Each figure is an index lookup or a
-    small table."""
-    interaction, response = Interaction.__table__, SurveyResponse.__table__  # type: ignore[attr-defined]
-    users = User.__table__  # type: ignore[attr-defined]
+    interactions, contacts and teams, cases and named survey answers. Each figure is an
+    index lookup or a small table."""
+    response = SurveyResponse.__table__  # type: ignore[attr-defined]
     figures = [
         *pipeline_data_version(session=session),
-        contacts_data_version(session=session),
+        interactions_data_version(session=session),
         cases_data_version(session=session),
-        session.execute(sa_select(func.max(interaction.c.id))).scalar_one(),
         session.execute(sa_select(func.count(response.c.contact_id))).scalar_one(),
-        *session.execute(sa_select(func.count(), func.sum(users.c.version))).one(),
     ]
     return ":".join(str(f or 0) for f in figures)
 

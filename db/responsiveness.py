@@ -18,10 +18,12 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from db.audit import Actor
+from db.duplicates import contacts_data_version
 from db.errors import ValidationError
-from db.experience_scope import aware, contact_scope, live_contact, page_and_total
+from db.experience_scope import aware, contact_scope, live_contact, page_and_total, scope_key
 from db.models.auth import User
 from db.models.people import Channel, Contact, Direction, Interaction, Task
+from db.report_cache import cached, register
 from db.types import utcnow
 
 # The channels on which a person reaches us and expects an answer.
@@ -168,6 +170,7 @@ def _exchanges(
     ]
 
 
+@register
 @dataclass(frozen=True)
 class ResponseRow:
     """Response times of one channel, owner or team."""
@@ -213,11 +216,34 @@ def _median(values: list[float]) -> float | None:
     return round(statistics.median(values), 1) if values else None
 
 
+def interactions_data_version(*, session: Session) -> str:
+    """A fingerprint of what response times read: interactions (appended, never edited),
+    contacts (owners, merges, erasure) and who is in which team."""
+    interaction, users = Interaction.__table__, User.__table__  # type: ignore[attr-defined]
+    figures = [
+        session.execute(sa_select(func.max(interaction.c.id))).scalar_one(),
+        contacts_data_version(session=session),
+        *session.execute(sa_select(func.count(), func.sum(users.c.version))).one(),
+    ]
+    return ":".join(str(f or 0) for f in figures)
+
+
 def response_times(
     *, session: Session, actor: Actor, since: date, until: date, by: str = "channel"
 ) -> list[ResponseRow]:
-    """Median time to answer inbound contacts by channel, owner or team."""
-    return summarise(exchanges(session=session, actor=actor, since=since, until=until), by)
+    """Median time to answer inbound contacts by channel, owner or team; stored until an
+    interaction is logged or a contact or team changes (everyone's last 90 days is tens of
+    thousands of exchanges at a large organisation)."""
+    if by not in GROUPINGS:
+        raise ValidationError(f"Group by: choose one of {', '.join(GROUPINGS)}.", field="by")
+    return cached(
+        session=session,
+        key=f"response-times:{scope_key(actor)}:{since}:{until}:{by}",
+        version=interactions_data_version(session=session),
+        compute=lambda: summarise(
+            exchanges(session=session, actor=actor, since=since, until=until), by
+        ),
+    )
 
 
 def median_response_hours(rows: list[Exchange], *, business: bool = False) -> float | None:

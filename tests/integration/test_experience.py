@@ -166,6 +166,18 @@ def test_only_the_inbound_never_answered_is_waiting(
     assert unanswered_contacts(session=session, actor=sales, channel=Channel.letter)[1] == 1
 
 
+def test_stored_response_times_follow_a_new_interaction(
+    session: Session, timeline: dict[str, Contact]
+) -> None:
+    admin = who(session, "admin")
+    before = {r.group: r for r in response_times(session=session, actor=admin, **JANUARY)}
+    assert before["letter"].answered == 0
+    log(session, timeline["ben"], Channel.email, Direction.outbound, at(16, 9))
+    after = {r.group: r for r in response_times(session=session, actor=admin, **JANUARY)}
+    assert after["letter"].answered == 1
+    assert after["letter"].median_hours == pytest.approx(24.0)
+
+
 def test_a_page_past_the_end_is_empty_but_still_gives_the_total(
     session: Session, timeline: dict[str, Contact]
 ) -> None:
