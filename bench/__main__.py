@@ -6,6 +6,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 os.environ.setdefault("RAPPORT_COOKIE_KEY", "bench-" + "k" * 40)
 
 from bench.budgets import (  # noqa: E402
@@ -33,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-commands", action="store_true", help="skip operator commands")
     args = parser.parse_args(argv)
     base_url = os.environ.get("RAPPORT_DATABASE_URL") or None
+    database = make_url(base_url).get_backend_name() if base_url else "sqlite"
     scales = [float(s) for s in args.scales.split(",") if s.strip()]
     if base_url and len(scales) > 1:
         parser.error("with RAPPORT_DATABASE_URL set, run one scale at a time")
@@ -45,7 +48,10 @@ def main(argv: list[str] | None = None) -> int:
         pages.extend(as_records(results))
         if not args.no_commands:
             with tempfile.TemporaryDirectory() as workdir:
-                commands.extend(r.__dict__ for r in bench_commands(url, scale, Path(workdir)))
+                commands.extend(
+                    {**r.__dict__, "database": database}
+                    for r in bench_commands(url, scale, Path(workdir))
+                )
     memory = peak_memory_mb()
     over = [p for p in pages if page_over_budget(p)]
     grown = growth(pages)
@@ -73,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(
             json.dumps(
                 {
+                    "database": database,
                     "pages": pages,
                     "growth": as_dicts(grown),
                     "commands": commands,

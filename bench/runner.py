@@ -20,7 +20,7 @@ from sqlmodel import col, select
 from streamlit.testing.v1 import AppTest
 
 from bench.import_file import IMPORT_ROWS, write_contacts_file
-from bench.params import QUERY_PARAMS
+from bench.params import QUERY_PARAMS, STATE_PREFIX
 from components.nav import SCREENS, Screen
 from db.auth import get_user_by_username, open_session
 from db.bulk_seed import SCALE_MARKER, seed_scale
@@ -127,7 +127,10 @@ def _new_app(path: str, token: str | None, params: dict[str, str]) -> AppTest:
     if token:
         at.session_state["rapport_session_token"] = token
     for key, value in params.items():
-        at.query_params[key] = value
+        if key.startswith(STATE_PREFIX):
+            at.session_state[key.removeprefix(STATE_PREFIX)] = value
+        else:
+            at.query_params[key] = value
     return at
 
 

@@ -14,13 +14,19 @@ from bench.budgets import command_over_budget, page_over_budget
 
 
 def _load(paths: Iterable[Path]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every page and command record, each marked with the database it ran on."""
     pages: list[dict[str, Any]] = []
     commands: list[dict[str, Any]] = []
     for path in paths:
         data = json.loads(path.read_text(encoding="utf-8"))
-        pages.extend(data.get("pages", []))
-        commands.extend(data.get("commands", []))
+        database = str(data.get("database", "sqlite"))
+        pages.extend({**p, "database": database} for p in data.get("pages", []))
+        commands.extend({**c, "database": database} for c in data.get("commands", []))
     return pages, commands
+
+
+def _column(record: Mapping[str, Any]) -> tuple[str, float]:
+    return str(record.get("database", "sqlite")), float(record["scale"])
 
 
 def _cell(record: Mapping[str, Any] | None) -> str:
@@ -38,29 +44,34 @@ def _cell(record: Mapping[str, Any] | None) -> str:
 
 def page_table(pages: list[dict[str, Any]]) -> str:
     """Pages × scales: first / cold / warm medians in ms (⚠ over budget)."""
-    scales = sorted({float(p["scale"]) for p in pages})
-    by_key: dict[tuple[str, str], dict[float, dict[str, Any]]] = {}
+    columns = sorted({_column(p) for p in pages}, key=lambda c: (c[0] != "sqlite", c))
+    by_key: dict[tuple[str, str], dict[tuple[str, float], dict[str, Any]]] = {}
     for record in pages:
         key = (str(record["page"]), str(record["role"]))
-        by_key.setdefault(key, {})[float(record["scale"])] = record
-    head = "| page | role | " + " | ".join(f"scale {s:g}" for s in scales) + " |"
-    rule = "| --- | --- | " + " | ".join("---" for _ in scales) + " |"
-    lines = [head, rule]
-    for (page, role), by_scale in by_key.items():
-        cells = " | ".join(_cell(by_scale.get(s)) for s in scales)
+        by_key.setdefault(key, {})[_column(record)] = record
+    names = " | ".join(f"{database} {scale:g}" for database, scale in columns)
+    lines = [
+        f"| page | role | {names} |",
+        "| --- | --- | " + " | ".join("---" for _ in columns) + " |",
+    ]
+    for (page, role), by_column in by_key.items():
+        cells = " | ".join(_cell(by_column.get(c)) for c in columns)
         lines.append(f"| {page} | {role} | {cells} |")
     return "\n".join(lines)
 
 
 def command_table(commands: list[dict[str, Any]]) -> str:
     """Operator commands: median seconds, every run, and the command's last line."""
-    lines = ["| command | scale | seconds | runs | result |", "| --- | --- | --- | --- | --- |"]
+    lines = [
+        "| command | database | scale | seconds | runs | result |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for c in commands:
         runs = ", ".join(f"{t:.1f}" for t in c.get("runs_s") or [c["seconds"]])
         mark = " ⚠" if command_over_budget(c) else ""
         lines.append(
-            f"| {c['command']} | {c['scale']:g} | {c['seconds']:.1f}{mark} | {runs} | "
-            f"{str(c.get('detail', ''))[:60]} |"
+            f"| {c['command']} | {c.get('database', 'sqlite')} | {c['scale']:g} | "
+            f"{c['seconds']:.1f}{mark} | {runs} | {str(c.get('detail', ''))[:60]} |"
         )
     return "\n".join(lines)
 

@@ -49,6 +49,7 @@ def test_commands_have_budgets_in_seconds_at_scale_ten() -> None:
     assert not command_over_budget(run("consent-audit", 10, 9.9))
     assert not command_over_budget(run("consent-audit", 1, 12))  # budgets are at scale 10
     assert command_over_budget(run("import contacts", 10, 31))
+    assert not command_over_budget({**run("import contacts", 10, 52), "database": "postgresql"})
     assert command_over_budget(run("duplicates", 1, 2, ok=False, detail="Traceback"))
     assert not command_over_budget(
         run("duplicates", 1, 0, ok=False, detail="command not in this build")
@@ -61,7 +62,7 @@ def test_the_tables_put_scales_side_by_side_and_mark_what_is_over() -> None:
         {**page("pages/deals.py", 10, 1200, 40), "first_ms": 1300.0},
     ]
     table = page_table(records).splitlines()
-    assert table[0] == "| page | role | scale 1 | scale 10 |"
+    assert table[0] == "| page | role | sqlite 1 | sqlite 10 |"
     assert table[2] == "| pages/deals.py | manager | 95 / 90 / 20 | 1300 / 1200 / 40 ⚠ |"
     commands = command_table(
         [
@@ -75,4 +76,6 @@ def test_the_tables_put_scales_side_by_side_and_mark_what_is_over() -> None:
             }
         ]
     )
-    assert "| consent-audit | 10 | 4.0 | 9.5, 4.0, 3.7 | Wrote OUT/audit.json. |" in commands
+    assert (
+        "| consent-audit | sqlite | 10 | 4.0 | 9.5, 4.0, 3.7 | Wrote OUT/audit.json. |" in commands
+    )
