@@ -25,6 +25,7 @@ from db.types import utcnow
 
 T = TypeVar("T")
 _TYPES: dict[str, type] = {}
+UNUSED_FOR = timedelta(days=30)
 
 
 def register(cls: type[T]) -> type[T]:
@@ -110,6 +111,10 @@ def cached(
     payload = dumps(result)
     try:
         if row is None:
+            # Keys name periods and filters, so yesterday's keys are never read again:
+            # a new key sweeps out reports nobody has asked for in a month.
+            table = ReportCache.__table__  # type: ignore[attr-defined]
+            session.execute(delete(table).where(table.c.computed_at < utcnow() - UNUSED_FOR))
             session.add(ReportCache(key=key, version=version, payload=payload))
         else:
             row.version, row.payload, row.computed_at = version, payload, utcnow()

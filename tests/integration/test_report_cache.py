@@ -26,6 +26,7 @@ from db.people import create_contact, create_organisation, update_contact
 from db.pipeline import create_deal, update_deal, win_deal
 from db.pipeline_config import StageSpec, create_pipeline
 from db.report_cache import cached, dumps, loads
+from db.types import utcnow
 
 
 def _user(session: Session, name: str) -> User:
@@ -258,3 +259,18 @@ def test_a_new_look_alike_organisation_shows_in_the_stored_pairs(session: Sessio
         actor=OPERATOR,
     )
     assert len(duplicate_organisations_report(session=session, actor=admin)) == 1
+
+
+def test_a_new_report_sweeps_out_reports_unused_for_a_month(session: Session) -> None:
+    cached(session=session, key="old", version="1", compute=lambda: [1])
+    cached(session=session, key="recent", version="1", compute=lambda: [2])
+    old = session.get(ReportCache, "old")
+    assert old is not None
+    old.computed_at = utcnow() - timedelta(days=31)
+    session.add(old)
+    session.commit()
+    cached(session=session, key="new", version="1", compute=lambda: [3])
+    session.expire_all()
+    assert session.get(ReportCache, "old") is None
+    assert session.get(ReportCache, "recent") is not None
+    assert session.get(ReportCache, "new") is not None
