@@ -2,6 +2,7 @@
 and session state for pages that take the record from a box (keys starting `state:`)."""
 
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -12,26 +13,31 @@ ParamPicker = Callable[[Session], dict[str, str]]
 STATE_PREFIX = "state:"
 
 
-def _busiest_contact(session: Session) -> dict[str, str]:
-    # The demo seller's contact with the most history: every role allowed on the page may
-    # open it (the seller, the seller's manager, admin, privacy), and a long timeline is
-    # the worst case for the page.
+def _sellers_busiest_contact(session: Session, contact_id: Any) -> int | None:
+    """The demo seller's contact with the most rows holding `contact_id`: every role on a
+    contact's pages may open it (the seller, the seller's manager, admin, privacy), and
+    the longest history is the worst case for the page."""
     from db.models.auth import User
-    from db.models.people import Interaction
 
     row = session.exec(
-        select(Interaction.contact_id, func.count())
-        .join(Contact, col(Contact.id) == col(Interaction.contact_id))
+        select(contact_id, func.count())
+        .join(Contact, col(Contact.id) == contact_id)
         .join(User, col(User.id) == col(Contact.owner_id))
         .where(User.username == "sales")
-        .group_by(col(Interaction.contact_id))
+        .group_by(contact_id)
         .order_by(func.count().desc())
         .limit(1)
     ).first()
-    if row is None:
-        first = session.exec(select(Contact.id).limit(1)).first()
-        return {"id": str(first)} if first else {}
-    return {"id": str(row[0])}
+    return int(row[0]) if row else None
+
+
+def _busiest_contact(session: Session) -> dict[str, str]:
+    from db.models.people import Interaction
+
+    found = _sellers_busiest_contact(session, col(Interaction.contact_id))
+    if found is None:
+        found = session.exec(select(Contact.id).limit(1)).first()
+    return {"id": str(found)} if found else {}
 
 
 def _busiest_deal(session: Session) -> dict[str, str]:
@@ -53,21 +59,10 @@ def _busiest_deal(session: Session) -> dict[str, str]:
 
 
 def _busiest_consent(session: Session) -> dict[str, str]:
-    # The demo seller's contact with the longest consent history: every role on the page
-    # may open it.
-    from db.models.auth import User
     from db.models.consent import ConsentEvent
 
-    row = session.exec(
-        select(ConsentEvent.contact_id, func.count())
-        .join(Contact, col(Contact.id) == col(ConsentEvent.contact_id))
-        .join(User, col(User.id) == col(Contact.owner_id))
-        .where(User.username == "sales")
-        .group_by(col(ConsentEvent.contact_id))
-        .order_by(func.count().desc())
-        .limit(1)
-    ).first()
-    return {"contact": str(row[0])} if row else {}
+    found = _sellers_busiest_contact(session, col(ConsentEvent.contact_id))
+    return {"contact": str(found)} if found else {}
 
 
 def _busiest_case(session: Session) -> dict[str, str]:
