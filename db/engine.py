@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 from db.config import get_settings
+from db.types import clean_text
 
 
 def _prepare_sqlite_file(url: str) -> None:
@@ -30,6 +31,33 @@ def _on_sqlite_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> No
     cursor.close()
 
 
+def _clean(value: Any) -> Any:
+    return clean_text(value) if type(value) is str else value
+
+
+def _clean_parameters(
+    _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, executemany: bool
+) -> tuple[str, Any]:
+    """Clean every text parameter, typed or not (raw SQL, function results, look-ups).
+
+    Columns clean their own values (db.types.CleanString); this catches what reaches
+    PostgreSQL without a column's type, so no text can make it refuse a statement.
+    """
+    # A batch of many rows (a list of rows), or one row: a dict, as psycopg's named
+    # parameters are, also for a batch of insertmanyvalues.
+    if executemany and isinstance(parameters, list | tuple):
+        return statement, [_clean_row(row) for row in parameters]
+    return statement, _clean_row(parameters)
+
+
+def _clean_row(row: Any) -> Any:
+    if isinstance(row, dict):
+        return {key: _clean(value) for key, value in row.items()}
+    if isinstance(row, list | tuple):
+        return type(row)(_clean(value) for value in row)
+    return row
+
+
 def make_engine(url: str) -> Engine:
     """Build an engine for a URL, with the per-dialect settings Rapport needs."""
     backend = make_url(url).get_backend_name()
@@ -43,13 +71,15 @@ def make_engine(url: str) -> Engine:
         options = " ".join(
             filter(None, [str(make_url(url).query.get("options", "")), "-c timezone=UTC"])
         )
-        return create_engine(
+        engine = create_engine(
             url,
             pool_pre_ping=True,
             pool_size=5,
             max_overflow=10,
             connect_args={"connect_timeout": 5, "options": options},
         )
+        event.listen(engine, "before_cursor_execute", _clean_parameters, retval=True)
+        return engine
     raise RuntimeError(
         f"Unsupported database {backend!r}: use sqlite:///path or postgresql+psycopg://…"
     )

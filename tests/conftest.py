@@ -9,19 +9,34 @@ import pytest
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
 # Property-based tests stay fast: a modest number of examples, no per-example deadline
 # (the first example of a test pays for imports and table creation). Tests that use a
 # database fixture reuse it across examples and compare row counts per example.
+# - "rapport" (local runs): new examples each run, failures kept in .hypothesis/ and
+#   replayed first next time.
+# - "ci": the same examples on every run of the same commit (derandomize), so whether CI
+#   passes depends on the change, never on chance; no example database.
+# - "thorough": explores widely; run it before a submission, and turn what it finds into
+#   @example regressions. RAPPORT_HYPOTHESIS_PROFILE=thorough make test
+# Every profile prints the blob that reproduces a failure (@reproduce_failure).
 hypothesis_settings.register_profile(
     "rapport",
     max_examples=50,
     deadline=None,
+    print_blob=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+hypothesis_settings.register_profile(
+    "ci", hypothesis_settings.get_profile("rapport"), derandomize=True, database=None
 )
 hypothesis_settings.register_profile(
     "thorough", hypothesis_settings.get_profile("rapport"), max_examples=1000
 )
-hypothesis_settings.load_profile(os.environ.get("RAPPORT_HYPOTHESIS_PROFILE", "rapport"))
+hypothesis_settings.load_profile(
+    os.environ.get("RAPPORT_HYPOTHESIS_PROFILE") or ("ci" if IN_CI else "rapport")
+)
 
 # Settings must be in place before db/ or streamlit read them.
 os.environ["RAPPORT_BCRYPT_ROUNDS"] = "4"
@@ -37,7 +52,6 @@ from db.engine import make_engine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("RAPPORT_TEST_POSTGRES_URL", "").strip()
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -3,6 +3,8 @@
 Each area adds its module to this import.
 """
 
+from sqlmodel import SQLModel  # noqa: E402
+
 from db.models import (  # noqa: F401
     audit,
     auth,
@@ -15,3 +17,7 @@ from db.models import (  # noqa: F401
     reports,
     surveys,
 )
+from db.types import clean_text_columns  # noqa: E402
+
+# Every text column, of every table above and any added later, stores clean text.
+clean_text_columns(SQLModel.metadata)
