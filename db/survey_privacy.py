@@ -42,8 +42,14 @@ def team_key(department: str, team: str) -> str:
     return f"d:{department}/t:{team}"
 
 
-def _cover(counts: dict[str, int], k: int) -> dict[str, str]:
-    """Hidden children and why: the small ones, then the cover that stops subtraction."""
+def hide_small_groups(counts: dict[str, int], k: int) -> dict[str, str]:
+    """The small-group rule: which sibling groups to hide, and why.
+
+    Groups under `k` are hidden, then the next-smallest siblings join them until the
+    hidden ones together hold none or at least `k`, so a shown total minus the shown
+    siblings never reveals a group under the threshold. Every report that shows counts
+    of people side by side under a shown total uses this one function.
+    """
     hidden = {name: SMALL.format(k=k) for name, n in counts.items() if n < k}
     visible = sorted((n, name) for name, n in counts.items() if name not in hidden)
     while 0 < sum(counts[name] for name in hidden) < k and visible:
@@ -73,7 +79,7 @@ def build_tree(counts: dict[tuple[str, str], int], k: int) -> list[Group]:
         by_department[department][team] = by_department[department].get(team, 0) + n
     department_counts = {d: sum(teams.values()) for d, teams in by_department.items()}
     hidden_departments = (
-        _cover(department_counts, k)
+        hide_small_groups(department_counts, k)
         if org_shown
         else dict.fromkeys(department_counts, PARENT if total else SMALL.format(k=k))
     )
@@ -92,7 +98,7 @@ def build_tree(counts: dict[tuple[str, str], int], k: int) -> list[Group]:
             )
         )
         teams = by_department[department]
-        hidden_teams = _cover(teams, k) if d_shown else dict.fromkeys(teams, PARENT)
+        hidden_teams = hide_small_groups(teams, k) if d_shown else dict.fromkeys(teams, PARENT)
         for team in sorted(teams):
             groups.append(
                 Group(
