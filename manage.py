@@ -11,8 +11,8 @@ SECRETS_FILE = Path(__file__).resolve().parent / ".streamlit" / "secrets.toml"
 
 def cmd_migrate(_args: argparse.Namespace) -> int:
     """Apply every pending migration."""
-    from db.engine import get_engine
-    from db.migrate import current_heads, upgrade
+    from db.core.engine import get_engine
+    from db.core.migrate import current_heads, upgrade
 
     engine = get_engine()
     upgrade(engine)
@@ -24,9 +24,9 @@ def cmd_seed(args: argparse.Namespace) -> int:
     """Fill an empty database with the demo world (or, with --scale, the benchmark world)."""
     import time
 
-    from db.bulk_seed import seed_scale
-    from db.engine import session_scope
-    from db.fixtures import is_empty, seed_demo
+    from db.core.engine import session_scope
+    from db.demo.bulk.seed import seed_scale
+    from db.demo.fixtures import is_empty, seed_demo
 
     with session_scope() as session:
         if not is_empty(session=session):
@@ -49,8 +49,8 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
 def cmd_demo_info(_args: argparse.Namespace) -> int:
     """Print the demo sign-ins, but only for a database seeded with the demo."""
-    from db.engine import session_scope
-    from db.fixtures import DEMO_USERS, is_demo
+    from db.core.engine import session_scope
+    from db.demo.fixtures import DEMO_USERS, is_demo
 
     with session_scope() as session:
         if not is_demo(session=session):
@@ -65,10 +65,10 @@ def cmd_demo_info(_args: argparse.Namespace) -> int:
 
 def cmd_create_user(args: argparse.Namespace) -> int:
     """Create a user; the password is read from standard input."""
-    from db.audit import OPERATOR
-    from db.auth import create_user
-    from db.engine import session_scope
-    from db.errors import DomainError
+    from db.auth.accounts import create_user
+    from db.auth.audit import OPERATOR
+    from db.core.engine import session_scope
+    from db.core.errors import DomainError
     from db.models.auth import Role, UserCreate
 
     if sys.stdin.isatty():
@@ -106,8 +106,8 @@ def cmd_create_user(args: argparse.Namespace) -> int:
 
 def cmd_verify_audit(_args: argparse.Namespace) -> int:
     """Walk the audit chain; exit 1 naming the first broken event."""
-    from db.audit import verify_chain
-    from db.engine import session_scope
+    from db.auth.audit import verify_chain
+    from db.core.engine import session_scope
 
     with session_scope() as session:
         report = verify_chain(session=session)
@@ -120,9 +120,9 @@ def cmd_verify_audit(_args: argparse.Namespace) -> int:
 
 def cmd_unlock(args: argparse.Namespace) -> int:
     """Lift a sign-in lockout."""
-    from db.audit import OPERATOR
-    from db.auth import get_user_by_username, unlock_user
-    from db.engine import session_scope
+    from db.auth.accounts import get_user_by_username, unlock_user
+    from db.auth.audit import OPERATOR
+    from db.core.engine import session_scope
 
     with session_scope() as session:
         user = get_user_by_username(session=session, username=args.username)
@@ -136,9 +136,9 @@ def cmd_unlock(args: argparse.Namespace) -> int:
 
 def cmd_backup(args: argparse.Namespace) -> int:
     """Back up the live database (SQLite backup API, or a logical export for PostgreSQL)."""
-    from db.backup import backup
-    from db.engine import get_engine
-    from db.errors import DomainError
+    from db.core.backup import backup
+    from db.core.engine import get_engine
+    from db.core.errors import DomainError
 
     try:
         counts = backup(get_engine(), Path(args.path))
@@ -151,11 +151,11 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 def cmd_restore(args: argparse.Namespace) -> int:
     """Restore a backup into an empty database, then verify the audit chain."""
-    from db.audit import verify_chain
-    from db.backup import restore
-    from db.engine import get_engine, session_scope
-    from db.errors import DomainError
-    from db.migrate import upgrade
+    from db.auth.audit import verify_chain
+    from db.core.backup import restore
+    from db.core.engine import get_engine, session_scope
+    from db.core.errors import DomainError
+    from db.core.migrate import upgrade
 
     engine = get_engine()
     try:
@@ -176,9 +176,9 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 def cmd_purge_cases(args: argparse.Namespace) -> int:
     """Erase the content of cases closed longer than the retention period, keeping tombstones."""
-    from db.audit import OPERATOR
-    from db.case_retention import purge_cases
-    from db.engine import session_scope
+    from db.auth.audit import OPERATOR
+    from db.cases.retention import purge_cases
+    from db.core.engine import session_scope
 
     with session_scope() as session:
         report = purge_cases(session=session, actor=OPERATOR, years=args.years)
@@ -191,10 +191,10 @@ def cmd_purge_cases(args: argparse.Namespace) -> int:
 
 def cmd_case_deadlines(args: argparse.Namespace) -> int:
     """Set how many days to acknowledge and months to give feedback, for one category."""
-    from db.audit import OPERATOR
-    from db.case_common import set_category_deadlines
-    from db.engine import session_scope
-    from db.errors import DomainError
+    from db.auth.audit import OPERATOR
+    from db.cases.common import set_category_deadlines
+    from db.core.engine import session_scope
+    from db.core.errors import DomainError
 
     with session_scope() as session:
         try:
@@ -234,10 +234,10 @@ def cmd_ensure_secrets(_args: argparse.Namespace) -> int:
 
 def cmd_import_employees(args: argparse.Namespace) -> int:
     """Import employees from a CSV file; refused rows are listed with the reason."""
-    from db.audit import OPERATOR
-    from db.employees import import_employees_csv
-    from db.engine import session_scope
-    from db.errors import DomainError
+    from db.auth.audit import OPERATOR
+    from db.core.engine import session_scope
+    from db.core.errors import DomainError
+    from db.surveys.employees import import_employees_csv
 
     text = Path(args.path).read_text(encoding="utf-8")
     with session_scope() as session:
@@ -254,10 +254,10 @@ def cmd_import_employees(args: argparse.Namespace) -> int:
 
 def cmd_survey_links(args: argparse.Namespace) -> int:
     """Issue fresh links for everyone who has not answered a survey; CSV on standard output."""
-    from db.audit import OPERATOR
-    from db.engine import session_scope
-    from db.errors import DomainError
-    from db.survey_distribution import issue_links, links_csv, send_links
+    from db.auth.audit import OPERATOR
+    from db.core.engine import session_scope
+    from db.core.errors import DomainError
+    from db.surveys.distribution import issue_links, links_csv, send_links
 
     with session_scope() as session:
         try:
@@ -278,8 +278,8 @@ def cmd_survey_links(args: argparse.Namespace) -> int:
 
 def cmd_make_migration(args: argparse.Namespace) -> int:
     """Autogenerate a migration from the models (developers)."""
-    from db.engine import get_engine
-    from db.migrate import make_revision
+    from db.core.engine import get_engine
+    from db.core.migrate import make_revision
 
     make_revision(get_engine(), args.message)
     return 0
@@ -287,11 +287,11 @@ def cmd_make_migration(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Import organisations, contacts, interactions, deals or employees (CSV or XLSX)."""
-    from db.audit import OPERATOR
-    from db.engine import session_scope
-    from db.errors import DomainError
-    from db.import_files import parse_map
-    from db.imports import problems_csv, run_import
+    from db.auth.audit import OPERATOR
+    from db.core.engine import session_scope
+    from db.core.errors import DomainError
+    from db.imports.batches import problems_csv, run_import
+    from db.imports.files import parse_map
 
     path = Path(args.file)
     if not path.is_file():
@@ -331,9 +331,9 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Export organisations, contacts or deals as CSV (the columns import reads back)."""
-    from db.audit import OPERATOR
-    from db.engine import session_scope
-    from db.export import export_csv
+    from db.auth.audit import OPERATOR
+    from db.core.engine import session_scope
+    from db.imports.export import export_csv
 
     with session_scope() as session:
         data = export_csv(session=session, actor=OPERATOR, kind=args.kind)
@@ -344,9 +344,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_duplicates(args: argparse.Namespace) -> int:
     """Write likely duplicate contacts (or organisations) to a CSV, best first."""
-    from db.audit import OPERATOR
-    from db.duplicates import find_duplicate_organisations, find_duplicate_pairs, pairs_csv
-    from db.engine import session_scope
+    from db.auth.audit import OPERATOR
+    from db.core.engine import session_scope
+    from db.duplicates.report import find_duplicate_organisations, find_duplicate_pairs, pairs_csv
 
     if not 0 <= args.min_score <= 1:
         print("--min-score: give a number between 0 and 1.", file=sys.stderr)
@@ -372,10 +372,10 @@ def cmd_consent_audit(args: argparse.Namespace) -> int:
     import json
     from datetime import date
 
-    from db.audit import OPERATOR
-    from db.consent_audit import CSV_COLUMNS, report_csv_rows, run_audit
-    from db.engine import session_scope
-    from db.errors import DomainError
+    from db.auth.audit import OPERATOR
+    from db.consent.audit.report import CSV_COLUMNS, report_csv_rows, run_audit
+    from db.core.engine import session_scope
+    from db.core.errors import DomainError
 
     out = Path(args.out)
     if out.suffix.lower() not in {".json", ".csv"}:
@@ -418,9 +418,9 @@ def cmd_consent_audit(args: argparse.Namespace) -> int:
 
 def cmd_import_consent(args: argparse.Namespace) -> int:
     """Import consent history from a CSV file; bad rows are listed with their reason."""
-    from db.audit import OPERATOR
-    from db.consent_import import import_consent
-    from db.engine import session_scope
+    from db.auth.audit import OPERATOR
+    from db.consent.csv_import import import_consent
+    from db.core.engine import session_scope
 
     text = Path(args.file).read_text(encoding="utf-8")
     with session_scope() as session:
@@ -436,10 +436,10 @@ def cmd_consent_receipt(args: argparse.Namespace) -> int:
     """Write one Kantara consent receipt (JSON) per grant into DIR."""
     import json
 
-    from db.audit import OPERATOR
-    from db.consent_receipts import receipts
-    from db.engine import session_scope
-    from db.errors import DomainError
+    from db.auth.audit import OPERATOR
+    from db.consent.receipts import receipts
+    from db.core.engine import session_scope
+    from db.core.errors import DomainError
 
     folder = Path(args.out)
     folder.mkdir(parents=True, exist_ok=True)
@@ -551,8 +551,8 @@ def build_parser() -> argparse.ArgumentParser:
     mig.add_argument("message")
     mig.set_defaults(func=cmd_make_migration)
 
-    from db.import_kinds import ALL_KIND_NAMES
-    from db.matching import DEFAULT_MIN_SCORE
+    from db.duplicates.matching import DEFAULT_MIN_SCORE
+    from db.imports.kinds import ALL_KIND_NAMES
 
     imp = sub.add_parser("import", help=cmd_import.__doc__)
     imp.add_argument("kind", choices=ALL_KIND_NAMES)

@@ -24,12 +24,13 @@ os.environ.setdefault("RAPPORT_COOKIE_KEY", "bench-" + "k" * 40)
 from sqlalchemy import func, insert, select  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
-from db.audit import OPERATOR  # noqa: E402
-from db.bulk_seed import CHUNK, seed_scale  # noqa: E402
-from db.consent import add_months_dt, create_purpose, publish_notice  # noqa: E402
-from db.consent_ledger import evidence_digest, link_hash  # noqa: E402
-from db.engine import make_engine  # noqa: E402
-from db.migrate import upgrade  # noqa: E402
+from db.auth.audit import OPERATOR  # noqa: E402
+from db.consent.ledger import evidence_digest, link_hash  # noqa: E402
+from db.consent.records import add_months_dt, create_purpose, publish_notice  # noqa: E402
+from db.core.engine import make_engine  # noqa: E402
+from db.core.migrate import upgrade  # noqa: E402
+from db.core.types import utcnow  # noqa: E402
+from db.demo.bulk.seed import CHUNK, seed_scale  # noqa: E402
 from db.models.audit import GENESIS_HASH  # noqa: E402
 from db.models.consent import (  # noqa: E402
     ConsentAction,
@@ -41,7 +42,6 @@ from db.models.consent import (  # noqa: E402
     LawfulBasis,
 )
 from db.models.people import Contact  # noqa: E402
-from db.types import utcnow  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ConsentEvent.__table__  # type: ignore[attr-defined]
@@ -170,18 +170,18 @@ def timed(label: str, action: Callable[[], Any]) -> Any:
 
 def measure(path: Path) -> None:
     """Time each finding in-process, then the operator command end to end."""
-    from db.audit import verify_chain
-    from db.consent_audit import (
-        _requests,
-        _soft_opt_in,
-        _stale,
-        period_bounds,
-    )
-    from db.consent_audit_marketing import (
+    from db.auth.audit import verify_chain
+    from db.consent.audit.marketing import (
         coverage_finding,
         latency_finding,
         violations_by_month,
         violations_finding,
+    )
+    from db.consent.audit.report import (
+        _requests,
+        _soft_opt_in,
+        _stale,
+        period_bounds,
     )
 
     engine = make_engine(f"sqlite:///{path}")

@@ -6,8 +6,8 @@ python -m bench.dedupe --originals 60000      # about 100k records
 import argparse
 import time
 
-from db.dedupe_data import labelled_records, quality, true_pairs
-from db.matching import DEFAULT_MIN_SCORE, find_matches
+from db.demo.duplicate_data import labelled_records, quality, true_pairs
+from db.duplicates.matching import DEFAULT_MIN_SCORE, find_matches
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 """A contacts file for timing `manage.py import contacts`: deterministic, varied, realistic.
 
 The same arguments always give the same file. Names, towns and organisation words come from
-the demo's own lists (`db/people_seed.py`); addresses, phone numbers, countries, tags and job
+the demo's own lists (`db/demo/people.py`); addresses, phone numbers, countries, tags and job
 titles vary in the ways real exports do (capitals, spacing, national and international
 numbers, country names or codes, blanks). A share of rows names people and organisations
 the world already holds, so the import updates some contacts and links to existing
@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
-from db.people_seed import FAMILY, GIVEN, ORG_KINDS, ORG_WORDS
+from db.demo.people import FAMILY, GIVEN, ORG_KINDS, ORG_WORDS
 
 IMPORT_ROWS = 100_000
 HEADERS = [

@@ -32,7 +32,7 @@ from typing import Any
 
 from bench.runner import DATA, ROOT, database_for
 from components.nav import SCREENS
-from db.fixtures import DEMO_PASSWORD, DEMO_USERS
+from db.demo.fixtures import DEMO_PASSWORD, DEMO_USERS
 
 CHROMIUM = "/usr/bin/chromium"
 PAGE_TIMEOUT_S = 45.0

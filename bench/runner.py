@@ -22,14 +22,14 @@ from streamlit.testing.v1 import AppTest
 from bench.import_file import IMPORT_ROWS, write_contacts_file
 from bench.params import QUERY_PARAMS, STATE_PREFIX
 from components.nav import SCREENS, Screen
-from db.auth import get_user_by_username, open_session
-from db.bulk_seed import SCALE_MARKER, seed_scale
-from db.engine import make_engine, reset_engines, session_scope
-from db.fixtures import demo_user_for
-from db.migrate import upgrade
+from db.auth.accounts import get_user_by_username, open_session
+from db.core.engine import make_engine, reset_engines, session_scope
+from db.core.migrate import upgrade
+from db.core.report_cache import forget
+from db.demo.bulk.seed import SCALE_MARKER, seed_scale
+from db.demo.fixtures import demo_user_for
 from db.models.auth import AppMeta, Role
 from db.models.people import Contact, Organisation
-from db.report_cache import forget
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"

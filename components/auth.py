@@ -2,7 +2,7 @@
 
 The library draws the sign-in form and keeps the signed cookie. Its own password
 check and attempt counter live in a per-process dictionary, so here they are
-replaced by db/auth.py: the lockout survives reloads, restarts and replicas, and
+replaced by db/auth/accounts.py: the lockout survives reloads, restarts and replicas, and
 the cookie carries a server-side session id that signing out revokes.
 """
 
@@ -15,9 +15,9 @@ import streamlit_authenticator as stauth
 from streamlit_authenticator.models import AuthenticationModel, CookieModel
 
 from components.db import db_session
-from db.auth import authenticate, close_session, open_session, resolve_session
-from db.config import get_settings
-from db.errors import AccountLocked, AuthenticationFailed
+from db.auth.accounts import authenticate, close_session, open_session, resolve_session
+from db.core.errors import AccountLocked, AuthenticationFailed
+from db.core.settings import get_settings
 from db.models.auth import User
 
 COOKIE_NAME = "rapport_session"

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 import altair as alt
 import pandas as pd
 
-from db.case_insights import Bucket, CategoryFigures, OutcomeCount, VolumeCell
+from db.cases.insights import Bucket, CategoryFigures, OutcomeCount, VolumeCell
 
 
 def volume_chart(cells: Sequence[VolumeCell]) -> alt.Chart:

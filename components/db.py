@@ -7,8 +7,8 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from db.config import get_settings
-from db.engine import make_engine, session_scope
+from db.core.engine import make_engine, session_scope
+from db.core.settings import get_settings
 
 
 @st.cache_resource(show_spinner=False)

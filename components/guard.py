@@ -11,8 +11,8 @@ from components import auth
 from components.db import db_session
 from components.nav import draw_sidebar
 from components.ui import DB_DOWN
-from db.audit import record_view
-from db.config import get_settings
+from db.auth.audit import record_view
+from db.core.settings import get_settings
 from db.models.auth import ROLE_LABELS, Role, User
 
 log = logging.getLogger("rapport")

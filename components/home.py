@@ -12,10 +12,10 @@ from components.home_pipeline import pipeline_panel
 from components.home_surveys import engagement_panel
 from components.text import escape_markdown
 from components.ui import attempt
-from db.audit import AuditFilter, ChainReport, list_events, verify_chain
-from db.auth import count_users, locked_users
+from db.auth.accounts import count_users, locked_users
+from db.auth.audit import AuditFilter, ChainReport, list_events, verify_chain
+from db.core.types import utcnow
 from db.models.auth import ROLE_LABELS, Role, User
-from db.types import utcnow
 
 
 def render_home(user: User) -> None:

@@ -4,9 +4,9 @@ import streamlit as st
 
 from components.db import db_session
 from components.ui import attempt
-from db.case_retention import WARNING_DAYS, nearing_purge
-from db.case_review import queue_summary
-from db.case_welfare import DueCheckIn, due_check_ins
+from db.cases.retention import WARNING_DAYS, nearing_purge
+from db.cases.review import queue_summary
+from db.cases.welfare import DueCheckIn, due_check_ins
 from db.models.auth import User
 
 

@@ -4,10 +4,10 @@ import streamlit as st
 
 from components.db import db_session
 from components.ui import attempt
-from db.consent_audit import recent_violations
+from db.consent.audit.report import recent_violations
+from db.consent.requests import overdue_requests
 from db.models.auth import User
 from db.models.consent import PrivacyRequest
-from db.privacy_requests import overdue_requests
 
 
 def privacy_panel(user: User) -> None:

@@ -8,11 +8,11 @@ import streamlit as st
 from components.db import db_session
 from components.text import escape_markdown
 from components.ui import attempt
+from db.core.types import utcnow
+from db.experience.moments import AffectedContact, flagged_contacts
+from db.experience.responsiveness import ResponseRow, Waiting, response_times, unanswered_contacts
 from db.models.auth import Role, User
-from db.moments import AffectedContact, flagged_contacts
-from db.responsiveness import ResponseRow, Waiting, response_times, unanswered_contacts
-from db.targets import TeamForecast, team_forecast
-from db.types import utcnow
+from db.pipeline.targets import TeamForecast, team_forecast
 
 WAITING_DAYS = 30
 SHOWN = 5

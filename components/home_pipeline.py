@@ -5,11 +5,11 @@ import streamlit as st
 from components.db import db_session
 from components.text import escape_markdown
 from components.ui import attempt
-from db.deals import DealRow, rotting_deals
-from db.interactions import overdue_tasks
+from db.core.types import utcnow
 from db.models.auth import Role, User
 from db.models.people import Task
-from db.types import utcnow
+from db.people.interactions import overdue_tasks
+from db.pipeline.queries import DealRow, rotting_deals
 
 
 def pipeline_panel(user: User) -> None:

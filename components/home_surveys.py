@@ -5,12 +5,12 @@ import streamlit as st
 from components.db import db_session
 from components.text import escape_markdown
 from components.ui import attempt
+from db.core.types import utcnow
 from db.models.auth import Role, User
 from db.models.surveys import ActionPlan, Survey, SurveyStatus
-from db.survey_actions import list_actions
-from db.survey_distribution import Progress, progress
-from db.surveys import list_surveys
-from db.types import utcnow
+from db.surveys.actions import list_actions
+from db.surveys.builder import list_surveys
+from db.surveys.distribution import Progress, progress
 
 
 def engagement_panel(user: User) -> None:

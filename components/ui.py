@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 import streamlit as st
 from sqlalchemy.exc import OperationalError
 
-from db.errors import DomainError
+from db.core.errors import DomainError
 
 T = TypeVar("T")
 DB_BUSY = (

@@ -6,7 +6,7 @@ from components import page
 from components.auth import TOKEN_KEY
 from components.db import db_session
 from components.ui import attempt
-from db.auth import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, change_own_password
+from db.auth.accounts import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, change_own_password
 from db.models.auth import ROLE_LABELS
 
 user = page("My account", icon=":material/person:")

@@ -6,7 +6,7 @@ import streamlit as st
 from components import page
 from components.db import db_session
 from components.ui import attempt
-from db.auth import (
+from db.auth.accounts import (
     DISPLAY_NAME_MAX,
     PASSWORD_MAX_LENGTH,
     PASSWORD_MIN_LENGTH,
@@ -21,9 +21,9 @@ from db.auth import (
     unlock_user,
     update_user,
 )
+from db.core.normalise import EMAIL_MAX
+from db.core.types import utcnow
 from db.models.auth import ROLE_LABELS, Role, User, UserCreate, UserUpdate
-from db.normalise import EMAIL_MAX
-from db.types import utcnow
 
 admin = page("Users and roles", roles={Role.admin}, icon=":material/group:")
 st.title("Users and roles")

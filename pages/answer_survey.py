@@ -6,7 +6,7 @@ from components import page
 from components.db import db_session
 from components.ui import attempt, visitor_id
 from db.models.surveys import QuestionKind, SurveyQuestion
-from db.survey_answers import (
+from db.surveys.answers import (
     MAX_TEXT,
     TOKEN_MAX,
     Questionnaire,

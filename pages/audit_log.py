@@ -8,7 +8,7 @@ import streamlit as st
 from components import page
 from components.db import db_session
 from components.ui import attempt, pager
-from db.audit import (
+from db.auth.audit import (
     AuditFilter,
     ChainReport,
     count_events,

@@ -11,12 +11,12 @@ from components.nav import PIPELINE_ROLES
 from components.pipeline_ui import money
 from components.text import escape_markdown
 from components.ui import attempt
-from db.deals import BoardColumn, DealFilter, DealRow, assignable_owners, board
+from db.core.types import utcnow
 from db.models.auth import User
 from db.models.pipeline import Pipeline
-from db.pipeline import move_deal, win_deal
-from db.pipeline_config import list_pipelines
-from db.types import utcnow
+from db.pipeline.commands import move_deal, win_deal
+from db.pipeline.queries import BoardColumn, DealFilter, DealRow, assignable_owners, board
+from db.pipeline.setup import list_pipelines
 
 user = page("Board", roles=PIPELINE_ROLES, icon=":material/view_kanban:")
 st.title("Board")

@@ -9,7 +9,7 @@ from sqlmodel import Session
 from components import page
 from components.db import db_session
 from components.ui import attempt
-from db.case_actions import (
+from db.cases.actions import (
     MOVES,
     acknowledge,
     add_note,
@@ -19,8 +19,9 @@ from db.case_actions import (
     reopen_case,
     set_severity,
 )
-from db.case_common import SHORT_TEXT_MAX, TEXT_MAX
-from db.case_review import (
+from db.cases.common import SHORT_TEXT_MAX, TEXT_MAX
+from db.cases.intake import REFERENCE_INPUT_MAX
+from db.cases.review import (
     CaseDetail,
     assign_case,
     claim_case,
@@ -28,8 +29,7 @@ from db.case_review import (
     list_reviewers,
     open_case,
 )
-from db.case_welfare import log_check_in
-from db.cases import REFERENCE_INPUT_MAX
+from db.cases.welfare import log_check_in
 from db.models.auth import Role, User
 from db.models.cases import (
     OUTCOME_LABELS,

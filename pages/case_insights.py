@@ -13,7 +13,7 @@ from components.cases_charts import (
 )
 from components.db import db_session
 from components.ui import attempt, show_chart
-from db.case_insights import (
+from db.cases.insights import (
     FEWER,
     Bucket,
     CategoryFigures,

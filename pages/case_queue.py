@@ -8,14 +8,21 @@ import streamlit as st
 from components import page
 from components.db import db_session
 from components.ui import attempt, pager
-from db.case_common import SHORT_TEXT_MAX, list_categories
-from db.case_review import OPEN_STATUSES, QueueFilter, QueueRow, claim_case, count_queue, list_queue
-from db.case_sla import ClockState
-from db.case_welfare import open_welfare_case
-from db.cases import CONTACT_NAME_MAX
+from db.cases.common import SHORT_TEXT_MAX, list_categories
+from db.cases.intake import CONTACT_NAME_MAX
+from db.cases.review import (
+    OPEN_STATUSES,
+    QueueFilter,
+    QueueRow,
+    claim_case,
+    count_queue,
+    list_queue,
+)
+from db.cases.sla import ClockState
+from db.cases.welfare import open_welfare_case
+from db.core.normalise import EMAIL_MAX, PHONE_MAX
 from db.models.auth import Role
 from db.models.cases import STATUS_LABELS, Case, CaseStatus, WelfareCreate
-from db.normalise import EMAIL_MAX, PHONE_MAX
 
 reviewer = page("Case queue", roles={Role.reviewer}, icon=":material/inbox:")
 st.title("Case queue")

@@ -10,7 +10,8 @@ import streamlit as st
 from components import page
 from components.db import db_session
 from components.ui import attempt
-from db.consent import (
+from db.consent.receipts import receipts
+from db.consent.records import (
     EVIDENCE_MAX,
     PurposeState,
     contact_history,
@@ -19,8 +20,8 @@ from db.consent import (
     list_purposes,
     record_consent,
 )
-from db.consent_receipts import receipts
-from db.interactions import OVERRIDE_REASON_MAX, SUBJECT_MAX, log_interaction
+from db.core.normalise import SEARCH_MAX
+from db.core.types import utcnow
 from db.models.auth import Role
 from db.models.consent import (
     ConsentAction,
@@ -32,9 +33,8 @@ from db.models.consent import (
     Notice,
 )
 from db.models.people import Channel, Contact, Direction, InteractionCreate, Purpose
-from db.normalise import SEARCH_MAX
-from db.people import ContactFilter, find_contacts, get_contact
-from db.types import utcnow
+from db.people.contacts import ContactFilter, find_contacts, get_contact
+from db.people.interactions import OVERRIDE_REASON_MAX, SUBJECT_MAX, log_interaction
 
 user = page(
     "Consent",

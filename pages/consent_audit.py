@@ -12,8 +12,8 @@ from components import page
 from components.consent_charts import violations_trend_chart
 from components.db import db_session
 from components.ui import attempt
-from db.consent_audit import CSV_COLUMNS, report_csv_rows, run_audit
-from db.consent_findings import AuditReport
+from db.consent.audit.findings import AuditReport
+from db.consent.audit.report import CSV_COLUMNS, report_csv_rows, run_audit
 from db.models.auth import Role
 
 user = page("Consent audit", roles={Role.privacy, Role.admin}, icon=":material/fact_check:")

@@ -13,14 +13,10 @@ from components.nav import PEOPLE_ROLES
 from components.pipeline_ui import forget_version, opened_version, query_id
 from components.text import escape_markdown
 from components.ui import attempt, pager
-from db.interactions import (
-    BODY_MAX,
-    SUBJECT_MAX,
-    TASK_TITLE_MAX,
-    InteractionFilter,
-    create_task,
-    log_interaction,
-)
+from db.core.normalise import EMAIL_MAX, PHONE_MAX, SEARCH_MAX, TAGS_TEXT_MAX
+from db.core.types import utcnow
+from db.core.validation import parse_model
+from db.experience.moments import contact_moments, is_flagged
 from db.models.auth import Role
 from db.models.people import (
     Channel,
@@ -33,9 +29,7 @@ from db.models.people import (
     TaskCreate,
 )
 from db.models.pipeline import CURRENCIES, Deal, DealCreate, Pipeline
-from db.moments import contact_moments, is_flagged
-from db.normalise import EMAIL_MAX, PHONE_MAX, SEARCH_MAX, TAGS_TEXT_MAX
-from db.people import (
+from db.people.contacts import (
     CONTACT_NOTES_MAX,
     JOB_TITLE_MAX,
     NAME_PART_MAX,
@@ -46,11 +40,17 @@ from db.people import (
     tags_of,
     update_contact,
 )
-from db.pipeline import DEAL_TITLE_MAX, SOURCE_MAX, create_deal
-from db.pipeline_config import list_pipelines
-from db.timeline import RecentChannel, TimelineItem, recent_on_other_channels, timeline
-from db.types import utcnow
-from db.validation import parse_model
+from db.people.interactions import (
+    BODY_MAX,
+    SUBJECT_MAX,
+    TASK_TITLE_MAX,
+    InteractionFilter,
+    create_task,
+    log_interaction,
+)
+from db.people.timeline import RecentChannel, TimelineItem, recent_on_other_channels, timeline
+from db.pipeline.commands import DEAL_TITLE_MAX, SOURCE_MAX, create_deal
+from db.pipeline.setup import list_pipelines
 
 user = page("Contact 360", roles=PEOPLE_ROLES, icon=":material/person_search:")
 PAGE_SIZE = 25

@@ -10,16 +10,16 @@ from components.db import db_session
 from components.nav import PEOPLE_ROLES
 from components.text import escape_markdown
 from components.ui import attempt, pager
+from db.core.normalise import EMAIL_MAX, PHONE_MAX, SEARCH_MAX, TAG_MAX, TAGS_TEXT_MAX
+from db.core.validation import parse_model
 from db.models.people import Contact, ContactCreate, ContactKind, Organisation
-from db.normalise import EMAIL_MAX, PHONE_MAX, SEARCH_MAX, TAG_MAX, TAGS_TEXT_MAX
-from db.people import (
+from db.people.contacts import (
     NAME_PART_MAX,
     ContactFilter,
     create_contact,
     find_contacts,
     find_organisations,
 )
-from db.validation import parse_model
 
 user = page("Contacts", roles=PEOPLE_ROLES, icon=":material/contacts:")
 st.title("Contacts")

@@ -12,17 +12,9 @@ from components.db import db_session
 from components.nav import PIPELINE_ROLES
 from components.pipeline_ui import forget_version, money, opened_version, query_id
 from components.ui import attempt
-from db.deals import (
-    DealFilter,
-    HistoryRow,
-    deal_history,
-    deal_interactions,
-    deal_tasks,
-    find_deals,
-    lost_reason_label,
-)
-from db.interactions import BODY_MAX, SUBJECT_MAX, TASK_TITLE_MAX, create_task, log_interaction
-from db.metrics import effective_probability
+from db.core.normalise import SEARCH_MAX
+from db.core.types import utcnow
+from db.core.validation import parse_model
 from db.models.people import (
     Channel,
     Direction,
@@ -33,8 +25,14 @@ from db.models.people import (
     TaskCreate,
 )
 from db.models.pipeline import CURRENCIES, Deal, DealStatus, DealUpdate, LostReason, Stage
-from db.normalise import SEARCH_MAX
-from db.pipeline import (
+from db.people.interactions import (
+    BODY_MAX,
+    SUBJECT_MAX,
+    TASK_TITLE_MAX,
+    create_task,
+    log_interaction,
+)
+from db.pipeline.commands import (
     DEAL_NOTES_MAX,
     DEAL_TITLE_MAX,
     LOST_NOTE_MAX,
@@ -47,9 +45,17 @@ from db.pipeline import (
     update_deal,
     win_deal,
 )
-from db.pipeline_config import list_lost_reasons, list_stages
-from db.types import utcnow
-from db.validation import parse_model
+from db.pipeline.metrics import effective_probability
+from db.pipeline.queries import (
+    DealFilter,
+    HistoryRow,
+    deal_history,
+    deal_interactions,
+    deal_tasks,
+    find_deals,
+    lost_reason_label,
+)
+from db.pipeline.setup import list_lost_reasons, list_stages
 
 user = page("Deal", roles=PIPELINE_ROLES, icon=":material/request_quote:")
 

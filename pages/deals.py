@@ -11,13 +11,13 @@ from components.db import db_session
 from components.nav import PIPELINE_ROLES
 from components.text import escape_markdown
 from components.ui import attempt, pager
-from db.deals import SORTS, DealFilter, DealRow, assignable_owners, find_deals
+from db.core.normalise import SEARCH_MAX
+from db.core.validation import parse_model
 from db.models.auth import User
 from db.models.pipeline import DealStatus, DealUpdate, Pipeline
-from db.normalise import SEARCH_MAX
-from db.pipeline import reassign_deals, update_deal
-from db.pipeline_config import list_pipelines
-from db.validation import parse_model
+from db.pipeline.commands import reassign_deals, update_deal
+from db.pipeline.queries import SORTS, DealFilter, DealRow, assignable_owners, find_deals
+from db.pipeline.setup import list_pipelines
 
 user = page("Deals", roles=PIPELINE_ROLES, icon=":material/handshake:")
 st.title("Deals")

@@ -9,22 +9,28 @@ from components import page
 from components.db import db_session
 from components.text import escape_markdown
 from components.ui import attempt, pager
-from db.duplicates import (
-    duplicate_organisations_report,
-    duplicate_pairs_report,
-    pairs_csv,
+from db.duplicates.matching import DEFAULT_MIN_SCORE
+from db.duplicates.merge import (
+    MERGE_FIELDS,
+    default_choices,
+    merge_contacts,
+    recent_merges,
+    undo_merge,
 )
-from db.matching import DEFAULT_MIN_SCORE
-from db.merge import MERGE_FIELDS, default_choices, merge_contacts, recent_merges, undo_merge
-from db.models.auth import Role
-from db.org_merge import (
+from db.duplicates.org_merge import (
     ORG_MERGE_FIELDS,
     default_org_choices,
     merge_organisations,
     recent_organisation_merges,
     undo_organisation_merge,
 )
-from db.people import get_contact, get_organisation
+from db.duplicates.report import (
+    duplicate_organisations_report,
+    duplicate_pairs_report,
+    pairs_csv,
+)
+from db.models.auth import Role
+from db.people.contacts import get_contact, get_organisation
 
 user = page("Duplicates", roles={Role.admin, Role.manager}, icon=":material/join:")
 st.title("Duplicates")

@@ -9,7 +9,10 @@ from components import page
 from components.db import db_session
 from components.text import escape_markdown
 from components.ui import attempt, pager
-from db.employees import (
+from db.core.normalise import EMAIL_MAX, SEARCH_MAX
+from db.models.auth import Role
+from db.models.surveys import Employee, EmployeeCreate
+from db.surveys.employees import (
     CSV_COLUMNS,
     EMPLOYEE_NAME_MAX,
     ORG_UNIT_MAX,
@@ -22,9 +25,6 @@ from db.employees import (
     mark_leaver,
     org_choices,
 )
-from db.models.auth import Role
-from db.models.surveys import Employee, EmployeeCreate
-from db.normalise import EMAIL_MAX, SEARCH_MAX
 
 hr = page("Employees", roles={Role.hr}, icon=":material/badge:")
 st.title("Employees")

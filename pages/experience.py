@@ -13,11 +13,15 @@ from components.experience_charts import moments_chart, response_chart
 from components.nav import EXPERIENCE_ROLES
 from components.text import escape_markdown
 from components.ui import attempt, pager
-from db.channel_choice import ChoiceShare, OffChannel, channel_share, off_channel_contacts
-from db.models.auth import Role
-from db.models.people import Channel
-from db.moments import AffectedContact, MomentMonth, affected_contacts, moments_by_month
-from db.responsiveness import (
+from db.core.types import utcnow
+from db.experience.channel_choice import (
+    ChoiceShare,
+    OffChannel,
+    channel_share,
+    off_channel_contacts,
+)
+from db.experience.moments import AffectedContact, MomentMonth, affected_contacts, moments_by_month
+from db.experience.responsiveness import (
     CHANNEL_LABELS,
     INBOUND_CHANNELS,
     OverdueFollowUp,
@@ -27,7 +31,8 @@ from db.responsiveness import (
     response_times,
     unanswered_contacts,
 )
-from db.types import utcnow
+from db.models.auth import Role
+from db.models.people import Channel
 
 user = page("Customer experience", roles=EXPERIENCE_ROLES, icon=":material/sentiment_satisfied:")
 st.title("Customer experience")

@@ -5,8 +5,14 @@ import streamlit as st
 from components import page
 from components.db import db_session
 from components.ui import attempt, visitor_id
-from db.case_common import TEXT_MAX
-from db.cases import RECEIPT_INPUT_MAX, REFERENCE_INPUT_MAX, ReporterView, follow_up, reporter_reply
+from db.cases.common import TEXT_MAX
+from db.cases.intake import (
+    RECEIPT_INPUT_MAX,
+    REFERENCE_INPUT_MAX,
+    ReporterView,
+    follow_up,
+    reporter_reply,
+)
 
 page("Follow up a concern", public=True, icon=":material/mark_chat_read:")
 st.title("Follow up a concern")

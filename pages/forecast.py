@@ -16,17 +16,17 @@ from components.pipeline_charts import bar_chart, forecast_chart
 from components.pipeline_ui import money, percent
 from components.text import escape_markdown
 from components.ui import attempt, show_chart
-from db.deals import assignable_owners
-from db.forecast import (
+from db.models.auth import Role, User
+from db.models.pipeline import CURRENCIES, Pipeline, SalesTarget
+from db.pipeline.forecast import (
     ForecastFilter,
     ForecastReport,
     forecast_report,
     pipeline_data_version,
 )
-from db.models.auth import Role, User
-from db.models.pipeline import CURRENCIES, Pipeline, SalesTarget
-from db.pipeline_config import list_pipelines
-from db.targets import list_targets, quarter_of, set_target, target_teams
+from db.pipeline.queries import assignable_owners
+from db.pipeline.setup import list_pipelines
+from db.pipeline.targets import list_targets, quarter_of, set_target, target_teams
 
 user = page("Forecast", roles=PIPELINE_ROLES, icon=":material/insights:")
 st.title("Forecast")

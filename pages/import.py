@@ -6,9 +6,7 @@ import streamlit as st
 from components import page
 from components.db import db_session
 from components.ui import attempt
-from db.export import EXPORT_KINDS, export_csv, export_xlsx
-from db.import_files import MAP_TEXT_MAX, parse_map
-from db.imports import (
+from db.imports.batches import (
     ImportResult,
     kinds_for,
     list_batches,
@@ -17,6 +15,8 @@ from db.imports import (
     revert_batch,
     run_import,
 )
+from db.imports.export import EXPORT_KINDS, export_csv, export_xlsx
+from db.imports.files import MAP_TEXT_MAX, parse_map
 from db.models.auth import Role
 
 user = page(

@@ -8,16 +8,16 @@ from components.db import db_session
 from components.nav import PEOPLE_ROLES
 from components.text import escape_markdown
 from components.ui import attempt, pager
+from db.core.normalise import COUNTRY_CODE_LENGTH, DOMAIN_MAX, SEARCH_MAX
+from db.core.validation import parse_model
 from db.models.people import Organisation, OrganisationCreate
-from db.normalise import COUNTRY_CODE_LENGTH, DOMAIN_MAX, SEARCH_MAX
-from db.people import (
+from db.people.contacts import (
     INDUSTRY_MAX,
     LOCALITY_MAX,
     ORGANISATION_NAME_MAX,
     create_organisation,
     find_organisations,
 )
-from db.validation import parse_model
 
 user = page("Organisations", roles=PEOPLE_ROLES, icon=":material/domain:")
 st.title("Organisations")

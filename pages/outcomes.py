@@ -10,8 +10,7 @@ from components.experience_charts import scatter_chart, trend_chart
 from components.nav import OUTCOME_ROLES
 from components.text import escape_markdown
 from components.ui import attempt
-from db.models.surveys import Survey
-from db.outcomes import (
+from db.experience.outcomes import (
     TeamOutcomes,
     closed_surveys,
     correlations,
@@ -19,6 +18,7 @@ from db.outcomes import (
     people_and_outcomes,
     points,
 )
+from db.models.surveys import Survey
 
 user = page("People and outcomes", roles=OUTCOME_ROLES, icon=":material/scatter_plot:")
 st.title("People and outcomes")

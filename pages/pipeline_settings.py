@@ -8,9 +8,9 @@ from components.db import db_session
 from components.nav import PIPELINE_ADMIN_ROLES
 from components.text import escape_markdown
 from components.ui import attempt
-from db.errors import ValidationError
+from db.core.errors import ValidationError
 from db.models.pipeline import CURRENCIES, LostReason, Pipeline, Stage
-from db.pipeline_config import (
+from db.pipeline.setup import (
     LOST_REASON_MAX,
     PIPELINE_NAME_MAX,
     STAGE_NAME_MAX,

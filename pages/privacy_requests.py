@@ -9,17 +9,7 @@ from components import page
 from components.db import db_session
 from components.text import escape_markdown
 from components.ui import attempt, pager
-from db.models.auth import Role
-from db.models.consent import (
-    PrivacyRequest,
-    PrivacyRequestCreate,
-    RequestKind,
-    RequestStatus,
-)
-from db.models.people import Contact
-from db.normalise import SEARCH_MAX
-from db.people import ContactFilter, find_contacts
-from db.privacy_requests import (
+from db.consent.requests import (
     EXTEND_REASON_MAX,
     METHOD_MAX,
     NOTES_MAX,
@@ -36,6 +26,16 @@ from db.privacy_requests import (
     register_request,
     verify_identity,
 )
+from db.core.normalise import SEARCH_MAX
+from db.models.auth import Role
+from db.models.consent import (
+    PrivacyRequest,
+    PrivacyRequestCreate,
+    RequestKind,
+    RequestStatus,
+)
+from db.models.people import Contact
+from db.people.contacts import ContactFilter, find_contacts
 
 user = page("Data-subject requests", roles={Role.privacy}, icon=":material/assignment_ind:")
 st.title("Data-subject requests")

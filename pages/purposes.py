@@ -8,7 +8,8 @@ from components.db import db_session
 from components.pipeline_ui import forget_version, opened_version
 from components.text import escape_markdown
 from components.ui import attempt
-from db.consent import (
+from db.consent.csv_import import ImportReport, import_consent
+from db.consent.records import (
     DESCRIPTION_MAX,
     PURPOSE_CODE_MAX,
     PURPOSE_NAME_MAX,
@@ -20,7 +21,6 @@ from db.consent import (
     publish_notice,
     update_purpose,
 )
-from db.consent_import import ImportReport, import_consent
 from db.models.auth import Role
 from db.models.consent import (
     ConsentPurpose,

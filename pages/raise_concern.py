@@ -5,10 +5,10 @@ import streamlit as st
 from components import page
 from components.db import db_session
 from components.ui import attempt, visitor_id
-from db.case_common import SHORT_TEXT_MAX, TEXT_MAX, list_categories
-from db.cases import CONTACT_NAME_MAX, Submitted, reviewers_to_exclude, submit_concern
+from db.cases.common import SHORT_TEXT_MAX, TEXT_MAX, list_categories
+from db.cases.intake import CONTACT_NAME_MAX, Submitted, reviewers_to_exclude, submit_concern
+from db.core.normalise import EMAIL_MAX, PHONE_MAX
 from db.models.cases import ConcernCreate, Urgency
-from db.normalise import EMAIL_MAX, PHONE_MAX
 
 page("Raise a concern", public=True, icon=":material/campaign:")
 st.title("Raise a concern")

@@ -13,7 +13,7 @@ from components.surveys_charts import choice_chart, factor_chart, heatmap_chart,
 from components.ui import attempt
 from db.models.auth import Role
 from db.models.surveys import ActionPlan, ActionPlanCreate, ActionStatus, Survey, SurveyStatus
-from db.survey_actions import (
+from db.surveys.actions import (
     ACTIONS_MAX,
     FOCUS_MAX,
     OWNER_MAX,
@@ -21,9 +21,10 @@ from db.survey_actions import (
     list_actions,
     set_action_status,
 )
-from db.survey_choices import ChoiceResult, choice_results, choice_rows
-from db.survey_privacy import Group
-from db.survey_reports import (
+from db.surveys.builder import list_surveys
+from db.surveys.choices import ChoiceResult, choice_results, choice_rows
+from db.surveys.privacy import Group
+from db.surveys.reports import (
     GroupResult,
     comments,
     drivers,
@@ -33,9 +34,8 @@ from db.survey_reports import (
     results,
     trend,
 )
-from db.survey_tallies import uses_tallies
-from db.survey_voice import is_contact_survey
-from db.surveys import list_surveys
+from db.surveys.tallies import uses_tallies
+from db.surveys.voice import is_contact_survey
 
 user = page("Survey results", roles={Role.hr, Role.manager}, icon=":material/insights:")
 st.title("Survey results")

@@ -9,7 +9,6 @@ from components import page
 from components.db import db_session
 from components.text import escape_markdown
 from components.ui import attempt
-from db.employees import org_choices
 from db.models.auth import Role
 from db.models.people import ContactKind
 from db.models.surveys import (
@@ -22,27 +21,7 @@ from db.models.surveys import (
     SurveyQuestion,
     SurveyStatus,
 )
-from db.survey_distribution import (
-    IssuedLink,
-    Progress,
-    issue_links,
-    links_csv,
-    open_survey,
-    progress,
-    send_links,
-)
-from db.survey_voice import (
-    CONTACT_TEMPLATES,
-    AudienceChoices,
-    ContactInvitations,
-    ContactSurveyCreate,
-    audience_choices,
-    create_contact_survey,
-    describe_audience,
-    is_contact_survey,
-    open_contact_survey,
-)
-from db.surveys import (
+from db.surveys.builder import (
     CHOICES_TEXT_MAX,
     FACTORS,
     ITEM_CODE_MAX,
@@ -57,6 +36,27 @@ from db.surveys import (
     list_questions,
     list_surveys,
     remove_question,
+)
+from db.surveys.distribution import (
+    IssuedLink,
+    Progress,
+    issue_links,
+    links_csv,
+    open_survey,
+    progress,
+    send_links,
+)
+from db.surveys.employees import org_choices
+from db.surveys.voice import (
+    CONTACT_TEMPLATES,
+    AudienceChoices,
+    ContactInvitations,
+    ContactSurveyCreate,
+    audience_choices,
+    create_contact_survey,
+    describe_audience,
+    is_contact_survey,
+    open_contact_survey,
 )
 
 hr = page("Surveys", roles={Role.hr}, icon=":material/ballot:")

@@ -48,7 +48,7 @@ from sqlalchemy.engine import Engine, make_url  # noqa: E402
 from sqlmodel import Session, SQLModel  # noqa: E402
 
 import db.models  # noqa: E402,F401  (registers every table)
-from db.engine import make_engine  # noqa: E402
+from db.core.engine import make_engine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("RAPPORT_TEST_POSTGRES_URL", "").strip()

@@ -5,7 +5,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import db.models  # noqa: F401  (registers every table on SQLModel.metadata)
-from db.engine import get_engine
+from db.core.engine import get_engine
 
 target_metadata = SQLModel.metadata
 
@@ -21,7 +21,7 @@ def _configure(connection: Connection) -> None:
 
 
 def run_migrations_online() -> None:
-    """Run migrations on the engine handed over by db.migrate, or the configured one."""
+    """Run migrations on the engine handed over by db.core.migrate, or the configured one."""
     engine = context.config.attributes.get("engine") or get_engine()
     with engine.begin() as connection:
         _configure(connection)

@@ -5,6 +5,7 @@ Each area adds its module to this import.
 
 from sqlmodel import SQLModel  # noqa: E402
 
+from db.core.types import clean_text_columns  # noqa: E402
 from db.models import (  # noqa: F401
     audit,
     auth,
@@ -17,7 +18,6 @@ from db.models import (  # noqa: F401
     reports,
     surveys,
 )
-from db.types import clean_text_columns  # noqa: E402
 
 # Every text column, of every table above and any added later, stores clean text.
 clean_text_columns(SQLModel.metadata)

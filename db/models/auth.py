@@ -5,7 +5,7 @@ from enum import StrEnum
 
 from sqlmodel import Field, Relationship, SQLModel
 
-from db.types import UTCDateTime, utcnow
+from db.core.types import UTCDateTime, utcnow
 
 
 class Role(StrEnum):

@@ -7,8 +7,8 @@ from enum import StrEnum
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from db.core.types import UTCDateTime, utcnow
 from db.models.audit import GENESIS_HASH
-from db.types import UTCDateTime, utcnow
 
 
 class LawfulBasis(StrEnum):

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from db.types import UTCDateTime
+from db.core.types import UTCDateTime
 
 
 class PublicSubmission(SQLModel, table=True):

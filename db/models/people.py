@@ -6,7 +6,7 @@ from enum import StrEnum
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from db.types import UTCDateTime, utcnow
+from db.core.types import UTCDateTime, utcnow
 
 
 class ContactKind(StrEnum):

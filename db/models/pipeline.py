@@ -7,7 +7,7 @@ from enum import StrEnum
 from sqlalchemy import Index, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from db.types import UTCDateTime, utcnow
+from db.core.types import UTCDateTime, utcnow
 
 CURRENCIES = ("GBP", "EUR", "USD")
 

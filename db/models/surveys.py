@@ -11,7 +11,7 @@ from enum import StrEnum
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from db.types import UTCDateTime, utcnow
+from db.core.types import UTCDateTime, utcnow
 
 DEFAULT_MIN_GROUP = 5
 FLOOR_MIN_GROUP = 3

@@ -8,10 +8,10 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from db.auth import get_user_by_username, open_session
-from db.engine import make_engine, session_scope
-from db.fixtures import seed_demo
-from db.migrate import upgrade
+from db.auth.accounts import get_user_by_username, open_session
+from db.core.engine import make_engine, session_scope
+from db.core.migrate import upgrade
+from db.demo.fixtures import seed_demo
 from tests.conftest import ROOT
 
 RunPage = Callable[..., AppTest]

@@ -7,7 +7,7 @@ from sqlmodel import func, select
 
 import bench.runner
 from bench.runner import bench_commands, bench_pages, database_for
-from db.engine import make_engine, session_scope
+from db.core.engine import make_engine, session_scope
 from db.models.people import Contact
 
 

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from db.cases import Submitted, submit_concern
-from db.engine import make_engine, session_scope
+from db.cases.intake import Submitted, submit_concern
+from db.core.engine import make_engine, session_scope
 from db.models.audit import AuditEvent
 from db.models.cases import Case, ConcernCreate
 from tests.app.conftest import RunPage

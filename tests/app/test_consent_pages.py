@@ -2,11 +2,11 @@
 
 from streamlit.testing.v1 import AppTest
 
-from db.auth import get_user_by_username
-from db.consent import list_purposes, update_purpose
-from db.engine import make_engine, session_scope
+from db.auth.accounts import get_user_by_username
+from db.consent.records import list_purposes, update_purpose
+from db.core.engine import make_engine, session_scope
 from db.models.consent import ConsentPurposeUpdate
-from db.people import ContactFilter, find_contacts
+from db.people.contacts import ContactFilter, find_contacts
 from tests.app.conftest import RunPage, sign_in_token
 from tests.conftest import ROOT
 

@@ -91,7 +91,7 @@ def test_the_duplicates_page_merges_two_organisations_and_undoes_it(
 ) -> None:
     from sqlmodel import select
 
-    from db.engine import make_engine, session_scope
+    from db.core.engine import make_engine, session_scope
     from db.models.people import Contact, Organisation
 
     engine = make_engine(app_database)

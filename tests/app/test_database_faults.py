@@ -11,9 +11,9 @@ from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
 from components.ui import DB_BUSY, DB_DOWN
-from db.engine import make_engine, reset_engines
-from db.fixtures import seed_users
-from db.migrate import upgrade
+from db.core.engine import make_engine, reset_engines
+from db.core.migrate import upgrade
+from db.demo.fixtures import seed_users
 from db.models.auth import User
 from tests.app.conftest import sign_in_token
 from tests.conftest import POSTGRES_URL, ROOT, drop_postgres_schema, postgres_schema_engine

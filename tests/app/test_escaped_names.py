@@ -13,8 +13,8 @@ import streamlit as st
 from sqlalchemy import update
 from sqlmodel import select
 
-from db.auth import get_user_by_username
-from db.engine import make_engine, session_scope
+from db.auth.accounts import get_user_by_username
+from db.core.engine import make_engine, session_scope
 from db.models.pipeline import Deal
 from tests.app.conftest import RunPage
 

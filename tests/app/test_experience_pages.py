@@ -6,7 +6,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from db.fixtures import demo_user_for
+from db.demo.fixtures import demo_user_for
 from db.models.auth import Role
 from tests.app.conftest import RunPage, sign_in_token
 from tests.conftest import ROOT

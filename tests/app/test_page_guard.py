@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from components.nav import SCREENS, Screen
-from db.fixtures import demo_user_for
+from db.demo.fixtures import demo_user_for
 from db.models.auth import Role
 from tests.app.conftest import RunPage
 from tests.conftest import ROOT

@@ -8,11 +8,11 @@ import streamlit as st
 from sqlmodel import Session, col, select
 from streamlit.testing.v1 import AppTest
 
-from db.auth import get_user_by_username
-from db.engine import make_engine
+from db.auth.accounts import get_user_by_username
+from db.core.engine import make_engine
 from db.models.people import Contact, Interaction
 from db.models.pipeline import Deal, DealStatus, DealUpdate, LostReason
-from db.pipeline import update_deal
+from db.pipeline.commands import update_deal
 from tests.app.conftest import RunPage, sign_in_token
 from tests.conftest import ROOT
 

@@ -6,11 +6,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from db.audit import OPERATOR
-from db.auth import _token_hash, create_user, deactivate_user, get_user_by_username
-from db.engine import make_engine, session_scope
+from db.auth.accounts import _token_hash, create_user, deactivate_user, get_user_by_username
+from db.auth.audit import OPERATOR
+from db.core.engine import make_engine, session_scope
+from db.core.types import utcnow
 from db.models.auth import AuthSession, Role, UserCreate
-from db.types import utcnow
 from tests.app.conftest import RunPage
 
 USERNAME = "temp.worker"

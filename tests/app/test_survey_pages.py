@@ -5,11 +5,11 @@ from urllib.parse import parse_qs, urlparse
 
 from sqlmodel import select
 
-from db.audit import OPERATOR
-from db.engine import make_engine, session_scope
+from db.auth.audit import OPERATOR
+from db.core.engine import make_engine, session_scope
 from db.models.surveys import Survey, SurveyStatus
-from db.survey_distribution import issue_links
-from db.survey_voice import ContactSurveyCreate, create_contact_survey
+from db.surveys.distribution import issue_links
+from db.surveys.voice import ContactSurveyCreate, create_contact_survey
 from tests.app.conftest import RunPage
 
 

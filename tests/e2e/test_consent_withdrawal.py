@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlmodel import col, select
 
-from db.engine import make_engine, session_scope
+from db.core.engine import make_engine, session_scope
 from db.models.auth import User
 from db.models.consent import ConsentEvent
 from db.models.people import Contact

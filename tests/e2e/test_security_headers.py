@@ -7,7 +7,7 @@ browser loads; the browser then enforces it on the real app.
 import re
 from typing import Any
 
-from db.fixtures import DEMO_PASSWORD
+from db.demo.fixtures import DEMO_PASSWORD
 from tests.conftest import ROOT
 from tests.e2e.conftest import Steps
 from tests.e2e.test_sign_in_and_admin import new_page, sign_in, wait_for_session_cookie

@@ -4,8 +4,9 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from db.auth import get_user_by_username
-from db.consent import create_purpose, publish_notice, record_consent
+from db.auth.accounts import get_user_by_username
+from db.consent.records import create_purpose, publish_notice, record_consent
+from db.core.types import utcnow
 from db.models.auth import User
 from db.models.consent import (
     ConsentAction,
@@ -26,8 +27,7 @@ from db.models.people import (
     Interaction,
     Purpose,
 )
-from db.people import create_contact
-from db.types import utcnow
+from db.people.contacts import create_contact
 
 
 def user(session: Session, name: str) -> User:

@@ -15,16 +15,16 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
 import db
-from db.access import COMMANDS
-from db.audit import OPERATOR
-from db.auth import get_user_by_username
-from db.engine import make_engine
-from db.errors import DomainError, Forbidden
-from db.fixtures import demo_user_for, seed_users
+from db.auth.access import COMMANDS
+from db.auth.accounts import get_user_by_username
+from db.auth.audit import OPERATOR
+from db.core.engine import make_engine
+from db.core.errors import DomainError, Forbidden
+from db.demo.fixtures import demo_user_for, seed_users
 from db.models.auth import Role
 
 # The rules themselves (helpers commands call), not commands.
-SKIP_MODULES = {"db.models", "db.migrations", "db.access", "db.visibility"}
+SKIP_MODULES = {"db.models", "db.migrations", "db.auth.access", "db.auth.visibility"}
 
 
 def commands_in_code() -> dict[str, Callable[..., Any]]:
@@ -49,8 +49,8 @@ CODE = commands_in_code()
 def test_every_command_is_in_the_access_table() -> None:
     missing = sorted(set(CODE) - set(COMMANDS))
     stale = sorted(set(COMMANDS) - set(CODE))
-    assert not missing, f"add these to db/access.py COMMANDS: {missing}"
-    assert not stale, f"these rows of db/access.py name no command: {stale}"
+    assert not missing, f"add these to db/auth/access.py COMMANDS: {missing}"
+    assert not stale, f"these rows of db/auth/access.py name no command: {stale}"
 
 
 def placeholder(annotation: Any, name: str) -> Any:
@@ -120,11 +120,14 @@ def session(matrix_engine: Engine) -> Iterator[Session]:
 # Arguments that pass a command's row-level rule for the demo users, so the test sees
 # the role check alone (the demo manager leads the North team).
 OVERRIDES: dict[str, dict[str, Any]] = {
-    "db.survey_actions.create_action": {"team": "North"},
-    "db.targets.set_target": {"team": "North", "year": 2026, "quarter": 1},
-    "db.targets.team_forecast": {"team": "North"},
-    "db.consent_receipts.receipts": {"contact_id": 1},
-    "db.imports.run_import": {"kind": "contacts", "data": b"Given name,Family name\nAna,Silva\n"},
+    "db.surveys.actions.create_action": {"team": "North"},
+    "db.pipeline.targets.set_target": {"team": "North", "year": 2026, "quarter": 1},
+    "db.pipeline.targets.team_forecast": {"team": "North"},
+    "db.consent.receipts.receipts": {"contact_id": 1},
+    "db.imports.batches.run_import": {
+        "kind": "contacts",
+        "data": b"Given name,Family name\nAna,Silva\n",
+    },
 }
 
 
@@ -156,8 +159,8 @@ def test_each_command_admits_exactly_its_roles(session: Session, command: str, r
 
 
 def test_every_kind_of_import_is_in_the_access_table() -> None:
-    from db.access import IMPORT_KINDS
-    from db.import_kinds import KINDS
+    from db.auth.access import IMPORT_KINDS
+    from db.imports.kinds import KINDS
 
     assert set(KINDS) == set(IMPORT_KINDS)
     assert all(KINDS[name].roles == roles for name, roles in IMPORT_KINDS.items())
@@ -181,8 +184,8 @@ IMPORT_CASES = [(kind, role) for kind in sorted(IMPORT_FILES) for role in Role]
 def test_each_kind_of_import_admits_exactly_its_roles(
     session: Session, kind: str, role: Role
 ) -> None:
-    from db.access import IMPORT_KINDS
-    from db.imports import run_import
+    from db.auth.access import IMPORT_KINDS
+    from db.imports.batches import run_import
 
     actor = get_user_by_username(session=session, username=demo_user_for(role).username)
     try:

@@ -4,7 +4,8 @@ import pytest
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
-from db.audit import (
+from db.auth.accounts import get_user_by_username
+from db.auth.audit import (
     OPERATOR,
     AuditFilter,
     count_events,
@@ -12,9 +13,8 @@ from db.audit import (
     record,
     verify_chain,
 )
-from db.auth import get_user_by_username
-from db.errors import Forbidden, ValidationError
-from db.fixtures import seed_users
+from db.core.errors import Forbidden, ValidationError
+from db.demo.fixtures import seed_users
 from db.models.audit import AuditEvent
 
 

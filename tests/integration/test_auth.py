@@ -5,8 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from db.audit import OPERATOR
-from db.auth import (
+from db.auth.accounts import (
     authenticate,
     change_own_password,
     close_session,
@@ -20,10 +19,11 @@ from db.auth import (
     unlock_user,
     update_user,
 )
-from db.errors import AccountLocked, AuthenticationFailed, Conflict, Forbidden, ValidationError
-from db.fixtures import DEMO_PASSWORD, seed_users
+from db.auth.audit import OPERATOR
+from db.core.errors import AccountLocked, AuthenticationFailed, Conflict, Forbidden, ValidationError
+from db.core.types import utcnow
+from db.demo.fixtures import DEMO_PASSWORD, seed_users
 from db.models.auth import AuthSession, Role, User, UserCreate, UserUpdate
-from db.types import utcnow
 
 
 @pytest.fixture

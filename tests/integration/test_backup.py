@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
-from db.audit import OPERATOR, record, verify_chain
-from db.backup import backup, restore, table_counts
-from db.errors import Conflict
-from db.fixtures import seed_users
-from db.migrate import upgrade
+from db.auth.audit import OPERATOR, record, verify_chain
+from db.core.backup import backup, restore, table_counts
+from db.core.errors import Conflict
+from db.core.migrate import upgrade
+from db.demo.fixtures import seed_users
 from tests.conftest import backends, drop_postgres_schema, fresh_engine
 
 

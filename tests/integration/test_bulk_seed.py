@@ -9,16 +9,16 @@ import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import Session, SQLModel, col, select
 
-from db.audit import OPERATOR
-from db.bulk_seed import seed_scale
-from db.case_common import refresh_deadlines
-from db.consent_ledger import verify_ledger
-from db.duplicates import find_duplicate_pairs
+from db.auth.audit import OPERATOR
+from db.cases.common import refresh_deadlines
+from db.consent.ledger import verify_ledger
+from db.core.types import utcnow
+from db.demo.bulk.seed import seed_scale
+from db.duplicates.report import find_duplicate_pairs
 from db.models.cases import Case, CaseEvent, CaseStatus, EventKind
 from db.models.consent import ConsentAction, ConsentEvent, ConsentHead, Notice
 from db.models.people import Contact, Direction, Interaction, Task
 from db.models.pipeline import Deal, DealStatus, StageChange
-from db.types import utcnow
 
 SCALE = 0.05
 

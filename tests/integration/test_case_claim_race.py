@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import Session, SQLModel, select
 
-from db.audit import OPERATOR
-from db.auth import create_user
-from db.case_review import claim_case
-from db.cases import submit_concern
-from db.engine import make_engine
-from db.errors import Conflict
+from db.auth.accounts import create_user
+from db.auth.audit import OPERATOR
+from db.cases.intake import submit_concern
+from db.cases.review import claim_case
+from db.core.engine import make_engine
+from db.core.errors import Conflict
 from db.models.auth import Role, User, UserCreate
 from db.models.cases import Case, CaseEvent, ConcernCreate
 from tests.conftest import IN_CI, POSTGRES_URL, ROOT, drop_postgres_schema, fresh_engine

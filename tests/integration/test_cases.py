@@ -7,19 +7,20 @@ import pytest
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, SQLModel, col, select
 
-from db.audit import OPERATOR
-from db.auth import create_user
-from db.case_actions import (
+from db.auth.accounts import create_user
+from db.auth.audit import OPERATOR
+from db.cases.actions import (
     acknowledge,
     add_note,
     close_case,
     message_reporter,
     reopen_case,
 )
-from db.case_common import set_category_deadlines
-from db.case_insights import FEWER, backlog, category_figures, outcomes, volumes
-from db.case_retention import nearing_purge, purge_cases
-from db.case_review import (
+from db.cases.common import set_category_deadlines
+from db.cases.insights import FEWER, backlog, category_figures, outcomes, volumes
+from db.cases.intake import TooManyAttempts, follow_up, reporter_reply, submit_concern
+from db.cases.retention import nearing_purge, purge_cases
+from db.cases.review import (
     QueueFilter,
     claim_case,
     count_queue,
@@ -27,9 +28,9 @@ from db.case_review import (
     list_queue,
     open_case,
 )
-from db.case_welfare import due_check_ins, log_check_in, open_welfare_case
-from db.cases import TooManyAttempts, follow_up, reporter_reply, submit_concern
-from db.errors import Conflict, Forbidden, NotFound, ValidationError
+from db.cases.welfare import due_check_ins, log_check_in, open_welfare_case
+from db.core.errors import Conflict, Forbidden, NotFound, ValidationError
+from db.core.types import utcnow
 from db.models.audit import AuditEvent
 from db.models.auth import Role, User, UserCreate
 from db.models.cases import (
@@ -41,7 +42,6 @@ from db.models.cases import (
     Outcome,
     WelfareCreate,
 )
-from db.types import utcnow
 
 MARKER = "the-reporter-wrote-this-7c1f"
 

@@ -12,9 +12,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel
 
+from db.core.types import CleanString, clean_text
 from db.models.people import Contact, ContactCreate, Interaction, InteractionCreate
-from db.people import create_contact
-from db.types import CleanString, clean_text
+from db.people.contacts import create_contact
 from tests.integration.test_property_commands import world  # noqa: F401  (fixture)
 
 HOSTILE = "a\x00b\r\nc\rd\x01\x1b[31m\te\x7f"
@@ -81,7 +81,7 @@ def test_hostile_text_in_a_form_is_stored_clean(
     session: Session,
     world: dict,  # noqa: F811
 ) -> None:
-    from db.interactions import log_interaction
+    from db.people.interactions import log_interaction
 
     contact = create_contact(
         session=session,

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 import manage
-from db.engine import reset_engines
+from db.core.engine import reset_engines
 
 
 @pytest.fixture
@@ -71,10 +71,10 @@ def test_import_dry_run_then_import_then_duplicates_and_export(
 def test_deals_and_employees_import_from_the_command_line(
     database: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from db.audit import OPERATOR
-    from db.engine import session_scope
-    from db.fixtures import seed_users
-    from db.pipeline_config import StageSpec, create_pipeline
+    from db.auth.audit import OPERATOR
+    from db.core.engine import session_scope
+    from db.demo.fixtures import seed_users
+    from db.pipeline.setup import StageSpec, create_pipeline
 
     with session_scope() as session:
         seed_users(session=session)

@@ -6,14 +6,15 @@ import pytest
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
-from db.audit import OPERATOR, verify_chain
-from db.consent import publish_notice
-from db.consent_audit import run_audit
-from db.consent_findings import AuditReport, Finding
-from db.consent_ledger import latest_checkpoint, link_hash
-from db.errors import Forbidden
-from db.fixtures import seed_users
-from db.interactions import log_interaction
+from db.auth.audit import OPERATOR, verify_chain
+from db.consent.audit.findings import AuditReport, Finding
+from db.consent.audit.report import run_audit
+from db.consent.ledger import latest_checkpoint, link_hash
+from db.consent.records import publish_notice
+from db.consent.requests import complete_access, register_request, verify_identity
+from db.core.errors import Forbidden
+from db.core.types import utcnow
+from db.demo.fixtures import seed_users
 from db.models.audit import GENESIS_HASH, AuditEvent
 from db.models.consent import (
     ConsentAction,
@@ -28,8 +29,7 @@ from db.models.consent import (
     RequestKind,
 )
 from db.models.people import Channel, Contact, Direction, InteractionCreate, Purpose
-from db.privacy_requests import complete_access, register_request, verify_identity
-from db.types import utcnow
+from db.people.interactions import log_interaction
 from tests.integration.consent_helpers import consent, person, purpose, sent, user
 
 GRANT, WITHDRAW, OBJECT = ConsentAction.grant, ConsentAction.withdraw, ConsentAction.object

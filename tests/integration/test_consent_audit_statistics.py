@@ -15,13 +15,13 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from db.consent_audit import period_bounds
-from db.consent_audit_marketing import violations_by_month, violations_finding
-from db.consent_check import consent_channel
-from db.fixtures import seed_users
+from db.consent.audit.marketing import violations_by_month, violations_finding
+from db.consent.audit.report import period_bounds
+from db.consent.marketing import consent_channel
+from db.core.types import utcnow
+from db.demo.fixtures import seed_users
 from db.models.consent import ConsentAction, ConsentChannel, ConsentEvent, ConsentPurpose
 from db.models.people import Channel, Contact, Direction, Interaction, Purpose
-from db.types import utcnow
 from tests.integration.consent_helpers import consent, person, purpose, sent
 
 GRANT, WITHDRAW, OBJECT = ConsentAction.grant, ConsentAction.withdraw, ConsentAction.object

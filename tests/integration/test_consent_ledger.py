@@ -7,13 +7,13 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
-from db.audit import verify_chain
-from db.consent import contact_states, record_consent, revise_notice, update_purpose
-from db.consent_check import ConsentRefused
-from db.consent_ledger import verify_ledger
-from db.errors import Conflict, Forbidden, ValidationError
-from db.fixtures import seed_users
-from db.interactions import log_interaction
+from db.auth.audit import verify_chain
+from db.consent.ledger import verify_ledger
+from db.consent.marketing import ConsentRefused
+from db.consent.records import contact_states, record_consent, revise_notice, update_purpose
+from db.core.errors import Conflict, Forbidden, ValidationError
+from db.core.types import utcnow
+from db.demo.fixtures import seed_users
 from db.models.audit import AuditEvent
 from db.models.consent import (
     ConsentAction,
@@ -26,7 +26,7 @@ from db.models.consent import (
     LawfulBasis,
 )
 from db.models.people import Channel, Direction, Interaction, InteractionCreate, Purpose
-from db.types import utcnow
+from db.people.interactions import log_interaction
 from tests.integration.consent_helpers import consent, person, purpose, user
 
 GRANT, WITHDRAW, OBJECT = ConsentAction.grant, ConsentAction.withdraw, ConsentAction.object
@@ -146,7 +146,7 @@ def test_a_grant_needs_a_notice_and_cannot_be_in_the_future(world: Session) -> N
 def test_roles_without_access_cannot_record_consent(world: Session) -> None:
     made, notice = purpose(world)
     ana = person(world, "Ana", "Silva")
-    from db.consent import record_consent
+    from db.consent.records import record_consent
     from db.models.consent import ConsentEventCreate, ConsentSource
 
     with pytest.raises(Forbidden):

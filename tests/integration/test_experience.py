@@ -10,15 +10,31 @@ from sqlalchemy import literal
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from db.audit import OPERATOR
-from db.auth import create_user, get_user_by_username
-from db.case_common import ensure_categories
-from db.cases import submit_concern
-from db.channel_choice import channel_share, off_channel_contacts
-from db.employees import create_employee
-from db.errors import Forbidden
-from db.fixtures import seed_users
-from db.interactions import create_task, log_interaction
+from db.auth.accounts import create_user, get_user_by_username
+from db.auth.audit import OPERATOR
+from db.cases.common import ensure_categories
+from db.cases.intake import submit_concern
+from db.core.errors import Forbidden
+from db.core.types import utcnow
+from db.demo.fixtures import seed_users
+from db.experience.channel_choice import channel_share, off_channel_contacts
+from db.experience.moments import (
+    MOMENT_SOURCES,
+    affected_contacts,
+    contact_moments,
+    flagged_contacts,
+    is_flagged,
+    moments_by_month,
+)
+from db.experience.outcomes import (
+    NEGATIVE,
+    RESPONSE,
+    WIN_RATE,
+    people_and_outcomes,
+    stored_teams_outcomes,
+    teams_outcomes,
+)
+from db.experience.responsiveness import overdue_follow_ups, response_times, unanswered_contacts
 from db.models.auth import Role, User, UserCreate
 from db.models.cases import Case, ConcernCreate
 from db.models.people import (
@@ -32,29 +48,13 @@ from db.models.people import (
     TaskCreate,
 )
 from db.models.surveys import EmployeeCreate, SurveyCreate
-from db.moments import (
-    MOMENT_SOURCES,
-    affected_contacts,
-    contact_moments,
-    flagged_contacts,
-    is_flagged,
-    moments_by_month,
-)
-from db.outcomes import (
-    NEGATIVE,
-    RESPONSE,
-    WIN_RATE,
-    people_and_outcomes,
-    stored_teams_outcomes,
-    teams_outcomes,
-)
-from db.people import create_contact
-from db.responsiveness import overdue_follow_ups, response_times, unanswered_contacts
-from db.survey_answers import submit_answers
-from db.survey_distribution import issue_links, open_survey
-from db.surveys import close_survey, create_survey, list_questions
-from db.targets import set_target, team_forecast
-from db.types import utcnow
+from db.people.contacts import create_contact
+from db.people.interactions import create_task, log_interaction
+from db.pipeline.targets import set_target, team_forecast
+from db.surveys.answers import submit_answers
+from db.surveys.builder import close_survey, create_survey, list_questions
+from db.surveys.distribution import issue_links, open_survey
+from db.surveys.employees import create_employee
 
 
 def at(day: int, hour: int) -> datetime:

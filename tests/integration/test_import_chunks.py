@@ -8,20 +8,20 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, func, select
 
-import db.imports
-from db.auth import get_user_by_username
-from db.erasure import identifier_digest
-from db.fixtures import seed_users
-from db.import_contacts import handle_contacts
-from db.import_kinds import KINDS
-from db.imports import ImportResult, run_import
+import db.imports.batches
+from db.auth.accounts import get_user_by_username
+from db.consent.erasure import identifier_digest
+from db.core.types import utcnow
+from db.demo.fixtures import seed_users
+from db.imports.batches import ImportResult, run_import
+from db.imports.contacts import handle_contacts
+from db.imports.kinds import KINDS
 from db.models.auth import User
 from db.models.consent import Suppression
 from db.models.imports import ImportItem
 from db.models.people import Contact, ContactCreate, ContactTag, Organisation, OrganisationCreate
-from db.people import create_contact, create_organisation
-from db.timeline_sources import erased_identifiers, erased_identifiers_of_rows
-from db.types import utcnow
+from db.people.contacts import create_contact, create_organisation
+from db.wiring import erased_identifiers, erased_identifiers_of_rows
 
 # Row 2 updates Ana (her organisation exists in other capitals); row 4 has a bad phone;
 # row 5 repeats row 3's person, row 11 repeats row 4's (another chunk when chunks are 3 rows);
@@ -171,7 +171,7 @@ def test_chunks_of_any_size_give_the_outcome_of_one_row_at_a_time(
             KINDS, "contacts", dataclasses.replace(KINDS["contacts"], handle_chunk=None)
         )
         expected = import_rows(session, update_by)
-    monkeypatch.setattr(db.imports, "CHUNK_ROWS", chunk_rows)
+    monkeypatch.setattr(db.imports.batches, "CHUNK_ROWS", chunk_rows)
     assert import_rows(session, update_by) == expected
     assert [(p.row, p.column) for p in expected["rejected"]] == [
         (6, "family_name"),
@@ -195,7 +195,7 @@ def test_chunks_of_any_size_give_the_outcome_of_one_row_at_a_time(
 def test_a_dry_run_and_all_or_nothing_in_chunks_save_nothing(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(db.imports, "CHUNK_ROWS", 3)
+    monkeypatch.setattr(db.imports.batches, "CHUNK_ROWS", 3)
     for options in ({"dry_run": True}, {"all_or_nothing": True}):
         done = import_rows(session, "email", **options)
         assert done["counts"][1:] == (4, 4, False) and len(done["rejected"]) == 4
@@ -227,7 +227,7 @@ def test_progress_is_reported_every_50_rows_and_at_the_end(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fresh_world(session)
-    monkeypatch.setattr(db.imports, "CHUNK_ROWS", 40)
+    monkeypatch.setattr(db.imports.batches, "CHUNK_ROWS", 40)
     data = "given_name,family_name\n" + "".join(f"Person,No {i}\n" for i in range(120))
     calls: list[tuple[int, int]] = []
     result = run_import(

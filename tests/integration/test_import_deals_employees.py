@@ -7,19 +7,19 @@ from decimal import Decimal
 import pytest
 from sqlmodel import Session, col, func, select
 
-from db.audit import OPERATOR
-from db.auth import get_user_by_username
-from db.employees import create_employee
-from db.errors import Conflict, Forbidden, NotFound
-from db.export import export_csv
-from db.fixtures import seed_users
-from db.imports import list_batches, revert_batch, run_import
+from db.auth.accounts import get_user_by_username
+from db.auth.audit import OPERATOR
+from db.core.errors import Conflict, Forbidden, NotFound
+from db.demo.fixtures import seed_users
+from db.imports.batches import list_batches, revert_batch, run_import
+from db.imports.export import export_csv
 from db.models.auth import User
 from db.models.people import Organisation
 from db.models.pipeline import Deal, DealStatus, Stage, StageChange
 from db.models.surveys import Employee, EmployeeCreate
-from db.pipeline import move_deal
-from db.pipeline_config import StageSpec, create_pipeline
+from db.pipeline.commands import move_deal
+from db.pipeline.setup import StageSpec, create_pipeline
+from db.surveys.employees import create_employee
 
 HUBSPOT_DEALS = (
     "Record ID,Deal Name,Deal Stage,Amount,Close Date,Pipeline,Deal owner,Associated Company\n"

@@ -6,18 +6,18 @@ import io
 import pytest
 from sqlmodel import Session, func, select
 
-from db.audit import OPERATOR
-from db.auth import get_user_by_username
-from db.errors import Conflict, Forbidden, ValidationError
-from db.export import export_csv, export_xlsx
-from db.fixtures import seed_users
-from db.import_files import read_table
-from db.import_kinds import SUPPRESSION_CHECKS
-from db.imports import list_batches, problems_csv, revert_batch, run_import
+from db.auth.accounts import get_user_by_username
+from db.auth.audit import OPERATOR
+from db.core.errors import Conflict, Forbidden, ValidationError
+from db.core.types import utcnow
+from db.demo.fixtures import seed_users
+from db.imports.batches import list_batches, problems_csv, revert_batch, run_import
+from db.imports.export import export_csv, export_xlsx
+from db.imports.files import read_table
+from db.imports.kinds import SUPPRESSION_CHECKS
 from db.models.auth import User
 from db.models.people import Contact, ContactCreate, ContactUpdate, Interaction, Organisation
-from db.people import create_contact, tags_of, update_contact
-from db.types import utcnow
+from db.people.contacts import create_contact, tags_of, update_contact
 
 HUBSPOT = (
     "Record ID,First Name,Last Name,Email,Phone Number,Company Name,Job Title,Street Address,"

@@ -6,11 +6,11 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from db.cases import reporter_reply, submit_concern
-from db.limits import TooManySubmissions
+from db.cases.intake import reporter_reply, submit_concern
+from db.core.limits import TooManySubmissions
+from db.core.types import utcnow
 from db.models.cases import Case, ConcernCreate
 from db.models.limits import PublicSubmission
-from db.types import utcnow
 
 
 @pytest.fixture(autouse=True)
@@ -114,12 +114,12 @@ def test_survey_answers_are_limited_per_session_and_a_refusal_keeps_the_link_unu
     from datetime import date
     from urllib.parse import parse_qs, urlparse
 
-    from db.audit import OPERATOR
-    from db.employees import create_employee
+    from db.auth.audit import OPERATOR
     from db.models.surveys import EmployeeCreate, SurveyCreate, SurveyResponse
-    from db.survey_answers import open_link, submit_answers
-    from db.survey_distribution import issue_links, open_survey
-    from db.surveys import create_survey, list_questions
+    from db.surveys.answers import open_link, submit_answers
+    from db.surveys.builder import create_survey, list_questions
+    from db.surveys.distribution import issue_links, open_survey
+    from db.surveys.employees import create_employee
 
     today = date.today()
     for n in range(5):

@@ -6,18 +6,18 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import Session, func, select
 
-from db.auth import get_user_by_username
-from db.duplicates import CSV_HEADER, find_duplicate_pairs, likely_duplicates_of, pairs_csv
-from db.errors import Conflict, Forbidden
-from db.fixtures import seed_users
-from db.interactions import create_task, log_interaction
-from db.merge import (
+from db.auth.accounts import get_user_by_username
+from db.core.errors import Conflict, Forbidden
+from db.core.types import utcnow
+from db.demo.fixtures import seed_users
+from db.duplicates.merge import (
     MERGE_PARTICIPANTS,
     MergeParticipant,
     merge_contacts,
     reference_columns,
     undo_merge,
 )
+from db.duplicates.report import CSV_HEADER, find_duplicate_pairs, likely_duplicates_of, pairs_csv
 from db.models.auth import User
 from db.models.people import (
     Channel,
@@ -32,8 +32,8 @@ from db.models.people import (
     Task,
     TaskCreate,
 )
-from db.people import create_contact, get_contact, tags_of, update_contact
-from db.types import utcnow
+from db.people.contacts import create_contact, get_contact, tags_of, update_contact
+from db.people.interactions import create_task, log_interaction
 
 
 @pytest.fixture
@@ -248,9 +248,9 @@ def test_a_stale_pair_is_refused(people: Session) -> None:
 
 
 def test_duplicate_organisations_are_listed_with_reasons(people: Session) -> None:
-    from db.duplicates import find_duplicate_organisations
+    from db.duplicates.report import find_duplicate_organisations
     from db.models.people import OrganisationCreate
-    from db.people import create_organisation
+    from db.people.contacts import create_organisation
 
     admin = actor(people)
     for name, domain in (

@@ -7,7 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
 
-from db.migrate import upgrade
+from db.core.migrate import upgrade
 from tests.conftest import backends, drop_postgres_schema, fresh_engine
 
 

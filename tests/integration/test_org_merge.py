@@ -7,14 +7,19 @@ from decimal import Decimal
 import pytest
 from sqlmodel import Session, func, select
 
-from db.audit import OPERATOR
-from db.auth import get_user_by_username
-from db.duplicates import find_duplicate_organisations
-from db.errors import Conflict, Forbidden
-from db.export import export_csv
-from db.fixtures import seed_users
-from db.imports import run_import
-from db.interactions import log_interaction
+from db.auth.accounts import get_user_by_username
+from db.auth.audit import OPERATOR
+from db.core.errors import Conflict, Forbidden
+from db.core.types import utcnow
+from db.demo.fixtures import seed_users
+from db.duplicates.org_merge import (
+    merge_organisations,
+    recent_organisation_merges,
+    undo_organisation_merge,
+)
+from db.duplicates.report import find_duplicate_organisations
+from db.imports.batches import run_import
+from db.imports.export import export_csv
 from db.models.audit import AuditEvent
 from db.models.auth import User
 from db.models.people import (
@@ -28,12 +33,11 @@ from db.models.people import (
     Purpose,
 )
 from db.models.pipeline import Deal, DealCreate
-from db.org_merge import merge_organisations, recent_organisation_merges, undo_organisation_merge
-from db.people import create_contact, find_organisations, update_organisation
-from db.pipeline import create_deal
-from db.pipeline_config import StageSpec, create_pipeline
-from db.timeline import timeline
-from db.types import utcnow
+from db.people.contacts import create_contact, find_organisations, update_organisation
+from db.people.interactions import log_interaction
+from db.people.timeline import timeline
+from db.pipeline.commands import create_deal
+from db.pipeline.setup import StageSpec, create_pipeline
 
 
 @pytest.fixture

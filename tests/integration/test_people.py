@@ -6,18 +6,11 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import Session, func, select
 
-from db.auth import get_user_by_username
-from db.errors import Conflict, Forbidden, NotFound, ValidationError
-from db.fixtures import seed_users
-from db.interactions import (
-    INTERACTION_CHECKS,
-    InteractionFilter,
-    complete_task,
-    create_task,
-    list_interactions,
-    log_interaction,
-    overdue_tasks,
-)
+from db.auth.accounts import get_user_by_username
+from db.core.errors import Conflict, Forbidden, NotFound, ValidationError
+from db.core.types import utcnow
+from db.core.validation import parse_model
+from db.demo.fixtures import seed_users
 from db.models.auth import User
 from db.models.people import (
     Channel,
@@ -32,7 +25,7 @@ from db.models.people import (
     Purpose,
     TaskCreate,
 )
-from db.people import (
+from db.people.contacts import (
     ContactFilter,
     create_contact,
     create_organisation,
@@ -41,8 +34,15 @@ from db.people import (
     tags_of,
     update_contact,
 )
-from db.types import utcnow
-from db.validation import parse_model
+from db.people.interactions import (
+    INTERACTION_CHECKS,
+    InteractionFilter,
+    complete_task,
+    create_task,
+    list_interactions,
+    log_interaction,
+    overdue_tasks,
+)
 
 
 @pytest.fixture

@@ -6,20 +6,12 @@ from decimal import Decimal
 import pytest
 from sqlmodel import Session, col, select
 
-from db.audit import OPERATOR
-from db.auth import get_user_by_username
-from db.deals import DealFilter, board, deal_history, find_deals, rotting_deals
-from db.errors import Conflict, Forbidden, NotFound, ValidationError
-from db.fixtures import seed_users
-from db.forecast import (
-    ForecastFilter,
-    by_close_month,
-    conversion_funnel,
-    lost_reasons,
-    outcomes,
-    time_in_stage,
-)
-from db.interactions import InteractionFilter, create_task, log_interaction
+from db.auth.accounts import get_user_by_username
+from db.auth.audit import OPERATOR
+from db.core.errors import Conflict, Forbidden, NotFound, ValidationError
+from db.core.types import utcnow
+from db.core.validation import parse_model
+from db.demo.fixtures import seed_users
 from db.models.auth import User
 from db.models.people import (
     Channel,
@@ -30,8 +22,10 @@ from db.models.people import (
     TaskCreate,
 )
 from db.models.pipeline import Deal, DealCreate, DealUpdate, Pipeline, Stage, StageChange
-from db.people import create_contact
-from db.pipeline import (
+from db.people.contacts import create_contact
+from db.people.interactions import InteractionFilter, create_task, log_interaction
+from db.people.timeline import TIMELINE_SOURCES, recent_on_other_channels, timeline
+from db.pipeline.commands import (
     create_deal,
     get_deal,
     lose_deal,
@@ -41,10 +35,16 @@ from db.pipeline import (
     update_deal,
     win_deal,
 )
-from db.pipeline_config import StageSpec, add_lost_reason, create_pipeline, list_stages
-from db.timeline import TIMELINE_SOURCES, recent_on_other_channels, timeline
-from db.types import utcnow
-from db.validation import parse_model
+from db.pipeline.forecast import (
+    ForecastFilter,
+    by_close_month,
+    conversion_funnel,
+    lost_reasons,
+    outcomes,
+    time_in_stage,
+)
+from db.pipeline.queries import DealFilter, board, deal_history, find_deals, rotting_deals
+from db.pipeline.setup import StageSpec, add_lost_reason, create_pipeline, list_stages
 
 LABELS = {"probability_override": "Probability", "expected_close": "Expected close"}
 

@@ -7,25 +7,11 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session, SQLModel
 
-from db.consent_import import import_consent
-from db.consent_ledger import verify_ledger
-from db.consent_receipts import receipts
-from db.deadlines import extended_due
-from db.erasure import is_suppressed
-from db.errors import Conflict, Forbidden, ValidationError
-from db.fixtures import seed_users
-from db.interactions import create_task
-from db.models.consent import (
-    ConsentAction,
-    ConsentEvent,
-    PrivacyRequest,
-    PrivacyRequestCreate,
-    RequestKind,
-    RequestStatus,
-)
-from db.models.people import Channel, Contact, ContactUpdate, Purpose, TaskCreate
-from db.people import update_contact
-from db.privacy_requests import (
+from db.consent.csv_import import import_consent
+from db.consent.erasure import is_suppressed
+from db.consent.ledger import verify_ledger
+from db.consent.receipts import receipts
+from db.consent.requests import (
     complete_access,
     complete_erasure,
     complete_other,
@@ -35,7 +21,21 @@ from db.privacy_requests import (
     register_request,
     verify_identity,
 )
-from db.types import utcnow
+from db.core.deadlines import extended_due
+from db.core.errors import Conflict, Forbidden, ValidationError
+from db.core.types import utcnow
+from db.demo.fixtures import seed_users
+from db.models.consent import (
+    ConsentAction,
+    ConsentEvent,
+    PrivacyRequest,
+    PrivacyRequestCreate,
+    RequestKind,
+    RequestStatus,
+)
+from db.models.people import Channel, Contact, ContactUpdate, Purpose, TaskCreate
+from db.people.contacts import update_contact
+from db.people.interactions import create_task
 from tests.integration.consent_helpers import consent, person, purpose, sent, user
 
 

@@ -16,16 +16,16 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
-from db.audit import OPERATOR
-from db.auth import create_user, get_user_by_username, update_user
-from db.case_welfare import open_welfare_case
-from db.cases import NOT_RECOGNISED, follow_up, reporter_reply, submit_concern
-from db.consent import create_purpose, record_consent, update_purpose
-from db.employees import create_employee, update_employee
-from db.errors import DomainError
-from db.fixtures import seed_users
-from db.imports import run_import
-from db.interactions import create_task, log_interaction
+from db.auth.accounts import create_user, get_user_by_username, update_user
+from db.auth.audit import OPERATOR
+from db.cases.intake import NOT_RECOGNISED, follow_up, reporter_reply, submit_concern
+from db.cases.welfare import open_welfare_case
+from db.consent.records import create_purpose, record_consent, update_purpose
+from db.consent.requests import register_request
+from db.core.errors import DomainError
+from db.core.validation import parse_model
+from db.demo.fixtures import seed_users
+from db.imports.batches import run_import
 from db.models.auth import User, UserCreate, UserUpdate
 from db.models.cases import ConcernCreate, WelfareCreate
 from db.models.consent import (
@@ -54,15 +54,20 @@ from db.models.surveys import (
     SurveyCreate,
     SurveyResponse,
 )
-from db.people import create_contact, create_organisation, update_contact, update_organisation
-from db.pipeline import create_deal, update_deal
-from db.pipeline_config import StageSpec, create_pipeline
-from db.privacy_requests import register_request
-from db.survey_actions import create_action
-from db.survey_answers import open_link, submit_answers
-from db.survey_distribution import issue_links, open_survey
-from db.surveys import create_survey
-from db.validation import parse_model
+from db.people.contacts import (
+    create_contact,
+    create_organisation,
+    update_contact,
+    update_organisation,
+)
+from db.people.interactions import create_task, log_interaction
+from db.pipeline.commands import create_deal, update_deal
+from db.pipeline.setup import StageSpec, create_pipeline
+from db.surveys.actions import create_action
+from db.surveys.answers import open_link, submit_answers
+from db.surveys.builder import create_survey
+from db.surveys.distribution import issue_links, open_survey
+from db.surveys.employees import create_employee, update_employee
 
 TODAY = date.today()
 

@@ -7,26 +7,26 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-import db.duplicates
-import db.forecast
-from db.audit import OPERATOR
-from db.auth import get_user_by_username
-from db.case_insights import insights_report
-from db.cases import submit_concern
-from db.duplicates import duplicate_organisations_report, duplicate_pairs_report
-from db.fixtures import seed_users
-from db.forecast import ForecastFilter, forecast_report
-from db.merge import merge_contacts
+import db.duplicates.report
+import db.pipeline.forecast
+from db.auth.accounts import get_user_by_username
+from db.auth.audit import OPERATOR
+from db.cases.insights import insights_report
+from db.cases.intake import submit_concern
+from db.core.report_cache import cached, dumps, loads
+from db.core.types import utcnow
+from db.demo.fixtures import seed_users
+from db.duplicates.merge import merge_contacts
+from db.duplicates.report import duplicate_organisations_report, duplicate_pairs_report
 from db.models.auth import User
 from db.models.cases import ConcernCreate
 from db.models.people import Contact, ContactCreate, ContactUpdate, OrganisationCreate
 from db.models.pipeline import DealCreate, DealUpdate, Pipeline
 from db.models.reports import ReportCache
-from db.people import create_contact, create_organisation, update_contact
-from db.pipeline import create_deal, update_deal, win_deal
-from db.pipeline_config import StageSpec, create_pipeline
-from db.report_cache import cached, dumps, loads
-from db.types import utcnow
+from db.people.contacts import create_contact, create_organisation, update_contact
+from db.pipeline.commands import create_deal, update_deal, win_deal
+from db.pipeline.forecast import ForecastFilter, forecast_report
+from db.pipeline.setup import StageSpec, create_pipeline
 
 
 def _user(session: Session, name: str) -> User:
@@ -69,7 +69,7 @@ def test_a_stored_forecast_is_read_back_without_querying_the_deals_again(
     def refuse(**_: object) -> None:
         raise AssertionError("the stored report should have been used")
 
-    monkeypatch.setattr(db.forecast, "by_close_month", refuse)
+    monkeypatch.setattr(db.pipeline.forecast, "by_close_month", refuse)
     again = forecast_report(session=session, actor=manager, flt=_filter(pipeline))
     assert again == first
     assert again.outcome.open_count == 1
@@ -163,13 +163,13 @@ def test_a_stored_run_is_brought_up_to_date_by_rescoring_only_changed_contacts(
     ids["Ada"] = _person(session, "Adaeze", "adaeze@example.org", "Ada")
     assert len(duplicate_pairs_report(session=session, actor=admin)) >= 1
     seen: list[set[int] | None] = []
-    real = db.duplicates.find_matches
+    real = db.duplicates.report.find_matches
 
     def spy(records: Any, **kwargs: Any) -> Any:
         seen.append(kwargs.get("fresh"))
         return real(records, **kwargs)
 
-    monkeypatch.setattr(db.duplicates, "find_matches", spy)
+    monkeypatch.setattr(db.duplicates.report, "find_matches", spy)
     # A new look-alike, an edit that makes Bola match no one new, a merge of one pair.
     ids["Bee"] = _person(session, "Bola", "BOLA@example.org", "Bee")
     bola = session.get(Contact, ids["Bola"])
@@ -183,7 +183,7 @@ def test_a_stored_run_is_brought_up_to_date_by_rescoring_only_changed_contacts(
     )
     merge_contacts(session=session, survivor_id=ids["Adaeze"], merged_id=ids["Ada"], actor=admin)
     refreshed = duplicate_pairs_report(session=session, actor=admin)
-    assert refreshed == db.duplicates.find_duplicate_pairs(session=session, actor=admin)
+    assert refreshed == db.duplicates.report.find_duplicate_pairs(session=session, actor=admin)
     assert (ids["Bola"], ids["Bee"]) in {(p.left_id, p.right_id) for p in refreshed}
     assert all(ids["Ada"] not in (p.left_id, p.right_id) for p in refreshed)
     # The refresh scored only the new and the edited contacts (the merge edited Adaeze).

@@ -19,19 +19,19 @@ from sqlalchemy import event, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
-from db.audit import OPERATOR
-from db.auth import get_user_by_username
-from db.employees import create_employee
-from db.engine import make_engine
-from db.errors import Conflict
-from db.fixtures import seed_users
+from db.auth.accounts import get_user_by_username
+from db.auth.audit import OPERATOR
+from db.core.engine import make_engine
+from db.core.errors import Conflict
+from db.demo.fixtures import seed_users
 from db.models.pipeline import Deal, DealCreate, DealUpdate, StageChange
 from db.models.surveys import EmployeeCreate, SurveyCreate, SurveyInvitation, SurveyResponse
-from db.pipeline import create_deal, move_deal, update_deal
-from db.pipeline_config import StageSpec, create_pipeline, list_stages
-from db.survey_answers import LinkProblem, submit_answers
-from db.survey_distribution import issue_links, open_survey
-from db.surveys import create_survey, list_questions
+from db.pipeline.commands import create_deal, move_deal, update_deal
+from db.pipeline.setup import StageSpec, create_pipeline, list_stages
+from db.surveys.answers import LinkProblem, submit_answers
+from db.surveys.builder import create_survey, list_questions
+from db.surveys.distribution import issue_links, open_survey
+from db.surveys.employees import create_employee
 from tests.conftest import IN_CI, POSTGRES_URL, ROOT, drop_postgres_schema, fresh_engine
 
 

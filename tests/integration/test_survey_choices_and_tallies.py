@@ -5,9 +5,10 @@ import random
 from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
-from db.audit import OPERATOR
-from db.auth import get_user_by_username
-from db.bulk_seed import World
+from db.auth.accounts import get_user_by_username
+from db.auth.audit import OPERATOR
+from db.demo.bulk.seed import World
+from db.demo.bulk.surveys import seed_surveys_bulk
 from db.models.auth import Role
 from db.models.surveys import (
     Employee,
@@ -19,12 +20,11 @@ from db.models.surveys import (
     SurveyResponse,
     SurveyTally,
 )
-from db.survey_answers import submit_answers
-from db.survey_choices import choice_results, choice_rows
-from db.survey_distribution import open_survey
-from db.survey_reports import drivers, results
-from db.surveys import add_question, close_survey, list_questions
-from db.surveys_bulk import seed_surveys_bulk
+from db.surveys.answers import submit_answers
+from db.surveys.builder import add_question, close_survey, list_questions
+from db.surveys.choices import choice_results, choice_rows
+from db.surveys.distribution import open_survey
+from db.surveys.reports import drivers, results
 from tests.integration.test_surveys import (
     answers_for,
     new_survey,

@@ -7,35 +7,35 @@ import pytest
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
-from db.audit import OPERATOR
-from db.auth import get_user_by_username
-from db.consent_state import ConsentState
-from db.customer_feedback import (
+from db.auth.accounts import get_user_by_username
+from db.auth.audit import OPERATOR
+from db.consent.requests import complete_erasure
+from db.consent.state import ConsentState
+from db.core.errors import Conflict, Forbidden, ValidationError
+from db.core.types import utcnow
+from db.demo.fixtures import seed_users
+from db.experience.customer_feedback import (
     CUSTOMER_NPS,
     customer_nps_by_team,
     detractor_moments,
     teams_nps_outcome,
 )
-from db.errors import Conflict, Forbidden, ValidationError
-from db.fixtures import seed_users
+from db.experience.moments import contact_moments
 from db.models.consent import ConsentAction, ConsentPurpose, Notice, RequestKind
 from db.models.people import Contact, ContactKind, OrganisationCreate
 from db.models.surveys import SurveyInvitation, SurveyResponse
-from db.moments import contact_moments
-from db.people import create_organisation
-from db.privacy_requests import complete_erasure
-from db.survey_answers import submit_answers
-from db.survey_distribution import issue_links, open_survey
-from db.survey_reports import groups, participation, results
-from db.survey_voice import (
+from db.people.contacts import create_organisation
+from db.people.timeline import timeline
+from db.surveys.answers import submit_answers
+from db.surveys.builder import list_questions
+from db.surveys.distribution import issue_links, open_survey
+from db.surveys.reports import groups, participation, results
+from db.surveys.voice import (
     SKIP_REASONS,
     ContactSurveyCreate,
     create_contact_survey,
     open_contact_survey,
 )
-from db.surveys import list_questions
-from db.timeline import timeline
-from db.types import utcnow
 from tests.integration.consent_helpers import consent, person, purpose
 from tests.integration.test_privacy_requests import request_for
 

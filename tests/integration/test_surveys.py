@@ -9,10 +9,9 @@ import pytest
 from sqlalchemy import inspect
 from sqlmodel import Session, SQLModel, select
 
-from db.audit import OPERATOR
-from db.auth import create_user
-from db.employees import create_employee, import_employees_csv
-from db.errors import Forbidden, ValidationError
+from db.auth.accounts import create_user
+from db.auth.audit import OPERATOR
+from db.core.errors import Forbidden, ValidationError
 from db.models.auth import Role, User, UserCreate
 from db.models.surveys import (
     Employee,
@@ -24,10 +23,11 @@ from db.models.surveys import (
     SurveyLink,
     SurveyResponse,
 )
-from db.survey_answers import LinkProblem, open_link, submit_answers
-from db.survey_distribution import SmtpSettings, issue_links, open_survey, progress, send_links
-from db.survey_reports import comments, groups, participation, results, trend
-from db.surveys import close_survey, copy_to_new_wave, create_survey, list_questions
+from db.surveys.answers import LinkProblem, open_link, submit_answers
+from db.surveys.builder import close_survey, copy_to_new_wave, create_survey, list_questions
+from db.surveys.distribution import SmtpSettings, issue_links, open_survey, progress, send_links
+from db.surveys.employees import create_employee, import_employees_csv
+from db.surveys.reports import comments, groups, participation, results, trend
 from tests.smtp_sink import smtp_sink
 
 TODAY = date.today()
@@ -193,7 +193,7 @@ def test_two_submissions_racing_on_one_link_store_one_response(
         invitation.answered = True
         session.add(invitation)
         session.commit()
-        from db.survey_answers import _claim_and_store
+        from db.surveys.answers import _claim_and_store
 
         with pytest.raises(LinkProblem, match="already been used"):
             _claim_and_store(other, survey, stale, [], {}, TODAY)

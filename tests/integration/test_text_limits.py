@@ -7,24 +7,24 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from db.audit import OPERATOR
-from db.auth import create_user
-from db.case_common import SHORT_TEXT_MAX, ensure_categories
-from db.case_review import exclude_reviewer
-from db.case_welfare import open_welfare_case
-from db.consent import WORDING_MAX, create_purpose, publish_notice, revise_notice
-from db.consent_import import import_consent
-from db.employees import import_employees_csv
-from db.errors import ValidationError
+from db.auth.accounts import create_user
+from db.auth.audit import OPERATOR
+from db.cases.common import SHORT_TEXT_MAX, ensure_categories
+from db.cases.review import exclude_reviewer
+from db.cases.welfare import open_welfare_case
+from db.consent.csv_import import import_consent
+from db.consent.records import WORDING_MAX, create_purpose, publish_notice, revise_notice
+from db.core.errors import ValidationError
+from db.core.normalise import EMAIL_MAX, PHONE_MAX, SEARCH_MAX, TAG_COUNT_MAX
 from db.models.auth import Role, User, UserCreate
 from db.models.cases import Case, CaseEvent, CaseExclusion, WelfareCreate
 from db.models.consent import ConsentEvent, ConsentPurposeCreate, Notice
 from db.models.people import ContactCreate, ContactTag
 from db.models.surveys import ActionPlan, ActionPlanCreate, Employee, Survey, SurveyCreate
-from db.normalise import EMAIL_MAX, PHONE_MAX, SEARCH_MAX, TAG_COUNT_MAX
-from db.people import ContactFilter, create_contact, find_contacts, set_tags
-from db.survey_actions import ACTIONS_MAX, create_action
-from db.surveys import SURVEY_TITLE_MAX, copy_to_new_wave, create_survey
+from db.people.contacts import ContactFilter, create_contact, find_contacts, set_tags
+from db.surveys.actions import ACTIONS_MAX, create_action
+from db.surveys.builder import SURVEY_TITLE_MAX, copy_to_new_wave, create_survey
+from db.surveys.employees import import_employees_csv
 
 HUGE = "x" * 140_000  # over the csv module's default field limit of 131,072
 

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from db.case_sla import ClockState, SlaPolicy, add_months, sla_clock
+from db.cases.sla import ClockState, SlaPolicy, add_months, sla_clock
 
 RECEIVED = datetime(2026, 1, 10, 9, 0, tzinfo=UTC)
 POLICY = SlaPolicy()

@@ -7,7 +7,7 @@ from components.cases_charts import (
     timing_chart,
     volume_chart,
 )
-from db.case_insights import FEWER, Bucket, CategoryFigures, OutcomeCount, VolumeCell
+from db.cases.insights import FEWER, Bucket, CategoryFigures, OutcomeCount, VolumeCell
 
 
 def test_the_volume_chart_stacks_months_by_category_and_leaves_out_withheld_cells() -> None:

@@ -5,10 +5,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from components.consent_charts import violations_trend_chart
-from db.consent_import import parse_consent_csv
-from db.consent_receipts import RECEIPT_VERSION, build_receipt
-from db.consent_state import ConsentState, LedgerEntry, derive_state, state_grid
-from db.deadlines import (
+from db.consent.csv_import import parse_consent_csv
+from db.consent.receipts import RECEIPT_VERSION, build_receipt
+from db.consent.state import ConsentState, LedgerEntry, derive_state, state_grid
+from db.core.deadlines import (
     add_business_days,
     add_months,
     business_days_between,

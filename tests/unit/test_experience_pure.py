@@ -10,9 +10,9 @@ from components.experience_charts import (
     scatter_chart,
     trend_chart,
 )
-from db.outcomes import pearson_r
-from db.responsiveness import business_hours, elapsed_hours
-from db.targets import quarter_bounds, quarter_of
+from db.experience.outcomes import pearson_r
+from db.experience.responsiveness import business_hours, elapsed_hours
+from db.pipeline.targets import quarter_bounds, quarter_of
 
 
 def t(day: int, hour: int = 0) -> datetime:

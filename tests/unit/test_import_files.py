@@ -4,9 +4,9 @@ import io
 
 import pytest
 
-from db.errors import ValidationError
-from db.import_files import detect_format, mapping_for, parse_map, read_table
-from db.import_rows import CONTACT_FIELDS, parse_date
+from db.core.errors import ValidationError
+from db.imports.files import detect_format, mapping_for, parse_map, read_table
+from db.imports.rows import CONTACT_FIELDS, parse_date
 
 HUBSPOT_HEADERS = [
     "Record ID",

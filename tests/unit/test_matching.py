@@ -4,8 +4,14 @@ from datetime import date
 
 import pytest
 
-from db.dedupe_data import ErrorRates, labelled_records, quality, true_pairs
-from db.matching import DEFAULT_MIN_SCORE, candidate_pairs, find_matches, prepare, score_pair
+from db.demo.duplicate_data import ErrorRates, labelled_records, quality, true_pairs
+from db.duplicates.matching import (
+    DEFAULT_MIN_SCORE,
+    candidate_pairs,
+    find_matches,
+    prepare,
+    score_pair,
+)
 
 BASE = {
     "given_name": "Robert",
@@ -56,7 +62,7 @@ def test_a_mistyped_nickname_still_counts_as_the_same_given_name(left: str, righ
 
 
 def test_an_unknown_name_near_two_different_names_is_not_guessed() -> None:
-    from db.nicknames import canonical_given_fuzzy
+    from db.duplicates.nicknames import canonical_given_fuzzy
 
     assert canonical_given_fuzzy("cahty") == "katherine"
     assert canonical_given_fuzzy("zzyzx") == "zzyzx"
@@ -134,9 +140,9 @@ def test_blocking_keeps_the_number_of_comparisons_close_to_linear() -> None:
 def test_scoring_in_worker_processes_gives_the_same_pairs(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import db.matching
+    import db.duplicates.matching
 
     records = labelled_records(600, seed=8)
     alone = find_matches(records)
-    monkeypatch.setattr(db.matching, "PARALLEL_MIN_PAIRS", 0)
+    monkeypatch.setattr(db.duplicates.matching, "PARALLEL_MIN_PAIRS", 0)
     assert find_matches(records, workers=2) == alone

@@ -1,6 +1,6 @@
 """Organisation duplicates: legal suffixes, domains and different organisations."""
 
-from db.org_matching import find_organisation_matches, name_key, score_organisations
+from db.duplicates.org_matching import find_organisation_matches, name_key, score_organisations
 
 
 def test_legal_suffixes_and_punctuation_do_not_count() -> None:

@@ -13,10 +13,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlmodel import SQLModel
 
-from db.errors import DomainError, ValidationError
-from db.import_files import detect_format, mapping_for, parse_map, read_table
-from db.import_kinds import KINDS
-from db.import_rows import country_code, parse_date
+from db.core.errors import DomainError, ValidationError
+from db.core.validation import parse_model
+from db.imports.files import detect_format, mapping_for, parse_map, read_table
+from db.imports.kinds import KINDS
+from db.imports.rows import country_code, parse_date
 from db.models.auth import UserCreate, UserUpdate
 from db.models.cases import ConcernCreate, WelfareCreate
 from db.models.consent import (
@@ -35,7 +36,6 @@ from db.models.people import (
 )
 from db.models.pipeline import DealCreate, DealUpdate
 from db.models.surveys import ActionPlanCreate, EmployeeCreate, EmployeeUpdate, SurveyCreate
-from db.validation import parse_model
 
 CSV_ALPHABET = st.sampled_from(list("abcXYZ019 ,;\t|\"'\n\r@.-=+é\x00\ufeff"))
 csv_text = st.text(alphabet=CSV_ALPHABET, max_size=300)

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from components.pipeline_charts import bar_chart, forecast_chart
-from db.metrics import (
+from db.pipeline.metrics import (
     FunnelStep,
     average,
     days_in_stage,

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from db.cases import (
+from db.cases.intake import (
     RECEIPT_ALPHABET,
     RECEIPT_GROUP_SIZE,
     RECEIPT_GROUPS,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from db.fixtures import DEMO_PASSWORD
-from db.survey_distribution import SmtpSettings
+from db.demo.fixtures import DEMO_PASSWORD
+from db.surveys.distribution import SmtpSettings
 from tests.conftest import ROOT
 
 # What leaked credentials look like: private keys, cloud and service tokens, and

@@ -6,8 +6,8 @@ import pytest
 
 from components.auth import CookieKeyMissing, cookie_key
 from components.text import escape_markdown
-from db.config import get_settings
-from db.types import UTCDateTime
+from db.core.settings import get_settings
+from db.core.types import UTCDateTime
 
 
 def test_settings_have_safe_defaults(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel  # noqa: F401  (autogenerate writes sqlmodel.sql.sqltypes.AutoString)
 from alembic import op
 
-import db.types  # noqa: F401  (autogenerate writes db.types.UTCDateTime)
+import db.core.types  # noqa: F401  (autogenerate writes db.core.types.UTCDateTime)
 
 revision: str = "0001_foundation"
 down_revision: str | None = None
@@ -37,9 +37,9 @@ def upgrade() -> None:
         sa.Column("password_hash", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
         sa.Column("failed_logins", sa.Integer(), nullable=False),
-        sa.Column("locked_until", db.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("password_changed_at", db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("created_at", db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("locked_until", db.core.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("password_changed_at", db.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", db.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
@@ -51,7 +51,7 @@ def upgrade() -> None:
         "audit_event",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
-        sa.Column("occurred_at", db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("occurred_at", db.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor_id", sa.Integer(), nullable=True),
         sa.Column("actor_name", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("action", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -83,9 +83,9 @@ def upgrade() -> None:
         "auth_session",
         sa.Column("token_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.Column("created_at", db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("revoked_at", db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", db.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", db.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", db.core.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["app_user.id"],

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel  # noqa: F401  (autogenerate writes sqlmodel.sql.sqltypes.AutoString)
 from alembic import op
 
-import db.types  # noqa: F401  (autogenerate writes db.types.UTCDateTime)
+import db.core.types  # noqa: F401  (autogenerate writes db.core.types.UTCDateTime)
 
 revision: str = "0002_people"
 down_revision: str | None = "0001_foundation"
@@ -34,8 +34,8 @@ def upgrade() -> None:
         sa.Column("country", sqlmodel.sql.sqltypes.AutoString(length=2), nullable=True),
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("owner_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", db.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", db.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_by_id", sa.Integer(), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -105,10 +105,10 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("owner_id", sa.Integer(), nullable=True),
         sa.Column("merged_into_id", sa.Integer(), nullable=True),
-        sa.Column("erased_at", db.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("last_activity_at", db.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("erased_at", db.core.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_activity_at", db.core.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", db.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", db.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_by_id", sa.Integer(), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -185,7 +185,7 @@ def upgrade() -> None:
         ),
         sa.Column("subject", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("body", sqlmodel.sql.sqltypes.AutoString(length=20000), nullable=False),
-        sa.Column("occurred_at", db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("occurred_at", db.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column(
             "sentiment",
             sa.Enum("positive", "neutral", "negative", name="sentiment"),
@@ -195,7 +195,7 @@ def upgrade() -> None:
         sa.Column("case_id", sa.Integer(), nullable=True),
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", db.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("override_reason", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
         sa.ForeignKeyConstraint(
             ["contact_id"],
@@ -226,8 +226,8 @@ def upgrade() -> None:
         sa.Column("deal_id", sa.Integer(), nullable=True),
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("owner_id", sa.Integer(), nullable=False),
-        sa.Column("done_at", db.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("done_at", db.core.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", db.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["contact_id"],

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel  # noqa: F401  (autogenerate writes sqlmodel.sql.sqltypes.AutoString)
 from alembic import op
 
-import db.types  # noqa: F401  (autogenerate writes db.types.UTCDateTime)
+import db.core.types  # noqa: F401  (autogenerate writes db.core.types.UTCDateTime)
 
 revision: str = "0003_cases"
 down_revision: str | None = "0002_people"
@@ -52,19 +52,19 @@ def upgrade() -> None:
         sa.Column("severity_rank", sa.Integer(), nullable=False),
         sa.Column("outcome", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
         sa.Column("assignee_id", sa.Integer(), nullable=True),
-        sa.Column("received_at", db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("ack_due_at", db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("acknowledged_at", db.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("feedback_due_at", db.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("feedback_at", db.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("sla_due_at", db.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("closed_at", db.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("reopened_at", db.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("last_activity_at", db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("received_at", db.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ack_due_at", db.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("acknowledged_at", db.core.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("feedback_due_at", db.core.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("feedback_at", db.core.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("sla_due_at", db.core.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("closed_at", db.core.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("reopened_at", db.core.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_activity_at", db.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("receipt_hash", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
         sa.Column("failed_attempts", sa.Integer(), nullable=False),
-        sa.Column("retry_after", db.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("purged_at", db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("retry_after", db.core.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("purged_at", db.core.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["assignee_id"],
@@ -101,7 +101,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("case_id", sa.Integer(), nullable=False),
         sa.Column("due_on", sa.Date(), nullable=False),
-        sa.Column("done_at", db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("done_at", db.core.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("done_by_id", sa.Integer(), nullable=True),
         sa.Column("outcome", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
@@ -122,7 +122,7 @@ def upgrade() -> None:
         "case_event",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("case_id", sa.Integer(), nullable=False),
-        sa.Column("occurred_at", db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("occurred_at", db.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("actor_id", sa.Integer(), nullable=True),
         sa.Column("actor_label", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
@@ -153,7 +153,7 @@ def upgrade() -> None:
         sa.Column("case_id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("by_reporter", sa.Boolean(), nullable=False),
-        sa.Column("created_at", db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", db.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["case_id"],
             ["case_record.id"],

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel  # noqa: F401  (autogenerate writes sqlmodel.sql.sqltypes.AutoString)
 from alembic import op
 
-import db.types  # noqa: F401  (autogenerate writes db.types.UTCDateTime)
+import db.core.types  # noqa: F401  (autogenerate writes db.core.types.UTCDateTime)
 
 revision: str = "0005_pipeline"
 down_revision: str | None = "0004_surveys"
@@ -35,7 +35,7 @@ def upgrade() -> None:
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("currency", sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", db.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("name"),
     )
@@ -76,11 +76,11 @@ def upgrade() -> None:
         sa.Column("status", sa.Enum("open", "won", "lost", name="dealstatus"), nullable=False),
         sa.Column("lost_reason_id", sa.Integer(), nullable=True),
         sa.Column("lost_note", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
-        sa.Column("closed_at", db.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("stage_entered_at", db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_activity_at", db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("created_at", db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", db.core.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("stage_entered_at", db.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_activity_at", db.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", db.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", db.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_by_id", sa.Integer(), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -142,7 +142,7 @@ def upgrade() -> None:
         sa.Column("from_stage_id", sa.Integer(), nullable=True),
         sa.Column("to_stage_id", sa.Integer(), nullable=False),
         sa.Column("seconds_in_from", sa.Integer(), nullable=True),
-        sa.Column("changed_at", db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("changed_at", db.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("changed_by_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["changed_by_id"],

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel  # noqa: F401  (autogenerate writes sqlmodel.sql.sqltypes.AutoString)
 from alembic import op
 
-import db.types  # noqa: F401  (autogenerate writes db.types.UTCDateTime)
+import db.core.types  # noqa: F401  (autogenerate writes db.core.types.UTCDateTime)
 
 revision: str = "0006_consent"
 down_revision: str | None = "0005_pipeline"
@@ -48,7 +48,7 @@ def upgrade() -> None:
         sa.Column("refresh_months", sa.Integer(), nullable=False),
         sa.Column("covers_marketing", sa.Boolean(), nullable=False),
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("created_at", db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", db.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
@@ -61,7 +61,7 @@ def upgrade() -> None:
         sa.Column("purpose_id", sa.Integer(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("wording", sqlmodel.sql.sqltypes.AutoString(length=10000), nullable=False),
-        sa.Column("published_at", db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("published_at", db.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["created_by_id"],
@@ -92,7 +92,7 @@ def upgrade() -> None:
         sa.Column("contact_id", sa.Integer(), nullable=False),
         sa.Column("received_on", sa.Date(), nullable=False),
         sa.Column("notes", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
-        sa.Column("verified_at", db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("verified_at", db.core.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("verified_by_id", sa.Integer(), nullable=True),
         sa.Column(
             "verification_method", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True
@@ -104,10 +104,10 @@ def upgrade() -> None:
         sa.Column(
             "status", sa.Enum("open", "completed", "refused", name="requeststatus"), nullable=False
         ),
-        sa.Column("completed_at", db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("completed_at", db.core.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("completed_by_id", sa.Integer(), nullable=True),
         sa.Column("outcome", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
-        sa.Column("created_at", db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", db.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["completed_by_id"],
@@ -157,9 +157,9 @@ def upgrade() -> None:
         sa.Column("evidence_digest", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("recorded_by_id", sa.Integer(), nullable=True),
         sa.Column("recorded_by_name", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("occurred_at", db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("recorded_at", db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("occurred_at", db.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("recorded_at", db.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", db.core.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("request_id", sa.Integer(), nullable=True),
         sa.Column("prev_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -199,7 +199,7 @@ def upgrade() -> None:
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("digest", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("request_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", db.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["request_id"],
             ["privacy_request.id"],

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel  # noqa: F401  (autogenerate writes sqlmodel.sql.sqltypes.AutoString)
 from alembic import op
 
-import db.types  # noqa: F401  (autogenerate writes db.types.UTCDateTime)
+import db.core.types  # noqa: F401  (autogenerate writes db.core.types.UTCDateTime)
 
 revision: str = "0007_imports"
 down_revision: str | None = "0006_consent"
@@ -29,13 +29,13 @@ def upgrade() -> None:
         sa.Column("source_format", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("created_by_name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-        sa.Column("created_at", db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", db.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("rows_read", sa.Integer(), nullable=False),
         sa.Column("created", sa.Integer(), nullable=False),
         sa.Column("updated", sa.Integer(), nullable=False),
         sa.Column("rejected", sa.Integer(), nullable=False),
         sa.Column("warnings", sa.Integer(), nullable=False),
-        sa.Column("reverted_at", db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("reverted_at", db.core.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("reverted_by_name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
         sa.ForeignKeyConstraint(
             ["created_by_id"],

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel  # noqa: F401  (autogenerate writes sqlmodel.sql.sqltypes.AutoString)
 from alembic import op
 
-import db.types  # noqa: F401  (autogenerate writes db.types.UTCDateTime)
+import db.core.types  # noqa: F401  (autogenerate writes db.core.types.UTCDateTime)
 
 revision: str = "0008_experience"
 down_revision: str | None = "0007_imports"
@@ -30,7 +30,7 @@ def upgrade() -> None:
         sa.Column("currency", sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
         sa.Column("amount", sa.Numeric(precision=14, scale=2), nullable=False),
         sa.Column("set_by_id", sa.Integer(), nullable=True),
-        sa.Column("set_at", db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("set_at", db.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["set_by_id"],
             ["app_user.id"],

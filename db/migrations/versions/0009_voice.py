@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel  # noqa: F401  (autogenerate writes sqlmodel.sql.sqltypes.AutoString)
 from alembic import op
 
-import db.types  # noqa: F401  (autogenerate writes db.types.UTCDateTime)
+import db.core.types  # noqa: F401  (autogenerate writes db.core.types.UTCDateTime)
 
 revision: str = "0009_voice"
 down_revision: str | None = "0008_experience"
@@ -95,7 +95,7 @@ def upgrade() -> None:
     ) as batch_op:
         batch_op.add_column(sa.Column("contact_id", sa.Integer(), nullable=True))
         batch_op.add_column(
-            sa.Column("submitted_at", db.types.UTCDateTime(timezone=True), nullable=True)
+            sa.Column("submitted_at", db.core.types.UTCDateTime(timezone=True), nullable=True)
         )
         batch_op.create_index(
             batch_op.f("ix_survey_response_contact_id"), ["contact_id"], unique=False

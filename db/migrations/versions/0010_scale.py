@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel  # noqa: F401  (autogenerate writes sqlmodel.sql.sqltypes.AutoString)
 from alembic import op
 
-import db.types  # noqa: F401  (autogenerate writes db.types.UTCDateTime)
+import db.core.types  # noqa: F401  (autogenerate writes db.core.types.UTCDateTime)
 
 revision: str = "0010_scale"
 down_revision: str | None = "0009_voice"
@@ -25,7 +25,7 @@ def upgrade() -> None:
         sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("version", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("payload", sa.Text(), nullable=False),
-        sa.Column("computed_at", db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("computed_at", db.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("key"),
     )
     op.create_index(op.f("ix_contact_updated_at"), "contact", ["updated_at"], unique=False)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel  # noqa: F401  (autogenerate writes sqlmodel.sql.sqltypes.AutoString)
 from alembic import op
 
-import db.types  # noqa: F401  (autogenerate writes db.types.UTCDateTime)
+import db.core.types  # noqa: F401  (autogenerate writes db.core.types.UTCDateTime)
 
 revision: str = "0011_consent"
 down_revision: str | None = "0010_scale"
@@ -41,7 +41,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("verified_at", db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("verified_at", db.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("verified_by_name", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("mode", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("from_seq", sa.Integer(), nullable=False),

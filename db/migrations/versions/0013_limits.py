@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel  # noqa: F401  (autogenerate writes sqlmodel.sql.sqltypes.AutoString)
 from alembic import op
 
-import db.types  # noqa: F401  (autogenerate writes db.types.UTCDateTime)
+import db.core.types  # noqa: F401  (autogenerate writes db.core.types.UTCDateTime)
 
 revision: str = "0013_limits"
 down_revision: str | None = "0012_imports2"
@@ -25,7 +25,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("form", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("visitor", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("at", db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", db.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("public_submission", schema=None) as batch_op:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlmodel  # noqa: F401  (autogenerate writes sqlmodel.sql.sqltypes.AutoString)
 from alembic import op
 
-import db.types  # noqa: F401  (autogenerate writes db.types.UTCDateTime)
+import db.core.types  # noqa: F401  (autogenerate writes db.core.types.UTCDateTime)
 
 revision: str = "0014_audit_speed"
 down_revision: str | None = "0013_limits"

@@ -1,0 +1,95 @@
+"""Retention: erase the content of long-closed cases, keeping a tombstone.
+
+The tombstone is the case row itself with its dates, category and outcome; what
+people wrote (the case text, contact details, timeline, check-ins) is deleted.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func
+from sqlmodel import Session, col, select
+
+from db.auth.audit import Actor, record, require_role
+from db.cases.common import case_settings
+from db.cases.review import not_excluded, require_reviewer
+from db.cases.sla import add_months
+from db.core.types import utcnow
+from db.models.auth import Role
+from db.models.cases import Case, CaseEvent, CaseExclusion, CaseStatus, CheckIn
+
+WARNING_DAYS = 30
+
+
+def purge_cutoff(now: datetime, years: int) -> datetime:
+    """Cases closed before this moment are due for erasure."""
+    return add_months(now, -12 * years)
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    """What a purge did."""
+
+    purged: int
+    cutoff: datetime
+
+
+def purge_cases(
+    *, session: Session, actor: Actor, now: datetime | None = None, years: int | None = None
+) -> PurgeReport:
+    """Erase the content of cases closed longer than the retention period (operator, admin)."""
+    require_role(actor, Role.admin, doing="purge cases")
+    now = now or utcnow()
+    cutoff = purge_cutoff(now, years or case_settings().retention_years)
+    ids = list(
+        session.exec(
+            select(Case.id).where(
+                col(Case.status) == CaseStatus.closed.value,
+                col(Case.closed_at) < cutoff,
+                col(Case.purged_at).is_(None),
+            )
+        ).all()
+    )
+    for case_id in ids:
+        session.execute(delete(CaseEvent).where(col(CaseEvent.case_id) == case_id))
+        session.execute(delete(CheckIn).where(col(CheckIn.case_id) == case_id))
+        session.execute(delete(CaseExclusion).where(col(CaseExclusion.case_id) == case_id))
+        case = session.get(Case, case_id)
+        assert case is not None
+        case.what_happened = case.where_when = case.people_involved = None
+        case.occurred_on = None
+        case.contact_name = case.contact_email = case.contact_phone = None
+        case.contact_id = None
+        case.receipt_hash = None
+        case.assignee_id = None
+        case.purged_at = now
+        case.version += 1
+        session.add(case)
+        record(
+            session=session,
+            actor=actor,
+            action="case.purge",
+            entity="case",
+            entity_id=case.reference,
+            details={"closed_at": case.closed_at.isoformat() if case.closed_at else None},
+        )
+    session.commit()
+    return PurgeReport(purged=len(ids), cutoff=cutoff)
+
+
+def nearing_purge(*, session: Session, actor: Actor, now: datetime | None = None) -> int:
+    """How many visible cases will be erased within the next 30 days (reviewers' warning)."""
+    require_reviewer(actor, "see retention warnings")
+    now = now or utcnow()
+    cutoff = purge_cutoff(now + timedelta(days=WARNING_DAYS), case_settings().retention_years)
+    query = (
+        select(func.count())
+        .select_from(Case)
+        .where(
+            col(Case.status) == CaseStatus.closed.value,
+            col(Case.closed_at) < cutoff,
+            col(Case.purged_at).is_(None),
+            not_excluded(actor),
+        )
+    )
+    return int(session.exec(query).one())

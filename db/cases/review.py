@@ -1,0 +1,412 @@
+"""The reviewers' side: the queue, opening a case, claiming, assigning, exclusions.
+
+An excluded reviewer is filtered out here, in the queries themselves: the case is
+missing from their queue and opening it answers NotFound, whatever the page does.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import exists, func, update
+from sqlmodel import Session, col, select
+
+from db.auth.audit import Actor, record, record_view, require_role
+from db.cases.common import (
+    SHORT_TEXT_MAX,
+    append_event,
+    category_labels,
+    check_version,
+    policy_for,
+)
+from db.cases.sla import FEEDBACK_DUE_SOON, SlaClock, clock_state, running_deadline
+from db.core.errors import Conflict, NotFound, ValidationError
+from db.core.types import utcnow
+from db.models.auth import Role, User, UserRole
+from db.models.cases import (
+    Case,
+    CaseEvent,
+    CaseExclusion,
+    CaseStatus,
+    CheckIn,
+    EventKind,
+)
+
+PAGE_SIZE_MAX = 200
+OPEN_STATUSES = tuple(s.value for s in CaseStatus if s is not CaseStatus.closed)
+
+
+def require_reviewer(actor: Actor | None, doing: str) -> Actor:
+    """Raise Forbidden unless the actor is a case reviewer."""
+    return require_role(actor, Role.reviewer, doing=doing)
+
+
+def not_excluded(actor: Actor) -> Any:
+    """A SQL condition: the case has no exclusion for this actor."""
+    return ~exists().where(
+        col(CaseExclusion.case_id) == col(Case.id), col(CaseExclusion.user_id) == actor.id
+    )
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What the queue filters by; empty means no filter."""
+
+    statuses: tuple[str, ...] = OPEN_STATUSES
+    category: str | None = None
+    kind: str | None = None
+    assignee: str = "any"  # "any", "mine" or "unassigned"
+    overdue_only: bool = False
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One line of the queue."""
+
+    id: int
+    reference: str
+    kind: str
+    category: str
+    severity: str | None
+    urgency: str
+    status: str
+    received_at: datetime
+    assignee: str | None
+    clock: SlaClock
+
+
+def _queue_conditions(actor: Actor, flt: QueueFilter, now: datetime) -> list[Any]:
+    conditions: list[Any] = [not_excluded(actor), col(Case.purged_at).is_(None)]
+    if flt.statuses:
+        conditions.append(col(Case.status).in_(flt.statuses))
+    if flt.category:
+        conditions.append(col(Case.category) == flt.category)
+    if flt.kind:
+        conditions.append(col(Case.kind) == flt.kind)
+    if flt.assignee == "mine":
+        conditions.append(col(Case.assignee_id) == actor.id)
+    elif flt.assignee == "unassigned":
+        conditions.append(col(Case.assignee_id).is_(None))
+    if flt.overdue_only:
+        conditions.append(col(Case.sla_due_at) < now)
+    return conditions
+
+
+def count_queue(
+    *, session: Session, actor: Actor, flt: QueueFilter, now: datetime | None = None
+) -> int:
+    """How many cases match the filter, among those this reviewer may see."""
+    require_reviewer(actor, "see the case queue")
+    now = now or utcnow()
+    query = select(func.count()).select_from(Case).where(*_queue_conditions(actor, flt, now))
+    return int(session.exec(query).one())
+
+
+def list_queue(
+    *,
+    session: Session,
+    actor: Actor,
+    flt: QueueFilter,
+    offset: int = 0,
+    limit: int = 25,
+    now: datetime | None = None,
+) -> list[QueueRow]:
+    """One page of the queue, most pressing deadline first, then by severity and age."""
+    require_reviewer(actor, "see the case queue")
+    if not 1 <= limit <= PAGE_SIZE_MAX:
+        raise ValidationError(f"Page size must be between 1 and {PAGE_SIZE_MAX}.", field="limit")
+    now = now or utcnow()
+    query = (
+        select(Case, User.display_name)
+        .outerjoin(User, col(User.id) == col(Case.assignee_id))
+        .where(*_queue_conditions(actor, flt, now))
+        .order_by(
+            col(Case.sla_due_at).asc().nulls_last(),
+            col(Case.severity_rank).desc(),
+            col(Case.received_at),
+            col(Case.id),
+        )
+        .offset(max(offset, 0))
+        .limit(limit)
+    )
+    labels = category_labels(session=session)
+    rows = []
+    for case, assignee in session.exec(query).all():
+        assert case.id is not None
+        rows.append(
+            QueueRow(
+                id=case.id,
+                reference=case.reference,
+                kind=case.kind,
+                category=labels.get(case.category, case.category),
+                severity=case.severity,
+                urgency=case.urgency,
+                status=case.status,
+                received_at=case.received_at,
+                assignee=assignee,
+                clock=case_clock(session=session, case=case, now=now),
+            )
+        )
+    return rows
+
+
+def case_clock(*, session: Session, case: Case, now: datetime | None = None) -> SlaClock:
+    """The SLA clock of a case now."""
+    stage, due_at = running_deadline(
+        received_at=case.received_at,
+        acknowledged_at=case.acknowledged_at,
+        feedback_at=case.feedback_at,
+        closed_at=case.closed_at,
+        reopened_at=case.reopened_at,
+        policy=policy_for(session=session, category=case.category),
+    )
+    return SlaClock(stage, due_at, clock_state(stage, due_at, now or utcnow()))
+
+
+def visible_case(*, session: Session, actor: Actor, reference: str) -> Case:
+    """The case with this reference if this reviewer may see it, else NotFound."""
+    require_reviewer(actor, "open cases")
+    ref = reference.strip().upper()
+    case = session.exec(select(Case).where(col(Case.reference) == ref, not_excluded(actor))).first()
+    if case is None:
+        # Excluded or missing: the same answer, so exclusion does not reveal a case.
+        raise NotFound(f"There is no case {ref} that you can open.")
+    return case
+
+
+def case_by_id(*, session: Session, actor: Actor, case_id: int) -> Case:
+    """The case with this id if this reviewer may see it, else NotFound."""
+    require_reviewer(actor, "open cases")
+    case = session.exec(select(Case).where(col(Case.id) == case_id, not_excluded(actor))).first()
+    if case is None:
+        raise NotFound("There is no such case that you can open.")
+    return case
+
+
+@dataclass(frozen=True)
+class CaseDetail:
+    """Everything the case page shows."""
+
+    case: Case
+    category: str
+    assignee: str | None
+    clock: SlaClock
+    events: list[CaseEvent]
+    excluded: list[str]
+    check_ins: list[CheckIn]
+
+
+def open_case(
+    *,
+    session: Session,
+    actor: Actor,
+    reference: str,
+    now: datetime | None = None,
+    record_open: bool = True,
+) -> CaseDetail:
+    """Open a case for a reviewer; every open is written to the audit log.
+
+    `record_open=False` is for redrawing a case already open in the same browser
+    session (a widget rerun), which is not a new look at the case.
+    """
+    case = visible_case(session=session, actor=actor, reference=reference)
+    events = list(
+        session.exec(
+            select(CaseEvent)
+            .where(CaseEvent.case_id == case.id)
+            .order_by(col(CaseEvent.occurred_at), col(CaseEvent.id))
+        ).all()
+    )
+    excluded = list(
+        session.exec(
+            select(User.display_name)
+            .join(CaseExclusion, col(CaseExclusion.user_id) == col(User.id))
+            .where(CaseExclusion.case_id == case.id)
+            .order_by(col(User.display_name))
+        ).all()
+    )
+    check_ins = list(
+        session.exec(
+            select(CheckIn).where(CheckIn.case_id == case.id).order_by(col(CheckIn.due_on))
+        ).all()
+    )
+    assignee = session.get(User, case.assignee_id) if case.assignee_id else None
+    detail = CaseDetail(
+        case=case,
+        category=category_labels(session=session).get(case.category, case.category),
+        assignee=assignee.display_name if assignee else None,
+        clock=case_clock(session=session, case=case, now=now),
+        events=events,
+        excluded=excluded,
+        check_ins=check_ins,
+    )
+    if record_open:
+        record_view(
+            session=session, actor=actor, entity="case", entity_id=case.reference, what="case.open"
+        )
+    return detail
+
+
+def list_reviewers(*, session: Session, actor: Actor) -> list[User]:
+    """Active case reviewers, for assigning (reviewers only)."""
+    require_reviewer(actor, "list reviewers")
+    query = (
+        select(User)
+        .join(UserRole, col(UserRole.user_id) == col(User.id))
+        .where(UserRole.role == Role.reviewer.value, col(User.is_active).is_(True))
+        .order_by(col(User.display_name))
+    )
+    return list(session.exec(query).all())
+
+
+def _is_excluded(*, session: Session, case_id: int, user_id: int) -> bool:
+    return session.get(CaseExclusion, (case_id, user_id)) is not None
+
+
+def claim_case(
+    *, session: Session, actor: Actor, case_id: int, now: datetime | None = None
+) -> Case:
+    """Take an unassigned case; of two reviewers claiming at once, exactly one wins."""
+    case = case_by_id(session=session, actor=actor, case_id=case_id)
+    now = now or utcnow()
+    # One conditional UPDATE: the database lets only the first claimant match the row.
+    result = session.execute(
+        update(Case)
+        .where(col(Case.id) == case_id, col(Case.assignee_id).is_(None))
+        .values(assignee_id=actor.id, version=Case.version + 1, last_activity_at=now)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        session.refresh(case)
+        holder = session.get(User, case.assignee_id) if case.assignee_id else None
+        name = holder.display_name if holder else "someone else"
+        raise Conflict(f"Case {case.reference} was claimed by {name} first — reload the queue.")
+    session.refresh(case)
+    append_event(
+        session=session,
+        case=case,
+        kind=EventKind.assigned,
+        actor=actor,
+        at=now,
+        assignee_id=actor.id,
+        body="Claimed the case.",
+    )
+    record(
+        session=session, actor=actor, action="case.claim", entity="case", entity_id=case.reference
+    )
+    session.commit()
+    return case
+
+
+def assign_case(
+    *,
+    session: Session,
+    actor: Actor,
+    case_id: int,
+    assignee_id: int,
+    version: int | None = None,
+    now: datetime | None = None,
+) -> Case:
+    """Give a case to a reviewer who is not excluded from it."""
+    case = case_by_id(session=session, actor=actor, case_id=case_id)
+    check_version(case, version, session=session)
+    now = now or utcnow()
+    target = session.get(User, assignee_id)
+    if target is None or not target.is_active or Role.reviewer not in target.roles:
+        raise ValidationError("Assignee: choose an active case reviewer.", field="assignee")
+    assert case.id is not None
+    if _is_excluded(session=session, case_id=case.id, user_id=assignee_id):
+        raise ValidationError(
+            f"Assignee: {target.display_name} is excluded from this case.", field="assignee"
+        )
+    case.assignee_id = assignee_id
+    case.version += 1
+    session.add(case)
+    append_event(
+        session=session,
+        case=case,
+        kind=EventKind.assigned,
+        actor=actor,
+        at=now,
+        assignee_id=assignee_id,
+        body=f"Assigned to {target.display_name}.",
+    )
+    record(
+        session=session,
+        actor=actor,
+        action="case.assign",
+        entity="case",
+        entity_id=case.reference,
+        details={"assignee_id": assignee_id},
+    )
+    session.commit()
+    return case
+
+
+def exclude_reviewer(
+    *,
+    session: Session,
+    actor: Actor,
+    case_id: int,
+    user_id: int,
+    reason: str,
+    now: datetime | None = None,
+) -> None:
+    """Exclude a reviewer from a case (conflict of interest); they lose sight of it at once."""
+    case = case_by_id(session=session, actor=actor, case_id=case_id)
+    now = now or utcnow()
+    if not reason.strip():
+        raise ValidationError("Reason: say why this reviewer must be left out.", field="reason")
+    if len(reason.strip()) > SHORT_TEXT_MAX:
+        raise ValidationError(
+            f"Reason: use at most {SHORT_TEXT_MAX:,} characters "
+            f"(this has {len(reason.strip()):,}).",
+            field="reason",
+        )
+    target = session.get(User, user_id)
+    if target is None or Role.reviewer not in target.roles:
+        raise ValidationError("Reviewer: choose a case reviewer.", field="reviewer")
+    assert case.id is not None
+    if _is_excluded(session=session, case_id=case.id, user_id=user_id):
+        raise Conflict(f"{target.display_name} is already excluded from this case.")
+    session.add(CaseExclusion(case_id=case.id, user_id=user_id, created_at=now))
+    if case.assignee_id == user_id:
+        case.assignee_id = None
+    case.version += 1
+    session.add(case)
+    append_event(
+        session=session,
+        case=case,
+        kind=EventKind.exclusion,
+        actor=actor,
+        at=now,
+        body=f"Excluded {target.display_name}: {reason.strip()}",
+    )
+    record(
+        session=session,
+        actor=actor,
+        action="case.exclude",
+        entity="case",
+        entity_id=case.reference,
+        details={"user_id": user_id},
+    )
+    session.commit()
+
+
+def queue_summary(*, session: Session, actor: Actor, now: datetime | None = None) -> dict[str, int]:
+    """Counts for the reviewer's Home: new, overdue, due soon, assigned to me."""
+    require_reviewer(actor, "see the case queue")
+    now = now or utcnow()
+    base = [not_excluded(actor), col(Case.status).in_(OPEN_STATUSES), col(Case.purged_at).is_(None)]
+
+    def count(*extra: Any) -> int:
+        return int(session.exec(select(func.count()).select_from(Case).where(*base, *extra)).one())
+
+    return {
+        "new": count(col(Case.status) == CaseStatus.new.value),
+        "overdue": count(col(Case.sla_due_at) < now),
+        "due_soon": count(
+            col(Case.sla_due_at) >= now, col(Case.sla_due_at) < now + FEEDBACK_DUE_SOON
+        ),
+        "mine": count(col(Case.assignee_id) == actor.id),
+    }

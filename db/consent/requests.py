@@ -1,0 +1,395 @@
+"""Data-subject requests: register, verify identity, extend, complete (access, erasure…)."""
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, SQLModel, col, select
+
+from db.auth.audit import Actor, record, require_role
+from db.consent.erasure import erase_contact
+from db.consent.records import append_system_events
+from db.core.deadlines import extended_due, request_due
+from db.core.errors import Conflict, NotFound, ValidationError
+from db.core.normalise import clean_text
+from db.core.types import utcnow
+from db.models.auth import Role
+from db.models.consent import (
+    ConsentAction,
+    PrivacyRequest,
+    PrivacyRequestCreate,
+    RequestKind,
+    RequestStatus,
+)
+from db.models.people import Contact
+from db.people.contacts import get_contact
+
+PAGE_SIZE_MAX = 500
+NOTES_MAX = 2000
+METHOD_MAX = 200
+EXTEND_REASON_MAX = 1000
+OUTCOME_MAX = 2000
+REFUSAL_MAX = 2000
+
+
+def _require_privacy(actor: Actor, doing: str) -> None:
+    require_role(actor, Role.privacy, doing=doing)
+
+
+def register_request(
+    *, session: Session, request_in: PrivacyRequestCreate, actor: Actor
+) -> PrivacyRequest:
+    """Log a data-subject request; its deadline is one calendar month from receipt."""
+    _require_privacy(actor, "register data-subject requests")
+    contact = get_contact(session=session, contact_id=request_in.contact_id, actor=actor)
+    if contact.erased_at is not None:
+        raise Conflict("This person's data has already been erased.")
+    if request_in.received_on > utcnow().date():
+        raise ValidationError("Received on: the date cannot be in the future.", field="received_on")
+    notes = clean_text(request_in.notes, field="notes", label="Notes", max_length=NOTES_MAX)
+    request = PrivacyRequest(
+        kind=request_in.kind,
+        contact_id=contact.id or 0,
+        received_on=request_in.received_on,
+        notes=notes,
+        due_on=request_due(request_in.received_on),
+    )
+    session.add(request)
+    session.flush()
+    record(
+        session=session,
+        actor=actor,
+        action="privacy_request.register",
+        entity="privacy_request",
+        entity_id=request.id,
+        details={"kind": request.kind, "contact_id": contact.id, "due_on": str(request.due_on)},
+    )
+    session.commit()
+    return request
+
+
+def get_request(*, session: Session, request_id: int, actor: Actor) -> PrivacyRequest:
+    """One request (privacy officers)."""
+    _require_privacy(actor, "read data-subject requests")
+    request = session.get(PrivacyRequest, request_id)
+    if request is None:
+        raise NotFound(f"There is no request {request_id}.")
+    return request
+
+
+def _open(session: Session, request_id: int, version: int, actor: Actor) -> PrivacyRequest:
+    request = get_request(session=session, request_id=request_id, actor=actor)
+    if request.version != version:
+        raise Conflict("This request was changed by someone else since you opened it; reload.")
+    if request.status != RequestStatus.open:
+        raise Conflict(f"Request {request_id} is already {request.status}.")
+    return request
+
+
+def _save(
+    session: Session, request: PrivacyRequest, actor: Actor, action: str, **details: Any
+) -> PrivacyRequest:
+    request.version += 1
+    session.add(request)
+    record(
+        session=session,
+        actor=actor,
+        action=f"privacy_request.{action}",
+        entity="privacy_request",
+        entity_id=request.id,
+        details=details,
+    )
+    session.commit()
+    return request
+
+
+def verify_identity(
+    *, session: Session, request_id: int, method: str, version: int, actor: Actor
+) -> PrivacyRequest:
+    """Record who verified the requester's identity and how."""
+    request = _open(session, request_id, version, actor)
+    how = clean_text(
+        method, field="method", label="How identity was verified", max_length=METHOD_MAX
+    )
+    if not how:
+        raise ValidationError(
+            "How identity was verified: say how (e.g. passport seen, reply from email on file).",
+            field="method",
+        )
+    request.verified_at = utcnow()
+    request.verified_by_id = actor.id
+    request.verification_method = how
+    return _save(session, request, actor, "verify", method=how)
+
+
+def extend_request(
+    *,
+    session: Session,
+    request_id: int,
+    reason: str,
+    notified_on: date,
+    version: int,
+    actor: Actor,
+) -> PrivacyRequest:
+    """Extend the deadline to three months; the person must be told within the first."""
+    request = _open(session, request_id, version, actor)
+    if request.extended_due_on is not None:
+        raise Conflict("This request has already been extended; it cannot be extended again.")
+    why = clean_text(reason, field="reason", label="Reason", max_length=EXTEND_REASON_MAX)
+    if not why:
+        raise ValidationError(
+            "Reason: say why more time is needed (complexity or number of requests).",
+            field="reason",
+        )
+    if notified_on < request.received_on or notified_on > utcnow().date():
+        raise ValidationError(
+            "Told on: give the date the person was told, between receipt and today.",
+            field="notified_on",
+        )
+    if notified_on > request.due_on:
+        raise ValidationError(
+            "Told on: the person must be told within the first month "
+            f"(by {request.due_on:%d %b %Y}).",
+            field="notified_on",
+        )
+    request.extended_due_on = extended_due(request.received_on)
+    request.extension_reason = why
+    request.extension_notified_on = notified_on
+    return _save(
+        session,
+        request,
+        actor,
+        "extend",
+        due_on=str(request.extended_due_on),
+        notified_on=str(notified_on),
+    )
+
+
+def _ready(request: PrivacyRequest, kind: RequestKind | None = None) -> None:
+    if request.verified_at is None:
+        raise ValidationError(
+            "Identity: verify the requester's identity before completing the request.",
+            field="verified",
+        )
+    if kind is not None and request.kind != kind:
+        raise ValidationError(f"This is a {request.kind} request, not {kind}.", field="kind")
+
+
+def _rows_about(session: Session, contact_id: int) -> dict[str, list[dict[str, Any]]]:
+    """Every row of every table that refers to the contact (deals, cases… included)."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for table in SQLModel.metadata.sorted_tables:
+        if "contact_id" not in table.columns or table.name in {"privacy_request"}:
+            continue
+        rows = session.execute(
+            select(table).where(table.c.contact_id == contact_id)  # type: ignore[call-overload]
+        ).all()
+        found[table.name] = [
+            {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row._mapping.items()}
+            for row in rows
+        ]
+    return found
+
+
+@dataclass(frozen=True)
+class AccessExport:
+    """What an access request hands over: machine-readable JSON and a readable summary."""
+
+    json_text: str
+    summary: str
+
+
+def build_access_export(*, session: Session, contact: Contact) -> AccessExport:
+    """Everything Rapport holds about the person, as JSON and as a readable summary."""
+    person = {
+        k: (v.isoformat() if hasattr(v, "isoformat") else v)
+        for k, v in contact.model_dump().items()
+    }
+    related = _rows_about(session, contact.id or 0)
+    data = {"generated_at": utcnow().isoformat(), "contact": person, "records": related}
+    lines = [
+        f"What we hold about {contact.full_name}",
+        f"Prepared {utcnow():%d %B %Y}.",
+        "",
+        "Your details:",
+    ]
+    lines += [f"  {k.replace('_', ' ')}: {v}" for k, v in person.items() if v not in (None, "")]
+    lines.append("")
+    for name, rows in related.items():
+        lines.append(f"{name.replace('_', ' ').capitalize()}: {len(rows)} record(s)")
+    consent = related.get("consent_event", [])
+    if consent:
+        lines += ["", "Your consent history:"]
+        lines += [
+            f"  {r['occurred_at'][:10]} {r['action']} (channel {r['channel']}, via {r['source']})"
+            for r in consent
+        ]
+    return AccessExport(json.dumps(data, indent=2, default=str), "\n".join(lines) + "\n")
+
+
+def complete_access(
+    *, session: Session, request_id: int, version: int, actor: Actor
+) -> AccessExport:
+    """Answer an access request: produce the export and close the request."""
+    request = _open(session, request_id, version, actor)
+    _ready(request, RequestKind.access)
+    contact = session.get(Contact, request.contact_id)
+    if contact is None:
+        raise NotFound("The person of this request no longer exists.")
+    export = build_access_export(session=session, contact=contact)
+    request.status = RequestStatus.completed
+    request.completed_at = utcnow()
+    request.completed_by_id = actor.id
+    request.outcome = "Export of personal data provided."
+    _save(session, request, actor, "complete", kind="access")
+    return export
+
+
+def complete_erasure(
+    *, session: Session, request_id: int, version: int, actor: Actor
+) -> dict[str, Any]:
+    """Honour an erasure request: anonymise everywhere, suppress, prove it in the ledger."""
+    request = _open(session, request_id, version, actor)
+    _ready(request, RequestKind.erasure)
+    contact = session.get(Contact, request.contact_id)
+    if contact is None or contact.erased_at is not None:
+        raise Conflict("This person has already been erased.")
+    done = erase_contact(session=session, contact=contact, request=request, actor=actor)
+    request.status = RequestStatus.completed
+    request.completed_at = utcnow()
+    request.completed_by_id = actor.id
+    request.outcome = "Personal data erased; identifiers suppressed."
+    _save(session, request, actor, "complete", kind="erasure", **done)
+    return done
+
+
+def complete_other(
+    *, session: Session, request_id: int, outcome: str, version: int, actor: Actor
+) -> PrivacyRequest:
+    """Close a rectification, objection or restriction request with what was done.
+
+    An objection also records an objection on every purpose, so marketing stops."""
+    request = _open(session, request_id, version, actor)
+    _ready(request)
+    if request.kind in {RequestKind.access, RequestKind.erasure}:
+        raise ValidationError(
+            f"Complete a {request.kind} request with its own button.", field="kind"
+        )
+    text = clean_text(outcome, field="outcome", label="Outcome", max_length=OUTCOME_MAX)
+    if not text:
+        raise ValidationError("Outcome: say what was done.", field="outcome")
+    if request.kind == RequestKind.objection:
+        append_system_events(
+            session=session,
+            contact_id=request.contact_id,
+            action=ConsentAction.object,
+            evidence=f"Objection request #{request.id}",
+            actor=actor,
+            request_id=request.id,
+        )
+    request.status = RequestStatus.completed
+    request.completed_at = utcnow()
+    request.completed_by_id = actor.id
+    request.outcome = text
+    return _save(session, request, actor, "complete", kind=str(request.kind))
+
+
+def refuse_request(
+    *,
+    session: Session,
+    request_id: int,
+    reason: str,
+    notified_on: date,
+    told_of_right_to_complain: bool,
+    version: int,
+    actor: Actor,
+) -> PrivacyRequest:
+    """Refuse a request with reasons (Art. 12(4)): the person must be told why, and that
+    they may complain to a supervisory authority and seek a judicial remedy."""
+    request = _open(session, request_id, version, actor)
+    why = clean_text(reason, field="reason", label="Reason for refusing", max_length=REFUSAL_MAX)
+    if not why:
+        raise ValidationError(
+            "Reason for refusing: say why no action is taken (for example manifestly "
+            "unfounded or excessive, or identity could not be verified).",
+            field="reason",
+        )
+    if not told_of_right_to_complain:
+        raise ValidationError(
+            "Right to complain: the person must be told they may complain to a supervisory "
+            "authority and seek a judicial remedy; tick the box once they have been.",
+            field="told_of_right_to_complain",
+        )
+    if notified_on < request.received_on or notified_on > utcnow().date():
+        raise ValidationError(
+            "Told on: give the date the person was told, between receipt and today.",
+            field="notified_on",
+        )
+    request.status = RequestStatus.refused
+    request.completed_at = utcnow()
+    request.completed_by_id = actor.id
+    request.refusal_reason = why
+    request.refusal_notified_on = notified_on
+    request.outcome = "Refused; the person was told why and of their right to complain."
+    return _save(
+        session,
+        request,
+        actor,
+        "refuse",
+        kind=str(request.kind),
+        notified_on=str(notified_on),
+        late=notified_on > request.deadline,
+    )
+
+
+def answered_on(request: PrivacyRequest) -> date | None:
+    """The day the person had their answer: the refusal notice, or the completion."""
+    if request.status == RequestStatus.refused and request.refusal_notified_on is not None:
+        return request.refusal_notified_on
+    return request.completed_at.date() if request.completed_at else None
+
+
+def list_requests(
+    *,
+    session: Session,
+    actor: Actor,
+    status: RequestStatus | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[PrivacyRequest], int]:
+    """A page of requests, soonest deadline first, and the total."""
+    _require_privacy(actor, "read data-subject requests")
+    if not 1 <= limit <= PAGE_SIZE_MAX:
+        raise ValidationError(f"Page size must be between 1 and {PAGE_SIZE_MAX}.", field="limit")
+    conditions: list[Any] = []
+    if status is not None:
+        conditions.append(col(PrivacyRequest.status) == status)
+    deadline = func.coalesce(PrivacyRequest.extended_due_on, PrivacyRequest.due_on)
+    total = session.exec(select(func.count()).select_from(PrivacyRequest).where(*conditions)).one()
+    rows = session.exec(
+        select(PrivacyRequest)
+        .where(*conditions)
+        .order_by(deadline, col(PrivacyRequest.id))
+        .offset(max(offset, 0))
+        .limit(limit)
+    ).all()
+    return list(rows), int(total)
+
+
+def overdue_requests(
+    *, session: Session, actor: Actor, today: date | None = None
+) -> list[PrivacyRequest]:
+    """Open requests past their deadline (extended or not), oldest first."""
+    _require_privacy(actor, "read data-subject requests")
+    day = today or utcnow().date()
+    deadline = func.coalesce(PrivacyRequest.extended_due_on, PrivacyRequest.due_on)
+    return list(
+        session.exec(
+            select(PrivacyRequest)
+            .where(col(PrivacyRequest.status) == RequestStatus.open, deadline < day)
+            .order_by(deadline)
+            .limit(100)
+        ).all()
+    )

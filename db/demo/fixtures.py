@@ -1,0 +1,108 @@
+"""The one demo world: used by `manage.py seed`, the tests and the benchmark.
+
+Everything is created through the `db/` commands, so the demo data obeys the same
+rules (validation, audit log) as data entered in the app.
+"""
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from db.auth.accounts import count_users, create_user
+from db.auth.audit import OPERATOR, ensure_head
+from db.core.types import utcnow
+from db.demo.cases import seed_cases
+from db.demo.consent import seed_consent
+from db.demo.duplicates import seed_duplicates
+from db.demo.experience import seed_experience
+from db.demo.people import seed_people
+from db.demo.pipeline import seed_pipeline
+from db.demo.surveys import seed_surveys
+from db.models.auth import AppMeta, Role, UserCreate
+
+DEMO_MARKER = "demo_seeded_at"
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    """A demo sign-in: printed by `make run` for the demo database only."""
+
+    username: str
+    display_name: str
+    roles: tuple[Role, ...]
+    team: str | None
+    password: str
+
+
+# Demo only: one memorable password, printed by `make run` for the demo database.
+DEMO_PASSWORD = "rapport-demo-2026"
+
+DEMO_USERS: tuple[DemoUser, ...] = (
+    DemoUser("admin", "Ada Admin", (Role.admin,), None, DEMO_PASSWORD),
+    DemoUser("manager", "Maya Manager", (Role.manager,), "North", DEMO_PASSWORD),
+    DemoUser("sales", "Sam Sales", (Role.sales,), "North", DEMO_PASSWORD),
+    DemoUser("sales2", "Sian Sales", (Role.sales,), "South", DEMO_PASSWORD),
+    DemoUser("reviewer", "Rui Reviewer", (Role.reviewer,), None, DEMO_PASSWORD),
+    DemoUser("hr", "Hana HR", (Role.hr,), None, DEMO_PASSWORD),
+    DemoUser("privacy", "Priya Privacy", (Role.privacy,), None, DEMO_PASSWORD),
+)
+
+
+def demo_user_for(role: Role) -> DemoUser:
+    """The first demo user holding `role` (tests and the benchmark sign in as these)."""
+    return next(u for u in DEMO_USERS if role in u.roles)
+
+
+# Each feature area appends a seeder: (session, random generator, scale) -> counts.
+AreaSeeder = Callable[[Session, random.Random, float], dict[str, int]]
+AREA_SEEDERS: list[AreaSeeder] = [
+    seed_people,
+    seed_consent,
+    seed_duplicates,
+    seed_pipeline,
+    seed_cases,
+    seed_surveys,
+    seed_experience,
+]
+
+
+def seed_users(*, session: Session) -> int:
+    """Create the demo users only (the tests of sign-in and audit need no more)."""
+    ensure_head(session=session)
+    for demo in DEMO_USERS:
+        create_user(
+            session=session,
+            user_in=UserCreate(
+                username=demo.username,
+                display_name=demo.display_name,
+                email=f"{demo.username}@example.org",
+                team=demo.team,
+                password=demo.password,
+                roles=list(demo.roles),
+            ),
+            actor=OPERATOR,
+        )
+    return len(DEMO_USERS)
+
+
+def seed_demo(*, session: Session, scale: float = 1.0, seed: int = 7) -> dict[str, int]:
+    """Create the demo users and every area's demo data; returns counts."""
+    rng = random.Random(seed)
+    created = {"users": seed_users(session=session)}
+    for seeder in AREA_SEEDERS:
+        created.update(seeder(session, rng, scale))
+    session.merge(AppMeta(key=DEMO_MARKER, value=utcnow().isoformat()))
+    session.commit()
+    return created
+
+
+def is_empty(*, session: Session) -> bool:
+    """True when no user exists yet (a fresh database)."""
+    return count_users(session=session) == 0
+
+
+def is_demo(*, session: Session) -> bool:
+    """True when this database was filled by `seed_demo`."""
+    return session.get(AppMeta, DEMO_MARKER) is not None

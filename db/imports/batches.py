@@ -1,0 +1,392 @@
+"""Running an import as one recorded batch, reporting bad rows, and reverting a batch."""
+
+import csv
+import io
+import json
+import typing
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Table, delete, insert
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session, col, select
+
+import db.imports.contacts  # noqa: F401  (registers contacts)
+import db.imports.deals  # noqa: F401  (registers deals)
+import db.imports.employees  # noqa: F401  (registers employees)
+import db.imports.interactions  # noqa: F401  (registers interactions)
+import db.imports.rows  # noqa: F401  (registers organizations)
+from db.auth.audit import Actor, record, require_role
+from db.core.errors import Conflict, NotFound, ValidationError
+from db.core.types import utcnow
+from db.duplicates.merge import references_to
+from db.imports.files import detect_format, mapping_for, read_table
+from db.imports.kinds import (
+    ALL_KIND_NAMES,
+    KINDS,
+    Kind,
+    Outcome,
+    Problem,
+    RowContext,
+    RowError,
+    Touched,
+)
+from db.models.auth import Role
+from db.models.imports import ImportBatch, ImportItem
+from db.models.people import Contact, ContactTag, Interaction, Organisation
+from db.models.pipeline import Deal, StageChange
+from db.models.surveys import Employee
+
+UPDATE_BY = ("email", "external_ref", "none")
+# Rows handled under one savepoint, and looked up together, by kinds that handle chunks.
+CHUNK_ROWS = 1000
+Progress = Callable[[int, int], None]
+_ENTITIES: dict[str, type[Any]] = {
+    "contact": Contact,
+    "organisation": Organisation,
+    "interaction": Interaction,
+    "deal": Deal,
+    "stage_change": StageChange,
+    "employee": Employee,
+}
+# Import items go in through the table in one executemany, not one ORM object each.
+ITEMS: Table = ImportItem.__table__  # type: ignore[attr-defined]
+# Everyone who may run some kind of import sees the batches of the kinds they may run.
+IMPORTERS = (Role.admin, Role.manager, Role.hr)
+
+
+@dataclass
+class ImportResult:
+    """What an import did (or, on a dry run, would do)."""
+
+    kind: str
+    source_format: str
+    mapping: dict[str, list[str]]
+    rows_read: int = 0
+    created: int = 0
+    updated: int = 0
+    rejected: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    batch_id: int | None = None
+    dry_run: bool = False
+    saved: bool = False
+
+    def summary(self) -> str:
+        """One sentence for the command line and the page."""
+        verb = "would create" if self.dry_run or not self.saved else "created"
+        head = (
+            f"{self.rows_read} rows read; {verb} {self.created}, "
+            f"{'would update' if verb != 'created' else 'updated'} {self.updated}; "
+            f"{len(self.rejected)} rejected, {len(self.warnings)} values dropped with a warning."
+        )
+        if not self.saved and not self.dry_run:
+            head += " Nothing was imported (all or nothing: fix the rejected rows)."
+        elif self.dry_run:
+            head += " Dry run: nothing was changed."
+        return head
+
+
+def kind_for(name: str) -> Any:
+    """The registered kind, or a sentence saying it is not available."""
+    if name not in ALL_KIND_NAMES:
+        raise ValidationError(
+            f"Kind: {name!r} is not a kind of import; use one of {', '.join(ALL_KIND_NAMES)}.",
+            field="kind",
+        )
+    if name not in KINDS:
+        raise ValidationError(
+            f"Kind: importing {name} is not available yet in this installation.", field="kind"
+        )
+    return KINDS[name]
+
+
+def preview(
+    *,
+    data: bytes,
+    filename: str,
+    kind: str,
+    source_format: str = "auto",
+    mapping: Sequence[tuple[str, str]] = (),
+) -> tuple[str, dict[str, list[str]], list[str], int]:
+    """Detected format, mapping, headers and row count of a file, without importing."""
+    spec = kind_for(kind)
+    table = read_table(data, filename)
+    fmt = detect_format(table.headers) if source_format == "auto" else source_format
+    mapped = mapping_for(
+        table.headers, kind=kind, source_format=fmt, fields=set(spec.fields), extra=mapping
+    )
+    return fmt, mapped, table.headers, len(table.rows)
+
+
+def run_import(
+    *,
+    session: Session,
+    actor: Actor,
+    kind: str,
+    data: bytes,
+    filename: str,
+    source_format: str = "auto",
+    mapping: Sequence[tuple[str, str]] = (),
+    update_by: str = "email",
+    dry_run: bool = False,
+    all_or_nothing: bool = False,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Import a file as one batch: valid rows saved, bad rows reported, nothing half-done."""
+    spec = kind_for(kind)
+    require_role(actor, *spec.roles, doing=f"import {kind}")
+    if update_by not in UPDATE_BY:
+        raise ValidationError(f"Update by: use one of {', '.join(UPDATE_BY)}.", field="update_by")
+    if source_format not in {"auto", "hubspot", "salesforce", "rapport"}:
+        raise ValidationError("Format: use auto, hubspot, salesforce or rapport.", field="format")
+    table = read_table(data, filename)
+    fmt = detect_format(table.headers) if source_format == "auto" else source_format
+    mapped = mapping_for(
+        table.headers, kind=kind, source_format=fmt, fields=set(spec.fields), extra=mapping
+    )
+    if not mapped:
+        raise ValidationError(
+            f"Mapping: no column of the file matches a field of {kind}; use --map SRC=DST.",
+            field="map",
+        )
+    result = ImportResult(kind, fmt, mapped, rows_read=len(table.rows), dry_run=dry_run)
+    position = {h: i for i, h in enumerate(table.headers)}
+    batch = ImportBatch(
+        kind=kind,
+        filename=filename[:255],
+        source_format=fmt,
+        created_by_id=actor.id,
+        created_by_name=actor.username,
+    )
+    session.add(batch)
+    session.flush()
+    cache: dict[str, Any] = {}
+    touched: list[Touched] = []
+    total, main = len(table.rows), _main(kind)
+    for start in range(0, total, CHUNK_ROWS):
+        raws = [
+            (start + n + 2, _mapped_row(cells, mapped, position))  # the header is row 1
+            for n, cells in enumerate(table.rows[start : start + CHUNK_ROWS])
+        ]
+        for ctx, outcome in _run_chunk(session, spec, actor, update_by, raws, cache):
+            if isinstance(outcome, RowError):
+                result.rejected.append(Problem(ctx.row, outcome.column, outcome.reason))
+                continue
+            touched.extend(outcome)
+            result.warnings.extend(ctx.warnings)
+            result.created += sum(t.action == "created" and t.entity == main for t in outcome)
+            result.updated += sum(t.action == "updated" for t in outcome)
+        if progress is not None:
+            for n in range(start, start + len(raws)):
+                if n % 50 == 0 or n == total - 1:
+                    progress(n + 1, total)
+    if dry_run or (all_or_nothing and result.rejected):
+        session.rollback()
+        return result
+    if touched:
+        session.execute(insert(ITEMS), [_item(batch.id or 0, t) for t in touched])
+    batch.rows_read = result.rows_read
+    batch.created, batch.updated = result.created, result.updated
+    batch.rejected, batch.warnings = len(result.rejected), len(result.warnings)
+    session.add(batch)
+    record(
+        session=session,
+        actor=actor,
+        action="import.run",
+        entity="import_batch",
+        entity_id=batch.id,
+        details={
+            "kind": kind,
+            "file": filename,
+            "format": fmt,
+            "created": result.created,
+            "updated": result.updated,
+            "rejected": len(result.rejected),
+        },
+    )
+    session.commit()
+    result.batch_id, result.saved = batch.id, True
+    return result
+
+
+def _mapped_row(
+    cells: Sequence[str], mapped: dict[str, list[str]], position: dict[str, int]
+) -> dict[str, str]:
+    """One file row as field -> text, joining the columns mapped to the same field."""
+    return {
+        target: " ".join(
+            cells[position[s]].strip() for s in sources if position[s] < len(cells)
+        ).strip()
+        for target, sources in mapped.items()
+    }
+
+
+def _run_chunk(
+    session: Session,
+    spec: Kind,
+    actor: Actor,
+    update_by: str,
+    raws: list[tuple[int, dict[str, str]]],
+    cache: dict[str, Any],
+) -> list[tuple[RowContext, Outcome]]:
+    """Handle rows under one savepoint when the kind can; otherwise one savepoint a row."""
+    if spec.handle_chunk is not None:
+        rows = [(RowContext(session, actor, update_by, n, cache=cache), raw) for n, raw in raws]
+        savepoint = session.begin_nested()
+        try:
+            outcomes = spec.handle_chunk(rows)
+            session.flush()
+        except SQLAlchemyError:
+            # A row broke a database rule: redo the chunk a row at a time, so that row
+            # fails on its own exactly as it would have without chunks.
+            savepoint.rollback()
+            cache.clear()
+        else:
+            savepoint.commit()
+            return [(ctx, outcome) for (ctx, _), outcome in zip(rows, outcomes, strict=True)]
+    return [
+        _run_row(session, spec, RowContext(session, actor, update_by, n, cache=cache), raw)
+        for n, raw in raws
+    ]
+
+
+def _run_row(
+    session: Session, spec: Kind, ctx: RowContext, raw: dict[str, str]
+) -> tuple[RowContext, Outcome]:
+    """One row under its own savepoint: a rejected row leaves nothing behind."""
+    savepoint = session.begin_nested()
+    try:
+        done = spec.handle(ctx, raw)
+    except RowError as err:
+        savepoint.rollback()
+        ctx.cache.clear()  # cached look-ups may point at rows that were rolled back
+        return ctx, err
+    savepoint.commit()
+    return ctx, done
+
+
+def _item(batch_id: int, t: Touched) -> dict[str, Any]:
+    """The import_item row that lets a batch be reverted."""
+    return {
+        "batch_id": batch_id,
+        "entity": t.entity,
+        "entity_id": t.entity_id,
+        "action": t.action,
+        "before": json.dumps(t.before, default=str) if t.before is not None else None,
+        "version_after": t.version_after,
+    }
+
+
+def _main(kind: str) -> str:
+    return {"contacts": "contact", "organizations": "organisation"}.get(kind, kind.rstrip("s"))
+
+
+def problems_csv(problems: Sequence[Problem]) -> bytes:
+    """The rejected rows (or warnings) as a CSV a person can open: row, column, reason."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["row", "column", "reason"])
+    for p in problems:
+        writer.writerow([p.row, p.column, p.reason])
+    return out.getvalue().encode("utf-8")
+
+
+def kinds_for(actor: Actor) -> list[str]:
+    """The kinds of import this actor may run, in the registry's order."""
+    return [name for name, spec in KINDS.items() if actor.has_any(set(spec.roles))]
+
+
+def list_batches(*, session: Session, actor: Actor, limit: int = 50) -> list[ImportBatch]:
+    """The latest import batches of the kinds the actor may import, newest first."""
+    require_role(actor, *IMPORTERS, doing="see imports")
+    return list(
+        session.exec(
+            select(ImportBatch)
+            .where(col(ImportBatch.kind).in_(kinds_for(actor)))
+            .order_by(col(ImportBatch.id).desc())
+            .limit(min(limit, 500))
+        ).all()
+    )
+
+
+def revert_batch(*, session: Session, batch_id: int, actor: Actor) -> int:
+    """Undo an import: remove what it created, restore what it changed; returns rows undone."""
+    require_role(actor, *IMPORTERS, doing="revert an import")
+    batch = session.get(ImportBatch, batch_id)
+    if batch is None or batch.kind not in kinds_for(actor):
+        # A batch of a kind the actor may not import is not theirs to see.
+        raise NotFound(f"There is no import {batch_id} that you can revert.")
+    if batch.reverted_at is not None:
+        raise Conflict(f"Import {batch_id} was already reverted by {batch.reverted_by_name}.")
+    items = session.exec(
+        select(ImportItem)
+        .where(ImportItem.batch_id == batch_id)
+        .order_by(col(ImportItem.id).desc())
+    ).all()
+    created = {(i.entity, i.entity_id) for i in items if i.action == "created"}
+    for item in items:
+        model = _ENTITIES[item.entity]
+        row = session.get(model, item.entity_id)
+        if row is None:
+            continue
+        if item.action == "updated":
+            if getattr(row, "version", None) != item.version_after:
+                raise Conflict(
+                    f"{item.entity.capitalize()} {item.entity_id} was changed after the import; "
+                    "revert refused so that change is not lost. Nothing was reverted."
+                )
+            row.sqlmodel_update(_restore(model, json.loads(item.before or "{}")))
+            row.version += 1
+            if hasattr(row, "updated_at"):
+                row.updated_at = utcnow()
+                row.updated_by_id = actor.id
+            session.add(row)
+            continue
+        if item.entity == "contact":
+            session.execute(delete(ContactTag).where(col(ContactTag.contact_id) == row.id))
+        session.flush()
+        others = [
+            ref
+            for ref in references_to(session, item.entity, item.entity_id)
+            if (ref[0], ref[1]) not in created
+        ]
+        if others:
+            raise Conflict(
+                f"{item.entity.capitalize()} {item.entity_id} is now used by "
+                f"{others[0][0]} {others[0][1]}; revert refused. Nothing was reverted."
+            )
+        session.delete(row)
+        session.flush()
+    batch.reverted_at = utcnow()
+    batch.reverted_by_name = actor.username
+    session.add(batch)
+    record(
+        session=session,
+        actor=actor,
+        action="import.revert",
+        entity="import_batch",
+        entity_id=batch_id,
+        details={"items": len(items)},
+    )
+    session.commit()
+    return len(items)
+
+
+def _restore(model: type[Any], before: dict[str, Any]) -> dict[str, Any]:
+    """Values saved as JSON text, turned back into the field types of the model."""
+    values = dict(before)
+    for name, value in values.items():
+        info = model.model_fields.get(name)
+        if value is None or info is None:
+            continue
+        kinds = set(typing.get_args(info.annotation)) | {info.annotation}
+        if datetime in kinds:
+            values[name] = datetime.fromisoformat(value)
+        elif date in kinds:
+            values[name] = date.fromisoformat(value)
+        elif Decimal in kinds:
+            values[name] = Decimal(str(value))
+    return values

@@ -1,0 +1,231 @@
+"""Interactions (every touch point with a person) and tasks (next steps)."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from db.auth.audit import Actor, record
+from db.auth.visibility import owner_filter, require_change, require_reader, require_writer
+from db.core.errors import Conflict, NotFound, ValidationError
+from db.core.normalise import clean_text
+from db.core.types import utcnow
+from db.models.people import (
+    Channel,
+    Contact,
+    Interaction,
+    InteractionCreate,
+    Task,
+    TaskCreate,
+)
+from db.people.contacts import get_contact
+from db.pipeline.commands import touch_deal
+
+# Checks that run before an interaction is saved, in the same transaction. Another
+# area registers its own (the consent area checks marketing messages); a check raises
+# a domain error to refuse the interaction.
+SUBJECT_MAX = 200
+BODY_MAX = 20_000
+OVERRIDE_REASON_MAX = 1000
+TASK_TITLE_MAX = 200
+
+InteractionCheck = Callable[[Session, Contact, InteractionCreate, Actor], None]
+INTERACTION_CHECKS: list[InteractionCheck] = []
+
+
+def log_interaction(
+    *, session: Session, interaction_in: InteractionCreate, actor: Actor
+) -> Interaction:
+    """Record a touch point with a contact (the contact's owner or their team)."""
+    require_writer(actor, what="timelines")
+    contact = get_contact(session=session, contact_id=interaction_in.contact_id, actor=actor)
+    require_change(
+        session=session, actor=actor, owner_id=contact.owner_id, what="this contact's timeline"
+    )
+    values = interaction_in.model_dump()
+    values["contact_id"] = contact.id
+    values["subject"] = (
+        clean_text(values["subject"], field="subject", label="Subject", max_length=SUBJECT_MAX)
+        or ""
+    )
+    body = values["body"] or ""
+    if len(body) > BODY_MAX:
+        raise ValidationError(f"Notes: use at most {BODY_MAX:,} characters.", field="body")
+    occurred_at: datetime = values["occurred_at"]
+    if occurred_at.tzinfo is None:
+        raise ValidationError("When: give a time with its time zone.", field="occurred_at")
+    if occurred_at > utcnow():
+        raise ValidationError(
+            "When: an interaction that has happened cannot be in the future; use a task for "
+            "a next step.",
+            field="occurred_at",
+        )
+    reason = clean_text(
+        values.get("override_reason"),
+        field="override_reason",
+        label="Override reason",
+        max_length=OVERRIDE_REASON_MAX,
+    )
+    values["override_reason"] = reason
+    checked = InteractionCreate.model_validate(values)
+    for check in INTERACTION_CHECKS:
+        check(session, contact, checked, actor)
+    interaction = Interaction.model_validate(values)
+    interaction.user_id = actor.id
+    session.add(interaction)
+    if contact.last_activity_at is None or occurred_at > contact.last_activity_at:
+        contact.last_activity_at = occurred_at
+        session.add(contact)
+    touch_deal(session=session, deal_id=interaction.deal_id, at=occurred_at)
+    session.flush()
+    record(
+        session=session,
+        actor=actor,
+        action="interaction.log",
+        entity="interaction",
+        entity_id=interaction.id,
+        details={
+            "contact_id": contact.id,
+            "channel": interaction.channel,
+            "purpose": interaction.purpose,
+            "override": bool(reason),
+        },
+    )
+    session.commit()
+    return interaction
+
+
+@dataclass(frozen=True)
+class InteractionFilter:
+    """Filters of a contact's interactions."""
+
+    channels: tuple[Channel, ...] = ()
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def list_interactions(
+    *,
+    session: Session,
+    contact_id: int,
+    actor: Actor,
+    flt: InteractionFilter = InteractionFilter(),
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[Interaction], int]:
+    """A page of a contact's interactions, newest first, and the total."""
+    contact = get_contact(session=session, contact_id=contact_id, actor=actor)
+    conditions: list[Any] = [col(Interaction.contact_id) == contact.id]
+    if flt.channels:
+        conditions.append(col(Interaction.channel).in_([c.value for c in flt.channels]))
+    if flt.since:
+        conditions.append(col(Interaction.occurred_at) >= flt.since)
+    if flt.until:
+        conditions.append(col(Interaction.occurred_at) < flt.until)
+    total = session.exec(select(func.count()).select_from(Interaction).where(*conditions)).one()
+    rows = session.exec(
+        select(Interaction)
+        .where(*conditions)
+        .order_by(col(Interaction.occurred_at).desc(), col(Interaction.id).desc())
+        .offset(max(offset, 0))
+        .limit(min(max(limit, 1), 500))
+    ).all()
+    return list(rows), int(total)
+
+
+# --- tasks ------------------------------------------------------------------------
+
+
+def create_task(*, session: Session, task_in: TaskCreate, actor: Actor) -> Task:
+    """Create a next step, owned by the actor unless another owner is given."""
+    require_writer(actor, what="tasks")
+    title = clean_text(task_in.title, field="title", label="Task", max_length=TASK_TITLE_MAX)
+    if not title:
+        raise ValidationError("Task: say what needs doing.", field="title")
+    owner_id = task_in.owner_id or actor.id
+    if owner_id is None:
+        raise ValidationError("Owner: choose who will do it.", field="owner_id")
+    require_change(session=session, actor=actor, owner_id=owner_id, what="tasks for that owner")
+    if task_in.contact_id is not None:
+        get_contact(session=session, contact_id=task_in.contact_id, actor=actor)
+    task = Task(
+        title=title,
+        due_on=task_in.due_on,
+        contact_id=task_in.contact_id,
+        deal_id=task_in.deal_id,
+        owner_id=owner_id,
+    )
+    session.add(task)
+    session.flush()
+    record(
+        session=session,
+        actor=actor,
+        action="task.create",
+        entity="task",
+        entity_id=task.id,
+        details={"due_on": task.due_on.isoformat(), "contact_id": task.contact_id},
+    )
+    session.commit()
+    return task
+
+
+def complete_task(*, session: Session, task_id: int, version: int, actor: Actor) -> Task:
+    """Mark a task done (its owner, or the owner's manager)."""
+    require_writer(actor, what="tasks")
+    task = session.get(Task, task_id)
+    if task is None:
+        raise NotFound(f"There is no task {task_id}.")
+    require_change(session=session, actor=actor, owner_id=task.owner_id, what="this task")
+    if task.done_at is not None:
+        raise Conflict("This task is already done.")
+    result = session.execute(
+        update(Task)
+        .where(col(Task.id) == task_id, col(Task.version) == version)
+        .values(done_at=utcnow(), version=Task.version + 1)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("This task was changed by someone else; reload and try again.")
+    if task.contact_id is not None:
+        session.execute(
+            update(Contact)
+            .where(col(Contact.id) == task.contact_id)
+            .values(last_activity_at=utcnow())
+        )
+    touch_deal(session=session, deal_id=task.deal_id, at=utcnow())
+    record(session=session, actor=actor, action="task.done", entity="task", entity_id=task_id)
+    session.commit()
+    session.refresh(task)
+    return task
+
+
+def overdue_tasks(
+    *, session: Session, actor: Actor, today: date | None = None, limit: int = 50
+) -> list[Task]:
+    """Open tasks past their due date that the actor may see, oldest first."""
+    today = today or utcnow().date()
+    conditions: list[Any] = [col(Task.done_at).is_(None), col(Task.due_on) < today]
+    scope = owner_filter(actor, Task.owner_id)
+    if scope is not None:
+        conditions.append(scope)
+    return list(
+        session.exec(select(Task).where(*conditions).order_by(col(Task.due_on)).limit(limit)).all()
+    )
+
+
+def my_open_tasks(*, session: Session, actor: Actor, limit: int = 50) -> list[Task]:
+    """The actor's own open tasks, soonest first."""
+    require_reader(actor, what="tasks")
+    return list(
+        session.exec(
+            select(Task)
+            .where(col(Task.owner_id) == actor.id, col(Task.done_at).is_(None))
+            .order_by(col(Task.due_on))
+            .limit(limit)
+        ).all()
+    )
+
+
+import db.consent.marketing  # noqa: E402,F401,I001  (registers the marketing-consent check)

@@ -1,0 +1,467 @@
+"""Deals: create, change, move, win, lose, reopen and reassign, with optimistic locking."""
+
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from db.auth.audit import Actor, record
+from db.auth.visibility import can_read, require_change, require_reader, require_writer
+from db.core.errors import Conflict, NotFound, ValidationError
+from db.core.normalise import clean_text
+from db.core.types import utcnow
+from db.models.auth import User
+from db.models.pipeline import (
+    CURRENCIES,
+    Deal,
+    DealCreate,
+    DealStatus,
+    DealUpdate,
+    LostReason,
+    Pipeline,
+    Stage,
+    StageChange,
+)
+from db.people.contacts import get_contact, get_organisation
+
+DEAL_TITLE_MAX = 200
+SOURCE_MAX = 60
+DEAL_NOTES_MAX = 5000
+LOST_NOTE_MAX = 2000
+# A probability typed as text: "0" to "100".
+PROBABILITY_TEXT_MAX = 3
+
+
+def _amount(value: Any) -> Decimal:
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError) as err:
+        raise ValidationError("Amount: enter a number such as 12500.00.", field="amount") from err
+    if not amount.is_finite():
+        raise ValidationError("Amount: enter a number such as 12500.00.", field="amount")
+    if amount < 0:
+        raise ValidationError("Amount: must be zero or more.", field="amount")
+    if amount >= Decimal("1e12"):
+        raise ValidationError("Amount: must be less than 1,000,000,000,000.", field="amount")
+    return amount.quantize(Decimal("0.01"))
+
+
+def _clean(values: dict[str, Any], *, session: Session, actor: Actor) -> dict[str, Any]:
+    cleaned = dict(values)
+    if "title" in cleaned:
+        cleaned["title"] = clean_text(
+            cleaned["title"], field="title", label="Title", max_length=DEAL_TITLE_MAX
+        )
+        if not cleaned["title"]:
+            raise ValidationError("Title: say what the deal is.", field="title")
+    if "amount" in cleaned:
+        if cleaned["amount"] is None:
+            raise ValidationError("Amount: enter an amount (0 if not known yet).", field="amount")
+        cleaned["amount"] = _amount(cleaned["amount"])
+    if "currency" in cleaned:
+        currency = (cleaned["currency"] or "").strip().upper()
+        if currency not in CURRENCIES:
+            raise ValidationError(
+                f"Currency: use one of {', '.join(CURRENCIES)}.", field="currency"
+            )
+        cleaned["currency"] = currency
+    override = cleaned.get("probability_override")
+    if override is not None and not 0 <= int(override) <= 100:
+        raise ValidationError(
+            "Probability: use a whole percentage from 0 to 100, or leave it empty for the "
+            "stage's default.",
+            field="probability_override",
+        )
+    close = cleaned.get("expected_close")
+    if close is not None and (not isinstance(close, date) or close.year < 2000):
+        raise ValidationError(
+            "Expected close: choose a real date (from 2000 onwards).", field="expected_close"
+        )
+    for field, label, limit in (
+        ("source", "Source", SOURCE_MAX),
+        ("notes", "Notes", DEAL_NOTES_MAX),
+    ):
+        if field in cleaned:
+            cleaned[field] = clean_text(cleaned[field], field=field, label=label, max_length=limit)
+    # `is not None`, not truthiness: an id of 0 must be looked up (and refused), not
+    # slip through to the foreign key.
+    if cleaned.get("organisation_id") is not None:
+        get_organisation(session=session, org_id=cleaned["organisation_id"], actor=actor)
+    if cleaned.get("contact_id") is not None:
+        contact = get_contact(session=session, contact_id=cleaned["contact_id"], actor=actor)
+        cleaned["contact_id"] = contact.id
+    return cleaned
+
+
+def _stage_of(session: Session, pipeline_id: int, stage_id: int | None) -> Stage:
+    query = select(Stage).where(Stage.pipeline_id == pipeline_id, col(Stage.is_active))
+    if stage_id is not None:
+        query = query.where(Stage.id == stage_id)
+    stage = session.exec(query.order_by(col(Stage.position), col(Stage.id))).first()
+    if stage is None:
+        raise ValidationError("Stage: choose a stage of this deal's pipeline.", field="stage_id")
+    return stage
+
+
+def create_deal(
+    *, session: Session, deal_in: DealCreate, actor: Actor, at: datetime | None = None
+) -> Deal:
+    """Create an open deal in its pipeline's first stage (or the stage given).
+
+    `at` back-dates the record for imports and the demo seed; pages never pass it.
+    """
+    require_writer(actor, what="deals")
+    pipeline = session.get(Pipeline, deal_in.pipeline_id)
+    if pipeline is None or not pipeline.is_active:
+        raise ValidationError("Pipeline: choose one of the active pipelines.", field="pipeline_id")
+    values = _clean(deal_in.model_dump(), session=session, actor=actor)
+    stage = _stage_of(session, pipeline.id or 0, deal_in.stage_id)
+    values["owner_id"] = values.get("owner_id") or actor.id
+    require_change(
+        session=session, actor=actor, owner_id=values["owner_id"], what="a deal for that owner"
+    )
+    now = _when(at)
+    values.update(
+        stage_id=stage.id,
+        status=DealStatus.open,
+        stage_entered_at=now,
+        last_activity_at=now,
+        created_at=now,
+        updated_at=now,
+        updated_by_id=actor.id,
+    )
+    deal = Deal.model_validate(values)
+    session.add(deal)
+    session.flush()
+    session.add(
+        StageChange(
+            deal_id=deal.id or 0,
+            event="created",
+            to_stage_id=stage.id or 0,
+            changed_at=now,
+            changed_by_id=actor.id,
+        )
+    )
+    record(
+        session=session,
+        actor=actor,
+        action="deal.create",
+        entity="deal",
+        entity_id=deal.id,
+        details={"title": deal.title, "amount": str(deal.amount), "currency": deal.currency},
+    )
+    session.commit()
+    return deal
+
+
+def get_deal(*, session: Session, deal_id: int, actor: Actor) -> Deal:
+    """One deal the actor may read."""
+    require_reader(actor, what="deals")
+    deal = session.get(Deal, deal_id)
+    if deal is None or not can_read(session=session, actor=actor, owner_id=deal.owner_id):
+        raise NotFound(f"There is no deal {deal_id} that you can see.")
+    return deal
+
+
+def _editable(session: Session, deal_id: int, version: int, actor: Actor) -> Deal:
+    deal = get_deal(session=session, deal_id=deal_id, actor=actor)
+    require_change(session=session, actor=actor, owner_id=deal.owner_id, what="this deal")
+    if deal.version != version:
+        raise _stale(session, deal)
+    return deal
+
+
+def _stale(session: Session, deal: Deal) -> Conflict:
+    session.refresh(deal)
+    editor = session.get(User, deal.updated_by_id) if deal.updated_by_id else None
+    who = editor.display_name if editor else "someone else"
+    return Conflict(
+        f"{deal.title} was changed by {who} at {deal.updated_at:%d %b %H:%M} UTC since you "
+        "opened it — reload to see their change, then make yours again; nothing of theirs "
+        "was lost."
+    )
+
+
+def _when(at: datetime | None) -> datetime:
+    now = utcnow()
+    if at is None:
+        return now
+    if at.tzinfo is None or at > now:
+        raise ValidationError("When: give a past time with its time zone.", field="at")
+    return at
+
+
+def _save(
+    session: Session,
+    deal: Deal,
+    expected: int,
+    values: dict[str, Any],
+    actor: Actor,
+    now: datetime | None = None,
+) -> None:
+    """Write the changes only if nobody saved in between (compare-and-set on version)."""
+    now = now or utcnow()
+    values = {**values, "updated_at": now, "updated_by_id": actor.id, "last_activity_at": now}
+    result = session.execute(
+        update(Deal)
+        .where(col(Deal.id) == deal.id, col(Deal.version) == expected)
+        .values(version=expected + 1, **values)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        raise _stale(session, deal)
+
+
+def update_deal(
+    *, session: Session, deal_id: int, patch: DealUpdate, version: int, actor: Actor
+) -> Deal:
+    """Change a deal's fields, refusing a stale edit."""
+    require_writer(actor, what="deals")
+    deal = _editable(session, deal_id, version, actor)
+    changes = _clean(patch.model_dump(exclude_unset=True), session=session, actor=actor)
+    _save(session, deal, version, changes, actor)
+    record(
+        session=session,
+        actor=actor,
+        action="deal.update",
+        entity="deal",
+        entity_id=deal_id,
+        details={k: str(v) for k, v in changes.items() if k != "notes"},
+    )
+    session.commit()
+    session.refresh(deal)
+    return deal
+
+
+def _history(
+    session: Session,
+    deal: Deal,
+    *,
+    event: str,
+    to_stage_id: int,
+    at: datetime,
+    actor: Actor,
+    ends_visit: bool = True,
+) -> None:
+    seconds = int((at - deal.stage_entered_at).total_seconds()) if ends_visit else None
+    session.add(
+        StageChange(
+            deal_id=deal.id or 0,
+            event=event,
+            from_stage_id=deal.stage_id if ends_visit else None,
+            to_stage_id=to_stage_id,
+            seconds_in_from=max(seconds, 0) if seconds is not None else None,
+            changed_at=at,
+            changed_by_id=actor.id,
+        )
+    )
+
+
+def move_deal(
+    *,
+    session: Session,
+    deal_id: int,
+    stage_id: int,
+    version: int,
+    actor: Actor,
+    at: datetime | None = None,
+) -> Deal:
+    """Move an open deal to another stage of its pipeline (backwards and skips allowed)."""
+    require_writer(actor, what="deals")
+    deal = _editable(session, deal_id, version, actor)
+    if deal.status != DealStatus.open:
+        raise ValidationError(
+            "Stage: this deal is closed; reopen it before moving it.", field="stage_id"
+        )
+    stage = _stage_of(session, deal.pipeline_id, stage_id)
+    if stage.id == deal.stage_id:
+        return deal
+    now = _when(at)
+    _history(session, deal, event="moved", to_stage_id=stage.id or 0, at=now, actor=actor)
+    from_stage = deal.stage_id
+    _save(session, deal, version, {"stage_id": stage.id, "stage_entered_at": now}, actor, now)
+    record(
+        session=session,
+        actor=actor,
+        action="deal.move",
+        entity="deal",
+        entity_id=deal_id,
+        details={"from": from_stage, "to": stage.id},
+    )
+    session.commit()
+    session.refresh(deal)
+    return deal
+
+
+def win_deal(
+    *,
+    session: Session,
+    deal_id: int,
+    version: int,
+    amount: Decimal | None,
+    actor: Actor,
+    at: datetime | None = None,
+) -> Deal:
+    """Close a deal as won; its final amount is required."""
+    require_writer(actor, what="deals")
+    deal = _editable(session, deal_id, version, actor)
+    if deal.status != DealStatus.open:
+        raise ValidationError("Status: this deal is already closed.", field="status")
+    if amount is None:
+        raise ValidationError("Amount: a won deal needs its final amount.", field="amount")
+    final = _amount(amount)
+    if final == 0:
+        raise ValidationError("Amount: a won deal needs an amount above zero.", field="amount")
+    now = _when(at)
+    _history(session, deal, event="won", to_stage_id=deal.stage_id, at=now, actor=actor)
+    _save(
+        session,
+        deal,
+        version,
+        {"status": DealStatus.won, "amount": final, "closed_at": now, "stage_entered_at": now},
+        actor,
+        now,
+    )
+    record(
+        session=session,
+        actor=actor,
+        action="deal.won",
+        entity="deal",
+        entity_id=deal_id,
+        details={"amount": str(final), "currency": deal.currency},
+    )
+    session.commit()
+    session.refresh(deal)
+    return deal
+
+
+def lose_deal(
+    *,
+    session: Session,
+    deal_id: int,
+    version: int,
+    reason_id: int | None,
+    note: str | None,
+    actor: Actor,
+    at: datetime | None = None,
+) -> Deal:
+    """Close a deal as lost; a reason from the configured list is required."""
+    require_writer(actor, what="deals")
+    deal = _editable(session, deal_id, version, actor)
+    if deal.status != DealStatus.open:
+        raise ValidationError("Status: this deal is already closed.", field="status")
+    reason = session.get(LostReason, reason_id) if reason_id is not None else None
+    if reason is None or not reason.is_active:
+        raise ValidationError(
+            "Lost reason: choose why the deal was lost from the list.", field="lost_reason_id"
+        )
+    cleaned = clean_text(note, field="lost_note", label="Note", max_length=LOST_NOTE_MAX)
+    now = _when(at)
+    _history(session, deal, event="lost", to_stage_id=deal.stage_id, at=now, actor=actor)
+    _save(
+        session,
+        deal,
+        version,
+        {
+            "status": DealStatus.lost,
+            "lost_reason_id": reason.id,
+            "lost_note": cleaned,
+            "closed_at": now,
+            "stage_entered_at": now,
+        },
+        actor,
+        now,
+    )
+    record(
+        session=session,
+        actor=actor,
+        action="deal.lost",
+        entity="deal",
+        entity_id=deal_id,
+        details={"reason": reason.label},
+    )
+    session.commit()
+    session.refresh(deal)
+    return deal
+
+
+def reopen_deal(*, session: Session, deal_id: int, version: int, actor: Actor) -> Deal:
+    """Put a closed deal back in its last stage as open."""
+    require_writer(actor, what="deals")
+    deal = _editable(session, deal_id, version, actor)
+    if deal.status == DealStatus.open:
+        raise ValidationError("Status: this deal is already open.", field="status")
+    now = utcnow()
+    _history(
+        session,
+        deal,
+        event="reopened",
+        to_stage_id=deal.stage_id,
+        at=now,
+        actor=actor,
+        ends_visit=False,
+    )
+    _save(
+        session,
+        deal,
+        version,
+        {
+            "status": DealStatus.open,
+            "lost_reason_id": None,
+            "lost_note": None,
+            "closed_at": None,
+            "stage_entered_at": now,
+        },
+        actor,
+    )
+    record(session=session, actor=actor, action="deal.reopen", entity="deal", entity_id=deal_id)
+    session.commit()
+    session.refresh(deal)
+    return deal
+
+
+def reassign_deals(*, session: Session, deal_ids: list[int], owner_id: int, actor: Actor) -> int:
+    """Give several deals to another owner at once; all or nothing."""
+    require_writer(actor, what="deals")
+    if not deal_ids:
+        raise ValidationError("Deals: choose at least one deal to reassign.", field="deal_ids")
+    if len(deal_ids) > 500:
+        raise ValidationError("Deals: reassign at most 500 at a time.", field="deal_ids")
+    owner = session.get(User, owner_id)
+    if owner is None or not owner.is_active:
+        raise ValidationError("New owner: choose an active user.", field="owner_id")
+    require_change(session=session, actor=actor, owner_id=owner_id, what="deals for that owner")
+    deals = session.exec(select(Deal).where(col(Deal.id).in_(deal_ids))).all()
+    if len(deals) != len(set(deal_ids)):
+        raise NotFound("Some of those deals no longer exist; reload the list.")
+    now = utcnow()
+    for deal in deals:
+        require_change(session=session, actor=actor, owner_id=deal.owner_id, what=f"deal {deal.id}")
+        deal.owner_id = owner_id
+        deal.version += 1
+        deal.updated_at = now
+        deal.updated_by_id = actor.id
+        session.add(deal)
+    record(
+        session=session,
+        actor=actor,
+        action="deal.reassign",
+        entity="deal",
+        entity_id=None,
+        details={"deals": sorted(deal_ids), "owner_id": owner_id},
+    )
+    session.commit()
+    return len(deals)
+
+
+def touch_deal(*, session: Session, deal_id: int | None, at: datetime) -> None:
+    """Note activity on a deal (an interaction or a finished task) in the caller's transaction."""
+    if deal_id is None:
+        return
+    session.execute(
+        update(Deal)
+        .where(col(Deal.id) == deal_id, col(Deal.last_activity_at) < at)
+        .values(last_activity_at=at)
+    )

@@ -1,0 +1,341 @@
+"""Distribution: invite the audience, issue single-use links, export them, email them.
+
+A link's token is shown once (in the CSV or the email) and stored only as its
+SHA-256, so a copy of the database cannot be used to answer for someone.
+"""
+
+import csv
+import hashlib
+import io
+import os
+import secrets
+import smtplib
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from db.auth.audit import Actor, record, require_role
+from db.core.errors import Conflict, DomainError, ValidationError
+from db.models.auth import Role
+from db.models.people import Contact
+from db.models.surveys import (
+    AudienceKind,
+    Employee,
+    Survey,
+    SurveyInvitation,
+    SurveyLink,
+    SurveyStatus,
+)
+from db.surveys.builder import get_survey, list_questions
+
+TOKEN_BYTES = 24  # 192 bits
+
+
+def hash_token(token: str) -> str:
+    """The stored form of a link token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def public_url() -> str:
+    """Where people reach Rapport, for the links (RAPPORT_PUBLIC_URL)."""
+    return os.environ.get("RAPPORT_PUBLIC_URL", "").strip().rstrip("/") or "http://localhost:8501"
+
+
+def answer_url(token: str) -> str:
+    """The personal link that opens the answering page."""
+    return f"{public_url()}/answer_survey?token={token}"
+
+
+def _audience(survey: Survey) -> list[Any]:
+    conditions: list[Any] = [col(Employee.left_on).is_(None)]
+    if survey.audience_department:
+        conditions.append(col(Employee.department) == survey.audience_department)
+    if survey.audience_team:
+        conditions.append(col(Employee.team) == survey.audience_team)
+    if survey.audience_location:
+        conditions.append(col(Employee.location) == survey.audience_location)
+    return conditions
+
+
+def open_survey(*, session: Session, survey_id: int, actor: Actor) -> int:
+    """Open a draft survey and invite its audience; returns how many were invited (HR)."""
+    require_role(actor, Role.hr, doing="open surveys")
+    survey = get_survey(session=session, survey_id=survey_id)
+    if survey.audience_kind == AudienceKind.contacts.value:
+        raise Conflict("This survey asks contacts; open it as a contact survey.")
+    if survey.status != SurveyStatus.draft.value:
+        raise Conflict("This survey has already been opened.")
+    questions = list_questions(session=session, survey_id=survey_id)
+    if not any(q.kind != "text" for q in questions):
+        raise ValidationError("Questions: add at least one scaled or choice question first.")
+    people = session.exec(
+        select(Employee.id, Employee.department, Employee.team).where(*_audience(survey))
+    ).all()
+    if len(people) < survey.min_group:
+        raise ValidationError(
+            f"Audience: only {len(people)} people match; a confidential survey needs at "
+            f"least {survey.min_group}. Widen the audience.",
+            field="audience",
+        )
+    for employee_id, department, team in people:
+        assert employee_id is not None
+        session.add(
+            SurveyInvitation(
+                survey_id=survey_id, employee_id=employee_id, department=department, team=team
+            )
+        )
+    survey.status = SurveyStatus.open.value
+    survey.version += 1
+    session.add(survey)
+    record(
+        session=session,
+        actor=actor,
+        action="survey.open",
+        entity="survey",
+        entity_id=survey_id,
+        details={"invited": len(people)},
+    )
+    session.commit()
+    return len(people)
+
+
+@dataclass(frozen=True)
+class IssuedLink:
+    """A freshly issued personal link (the only time its token exists in clear)."""
+
+    name: str
+    email: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Invitee:
+    """Who a link goes to, employee or contact."""
+
+    name: str
+    email: str
+
+
+def _pending(session: Session, survey_id: int) -> list[tuple[SurveyInvitation, Invitee]]:
+    unanswered = (
+        SurveyInvitation.survey_id == survey_id,
+        col(SurveyInvitation.answered).is_(False),
+    )
+    staff = session.exec(
+        select(SurveyInvitation, Employee)
+        .join(Employee, col(Employee.id) == col(SurveyInvitation.employee_id))
+        .where(*unanswered)
+        .order_by(col(Employee.name))
+    ).all()
+    pending = [(inv, Invitee(emp.name, emp.email)) for inv, emp in staff]
+    contacts = session.exec(
+        select(SurveyInvitation, Contact)
+        .join(Contact, col(Contact.id) == col(SurveyInvitation.contact_id))
+        .where(*unanswered, col(Contact.erased_at).is_(None))
+        .order_by(col(Contact.family_name), col(Contact.given_name))
+    ).all()
+    pending += [(inv, Invitee(c.full_name, c.email or "")) for inv, c in contacts if c.email]
+    return pending
+
+
+def _new_link(session: Session, invitation: SurveyInvitation) -> str:
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    session.add(SurveyLink(token_hash=hash_token(token), invitation_id=invitation.id))  # type: ignore[arg-type]
+    invitation.sent_count += 1
+    session.add(invitation)
+    return token
+
+
+def _require_open(survey: Survey) -> None:
+    if survey.status != SurveyStatus.open.value:
+        raise Conflict("Open the survey before issuing links; a closed survey takes no answers.")
+
+
+def issue_links(*, session: Session, survey_id: int, actor: Actor) -> list[IssuedLink]:
+    """A new link for everyone who has not answered yet (earlier links keep working) (HR)."""
+    require_role(actor, Role.hr, doing="distribute surveys")
+    survey = get_survey(session=session, survey_id=survey_id)
+    _require_open(survey)
+    issued = []
+    for invitation, invitee in _pending(session, survey_id):
+        token = _new_link(session, invitation)
+        issued.append(IssuedLink(invitee.name, invitee.email, answer_url(token)))
+    record(
+        session=session,
+        actor=actor,
+        action="survey.links",
+        entity="survey",
+        entity_id=survey_id,
+        details={"issued": len(issued)},
+    )
+    session.commit()
+    return issued
+
+
+def links_csv(links: list[IssuedLink]) -> str:
+    """Mail-merge CSV: name, email, link."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["name", "email", "link"])
+    for link in links:
+        writer.writerow([link.name, link.email, link.url])
+    return buffer.getvalue()
+
+
+def _smtp_password() -> str | None:
+    """RAPPORT_SMTP_PASSWORD, or the file RAPPORT_SMTP_PASSWORD_FILE names (a mounted secret)."""
+    path = os.environ.get("RAPPORT_SMTP_PASSWORD_FILE", "").strip()
+    if path:
+        try:
+            with open(path, encoding="utf-8") as secret:
+                return secret.read().strip() or None
+        except OSError as err:
+            raise RuntimeError(
+                f"RAPPORT_SMTP_PASSWORD_FILE: cannot read {path!r} ({err})."
+            ) from err
+    return os.environ.get("RAPPORT_SMTP_PASSWORD") or None
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """How to reach the mail server (RAPPORT_SMTP_* environment variables)."""
+
+    host: str
+    port: int = 25
+    sender: str = "surveys@localhost"
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = False
+
+    @classmethod
+    def from_env(cls) -> "SmtpSettings | None":
+        """The configured server, or None when RAPPORT_SMTP_HOST is unset."""
+        host = os.environ.get("RAPPORT_SMTP_HOST", "").strip()
+        if not host:
+            return None
+        raw_port = os.environ.get("RAPPORT_SMTP_PORT", "").strip() or "25"
+        if not raw_port.isdigit():
+            raise RuntimeError(f"RAPPORT_SMTP_PORT must be a whole number, not {raw_port!r}.")
+        return cls(
+            host=host,
+            port=int(raw_port),
+            sender=os.environ.get("RAPPORT_SMTP_FROM", "").strip() or "surveys@localhost",
+            username=os.environ.get("RAPPORT_SMTP_USER", "").strip() or None,
+            password=_smtp_password(),
+            starttls=os.environ.get("RAPPORT_SMTP_STARTTLS", "").strip() in {"1", "true", "yes"},
+        )
+
+
+class MailNotConfigured(DomainError):
+    """No SMTP server is configured."""
+
+
+def _message(
+    survey: Survey, invitee: Invitee, url: str, sender: str, reminder: bool
+) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = invitee.email
+    prefix = "Reminder: " if reminder else ""
+    message["Subject"] = f"{prefix}{survey.title}"
+    if survey.anonymous:
+        privacy = (
+            "Your answers are confidential: results are only reported for groups of "
+            f"{survey.min_group} or more, and nothing links your answers to you."
+        )
+    else:
+        privacy = (
+            "This survey is not anonymous: your answers are kept with your record so that "
+            "we can follow up with you. Totals are only reported for groups of "
+            f"{survey.min_group} or more."
+        )
+    message.set_content(
+        f"Hello {invitee.name},\n\n"
+        f"Please tell us what you think in '{survey.title}' by {survey.closes_on:%d %B %Y}.\n"
+        f"{privacy}\n\n"
+        f"Your personal link (use it once, do not forward it):\n{url}\n"
+    )
+    return message
+
+
+def send_links(
+    *,
+    session: Session,
+    survey_id: int,
+    actor: Actor,
+    smtp: SmtpSettings | None = None,
+    reminder: bool = False,
+) -> int:
+    """Email a personal link to everyone who has not answered; returns how many went (HR)."""
+    require_role(actor, Role.hr, doing="distribute surveys")
+    settings = smtp or SmtpSettings.from_env()
+    if settings is None:
+        raise MailNotConfigured(
+            "Email is not configured: set RAPPORT_SMTP_HOST (see the README), "
+            "or download the links as CSV for a mail merge."
+        )
+    survey = get_survey(session=session, survey_id=survey_id)
+    _require_open(survey)
+    sent = 0
+    try:
+        with smtplib.SMTP(settings.host, settings.port, timeout=20) as server:
+            if settings.starttls:
+                server.starttls()
+            if settings.username and settings.password:
+                server.login(settings.username, settings.password)
+            for invitation, invitee in _pending(session, survey_id):
+                token = _new_link(session, invitation)
+                server.send_message(
+                    _message(survey, invitee, answer_url(token), settings.sender, reminder)
+                )
+                # Keep each link whose email went out, even if a later one fails.
+                session.commit()
+                sent += 1
+    except (OSError, smtplib.SMTPException) as err:
+        session.rollback()
+        _record_sent(session, actor, survey_id, sent, reminder)
+        raise DomainError(
+            f"The mail server refused or could not be reached after {sent} email(s): {err}. "
+            "Those already sent stay valid; try again to send the rest."
+        ) from err
+    _record_sent(session, actor, survey_id, sent, reminder)
+    return sent
+
+
+def _record_sent(session: Session, actor: Actor, survey_id: int, sent: int, reminder: bool) -> None:
+    record(
+        session=session,
+        actor=actor,
+        action="survey.remind" if reminder else "survey.send",
+        entity="survey",
+        entity_id=survey_id,
+        details={"emails": sent},
+    )
+    session.commit()
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Invited and answered counts; answered is None while below the threshold."""
+
+    invited: int
+    answered: int | None
+    min_group: int
+
+
+def progress(*, session: Session, survey_id: int, actor: Actor) -> Progress:
+    """How many were invited and, once at the threshold, how many answered (HR)."""
+    require_role(actor, Role.hr, doing="follow surveys")
+    survey = get_survey(session=session, survey_id=survey_id)
+    rows = session.exec(
+        select(SurveyInvitation.answered, func.count())
+        .where(SurveyInvitation.survey_id == survey_id)
+        .group_by(col(SurveyInvitation.answered))
+    ).all()
+    counts = {bool(answered): int(n) for answered, n in rows}
+    invited = sum(counts.values())
+    answered = counts.get(True, 0)
+    return Progress(invited, answered if answered >= survey.min_group else None, survey.min_group)
