@@ -66,7 +66,7 @@ def cmd_demo_info(_args: argparse.Namespace) -> int:
 def cmd_create_user(args: argparse.Namespace) -> int:
     """Create a user; the password is read from standard input."""
     from db.auth.accounts import create_user
-    from db.auth.audit import OPERATOR
+    from db.auth.actor import OPERATOR
     from db.core.engine import session_scope
     from db.core.errors import DomainError
     from db.models.auth import Role, UserCreate
@@ -121,7 +121,7 @@ def cmd_verify_audit(_args: argparse.Namespace) -> int:
 def cmd_unlock(args: argparse.Namespace) -> int:
     """Lift a sign-in lockout."""
     from db.auth.accounts import get_user_by_username, unlock_user
-    from db.auth.audit import OPERATOR
+    from db.auth.actor import OPERATOR
     from db.core.engine import session_scope
 
     with session_scope() as session:
@@ -176,7 +176,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 def cmd_purge_cases(args: argparse.Namespace) -> int:
     """Erase the content of cases closed longer than the retention period, keeping tombstones."""
-    from db.auth.audit import OPERATOR
+    from db.auth.actor import OPERATOR
     from db.cases.retention import purge_cases
     from db.core.engine import session_scope
 
@@ -191,7 +191,7 @@ def cmd_purge_cases(args: argparse.Namespace) -> int:
 
 def cmd_case_deadlines(args: argparse.Namespace) -> int:
     """Set how many days to acknowledge and months to give feedback, for one category."""
-    from db.auth.audit import OPERATOR
+    from db.auth.actor import OPERATOR
     from db.cases.common import set_category_deadlines
     from db.core.engine import session_scope
     from db.core.errors import DomainError
@@ -234,7 +234,7 @@ def cmd_ensure_secrets(_args: argparse.Namespace) -> int:
 
 def cmd_import_employees(args: argparse.Namespace) -> int:
     """Import employees from a CSV file; refused rows are listed with the reason."""
-    from db.auth.audit import OPERATOR
+    from db.auth.actor import OPERATOR
     from db.core.engine import session_scope
     from db.core.errors import DomainError
     from db.surveys.employees import import_employees_csv
@@ -254,7 +254,7 @@ def cmd_import_employees(args: argparse.Namespace) -> int:
 
 def cmd_survey_links(args: argparse.Namespace) -> int:
     """Issue fresh links for everyone who has not answered a survey; CSV on standard output."""
-    from db.auth.audit import OPERATOR
+    from db.auth.actor import OPERATOR
     from db.core.engine import session_scope
     from db.core.errors import DomainError
     from db.surveys.distribution import issue_links, links_csv, send_links
@@ -287,7 +287,7 @@ def cmd_make_migration(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Import organisations, contacts, interactions, deals or employees (CSV or XLSX)."""
-    from db.auth.audit import OPERATOR
+    from db.auth.actor import OPERATOR
     from db.core.engine import session_scope
     from db.core.errors import DomainError
     from db.imports.batches import problems_csv, run_import
@@ -331,7 +331,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Export organisations, contacts or deals as CSV (the columns import reads back)."""
-    from db.auth.audit import OPERATOR
+    from db.auth.actor import OPERATOR
     from db.core.engine import session_scope
     from db.imports.export import export_csv
 
@@ -344,7 +344,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_duplicates(args: argparse.Namespace) -> int:
     """Write likely duplicate contacts (or organisations) to a CSV, best first."""
-    from db.auth.audit import OPERATOR
+    from db.auth.actor import OPERATOR
     from db.core.engine import session_scope
     from db.duplicates.report import find_duplicate_organisations, find_duplicate_pairs, pairs_csv
 
@@ -372,7 +372,7 @@ def cmd_consent_audit(args: argparse.Namespace) -> int:
     import json
     from datetime import date
 
-    from db.auth.audit import OPERATOR
+    from db.auth.actor import OPERATOR
     from db.consent.audit.report import CSV_COLUMNS, report_csv_rows, run_audit
     from db.core.engine import session_scope
     from db.core.errors import DomainError
@@ -418,7 +418,7 @@ def cmd_consent_audit(args: argparse.Namespace) -> int:
 
 def cmd_import_consent(args: argparse.Namespace) -> int:
     """Import consent history from a CSV file; bad rows are listed with their reason."""
-    from db.auth.audit import OPERATOR
+    from db.auth.actor import OPERATOR
     from db.consent.csv_import import import_consent
     from db.core.engine import session_scope
 
@@ -436,7 +436,7 @@ def cmd_consent_receipt(args: argparse.Namespace) -> int:
     """Write one Kantara consent receipt (JSON) per grant into DIR."""
     import json
 
-    from db.auth.audit import OPERATOR
+    from db.auth.actor import OPERATOR
     from db.consent.receipts import receipts
     from db.core.engine import session_scope
     from db.core.errors import DomainError

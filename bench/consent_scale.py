@@ -24,7 +24,7 @@ os.environ.setdefault("RAPPORT_COOKIE_KEY", "bench-" + "k" * 40)
 from sqlalchemy import func, insert, select  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
-from db.auth.audit import OPERATOR  # noqa: E402
+from db.auth.actor import OPERATOR  # noqa: E402
 from db.consent.ledger import evidence_digest, link_hash  # noqa: E402
 from db.consent.records import add_months_dt, create_purpose, publish_notice  # noqa: E402
 from db.core.engine import make_engine  # noqa: E402

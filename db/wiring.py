@@ -11,7 +11,7 @@ from sqlalchemy import String, cast, literal
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
-from db.auth.audit import Actor
+from db.auth.actor import Actor
 from db.consent.erasure import is_suppressed, suppressed_digests, suppression_digests
 from db.imports.kinds import CHUNK_SUPPRESSION_CHECKS, SUPPRESSION_CHECKS
 from db.models.auth import Role

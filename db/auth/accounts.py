@@ -11,7 +11,8 @@ import bcrypt
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from db.auth.audit import OPERATOR, Actor, Operator, record, require_role
+from db.auth.actor import OPERATOR, Actor, Operator, require_role
+from db.auth.audit import record
 from db.core.errors import (
     AccountLocked,
     AuthenticationFailed,

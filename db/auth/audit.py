@@ -10,37 +10,13 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from db.core.errors import Forbidden, ValidationError
+from db.auth.actor import Actor, require_role
+from db.core.errors import ValidationError
 from db.core.types import clean_text, utcnow
 from db.models.audit import GENESIS_HASH, AuditEvent, AuditHead
-from db.models.auth import Role, User
+from db.models.auth import Role
 
 PAGE_SIZE_MAX = 500
-
-
-class Operator:
-    """The person at the command line (manage.py): trusted with every role."""
-
-    id: int | None = None
-    username = "operator"
-    display_name = "Operator (command line)"
-    roles = frozenset(Role)
-
-    def has_any(self, roles: set[Role] | frozenset[Role]) -> bool:
-        """The operator holds every role."""
-        return True
-
-
-OPERATOR = Operator()
-Actor = User | Operator
-
-
-def require_role(actor: Actor | None, *roles: Role, doing: str) -> Actor:
-    """Raise Forbidden unless the actor holds one of `roles`."""
-    if actor is None or not actor.has_any(set(roles)):
-        needed = " or ".join(r.value for r in roles)
-        raise Forbidden(f"You need the {needed} role to {doing}.")
-    return actor
 
 
 def canonical_json(details: dict[str, Any] | None) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from db.auth.audit import Actor, Operator
+from db.auth.actor import Actor, Operator
 from db.core.errors import Forbidden
 from db.models.auth import Role, User
 

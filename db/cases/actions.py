@@ -8,7 +8,8 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from db.auth.audit import Actor, record
+from db.auth.actor import Actor
+from db.auth.audit import record
 from db.cases.common import (
     SHORT_TEXT_MAX,
     TEXT_MAX,

@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from db.auth.audit import Actor, record, require_role
+from db.auth.actor import Actor, require_role
+from db.auth.audit import record
 from db.cases.sla import SlaPolicy, feedback_due, feedback_start, running_deadline
 from db.core.errors import Conflict, ValidationError
 from db.models.auth import Role

@@ -13,7 +13,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from db.auth.audit import Actor, require_role
+from db.auth.actor import Actor, require_role
 from db.cases.common import category_labels
 from db.core.errors import ValidationError
 from db.core.report_cache import cached, register

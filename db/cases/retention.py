@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
-from db.auth.audit import Actor, record, require_role
+from db.auth.actor import Actor, require_role
+from db.auth.audit import record
 from db.cases.common import case_settings
 from db.cases.review import not_excluded, require_reviewer
 from db.cases.sla import add_months

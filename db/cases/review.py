@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import exists, func, update
 from sqlmodel import Session, col, select
 
-from db.auth.audit import Actor, record, record_view, require_role
+from db.auth.actor import Actor, require_role
+from db.auth.audit import record, record_view
 from db.cases.common import (
     SHORT_TEXT_MAX,
     append_event,

@@ -6,7 +6,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
-from db.auth.audit import Actor, record
+from db.auth.actor import Actor
+from db.auth.audit import record
 from db.cases.common import (
     SHORT_TEXT_MAX,
     append_event,

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session, col, select
 
-from db.auth.audit import Actor, record, require_role
+from db.auth.actor import Actor, require_role
+from db.auth.audit import record
 from db.consent.ledger import append
 from db.consent.records import validated_event
 from db.core.errors import DomainError

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Enum, String, delete, func, update
 from sqlmodel import Session, SQLModel, col, select
 
-from db.auth.audit import Actor, require_role
+from db.auth.actor import Actor, require_role
 from db.consent.records import append_system_events
 from db.core.normalise import normalise_email, normalise_phone
 from db.core.types import utcnow

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from db.auth.audit import Actor
+from db.auth.actor import Actor
 from db.consent.records import marketing_events
 from db.consent.state import ConsentState, LedgerEntry, derive_state
 from db.core.errors import DomainError

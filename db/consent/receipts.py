@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from db.auth.audit import Actor, require_role
+from db.auth.actor import Actor, require_role
 from db.consent.records import RECORDERS
 from db.core.settings import get_settings
 from db.models.auth import Role

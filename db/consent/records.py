@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from db.auth.audit import Actor, record, require_role
+from db.auth.actor import Actor, require_role
+from db.auth.audit import record
 from db.consent.ledger import append
 from db.consent.state import ConsentState, LedgerEntry, state_grid
 from db.core.deadlines import add_months

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, SQLModel, col, select
 
-from db.auth.audit import Actor, record, require_role
+from db.auth.actor import Actor, require_role
+from db.auth.audit import record
 from db.consent.erasure import erase_contact
 from db.consent.records import append_system_events
 from db.core.deadlines import extended_due, request_due

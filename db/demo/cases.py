@@ -10,7 +10,7 @@ from datetime import UTC, datetime, time, timedelta
 from sqlmodel import Session, col, select
 
 from db.auth.accounts import create_user, get_user_by_username
-from db.auth.audit import OPERATOR
+from db.auth.actor import OPERATOR
 from db.cases.actions import acknowledge, change_status, close_case, message_reporter, set_severity
 from db.cases.common import ensure_categories
 from db.cases.intake import reporter_reply, submit_concern

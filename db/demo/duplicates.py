@@ -4,7 +4,7 @@ import random
 
 from sqlmodel import Session, col, select
 
-from db.auth.audit import OPERATOR
+from db.auth.actor import OPERATOR
 from db.duplicates.nicknames import GROUPS
 from db.models.people import Contact, ContactCreate
 from db.people.contacts import create_contact

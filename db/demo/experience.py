@@ -12,7 +12,7 @@ from decimal import Decimal
 from sqlmodel import Session, col, select
 
 from db.auth.accounts import create_user, get_user_by_username
-from db.auth.audit import OPERATOR
+from db.auth.actor import OPERATOR
 from db.cases.common import ensure_categories
 from db.cases.intake import submit_concern
 from db.core.types import utcnow

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from db.auth.accounts import count_users, create_user
-from db.auth.audit import OPERATOR, ensure_head
+from db.auth.actor import OPERATOR
+from db.auth.audit import ensure_head
 from db.core.types import utcnow
 from db.demo.cases import seed_cases
 from db.demo.consent import seed_consent

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlmodel import Session, col, select
 
 from db.auth.accounts import get_user_by_username
-from db.auth.audit import OPERATOR
+from db.auth.actor import OPERATOR
 from db.core.types import utcnow
 from db.models.auth import User
 from db.models.people import Channel, Contact, Direction, InteractionCreate, Purpose

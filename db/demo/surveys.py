@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from sqlmodel import Session, col, select
 
-from db.auth.audit import OPERATOR
+from db.auth.actor import OPERATOR
 from db.core.errors import DomainError
 from db.models.people import ContactKind
 from db.models.surveys import (

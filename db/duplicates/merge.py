@@ -16,7 +16,8 @@ from sqlalchemy import Table, and_, select, tuple_, update
 from sqlmodel import Session, SQLModel, col, delete
 from sqlmodel import select as sm_select
 
-from db.auth.audit import Actor, record, require_role
+from db.auth.actor import Actor, require_role
+from db.auth.audit import record
 from db.auth.visibility import require_change
 from db.core.errors import Conflict, NotFound, ValidationError
 from db.core.types import utcnow

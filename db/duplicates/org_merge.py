@@ -14,7 +14,8 @@ from sqlalchemy import and_, tuple_, update
 from sqlmodel import Session, SQLModel, col
 from sqlmodel import select as sm_select
 
-from db.auth.audit import Actor, record, require_role
+from db.auth.actor import Actor, require_role
+from db.auth.audit import record
 from db.auth.visibility import require_change
 from db.core.errors import Conflict, NotFound, ValidationError
 from db.core.types import utcnow

@@ -11,7 +11,7 @@ from sqlalchemy import func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from db.auth.audit import Actor
+from db.auth.actor import Actor
 from db.auth.visibility import owner_filter, require_reader
 from db.core.normalise import normalise_email
 from db.core.report_cache import cached, register

@@ -8,7 +8,7 @@ from sqlalchemy import case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
-from db.auth.audit import Actor
+from db.auth.actor import Actor
 from db.experience.scope import contact_scope, live_contact
 from db.models.auth import User
 from db.models.people import Contact, Direction, Interaction

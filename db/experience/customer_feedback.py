@@ -14,7 +14,7 @@ from sqlalchemy import case, func, literal
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
-from db.auth.audit import Actor
+from db.auth.actor import Actor
 from db.auth.visibility import owner_filter
 from db.models.auth import User
 from db.models.people import Contact

@@ -17,7 +17,7 @@ from sqlalchemy import func, literal, union_all
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
-from db.auth.audit import Actor
+from db.auth.actor import Actor
 from db.core.types import utcnow
 from db.experience.customer_feedback import detractor_source
 from db.experience.scope import aware, contact_scope, live_contact, month_of, page_and_total

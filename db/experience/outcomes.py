@@ -20,7 +20,7 @@ from sqlalchemy import case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from db.auth.audit import Actor, require_role
+from db.auth.actor import Actor, require_role
 from db.cases.insights import cases_data_version
 from db.core.report_cache import cached
 from db.experience.customer_feedback import teams_nps_outcome

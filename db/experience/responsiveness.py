@@ -17,7 +17,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
-from db.auth.audit import Actor
+from db.auth.actor import Actor
 from db.core.errors import ValidationError
 from db.core.report_cache import cached, register
 from db.core.types import utcnow

@@ -11,7 +11,7 @@ from sqlalchemy import func, literal_column
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
-from db.auth.audit import Actor, Operator, require_role
+from db.auth.actor import Actor, Operator, require_role
 from db.models.auth import Role, User
 from db.models.people import Contact
 

@@ -19,7 +19,8 @@ import db.imports.deals  # noqa: F401  (registers deals)
 import db.imports.employees  # noqa: F401  (registers employees)
 import db.imports.interactions  # noqa: F401  (registers interactions)
 import db.imports.rows  # noqa: F401  (registers organizations)
-from db.auth.audit import Actor, record, require_role
+from db.auth.actor import Actor, require_role
+from db.auth.audit import record
 from db.core.errors import Conflict, NotFound, ValidationError
 from db.core.types import utcnow
 from db.duplicates.merge import references_to

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from db.auth.audit import Actor, record, require_role
+from db.auth.actor import Actor, require_role
+from db.auth.audit import record
 from db.auth.visibility import owner_filter
 from db.core.errors import ValidationError
 from db.models.auth import Role, User

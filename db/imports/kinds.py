@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from db.auth.audit import Actor
+from db.auth.actor import Actor
 from db.models.auth import Role
 
 

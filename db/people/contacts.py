@@ -7,7 +7,8 @@ from sqlalchemy import delete, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from db.auth.audit import Actor, record
+from db.auth.actor import Actor
+from db.auth.audit import record
 from db.auth.visibility import (
     can_read,
     owner_filter,

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from db.auth.audit import Actor, record
+from db.auth.actor import Actor
+from db.auth.audit import record
 from db.auth.visibility import owner_filter, require_change, require_reader, require_writer
 from db.core.errors import Conflict, NotFound, ValidationError
 from db.core.normalise import clean_text

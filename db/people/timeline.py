@@ -14,7 +14,7 @@ from sqlalchemy import String, case, cast, func, literal, union_all
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
-from db.auth.audit import Actor
+from db.auth.actor import Actor
 from db.auth.visibility import owner_filter
 from db.core.types import utcnow
 from db.models.people import Channel, Contact, Interaction, Task

@@ -9,7 +9,7 @@ from sqlalchemy import case, func, literal_column
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
-from db.auth.audit import Actor, require_role
+from db.auth.actor import Actor, require_role
 from db.auth.visibility import owner_filter
 from db.core.errors import ValidationError
 from db.core.report_cache import cached, register

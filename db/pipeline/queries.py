@@ -10,7 +10,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from db.auth.audit import Actor
+from db.auth.actor import Actor
 from db.auth.visibility import owner_filter, require_writer
 from db.core.errors import ValidationError
 from db.core.normalise import search_text

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from db.auth.audit import Actor, record, require_role
+from db.auth.actor import Actor, require_role
+from db.auth.audit import record
 from db.auth.visibility import require_reader
 from db.core.errors import Conflict, NotFound, ValidationError
 from db.core.normalise import clean_text

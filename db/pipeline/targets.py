@@ -9,7 +9,8 @@ from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from db.auth.audit import Actor, Operator, record, require_role
+from db.auth.actor import Actor, Operator, require_role
+from db.auth.audit import record
 from db.core.errors import Forbidden, ValidationError
 from db.core.types import utcnow
 from db.models.auth import Role, User

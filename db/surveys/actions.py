@@ -2,7 +2,8 @@
 
 from sqlmodel import Session, col, select
 
-from db.auth.audit import Actor, record, require_role
+from db.auth.actor import Actor, require_role
+from db.auth.audit import record
 from db.core.errors import Conflict, Forbidden, NotFound, ValidationError
 from db.models.auth import Role
 from db.models.surveys import ActionPlan, ActionPlanCreate, ActionStatus

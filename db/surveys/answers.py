@@ -13,7 +13,8 @@ from datetime import UTC, date, datetime, time
 from sqlalchemy import update
 from sqlmodel import Session, col
 
-from db.auth.audit import Actor, record, require_role
+from db.auth.actor import Actor, require_role
+from db.auth.audit import record
 from db.core.errors import DomainError, ValidationError
 from db.core.limits import PublicForm, check_allowance, note_submission
 from db.core.types import utcnow

@@ -15,7 +15,7 @@ from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
-from db.auth.audit import Actor
+from db.auth.actor import Actor
 from db.models.surveys import (
     QuestionKind,
     Survey,

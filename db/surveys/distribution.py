@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from db.auth.audit import Actor, record, require_role
+from db.auth.actor import Actor, require_role
+from db.auth.audit import record
 from db.core.errors import Conflict, DomainError, ValidationError
 from db.models.auth import Role
 from db.models.people import Contact

@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from db.auth.audit import Actor, record, require_role
+from db.auth.actor import Actor, require_role
+from db.auth.audit import record
 from db.core.errors import Conflict, NotFound, ValidationError
 from db.core.normalise import EMAIL_MAX, search_text
 from db.core.validation import parse_model

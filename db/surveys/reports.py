@@ -15,7 +15,7 @@ from sqlalchemy import case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from db.auth.audit import Actor, require_role
+from db.auth.actor import Actor, require_role
 from db.core.errors import Forbidden
 from db.models.auth import Role
 from db.models.surveys import (

@@ -10,7 +10,7 @@ from sqlalchemy import String, and_, case, cast, literal
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
-from db.auth.audit import Actor
+from db.auth.actor import Actor
 from db.models.people import Contact
 from db.models.surveys import Survey, SurveyAnswer, SurveyQuestion, SurveyResponse
 from db.people.timeline import TIMELINE_SOURCES

@@ -14,7 +14,8 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel, col, select
 
-from db.auth.audit import Actor, record, require_role
+from db.auth.actor import Actor, require_role
+from db.auth.audit import record
 from db.consent.state import ConsentState, LedgerEntry, derive_state
 from db.core.errors import Conflict, ValidationError
 from db.core.types import utcnow

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import update
 
 from db.auth.accounts import _token_hash, create_user, deactivate_user, get_user_by_username
-from db.auth.audit import OPERATOR
+from db.auth.actor import OPERATOR
 from db.core.engine import make_engine, session_scope
 from db.core.types import utcnow
 from db.models.auth import AuthSession, Role, UserCreate

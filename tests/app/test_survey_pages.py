@@ -5,7 +5,7 @@ from urllib.parse import parse_qs, urlparse
 
 from sqlmodel import select
 
-from db.auth.audit import OPERATOR
+from db.auth.actor import OPERATOR
 from db.core.engine import make_engine, session_scope
 from db.models.surveys import Survey, SurveyStatus
 from db.surveys.distribution import issue_links

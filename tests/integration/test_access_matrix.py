@@ -17,7 +17,7 @@ from sqlmodel import Session, SQLModel
 import db
 from db.auth.access import COMMANDS
 from db.auth.accounts import get_user_by_username
-from db.auth.audit import OPERATOR
+from db.auth.actor import OPERATOR
 from db.core.engine import make_engine
 from db.core.errors import DomainError, Forbidden
 from db.demo.fixtures import demo_user_for, seed_users

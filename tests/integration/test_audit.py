@@ -5,14 +5,8 @@ from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
 from db.auth.accounts import get_user_by_username
-from db.auth.audit import (
-    OPERATOR,
-    AuditFilter,
-    count_events,
-    list_events,
-    record,
-    verify_chain,
-)
+from db.auth.actor import OPERATOR
+from db.auth.audit import AuditFilter, count_events, list_events, record, verify_chain
 from db.core.errors import Forbidden, ValidationError
 from db.demo.fixtures import seed_users
 from db.models.audit import AuditEvent

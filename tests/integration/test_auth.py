@@ -19,7 +19,7 @@ from db.auth.accounts import (
     unlock_user,
     update_user,
 )
-from db.auth.audit import OPERATOR
+from db.auth.actor import OPERATOR
 from db.core.errors import AccountLocked, AuthenticationFailed, Conflict, Forbidden, ValidationError
 from db.core.types import utcnow
 from db.demo.fixtures import DEMO_PASSWORD, seed_users

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
-from db.auth.audit import OPERATOR, record, verify_chain
+from db.auth.actor import OPERATOR
+from db.auth.audit import record, verify_chain
 from db.core.backup import backup, restore, table_counts
 from db.core.errors import Conflict
 from db.core.migrate import upgrade

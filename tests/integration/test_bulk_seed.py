@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import Session, SQLModel, col, select
 
-from db.auth.audit import OPERATOR
+from db.auth.actor import OPERATOR
 from db.cases.common import refresh_deadlines
 from db.consent.ledger import verify_ledger
 from db.core.types import utcnow

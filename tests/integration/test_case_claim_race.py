@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlmodel import Session, SQLModel, select
 
 from db.auth.accounts import create_user
-from db.auth.audit import OPERATOR
+from db.auth.actor import OPERATOR
 from db.cases.intake import submit_concern
 from db.cases.review import claim_case
 from db.core.engine import make_engine

@@ -8,7 +8,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, SQLModel, col, select
 
 from db.auth.accounts import create_user
-from db.auth.audit import OPERATOR
+from db.auth.actor import OPERATOR
 from db.cases.actions import (
     acknowledge,
     add_note,

@@ -71,7 +71,7 @@ def test_import_dry_run_then_import_then_duplicates_and_export(
 def test_deals_and_employees_import_from_the_command_line(
     database: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from db.auth.audit import OPERATOR
+    from db.auth.actor import OPERATOR
     from db.core.engine import session_scope
     from db.demo.fixtures import seed_users
     from db.pipeline.setup import StageSpec, create_pipeline

@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
-from db.auth.audit import OPERATOR, verify_chain
+from db.auth.actor import OPERATOR
+from db.auth.audit import verify_chain
 from db.consent.audit.findings import AuditReport, Finding
 from db.consent.audit.report import run_audit
 from db.consent.ledger import latest_checkpoint, link_hash

@@ -11,7 +11,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from db.auth.accounts import create_user, get_user_by_username
-from db.auth.audit import OPERATOR
+from db.auth.actor import OPERATOR
 from db.cases.common import ensure_categories
 from db.cases.intake import submit_concern
 from db.core.errors import Forbidden

@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session, col, func, select
 
 from db.auth.accounts import get_user_by_username
-from db.auth.audit import OPERATOR
+from db.auth.actor import OPERATOR
 from db.core.errors import Conflict, Forbidden, NotFound
 from db.demo.fixtures import seed_users
 from db.imports.batches import list_batches, revert_batch, run_import

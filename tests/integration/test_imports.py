@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import Session, func, select
 
 from db.auth.accounts import get_user_by_username
-from db.auth.audit import OPERATOR
+from db.auth.actor import OPERATOR
 from db.core.errors import Conflict, Forbidden, ValidationError
 from db.core.types import utcnow
 from db.demo.fixtures import seed_users

@@ -114,7 +114,7 @@ def test_survey_answers_are_limited_per_session_and_a_refusal_keeps_the_link_unu
     from datetime import date
     from urllib.parse import parse_qs, urlparse
 
-    from db.auth.audit import OPERATOR
+    from db.auth.actor import OPERATOR
     from db.models.surveys import EmployeeCreate, SurveyCreate, SurveyResponse
     from db.surveys.answers import open_link, submit_answers
     from db.surveys.builder import create_survey, list_questions

@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from db.auth.accounts import get_user_by_username
-from db.auth.audit import OPERATOR
+from db.auth.actor import OPERATOR
 from db.core.errors import Conflict, Forbidden, NotFound, ValidationError
 from db.core.types import utcnow
 from db.core.validation import parse_model

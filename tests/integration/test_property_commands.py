@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
 from db.auth.accounts import create_user, get_user_by_username, update_user
-from db.auth.audit import OPERATOR
+from db.auth.actor import OPERATOR
 from db.cases.intake import NOT_RECOGNISED, follow_up, reporter_reply, submit_concern
 from db.cases.welfare import open_welfare_case
 from db.consent.records import create_purpose, record_consent, update_purpose

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 import db.duplicates.report
 import db.pipeline.forecast
 from db.auth.accounts import get_user_by_username
-from db.auth.audit import OPERATOR
+from db.auth.actor import OPERATOR
 from db.cases.insights import insights_report
 from db.cases.intake import submit_concern
 from db.core.report_cache import cached, dumps, loads

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
 from db.auth.accounts import get_user_by_username
-from db.auth.audit import OPERATOR
+from db.auth.actor import OPERATOR
 from db.core.engine import make_engine
 from db.core.errors import Conflict
 from db.demo.fixtures import seed_users

@@ -6,7 +6,7 @@ from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
 from db.auth.accounts import get_user_by_username
-from db.auth.audit import OPERATOR
+from db.auth.actor import OPERATOR
 from db.demo.bulk.seed import World
 from db.demo.bulk.surveys import seed_surveys_bulk
 from db.models.auth import Role

@@ -8,7 +8,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from db.auth.accounts import get_user_by_username
-from db.auth.audit import OPERATOR
+from db.auth.actor import OPERATOR
 from db.consent.requests import complete_erasure
 from db.consent.state import ConsentState
 from db.core.errors import Conflict, Forbidden, ValidationError

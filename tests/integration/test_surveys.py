@@ -10,7 +10,7 @@ from sqlalchemy import inspect
 from sqlmodel import Session, SQLModel, select
 
 from db.auth.accounts import create_user
-from db.auth.audit import OPERATOR
+from db.auth.actor import OPERATOR
 from db.core.errors import Forbidden, ValidationError
 from db.models.auth import Role, User, UserCreate
 from db.models.surveys import (

@@ -8,7 +8,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from db.auth.accounts import create_user
-from db.auth.audit import OPERATOR
+from db.auth.actor import OPERATOR
 from db.cases.common import SHORT_TEXT_MAX, ensure_categories
 from db.cases.review import exclude_reviewer
 from db.cases.welfare import open_welfare_case

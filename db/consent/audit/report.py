@@ -8,7 +8,8 @@ from sqlalchemy import and_, exists, func, or_, select, tuple_
 from sqlmodel import Session, col
 from sqlmodel import select as sqlmodel_select
 
-from db.auth.audit import Actor, record, require_role, verify_chain
+from db.auth.actor import Actor, require_role
+from db.auth.audit import record, verify_chain
 from db.consent.audit.findings import (
     AUDITORS,
     EVENTS,

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
-from db.auth.audit import OPERATOR
+from db.auth.actor import OPERATOR
 from db.core.types import utcnow
 from db.demo.bulk.seed import BULK_SEEDERS, CHUNK, World, _table, bulk_insert, max_id, new_ids
 from db.demo.pipeline import LOST_REASONS, PIPELINES, SOURCES, WHAT

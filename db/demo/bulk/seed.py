@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy import Table, func, insert, select, update
 from sqlmodel import Session, SQLModel
 
-from db.auth.audit import OPERATOR, record
+from db.auth.actor import OPERATOR
+from db.auth.audit import record
 from db.core.types import utcnow
 from db.demo.duplicate_data import labelled_records
 from db.demo.fixtures import seed_users
