@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from db.errors import Forbidden, ValidationError
 from db.models.audit import GENESIS_HASH, AuditEvent, AuditHead
 from db.models.auth import Role, User
-from db.types import clean_text, utcnow
+from db.types import storable_text, utcnow
 
 PAGE_SIZE_MAX = 500
 
@@ -108,8 +108,8 @@ def record(
     text = canonical_json(details)
     actor_id = actor.id if actor is not None else None
     actor_name = actor.username if actor is not None else "anonymous"
-    # Hash the text as it will be stored (db.types.clean_text), or the chain would break.
-    ident = None if entity_id is None else clean_text(str(entity_id))
+    # Hash the text as it will be stored (db.types.storable_text), or the chain would break.
+    ident = None if entity_id is None else storable_text(str(entity_id))
     digest = _link_hash(
         seq=head.seq,
         occurred_at=occurred_at,
