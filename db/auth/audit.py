@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from db.auth.actor import Actor, require_role
 from db.core.errors import ValidationError
-from db.core.types import clean_text, utcnow
+from db.core.types import storable_text, utcnow
 from db.models.audit import GENESIS_HASH, AuditEvent, AuditHead
 from db.models.auth import Role
 
@@ -84,8 +84,8 @@ def record(
     text = canonical_json(details)
     actor_id = actor.id if actor is not None else None
     actor_name = actor.username if actor is not None else "anonymous"
-    # Hash the text as it will be stored (db.core.types.clean_text), or the chain would break.
-    ident = None if entity_id is None else clean_text(str(entity_id))
+    # Hash the text as it will be stored (db.core.types.storable_text), or the chain would break.
+    ident = None if entity_id is None else storable_text(str(entity_id))
     digest = _link_hash(
         seq=head.seq,
         occurred_at=occurred_at,

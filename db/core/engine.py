@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 from db.core.settings import get_settings
-from db.core.types import clean_text
+from db.core.types import storable_text
 
 
 def _prepare_sqlite_file(url: str) -> None:
@@ -32,7 +32,7 @@ def _on_sqlite_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> No
 
 
 def _clean(value: Any) -> Any:
-    return clean_text(value) if type(value) is str else value
+    return storable_text(value) if type(value) is str else value
 
 
 def _clean_parameters(

@@ -6,6 +6,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from db.core.errors import ValidationError
+from db.core.types import storable_text
 
 DEFAULT_PHONE_REGION = "GB"
 _SPACES = re.compile(r"\s+")
@@ -28,8 +29,7 @@ def clean_text(value: str | None, *, field: str, label: str, max_length: int) ->
     """Strip and collapse spaces; None for empty; refuse what is too long."""
     if value is None:
         return None
-    # NUL is never meant in typed text, and PostgreSQL's text type cannot hold it.
-    text = _SPACES.sub(" ", value.replace("\x00", "")).strip()
+    text = _SPACES.sub(" ", storable_text(value)).strip()
     if not text:
         return None
     if len(text) > max_length:
@@ -41,7 +41,7 @@ def clean_text(value: str | None, *, field: str, label: str, max_length: int) ->
 
 def search_text(value: str | None, *, label: str = "Search") -> str:
     """Stripped search text; refuses more than SEARCH_MAX characters."""
-    text = (value or "").replace("\x00", "").strip()
+    text = storable_text(value or "").strip()
     if len(text) > SEARCH_MAX:
         raise ValidationError(
             f"{label}: search with at most {SEARCH_MAX} characters (this has {len(text)}).",

@@ -48,7 +48,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 _CONTROLS = {c: None for c in range(0x20) if c not in (0x09, 0x0A)}
 
 
-def clean_text(value: str) -> str:
+def storable_text(value: str) -> str:
     """Text as Rapport stores it: line endings as \\n, no NUL and no other C0 controls."""
     if value.isprintable():  # the common case: nothing to do, checked at C speed
         return value
@@ -56,13 +56,13 @@ def clean_text(value: str) -> str:
 
 
 class CleanString(TypeDecorator[str]):
-    """A VARCHAR whose every bound value (insert, update or look-up) passes clean_text."""
+    """A VARCHAR whose every bound value (insert, update or look-up) passes storable_text."""
 
     impl = String
     cache_ok = True
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
-        return clean_text(value) if isinstance(value, str) else value
+        return storable_text(value) if isinstance(value, str) else value
 
 
 class CleanText(CleanString):

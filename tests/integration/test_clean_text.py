@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel
 
-from db.core.types import CleanString, clean_text
+from db.core.types import CleanString, storable_text
 from db.models.people import Contact, ContactCreate, Interaction, InteractionCreate
 from db.people.contacts import create_contact
 from tests.integration.test_property_commands import world  # noqa: F401  (fixture)
@@ -51,10 +51,10 @@ def _holds_text(column: Column[Any]) -> bool:
 @example("\x00")
 @example("line\r\nbreak\rold-mac")
 def test_clean_text_leaves_only_tab_newline_and_printable_characters(value: str) -> None:
-    cleaned = clean_text(value)
+    cleaned = storable_text(value)
     assert "\x00" not in cleaned and "\r" not in cleaned
     assert all(ord(c) >= 0x20 or c in "\t\n" for c in cleaned)
-    assert clean_text(cleaned) == cleaned
+    assert storable_text(cleaned) == cleaned
     # Nothing but controls is removed: printable text comes through unchanged.
     kept = "".join(c for c in value.replace("\r\n", "\n").replace("\r", "\n"))
     assert cleaned == "".join(c for c in kept if ord(c) >= 0x20 or c in "\t\n")
@@ -74,7 +74,7 @@ def test_untyped_parameters_are_cleaned_too(engine: Engine) -> None:
     with Session(engine) as session:
         value = session.execute(text("SELECT :value"), {"value": HOSTILE}).scalar_one()
     if engine.dialect.name == "postgresql":
-        assert value == clean_text(HOSTILE)
+        assert value == storable_text(HOSTILE)
 
 
 def test_hostile_text_in_a_form_is_stored_clean(
@@ -106,5 +106,5 @@ def test_hostile_text_in_a_form_is_stored_clean(
     assert (stored.given_name, stored.family_name) == ("Ana", "Si lva")
     assert "\x00" not in (stored.notes or "")
     body = session.get(Interaction, logged.id)
-    assert body is not None and body.body == clean_text(HOSTILE * 3)
+    assert body is not None and body.body == storable_text(HOSTILE * 3)
     assert body.subject == "Re: hello"
