@@ -30,7 +30,8 @@ from db.consent.records import add_months_dt, create_purpose, publish_notice  # 
 from db.core.engine import make_engine  # noqa: E402
 from db.core.migrate import upgrade  # noqa: E402
 from db.core.types import utcnow  # noqa: E402
-from db.demo.bulk.seed import CHUNK, seed_scale  # noqa: E402
+from db.demo.bulk.rows import CHUNK  # noqa: E402
+from db.demo.bulk.seed import seed_scale  # noqa: E402
 from db.models.audit import GENESIS_HASH  # noqa: E402
 from db.models.consent import (  # noqa: E402
     ConsentAction,
@@ -171,18 +172,15 @@ def timed(label: str, action: Callable[[], Any]) -> Any:
 def measure(path: Path) -> None:
     """Time each finding in-process, then the operator command end to end."""
     from db.auth.audit import verify_chain
+    from db.consent.audit.grants import soft_opt_in_finding, stale_finding
     from db.consent.audit.marketing import (
         coverage_finding,
         latency_finding,
         violations_by_month,
         violations_finding,
     )
-    from db.consent.audit.report import (
-        _requests,
-        _soft_opt_in,
-        _stale,
-        period_bounds,
-    )
+    from db.consent.audit.report import period_bounds
+    from db.consent.audit.requests import requests_finding
 
     engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
@@ -194,9 +192,9 @@ def measure(path: Path) -> None:
         timed("1 coverage", lambda: coverage_finding(session, start, end, None))
         timed("2 violations", lambda: violations_finding(session, start, end, None))
         timed("3 opt-out latency", lambda: latency_finding(session, start, end, None))
-        timed("4 stale consent", lambda: _stale(session, min(end, now), None))
-        timed("5 soft opt-in", lambda: _soft_opt_in(session, start, end, None))
-        timed("6 requests", lambda: _requests(session, start, end, now.date()))
+        timed("4 stale consent", lambda: stale_finding(session, min(end, now), None))
+        timed("5 soft opt-in", lambda: soft_opt_in_finding(session, start, end, None))
+        timed("6 requests", lambda: requests_finding(session, start, end, now.date()))
         timed("trend", lambda: violations_by_month(session=session, since=start, until=end))
         timed("7 audit log chain", lambda: verify_chain(session=session))
     engine.dispose()

@@ -1,97 +1,71 @@
-"""Timeline sources from the consent and cases areas, and the import suppression check.
+"""The one place that connects areas.
 
-The people area's timeline and importer expose hooks; this module plugs the other areas
-into them, so each area stays unaware of the others.
+An area that lets others add to it keeps an empty list (a hook) and reads it; this
+module lists, explicitly, what goes into each hook, and `connect()` fills them. Nothing
+registers itself as a side effect of being imported. `db/__init__.py` calls `connect()`,
+so every entry point (pages, manage.py, the tests, the benchmark) sees one wiring.
+
+This module may import every area; no area imports it.
 """
 
-from collections.abc import Sequence
-from typing import Any
+from db.cases.timeline import cases_source
+from db.consent.erasure import erased_identifiers, erased_identifiers_of_rows
+from db.consent.marketing import check_marketing_consent
+from db.consent.timeline import consent_source
+from db.experience import moments
+from db.experience.customer_feedback import detractor_source
+from db.imports import kinds
+from db.imports.contacts import CONTACTS_KIND
+from db.imports.deals import DEALS_KIND
+from db.imports.employees import EMPLOYEES_KIND
+from db.imports.interactions import INTERACTIONS_KIND
+from db.imports.rows import ORGANIZATIONS_KIND
+from db.people import interactions, timeline
+from db.surveys.timeline import survey_answers_source
 
-from sqlalchemy import String, cast, literal
-from sqlalchemy import select as sa_select
-from sqlmodel import Session, col
+# Contact 360: every source of items about a person, merged by the timeline.
+TIMELINE_SOURCES: list[timeline.TimelineSource] = [
+    timeline.interactions_source,
+    timeline.deal_changes_source,
+    timeline.tasks_source,
+    consent_source,
+    cases_source,
+    survey_answers_source,
+]
 
-from db.auth.actor import Actor
-from db.consent.erasure import is_suppressed, suppressed_digests, suppression_digests
-from db.imports.kinds import CHUNK_SUPPRESSION_CHECKS, SUPPRESSION_CHECKS
-from db.models.auth import Role
-from db.models.cases import Case
-from db.models.consent import ConsentEvent, ConsentPurpose
-from db.models.people import Contact
-from db.people.timeline import TIMELINE_SOURCES
+# Run before an interaction is saved; each may refuse it with a domain error.
+INTERACTION_CHECKS: list[interactions.InteractionCheck] = [check_marketing_consent]
 
+# Import: the kinds of record a file can hold.
+IMPORT_KINDS: list[kinds.Kind] = [
+    ORGANIZATIONS_KIND,
+    CONTACTS_KIND,
+    DEALS_KIND,
+    INTERACTIONS_KIND,
+    EMPLOYEES_KIND,
+]
 
-def consent_source(session: Session, contact: Contact, actor: Actor) -> Any:
-    """Every consent event of the person: grants, withdrawals and objections."""
-    return (
-        sa_select(
-            col(ConsentEvent.occurred_at).label("at"),
-            literal("consent").label("source"),
-            cast(col(ConsentEvent.action), String).label("kind"),
-            cast(col(ConsentEvent.channel), String).label("channel"),
-            col(ConsentPurpose.name).label("title"),
-            cast(col(ConsentEvent.source), String).label("detail"),
-            col(ConsentEvent.id).label("ref_id"),
-        )
-        .join(ConsentPurpose, col(ConsentPurpose.id) == col(ConsentEvent.purpose_id))
-        .where(col(ConsentEvent.contact_id) == contact.id)
-    )
+# Import: checks that refuse a row (erased people stay erased), each with its
+# many-rows form for chunked imports.
+SUPPRESSION_CHECKS: dict[kinds.SuppressionCheck, kinds.ChunkSuppressionCheck] = {
+    erased_identifiers: erased_identifiers_of_rows,
+}
 
-
-def cases_source(session: Session, contact: Contact, actor: Actor) -> Any | None:
-    """Named (never anonymous) cases about the person, for case reviewers only."""
-    if not actor.has_any({Role.reviewer}):
-        return None
-    return sa_select(
-        col(Case.received_at).label("at"),
-        literal("case").label("source"),
-        col(Case.status).label("kind"),
-        cast(literal(None), String).label("channel"),
-        col(Case.reference).label("title"),
-        col(Case.category).label("detail"),
-        col(Case.id).label("ref_id"),
-    ).where(
-        col(Case.contact_id) == contact.id,
-        col(Case.anonymous).is_(False),
-        col(Case.purged_at).is_(None),
-    )
+# Customer experience: sources of moments that matter.
+MOMENT_SOURCES: list[moments.MomentSource] = [
+    moments.negative_interactions,
+    moments.service_concerns,
+    detractor_source,
+]
 
 
-ERASED_REASON = "this person asked to be erased; they are not re-created"
-
-
-def erased_identifiers(session: Session, values: dict[str, Any]) -> str | None:
-    """Refuse an imported row whose email, phone or external id belongs to an erased person."""
-    if is_suppressed(session=session, **_identifiers_of(values)):
-        return ERASED_REASON
-    return None
-
-
-def erased_identifiers_of_rows(
-    session: Session, rows: Sequence[dict[str, Any]]
-) -> list[str | None]:
-    """The same check for many rows, with one query for all their identifiers."""
-    digests = [suppression_digests(**_identifiers_of(values)) for values in rows]
-    found = suppressed_digests(session=session, pairs=[p for pairs in digests for p in pairs])
-    return [ERASED_REASON if found.intersection(pairs) else None for pairs in digests]
-
-
-def _identifiers_of(values: dict[str, Any]) -> dict[str, str | None]:
-    return {
-        "email": values.get("email") or values.get("email2"),
-        "phone": values.get("phone") or values.get("mobile"),
-        "external_ref": values.get("external_ref"),
-    }
-
-
-def register() -> None:
-    """Plug the sources and the check in (idempotent)."""
-    for source in (consent_source, cases_source):
-        if source not in TIMELINE_SOURCES:
-            TIMELINE_SOURCES.append(source)
-    if erased_identifiers not in SUPPRESSION_CHECKS:
-        SUPPRESSION_CHECKS.append(erased_identifiers)
-    CHUNK_SUPPRESSION_CHECKS[erased_identifiers] = erased_identifiers_of_rows
-
-
-register()
+def connect() -> None:
+    """Fill every area's hooks from the lists above (idempotent)."""
+    timeline.TIMELINE_SOURCES[:] = TIMELINE_SOURCES
+    interactions.INTERACTION_CHECKS[:] = INTERACTION_CHECKS
+    kinds.KINDS.clear()
+    kinds.KINDS.update({kind.name: kind for kind in IMPORT_KINDS})
+    kinds.SUPPRESSION_CHECKS[:] = list(SUPPRESSION_CHECKS)
+    kinds.CHUNK_SUPPRESSION_CHECKS.clear()
+    kinds.CHUNK_SUPPRESSION_CHECKS.update(SUPPRESSION_CHECKS)
+    moments.MOMENT_SOURCES[:] = MOMENT_SOURCES

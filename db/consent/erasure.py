@@ -234,3 +234,32 @@ def erase_contact(
         "suppressed_identifiers": len(set(digests)),
         "ledger_events": proof,
     }
+
+
+# The import area's suppression check: erased people are not brought back.
+ERASED_REASON = "this person asked to be erased; they are not re-created"
+
+
+def erased_identifiers(session: Session, values: dict[str, Any]) -> str | None:
+    """Refuse an imported row whose email, phone or external id belongs to an erased person."""
+    if is_suppressed(session=session, **identifiers_of(values)):
+        return ERASED_REASON
+    return None
+
+
+def erased_identifiers_of_rows(
+    session: Session, rows: Sequence[dict[str, Any]]
+) -> list[str | None]:
+    """The same check for many rows, with one query for all their identifiers."""
+    digests = [suppression_digests(**identifiers_of(values)) for values in rows]
+    found = suppressed_digests(session=session, pairs=[p for pairs in digests for p in pairs])
+    return [ERASED_REASON if found.intersection(pairs) else None for pairs in digests]
+
+
+def identifiers_of(values: dict[str, Any]) -> dict[str, str | None]:
+    """The identifiers of a row that the suppression list is checked against."""
+    return {
+        "email": values.get("email") or values.get("email2"),
+        "phone": values.get("phone") or values.get("mobile"),
+        "external_ref": values.get("external_ref"),
+    }

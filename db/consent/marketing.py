@@ -10,7 +10,6 @@ from db.consent.state import ConsentState, LedgerEntry, derive_state
 from db.core.errors import DomainError
 from db.models.consent import ConsentChannel, ConsentPurpose
 from db.models.people import Channel, Contact, Direction, InteractionCreate, Purpose
-from db.people.interactions import INTERACTION_CHECKS
 
 # Interaction channels that have a consent channel of their own; the rest (meetings,
 # chat, social, web) are covered only by consent given for `any` channel.
@@ -92,7 +91,3 @@ def check_marketing_consent(
         "not logged. If you must send it, give an override reason; the consent audit will "
         "report it."
     )
-
-
-if check_marketing_consent not in INTERACTION_CHECKS:
-    INTERACTION_CHECKS.append(check_marketing_consent)

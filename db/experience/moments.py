@@ -4,7 +4,7 @@ Each source is a function `(session, since, until) -> SELECT | None` whose SELEC
 three labelled columns: `contact_id` (int), `occurred_at` (UTC timestamp) and `kind`
 (a short label such as "negative interaction"), limited to `since <= occurred_at < until`.
 The reports take the UNION ALL of every source, so another area adds its moments by
-registering a function in `MOMENT_SOURCES` (customer surveys do, for detractor answers).
+listing a function in `db.wiring.MOMENT_SOURCES` (customer surveys do, for detractor answers).
 Case sources give the fact and the date of a concern only, never its content.
 """
 
@@ -19,7 +19,6 @@ from sqlmodel import Session, col
 
 from db.auth.actor import Actor
 from db.core.types import utcnow
-from db.experience.customer_feedback import detractor_source
 from db.experience.scope import aware, contact_scope, live_contact, month_of, page_and_total
 from db.models.auth import User
 from db.models.cases import Case
@@ -27,7 +26,7 @@ from db.models.people import Contact, Interaction, Sentiment
 from db.people.contacts import get_contact
 
 MomentSource = Callable[[Session, datetime, datetime], Any]
-MOMENT_SOURCES: list[MomentSource] = []
+MOMENT_SOURCES: list[MomentSource] = []  # filled by db.wiring
 SERVICE_CATEGORY = "service_quality"
 FLAG_WINDOW = timedelta(days=90)
 FLAG_AT = 2  # negative moments within the window that flag a contact
@@ -60,17 +59,6 @@ def service_concerns(session: Session, since: datetime, until: datetime) -> Any:
         col(Case.received_at) >= since,
         col(Case.received_at) < until,
     )
-
-
-def register(source: MomentSource) -> None:
-    """Add a moment source once (idempotent, so module reloads do not double count)."""
-    if source not in MOMENT_SOURCES:
-        MOMENT_SOURCES.append(source)
-
-
-register(negative_interactions)
-register(service_concerns)
-register(detractor_source)
 
 
 def _moments(session: Session, since: datetime, until: datetime) -> Any:

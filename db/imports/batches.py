@@ -14,11 +14,6 @@ from sqlalchemy import Table, delete, insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
-import db.imports.contacts  # noqa: F401  (registers contacts)
-import db.imports.deals  # noqa: F401  (registers deals)
-import db.imports.employees  # noqa: F401  (registers employees)
-import db.imports.interactions  # noqa: F401  (registers interactions)
-import db.imports.rows  # noqa: F401  (registers organizations)
 from db.auth.actor import Actor, require_role
 from db.auth.audit import record
 from db.core.errors import Conflict, NotFound, ValidationError

@@ -28,20 +28,19 @@ from db.imports.kinds import (
     RowError,
     SuppressionCheck,
     Touched,
-    register,
 )
 from db.imports.rows import (
     CONTACT_FIELDS,
     PEOPLE_ROLES,
     TEXT_FIELDS,
-    _optional,
-    _organisation,
-    _owner,
-    _text,
     country_code,
+    optional_cell,
+    organisation_of,
+    owner_of,
     parse_date,
     prefetch_organisations,
     surviving_contact,
+    text_cell,
 )
 from db.models.people import Channel, Contact, ContactBase, ContactKind, ContactTag
 
@@ -58,32 +57,32 @@ def contact_values(ctx: RowContext, raw: dict[str, str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for column in TEXT_FIELDS:
         if column in raw:
-            values[column] = _text(ctx, column, raw[column])
+            values[column] = text_cell(ctx, column, raw[column])
     if not values.get("given_name") and not values.get("family_name"):
         raise RowError("family_name", "a contact needs a given name or a family name")
-    country = _optional(ctx, "country", country_code, raw.get("country"))
+    country = optional_cell(ctx, "country", country_code, raw.get("country"))
     if "country" in raw:
         values["country"] = country
     for column in ("email", "email2"):
         if column in raw:
-            values[column] = _optional(ctx, column, normalise_email, raw[column])
+            values[column] = optional_cell(ctx, column, normalise_email, raw[column])
     for column in ("phone", "mobile"):
         if column in raw:
-            values[column] = _optional(
+            values[column] = optional_cell(
                 ctx, column, lambda v: normalise_phone(v, region=country), raw[column]
             )
     if "date_of_birth" in raw:
-        born = _optional(ctx, "date_of_birth", parse_date, raw["date_of_birth"])
+        born = optional_cell(ctx, "date_of_birth", parse_date, raw["date_of_birth"])
         if born and born > utcnow().date():
             ctx.warn("date_of_birth", f"{born} is in the future; the value was left out")
             born = None
         values["date_of_birth"] = born
     if raw.get("kind"):
-        values["kind"] = _optional(
+        values["kind"] = optional_cell(
             ctx, "kind", lambda v: ContactKind(v.strip().lower()), raw["kind"]
         )
     if raw.get("preferred_channel"):
-        values["preferred_channel"] = _optional(
+        values["preferred_channel"] = optional_cell(
             ctx, "preferred_channel", lambda v: Channel(v.strip().lower()), raw["preferred_channel"]
         )
     return {k: v for k, v in values.items() if v is not None or k in raw}
@@ -297,14 +296,14 @@ def _apply(ctx: RowContext, raw: dict[str, str], values: dict[str, Any], chunk: 
     if reason:
         raise RowError("email" if values.get("email") else "external_ref", reason)
     existing = chunk.existing(_key(ctx.update_by, values))
-    owner_id = _owner(ctx, raw.get("owner")) if "owner" in raw or existing is None else None
+    owner_id = owner_of(ctx, raw.get("owner")) if "owner" in raw or existing is None else None
     tags = normalise_tags(re.split(r"[;,]", raw.get("tags") or ""))
     if existing is not None:
         if not can_change(session=ctx.session, actor=ctx.actor, owner_id=existing.owner_id):
             raise RowError("owner", "the existing contact belongs to someone you can't change")
     elif not can_change(session=ctx.session, actor=ctx.actor, owner_id=owner_id):
         raise RowError("owner", "you can't create contacts for that owner")
-    org_id = _organisation(ctx, raw.get("organisation"), owner_id or ctx.actor.id)
+    org_id = organisation_of(ctx, raw.get("organisation"), owner_id or ctx.actor.id)
     if org_id is not None:
         values["organisation_id"] = org_id
     touched = [Touched("organisation", i, "created") for i in ctx.cache.pop("created_orgs", [])]
@@ -358,4 +357,6 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date | datetime) else value
 
 
-register(Kind("contacts", CONTACT_FIELDS, PEOPLE_ROLES, handle_contact, "people", handle_contacts))
+CONTACTS_KIND = Kind(
+    "contacts", CONTACT_FIELDS, PEOPLE_ROLES, handle_contact, "people", handle_contacts
+)

@@ -11,8 +11,8 @@ from sqlmodel import col, select
 
 from db.auth.visibility import can_change
 from db.core.types import utcnow
-from db.imports.kinds import Kind, RowContext, RowError, Touched, register
-from db.imports.rows import PEOPLE_ROLES, _organisation, _owner, existing_contact, parse_date
+from db.imports.kinds import Kind, RowContext, RowError, Touched
+from db.imports.rows import PEOPLE_ROLES, existing_contact, organisation_of, owner_of, parse_date
 from db.models.pipeline import (
     CURRENCIES,
     Deal,
@@ -275,10 +275,10 @@ def handle_deal(ctx: RowContext, raw: dict[str, str]) -> list[Touched]:
     """Create or update one deal (matched by external reference) from a row."""
     values = deal_values(ctx, raw)
     existing = existing_deal(ctx, values["external_ref"])
-    owner_id = _owner(ctx, raw.get("owner")) if "owner" in raw or existing is None else None
+    owner_id = owner_of(ctx, raw.get("owner")) if "owner" in raw or existing is None else None
     if existing is None and owner_id is None:
         raise RowError("owner", "a deal needs an owner: give a user's email or username")
-    org_id = _organisation(ctx, raw.get("organisation"), owner_id or ctx.actor.id)
+    org_id = organisation_of(ctx, raw.get("organisation"), owner_id or ctx.actor.id)
     if org_id is not None:
         values["organisation_id"] = org_id
     touched = [Touched("organisation", i, "created") for i in ctx.cache.pop("created_orgs", [])]
@@ -379,4 +379,4 @@ def _update(
     return [Touched("deal", deal.id or 0, "updated", before, deal.version), *history]
 
 
-register(Kind("deals", DEAL_FIELDS, PEOPLE_ROLES, handle_deal, "pipeline"))
+DEALS_KIND = Kind("deals", DEAL_FIELDS, PEOPLE_ROLES, handle_deal, "pipeline")

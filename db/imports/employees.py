@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import select
 
-from db.imports.kinds import Kind, RowContext, RowError, Touched, register
+from db.imports.kinds import Kind, RowContext, RowError, Touched
 from db.imports.rows import parse_date
 from db.models.auth import Role
 from db.models.surveys import Employee
@@ -143,4 +143,4 @@ def handle_employee(ctx: RowContext, raw: dict[str, str]) -> list[Touched]:
     return [Touched("employee", employee.id or 0, "created")]
 
 
-register(Kind("employees", EMPLOYEE_FIELDS, EMPLOYEE_ROLES, handle_employee, "surveys"))
+EMPLOYEES_KIND = Kind("employees", EMPLOYEE_FIELDS, EMPLOYEE_ROLES, handle_employee, "surveys")

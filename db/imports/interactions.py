@@ -6,7 +6,7 @@ from typing import Any
 from db.auth.visibility import can_change
 from db.core.errors import DomainError
 from db.core.types import utcnow
-from db.imports.kinds import Kind, RowContext, RowError, Touched, register
+from db.imports.kinds import Kind, RowContext, RowError, Touched
 from db.imports.rows import PEOPLE_ROLES, existing_contact, parse_date
 from db.models.people import (
     Channel,
@@ -101,4 +101,6 @@ def handle_interaction(ctx: RowContext, raw: dict[str, str]) -> list[Touched]:
     return [Touched("interaction", interaction.id or 0, "created")]
 
 
-register(Kind("interactions", INTERACTION_FIELDS, PEOPLE_ROLES, handle_interaction, "timeline"))
+INTERACTIONS_KIND = Kind(
+    "interactions", INTERACTION_FIELDS, PEOPLE_ROLES, handle_interaction, "timeline"
+)

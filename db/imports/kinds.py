@@ -1,8 +1,8 @@
-"""The import registry: each kind of record plugs in its fields and a row handler.
+"""The import registry: each kind of record brings its fields, roles and a row handler.
 
-`contacts` registers itself in `db/imports/contacts.py`, `organizations` in
-`db/imports/rows.py` and `interactions` in `db/imports/interactions.py`; other areas (deals,
-employees, consent) add a `Kind` to `KINDS` with their own handler and roles.
+Each kind is defined beside its handler (`CONTACTS_KIND` in `db/imports/contacts.py`,
+`ORGANIZATIONS_KIND` in `db/imports/rows.py`, …) and listed in `db.wiring.IMPORT_KINDS`,
+which fills `KINDS` and the suppression checks below.
 """
 
 from collections.abc import Callable, Sequence
@@ -94,13 +94,3 @@ SUPPRESSION_CHECKS: list[SuppressionCheck] = []
 # row's reason (or None), in order. Importers use it where they handle rows in chunks.
 ChunkSuppressionCheck = Callable[[Session, Sequence[dict[str, Any]]], list[str | None]]
 CHUNK_SUPPRESSION_CHECKS: dict[SuppressionCheck, ChunkSuppressionCheck] = {}
-
-
-def register(kind: Kind) -> Kind:
-    """Add a kind of import to the registry."""
-    KINDS[kind.name] = kind
-    return kind
-
-
-# The consent area refuses erased people (kept last: it imports this module).
-import db.wiring  # noqa: E402,F401,I001

@@ -16,7 +16,7 @@ from db.core.normalise import (
     normalise_domain,
 )
 from db.core.types import utcnow
-from db.imports.kinds import Kind, RowContext, RowError, Touched, register
+from db.imports.kinds import Kind, RowContext, RowError, Touched
 from db.models.auth import Role, User
 from db.models.people import (
     Contact,
@@ -120,7 +120,7 @@ def country_code(text: str | None) -> str | None:
     return named or normalise_country(text)
 
 
-def _owner(ctx: RowContext, value: str | None) -> int | None:
+def owner_of(ctx: RowContext, value: str | None) -> int | None:
     if not value:
         return ctx.actor.id
     key = f"owner:{value.lower()}"
@@ -139,7 +139,7 @@ def _owner(ctx: RowContext, value: str | None) -> int | None:
     return found
 
 
-def _organisation(ctx: RowContext, value: str | None, owner_id: int | None) -> int | None:
+def organisation_of(ctx: RowContext, value: str | None, owner_id: int | None) -> int | None:
     if not value:
         return None
     key = f"org:{value.lower()}"
@@ -195,8 +195,8 @@ def _known_missing(ctx: RowContext, value: str, domain: str | None) -> bool:
 def prefetch_organisations(ctx: RowContext, values: Iterable[str | None]) -> None:
     """Look up, in one query, the organisations that rows name and that are not cached yet.
 
-    Each name resolves as `_organisation` would resolve it alone (same match, same order);
-    a name with no organisation is noted, so `_organisation` creates it without asking again.
+    Each name resolves as `organisation_of` would resolve it alone (same match, same order);
+    a name with no organisation is noted, so `organisation_of` creates it without asking again.
     """
     wanted = {v.lower(): v for v in values if v and f"org:{v.lower()}" not in ctx.cache}
     if not wanted:
@@ -246,7 +246,7 @@ def _survivor(ctx: RowContext, org: Organisation | None) -> Organisation | None:
     return org
 
 
-def _optional(ctx: RowContext, column: str, parse: Any, value: str | None) -> Any:
+def optional_cell(ctx: RowContext, column: str, parse: Any, value: str | None) -> Any:
     if value is None or not value.strip():
         return None
     try:
@@ -256,7 +256,7 @@ def _optional(ctx: RowContext, column: str, parse: Any, value: str | None) -> An
         return None
 
 
-def _text(ctx: RowContext, column: str, value: str | None, *, required: bool = False) -> Any:
+def text_cell(ctx: RowContext, column: str, value: str | None, *, required: bool = False) -> Any:
     limit = TEXT_FIELDS.get(column, 200)
     try:
         return clean_text(value, field=column, label=column, max_length=limit)
@@ -295,17 +295,17 @@ def surviving_contact(session: Session, contact: Contact | None) -> Contact | No
 
 def handle_organisation(ctx: RowContext, raw: dict[str, str]) -> list[Touched]:
     """Create or update one organisation (matched by domain, then name) from a row."""
-    name = _text(ctx, "name", raw.get("name"), required=True)
+    name = text_cell(ctx, "name", raw.get("name"), required=True)
     if not name:
         raise RowError("name", "an organisation needs a name")
     values: dict[str, Any] = {"name": name}
     for column in ("industry", "size", "street", "locality", "postcode", "region"):
         if column in raw:
-            values[column] = _text(ctx, column, raw[column])
+            values[column] = text_cell(ctx, column, raw[column])
     if "domain" in raw:
-        values["domain"] = _optional(ctx, "domain", normalise_domain, raw["domain"])
+        values["domain"] = optional_cell(ctx, "domain", normalise_domain, raw["domain"])
     if "country" in raw:
-        values["country"] = _optional(ctx, "country", country_code, raw["country"])
+        values["country"] = optional_cell(ctx, "country", country_code, raw["country"])
     existing = None
     if ctx.update_by != "none":
         condition = func.lower(Organisation.name) == name.lower()
@@ -319,7 +319,7 @@ def handle_organisation(ctx: RowContext, raw: dict[str, str]) -> list[Touched]:
                 .order_by(col(Organisation.merged_into_id).is_not(None), col(Organisation.id))
             ).first(),
         )
-    owner_id = _owner(ctx, raw.get("owner")) if "owner" in raw or existing is None else None
+    owner_id = owner_of(ctx, raw.get("owner")) if "owner" in raw or existing is None else None
     if existing is not None:
         if not can_change(session=ctx.session, actor=ctx.actor, owner_id=existing.owner_id):
             raise RowError("owner", "the existing organisation belongs to someone else")
@@ -342,4 +342,6 @@ def handle_organisation(ctx: RowContext, raw: dict[str, str]) -> list[Touched]:
     return [Touched("organisation", org.id or 0, "created")]
 
 
-register(Kind("organizations", ORG_FIELDS, PEOPLE_ROLES, handle_organisation, "organisations"))
+ORGANIZATIONS_KIND = Kind(
+    "organizations", ORG_FIELDS, PEOPLE_ROLES, handle_organisation, "organisations"
+)

@@ -34,7 +34,7 @@ OVERRIDE_REASON_MAX = 1000
 TASK_TITLE_MAX = 200
 
 InteractionCheck = Callable[[Session, Contact, InteractionCreate, Actor], None]
-INTERACTION_CHECKS: list[InteractionCheck] = []
+INTERACTION_CHECKS: list[InteractionCheck] = []  # filled by db.wiring
 
 
 def log_interaction(
@@ -227,6 +227,3 @@ def my_open_tasks(*, session: Session, actor: Actor, limit: int = 50) -> list[Ta
             .limit(limit)
         ).all()
     )
-
-
-import db.consent.marketing  # noqa: E402,F401,I001  (registers the marketing-consent check)

@@ -2,7 +2,7 @@
 
 Each source is a function returning a SELECT with the same labelled columns (see
 `COLUMNS`); the timeline is their UNION ALL, ordered and paginated by the database.
-Another area adds its items by appending one more function to `TIMELINE_SOURCES`.
+`db.wiring` lists every source, this area's and the others', in `TIMELINE_SOURCES`.
 """
 
 from collections.abc import Callable
@@ -79,7 +79,8 @@ def tasks_source(session: Session, contact: Contact, actor: Actor) -> Any:
     ).where(col(Task.contact_id) == contact.id)
 
 
-TIMELINE_SOURCES: list[TimelineSource] = [interactions_source, deal_changes_source, tasks_source]
+# Filled by db.wiring: these three, then the other areas' sources.
+TIMELINE_SOURCES: list[TimelineSource] = []
 
 
 @dataclass(frozen=True)
@@ -173,8 +174,3 @@ def recent_on_other_channels(
         .order_by(func.max(col(Interaction.occurred_at)).desc())
     ).all()
     return [RecentChannel(str(ch), int(n), last) for ch, n, last in rows]
-
-
-# Other areas plug their timeline items in (kept last: it imports this module).
-import db.wiring  # noqa: E402,F401,I001
-import db.surveys.timeline  # noqa: E402,F401,I001

@@ -18,10 +18,10 @@ from db.models.surveys import (
     SurveyQuestion,
     SurveyStatus,
 )
+from db.surveys.tallies import tally_survey
 
 ENPS_CODE = "enps"
 ENPS_TEXT = "How likely are you to recommend this organisation as a place to work?"
-ENGAGEMENT_FACTOR = "engagement"
 FACTORS = (
     "engagement",
     "leadership",
@@ -378,9 +378,6 @@ def close_survey(*, session: Session, survey_id: int, actor: Actor) -> Survey:
     survey.status = SurveyStatus.closed.value
     survey.version += 1
     session.add(survey)
-    # Imported here: the tallies module reads this module's constants.
-    from db.surveys.tallies import tally_survey
-
     session.flush()
     tally_survey(session=session, survey=survey)
     record(

@@ -25,7 +25,7 @@ from db.models.surveys import (
     SurveyTally,
 )
 from db.surveys.privacy import SMALL, build_tree
-from db.surveys.reports import _group, _questions, _scope, percent
+from db.surveys.reports import percent, report_scope, scope_group, survey_questions
 from db.surveys.tallies import uses_tallies
 
 
@@ -101,10 +101,12 @@ def choice_results(
     *, session: Session, survey_id: int, group_key: str, actor: Actor
 ) -> list[ChoiceResult]:
     """Each single-choice question's distribution in one group, where it may be shown."""
-    scope = _scope(session, survey_id, actor)
-    group = _group(scope, group_key)
+    scope = report_scope(session, survey_id, actor)
+    group = scope_group(scope, group_key)
     k = scope.survey.min_group
-    questions = [q for q in _questions(session, survey_id) if q.kind == QuestionKind.choice.value]
+    questions = [
+        q for q in survey_questions(session, survey_id) if q.kind == QuestionKind.choice.value
+    ]
     if not questions:
         return []
     counts = choice_counts(session, scope.survey) if group.shown else {}

@@ -1,6 +1,6 @@
 """Survey results, aggregated in SQL, with the confidentiality rules applied here.
 
-Every reader goes through `_scope`, which builds the suppressed group tree and
+Every reader goes through `report_scope`, which builds the suppressed group tree and
 keeps only the groups this actor may see: HR every group, a manager the groups of
 their own team. Nothing is returned for a hidden group except its label and why.
 """
@@ -28,9 +28,14 @@ from db.models.surveys import (
     SurveyResponse,
     SurveyTally,
 )
-from db.surveys.builder import ENGAGEMENT_FACTOR, ENPS_CODE, get_survey
+from db.surveys.builder import ENPS_CODE, get_survey
 from db.surveys.privacy import ORG_KEY, Group, build_tree, visible_to_team
-from db.surveys.tallies import engagement_per_response, tally_conditions, uses_tallies
+from db.surveys.tallies import (
+    ENGAGEMENT_FACTOR,
+    engagement_per_response,
+    tally_conditions,
+    uses_tallies,
+)
 
 # The employee eNPS item and the customer NPS item are scored the same way.
 NPS_CODES = (ENPS_CODE, "nps")
@@ -100,7 +105,7 @@ def _members(group: Group) -> list[Any]:
     return conditions
 
 
-def _scope(session: Session, survey_id: int, actor: Actor) -> Scope:
+def report_scope(session: Session, survey_id: int, actor: Actor) -> Scope:
     require_role(actor, Role.hr, Role.manager, doing="see survey results")
     survey = get_survey(session=session, survey_id=survey_id)
     rows = session.exec(
@@ -118,7 +123,7 @@ def _scope(session: Session, survey_id: int, actor: Actor) -> Scope:
     return Scope(survey, groups, visible)
 
 
-def _group(scope: Scope, key: str) -> Group:
+def scope_group(scope: Scope, key: str) -> Group:
     for group in scope.visible:
         if group.key == key:
             return group
@@ -127,12 +132,12 @@ def _group(scope: Scope, key: str) -> Group:
 
 def groups(*, session: Session, survey_id: int, actor: Actor) -> list[Group]:
     """The groups this actor may look at, each marked shown or hidden."""
-    return _scope(session, survey_id, actor).visible
+    return report_scope(session, survey_id, actor).visible
 
 
 def participation(*, session: Session, survey_id: int, actor: Actor) -> list[dict[str, object]]:
     """Invited and answered per visible group; counts only for shown groups."""
-    scope = _scope(session, survey_id, actor)
+    scope = report_scope(session, survey_id, actor)
     invited_rows = session.exec(
         select(SurveyInvitation.department, SurveyInvitation.team, func.count())
         .where(SurveyInvitation.survey_id == survey_id)
@@ -227,7 +232,7 @@ class GroupResult:
     enps: float | None = None
 
 
-def _questions(session: Session, survey_id: int) -> list[SurveyQuestion]:
+def survey_questions(session: Session, survey_id: int) -> list[SurveyQuestion]:
     query = (
         select(SurveyQuestion)
         .where(SurveyQuestion.survey_id == survey_id)
@@ -243,7 +248,7 @@ def _result(session: Session, survey: Survey, group: Group) -> GroupResult:
     assert survey.id is not None
     tallies = _leaf_tallies(session, survey, group)
     by_factor: dict[str, Tally] = defaultdict(Tally)
-    for question in _questions(session, survey.id):
+    for question in survey_questions(session, survey.id):
         tally = tallies.get(question.id or 0, Tally())
         if question.kind == QuestionKind.agree5.value:
             by_factor[question.factor or "other"].add(tally)
@@ -267,13 +272,13 @@ def _result(session: Session, survey: Survey, group: Group) -> GroupResult:
 
 def results(*, session: Session, survey_id: int, group_key: str, actor: Actor) -> GroupResult:
     """Items, factors, engagement index and eNPS of one group, if it may be shown."""
-    scope = _scope(session, survey_id, actor)
-    return _result(session, scope.survey, _group(scope, group_key))
+    scope = report_scope(session, survey_id, actor)
+    return _result(session, scope.survey, scope_group(scope, group_key))
 
 
 def heatmap(*, session: Session, survey_id: int, actor: Actor) -> list[dict[str, object]]:
     """% favourable per factor × department (or × team for managers); hidden cells marked."""
-    scope = _scope(session, survey_id, actor)
+    scope = report_scope(session, survey_id, actor)
     wanted = [g for g in scope.visible if g.level == (1 if actor.has_any({Role.hr}) else 2)]
     cells: list[dict[str, object]] = []
     for group in wanted:
@@ -307,7 +312,7 @@ def trend(
     rows: list[dict[str, object]] = []
     for wave in waves:
         assert wave.id is not None
-        scope = _scope(session, wave.id, actor)
+        scope = report_scope(session, wave.id, actor)
         group = next((g for g in scope.visible if g.key == group_key), None)
         if group is None or not group.shown:
             continue
@@ -348,8 +353,8 @@ def drivers(
     *, session: Session, survey_id: int, group_key: str, actor: Actor
 ) -> list[dict[str, object]]:
     """Each non-engagement item's correlation with the engagement index, with n and score."""
-    scope = _scope(session, survey_id, actor)
-    group = _group(scope, group_key)
+    scope = report_scope(session, survey_id, actor)
+    group = scope_group(scope, group_key)
     if not group.shown:
         return []
     query = (
@@ -432,8 +437,8 @@ def _driver_order(row: dict[str, Any]) -> tuple[float, float]:
 
 def comments(*, session: Session, survey_id: int, group_key: str, actor: Actor) -> list[str]:
     """Free-text answers of a group at or above the comment threshold, shuffled, undated."""
-    scope = _scope(session, survey_id, actor)
-    group = _group(scope, group_key)
+    scope = report_scope(session, survey_id, actor)
+    group = scope_group(scope, group_key)
     counts = {(g.department or "", g.team or ""): g.n for g in scope.groups if g.level == 2}
     # The comment threshold gets its own tree, so subtraction cannot isolate a small
     # group's comments either.

@@ -22,9 +22,10 @@ from db.models.surveys import (
     SurveyStatus,
     SurveyTally,
 )
-from db.surveys.builder import ENGAGEMENT_FACTOR
 
 SCALED = (QuestionKind.agree5.value, QuestionKind.scale10.value)
+
+ENGAGEMENT_FACTOR = "engagement"
 
 
 def uses_tallies(survey: Survey) -> bool:

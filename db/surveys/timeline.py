@@ -13,7 +13,6 @@ from sqlmodel import Session, col
 from db.auth.actor import Actor
 from db.models.people import Contact
 from db.models.surveys import Survey, SurveyAnswer, SurveyQuestion, SurveyResponse
-from db.people.timeline import TIMELINE_SOURCES
 from db.surveys.voice import NPS_CODE
 
 
@@ -59,12 +58,3 @@ def _score_detail(score: Any) -> Any:
         (score.is_(None), literal("Answered")),
         else_=literal("NPS answer: ") + cast(score, String) + literal(" of 10"),
     )
-
-
-def register() -> None:
-    """Plug the source into the timeline (idempotent)."""
-    if survey_answers_source not in TIMELINE_SOURCES:
-        TIMELINE_SOURCES.append(survey_answers_source)
-
-
-register()

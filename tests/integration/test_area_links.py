@@ -5,12 +5,12 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session
 
+from db.consent.erasure import erased_identifiers
 from db.core.types import utcnow
 from db.demo.fixtures import seed_users
 from db.imports.kinds import SUPPRESSION_CHECKS
 from db.models.consent import ConsentAction
 from db.people.timeline import timeline
-from db.wiring import erased_identifiers
 from tests.integration.consent_helpers import consent, person, purpose, user
 
 

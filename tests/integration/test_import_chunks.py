@@ -10,7 +10,7 @@ from sqlmodel import Session, SQLModel, col, func, select
 
 import db.imports.batches
 from db.auth.accounts import get_user_by_username
-from db.consent.erasure import identifier_digest
+from db.consent.erasure import erased_identifiers, erased_identifiers_of_rows, identifier_digest
 from db.core.types import utcnow
 from db.demo.fixtures import seed_users
 from db.imports.batches import ImportResult, run_import
@@ -21,7 +21,6 @@ from db.models.consent import Suppression
 from db.models.imports import ImportItem
 from db.models.people import Contact, ContactCreate, ContactTag, Organisation, OrganisationCreate
 from db.people.contacts import create_contact, create_organisation
-from db.wiring import erased_identifiers, erased_identifiers_of_rows
 
 # Row 2 updates Ana (her organisation exists in other capitals); row 4 has a bad phone;
 # row 5 repeats row 3's person, row 11 repeats row 4's (another chunk when chunks are 3 rows);

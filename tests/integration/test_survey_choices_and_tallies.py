@@ -7,7 +7,7 @@ from sqlmodel import Session
 
 from db.auth.accounts import get_user_by_username
 from db.auth.actor import OPERATOR
-from db.demo.bulk.seed import World
+from db.demo.bulk.rows import World
 from db.demo.bulk.surveys import seed_surveys_bulk
 from db.models.auth import Role
 from db.models.surveys import (

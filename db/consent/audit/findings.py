@@ -6,8 +6,10 @@ from typing import Any
 
 from sqlalchemy import Table, and_, case, func, literal
 
+from db.consent.marketing import CHANNEL_MAP
 from db.models.auth import Role, User
 from db.models.consent import (
+    ConsentChannel,
     ConsentEvent,
     ConsentPurpose,
     Notice,
@@ -94,13 +96,14 @@ def iso(value: Any) -> Any:
 
 
 def consent_channel_sql(channel_column: Any) -> Any:
-    """SQL: the consent channel governing an interaction channel (see consent_check)."""
+    """SQL: the consent channel governing an interaction channel (the mapping of
+    db.consent.marketing.CHANNEL_MAP, so the audit and the check can never disagree)."""
     return case(
-        (channel_column == "email", literal("email")),
-        (channel_column == "phone", literal("phone")),
-        (channel_column == "sms", literal("sms")),
-        (channel_column == "letter", literal("post")),
-        else_=literal("any"),
+        *(
+            (channel_column == channel.value, literal(consent.value))
+            for channel, consent in CHANNEL_MAP.items()
+        ),
+        else_=literal(ConsentChannel.any.value),
     )
 
 

@@ -21,7 +21,7 @@ from db.cases.common import REPORTER_LABEL, ensure_categories
 from db.cases.intake import RECEIPT_ALPHABET, REFERENCE_LENGTH, REFERENCE_PREFIX, hash_receipt
 from db.cases.sla import SlaPolicy, ack_due, feedback_due, feedback_start, running_deadline
 from db.core.types import utcnow
-from db.demo.bulk.seed import BULK_SEEDERS, World, _table, bulk_insert, max_id, new_ids
+from db.demo.bulk.rows import World, bulk_insert, max_id, new_ids, table_of
 from db.demo.cases import (
     CATEGORY_WEIGHTS,
     PLACES,
@@ -230,7 +230,7 @@ def seed_cases_bulk(session: Session, world: World) -> dict[str, int]:
     """Concerns and their timelines at scale."""
     rng, now = world.rng, utcnow()
     ensure_categories(session=session)
-    user_t, role_t = _table(User), _table(UserRole)
+    user_t, role_t = table_of(User), table_of(UserRole)
     reviewers = [
         (uid, name)
         for uid, name in session.execute(
@@ -242,7 +242,7 @@ def seed_cases_bulk(session: Session, world: World) -> dict[str, int]:
     ]
     if not reviewers:
         return {}
-    cat_t = _table(CaseCategory)
+    cat_t = table_of(CaseCategory)
     policies = {
         key: SlaPolicy(ack_days=ack, feedback_months=months)
         for key, ack, months in session.execute(
@@ -256,7 +256,7 @@ def seed_cases_bulk(session: Session, world: World) -> dict[str, int]:
     receipt_hash = hash_receipt(
         "".join(rng.choice(RECEIPT_ALPHABET) for _ in range(20)), log2n=SEED_RECEIPT_LOG2N
     )
-    taken = set(session.execute(select(_table(Case).c.reference)).scalars())
+    taken = set(session.execute(select(table_of(Case).c.reference)).scalars())
     lives = []
     for n in range(int(CASES_PER_SCALE * world.scale)):
         category = rng.choices(categories, weights=weights)[0]
@@ -284,6 +284,3 @@ def seed_cases_bulk(session: Session, world: World) -> dict[str, int]:
 
     made_events = bulk_insert(session, CaseEvent, events())
     return {"cases": len(case_ids), "case events": made_events}
-
-
-BULK_SEEDERS.append(seed_cases_bulk)

@@ -21,7 +21,7 @@ from db.auth.accounts import get_user_by_username
 from db.consent.ledger import evidence_digest, link_hash
 from db.consent.records import add_months_dt, create_purpose, publish_notice
 from db.core.types import utcnow
-from db.demo.bulk.seed import BULK_SEEDERS, CHUNK, World, _table
+from db.demo.bulk.rows import CHUNK, World, table_of
 from db.demo.consent import EVIDENCE
 from db.models.audit import GENESIS_HASH
 from db.models.consent import (
@@ -173,7 +173,7 @@ def _write_chain(
     """Number and link the events after the ledger's current head; move the head."""
     head = session.get(ConsentHead, 1)
     seq, prev = (head.seq, head.last_hash) if head else (0, GENESIS_HASH)
-    table = _table(ConsentEvent)
+    table = table_of(ConsentEvent)
 
     def rows() -> Iterator[dict[str, Any]]:
         nonlocal seq, prev
@@ -209,6 +209,3 @@ def _write_chain(
         session.add(head)
     session.commit()
     return made
-
-
-BULK_SEEDERS.append(seed_consent_bulk)

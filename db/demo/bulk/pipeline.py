@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from db.auth.actor import OPERATOR
 from db.core.types import utcnow
-from db.demo.bulk.seed import BULK_SEEDERS, CHUNK, World, _table, bulk_insert, max_id, new_ids
+from db.demo.bulk.rows import CHUNK, World, bulk_insert, max_id, new_ids, table_of
 from db.demo.pipeline import LOST_REASONS, PIPELINES, SOURCES, WHAT
 from db.models.people import Channel, Contact, Direction, Interaction, Purpose, Sentiment
 from db.models.pipeline import Deal, DealStatus, Pipeline, Stage, StageChange
@@ -163,7 +163,7 @@ def seed_pipeline_bulk(session: Session, world: World) -> dict[str, int]:
         add_lost_reason(session=session, label=label, actor=OPERATOR).id or 0
         for label in LOST_REASONS
     ]
-    stage_t, pipe_t = _table(Stage), _table(Pipeline)
+    stage_t, pipe_t = table_of(Stage), table_of(Pipeline)
     pipelines: list[tuple[int, str, list[int]]] = []
     for pid, currency in session.execute(
         select(pipe_t.c.id, pipe_t.c.currency).order_by(pipe_t.c.id)
@@ -176,7 +176,7 @@ def seed_pipeline_bulk(session: Session, world: World) -> dict[str, int]:
             ).scalars()
         )
         pipelines.append((pid, currency, stages))
-    contact_t = _table(Contact)
+    contact_t = table_of(Contact)
     contacts_of: dict[int, list[tuple[int, int | None, str]]] = {}
     for cid, owner, org, family in session.execute(
         select(
@@ -222,6 +222,3 @@ def seed_pipeline_bulk(session: Session, world: World) -> dict[str, int]:
         "stage changes": made_changes,
         "deal interactions": made_touches,
     }
-
-
-BULK_SEEDERS.append(seed_pipeline_bulk)

@@ -1,25 +1,28 @@
 """The demo world at benchmark scale, written with bulk inserts.
 
 `manage.py seed --scale N` uses this: scale 1 is about 1k organisations, 10k contacts,
-100k interactions and 10k tasks (other areas add theirs through `BULK_SEEDERS`). It
+100k interactions and 10k tasks (the other areas' seeders are listed in `BULK_SEEDERS`). It
 shares its names and places with the demo seeders, so the benchmark sees the same kind
 of world as the demo, only larger. Rows go in with executemany in chunks; the commands
 of `db/` are used for the users, whose passwords must be hashed and audited.
 """
 
-import importlib
 import random
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select, update
-from sqlmodel import Session, SQLModel
+from sqlalchemy import func, select, update
+from sqlmodel import Session
 
 from db.auth.actor import OPERATOR
 from db.auth.audit import record
 from db.core.types import utcnow
+from db.demo.bulk.cases import seed_cases_bulk
+from db.demo.bulk.consent import seed_consent_bulk
+from db.demo.bulk.pipeline import seed_pipeline_bulk
+from db.demo.bulk.rows import BulkSeeder, World, bulk_insert, max_id, new_ids, table_of
+from db.demo.bulk.surveys import seed_surveys_bulk
 from db.demo.duplicate_data import labelled_records
 from db.demo.fixtures import seed_users
 from db.demo.people import FAMILY, GIVEN, INDUSTRIES, ORG_KINDS, ORG_WORDS, SUBJECTS, TOWNS
@@ -38,7 +41,6 @@ from db.models.people import (
     Task,
 )
 
-CHUNK = 5000
 SCALE_MARKER = "bulk_scale"
 # Share of people entered twice (with typos, nicknames, other formats): the planted
 # duplicates the Duplicates page should find.
@@ -72,63 +74,6 @@ def _as_date(value: object) -> date | None:
         return date(*parsed)
     except ValueError:
         return None
-
-
-@dataclass
-class World:
-    """What the bulk seeders share: the generator, the scale and the ids made so far."""
-
-    rng: random.Random
-    scale: float
-    owner_ids: list[int]
-    team_of: dict[int, str | None]
-    ids: dict[str, list[int]]
-
-
-BulkSeeder = Callable[[Session, World], dict[str, int]]
-BULK_SEEDERS: list[BulkSeeder] = []
-# Modules that append their seeders to BULK_SEEDERS when imported (after people's).
-BULK_MODULES = ("db.demo.bulk.pipeline", "db.demo.bulk.cases", "db.demo.bulk.consent")
-
-
-def _table(model: type[SQLModel]) -> Table:
-    table = model.__table__  # type: ignore[attr-defined]
-    assert isinstance(table, Table)
-    return table
-
-
-def bulk_insert(session: Session, model: type[SQLModel], rows: Iterator[dict[str, Any]]) -> int:
-    """Insert rows in chunks with executemany; returns how many."""
-    table = _table(model)
-    count = 0
-    chunk: list[dict[str, Any]] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= CHUNK:
-            session.execute(insert(table), chunk)
-            count += len(chunk)
-            chunk = []
-    if chunk:
-        session.execute(insert(table), chunk)
-        count += len(chunk)
-    session.commit()
-    return count
-
-
-def new_ids(session: Session, model: type[SQLModel], before: int) -> list[int]:
-    """Ids of the rows of `model` inserted after id `before`, in order."""
-    table = _table(model)
-    return list(
-        session.execute(
-            select(table.c.id).where(table.c.id > before).order_by(table.c.id)
-        ).scalars()
-    )
-
-
-def max_id(session: Session, model: type[SQLModel]) -> int:
-    """The largest id of `model` so far (0 for an empty table)."""
-    table = _table(model)
-    return int(session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one())
 
 
 def _extra_sales_users(session: Session, rng: random.Random, count: int) -> None:
@@ -235,8 +180,8 @@ def seed_people_bulk(session: Session, world: World) -> dict[str, int]:
     world.ids["organisation"] = org_ids
     owner_of = dict(
         session.execute(
-            select(_table(Contact).c.id, _table(Contact).c.owner_id).where(
-                _table(Contact).c.id > before
+            select(table_of(Contact).c.id, table_of(Contact).c.owner_id).where(
+                table_of(Contact).c.id > before
             )
         )
         .tuples()
@@ -312,7 +257,7 @@ def seed_people_bulk(session: Session, world: World) -> dict[str, int]:
 
     made_tasks = bulk_insert(session, Task, tasks())
     # What log_interaction keeps up to date, set once for the whole table.
-    contact, inter = _table(Contact), _table(Interaction)
+    contact, inter = table_of(Contact), table_of(Interaction)
     session.execute(
         update(contact)
         .where(contact.c.id > before)
@@ -331,21 +276,27 @@ def seed_people_bulk(session: Session, world: World) -> dict[str, int]:
     }
 
 
-BULK_SEEDERS.append(seed_people_bulk)
+# Every area's bulk seeder, in the order they build the world (people first: the
+# others take their contacts and owners from the world).
+BULK_SEEDERS: list[BulkSeeder] = [
+    seed_people_bulk,
+    seed_surveys_bulk,
+    seed_pipeline_bulk,
+    seed_cases_bulk,
+    seed_consent_bulk,
+]
 
 
 def seed_scale(*, session: Session, scale: float, seed: int = 7) -> dict[str, int]:
     """Build the benchmark world at `scale` into an empty database; returns counts."""
-    for module in BULK_MODULES:
-        importlib.import_module(module)
     rng = random.Random(seed)
     counts = {"users": seed_users(session=session)}
     _extra_sales_users(session, rng, max(8, int(40 * scale)))
     owners: Sequence[tuple[int, str | None]] = (
         session.execute(
-            select(_table(User).c.id, _table(User).c.team)
-            .join(_table(UserRole), _table(UserRole).c.user_id == _table(User).c.id)
-            .where(_table(UserRole).c.role.in_([Role.sales.value, Role.manager.value]))
+            select(table_of(User).c.id, table_of(User).c.team)
+            .join(table_of(UserRole), table_of(UserRole).c.user_id == table_of(User).c.id)
+            .where(table_of(UserRole).c.role.in_([Role.sales.value, Role.manager.value]))
         )
         .tuples()
         .all()
@@ -358,7 +309,7 @@ def seed_scale(*, session: Session, scale: float, seed: int = 7) -> dict[str, in
         ids={},
     )
     counts["users"] = int(
-        session.execute(select(func.count()).select_from(_table(User))).scalar_one()
+        session.execute(select(func.count()).select_from(table_of(User))).scalar_one()
     )
     for seeder in BULK_SEEDERS:
         counts.update(seeder(session, world))
@@ -372,7 +323,3 @@ def seed_scale(*, session: Session, scale: float, seed: int = 7) -> dict[str, in
     session.merge(AppMeta(key=SCALE_MARKER, value=str(scale)))
     session.commit()
     return counts
-
-
-# Areas whose bulk seeders live in their own modules register on import (kept last).
-import db.demo.bulk.surveys  # noqa: E402,F401,I001

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from db.core.types import utcnow
-from db.demo.bulk.seed import BULK_SEEDERS, World, bulk_insert, max_id, new_ids
+from db.demo.bulk.rows import World, bulk_insert, max_id, new_ids
 from db.demo.surveys import COMMENTS, FIRST, LAST, LOCATIONS, ORG
 from db.models.surveys import (
     AudienceKind,
@@ -260,7 +260,3 @@ def _answer(rng: random.Random, kind: str, mood: float) -> tuple[int | None, str
     if kind == QuestionKind.choice.value:
         return None, rng.choices(WORK_CHOICE, [3, 5, 2])[0]
     return None, (rng.choice(COMMENTS) if rng.random() < 0.1 else None)
-
-
-if seed_surveys_bulk not in BULK_SEEDERS:
-    BULK_SEEDERS.append(seed_surveys_bulk)
