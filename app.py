@@ -6,7 +6,7 @@ from components import page
 from components.home import render_home
 from components.text import escape_markdown
 
-user = page("Home", icon=":material/home:")
+user = page(__file__)
 # A name is typed by a person: escape it, or a markdown image in it would load.
 st.title(f"Good to see you, {escape_markdown(user.display_name.split(' ')[0])}")
 render_home(user)

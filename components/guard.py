@@ -1,7 +1,6 @@
 """`page()`: the first call of every page: config, sign-in, role check, sidebar."""
 
 import logging
-from collections.abc import Iterable
 from typing import Literal, overload
 
 import streamlit as st
@@ -9,15 +8,14 @@ from sqlalchemy.exc import OperationalError
 
 from components import auth
 from components.db import db_session
-from components.nav import draw_sidebar
+from components.nav import EVERYONE, draw_sidebar, screen_for, script_path
 from components.ui import DB_DOWN
 from db.auth.audit import record_view
 from db.core.settings import get_settings
-from db.models.auth import ROLE_LABELS, Role, User
+from db.models.auth import ROLE_LABELS, User
 
 log = logging.getLogger("rapport")
 
-ICON = ":material/diversity_3:"
 # The browser tab's icon: an emoji, because a material icon there makes the browser
 # fetch an SVG from a third-party host on every page.
 FAVICON = "🤝"
@@ -73,33 +71,27 @@ def _signed_in_user(organisation: str) -> User:
 
 
 @overload
-def page(
-    title: str,
-    *,
-    roles: Iterable[Role] | None = None,
-    sensitive: bool = False,
-    icon: str = ICON,
-) -> User: ...
+def page(script: str, *, sensitive: bool = False) -> User: ...
 
 
 @overload
-def page(title: str, *, public: Literal[True], icon: str = ICON) -> None: ...
+def page(script: str, *, public: Literal[True]) -> None: ...
 
 
-def page(
-    title: str,
-    *,
-    roles: Iterable[Role] | None = None,
-    public: bool = False,
-    sensitive: bool = False,
-    icon: str = ICON,
-) -> User | None:
-    """Set up a page and return its signed-in user, or stop the script.
+def page(script: str, *, public: bool = False, sensitive: bool = False) -> User | None:
+    """Set up the page of file `script` (pass `__file__`) and return its signed-in user,
+    or stop the script.
 
-    `roles`: who may open it (None: every signed-in user). `public=True`: no account
-    is needed and none is looked up, so nothing links the visit to a person.
-    `sensitive`: every view is written to the audit log.
+    The page's title and the roles that may open it come from its row of
+    `components.nav.SCREENS`, the one table of screens. `public=True` (which the row must
+    say too): no account is needed and none is looked up, so nothing links the visit to a
+    person. `sensitive`: every view is written to the audit log.
     """
+    screen = screen_for(script_path(script))
+    if screen.public != public:
+        raise RuntimeError(f"{screen.path}: public={public} here but {screen.public} in SCREENS.")
+    title = screen.label
+    roles = None if screen.roles == EVERYONE else screen.roles
     organisation = get_settings().organisation_name
     st.set_page_config(page_title=f"{title} · {organisation}", page_icon=FAVICON, layout="wide")
     if public:

@@ -1,12 +1,14 @@
 """Every screen, who may open it, and the role-aware sidebar drawn from that table."""
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 
 from components.text import escape_markdown
 from db.models.auth import ROLE_LABELS, Role, User
 
+ROOT = Path(__file__).resolve().parent.parent
 EVERYONE: frozenset[Role] = frozenset(Role)
 PEOPLE_ROLES: frozenset[Role] = frozenset({Role.admin, Role.manager, Role.sales, Role.privacy})
 PIPELINE_ROLES: frozenset[Role] = frozenset({Role.admin, Role.manager, Role.sales})
@@ -181,6 +183,12 @@ SCREENS: tuple[Screen, ...] = (
         public=True,
     ),
 )
+
+
+def script_path(script: str) -> str:
+    """A page's path as the table names it ("pages/deal.py"), from its `__file__`."""
+    path = Path(script).resolve()
+    return path.name if path.parent == ROOT else f"{path.parent.name}/{path.name}"
 
 
 def screen_for(path: str) -> Screen:

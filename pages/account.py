@@ -9,7 +9,7 @@ from components.ui import attempt
 from db.auth.accounts import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, change_own_password
 from db.models.auth import ROLE_LABELS
 
-user = page("My account", icon=":material/person:")
+user = page(__file__)
 st.title("My account")
 
 st.text(f"Username: {user.username}")

@@ -25,7 +25,7 @@ from db.core.normalise import EMAIL_MAX
 from db.core.types import utcnow
 from db.models.auth import ROLE_LABELS, Role, User, UserCreate, UserUpdate
 
-admin = page("Users and roles", roles={Role.admin}, icon=":material/group:")
+admin = page(__file__)
 st.title("Users and roles")
 
 

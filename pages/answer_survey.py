@@ -16,7 +16,7 @@ from db.surveys.answers import (
     validate_answers,
 )
 
-page("Answer a survey", public=True, icon=":material/how_to_vote:")
+page(__file__, public=True)
 
 AGREE_LABELS = {
     1: "Strongly disagree",

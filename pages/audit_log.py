@@ -17,9 +17,8 @@ from db.auth.audit import (
     verify_chain,
 )
 from db.models.audit import AuditEvent
-from db.models.auth import Role
 
-admin = page("Audit log", roles={Role.admin}, sensitive=True, icon=":material/policy:")
+admin = page(__file__, sensitive=True)
 st.title("Audit log")
 PAGE_SIZE = 50
 

@@ -7,7 +7,6 @@ import streamlit as st
 
 from components import page
 from components.db import db_session
-from components.nav import PIPELINE_ROLES
 from components.pipeline_ui import money
 from components.text import escape_markdown
 from components.ui import attempt
@@ -18,7 +17,7 @@ from db.pipeline.commands import move_deal, win_deal
 from db.pipeline.queries import BoardColumn, DealFilter, DealRow, assignable_owners, board
 from db.pipeline.setup import list_pipelines
 
-user = page("Board", roles=PIPELINE_ROLES, icon=":material/view_kanban:")
+user = page(__file__)
 st.title("Board")
 # Each card carries a link, figures and a move menu; drawing 20 a column was most of the
 # page's time at 200k deals. The rest of a column is on the Deals page.

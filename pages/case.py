@@ -30,7 +30,7 @@ from db.cases.review import (
     open_case,
 )
 from db.cases.welfare import log_check_in
-from db.models.auth import Role, User
+from db.models.auth import User
 from db.models.cases import (
     OUTCOME_LABELS,
     STATUS_LABELS,
@@ -40,7 +40,7 @@ from db.models.cases import (
     Severity,
 )
 
-reviewer = page("Case", roles={Role.reviewer}, icon=":material/folder_open:")
+reviewer = page(__file__)
 st.title("Case")
 
 reference = st.text_input(

@@ -22,9 +22,8 @@ from db.cases.insights import (
     cases_data_version,
     insights_report,
 )
-from db.models.auth import Role
 
-user = page("Case insights", roles={Role.reviewer, Role.manager}, icon=":material/insights:")
+user = page(__file__)
 st.title("Case insights")
 st.caption(
     f"Counts and times only, never case content. Any figure drawn from fewer than 3 cases "

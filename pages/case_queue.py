@@ -21,10 +21,9 @@ from db.cases.review import (
 from db.cases.sla import ClockState
 from db.cases.welfare import open_welfare_case
 from db.core.normalise import EMAIL_MAX, PHONE_MAX
-from db.models.auth import Role
 from db.models.cases import STATUS_LABELS, Case, CaseStatus, WelfareCreate
 
-reviewer = page("Case queue", roles={Role.reviewer}, icon=":material/inbox:")
+reviewer = page(__file__)
 st.title("Case queue")
 PAGE_SIZE = 25
 CLOCK_MARK = {

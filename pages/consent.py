@@ -36,11 +36,7 @@ from db.models.people import Channel, Contact, Direction, InteractionCreate, Pur
 from db.people.contacts import ContactFilter, find_contacts, get_contact
 from db.people.interactions import OVERRIDE_REASON_MAX, SUBJECT_MAX, log_interaction
 
-user = page(
-    "Consent",
-    roles={Role.privacy, Role.admin, Role.manager, Role.sales},
-    icon=":material/verified_user:",
-)
+user = page(__file__)
 st.title("Consent")
 
 ACTION_LABELS = {

@@ -14,9 +14,8 @@ from components.db import db_session
 from components.ui import attempt
 from db.consent.audit.findings import AuditReport
 from db.consent.audit.report import CSV_COLUMNS, report_csv_rows, run_audit
-from db.models.auth import Role
 
-user = page("Consent audit", roles={Role.privacy, Role.admin}, icon=":material/fact_check:")
+user = page(__file__)
 st.title("Consent audit")
 st.caption(
     "A report an auditor can sign: who was contacted without consent, whether opt-outs "

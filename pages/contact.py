@@ -9,7 +9,6 @@ import streamlit as st
 
 from components import page
 from components.db import db_session
-from components.nav import PEOPLE_ROLES
 from components.pipeline_ui import forget_version, opened_version, query_id
 from components.text import escape_markdown
 from components.ui import attempt, pager
@@ -52,7 +51,7 @@ from db.people.timeline import RecentChannel, TimelineItem, recent_on_other_chan
 from db.pipeline.commands import DEAL_TITLE_MAX, SOURCE_MAX, create_deal
 from db.pipeline.setup import list_pipelines
 
-user = page("Contact 360", roles=PEOPLE_ROLES, icon=":material/person_search:")
+user = page(__file__)
 PAGE_SIZE = 25
 PERIODS = {
     "All time": None,

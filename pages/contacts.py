@@ -7,7 +7,6 @@ import streamlit as st
 
 from components import page
 from components.db import db_session
-from components.nav import PEOPLE_ROLES
 from components.text import escape_markdown
 from components.ui import attempt, pager
 from db.core.normalise import EMAIL_MAX, PHONE_MAX, SEARCH_MAX, TAG_MAX, TAGS_TEXT_MAX
@@ -21,7 +20,7 @@ from db.people.contacts import (
     find_organisations,
 )
 
-user = page("Contacts", roles=PEOPLE_ROLES, icon=":material/contacts:")
+user = page(__file__)
 st.title("Contacts")
 PAGE_SIZE = 50
 KINDS = [k.value for k in ContactKind]

@@ -9,7 +9,6 @@ import streamlit as st
 
 from components import page
 from components.db import db_session
-from components.nav import PIPELINE_ROLES
 from components.pipeline_ui import forget_version, money, opened_version, query_id
 from components.ui import attempt
 from db.core.normalise import SEARCH_MAX
@@ -57,7 +56,7 @@ from db.pipeline.queries import (
 )
 from db.pipeline.setup import list_lost_reasons, list_stages
 
-user = page("Deal", roles=PIPELINE_ROLES, icon=":material/request_quote:")
+user = page(__file__)
 
 deal_id = query_id()
 if deal_id is None:

@@ -8,7 +8,6 @@ import streamlit as st
 
 from components import page
 from components.db import db_session
-from components.nav import PIPELINE_ROLES
 from components.text import escape_markdown
 from components.ui import attempt, pager
 from db.core.normalise import SEARCH_MAX
@@ -19,7 +18,7 @@ from db.pipeline.commands import reassign_deals, update_deal
 from db.pipeline.queries import SORTS, DealFilter, DealRow, assignable_owners, find_deals
 from db.pipeline.setup import list_pipelines
 
-user = page("Deals", roles=PIPELINE_ROLES, icon=":material/handshake:")
+user = page(__file__)
 st.title("Deals")
 PAGE_SIZE = 50
 SORT_LABELS = {

@@ -29,10 +29,9 @@ from db.duplicates.report import (
     duplicate_pairs_report,
     pairs_csv,
 )
-from db.models.auth import Role
 from db.people.contacts import get_contact, get_organisation
 
-user = page("Duplicates", roles={Role.admin, Role.manager}, icon=":material/join:")
+user = page(__file__)
 st.title("Duplicates")
 PAIRS_PER_PAGE = 50
 st.caption(

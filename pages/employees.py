@@ -10,7 +10,6 @@ from components.db import db_session
 from components.text import escape_markdown
 from components.ui import attempt, pager
 from db.core.normalise import EMAIL_MAX, SEARCH_MAX
-from db.models.auth import Role
 from db.models.surveys import Employee, EmployeeCreate
 from db.surveys.employees import (
     CSV_COLUMNS,
@@ -26,7 +25,7 @@ from db.surveys.employees import (
     org_choices,
 )
 
-hr = page("Employees", roles={Role.hr}, icon=":material/badge:")
+hr = page(__file__)
 st.title("Employees")
 st.caption("The survey directory. It is separate from sign-in accounts; leavers stay for history.")
 PAGE_SIZE = 50

@@ -10,7 +10,6 @@ import streamlit as st
 from components import page
 from components.db import db_session
 from components.experience_charts import moments_chart, response_chart
-from components.nav import EXPERIENCE_ROLES
 from components.text import escape_markdown
 from components.ui import attempt, pager
 from db.core.types import utcnow
@@ -34,7 +33,7 @@ from db.experience.responsiveness import (
 from db.models.auth import Role
 from db.models.people import Channel
 
-user = page("Customer experience", roles=EXPERIENCE_ROLES, icon=":material/sentiment_satisfied:")
+user = page(__file__)
 st.title("Customer experience")
 PAGE_SIZE = 20
 PERIODS = {"Last 30 days": 30, "Last 90 days": 90, "Last 6 months": 182, "Last year": 365}

@@ -14,7 +14,7 @@ from db.cases.intake import (
     reporter_reply,
 )
 
-page("Follow up a concern", public=True, icon=":material/mark_chat_read:")
+page(__file__, public=True)
 st.title("Follow up a concern")
 st.caption(
     "Enter the case reference and the receipt code you were given. After five wrong codes "

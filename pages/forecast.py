@@ -11,7 +11,6 @@ import streamlit as st
 from components import page
 from components.db import db_session
 from components.home_experience import forget_team_figures
-from components.nav import PIPELINE_ROLES
 from components.pipeline_charts import bar_chart, forecast_chart
 from components.pipeline_ui import money, percent
 from components.text import escape_markdown
@@ -28,7 +27,7 @@ from db.pipeline.queries import assignable_owners
 from db.pipeline.setup import list_pipelines
 from db.pipeline.targets import list_targets, quarter_of, set_target, target_teams
 
-user = page("Forecast", roles=PIPELINE_ROLES, icon=":material/insights:")
+user = page(__file__)
 st.title("Forecast")
 
 

@@ -19,11 +19,7 @@ from db.imports.export import EXPORT_KINDS, export_csv, export_xlsx
 from db.imports.files import MAP_TEXT_MAX, parse_map
 from db.models.auth import Role
 
-user = page(
-    "Import and export",
-    roles={Role.admin, Role.manager, Role.hr},
-    icon=":material/upload_file:",
-)
+user = page(__file__)
 st.title("Import and export")
 
 st.subheader("Import a file")

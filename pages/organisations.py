@@ -5,7 +5,6 @@ import streamlit as st
 
 from components import page
 from components.db import db_session
-from components.nav import PEOPLE_ROLES
 from components.text import escape_markdown
 from components.ui import attempt, pager
 from db.core.normalise import COUNTRY_CODE_LENGTH, DOMAIN_MAX, SEARCH_MAX
@@ -19,7 +18,7 @@ from db.people.contacts import (
     find_organisations,
 )
 
-user = page("Organisations", roles=PEOPLE_ROLES, icon=":material/domain:")
+user = page(__file__)
 st.title("Organisations")
 PAGE_SIZE = 50
 

@@ -7,7 +7,6 @@ import streamlit as st
 from components import page
 from components.db import db_session
 from components.experience_charts import scatter_chart, trend_chart
-from components.nav import OUTCOME_ROLES
 from components.text import escape_markdown
 from components.ui import attempt
 from db.experience.outcomes import (
@@ -20,7 +19,7 @@ from db.experience.outcomes import (
 )
 from db.models.surveys import Survey
 
-user = page("People and outcomes", roles=OUTCOME_ROLES, icon=":material/scatter_plot:")
+user = page(__file__)
 st.title("People and outcomes")
 st.caption(
     "Engaged, well-supported teams tend to serve customers well. Here each team's engagement "

@@ -5,7 +5,6 @@ import streamlit as st
 
 from components import page
 from components.db import db_session
-from components.nav import PIPELINE_ADMIN_ROLES
 from components.text import escape_markdown
 from components.ui import attempt
 from db.core.errors import ValidationError
@@ -27,7 +26,7 @@ from db.pipeline.setup import (
     update_stage,
 )
 
-user = page("Pipeline settings", roles=PIPELINE_ADMIN_ROLES, icon=":material/tune:")
+user = page(__file__)
 st.title("Pipeline settings")
 
 

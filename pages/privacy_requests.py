@@ -27,7 +27,6 @@ from db.consent.requests import (
     verify_identity,
 )
 from db.core.normalise import SEARCH_MAX
-from db.models.auth import Role
 from db.models.consent import (
     PrivacyRequest,
     PrivacyRequestCreate,
@@ -37,7 +36,7 @@ from db.models.consent import (
 from db.models.people import Contact
 from db.people.contacts import ContactFilter, find_contacts
 
-user = page("Data-subject requests", roles={Role.privacy}, icon=":material/assignment_ind:")
+user = page(__file__)
 st.title("Data-subject requests")
 st.caption(
     "Answer within one calendar month of receipt; it may be extended to three months if "

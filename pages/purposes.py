@@ -21,7 +21,6 @@ from db.consent.records import (
     publish_notice,
     update_purpose,
 )
-from db.models.auth import Role
 from db.models.consent import (
     ConsentPurpose,
     ConsentPurposeCreate,
@@ -30,7 +29,7 @@ from db.models.consent import (
     Notice,
 )
 
-user = page("Purposes and notices", roles={Role.privacy}, icon=":material/description:")
+user = page(__file__)
 st.title("Purposes and notices")
 st.caption(
     "A notice version is the wording people saw. Once any consent cites it, it is "

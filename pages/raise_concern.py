@@ -10,7 +10,7 @@ from db.cases.intake import CONTACT_NAME_MAX, Submitted, reviewers_to_exclude, s
 from db.core.normalise import EMAIL_MAX, PHONE_MAX
 from db.models.cases import ConcernCreate, Urgency
 
-page("Raise a concern", public=True, icon=":material/campaign:")
+page(__file__, public=True)
 st.title("Raise a concern")
 
 RESULT_KEY = "concern_submitted"

@@ -37,7 +37,7 @@ from db.surveys.reports import (
 from db.surveys.tallies import uses_tallies
 from db.surveys.voice import is_contact_survey
 
-user = page("Survey results", roles={Role.hr, Role.manager}, icon=":material/insights:")
+user = page(__file__)
 st.title("Survey results")
 is_hr = Role.hr in user.roles
 

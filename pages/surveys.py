@@ -9,7 +9,6 @@ from components import page
 from components.db import db_session
 from components.text import escape_markdown
 from components.ui import attempt
-from db.models.auth import Role
 from db.models.people import ContactKind
 from db.models.surveys import (
     DEFAULT_COMMENT_MIN,
@@ -59,7 +58,7 @@ from db.surveys.voice import (
     open_contact_survey,
 )
 
-hr = page("Surveys", roles={Role.hr}, icon=":material/ballot:")
+hr = page(__file__)
 st.title("Surveys")
 ANY = "(everyone)"
 KIND_LABELS = {

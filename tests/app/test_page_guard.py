@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from components.nav import SCREENS, Screen
+from components.nav import SCREENS, Screen, screen_for
 from db.demo.fixtures import demo_user_for
 from db.models.auth import Role
 from tests.app.conftest import RunPage
@@ -69,3 +69,21 @@ def test_the_sidebar_lists_only_what_the_role_may_open(run_page: RunPage) -> Non
     assert {"Users and roles", "Audit log"} <= admin_links
     assert "Users and roles" not in sales_links
     assert "Home" in sales_links
+
+
+@pytest.mark.parametrize("path", ["app.py", *PAGE_FILES])
+def test_every_page_names_itself_by_its_file_and_takes_title_and_roles_from_the_table(
+    path: str,
+) -> None:
+    tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
+    calls = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "page"
+    ]
+    assert len(calls) == 1
+    (call,) = calls
+    assert [getattr(a, "id", None) for a in call.args] == ["__file__"]
+    assert {k.arg for k in call.keywords} <= {"public", "sensitive"}
+    public = any(k.arg == "public" for k in call.keywords)
+    assert public == screen_for(path).public
