@@ -136,14 +136,14 @@ def create_deal(
     deal = Deal.model_validate(values)
     session.add(deal)
     session.flush()
-    session.add(
-        StageChange(
-            deal_id=deal.id or 0,
-            event="created",
-            to_stage_id=stage.id or 0,
-            changed_at=now,
-            changed_by_id=actor.id,
-        )
+    _history(
+        session,
+        deal,
+        event="created",
+        to_stage_id=stage.id or 0,
+        at=now,
+        actor=actor,
+        ends_visit=False,
     )
     record(
         session=session,
@@ -236,6 +236,31 @@ def update_deal(
     return deal
 
 
+def stage_change(
+    *,
+    event: str,
+    from_stage_id: int | None,
+    entered_at: datetime | None,
+    to_stage_id: int,
+    at: datetime,
+    by_id: int | None,
+) -> dict[str, Any]:
+    """What a stage change writes to a deal's history: the one definition, used by the
+    commands below and by the benchmark world's bulk seeder.
+
+    `from_stage_id` and `entered_at` describe the visit the change ends (None for a
+    deal's creation, or a reopening, which end no visit)."""
+    seconds = int((at - entered_at).total_seconds()) if entered_at is not None else None
+    return {
+        "event": event,
+        "from_stage_id": from_stage_id,
+        "to_stage_id": to_stage_id,
+        "seconds_in_from": max(seconds, 0) if seconds is not None else None,
+        "changed_at": at,
+        "changed_by_id": by_id,
+    }
+
+
 def _history(
     session: Session,
     deal: Deal,
@@ -246,18 +271,15 @@ def _history(
     actor: Actor,
     ends_visit: bool = True,
 ) -> None:
-    seconds = int((at - deal.stage_entered_at).total_seconds()) if ends_visit else None
-    session.add(
-        StageChange(
-            deal_id=deal.id or 0,
-            event=event,
-            from_stage_id=deal.stage_id if ends_visit else None,
-            to_stage_id=to_stage_id,
-            seconds_in_from=max(seconds, 0) if seconds is not None else None,
-            changed_at=at,
-            changed_by_id=actor.id,
-        )
+    change = stage_change(
+        event=event,
+        from_stage_id=deal.stage_id if ends_visit else None,
+        entered_at=deal.stage_entered_at if ends_visit else None,
+        to_stage_id=to_stage_id,
+        at=at,
+        by_id=actor.id,
     )
+    session.add(StageChange(deal_id=deal.id or 0, **change))
 
 
 def move_deal(

@@ -21,6 +21,7 @@ from db.demo.bulk.rows import CHUNK, World, bulk_insert, max_id, new_ids, table_
 from db.demo.pipeline import LOST_REASONS, PIPELINES, SOURCES, WHAT
 from db.models.people import Channel, Contact, Direction, Interaction, Purpose, Sentiment
 from db.models.pipeline import Deal, DealStatus, Pipeline, Stage, StageChange
+from db.pipeline.commands import stage_change
 from db.pipeline.setup import add_lost_reason, create_pipeline
 
 DEALS_PER_SCALE = 20_000
@@ -78,31 +79,29 @@ def _walk(
     )
     deal = walk.deal
 
-    def change(event: str, to_stage: int, at: datetime, ends_visit: bool = True) -> None:
+    def change(event: str, to_stage: int, at: datetime) -> None:
         walk.changes.append(
-            {
-                "event": event,
-                "from_stage_id": deal["stage_id"] if ends_visit else None,
-                "to_stage_id": to_stage,
-                "seconds_in_from": int((at - deal["stage_entered_at"]).total_seconds())
-                if ends_visit
-                else None,
-                "changed_at": at,
-                "changed_by_id": owner,
-            }
+            stage_change(
+                event=event,
+                from_stage_id=deal["stage_id"],
+                entered_at=deal["stage_entered_at"],
+                to_stage_id=to_stage,
+                at=at,
+                by_id=owner,
+            )
         )
         deal["last_activity_at"] = deal["updated_at"] = at
         deal["version"] += 1
 
     walk.changes.append(
-        {
-            "event": "created",
-            "from_stage_id": None,
-            "to_stage_id": stages[0],
-            "seconds_in_from": None,
-            "changed_at": start,
-            "changed_by_id": owner,
-        }
+        stage_change(
+            event="created",
+            from_stage_id=None,
+            entered_at=None,
+            to_stage_id=stages[0],
+            at=start,
+            by_id=owner,
+        )
     )
     at = start
     while True:
