@@ -328,7 +328,11 @@ def _receipt_gate(*, session: Session, visitor: str | None, now: datetime) -> in
     if visitor is None:
         return 0
     mine = used_by_session(
-        session=session, form=PublicForm.receipt_failure, visitor=visitor, now=now
+        session=session,
+        form=PublicForm.receipt_failure,
+        visitor=visitor,
+        now=now,
+        up_to=FREE_ATTEMPTS,
     )
     if mine >= FREE_ATTEMPTS:
         next_hour = hour_of(now) + timedelta(hours=1)
@@ -357,6 +361,7 @@ def _note_receipt_failure(*, session: Session, visitor: str, mine: int, now: dat
         visitor=visitor,
         now=now,
         session_weight=FREE_ATTEMPTS - mine - 1 if flood else 1,
+        up_to=FREE_ATTEMPTS,
     )
 
 

@@ -9,8 +9,9 @@ submission through: the limit is a brake on floods, not an exact quota.
 What is stored is only what the limits need, so that the table cannot be joined to a
 concern, a reply or a survey answer by time, nor link one person's activity across forms:
 
-- a counter per browser session, form and clock hour, under a key derived from all three
-  (a session's key for one form or hour says nothing of its key for another);
+- a row per use of a form by a browser session in a clock hour, under a one-way key of
+  the form, the session, the hour and the use's ordinal: no two rows share a key, and
+  nothing stored tells which rows came from the same session;
 - a counter per form and minute for everyone together, with no session at all;
 - the start of the hour or minute, never the moment of a submission.
 
@@ -66,38 +67,50 @@ def minute_of(now: datetime) -> datetime:
     return now.replace(second=0, microsecond=0)
 
 
-def session_key(form: PublicForm, visitor: str, hour: datetime) -> str:
-    """The key a browser session's counter is stored under, for one form and one hour.
+def session_key(form: PublicForm, visitor: str, hour: datetime, ordinal: int) -> str:
+    """The key of a browser session's `ordinal`-th use of one form in one hour.
 
-    A one-way hash of the three, so the same browser session has unrelated keys on
-    different forms and in different hours, and the random session id itself (kept only
-    in the server's memory) is never stored.
+    A one-way hash of the four, so nothing stored ties two uses together: not two forms,
+    not two hours, not two submissions of the same form; and the random session id
+    itself (kept only in the server's memory) is never stored. The session's own count
+    is found by looking up its keys 0, 1, 2… up to the limit.
     """
-    material = f"{form.value}\x1f{visitor[:VISITOR_MAX]}\x1f{hour.isoformat()}"
+    material = f"{form.value}\x1f{visitor[:VISITOR_MAX]}\x1f{hour.isoformat()}\x1f{ordinal}"
     return hashlib.sha256(material.encode("utf-8", "replace")).hexdigest()[:48]
 
 
-def _sum(session: Session, form: PublicForm, visitor: str, bucket: datetime) -> int:
-    query = select(func.coalesce(func.sum(PublicSubmission.count), 0)).where(
-        col(PublicSubmission.form) == form.value,
-        col(PublicSubmission.visitor) == visitor,
-        col(PublicSubmission.bucket) == bucket,
-    )
-    return int(session.exec(query).one())
-
-
 def used_by_session(
-    *, session: Session, form: PublicForm, visitor: str, now: datetime | None = None
+    *,
+    session: Session,
+    form: PublicForm,
+    visitor: str,
+    now: datetime | None = None,
+    up_to: int | None = None,
 ) -> int:
-    """How many times this browser session used `form` in the current clock hour."""
+    """How many times this browser session used `form` in the current clock hour.
+
+    Counts at most `up_to` (default: the per-session limit), all a limit needs to know.
+    """
     now = now or utcnow()
     hour = hour_of(now)
-    return _sum(session, form, session_key(form, visitor, hour), hour)
+    bound = up_to if up_to is not None else get_settings().public_per_session
+    keys = [session_key(form, visitor, hour, n) for n in range(bound)]
+    query = select(func.count()).where(
+        col(PublicSubmission.form) == form.value,
+        col(PublicSubmission.visitor).in_(keys),
+        col(PublicSubmission.bucket) == hour,
+    )
+    return min(bound, int(session.exec(query).one()))
 
 
 def used_by_everyone(*, session: Session, form: PublicForm, now: datetime | None = None) -> int:
     """How many times everyone together used `form` in the current minute."""
-    return _sum(session, form, EVERYONE, minute_of(now or utcnow()))
+    query = select(func.coalesce(func.sum(PublicSubmission.count), 0)).where(
+        col(PublicSubmission.form) == form.value,
+        col(PublicSubmission.visitor) == EVERYONE,
+        col(PublicSubmission.bucket) == minute_of(now or utcnow()),
+    )
+    return int(session.exec(query).one())
 
 
 def check_allowance(
@@ -124,19 +137,19 @@ def check_allowance(
         )
 
 
-def _bump(session: Session, form: PublicForm, visitor: str, bucket: datetime, by: int) -> None:
+def _count_for_everyone(session: Session, form: PublicForm, minute: datetime) -> None:
     bumped = session.execute(
         update(PublicSubmission)
         .where(
             col(PublicSubmission.form) == form.value,
-            col(PublicSubmission.visitor) == visitor,
-            col(PublicSubmission.bucket) == bucket,
+            col(PublicSubmission.visitor) == EVERYONE,
+            col(PublicSubmission.bucket) == minute,
         )
-        .values(count=PublicSubmission.count + by)
+        .values(count=PublicSubmission.count + 1)
     )
     if bumped.rowcount == 0:  # type: ignore[attr-defined]
-        # A replica racing here adds a second row for the same counter; counts are summed.
-        session.add(PublicSubmission(form=form.value, visitor=visitor, bucket=bucket, count=by))
+        # A replica racing here adds a second row for the same minute; counts are summed.
+        session.add(PublicSubmission(form=form.value, visitor=EVERYONE, bucket=minute, count=1))
         session.flush()
 
 
@@ -147,17 +160,28 @@ def note_submission(
     visitor: str,
     now: datetime | None = None,
     session_weight: int = 1,
+    up_to: int | None = None,
 ) -> None:
     """Count one accepted submission (the caller commits) and forget past hours and minutes.
 
     `session_weight` counts it as that many against the browser session (everyone's
-    counter always counts one).
+    counter always counts one); `up_to` is the session's limit, as for used_by_session.
     """
     now = now or utcnow()
     forget_expired(session=session, now=now, commit=False)
     hour = hour_of(now)
-    _bump(session, form, session_key(form, visitor, hour), hour, max(1, session_weight))
-    _bump(session, form, EVERYONE, minute_of(now), 1)
+    used = used_by_session(session=session, form=form, visitor=visitor, now=now, up_to=up_to)
+    for ordinal in range(used, used + max(1, session_weight)):
+        session.add(
+            PublicSubmission(
+                form=form.value,
+                visitor=session_key(form, visitor, hour, ordinal),
+                bucket=hour,
+                count=1,
+            )
+        )
+    session.flush()
+    _count_for_everyone(session, form, minute_of(now))
 
 
 def forget_expired(*, session: Session, now: datetime | None = None, commit: bool = True) -> int:

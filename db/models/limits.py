@@ -11,12 +11,13 @@ EVERYONE = "*"
 
 
 class PublicSubmission(SQLModel, table=True):
-    """How often a public form was used in one clock hour by one browser session, or in
-    one minute by everyone (`visitor` is EVERYONE); deleted once that hour or minute is past.
+    """One use of a public form by a browser session in a clock hour (count 1), or how
+    often everyone used it in one minute (`visitor` is EVERYONE); deleted once that hour
+    or minute is past.
 
     Holds no content, no link to what was submitted and no moment of a submission: only
-    the form, a one-way key of (form, browser session, hour) — never a cookie, IP address
-    or account, and never the same for two forms or two hours — the start of the hour or
+    the form, a one-way key of (form, browser session, hour, ordinal) — never a cookie,
+    IP address or account, and never the same for two rows — the start of the hour or
     minute, and a count.
     """
 
