@@ -189,6 +189,17 @@ def cmd_purge_cases(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_forget_public_limits(_args: argparse.Namespace) -> int:
+    """Delete the public forms' rate-limit counters of past hours and minutes (run it hourly)."""
+    from db.engine import session_scope
+    from db.limits import forget_expired
+
+    with session_scope() as session:
+        gone = forget_expired(session=session)
+    print(f"Deleted {gone} expired rate-limit counter{'s' if gone != 1 else ''}.")
+    return 0
+
+
 def cmd_case_deadlines(args: argparse.Namespace) -> int:
     """Set how many days to acknowledge and months to give feedback, for one category."""
     from db.audit import OPERATOR
@@ -505,6 +516,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="retention in years (default: RAPPORT_CASE_RETENTION_YEARS, or 5)",
     )
     purge.set_defaults(func=cmd_purge_cases)
+
+    sub.add_parser("forget-public-limits", help=cmd_forget_public_limits.__doc__).set_defaults(
+        func=cmd_forget_public_limits
+    )
 
     deadlines = sub.add_parser("case-deadlines", help=cmd_case_deadlines.__doc__)
     deadlines.add_argument("category", help="category key, for example safeguarding")
