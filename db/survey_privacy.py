@@ -7,6 +7,9 @@ the next-smallest children until together they hold zero or at least `k`
 respondents; a hidden group hides everything under it. Then each difference that
 can be computed from shown numbers (a parent minus its shown children) is either
 empty or at least `k` people, so no group under the threshold can be worked out.
+
+Over time the same holds through releases (`release_step`): reports count only
+released respondents, and a leaf's released count moves by `k` answers or more at once.
 """
 
 from collections import defaultdict
@@ -56,6 +59,26 @@ def hide_small_groups(counts: dict[str, int], k: int) -> dict[str, str]:
         _n, name = visible.pop(0)
         hidden[name] = COVER
     return hidden
+
+
+def release_step(
+    released: dict[tuple[str, str], int], current: dict[tuple[str, str], int], k: int
+) -> dict[tuple[str, str], int]:
+    """The time rule: the counts per leaf that a new release of an open survey shows.
+
+    A leaf (department, team) moves to its current count only once it has gained at
+    least `k` answers since its last release; otherwise it keeps the released count.
+    Every group is a union of leaves, so between any two views a group's count (and
+    every figure summed over its answers) changes by nothing or by `k` answers or more:
+    the same figure at two times never isolates fewer than `k` people.
+    """
+    leaves = set(released) | set(current)
+    step: dict[tuple[str, str], int] = {}
+    for leaf in leaves:
+        before = released.get(leaf, 0)
+        now = current.get(leaf, 0)
+        step[leaf] = now if now - before >= k else before
+    return {leaf: n for leaf, n in step.items() if n}
 
 
 def build_tree(counts: dict[tuple[str, str], int], k: int) -> list[Group]:
