@@ -122,6 +122,10 @@ def release(session: Session, survey: Survey, *, final: bool = False) -> set[Lea
         if final
         else release_step({leaf: r.responses for leaf, r in before.items()}, current, k)
     )
+    if not final and all(
+        before.get(leaf, Release(0, 0)).responses == n for leaf, n in target.items()
+    ):
+        return set()  # nothing moves: most views end here, after two small reads
     downloaded = _downloaded_answers(session, survey_id)
     table = SurveyRelease.__table__  # type: ignore[attr-defined]
     moved: set[Leaf] = set()
