@@ -13,7 +13,7 @@ released respondents, and a leaf's released count moves by `k` answers or more a
 """
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 ORG_KEY = "all"
 SMALL = "fewer than {k} responses"
@@ -136,6 +136,33 @@ def build_tree(counts: dict[tuple[str, str], int], k: int) -> list[Group]:
                 )
             )
     return groups
+
+
+def keep_hidden(now: list[Group], before: list[Group]) -> list[Group]:
+    """Groups of `now`, with every group hidden in `before` (or under one) still hidden.
+
+    Counts only grow between two releases, so each family's hidden groups still hold
+    none or at least `k`; without this, a group that covered a small sibling at one
+    release and is shown at a later one would give the sibling away by subtraction.
+    """
+    hidden_before = {g.key: g.reason for g in before if not g.shown}
+    kept: dict[str, Group] = {}
+    result = []
+    for group in now:  # parents come before their children
+        parent = (
+            None
+            if group.level == 0
+            else kept.get(ORG_KEY)
+            if group.level == 1
+            else kept.get(department_key(group.department or ""))
+        )
+        if group.shown and group.key in hidden_before:
+            group = replace(group, shown=False, reason=hidden_before[group.key])
+        elif group.shown and parent is not None and not parent.shown:
+            group = replace(group, shown=False, reason=PARENT)
+        kept[group.key] = group
+        result.append(group)
+    return result
 
 
 def visible_to_team(groups: list[Group], team: str) -> list[Group]:

@@ -32,7 +32,7 @@ from db.models.surveys import (
     SurveyStatus,
     SurveyTally,
 )
-from db.survey_privacy import ORG_KEY, Group, build_tree, visible_to_team
+from db.survey_privacy import ORG_KEY, Group, build_tree, keep_hidden, visible_to_team
 from db.survey_tallies import (
     current_release,
     engagement_per_response,
@@ -110,6 +110,8 @@ class Scope:
     visible: list[Group]
     # Answers through links HR downloaded, per (department, team), once closed.
     through_download: dict[tuple[str, str], int] = field(default_factory=dict)
+    # Respondents per (department, team) when the survey closed (empty before).
+    at_close: dict[tuple[str, str], int] = field(default_factory=dict)
 
     @property
     def final(self) -> bool:
@@ -130,6 +132,7 @@ def _scope(session: Session, survey_id: int, actor: Actor) -> Scope:
     require_role(actor, Role.hr, Role.manager, doing="see survey results")
     survey = get_survey(session=session, survey_id=survey_id)
     through: dict[tuple[str, str], int] = {}
+    at_close: dict[tuple[str, str], int] = {}
     if survey.status == SurveyStatus.closed.value and not survey.tallied:
         # Closed before releases existed and never summed: its answers are final.
         counts = live_counts(session, survey_id)
@@ -138,14 +141,26 @@ def _scope(session: Session, survey_id: int, actor: Actor) -> Scope:
         releases = current_release(session, survey)
         counts = {leaf: r.responses for leaf, r in releases.items() if r.responses}
         through = {leaf: r.through_download for leaf, r in releases.items()}
-    groups = build_tree(counts, survey.min_group)
+        if survey.status == SurveyStatus.closed.value:
+            at_close = {leaf: r.at_close for leaf, r in releases.items() if r.at_close}
+    groups = _tree(counts, at_close, survey.min_group)
     if actor.has_any({Role.hr}) or survey.audience_kind == AudienceKind.contacts.value:
         # Contact surveys are cut by contact kind and organisation, not by staff team.
         visible = groups
     else:
         team = getattr(actor, "team", None)
         visible = visible_to_team(groups, team) if team else []
-    return Scope(survey, groups, visible, through)
+    return Scope(survey, groups, visible, through, at_close)
+
+
+def _tree(
+    counts: dict[tuple[str, str], int], at_close: dict[tuple[str, str], int], k: int
+) -> list[Group]:
+    """The suppressed tree; after answers added since the close, what was hidden stays so."""
+    groups = build_tree(counts, k)
+    if at_close and at_close != counts:
+        groups = keep_hidden(groups, build_tree(at_close, k))
+    return groups
 
 
 def _group(scope: Scope, key: str) -> Group:
@@ -484,7 +499,7 @@ def comments(*, session: Session, survey_id: int, group_key: str, actor: Actor) 
     counts = {(g.department or "", g.team or ""): g.n for g in scope.groups if g.level == 2}
     # The comment threshold gets its own tree, so subtraction cannot isolate a small
     # group's comments either.
-    comment_tree = {g.key: g for g in build_tree(counts, scope.survey.comment_min)}
+    comment_tree = {g.key: g for g in _tree(counts, scope.at_close, scope.survey.comment_min)}
     if not group.shown or not comment_tree[group.key].shown or not scope.final:
         return []
     if uses_tallies(scope.survey) and _unreleased_answers(session, survey_id, counts, group):

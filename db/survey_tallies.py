@@ -91,6 +91,7 @@ class Release:
 
     responses: int
     through_download: int
+    at_close: int = 0
 
 
 def released(session: Session, survey_id: int) -> dict[Leaf, Release]:
@@ -101,9 +102,10 @@ def released(session: Session, survey_id: int) -> dict[Leaf, Release]:
             col(SurveyRelease.team),
             col(SurveyRelease.responses),
             col(SurveyRelease.through_download),
+            col(SurveyRelease.at_close),
         ).where(col(SurveyRelease.survey_id) == survey_id)
     ).all()
-    return {(d, t): Release(int(n), int(dl)) for d, t, n, dl in rows}
+    return {(d, t): Release(int(n), int(dl), int(c)) for d, t, n, dl, c in rows}
 
 
 def release(session: Session, survey: Survey, *, final: bool = False) -> set[Leaf]:
@@ -135,10 +137,12 @@ def release(session: Session, survey: Survey, *, final: bool = False) -> set[Lea
         if (
             old is not None
             and old.responses == n
-            and (not final or old.through_download == through)
+            and (not final or (old.through_download, old.at_close) == (through, n))
         ):
             continue
         values = {"responses": n, "through_download": through}
+        if final:
+            values["at_close"] = n
         department, team = leaf
         if old is None:
             try:

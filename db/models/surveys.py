@@ -214,6 +214,8 @@ class SurveyRelease(SQLModel, table=True):
     team: str = Field(primary_key=True, max_length=80)
     responses: int = 0
     through_download: int = 0
+    # The count when the survey closed: a group hidden then stays hidden afterwards.
+    at_close: int = 0
 
 
 class SurveyAnswer(SQLModel, table=True):

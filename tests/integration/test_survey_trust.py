@@ -32,7 +32,7 @@ from db.survey_distribution import (
     progress,
     send_links,
 )
-from db.survey_privacy import Group, build_tree, release_step
+from db.survey_privacy import Group, build_tree, keep_hidden, release_step
 from db.survey_reports import comments, drivers, groups, heatmap, participation, results
 from db.surveys import add_question, close_survey, list_questions
 from tests.integration.test_surveys import (
@@ -240,6 +240,42 @@ def test_released_counts_never_move_a_group_by_fewer_than_the_threshold(
         released = release_step(released, current, k)
         views.append(snapshot_counts(build_tree(released, k)))
     assert_never_fewer_than(k, views)
+
+
+LEAVES = [(d, t) for d in "AB" for t in "xyz"]
+
+
+@settings(max_examples=300)
+@given(
+    k=st.integers(min_value=3, max_value=6),
+    at_close=st.dictionaries(st.sampled_from(LEAVES), st.integers(1, 9)),
+    late=st.lists(st.lists(st.sampled_from(LEAVES), max_size=8), max_size=6),
+)
+def test_after_the_close_hidden_groups_stay_hidden_and_every_hidden_remainder_is_large(
+    k: int, at_close: dict[tuple[str, str], int], late: list[list[tuple[str, str]]]
+) -> None:
+    closed = build_tree(at_close, k)
+    hidden_then = {g.key for g in closed if not g.shown}
+    current, released = dict(at_close), dict(at_close)
+    for batch in late:
+        for leaf in batch:
+            current[leaf] = current.get(leaf, 0) + 1
+        released = release_step(released, current, k)
+        tree = keep_hidden(build_tree(released, k), closed)
+        assert hidden_then <= {g.key for g in tree if not g.shown}
+        by_key = {g.key: g for g in tree}
+        for parent in (g for g in tree if g.shown and g.level < 2):
+            children = [
+                g
+                for g in tree
+                if g.level == parent.level + 1
+                and (parent.level == 0 or g.department == parent.department)
+            ]
+            remainder = sum(g.n for g in children if not g.shown)
+            assert remainder == 0 or remainder >= k, (parent.key, remainder)
+        for g in tree:
+            if g.level == 2 and g.shown:
+                assert by_key[f"d:{g.department}"].shown
 
 
 LAYOUT = {("Sales", "North"): 7, ("Sales", "South"): 4, ("Ops", "Depot"): 6}
@@ -456,3 +492,44 @@ def test_late_answers_reach_the_results_at_the_close_even_in_a_team_below_the_th
     assert participation(session=session, survey_id=sid, actor=hr)[0]["responses"] == 15
     everyone = results(session=session, survey_id=sid, group_key="all", actor=hr)
     assert {item["n"] for item in everyone.items} == {15}
+
+
+def test_a_group_that_covered_a_small_team_at_the_close_stays_hidden_after_late_answers(
+    session: Session,
+) -> None:
+    # At the close South (2) is too small and East (5) covers it. The attack: add five
+    # paper answers to South, so that South and East are both large enough, then read
+    # South at the close as Sales then, minus North, minus East now (East unchanged).
+    staff(session, {("Sales", "North"): 6, ("Sales", "South"): 7, ("Sales", "East"): 5})
+    sid = new_survey(session).id or 0
+    open_survey(session=session, survey_id=sid, actor=OPERATOR)
+    tokens = tokens_of(session, sid)
+    for i in [*range(1, 9), *range(14, 19)]:  # North, two of South, East
+        submit_answers(
+            session=session, token=tokens[f"p{i}@example.org"], answers=answers_for(session, sid, 4)
+        )
+    close_survey(session=session, survey_id=sid, actor=OPERATOR)
+    hr = hr_user(session)
+    shown = {g.key for g in groups(session=session, survey_id=sid, actor=hr) if g.shown}
+    assert shown == {"all", "d:Sales", "d:Sales/t:North"}
+    south = session.exec(
+        select(SurveyInvitation).where(
+            SurveyInvitation.team == "South", col(SurveyInvitation.answered).is_(False)
+        )
+    ).all()
+    assert len(south) == 5
+    for invitation in south:
+        import_response(
+            session=session,
+            invitation_id=invitation.id or 0,
+            answers=answers_for(session, sid, 1),
+            submitted_on=TODAY,
+            actor=hr,
+        )
+    now = {g.key: g for g in groups(session=session, survey_id=sid, actor=hr)}
+    assert now["d:Sales"].shown and now["d:Sales"].n == 18
+    assert {key for key, g in now.items() if g.shown} == shown
+    assert results(session=session, survey_id=sid, group_key="d:Sales/t:East", actor=hr).items == []
+    assert (
+        results(session=session, survey_id=sid, group_key="d:Sales/t:South", actor=hr).items == []
+    )

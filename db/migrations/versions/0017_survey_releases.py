@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("team", sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
         sa.Column("responses", sa.Integer(), nullable=False),
         sa.Column("through_download", sa.Integer(), nullable=False),
+        sa.Column("at_close", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["survey_id"], ["survey.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("survey_id", "department", "team"),
     )
@@ -38,8 +39,9 @@ def upgrade() -> None:
     # Surveys already under way or closed start from what they hold now: their first
     # release (closed surveys' tallies were summed from the same answers).
     op.execute(
-        "INSERT INTO survey_release (survey_id, department, team, responses, through_download) "
-        "SELECT survey_id, department, team, COUNT(*), 0 FROM survey_response "
+        "INSERT INTO survey_release "
+        "(survey_id, department, team, responses, through_download, at_close) "
+        "SELECT survey_id, department, team, COUNT(*), 0, COUNT(*) FROM survey_response "
         "GROUP BY survey_id, department, team"
     )
 
