@@ -11,16 +11,18 @@ import re
 from itertools import count
 from urllib.parse import parse_qs, urlparse
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, col, select
 
+from db import survey_tallies
 from db.audit import OPERATOR
 from db.auth import get_user_by_username
 from db.employees import create_employee
 from db.models.audit import AuditEvent
 from db.models.auth import Role, User
-from db.models.surveys import Employee, QuestionKind, SurveyInvitation
+from db.models.surveys import Employee, QuestionKind, Survey, SurveyInvitation
 from db.survey_answers import import_response, submit_answers
 from db.survey_choices import choice_results
 from db.survey_distribution import (
@@ -533,3 +535,31 @@ def test_a_group_that_covered_a_small_team_at_the_close_stays_hidden_after_late_
     assert (
         results(session=session, survey_id=sid, group_key="d:Sales/t:South", actor=hr).items == []
     )
+
+
+def test_two_views_releasing_at_once_cannot_move_a_team_by_fewer_than_the_threshold(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    staff(session, {("Sales", "North"): 8})
+    sid = new_survey(session).id or 0
+    open_survey(session=session, survey_id=sid, actor=OPERATOR)
+    tokens = tokens_of(session, sid)
+    for i in range(1, 6):
+        submit_answers(
+            session=session, token=tokens[f"p{i}@example.org"], answers=answers_for(session, sid, 4)
+        )
+    hr = hr_user(session)
+    assert participation(session=session, survey_id=sid, actor=hr)[0]["responses"] == 5
+    for i in range(6, 8):
+        submit_answers(
+            session=session, token=tokens[f"p{i}@example.org"], answers=answers_for(session, sid, 4)
+        )
+    # A second view that read the releases before the first one wrote them sees none,
+    # so it would release all seven: the stored condition refuses a step of two.
+    monkeypatch.setattr(survey_tallies, "released", lambda _session, _sid: {})
+    survey = session.get(Survey, sid)
+    assert survey is not None
+    assert survey_tallies.release(session, survey) == set()
+    session.commit()
+    monkeypatch.undo()
+    assert participation(session=session, survey_id=sid, actor=hr)[0]["responses"] == 5
