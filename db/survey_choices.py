@@ -25,7 +25,7 @@ from db.models.surveys import (
     SurveyTally,
 )
 from db.survey_privacy import SMALL, build_tree
-from db.survey_reports import _group, _questions, _scope, percent
+from db.survey_reports import WHILE_OPEN, _group, _questions, _scope, percent
 from db.survey_tallies import uses_tallies
 
 
@@ -107,12 +107,16 @@ def choice_results(
     questions = [q for q in _questions(session, survey_id) if q.kind == QuestionKind.choice.value]
     if not questions:
         return []
-    counts = choice_counts(session, scope.survey) if group.shown else {}
+    counts = choice_counts(session, scope.survey) if group.shown and scope.final else {}
     results: list[ChoiceResult] = []
     for question in questions:
         options = (question.choices or "").split("\n")
         if not group.shown:
             results.append(ChoiceResult(question.code, question.text, None, False, group.reason))
+            continue
+        if not scope.final:
+            note = WHILE_OPEN.format(k=k)
+            results.append(ChoiceResult(question.code, question.text, None, False, note))
             continue
         by_leaf = counts.get(question.id or 0, {})
         answered_tree = {

@@ -33,7 +33,7 @@ from db.survey_voice import (
     create_contact_survey,
     open_contact_survey,
 )
-from db.surveys import list_questions
+from db.surveys import close_survey, list_questions
 from db.timeline import timeline
 from db.types import utcnow
 from tests.integration.consent_helpers import consent, person, purpose
@@ -97,7 +97,9 @@ def contact_survey(session: Session, template: str = "customer NPS", **extra: ob
 
 
 def answer_everyone(session: Session, survey_id: int, scores: list[int]) -> None:
-    links = issue_links(session=session, survey_id=survey_id, actor=OPERATOR)
+    links = issue_links(
+        session=session, survey_id=survey_id, actor=OPERATOR, everyone_unanswered=True
+    )
     questions = list_questions(session=session, survey_id=survey_id)
     for link, score in zip(links, scores, strict=False):
         token = parse_qs(urlparse(link.url).query)["token"][0]
@@ -300,6 +302,7 @@ def test_contact_survey_nps_is_reported_only_at_the_threshold(world: Session) ->
     answer_everyone(world, survey_id, [0])  # the fifth answer reaches the threshold
     everyone = groups(session=world, survey_id=survey_id, actor=hr(world))[0]
     assert everyone.shown and everyone.n == 5
+    close_survey(session=world, survey_id=survey_id, actor=hr(world))
     result = results(session=world, survey_id=survey_id, group_key="all", actor=hr(world))
     # Promoters 10, 9 (2); detractors 2, 0 (2) → 0
     assert result.enps == 0.0
@@ -340,6 +343,7 @@ def test_erasing_a_contact_unties_their_named_answers_but_keeps_the_totals(
     ).all()
     assert len(linked) == 5
     assert gone.id not in linked and linked.count(None) == 1
+    close_survey(session=world, survey_id=survey_id, actor=hr(world))
     result = results(session=world, survey_id=survey_id, group_key="all", actor=hr(world))
     assert result.enps == 20.0  # (3 − 2) / 5, the erased person's answer still counted
 

@@ -276,6 +276,8 @@ def test_results_hide_small_groups_and_their_subtraction_cover(session: Session)
         {f"p{i}@example.org": 5 if i <= 6 else 2 for i in range(1, 14)},
         comment="more coffee",
     )
+    # Item results are shown once the survey has closed (participation only before).
+    close_survey(session=session, survey_id=sid, actor=OPERATOR)
     hr = user(session, "hana", Role.hr)
     shown = {g.key: g.shown for g in groups(session=session, survey_id=sid, actor=hr)}
     assert shown == {
@@ -325,6 +327,7 @@ def test_comments_need_the_comment_threshold(session: Session) -> None:
     sid = survey.id or 0
     open_survey(session=session, survey_id=sid, actor=OPERATOR)
     answer_all(session, sid, {f"p{i}@example.org": 4 for i in range(1, 7)}, comment="tea")
+    close_survey(session=session, survey_id=sid, actor=OPERATOR)
     hr = user(session, "hana", Role.hr)
     assert results(session=session, survey_id=sid, group_key="all", actor=hr).items
     assert comments(session=session, survey_id=sid, group_key="all", actor=hr) == []
@@ -347,6 +350,7 @@ def test_a_new_wave_keeps_item_codes_so_results_trend(session: Session) -> None:
     assert second.wave == 2
     open_survey(session=session, survey_id=second.id or 0, actor=OPERATOR)
     answer_all(session, second.id or 0, {f"p{i}@example.org": 5 for i in range(1, 6)})
+    close_survey(session=session, survey_id=second.id or 0, actor=OPERATOR)
     hr = user(session, "hana", Role.hr)
     rows = trend(session=session, survey_id=second.id or 0, group_key="all", actor=hr)
     index = [(r["wave"], r["favourable"]) for r in rows if r["code"] == "engagement index"]
