@@ -163,7 +163,7 @@ def race(session: Session, monkeypatch: pytest.MonkeyPatch, username: str, tries
                 authenticate(session=mine, username=username, password=f"guess number {i}")
             except (AuthenticationFailed, AccountLocked):
                 pass
-            except BaseException as err:  # noqa: BLE001 - reported below
+            except BaseException as err:  # reported below
                 unexpected.append(err)
 
     with ThreadPoolExecutor(max_workers=tries) as pool:
