@@ -37,6 +37,9 @@ from db.normalise import EMAIL_MAX
 from db.types import UTCDateTime, utcnow
 
 PASSWORD_MIN_LENGTH = 12
+# The demo world's password, published in the README: refused for every account on an
+# installation that is not a demo (RAPPORT_DEMO=0).
+PUBLISHED_DEMO_PASSWORD = "rapport-demo-2026"
 # bcrypt only reads the first 72 bytes; longer passwords would silently be cut.
 PASSWORD_MAX_BYTES = 72
 # Every character is at least one byte, so no accepted password is longer than this.
@@ -66,6 +69,10 @@ def validate_password(password: str, *, username: str = "") -> None:
         raise ValidationError("Password: remove the spaces at the start or end.", field="password")
     if username and username.lower() in password.lower():
         raise ValidationError("Password: do not include your username.", field="password")
+    if password == PUBLISHED_DEMO_PASSWORD and not get_settings().demo:
+        raise ValidationError(
+            "Password: that is the published demo password; choose another.", field="password"
+        )
 
 
 def hash_password(password: str) -> str:

@@ -53,6 +53,7 @@ class Settings:
     public_per_session: int
     public_per_minute: int
     cookie_secure: str
+    demo: bool
 
 
 def get_settings() -> Settings:
@@ -72,4 +73,7 @@ def get_settings() -> Settings:
         # The sign-in cookie's Secure flag: "1" always, "0" never, unset: when the request
         # came over HTTPS (directly or through a proxy that says so).
         cookie_secure=_choice("RAPPORT_COOKIE_SECURE", {"", "auto", "1", "0"}),
+        # 0 on a production installation: `manage.py seed` then never creates the demo
+        # world (and its published sign-ins), even on an empty database.
+        demo=_choice("RAPPORT_DEMO", {"", "1", "0"}) != "0",
     )

@@ -8,15 +8,15 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from db.audit import OPERATOR, ensure_head
-from db.auth import count_users, create_user
+from db.auth import PUBLISHED_DEMO_PASSWORD, check_password, count_users, create_user
 from db.cases_seed import seed_cases
 from db.consent_seed import seed_consent
 from db.dedupe_seed import seed_duplicates
-from db.experience_seed import seed_experience
-from db.models.auth import AppMeta, Role, UserCreate
+from db.experience_seed import EAST_USER, seed_experience
+from db.models.auth import AppMeta, Role, User, UserCreate
 from db.people_seed import seed_people
 from db.pipeline_seed import seed_pipeline
 from db.surveys_seed import seed_surveys
@@ -37,7 +37,7 @@ class DemoUser:
 
 
 # Demo only: one memorable password, printed by `make run` for the demo database.
-DEMO_PASSWORD = "rapport-demo-2026"
+DEMO_PASSWORD = PUBLISHED_DEMO_PASSWORD
 
 DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("admin", "Ada Admin", (Role.admin,), None, DEMO_PASSWORD),
@@ -48,6 +48,31 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("hr", "Hana HR", (Role.hr,), None, DEMO_PASSWORD),
     DemoUser("privacy", "Priya Privacy", (Role.privacy,), None, DEMO_PASSWORD),
 )
+
+
+# Every account the demo world creates with the demo password (the experience area adds one).
+DEMO_USERNAMES: tuple[str, ...] = (*(u.username for u in DEMO_USERS), EAST_USER)
+# Whether a stored hash is of the demo password: a hash never changes its answer, and
+# checking each one once per process keeps the page banner's cost to one small query.
+_DEMO_HASHES: dict[str, bool] = {}
+
+
+def demo_password_accounts(*, session: Session) -> list[str]:
+    """Active demo accounts that still sign in with the published demo password."""
+    rows = session.exec(
+        select(User.username, User.password_hash).where(
+            col(User.username).in_(DEMO_USERNAMES), col(User.is_active)
+        )
+    ).all()
+    found = []
+    for username, password_hash in rows:
+        if password_hash not in _DEMO_HASHES:
+            if len(_DEMO_HASHES) > 1000:
+                _DEMO_HASHES.clear()
+            _DEMO_HASHES[password_hash] = check_password(DEMO_PASSWORD, password_hash)
+        if _DEMO_HASHES[password_hash]:
+            found.append(username)
+    return sorted(found)
 
 
 def demo_user_for(role: Role) -> DemoUser:

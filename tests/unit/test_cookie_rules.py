@@ -93,3 +93,16 @@ def test_the_cookie_is_secure_when_the_page_is_served_over_https_or_the_setting_
     headers: dict[str, str], url: str | None, setting: str, secure: bool
 ) -> None:
     assert secure_cookie(headers=headers, url=url, setting=setting) is secure
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("RAPPORT_COOKIE_SECURE", "maybe"), ("RAPPORT_DEMO", "no")]
+)
+def test_a_mistyped_security_setting_stops_the_app_rather_than_guessing(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    from db.config import get_settings
+
+    monkeypatch.setenv(name, value)
+    with pytest.raises(RuntimeError, match=f"{name} must be one of"):
+        get_settings()
