@@ -14,6 +14,7 @@ import streamlit as st
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
+import db.fixtures
 import manage
 from db.audit import OPERATOR
 from db.auth import count_users, deactivate_user, get_user_by_username, reset_password
@@ -191,3 +192,15 @@ def test_the_demo_sign_ins_are_printed_only_while_they_work(
     assert manage.main(["demo-info"]) == 0
     out = capsys.readouterr().out
     assert "Demo sign-ins" in out and DEMO_PASSWORD in out
+
+
+def test_a_freshly_seeded_demo_is_recognised_without_a_single_bcrypt_check(
+    own_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_bcrypt(*_args: object) -> bool:
+        raise AssertionError("the banner ran bcrypt for a hash as seeded")
+
+    monkeypatch.setattr(db.fixtures, "_DEMO_HASHES", {})
+    monkeypatch.setattr(db.fixtures, "check_password", no_bcrypt)
+    [banner] = banners(page_as(own_database, "pages/contacts.py", "sales"))
+    assert "admin, hr, manager, privacy, reviewer, sales, sales2 still have" in banner
