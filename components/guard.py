@@ -13,6 +13,7 @@ from components.nav import draw_sidebar
 from components.ui import DB_DOWN
 from db.audit import record_view
 from db.config import get_settings
+from db.fixtures import demo_password_accounts
 from db.models.auth import ROLE_LABELS, Role, User
 
 log = logging.getLogger("rapport")
@@ -22,6 +23,24 @@ ICON = ":material/diversity_3:"
 # fetch an SVG from a third-party host on every page.
 FAVICON = "🤝"
 SIGN_OUT_KEY = "rapport_sign_out_requested"
+
+
+def _demo_banner() -> None:
+    """Warn on every page while a demo account still has the published demo password."""
+    try:
+        with db_session() as session:
+            names = demo_password_accounts(session=session)
+    except OperationalError:
+        log.warning("database unavailable while checking for demo accounts")
+        return
+    if names:
+        st.warning(
+            "This is a demo installation: the accounts "
+            + ", ".join(names)
+            + " still have the published demo password, so anyone can sign in as them. "
+            "Do not enter real information until an administrator has changed their "
+            "passwords or deactivated them."
+        )
 
 
 def _request_sign_out() -> None:
@@ -102,6 +121,7 @@ def page(
     """
     organisation = get_settings().organisation_name
     st.set_page_config(page_title=f"{title} · {organisation}", page_icon=FAVICON, layout="wide")
+    _demo_banner()
     if public:
         draw_sidebar(None, organisation)
         return None

@@ -32,6 +32,14 @@ def _float(name: str, default: float, *, minimum: float) -> float:
     return value
 
 
+def _choice(name: str, allowed: set[str]) -> str:
+    raw = os.environ.get(name, "").strip().lower()
+    if raw not in allowed:
+        shown = ", ".join(sorted(repr(a) for a in allowed if a))
+        raise RuntimeError(f"{name} must be one of {shown}, not {raw!r}.")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every deployer-facing setting, with its default."""
@@ -44,6 +52,8 @@ class Settings:
     bcrypt_rounds: int
     public_per_session: int
     public_per_minute: int
+    cookie_secure: str
+    demo: bool
 
 
 def get_settings() -> Settings:
@@ -60,4 +70,10 @@ def get_settings() -> Settings:
         # many submissions per browser session per hour, and this many per minute in all.
         public_per_session=_int("RAPPORT_PUBLIC_PER_SESSION", 5, minimum=1),
         public_per_minute=_int("RAPPORT_PUBLIC_PER_MINUTE", 60, minimum=1),
+        # The sign-in cookie's Secure flag: "1" always, "0" never, unset: when the request
+        # came over HTTPS (directly or through a proxy that says so).
+        cookie_secure=_choice("RAPPORT_COOKIE_SECURE", {"", "auto", "1", "0"}),
+        # 0 on a production installation: `manage.py seed` then never creates the demo
+        # world (and its published sign-ins), even on an empty database.
+        demo=_choice("RAPPORT_DEMO", {"", "1", "0"}) != "0",
     )

@@ -10,7 +10,7 @@ from db.audit import Actor, record, require_role
 from db.consent_ledger import append
 from db.consent_state import ConsentState, LedgerEntry, state_grid
 from db.deadlines import add_months
-from db.errors import Conflict, NotFound, ValidationError
+from db.errors import Conflict, Forbidden, NotFound, ValidationError
 from db.models.auth import Role
 from db.models.consent import (
     ConsentAction,
@@ -29,6 +29,7 @@ from db.normalise import clean_text
 from db.people import get_contact
 from db.types import utcnow
 from db.validation import parse_model
+from db.visibility import can_change
 
 # Who may record what a person agreed to: privacy officers, and the staff who hear it.
 RECORDERS = (Role.privacy, Role.admin, Role.manager, Role.sales)
@@ -340,6 +341,17 @@ def record_consent(
     """Append a grant, withdrawal or objection to the ledger (one step, whichever it is)."""
     require_role(actor, *RECORDERS, doing="record consent")
     contact = get_contact(session=session, contact_id=event_in.contact_id, actor=actor)
+    # Reading a contact is not enough: a record in the ledger changes what may be sent to
+    # the person, so it takes the right to change the contact (privacy officers keep
+    # consent for everyone).
+    if not actor.has_any({Role.privacy}) and not can_change(
+        session=session, actor=actor, owner_id=contact.owner_id
+    ):
+        raise Forbidden(
+            "You can't record consent for this person: their record belongs to someone "
+            "outside what your role allows (sales change their own contacts, managers "
+            "their team's). Ask the contact's owner or a privacy officer."
+        )
     if contact.erased_at is not None:
         raise Conflict("This person's data was erased; consent cannot be recorded for them.")
     purpose, event = validated_event(
