@@ -374,6 +374,11 @@ def close_survey(*, session: Session, survey_id: int, actor: Actor) -> Survey:
     survey = get_survey(session=session, survey_id=survey_id)
     if survey.status != SurveyStatus.open.value:
         raise Conflict("Only an open survey can be closed.")
+    # Imported here: the answers module reads this one. Answers still held for their
+    # batch are written first, so the tallies count them.
+    from db.survey_answers import flush_held_answers
+
+    flush_held_answers(session=session, survey_id=survey_id)
     survey.status = SurveyStatus.closed.value
     survey.version += 1
     session.add(survey)
