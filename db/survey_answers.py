@@ -301,14 +301,18 @@ def flush_held_answers(
         if survey is None:
             _take(pool, sid)
             continue
+        with pool.lock:
+            # Held for a survey that was deleted and whose id was reused: gone with it.
+            mine = [h for h in pool.held.get(sid, []) if h.survey_created == survey.created_at]
+            if sid in pool.held:
+                pool.held[sid] = mine
+            n = len(mine)
         if due_only:
-            with pool.lock:
-                n = len(pool.held.get(sid, []))
             stale = sid in since and utcnow() - since[sid] >= HOLD_AT_MOST
             if not (n >= survey.min_group or stale or not accepts_answers(survey, date.today())):
                 continue
         batch = [h for h in _take(pool, sid) if h.survey_created == survey.created_at]
-        if batch:
+        if batch and (n or not due_only):
             try:
                 _write_batch(session, survey, batch)
             except Exception:
@@ -360,6 +364,7 @@ def _write_batch(session: Session, survey: Survey, batch: list[_Held]) -> None:
         # A closed survey's tallies stand for its answers: recompute them with these.
         tally_survey(session=session, survey=survey)
     session.commit()
+    _forget_commit_order(session)
 
 
 def _flush_at_exit() -> None:
@@ -402,6 +407,7 @@ def submit_answers(
         note_submission(session=session, form=PublicForm.survey_answer, visitor=visitor)
     # This commit spends the link and nothing else: no answer, no audit entry.
     session.commit()
+    _forget_commit_order(session)
     _keep(session, survey, who, questions, clean, date.today(), hold=True)
     flush_held_answers(session=session, due_only=True)
 
@@ -462,6 +468,33 @@ def _claim(session: Session, invitation: SurveyInvitation) -> None:
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         session.rollback()
         raise LinkProblem(USED_LINK)
+    if session.get_bind().dialect.name == "postgresql":
+        # Every row an UPDATE writes carries the transaction's id (xmin). Writing the
+        # survey's other invitations too, unchanged, gives them all this id, so the ids
+        # never tell whose link was spent when, nor order them against answer batches.
+        session.execute(
+            update(SurveyInvitation)
+            .where(
+                col(SurveyInvitation.survey_id) == invitation.survey_id,
+                col(SurveyInvitation.id) != invitation.id,
+            )
+            .values(answered=SurveyInvitation.answered)
+        )
+
+
+def _forget_commit_order(session: Session) -> None:
+    """On SQLite, fold the write-ahead log into the database file and empty it.
+
+    The log keeps each recent commit apart, in order; emptied after each spent link and
+    each batch, it never holds a spent link beside the answers it could be paired with.
+    The database file itself keeps no order of commits. (Best effort: a reader still
+    inside a long read makes SQLite leave the log for the next time.)
+    """
+    engine = _engine(session)
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def _claim_and_store(
@@ -476,6 +509,7 @@ def _claim_and_store(
     who = _respondent(session, survey, invitation, on)
     _claim(session, invitation)
     session.commit()
+    _forget_commit_order(session)
     _keep(session, survey, who, questions, clean, on, hold=False)
 
 
