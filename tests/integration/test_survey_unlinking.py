@@ -28,6 +28,7 @@ from db.backup import backup
 from db.employees import create_employee, tenure_band
 from db.engine import make_engine
 from db.models.audit import AuditEvent
+from db.models.auth import Role
 from db.models.surveys import EmployeeCreate, Survey, SurveyInvitation, SurveyResponse
 from db.survey_answers import (
     CUTS,
@@ -39,8 +40,9 @@ from db.survey_answers import (
     submit_answers,
 )
 from db.survey_distribution import open_survey
+from db.survey_reports import groups
 from db.surveys import close_survey
-from tests.integration.test_surveys import answers_for, new_survey, staff, tokens_of
+from tests.integration.test_surveys import answers_for, new_survey, staff, tokens_of, user
 
 TODAY = date.today()
 
@@ -308,6 +310,33 @@ def test_a_backup_lists_responses_in_key_order_not_the_order_they_were_stored(
         if r.get("t") == "survey_answer"
     ]
     assert keys == sorted(keys)
+
+
+def test_a_team_smaller_than_the_threshold_is_never_stored_beside_an_answer(
+    session: Session,
+) -> None:
+    # South has two people: a response naming South would be one of two.
+    staff(session, {("Sales", "North"): 6, ("Sales", "South"): 2, ("Sales", "East"): 5})
+    sid = opened(session)
+    answer(session, sid, [f"p{i}@example.org" for i in range(1, 14)])
+    flush_held_answers(session=session, survey_id=sid)
+    teams = Counter(session.exec(select(SurveyResponse.team)).all())
+    # South cannot stand alone and the smallest other team gives it cover.
+    assert teams == {"North": 6, NOT_STATED: 7}
+
+
+def test_answers_still_held_when_the_survey_closes_are_written_and_counted(
+    session: Session,
+) -> None:
+    staff(session, {("Sales", "North"): 7})
+    sid = opened(session)
+    answer(session, sid, [f"p{i}@example.org" for i in range(1, 7)])
+    assert held_count(session=session, survey_id=sid) == 1
+    close_survey(session=session, survey_id=sid, actor=OPERATOR)
+    assert held_count(session=session, survey_id=sid) == 0
+    hr = user(session, "hana", Role.hr)
+    [everyone, *_] = groups(session=session, survey_id=sid, actor=hr)
+    assert everyone.n == 6
 
 
 # The directory an attacker holds: department, team, tenure band, location per invitee.
