@@ -40,6 +40,8 @@ QUESTION_TEXT_MAX = 400
 CHOICE_MAX = 200
 # The choices of one question, one a line.
 CHOICES_TEXT_MAX = 2000
+# More than any audience: a threshold above it would withhold everything anyway.
+THRESHOLD_MAX = 100_000
 
 
 def survey_title(title: str, *, label: str = "Title") -> str:
@@ -125,11 +127,17 @@ TEMPLATES: dict[str, tuple[TemplateQuestion, ...]] = {
 
 
 def validate_thresholds(min_group: int, comment_min: int) -> None:
-    """Refuse thresholds that would expose small groups."""
+    """Refuse thresholds that would expose small groups (or that no column can hold)."""
     if min_group < FLOOR_MIN_GROUP:
         raise ValidationError(
             f"Confidentiality threshold: use at least {FLOOR_MIN_GROUP}.", field="min_group"
         )
+    for value, label, name in (
+        (min_group, "Confidentiality threshold", "min_group"),
+        (comment_min, "Comment threshold", "comment_min"),
+    ):
+        if value > THRESHOLD_MAX:
+            raise ValidationError(f"{label}: use at most {THRESHOLD_MAX:,}.", field=name)
     if comment_min < min_group:
         raise ValidationError(
             "Comment threshold: use at least the confidentiality threshold.",
@@ -374,6 +382,11 @@ def close_survey(*, session: Session, survey_id: int, actor: Actor) -> Survey:
     survey = get_survey(session=session, survey_id=survey_id)
     if survey.status != SurveyStatus.open.value:
         raise Conflict("Only an open survey can be closed.")
+    # Imported here: the answers module reads this one. Answers still held for their
+    # batch are written first, so the tallies count them.
+    from db.survey_answers import flush_held_answers
+
+    flush_held_answers(session=session, survey_id=survey_id)
     survey.status = SurveyStatus.closed.value
     survey.version += 1
     session.add(survey)

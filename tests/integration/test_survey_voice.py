@@ -24,7 +24,7 @@ from db.models.surveys import SurveyInvitation, SurveyResponse
 from db.moments import contact_moments
 from db.people import create_organisation
 from db.privacy_requests import complete_erasure
-from db.survey_answers import submit_answers
+from db.survey_answers import flush_held_answers, submit_answers
 from db.survey_distribution import issue_links, open_survey
 from db.survey_reports import groups, participation, results
 from db.survey_voice import (
@@ -111,6 +111,8 @@ def answer_everyone(session: Session, survey_id: int, scores: list[int]) -> None
             elif q.kind == "choice":
                 answers[q.id] = (q.choices or "").split("\n")[0 if score >= 9 else 3]
         submit_answers(session=session, token=token, answers=answers)
+    # Answers are held for a batch: write the rest now, as the close or a later visit would.
+    flush_held_answers(session=session, survey_id=survey_id)
 
 
 def test_only_contacts_allowing_feedback_are_invited_and_the_rest_are_counted_by_reason(

@@ -1,7 +1,7 @@
 """public limits: counters per hour or minute instead of a row per submission
 
 Revision ID: 0019_public_limits
-Revises: 0016_list_pages
+Revises: 0017_survey_releases
 Create Date: 2026-12-03 12:00:00.000000
 
 The old table kept the moment of every submission (equal to the case's received_at) and
@@ -18,7 +18,7 @@ from alembic import op
 import db.types  # noqa: F401  (autogenerate writes db.types.UTCDateTime)
 
 revision: str = "0019_public_limits"
-down_revision: str | None = "0016_list_pages"
+down_revision: str | None = "0017_survey_releases"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
