@@ -242,9 +242,9 @@ def cmd_case_deadlines(args: argparse.Namespace) -> int:
 
 def cmd_ensure_secrets(_args: argparse.Namespace) -> int:
     """Write a random cookie key into .streamlit/secrets.toml unless one exists."""
-    import os
+    from db.config import get_settings
 
-    if os.environ.get("RAPPORT_COOKIE_KEY"):
+    if get_settings().cookie_key:
         return 0
     if SECRETS_FILE.exists() and "cookie_key" in SECRETS_FILE.read_text(encoding="utf-8"):
         return 0

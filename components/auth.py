@@ -7,7 +7,6 @@ the cookie carries a server-side session id that signing out revokes.
 """
 
 import math
-import os
 import zlib
 from collections import Counter
 from collections.abc import Mapping
@@ -41,7 +40,7 @@ class CookieKeyMissing(RuntimeError):
 
 def cookie_key() -> str:
     """The cookie-signing key from RAPPORT_COOKIE_KEY or secrets.toml; never a default."""
-    key = os.environ.get("RAPPORT_COOKIE_KEY", "").strip()
+    key = get_settings().cookie_key
     if not key:
         try:
             key = str(st.secrets.get("cookie_key", "")).strip()

@@ -16,7 +16,6 @@ HR could have given itself with the links it held can be seen.
 import csv
 import hashlib
 import io
-import os
 import secrets
 import smtplib
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from db.audit import Actor, record, require_role
+from db.config import get_settings
 from db.errors import Conflict, DomainError, ValidationError
 from db.models.auth import Role
 from db.models.people import Contact
@@ -51,7 +51,7 @@ def hash_token(token: str) -> str:
 
 def public_url() -> str:
     """Where people reach Rapport, for the links (RAPPORT_PUBLIC_URL)."""
-    return os.environ.get("RAPPORT_PUBLIC_URL", "").strip().rstrip("/") or "http://localhost:8501"
+    return get_settings().public_url.rstrip("/") or "http://localhost:8501"
 
 
 def answer_url(token: str) -> str:
@@ -224,7 +224,8 @@ def links_csv(links: list[IssuedLink], *, breaks_confidentiality: bool = False) 
 
 def _smtp_password() -> str | None:
     """RAPPORT_SMTP_PASSWORD, or the file RAPPORT_SMTP_PASSWORD_FILE names (a mounted secret)."""
-    path = os.environ.get("RAPPORT_SMTP_PASSWORD_FILE", "").strip()
+    settings = get_settings()
+    path = settings.smtp_password_file
     if path:
         try:
             with open(path, encoding="utf-8") as secret:
@@ -233,7 +234,7 @@ def _smtp_password() -> str | None:
             raise RuntimeError(
                 f"RAPPORT_SMTP_PASSWORD_FILE: cannot read {path!r} ({err})."
             ) from err
-    return os.environ.get("RAPPORT_SMTP_PASSWORD") or None
+    return settings.smtp_password or None
 
 
 @dataclass(frozen=True)
@@ -250,19 +251,16 @@ class SmtpSettings:
     @classmethod
     def from_env(cls) -> "SmtpSettings | None":
         """The configured server, or None when RAPPORT_SMTP_HOST is unset."""
-        host = os.environ.get("RAPPORT_SMTP_HOST", "").strip()
-        if not host:
+        settings = get_settings()
+        if not settings.smtp_host:
             return None
-        raw_port = os.environ.get("RAPPORT_SMTP_PORT", "").strip() or "25"
-        if not raw_port.isdigit():
-            raise RuntimeError(f"RAPPORT_SMTP_PORT must be a whole number, not {raw_port!r}.")
         return cls(
-            host=host,
-            port=int(raw_port),
-            sender=os.environ.get("RAPPORT_SMTP_FROM", "").strip() or "surveys@localhost",
-            username=os.environ.get("RAPPORT_SMTP_USER", "").strip() or None,
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.smtp_from,
+            username=settings.smtp_user or None,
             password=_smtp_password(),
-            starttls=os.environ.get("RAPPORT_SMTP_STARTTLS", "").strip() in {"1", "true", "yes"},
+            starttls=settings.smtp_starttls,
         )
 
 

@@ -7,7 +7,6 @@ RAPPORT_BULK_SURVEY_WAVES for `manage.py seed --scale` and the benchmark. The da
 deterministic: the generator is seeded here, independent of the other areas' seeders.
 """
 
-import os
 import random
 from datetime import timedelta
 from typing import Any
@@ -16,6 +15,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from db.bulk_seed import BULK_SEEDERS, World, bulk_insert, max_id, new_ids
+from db.config import get_settings
 from db.employees import tenure_band
 from db.models.surveys import (
     AudienceKind,
@@ -33,7 +33,6 @@ from db.surveys import ENGAGEMENT_TEMPLATE
 from db.surveys_seed import COMMENTS, FIRST, LAST, LOCATIONS, ORG
 from db.types import utcnow
 
-DEFAULT_WAVES = 8
 TEAM_SIZE = 25
 RESPONSE_RATE = 0.8
 WORK_CHOICE = ("Office", "Hybrid", "Remote")
@@ -41,8 +40,7 @@ WORK_CHOICE = ("Office", "Hybrid", "Remote")
 
 def waves_wanted() -> int:
     """Waves to seed: RAPPORT_BULK_SURVEY_WAVES, or eight (two years of quarters)."""
-    raw = os.environ.get("RAPPORT_BULK_SURVEY_WAVES", "").strip()
-    return int(raw) if raw.isdigit() and int(raw) > 0 else DEFAULT_WAVES
+    return get_settings().bulk_survey_waves
 
 
 def _teams(n_employees: int) -> list[tuple[str, str]]:
