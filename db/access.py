@@ -81,6 +81,7 @@ COMMANDS: dict[str, frozenset[Role]] = {
     "db.case_review.claim_case": REVIEWERS,
     "db.case_review.count_queue": REVIEWERS,
     "db.case_review.exclude_reviewer": REVIEWERS,
+    "db.case_review.colleague_exclusions": ADMIN,
     "db.case_review.list_queue": REVIEWERS,
     "db.case_review.list_reviewers": REVIEWERS,
     "db.case_review.open_case": REVIEWERS,
