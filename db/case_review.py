@@ -5,7 +5,7 @@ missing from their queue and opening it answers NotFound, whatever the page does
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import exists, func, update
@@ -15,9 +15,11 @@ from sqlmodel import Session, col, select
 from db.audit import Actor, record, record_view, require_role
 from db.case_common import (
     SHORT_TEXT_MAX,
+    TEXT_MAX,
     append_event,
     category_labels,
     check_version,
+    clean_text,
     policy_for,
 )
 from db.case_sla import FEEDBACK_DUE_SOON, SlaClock, clock_state, running_deadline
@@ -27,10 +29,12 @@ from db.models.cases import (
     Case,
     CaseEvent,
     CaseExclusion,
+    CaseRelease,
     CaseStatus,
     CheckIn,
     EventKind,
 )
+from db.models.consent import PrivacyRequest, RequestKind, RequestStatus
 from db.types import utcnow
 
 PAGE_SIZE_MAX = 200
@@ -524,3 +528,135 @@ def queue_summary(*, session: Session, actor: Actor, now: datetime | None = None
         ),
         "mine": count(col(Case.assignee_id) == actor.id),
     }
+
+
+# ---- access requests: reviewers release what the person is entitled to ------------------
+
+
+@dataclass(frozen=True)
+class AccessRequestForCase:
+    """An open access request by the person a named case is about."""
+
+    request_id: int
+    due_on: date
+    released: bool
+    content: str | None
+
+
+def _named(case: Case) -> bool:
+    return not case.anonymous and case.contact_id is not None and case.purged_at is None
+
+
+def access_requests_for_case(
+    *, session: Session, actor: Actor, case_id: int
+) -> list[AccessRequestForCase]:
+    """Open access requests by the person this named case is about (none for anonymous
+    concerns, which are never part of an access request)."""
+    case = case_by_id(session=session, actor=actor, case_id=case_id)
+    if not _named(case):
+        return []
+    requests = session.exec(
+        select(PrivacyRequest)
+        .where(
+            col(PrivacyRequest.contact_id) == case.contact_id,
+            col(PrivacyRequest.kind) == RequestKind.access.value,
+            col(PrivacyRequest.status) == RequestStatus.open.value,
+        )
+        .order_by(col(PrivacyRequest.id))
+    ).all()
+    found = []
+    for request in requests:
+        assert request.id is not None
+        release = session.get(CaseRelease, (request.id, case_id))
+        found.append(
+            AccessRequestForCase(
+                request.id,
+                request.deadline,
+                release is not None,
+                release.content if release else None,
+            )
+        )
+    return found
+
+
+def release_to_access_request(
+    *,
+    session: Session,
+    actor: Actor,
+    case_id: int,
+    request_id: int,
+    content: str,
+    now: datetime | None = None,
+) -> CaseRelease:
+    """Release what the person is entitled to from this case to their access request.
+
+    The reviewer writes it: what the person told us and what was done, never what
+    others said in confidence. An empty release says there is nothing to hand over.
+    """
+    case = case_by_id(session=session, actor=actor, case_id=case_id)
+    now = now or utcnow()
+    if not _named(case):
+        raise ValidationError(
+            "Anonymous concerns are never part of an access request.", field="request"
+        )
+    request = session.get(PrivacyRequest, request_id)
+    if (
+        request is None
+        or request.contact_id != case.contact_id
+        or request.kind != RequestKind.access
+        or request.status != RequestStatus.open
+    ):
+        raise NotFound("There is no open access request by this person with that number.")
+    if session.get(CaseRelease, (request_id, case_id)) is not None:
+        raise Conflict(f"Case {case.reference} was already released to request #{request_id}.")
+    text = clean_text(content, label="Release", field="content", limit=TEXT_MAX, required=False)
+    release = CaseRelease(
+        request_id=request_id,
+        case_id=case_id,
+        released_by_id=actor.id or 0,
+        released_at=now,
+        content=text,
+    )
+    session.add(release)
+    append_event(
+        session=session,
+        case=case,
+        kind=EventKind.internal_note,
+        actor=actor,
+        at=now,
+        body=f"Released to access request #{request_id}"
+        + ("." if text else ": nothing the person is entitled to."),
+    )
+    record(
+        session=session,
+        actor=actor,
+        action="case.release",
+        entity="case",
+        entity_id=case.reference,
+        details={"request_id": request_id, "empty": text is None},
+    )
+    session.commit()
+    return release
+
+
+def awaiting_release(*, session: Session, actor: Actor) -> list[str]:
+    """References of named cases this reviewer may see that an open access request
+    still waits on, oldest request first."""
+    require_reviewer(actor, "see cases awaiting release")
+    query = (
+        select(Case.reference)
+        .join(PrivacyRequest, col(PrivacyRequest.contact_id) == col(Case.contact_id))
+        .where(
+            col(Case.anonymous).is_(False),
+            col(Case.purged_at).is_(None),
+            not_excluded(actor),
+            col(PrivacyRequest.kind) == RequestKind.access.value,
+            col(PrivacyRequest.status) == RequestStatus.open.value,
+            ~exists().where(
+                col(CaseRelease.case_id) == col(Case.id),
+                col(CaseRelease.request_id) == col(PrivacyRequest.id),
+            ),
+        )
+        .order_by(col(PrivacyRequest.due_on), col(Case.reference))
+    )
+    return list(dict.fromkeys(session.exec(query).all()))
