@@ -78,10 +78,6 @@ def released_until(now: datetime) -> datetime:
     return datetime(now.year, now.month, 1, tzinfo=UTC)
 
 
-def _month_key(at: datetime) -> str:
-    return f"{at.year:04d}-{at.month:02d}"
-
-
 def months_between(start: datetime, until: datetime) -> list[str]:
     """Calendar months meeting [start, until), oldest first."""
     months = []
