@@ -12,6 +12,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
 from db.audit import Actor
+from db.case_review import not_excluded
 from db.erasure import is_suppressed, suppressed_digests, suppression_digests
 from db.import_kinds import CHUNK_SUPPRESSION_CHECKS, SUPPRESSION_CHECKS
 from db.models.auth import Role
@@ -39,7 +40,11 @@ def consent_source(session: Session, contact: Contact, actor: Actor) -> Any:
 
 
 def cases_source(session: Session, contact: Contact, actor: Actor) -> Any | None:
-    """Named (never anonymous) cases about the person, for case reviewers only."""
+    """Named (never anonymous) cases about the person, for case reviewers only.
+
+    A reviewer excluded from a case never sees it here either, whatever other roles
+    they hold: an exclusion holds on every path to a case.
+    """
     if not actor.has_any({Role.reviewer}):
         return None
     return sa_select(
@@ -54,6 +59,7 @@ def cases_source(session: Session, contact: Contact, actor: Actor) -> Any | None
         col(Case.contact_id) == contact.id,
         col(Case.anonymous).is_(False),
         col(Case.purged_at).is_(None),
+        not_excluded(actor),
     )
 
 

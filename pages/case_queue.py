@@ -9,7 +9,15 @@ from components import page
 from components.db import db_session
 from components.ui import attempt, pager
 from db.case_common import SHORT_TEXT_MAX, list_categories
-from db.case_review import OPEN_STATUSES, QueueFilter, QueueRow, claim_case, count_queue, list_queue
+from db.case_review import (
+    OPEN_STATUSES,
+    QueueFilter,
+    QueueRow,
+    awaiting_release,
+    claim_case,
+    count_queue,
+    list_queue,
+)
 from db.case_sla import ClockState
 from db.case_welfare import open_welfare_case
 from db.cases import CONTACT_NAME_MAX
@@ -34,6 +42,19 @@ def load_categories() -> dict[str, str]:
 
 
 categories = attempt(load_categories) or {}
+
+
+def load_awaiting() -> list[str]:
+    with db_session() as session:
+        return awaiting_release(session=session, actor=reviewer)
+
+
+awaiting = attempt(load_awaiting) or []
+if awaiting:
+    st.info(
+        f"{len(awaiting)} named case(s) wait for you to release what the person is entitled "
+        "to an access request: " + ", ".join(awaiting[:10]) + ("…" if len(awaiting) > 10 else "")
+    )
 queue_tab, welfare_tab = st.tabs(["Queue", "Open a welfare case"])
 
 with queue_tab:

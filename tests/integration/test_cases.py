@@ -350,6 +350,10 @@ def test_insights_withhold_any_figure_from_fewer_than_three_cases(
         submit_concern(
             session=session, concern_in=concern(category="misconduct"), now=t0 + timedelta(hours=n)
         )
+    # A third small category: with misconduct alone withheld beside bullying, the month's
+    # total across categories minus bullying would give misconduct, so bullying would be
+    # withheld too (the rule runs across categories as well).
+    submit_concern(session=session, concern_in=concern(category="other"), now=t0)
     since, until = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC)
     manager = people["max"]
     cells = {
@@ -357,13 +361,19 @@ def test_insights_withhold_any_figure_from_fewer_than_three_cases(
     }
     bullying = cells["Bullying or harassment"]
     assert (bullying.count, bullying.period) == (3, "2026-03")
-    for granularity, label in (("quarter", "2026-Q1"), ("year", "2026")):
+    # A withheld category is withheld in every period, empty ones included, so that a
+    # withheld cell does not say that it holds a case.
+    for granularity, labels in (
+        ("quarter", [f"2026-Q{q}" for q in range(1, 5)]),
+        ("year", ["2026"]),
+    ):
         grouped = volumes(
             session=session, actor=manager, since=since, until=until, granularity=granularity
         )
         assert {(c.period, c.category, c.count) for c in grouped} == {
-            (label, "Bullying or harassment", 3),
-            (label, "Misconduct", None),
+            (labels[0], "Bullying or harassment", 3),
+            *((label, "Misconduct", None) for label in labels),
+            *((label, "Other", None) for label in labels),
         }
     assert cells["Misconduct"].count is None and cells["Misconduct"].shown == FEWER
     figures = {
@@ -373,7 +383,7 @@ def test_insights_withhold_any_figure_from_fewer_than_three_cases(
     assert figures["Misconduct"].cases is None and figures["Misconduct"].days_to_acknowledge is None
     assert figures["Bullying or harassment"].cases == 3
     buckets = backlog(session=session, actor=manager, now=t0 + timedelta(days=1))
-    assert [b.shown for b in buckets] == ["5", "0", "0", "0"]
+    assert [b.shown for b in buckets] == ["6", "0", "0", "0"]
     assert outcomes(session=session, actor=manager, since=since, until=until) == []
     outsider = make_user(session, "hana", Role.hr)
     with pytest.raises(Forbidden):
