@@ -1,7 +1,7 @@
 """case exclusions name who made them; reviewers release case content to access requests
 
 Revision ID: 0020_case_exclusions
-Revises: 0016_list_pages
+Revises: 0019_public_limits
 Create Date: 2026-12-03 12:00:00.000000
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import db.types  # noqa: F401  (autogenerate writes db.types.UTCDateTime)
 
 revision: str = "0020_case_exclusions"
-down_revision: str | None = "0016_list_pages"
+down_revision: str | None = "0019_public_limits"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """sign-in attempts: failures under unknown usernames are counted like an account's
 
 Revision ID: 0021_auth_attempts
-Revises: 0019_public_limits
+Revises: 0020_case_exclusions
 Create Date: 2026-12-03 12:00:00.000000
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import db.types
 
 revision: str = "0021_auth_attempts"
-down_revision: str | None = "0019_public_limits"
+down_revision: str | None = "0020_case_exclusions"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
