@@ -25,9 +25,19 @@ def cmd_seed(args: argparse.Namespace) -> int:
     import time
 
     from db.core.engine import session_scope
+    from db.core.settings import get_settings
     from db.demo.bulk.seed import seed_scale
     from db.demo.fixtures import is_empty, seed_demo
 
+    if not get_settings().demo:
+        # A production installation: the demo world's sign-ins are published, so it is
+        # never created here, whatever the database holds.
+        message = "RAPPORT_DEMO=0: this installation never seeds the demo; not seeding."
+        if args.if_empty:
+            print(message)
+            return 0
+        print(message, file=sys.stderr)
+        return 1
     with session_scope() as session:
         if not is_empty(session=session):
             if args.if_empty:
@@ -48,18 +58,22 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
 
 def cmd_demo_info(_args: argparse.Namespace) -> int:
-    """Print the demo sign-ins, but only for a database seeded with the demo."""
+    """Print the demo sign-ins that still work, but only for a database seeded with the demo."""
     from db.core.engine import session_scope
-    from db.demo.fixtures import DEMO_USERS, is_demo
+    from db.demo.fixtures import DEMO_USERS, demo_password_accounts, is_demo
 
     with session_scope() as session:
         if not is_demo(session=session):
             return 0
-    print("\nDemo sign-ins (demo database only):")
-    for user in DEMO_USERS:
+        working = set(demo_password_accounts(session=session))
+    shown = [user for user in DEMO_USERS if user.username in working]
+    if not shown:
+        return 0
+    print("\nDemo sign-ins (demo database only; anyone who reads the README can use them):")
+    for user in shown:
         roles = ", ".join(r.value for r in user.roles)
         print(f"  {user.username:<10} {user.password:<24} {roles}")
-    print()
+    print("Change their passwords or deactivate them before real use.\n")
     return 0
 
 
@@ -189,6 +203,17 @@ def cmd_purge_cases(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_forget_public_limits(_args: argparse.Namespace) -> int:
+    """Delete the public forms' rate-limit counters of past hours and minutes (run it hourly)."""
+    from db.core.engine import session_scope
+    from db.core.limits import forget_expired
+
+    with session_scope() as session:
+        gone = forget_expired(session=session)
+    print(f"Deleted {gone} expired rate-limit counter{'s' if gone != 1 else ''}.")
+    return 0
+
+
 def cmd_case_deadlines(args: argparse.Namespace) -> int:
     """Set how many days to acknowledge and months to give feedback, for one category."""
     from db.auth.actor import OPERATOR
@@ -217,9 +242,9 @@ def cmd_case_deadlines(args: argparse.Namespace) -> int:
 
 def cmd_ensure_secrets(_args: argparse.Namespace) -> int:
     """Write a random cookie key into .streamlit/secrets.toml unless one exists."""
-    import os
+    from db.core.settings import get_settings
 
-    if os.environ.get("RAPPORT_COOKIE_KEY"):
+    if get_settings().cookie_key:
         return 0
     if SECRETS_FILE.exists() and "cookie_key" in SECRETS_FILE.read_text(encoding="utf-8"):
         return 0
@@ -471,7 +496,11 @@ def build_parser() -> argparse.ArgumentParser:
         "without it, the small demo world built through the normal commands",
     )
     seed.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
-    seed.add_argument("--if-empty", action="store_true", help="do nothing if data exists")
+    seed.add_argument(
+        "--if-empty",
+        action="store_true",
+        help="do nothing if any user exists, or if RAPPORT_DEMO=0 (exit 0 either way)",
+    )
     seed.set_defaults(func=cmd_seed)
 
     sub.add_parser("demo-info", help=cmd_demo_info.__doc__).set_defaults(func=cmd_demo_info)
@@ -505,6 +534,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="retention in years (default: RAPPORT_CASE_RETENTION_YEARS, or 5)",
     )
     purge.set_defaults(func=cmd_purge_cases)
+
+    sub.add_parser("forget-public-limits", help=cmd_forget_public_limits.__doc__).set_defaults(
+        func=cmd_forget_public_limits
+    )
 
     deadlines = sub.add_parser("case-deadlines", help=cmd_case_deadlines.__doc__)
     deadlines.add_argument("category", help="category key, for example safeguarding")

@@ -6,7 +6,11 @@ replaced by db/auth/accounts.py: the lockout survives reloads, restarts and repl
 the cookie carries a server-side session id that signing out revokes.
 """
 
-import os
+import math
+import zlib
+from collections import Counter
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 import jwt
@@ -25,6 +29,8 @@ TOKEN_KEY = "rapport_session_token"
 LOGIN_ERROR_KEY = "rapport_login_error"
 PENDING_COOKIE_KEY = "rapport_cookie_pending"
 MIN_KEY_BYTES = 32
+# A key must look random: this many bits by the estimate below, at least.
+MIN_KEY_BITS = 128
 _KNOWN_DEFAULTS = {"some_key", "some_signature_key", "abcdef", "random_signature_key"}
 
 
@@ -34,7 +40,7 @@ class CookieKeyMissing(RuntimeError):
 
 def cookie_key() -> str:
     """The cookie-signing key from RAPPORT_COOKIE_KEY or secrets.toml; never a default."""
-    key = os.environ.get("RAPPORT_COOKIE_KEY", "").strip()
+    key = get_settings().cookie_key
     if not key:
         try:
             key = str(st.secrets.get("cookie_key", "")).strip()
@@ -45,12 +51,73 @@ def cookie_key() -> str:
             "No cookie key is configured. Run `make run` (or `python manage.py "
             "ensure-secrets`) to generate one, or set RAPPORT_COOKIE_KEY."
         )
-    if key in _KNOWN_DEFAULTS or len(key.encode("utf-8")) < MIN_KEY_BYTES:
+    if (
+        key in _KNOWN_DEFAULTS
+        or len(key.encode("utf-8")) < MIN_KEY_BYTES
+        or estimated_key_bits(key) < MIN_KEY_BITS
+    ):
         raise CookieKeyMissing(
-            f"The cookie key must be at least {MIN_KEY_BYTES} random bytes; generate a new "
-            "one with `python manage.py ensure-secrets` after removing the old one."
+            f"The cookie key must be at least {MIN_KEY_BYTES} random bytes (this one is too "
+            "short, a known default, or too regular to be random); generate a new one with "
+            "`python manage.py ensure-secrets` after removing the old one."
         )
     return key
+
+
+def estimated_key_bits(key: str) -> float:
+    """A generous upper estimate of a key's randomness, in bits.
+
+    The least of: the characters' entropy over the key's shortest repeating unit
+    ("abcd" * 10 counts as "abcd"), and what zlib cannot squeeze out of it. It tells a
+    key that is plainly not random ("k" * 40, a repeated word) from a generated one; it
+    cannot prove that a key is random, so keys are generated, never typed.
+    """
+    data = key.encode("utf-8")
+    unit = data[: _shortest_period(data)]
+    counts = Counter(unit)
+    spread = -sum(n / len(unit) * math.log2(n / len(unit)) for n in counts.values())
+    # zlib adds a 2-byte header and a 4-byte checksum to whatever it keeps.
+    squeezed = (len(zlib.compress(data, 9)) - 6) * 8
+    return min(spread * len(unit), squeezed)
+
+
+def _shortest_period(data: bytes) -> int:
+    for period in range(1, len(data) // 2 + 1):
+        if all(data[i] == data[i - period] for i in range(period, len(data))):
+            return period
+    return len(data)
+
+
+def secure_cookie(*, headers: Mapping[str, str], url: str | None, setting: str) -> bool:
+    """Whether the session cookie gets the Secure flag (sent over HTTPS only).
+
+    RAPPORT_COOKIE_SECURE=1 always, 0 never; otherwise when the browser's address is
+    https or a proxy in front says so (X-Forwarded-Proto, Forwarded). A client that
+    claims HTTPS falsely only stops its own cookie coming back over plain HTTP.
+    """
+    if setting in {"1", "0"}:
+        return setting == "1"
+    lowered = {name.lower(): value for name, value in headers.items()}
+    forwarded_proto = lowered.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    forwarded = lowered.get("forwarded", "").split(",")[0].lower()
+    return (
+        (url or "").lower().startswith("https://")
+        or forwarded_proto == "https"
+        or "proto=https" in forwarded.replace(" ", "")
+    )
+
+
+def _request() -> tuple[Mapping[str, str], str | None]:
+    """The headers and address of the browser request this script run serves."""
+    try:
+        return dict(st.context.headers), st.context.url
+    except Exception:  # outside a browser request there is nothing to read
+        return {}, None
+
+
+def _request_is_https() -> bool:
+    headers, url = _request()
+    return secure_cookie(headers=headers, url=url, setting=get_settings().cookie_secure)
 
 
 class _DatabaseAuthenticationModel(AuthenticationModel):
@@ -105,8 +172,17 @@ class _SessionCookieModel(CookieModel):
         st.session_state[PENDING_COOKIE_KEY] = True
 
     def write_cookie(self) -> None:
-        """Send the cookie to the browser now."""
-        super().set_cookie()
+        """Send the cookie to the browser now; Secure when the page is served over HTTPS."""
+        if self.cookie_expiry_days == 0:
+            return
+        self.exp_date = self._set_exp_date()
+        self.cookie_manager.set(
+            self.cookie_name,
+            self._token_encode(),
+            expires_at=datetime.now() + timedelta(days=self.cookie_expiry_days),
+            secure=True if _request_is_https() else None,
+            same_site="strict",
+        )
 
     def _token_encode(self) -> str:
         return jwt.encode(

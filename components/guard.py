@@ -12,6 +12,7 @@ from components.nav import EVERYONE, draw_sidebar, screen_for, script_path
 from components.ui import DB_DOWN
 from db.auth.audit import record_view
 from db.core.settings import get_settings
+from db.demo.fixtures import demo_password_accounts
 from db.models.auth import ROLE_LABELS, User
 
 log = logging.getLogger("rapport")
@@ -20,6 +21,24 @@ log = logging.getLogger("rapport")
 # fetch an SVG from a third-party host on every page.
 FAVICON = "🤝"
 SIGN_OUT_KEY = "rapport_sign_out_requested"
+
+
+def _demo_banner() -> None:
+    """Warn on every page while a demo account still has the published demo password."""
+    try:
+        with db_session() as session:
+            names = demo_password_accounts(session=session)
+    except OperationalError:
+        log.warning("database unavailable while checking for demo accounts")
+        return
+    if names:
+        st.warning(
+            "This is a demo installation: the accounts "
+            + ", ".join(names)
+            + " still have the published demo password, so anyone can sign in as them. "
+            "Do not enter real information until an administrator has changed their "
+            "passwords or deactivated them."
+        )
 
 
 def _request_sign_out() -> None:
@@ -94,6 +113,7 @@ def page(script: str, *, public: bool = False, sensitive: bool = False) -> User 
     roles = None if screen.roles == EVERYONE else screen.roles
     organisation = get_settings().organisation_name
     st.set_page_config(page_title=f"{title} · {organisation}", page_icon=FAVICON, layout="wide")
+    _demo_banner()
     if public:
         draw_sidebar(None, organisation)
         return None

@@ -2,11 +2,12 @@
 
 import logging
 import secrets
+import traceback
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import streamlit as st
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from db.core.errors import DomainError
 
@@ -21,6 +22,40 @@ DB_DOWN = (
     "Rapport cannot reach its database right now, so nothing was changed. "
     "Try again in a minute; if it lasts, tell your administrator."
 )
+DB_REFUSED = (
+    "The database refused this change, so nothing was saved. Try again; if it happens "
+    "again, tell your administrator."
+)
+
+
+def _error_code(err: DBAPIError) -> str:
+    """The driver's error code or name (SQLSTATE, SQLite's error name): never a message."""
+    original = err.orig
+    for attribute in ("sqlstate", "sqlite_errorname", "pgcode"):
+        value = getattr(original, attribute, None)
+        if isinstance(value, str) and value.isascii() and len(value) <= 40:
+            return value
+    return "no code"
+
+
+def log_database_fault(what: str, err: DBAPIError) -> None:
+    """Log a database fault without its message, statement parameters or SQL.
+
+    The driver's message and SQLAlchemy's text of the error may quote what a person
+    typed (a value in a constraint's detail, the parameters of the statement), and the
+    log must never hold what a reporter wrote: only the kinds of error, the driver's
+    code and where in the code it happened.
+    """
+    frames = traceback.extract_tb(err.__traceback__)
+    where = " <- ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in frames[-8:])
+    log.error(
+        "%s: %s (%s, %s) at %s",
+        what,
+        type(err).__name__,
+        type(err.orig).__name__,
+        _error_code(err),
+        where or "unknown",
+    )
 
 
 def attempt(action: Callable[[], T], *, success: str | None = None) -> T | None:
@@ -31,8 +66,15 @@ def attempt(action: Callable[[], T], *, success: str | None = None) -> T | None:
         st.error(str(err))
         return None
     except OperationalError as err:
-        log.exception("database unavailable")
-        st.error(DB_BUSY if "locked" in str(err).lower() else DB_DOWN)
+        log_database_fault("database unavailable", err)
+        busy = _error_code(err) in {"SQLITE_BUSY", "SQLITE_LOCKED", "55P03", "40P01"} or (
+            "locked" in str(err.orig).lower()
+        )
+        st.error(DB_BUSY if busy else DB_DOWN)
+        return None
+    except DBAPIError as err:
+        log_database_fault("database refused a statement", err)
+        st.error(DB_REFUSED)
         return None
     if success:
         st.success(success)
@@ -42,14 +84,16 @@ def attempt(action: Callable[[], T], *, success: str | None = None) -> T | None:
 VISITOR_KEY = "rapport_visitor"
 
 
-def visitor_id() -> str:
-    """A random id for this browser session, for the public forms' rate limits.
+def visitor_id(form: str = "public") -> str:
+    """A random id of this browser session for one public form, for its rate limits.
 
-    It lives only in the server's memory of this session: no cookie, no IP address.
+    Each form gets its own id, so nothing links what one browser did on two forms. It
+    lives only in the server's memory of this session: no cookie, no IP address.
     """
-    if not st.session_state.get(VISITOR_KEY):
-        st.session_state[VISITOR_KEY] = secrets.token_hex(16)
-    return str(st.session_state[VISITOR_KEY])
+    key = f"{VISITOR_KEY}_{form}"
+    if not st.session_state.get(key):
+        st.session_state[key] = secrets.token_hex(16)
+    return str(st.session_state[key])
 
 
 def pager(*, total: int, page_size: int, key: str) -> int:

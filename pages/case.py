@@ -22,12 +22,15 @@ from db.cases.actions import (
 from db.cases.common import SHORT_TEXT_MAX, TEXT_MAX
 from db.cases.intake import REFERENCE_INPUT_MAX
 from db.cases.review import (
+    AccessRequestForCase,
     CaseDetail,
+    access_requests_for_case,
     assign_case,
     claim_case,
     exclude_reviewer,
     list_reviewers,
     open_case,
+    release_to_access_request,
 )
 from db.cases.welfare import log_check_in
 from db.models.auth import User
@@ -125,6 +128,42 @@ with st.container(border=True):
         st.text(f"Contact: {contact}")
     if detail.excluded:
         st.text("Excluded reviewers: " + ", ".join(detail.excluded))
+
+
+def load_requests() -> list[AccessRequestForCase]:
+    with db_session() as session:
+        return access_requests_for_case(session=session, actor=reviewer, case_id=case_id)
+
+
+for request in attempt(load_requests) or []:
+    with st.container(border=True):
+        st.markdown(f"**Access request #{request.request_id}** · due {request.due_on:%Y-%m-%d}")
+        if request.released:
+            st.caption("Released to the request:")
+            st.text(request.content or "Nothing the person is entitled to.")
+            continue
+        st.caption(
+            "The person this case is about asked for a copy of their data. Write what they "
+            "are entitled to from this case — what they told us and what was done, never "
+            "what others said in confidence. Leave it empty if there is nothing to hand over."
+        )
+        released_text = st.text_area(
+            "What to release", key=f"case_release_{request.request_id}", max_chars=TEXT_MAX
+        )
+        if st.button("Release to the access request", key=f"case_release_go_{request.request_id}"):
+
+            def release(
+                session: Session, number: int = request.request_id, text: str = released_text
+            ) -> object:
+                return release_to_access_request(
+                    session=session,
+                    actor=reviewer,
+                    case_id=case_id,
+                    request_id=number,
+                    content=text,
+                )
+
+            run(release, "Released to the access request.")
 
 st.subheader("Timeline")
 st.dataframe(

@@ -14,25 +14,39 @@ from components.cases_charts import (
 from components.db import db_session
 from components.ui import attempt, show_chart
 from db.cases.insights import (
-    FEWER,
+    THRESHOLD_NOTE,
     Bucket,
     CategoryFigures,
     OutcomeCount,
     VolumeCell,
     cases_data_version,
     insights_report,
+    released_until,
+    window_start,
 )
+from db.core.types import utcnow
 
 user = page(__file__)
 st.title("Case insights")
+released = released_until(utcnow())
 st.caption(
-    f"Counts and times only, never case content. Any figure drawn from fewer than 3 cases "
-    f'is withheld and shown as "{FEWER}", so small groups cannot point to a person.'
+    f"Counts and times only, never case content. {THRESHOLD_NOTE} Figures are released "
+    f"once a month: they cover concerns received before {released:%-d %B %Y}, and what "
+    "had happened to them by then, so a new concern does not move them until the next "
+    "release."
 )
 
 PERIODS = {"Last 12 months": 12, "Last 2 years": 24, "Last 5 years": 60}
 left, right = st.columns(2)
-choice = left.radio("Period", list(PERIODS), index=2, horizontal=True, key="insights_period")
+choice = left.radio(
+    "Period",
+    list(PERIODS),
+    index=2,
+    horizontal=True,
+    key="insights_period",
+    help="Each period starts on 1 January of the year it reaches back into, so that it is "
+    "made of whole years and the periods cannot be subtracted from one another.",
+)
 granularity = right.radio(
     "Group volumes by",
     ["month", "quarter", "year"],
@@ -54,7 +68,7 @@ def _cached(user_id: int | None, months: int, granularity: str, version: str) ->
 
 def load() -> Loaded:
     with db_session() as session:
-        version = cases_data_version(session=session)
+        version = f"{released:%Y-%m}:{cases_data_version(session=session)}"
     with st.spinner("Counting cases…"):
         return _cached(user.id, PERIODS[choice or "Last 12 months"], granularity or "year", version)
 
@@ -63,13 +77,19 @@ loaded = attempt(load)
 if loaded is None:
     st.stop()
 cells, figures, buckets, results = loaded
+since = window_start(released, PERIODS[choice or "Last 12 months"])
 
 st.subheader(f"Concerns received by {granularity} and category")
+st.caption(f"From {since:%-d %B %Y} to {released:%-d %B %Y}.")
 show_chart(volume_chart(cells))
-withheld = sorted({f"{c.period} · {c.category}" for c in cells if c.count is None})
-if withheld:
-    with st.expander(f"{len(withheld)} {granularity} and category cells with {FEWER} cases"):
-        st.dataframe(pd.DataFrame({"Period · category": withheld}), hide_index=True)
+whole = sorted({c.category for c in cells} - {c.category for c in cells if c.count is not None})
+withheld = sorted(
+    {f"{c.period} · {c.category}" for c in cells if c.count is None and c.category not in whole}
+)
+if whole or withheld:
+    with st.expander(f"Withheld: {len(whole)} categories, {len(withheld)} cells"):
+        rows = [f"{category} · every {granularity}" for category in whole] + withheld
+        st.dataframe(pd.DataFrame({"Period · category": rows}), hide_index=True)
 
 st.subheader("By category")
 st.dataframe(

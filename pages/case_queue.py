@@ -14,6 +14,7 @@ from db.cases.review import (
     OPEN_STATUSES,
     QueueFilter,
     QueueRow,
+    awaiting_release,
     claim_case,
     count_queue,
     list_queue,
@@ -40,6 +41,19 @@ def load_categories() -> dict[str, str]:
 
 
 categories = attempt(load_categories) or {}
+
+
+def load_awaiting() -> list[str]:
+    with db_session() as session:
+        return awaiting_release(session=session, actor=reviewer)
+
+
+awaiting = attempt(load_awaiting) or []
+if awaiting:
+    st.info(
+        f"{len(awaiting)} named case(s) wait for you to release what the person is entitled "
+        "to an access request: " + ", ".join(awaiting[:10]) + ("…" if len(awaiting) > 10 else "")
+    )
 queue_tab, welfare_tab = st.tabs(["Queue", "Open a welfare case"])
 
 with queue_tab:

@@ -18,7 +18,8 @@ page(__file__, public=True)
 st.title("Follow up a concern")
 st.caption(
     "Enter the case reference and the receipt code you were given. After five wrong codes "
-    "for one reference, each further try has to wait a little longer."
+    "in one hour, this browser has to wait until the hour is over; nobody else's wrong "
+    "codes count against you."
 )
 
 OPEN_KEY = "follow_up_open"
@@ -43,7 +44,12 @@ if not st.session_state.get(OPEN_KEY):
 
 def load() -> ReporterView:
     with db_session() as session:
-        return follow_up(session=session, reference=reference, receipt=receipt)
+        return follow_up(
+            session=session,
+            reference=reference,
+            receipt=receipt,
+            visitor=visitor_id("follow_up"),
+        )
 
 
 view = attempt(load)
@@ -76,7 +82,7 @@ if sent:
                 reference=reference,
                 receipt=receipt,
                 text=text,
-                visitor=visitor_id(),
+                visitor=visitor_id("follow_up"),
             )
 
     if attempt(send) is not None:

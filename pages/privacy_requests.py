@@ -16,6 +16,8 @@ from db.consent.requests import (
     OUTCOME_MAX,
     REFUSAL_MAX,
     AccessExport,
+    CaseReleases,
+    case_releases,
     complete_access,
     complete_erasure,
     complete_other,
@@ -212,6 +214,18 @@ with work_tab:
 
                         attempt(extend, success="Extended; the new deadline is recorded.")
             if req.kind == RequestKind.access:
+
+                def releases() -> CaseReleases:
+                    with db_session() as session:
+                        return case_releases(session=session, request_id=req.id or 0, actor=user)
+
+                state = attempt(releases)
+                if state is not None and (state.released or state.awaiting):
+                    st.caption(
+                        f"Case records: {state.released} released by the case reviewers, "
+                        f"{state.awaiting} waiting for them. Case content reaches the export "
+                        "only as a reviewer releases it; anonymous concerns never do."
+                    )
                 if st.button("Complete: produce the export", key="dsr_access"):
 
                     def access() -> AccessExport:

@@ -124,7 +124,7 @@ if st.button("Send my concern", type="primary", key="concern_send"):
                     contact_phone=phone,
                     exclude_reviewer_ids=list(exclude),
                 ),
-                visitor=visitor_id(),
+                visitor=visitor_id("concern"),
             )
 
     result = attempt(send)

@@ -25,6 +25,7 @@ from db.surveys.builder import list_surveys
 from db.surveys.choices import ChoiceResult, choice_results, choice_rows
 from db.surveys.privacy import Group
 from db.surveys.reports import (
+    WHILE_OPEN,
     GroupResult,
     comments,
     drivers,
@@ -32,6 +33,7 @@ from db.surveys.reports import (
     heatmap,
     participation,
     results,
+    results_released,
     trend,
 )
 from db.surveys.tallies import uses_tallies
@@ -111,7 +113,13 @@ st.caption(
         else "Groups are cut by department, then team."
     )
 )
-if not group.shown:
+released = results_released(survey)
+if not released:
+    st.info(
+        f"This survey is open: {WHILE_OPEN.format(k=survey.min_group)}. Watching results "
+        "arrive one answer at a time would show what each new person said."
+    )
+elif not group.shown:
     st.warning(
         f"Results for {group.label} are withheld: {group.reason}. This protects the "
         "anonymity of the people who answered."
@@ -123,7 +131,7 @@ def load_result() -> GroupResult:
         return results(session=session, survey_id=survey_id, group_key=group_key, actor=user)
 
 
-result = read("results", load_result, group=group_key) if group.shown else None
+result = read("results", load_result, group=group_key) if group.shown and released else None
 if result is not None:
     cols = st.columns(3)
     cols[0].metric("Responses", group.n)
@@ -157,6 +165,9 @@ VIEWS = [
     "Single choice",
     "Action plans",
 ]
+if not released:
+    # Until the survey closes there is nothing but participation to look at.
+    VIEWS = ["Participation", "Trend", "Action plans"]
 # One view at a time: each rerun computes and draws only what is on screen.
 view = st.radio("View", VIEWS, horizontal=True, key="results_view", label_visibility="collapsed")
 
@@ -221,7 +232,27 @@ if view == "Participation":
         with db_session() as session:
             return participation(session=session, survey_id=survey_id, actor=user)
 
-    table(read("participation", load_participation) or [], "participation", "dl_participation")
+    turnout = read("participation", load_participation) or []
+    table(turnout, "participation", "dl_participation")
+    if released:
+        st.caption(
+            "“Through a link HR downloaded” counts answers from people whose link was in a "
+            "download: HR held a working link for them, so those answers could have been "
+            "given by someone else."
+        )
+        stuffed = [
+            r
+            for r in turnout
+            if r["responses"] is not None
+            and r["through a link HR downloaded"]
+            and int(r["responses"]) - int(r["through a link HR downloaded"]) < survey.min_group
+        ]
+        for row in stuffed:
+            st.warning(
+                f"{row['group']}: without the answers through downloaded links, fewer than "
+                f"{survey.min_group} remain. Treat its results with care.",
+                icon=":material/warning:",
+            )
 
 if view == "Trend":
 

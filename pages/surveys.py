@@ -395,33 +395,18 @@ if survey.status == SurveyStatus.open.value:
             f"{state.answered}" if state.answered is not None else f"fewer than {state.min_group}"
         )
         st.metric("Invited", state.invited)
-        st.caption(f"Answered so far: {answered}. Who answered is never shown.")
+        st.caption(
+            f"Answered so far: {answered}. Counts move only in steps of {state.min_group} or "
+            "more answers per team, and who answered is never shown."
+        )
     st.caption(
-        "Each link works once. Downloading or emailing issues a fresh link to everyone who has "
-        "not answered yet; earlier links keep working until used."
+        "Rapport emails each person their own link, and reminders only to those who have not "
+        "answered, so nobody here learns who that is. Each link works once."
     )
     cols = st.columns(3)
-    if cols[0].button("Prepare links for mail merge (CSV)", key="issue_links"):
-
-        def issue() -> list[IssuedLink]:
-            with db_session() as session:
-                return issue_links(session=session, survey_id=survey_id, actor=hr)
-
-        links = attempt(issue)
-        if links is not None:
-            st.session_state["links_csv"] = (survey_id, links_csv(links), len(links))
-    pending = st.session_state.get("links_csv")
-    if pending and pending[0] == survey_id:
-        st.download_button(
-            f"Download {pending[2]} links (CSV)",
-            pending[1],
-            file_name=f"survey-{survey_id}-links.csv",
-            mime="text/csv",
-            key="download_links",
-        )
     for column, label, reminder in (
-        (cols[1], "Email the links", False),
-        (cols[2], "Send a reminder", True),
+        (cols[0], "Email the links", False),
+        (cols[1], "Send a reminder", True),
     ):
         if column.button(label, key=f"send_{reminder}"):
 
@@ -431,9 +416,61 @@ if survey.status == SurveyStatus.open.value:
                         session=session, survey_id=survey_id, actor=hr, reminder=reminder
                     )
 
-            sent = attempt(send)
-            if sent is not None:
-                st.success(f"Sent {sent} email(s) to people who have not answered yet.")
+            if attempt(send) is not None:
+                st.success("Sent: everyone who has not answered yet has their link by email.")
+    if cols[2].button("Prepare links for mail merge (CSV)", key="issue_links"):
+
+        def issue() -> list[IssuedLink]:
+            with db_session() as session:
+                return issue_links(session=session, survey_id=survey_id, actor=hr)
+
+        links = attempt(issue)
+        if links is not None:
+            st.session_state["links_csv"] = (survey_id, links_csv(links), len(links), False)
+    st.caption(
+        "The mail-merge list holds only people who have never been sent a link. Answers "
+        "through links that were downloaded are counted apart in the results."
+    )
+    with st.expander("Download links for everyone who has not answered", icon=":material/warning:"):
+        st.warning(
+            "This list names everyone who has not answered yet: it breaks the confidentiality "
+            "of the survey, is recorded in the audit log, and answers through its links are "
+            "counted apart in the results. Send reminders by email instead wherever you can."
+        )
+        understood = st.checkbox(
+            "I understand that this list breaks confidentiality", key="unanswered_ack"
+        )
+        if st.button("Prepare the list", key="issue_unanswered", disabled=not understood):
+
+            def issue_unanswered() -> list[IssuedLink]:
+                with db_session() as session:
+                    return issue_links(
+                        session=session, survey_id=survey_id, actor=hr, everyone_unanswered=True
+                    )
+
+            marked = attempt(issue_unanswered)
+            if marked is not None:
+                st.session_state["links_csv"] = (
+                    survey_id,
+                    links_csv(marked, breaks_confidentiality=True),
+                    len(marked),
+                    True,
+                )
+    pending = st.session_state.get("links_csv")
+    if pending and pending[0] == survey_id:
+        if pending[2]:
+            st.download_button(
+                f"Download {pending[2]} links (CSV)"
+                + (" — breaks confidentiality" if pending[3] else ""),
+                pending[1],
+                file_name=f"survey-{survey_id}-links"
+                + ("-breaks-confidentiality" if pending[3] else "")
+                + ".csv",
+                mime="text/csv",
+                key="download_links",
+            )
+        else:
+            st.info("Everyone has been sent a link already; send a reminder by email instead.")
     if st.button("Close the survey", key="close_survey"):
 
         def close() -> Survey:

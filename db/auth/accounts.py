@@ -6,9 +6,13 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any, cast
 
 import bcrypt
-from sqlalchemy import func, update
+from sqlalchemy import Table, and_, case, delete, func, literal, null, or_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from db.auth.actor import OPERATOR, Actor, Operator, require_role
@@ -22,10 +26,21 @@ from db.core.errors import (
 )
 from db.core.normalise import EMAIL_MAX
 from db.core.settings import get_settings
-from db.core.types import utcnow
-from db.models.auth import AuthSession, Role, User, UserCreate, UserRole, UserUpdate
+from db.core.types import UTCDateTime, utcnow
+from db.models.auth import (
+    AuthSession,
+    Role,
+    SignInAttempt,
+    User,
+    UserCreate,
+    UserRole,
+    UserUpdate,
+)
 
 PASSWORD_MIN_LENGTH = 12
+# The demo world's password, published in the README: refused for every account on an
+# installation that is not a demo (RAPPORT_DEMO=0).
+PUBLISHED_DEMO_PASSWORD = "rapport-demo-2026"
 # bcrypt only reads the first 72 bytes; longer passwords would silently be cut.
 PASSWORD_MAX_BYTES = 72
 # Every character is at least one byte, so no accepted password is longer than this.
@@ -35,10 +50,6 @@ DISPLAY_NAME_MAX = 120
 TEAM_MAX = 80
 USERNAME_PATTERN = re.compile(rf"^[a-z0-9][a-z0-9._-]{{1,{USERNAME_MAX - 1}}}$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-# A real bcrypt hash to compare against when the username does not exist, so the
-# time a refusal takes does not tell which usernames exist.
-_DUMMY_HASH = bcrypt.hashpw(b"rapport-timing-equaliser", bcrypt.gensalt(rounds=4))
 
 
 def validate_password(password: str, *, username: str = "") -> None:
@@ -59,6 +70,10 @@ def validate_password(password: str, *, username: str = "") -> None:
         raise ValidationError("Password: remove the spaces at the start or end.", field="password")
     if username and username.lower() in password.lower():
         raise ValidationError("Password: do not include your username.", field="password")
+    if password == PUBLISHED_DEMO_PASSWORD and not get_settings().demo:
+        raise ValidationError(
+            "Password: that is the published demo password; choose another.", field="password"
+        )
 
 
 def hash_password(password: str) -> str:
@@ -354,44 +369,183 @@ def count_users(*, session: Session) -> int:
 # --- signing in -----------------------------------------------------------------
 
 
+@lru_cache(maxsize=32)
+def _dummy_hash(rounds: int) -> str:
+    """A real bcrypt hash at the configured cost, checked when the username is unknown.
+
+    It costs what a real account's check costs, so the time a refusal takes does not
+    tell which usernames exist.
+    """
+    return bcrypt.hashpw(b"rapport-timing-equaliser", bcrypt.gensalt(rounds=rounds)).decode()
+
+
+def _hash_cost(password_hash: str) -> int | None:
+    """The cost a bcrypt hash was made at ("$2b$12$..." -> 12), if readable."""
+    parts = password_hash.split("$")
+    return int(parts[2]) if len(parts) > 3 and parts[2].isdigit() else None
+
+
+def _equalised_check(password: str, password_hash: str | None) -> bool:
+    """Check a password in the time a hash at the configured cost takes.
+
+    A username without an account is checked against a dummy hash at that cost. A hash
+    made at a lower cost (before the cost was raised) is topped up with dummy checks at
+    its cost, its cost + 1, ... up to the configured one: bcrypt's work doubles with each
+    step, so the total is what one check at the configured cost takes.
+    """
+    rounds = get_settings().bcrypt_rounds
+    if password_hash is None:
+        check_password(password, _dummy_hash(rounds))
+        return False
+    cost = _hash_cost(password_hash) or rounds
+    matches = check_password(password, password_hash)
+    for step in range(max(cost, 4), rounds):
+        check_password(password, _dummy_hash(step))
+    return matches
+
+
+def _name_hash(name: str) -> str:
+    return hashlib.sha256(f"rapport-sign-in:{name}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class _Claim:
+    """One sign-in attempt counted before its password is checked."""
+
+    allowed: bool
+    failed_logins: int
+    locked_until: datetime | None
+
+
+def _claim_values(table: Table, now: datetime) -> tuple[dict[str, Any], Any]:
+    """The counter's new values for one more attempt, and when an attempt is allowed.
+
+    Both are SQL on the row's current values, so the count and the check happen in one
+    statement: attempts made at the same moment each see the others' counts, and no
+    more than the allowance of them reach the password check.
+    """
+    settings = get_settings()
+    c = table.c
+    lock_ended = and_(c.locked_until.is_not(None), c.locked_until <= now)
+    window = now - timedelta(minutes=settings.lockout_minutes)
+    forgotten = or_(c.last_failed_at.is_(None), c.last_failed_at < window, lock_ended)
+    failed = case((forgotten, 1), else_=c.failed_logins + 1)
+    until = now + timedelta(minutes=settings.lockout_minutes)
+    values = {
+        "failed_logins": failed,
+        "last_failed_at": now,
+        "locked_until": case(
+            (failed >= settings.lockout_attempts, literal(until, UTCDateTime())),
+            else_=null(),
+        ),
+    }
+    allowed = or_(
+        lock_ended,
+        and_(
+            c.locked_until.is_(None),
+            or_(forgotten, c.failed_logins < settings.lockout_attempts),
+        ),
+    )
+    return values, allowed
+
+
+def _claim_for_user(*, session: Session, user_id: int, now: datetime) -> _Claim:
+    table = cast(Table, User.__table__)  # type: ignore[attr-defined]
+    values, allowed = _claim_values(table, now)
+    row = session.execute(
+        update(table)
+        .where(table.c.id == user_id, allowed)
+        .values(values)
+        .returning(table.c.failed_logins, table.c.locked_until)
+    ).first()
+    if row is None:
+        current = session.execute(
+            select(table.c.failed_logins, table.c.locked_until).where(table.c.id == user_id)
+        ).one()
+        return _Claim(False, current[0], current[1])
+    return _Claim(True, row[0], row[1])
+
+
+def _claim_for_unknown(*, session: Session, name: str, now: datetime) -> _Claim:
+    table = cast(Table, SignInAttempt.__table__)  # type: ignore[attr-defined]
+    values, allowed = _claim_values(table, now)
+    key = _name_hash(name)
+    settings = get_settings()
+    first = {
+        "name_hash": key,
+        "failed_logins": 1,
+        "last_failed_at": now,
+        "locked_until": (
+            now + timedelta(minutes=settings.lockout_minutes)
+            if settings.lockout_attempts <= 1
+            else None
+        ),
+    }
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(table)
+        .values(first)
+        .on_conflict_do_update(index_elements=[table.c.name_hash], set_=values, where=allowed)
+        .returning(table.c.failed_logins, table.c.locked_until)
+    )
+    row = session.execute(statement).first()
+    if row is None:
+        current = session.execute(
+            select(table.c.failed_logins, table.c.locked_until).where(table.c.name_hash == key)
+        ).one()
+        return _Claim(False, current[0], current[1])
+    return _Claim(True, row[0], row[1])
+
+
+def _forget_old_attempts(*, session: Session, now: datetime) -> None:
+    # A run of failures older than the cooldown restarts from one either way, so its
+    # row can go: the table holds only what a lockout needs right now.
+    table = cast(Table, SignInAttempt.__table__)  # type: ignore[attr-defined]
+    window = now - timedelta(minutes=get_settings().lockout_minutes)
+    session.execute(
+        delete(table).where(
+            table.c.last_failed_at < window,
+            or_(table.c.locked_until.is_(None), table.c.locked_until <= now),
+        )
+    )
+
+
 def authenticate(
     *, session: Session, username: str, password: str, now: datetime | None = None
 ) -> User:
-    """Check a sign-in; count failures and lock the account after too many."""
+    """Check a sign-in; count failures and lock the account after too many.
+
+    The attempt is counted before the password is checked, in one statement, so
+    sign-ins sent at the same moment get no more guesses than the allowance. A username
+    without an account is counted, locked and answered in the same words, at the same
+    cost, as one with an account, so no answer tells whether a username exists.
+    """
     settings = get_settings()
     now = now or utcnow()
     name = _normalise_username(username)
     user = get_user_by_username(session=session, username=name) if name else None
-    if user is None:
-        check_password(password, _DUMMY_HASH.decode())
-        record(
-            session=session,
-            actor=None,
-            action="login.failure",
-            entity="user",
-            details={"reason": "unknown username"},
-        )
-        session.commit()
-        raise AuthenticationFailed("Username or password is incorrect.")
-    if user.locked_until is not None:
-        if user.locked_until > now:
-            raise AccountLocked(_locked_message(user.locked_until, now))
-        # The cooldown is over: start counting afresh.
-        user.locked_until = None
-        user.failed_logins = 0
-        session.add(user)
-        session.flush()
-    if not check_password(password, user.password_hash):
-        _record_failure(session=session, user=user, now=now)
-        session.refresh(user)
-        if user.locked_until is not None and user.locked_until > now:
-            raise AccountLocked(_locked_message(user.locked_until, now))
-        left = settings.lockout_attempts - user.failed_logins
+    user_id = user.id if user is not None else None
+    if user_id is not None:
+        claim = _claim_for_user(session=session, user_id=user_id, now=now)
+    else:
+        claim = _claim_for_unknown(session=session, name=name, now=now)
+    _forget_old_attempts(session=session, now=now)
+    session.commit()
+    if not claim.allowed:
+        raise AccountLocked(_locked_message(claim.locked_until or now, now))
+    matches = _equalised_check(password, user.password_hash if user is not None else None)
+    if user is None or not matches:
+        _record_failure(session=session, user=user, claim=claim)
+        if claim.locked_until is not None and claim.locked_until > now:
+            raise AccountLocked(_locked_message(claim.locked_until, now))
+        left = settings.lockout_attempts - claim.failed_logins
         hint = ""
         if left <= 2:
             plural = "s" if left != 1 else ""
             hint = f" {left} attempt{plural} left before a {settings.lockout_minutes}-minute lock."
         raise AuthenticationFailed("Username or password is incorrect." + hint)
+    session.refresh(user)
     if not user.is_active:
         record(
             session=session,
@@ -406,24 +560,32 @@ def authenticate(
             "This account has been deactivated; ask an administrator if you need access."
         )
     user.failed_logins = 0
+    user.locked_until = None
+    user.last_failed_at = None
+    if _hash_cost(user.password_hash) != settings.bcrypt_rounds:
+        # Brought to the current cost while the password is at hand, so this account's
+        # check takes as long as every other's.
+        user.password_hash = hash_password(password)
     session.add(user)
     record(session=session, actor=user, action="login.success", entity="user", entity_id=user.id)
     session.commit()
     return user
 
 
-def _record_failure(*, session: Session, user: User, now: datetime) -> None:
-    settings = get_settings()
-    # An atomic increment, so two wrong guesses at once both count.
-    session.execute(
-        update(User).where(col(User.id) == user.id).values(failed_logins=User.failed_logins + 1)
-    )
-    session.refresh(user)
-    details: dict[str, object] = {"failed_logins": user.failed_logins}
-    if user.failed_logins >= settings.lockout_attempts:
-        user.locked_until = now + timedelta(minutes=settings.lockout_minutes)
-        session.add(user)
-        details["locked_until"] = user.locked_until.isoformat()
+def _record_failure(*, session: Session, user: User | None, claim: _Claim) -> None:
+    if user is None:
+        record(
+            session=session,
+            actor=None,
+            action="login.failure",
+            entity="user",
+            details={"reason": "unknown username"},
+        )
+        session.commit()
+        return
+    details: dict[str, object] = {"failed_logins": claim.failed_logins}
+    if claim.locked_until is not None:
+        details["locked_until"] = claim.locked_until.isoformat()
     record(
         session=session,
         actor=user,

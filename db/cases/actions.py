@@ -18,8 +18,8 @@ from db.cases.common import (
     clean_text,
     refresh_deadlines,
 )
-from db.cases.review import case_by_id
-from db.core.errors import Conflict, ValidationError
+from db.cases.review import case_by_id, is_excluded
+from db.core.errors import Conflict, NotFound, ValidationError
 from db.core.types import utcnow
 from db.models.cases import (
     SEVERITY_RANK,
@@ -55,6 +55,14 @@ def _save(
     case.version += 1
     refresh_deadlines(session=session, case=case)
     session.add(case)
+    # Writing the row waits for an exclusion being made at the same moment (it writes the
+    # row too); checking again afterwards means an excluded reviewer never acts, above all
+    # never closes, even when the exclusion lands between loading the case and saving.
+    session.flush()
+    assert case.id is not None
+    if is_excluded(session=session, case_id=case.id, user_id=actor.id):
+        session.rollback()
+        raise NotFound("There is no such case that you can open.")
     record(
         session=session,
         actor=actor,

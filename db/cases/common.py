@@ -1,6 +1,5 @@
 """Shared pieces of the cases area: settings, categories, timeline events, deadlines."""
 
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,6 +10,7 @@ from db.auth.actor import Actor, require_role
 from db.auth.audit import record
 from db.cases.sla import SlaPolicy, feedback_due, feedback_start, running_deadline
 from db.core.errors import Conflict, ValidationError
+from db.core.settings import get_settings
 from db.models.auth import Role
 from db.models.cases import Case, CaseCategory, CaseEvent, EventKind
 
@@ -30,19 +30,6 @@ TEXT_MAX = 20_000
 SHORT_TEXT_MAX = 2_000
 
 
-def _env_int(name: str, default: int, *, minimum: int, maximum: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise RuntimeError(f"{name} must be a whole number, not {raw!r}.") from exc
-    if not minimum <= value <= maximum:
-        raise RuntimeError(f"{name} must be between {minimum} and {maximum}, not {value}.")
-    return value
-
-
 @dataclass(frozen=True)
 class CaseSettings:
     """Deployer settings of the cases area."""
@@ -53,10 +40,11 @@ class CaseSettings:
 
 def case_settings() -> CaseSettings:
     """Read the cases settings from the environment."""
+    settings = get_settings()
     return CaseSettings(
-        retention_years=_env_int("RAPPORT_CASE_RETENTION_YEARS", 5, minimum=1, maximum=100),
+        retention_years=settings.case_retention_years,
         # scrypt cost 2**14 takes about 75 ms and 16 MB; tests lower it.
-        receipt_log2n=_env_int("RAPPORT_RECEIPT_SCRYPT_LOG2N", 14, minimum=10, maximum=20),
+        receipt_log2n=settings.receipt_scrypt_log2n,
     )
 
 

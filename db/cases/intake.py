@@ -13,7 +13,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from db.auth.audit import record
@@ -29,7 +28,14 @@ from db.cases.common import (
 )
 from db.cases.sla import ack_due
 from db.core.errors import DomainError, NotFound, ValidationError
-from db.core.limits import PublicForm, check_allowance, note_submission
+from db.core.limits import (
+    PublicForm,
+    check_allowance,
+    hour_of,
+    note_submission,
+    used_by_everyone,
+    used_by_session,
+)
 from db.core.normalise import EMAIL_MAX, PHONE_MAX
 from db.core.types import utcnow
 from db.models.auth import Role, User, UserRole
@@ -57,15 +63,16 @@ REFERENCE_LENGTH = 6
 REFERENCE_INPUT_MAX = 20
 RECEIPT_INPUT_MAX = 60
 CONTACT_NAME_MAX = 120
+# Wrong receipt codes one browser session may enter in a clock hour, and wrong codes
+# from everyone together in a minute beyond which a wrong code leaves a session one more.
 FREE_ATTEMPTS = 5
-FIRST_DELAY = timedelta(seconds=30)
-MAX_DELAY = timedelta(hours=1)
+GLOBAL_FAILURES_PER_MINUTE = 30
 NOT_RECOGNISED = "That reference and receipt code do not match a case. Check both and try again."
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class TooManyAttempts(DomainError):
-    """Too many wrong receipt codes for one reference: wait before trying again."""
+    """Too many wrong receipt codes from this browser session: wait before trying again."""
 
 
 @dataclass(frozen=True)
@@ -147,14 +154,6 @@ def check_receipt(code: str, stored: str) -> bool:
     except ValueError:
         return False
     return hmac.compare_digest(computed, base64.b64decode(digest))
-
-
-def retry_delay(failures: int) -> timedelta:
-    """How long to wait after `failures` wrong codes: nothing for the first five, then doubling."""
-    if failures < FREE_ATTEMPTS:
-        return timedelta(0)
-    delay: timedelta = min(MAX_DELAY, FIRST_DELAY * 2 ** (failures - FREE_ATTEMPTS))
-    return delay
 
 
 # --- intake -------------------------------------------------------------------------
@@ -311,7 +310,65 @@ def submit_concern(
 # --- follow-up ----------------------------------------------------------------------
 
 
-def _case_for_reporter(*, session: Session, reference: str, receipt: str, now: datetime) -> Case:
+def _dummy_hash(log2n: int) -> str:
+    """A stored-hash look-alike no code matches: checking it costs one scrypt run, as a real one."""
+    b64 = base64.b64encode
+    salt, digest = b64(secrets.token_bytes(16)).decode(), b64(secrets.token_bytes(32)).decode()
+    return f"scrypt${log2n}$8$1${salt}${digest}"
+
+
+def _receipt_gate(*, session: Session, visitor: str | None, now: datetime) -> int:
+    """Refuse a browser session that has been wrong too often, before any case is looked up.
+
+    Returns how many wrong codes the session has entered this hour. Only the session's
+    own wrong codes count against it, so nobody can lock a reporter out: a stranger's
+    guesses use up the stranger's allowance, never the reporter's. The words do not
+    depend on the reference, which is not even read yet.
+    """
+    if visitor is None:
+        return 0
+    mine = used_by_session(
+        session=session,
+        form=PublicForm.receipt_failure,
+        visitor=visitor,
+        now=now,
+        up_to=FREE_ATTEMPTS,
+    )
+    if mine >= FREE_ATTEMPTS:
+        next_hour = hour_of(now) + timedelta(hours=1)
+        raise TooManyAttempts(
+            "Too many wrong receipt codes were entered in this browser this hour: try "
+            f"again after {next_hour:%H:%M} UTC. Nothing was checked."
+        )
+    return mine
+
+
+def _note_receipt_failure(*, session: Session, visitor: str, mine: int, now: datetime) -> None:
+    """Count a wrong code against its browser session, and against everyone's minute.
+
+    While many wrong codes arrive from everyone together, a wrong code leaves the
+    session one more try this hour: guessing from many sessions then gets two tries per
+    session, and a reporter who mistypes still has one, so the right code opens the
+    case whatever others are doing.
+    """
+    flood = (
+        used_by_everyone(session=session, form=PublicForm.receipt_failure, now=now)
+        >= GLOBAL_FAILURES_PER_MINUTE
+    )
+    note_submission(
+        session=session,
+        form=PublicForm.receipt_failure,
+        visitor=visitor,
+        now=now,
+        session_weight=FREE_ATTEMPTS - mine - 1 if flood else 1,
+        up_to=FREE_ATTEMPTS,
+    )
+
+
+def _case_for_reporter(
+    *, session: Session, reference: str, receipt: str, now: datetime, visitor: str | None
+) -> Case:
+    mine = _receipt_gate(session=session, visitor=visitor, now=now)
     ref = reference.strip().upper()
     if "\x00" in ref:
         ref = ""  # no reference holds NUL (nor could PostgreSQL compare one): unknown
@@ -320,39 +377,22 @@ def _case_for_reporter(*, session: Session, reference: str, receipt: str, now: d
     case = session.exec(
         select(Case).where(Case.reference == ref, col(Case.kind) == CaseKind.concern.value)
     ).first()
-    if case is None or case.receipt_hash is None:
-        # Hash anyway, so an unknown reference takes as long as a wrong code.
-        check_receipt(receipt, hash_receipt("timing-equaliser"))
-        raise NotFound(NOT_RECOGNISED)
-    if case.retry_after is not None and case.retry_after > now:
-        seconds = int((case.retry_after - now).total_seconds()) + 1
-        wait = f"{seconds} seconds" if seconds < 120 else f"{seconds // 60 + 1} minutes"
-        raise TooManyAttempts(
-            f"Too many wrong receipt codes for this reference: wait {wait} before trying again."
-        )
-    if check_receipt(receipt, case.receipt_hash):
-        if case.failed_attempts:
-            case.failed_attempts = 0
-            case.retry_after = None
-            session.add(case)
-            session.commit()
+    # Exactly one scrypt run whether or not the reference exists, at the cost new
+    # receipts are stored with, so the time taken does not tell which references exist.
+    stored = case.receipt_hash if case is not None and case.receipt_hash else None
+    if check_receipt(receipt, stored or _dummy_hash(case_settings().receipt_log2n)):
+        assert case is not None
         return case
-    # An atomic increment, so two wrong guesses at the same moment both count.
-    session.execute(
-        update(Case).where(col(Case.id) == case.id).values(failed_attempts=Case.failed_attempts + 1)
-    )
-    session.refresh(case)
-    delay = retry_delay(case.failed_attempts)
-    if delay:
-        case.retry_after = now + delay
-        session.add(case)
+    # The same reads and writes for a known and an unknown reference: the session's
+    # counter and one audit entry, which names the case only when there is one.
+    if visitor is not None:
+        _note_receipt_failure(session=session, visitor=visitor, mine=mine, now=now)
     record(
         session=session,
         actor=None,
         action="case.receipt_failure",
         entity="case",
-        entity_id=case.reference,
-        details={"failed_attempts": case.failed_attempts},
+        entity_id=case.reference if stored and case is not None else None,
     )
     session.commit()
     raise NotFound(NOT_RECOGNISED)
@@ -400,11 +440,22 @@ def _reporter_view(*, session: Session, case: Case) -> ReporterView:
 
 
 def follow_up(
-    *, session: Session, reference: str, receipt: str, now: datetime | None = None
+    *,
+    session: Session,
+    reference: str,
+    receipt: str,
+    now: datetime | None = None,
+    visitor: str | None = None,
 ) -> ReporterView:
-    """What the reporter may see of their case, given its reference and receipt code."""
+    """What the reporter may see of their case, given its reference and receipt code.
+
+    `visitor` (the public page's browser session) puts wrong codes under the session's
+    and everyone's limits.
+    """
     now = now or utcnow()
-    case = _case_for_reporter(session=session, reference=reference, receipt=receipt, now=now)
+    case = _case_for_reporter(
+        session=session, reference=reference, receipt=receipt, now=now, visitor=visitor
+    )
     if case.purged_at is not None:
         raise NotFound(
             "This case has been closed and its content erased under the retention rules."
@@ -426,7 +477,9 @@ def reporter_reply(
     body = clean_text(text, label="Your message", field="message", limit=TEXT_MAX, required=True)
     if visitor is not None:
         check_allowance(session=session, form=PublicForm.reporter_reply, visitor=visitor, now=now)
-    case = _case_for_reporter(session=session, reference=reference, receipt=receipt, now=now)
+    case = _case_for_reporter(
+        session=session, reference=reference, receipt=receipt, now=now, visitor=visitor
+    )
     if case.purged_at is not None:
         raise NotFound(
             "This case has been closed and its content erased under the retention rules."

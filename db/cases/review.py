@@ -5,19 +5,22 @@ missing from their queue and opening it answers NotFound, whatever the page does
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import exists, func, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from db.auth.actor import Actor, require_role
 from db.auth.audit import record, record_view
 from db.cases.common import (
     SHORT_TEXT_MAX,
+    TEXT_MAX,
     append_event,
     category_labels,
     check_version,
+    clean_text,
     policy_for,
 )
 from db.cases.sla import FEEDBACK_DUE_SOON, SlaClock, clock_state, running_deadline
@@ -28,10 +31,12 @@ from db.models.cases import (
     Case,
     CaseEvent,
     CaseExclusion,
+    CaseRelease,
     CaseStatus,
     CheckIn,
     EventKind,
 )
+from db.models.consent import PrivacyRequest, RequestKind, RequestStatus
 
 PAGE_SIZE_MAX = 200
 OPEN_STATUSES = tuple(s.value for s in CaseStatus if s is not CaseStatus.closed)
@@ -164,6 +169,43 @@ def case_clock(*, session: Session, case: Case, now: datetime | None = None) -> 
     return SlaClock(stage, due_at, clock_state(stage, due_at, now or utcnow()))
 
 
+def is_excluded(*, session: Session, case_id: int, user_id: int | None) -> bool:
+    """Whether this person is excluded from the case (whatever roles they hold)."""
+    if user_id is None:
+        return False
+    # A query, not the identity map: an exclusion committed a moment ago must count.
+    found = session.exec(
+        select(CaseExclusion.case_id).where(
+            col(CaseExclusion.case_id) == case_id, col(CaseExclusion.user_id) == user_id
+        )
+    ).first()
+    return found is not None
+
+
+def _refuse_excluded(session: Session, actor: Actor, condition: Any, message: str) -> None:
+    """Write an attempt to open a case one is excluded from to the audit log, then refuse.
+
+    The answer is the same NotFound as for a case that does not exist, so an exclusion
+    does not reveal the case; the attempt itself is on record for an administrator.
+    """
+    session.rollback()
+    excluded = session.exec(
+        select(Case.reference)
+        .join(CaseExclusion, col(CaseExclusion.case_id) == col(Case.id))
+        .where(condition, col(CaseExclusion.user_id) == actor.id)
+    ).first()
+    if excluded is not None:
+        record(
+            session=session,
+            actor=actor,
+            action="case.open_excluded",
+            entity="case",
+            entity_id=excluded,
+        )
+        session.commit()
+    raise NotFound(message)
+
+
 def visible_case(*, session: Session, actor: Actor, reference: str) -> Case:
     """The case with this reference if this reviewer may see it, else NotFound."""
     require_reviewer(actor, "open cases")
@@ -171,7 +213,10 @@ def visible_case(*, session: Session, actor: Actor, reference: str) -> Case:
     case = session.exec(select(Case).where(col(Case.reference) == ref, not_excluded(actor))).first()
     if case is None:
         # Excluded or missing: the same answer, so exclusion does not reveal a case.
-        raise NotFound(f"There is no case {ref} that you can open.")
+        _refuse_excluded(
+            session, actor, col(Case.reference) == ref, f"There is no case {ref} that you can open."
+        )
+    assert case is not None
     return case
 
 
@@ -180,7 +225,10 @@ def case_by_id(*, session: Session, actor: Actor, case_id: int) -> Case:
     require_reviewer(actor, "open cases")
     case = session.exec(select(Case).where(col(Case.id) == case_id, not_excluded(actor))).first()
     if case is None:
-        raise NotFound("There is no such case that you can open.")
+        _refuse_excluded(
+            session, actor, col(Case.id) == case_id, "There is no such case that you can open."
+        )
+    assert case is not None
     return case
 
 
@@ -260,10 +308,6 @@ def list_reviewers(*, session: Session, actor: Actor) -> list[User]:
     return list(session.exec(query).all())
 
 
-def _is_excluded(*, session: Session, case_id: int, user_id: int) -> bool:
-    return session.get(CaseExclusion, (case_id, user_id)) is not None
-
-
 def claim_case(
     *, session: Session, actor: Actor, case_id: int, now: datetime | None = None
 ) -> Case:
@@ -316,7 +360,7 @@ def assign_case(
     if target is None or not target.is_active or Role.reviewer not in target.roles:
         raise ValidationError("Assignee: choose an active case reviewer.", field="assignee")
     assert case.id is not None
-    if _is_excluded(session=session, case_id=case.id, user_id=assignee_id):
+    if is_excluded(session=session, case_id=case.id, user_id=assignee_id):
         raise ValidationError(
             f"Assignee: {target.display_name} is excluded from this case.", field="assignee"
         )
@@ -368,9 +412,19 @@ def exclude_reviewer(
     if target is None or Role.reviewer not in target.roles:
         raise ValidationError("Reviewer: choose a case reviewer.", field="reviewer")
     assert case.id is not None
-    if _is_excluded(session=session, case_id=case.id, user_id=user_id):
+    if is_excluded(session=session, case_id=case.id, user_id=user_id):
         raise Conflict(f"{target.display_name} is already excluded from this case.")
-    session.add(CaseExclusion(case_id=case.id, user_id=user_id, created_at=now))
+    # Somebody must still be able to see the case: nobody, the excluding reviewer
+    # included, can take a case out of everyone's sight.
+    if not [r for r in _readers(session=session, case_id=case.id) if r.id != user_id]:
+        raise ValidationError(
+            "Reviewer: at least one active reviewer must still be able to see this case. "
+            "Ask an administrator to add a reviewer first.",
+            field="reviewer",
+        )
+    session.add(
+        CaseExclusion(case_id=case.id, user_id=user_id, excluded_by_id=actor.id, created_at=now)
+    )
     if case.assignee_id == user_id:
         case.assignee_id = None
     case.version += 1
@@ -389,9 +443,73 @@ def exclude_reviewer(
         action="case.exclude",
         entity="case",
         entity_id=case.reference,
-        details={"user_id": user_id},
+        # A reviewer leaving out a colleague is flagged for an administrator at once.
+        details={"user_id": user_id, "colleague": user_id != actor.id},
     )
     session.commit()
+
+
+def _readers(*, session: Session, case_id: int) -> list[User]:
+    """Active reviewers who are not excluded from the case."""
+    query = (
+        select(User)
+        .join(UserRole, col(UserRole.user_id) == col(User.id))
+        .where(
+            UserRole.role == Role.reviewer.value,
+            col(User.is_active).is_(True),
+            ~exists().where(
+                col(CaseExclusion.case_id) == case_id, col(CaseExclusion.user_id) == col(User.id)
+            ),
+        )
+        .order_by(col(User.id))
+    )
+    return list(session.exec(query).all())
+
+
+@dataclass(frozen=True)
+class ColleagueExclusion:
+    """A reviewer's exclusion of another reviewer from a case, for an administrator."""
+
+    reference: str
+    excluded: str
+    excluded_by: str
+    at: datetime
+    readers_left: int
+
+
+def colleague_exclusions(
+    *, session: Session, actor: Actor, limit: int = 50
+) -> list[ColleagueExclusion]:
+    """Exclusions of one reviewer by another, newest first (administrators only).
+
+    Shows who left whom out of which case and how many reviewers can still see it,
+    never the case's content or the reason given.
+    """
+    require_role(actor, Role.admin, doing="see exclusions between reviewers")
+    excluded_user = aliased(User)
+    by_user = aliased(User)
+    query = (
+        select(Case, CaseExclusion, excluded_user.display_name, by_user.display_name)
+        .join(CaseExclusion, col(CaseExclusion.case_id) == col(Case.id))
+        .join(excluded_user, excluded_user.id == col(CaseExclusion.user_id))  # type: ignore[arg-type]
+        .join(by_user, by_user.id == col(CaseExclusion.excluded_by_id))  # type: ignore[arg-type]
+        .where(col(CaseExclusion.excluded_by_id) != col(CaseExclusion.user_id))
+        .order_by(col(CaseExclusion.created_at).desc())
+        .limit(max(1, min(limit, PAGE_SIZE_MAX)))
+    )
+    rows = []
+    for case, exclusion, excluded_name, by_name in session.exec(query).all():
+        assert case.id is not None
+        rows.append(
+            ColleagueExclusion(
+                reference=case.reference,
+                excluded=excluded_name,
+                excluded_by=by_name,
+                at=exclusion.created_at,
+                readers_left=len(_readers(session=session, case_id=case.id)),
+            )
+        )
+    return rows
 
 
 def queue_summary(*, session: Session, actor: Actor, now: datetime | None = None) -> dict[str, int]:
@@ -411,3 +529,135 @@ def queue_summary(*, session: Session, actor: Actor, now: datetime | None = None
         ),
         "mine": count(col(Case.assignee_id) == actor.id),
     }
+
+
+# ---- access requests: reviewers release what the person is entitled to ------------------
+
+
+@dataclass(frozen=True)
+class AccessRequestForCase:
+    """An open access request by the person a named case is about."""
+
+    request_id: int
+    due_on: date
+    released: bool
+    content: str | None
+
+
+def _named(case: Case) -> bool:
+    return not case.anonymous and case.contact_id is not None and case.purged_at is None
+
+
+def access_requests_for_case(
+    *, session: Session, actor: Actor, case_id: int
+) -> list[AccessRequestForCase]:
+    """Open access requests by the person this named case is about (none for anonymous
+    concerns, which are never part of an access request)."""
+    case = case_by_id(session=session, actor=actor, case_id=case_id)
+    if not _named(case):
+        return []
+    requests = session.exec(
+        select(PrivacyRequest)
+        .where(
+            col(PrivacyRequest.contact_id) == case.contact_id,
+            col(PrivacyRequest.kind) == RequestKind.access.value,
+            col(PrivacyRequest.status) == RequestStatus.open.value,
+        )
+        .order_by(col(PrivacyRequest.id))
+    ).all()
+    found = []
+    for request in requests:
+        assert request.id is not None
+        release = session.get(CaseRelease, (request.id, case_id))
+        found.append(
+            AccessRequestForCase(
+                request.id,
+                request.deadline,
+                release is not None,
+                release.content if release else None,
+            )
+        )
+    return found
+
+
+def release_to_access_request(
+    *,
+    session: Session,
+    actor: Actor,
+    case_id: int,
+    request_id: int,
+    content: str,
+    now: datetime | None = None,
+) -> CaseRelease:
+    """Release what the person is entitled to from this case to their access request.
+
+    The reviewer writes it: what the person told us and what was done, never what
+    others said in confidence. An empty release says there is nothing to hand over.
+    """
+    case = case_by_id(session=session, actor=actor, case_id=case_id)
+    now = now or utcnow()
+    if not _named(case):
+        raise ValidationError(
+            "Anonymous concerns are never part of an access request.", field="request"
+        )
+    request = session.get(PrivacyRequest, request_id)
+    if (
+        request is None
+        or request.contact_id != case.contact_id
+        or request.kind != RequestKind.access
+        or request.status != RequestStatus.open
+    ):
+        raise NotFound("There is no open access request by this person with that number.")
+    if session.get(CaseRelease, (request_id, case_id)) is not None:
+        raise Conflict(f"Case {case.reference} was already released to request #{request_id}.")
+    text = clean_text(content, label="Release", field="content", limit=TEXT_MAX, required=False)
+    release = CaseRelease(
+        request_id=request_id,
+        case_id=case_id,
+        released_by_id=actor.id or 0,
+        released_at=now,
+        content=text,
+    )
+    session.add(release)
+    append_event(
+        session=session,
+        case=case,
+        kind=EventKind.internal_note,
+        actor=actor,
+        at=now,
+        body=f"Released to access request #{request_id}"
+        + ("." if text else ": nothing the person is entitled to."),
+    )
+    record(
+        session=session,
+        actor=actor,
+        action="case.release",
+        entity="case",
+        entity_id=case.reference,
+        details={"request_id": request_id, "empty": text is None},
+    )
+    session.commit()
+    return release
+
+
+def awaiting_release(*, session: Session, actor: Actor) -> list[str]:
+    """References of named cases this reviewer may see that an open access request
+    still waits on, oldest request first."""
+    require_reviewer(actor, "see cases awaiting release")
+    query = (
+        select(Case.reference)
+        .join(PrivacyRequest, col(PrivacyRequest.contact_id) == col(Case.contact_id))
+        .where(
+            col(Case.anonymous).is_(False),
+            col(Case.purged_at).is_(None),
+            not_excluded(actor),
+            col(PrivacyRequest.kind) == RequestKind.access.value,
+            col(PrivacyRequest.status) == RequestStatus.open.value,
+            ~exists().where(
+                col(CaseRelease.case_id) == col(Case.id),
+                col(CaseRelease.request_id) == col(PrivacyRequest.id),
+            ),
+        )
+        .order_by(col(PrivacyRequest.due_on), col(Case.reference))
+    )
+    return list(dict.fromkeys(session.exec(query).all()))

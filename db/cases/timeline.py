@@ -7,13 +7,18 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
 from db.auth.actor import Actor
+from db.cases.review import not_excluded
 from db.models.auth import Role
 from db.models.cases import Case
 from db.models.people import Contact
 
 
 def cases_source(session: Session, contact: Contact, actor: Actor) -> Any | None:
-    """Named (never anonymous) cases about the person, for case reviewers only."""
+    """Named (never anonymous) cases about the person, for case reviewers only.
+
+    A reviewer excluded from a case never sees it here either, whatever other roles
+    they hold: an exclusion holds on every path to a case.
+    """
     if not actor.has_any({Role.reviewer}):
         return None
     return sa_select(
@@ -28,4 +33,5 @@ def cases_source(session: Session, contact: Contact, actor: Actor) -> Any | None
         col(Case.contact_id) == contact.id,
         col(Case.anonymous).is_(False),
         col(Case.purged_at).is_(None),
+        not_excluded(actor),
     )

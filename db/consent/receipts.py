@@ -1,6 +1,5 @@
 """Kantara Consent Receipt v1.1 documents, one per grant in the ledger."""
 
-import os
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -34,18 +33,17 @@ PII_BY_CHANNEL = {
 
 def controller() -> dict[str, Any]:
     """The data controller, from configuration (RAPPORT_CONTROLLER_* variables)."""
-    env = os.environ.get
-    name = env("RAPPORT_CONTROLLER_NAME", "").strip() or get_settings().organisation_name
+    settings = get_settings()
     return {
-        "piiController": name,
-        "contact": env("RAPPORT_CONTROLLER_CONTACT", "").strip() or "Data Protection Officer",
+        "piiController": settings.controller_name or settings.organisation_name,
+        "contact": settings.controller_contact,
         "address": {
-            "streetAddress": env("RAPPORT_CONTROLLER_ADDRESS", "").strip() or "Not configured",
-            "addressCountry": env("RAPPORT_JURISDICTION", "").strip() or "GB",
+            "streetAddress": settings.controller_address,
+            "addressCountry": settings.jurisdiction,
         },
-        "email": env("RAPPORT_CONTROLLER_EMAIL", "").strip() or "privacy@example.org",
-        "phone": env("RAPPORT_CONTROLLER_PHONE", "").strip() or "+44 20 7946 0000",
-        "piiControllerUrl": env("RAPPORT_CONTROLLER_URL", "").strip() or "https://example.org",
+        "email": settings.controller_email,
+        "phone": settings.controller_phone,
+        "piiControllerUrl": settings.controller_url,
         "onBehalf": False,
     }
 
@@ -54,7 +52,7 @@ def build_receipt(
     event: ConsentEvent, purpose: ConsentPurpose, notice: Notice | None
 ) -> dict[str, Any]:
     """The receipt for one grant (pure)."""
-    env = os.environ.get
+    settings = get_settings()
     owner = controller()
     termination = (
         f"Valid until {event.expires_at:%Y-%m-%d} unless withdrawn earlier"
@@ -64,15 +62,14 @@ def build_receipt(
     wording = f"notice version {notice.version}" if notice else "no notice recorded"
     return {
         "version": RECEIPT_VERSION,
-        "jurisdiction": env("RAPPORT_JURISDICTION", "").strip() or "GB",
+        "jurisdiction": settings.jurisdiction,
         "consentTimestamp": int(event.occurred_at.timestamp()),
         "collectionMethod": str(event.source),
         "consentReceiptID": str(uuid.UUID(hex=event.hash[:32])),
         "language": "en",
         "piiPrincipalId": f"rapport-contact-{event.contact_id}",
         "piiControllers": [owner],
-        "policyUrl": env("RAPPORT_POLICY_URL", "").strip()
-        or f"{owner['piiControllerUrl']}/privacy",
+        "policyUrl": settings.policy_url or f"{owner['piiControllerUrl']}/privacy",
         "services": [
             {
                 "service": f"{owner['piiController']} communications",

@@ -8,10 +8,11 @@ from sqlmodel import Session, col, select
 
 from db.auth.actor import Actor, require_role
 from db.auth.audit import record
+from db.auth.visibility import can_change
 from db.consent.ledger import append
 from db.consent.state import ConsentState, LedgerEntry, state_grid
 from db.core.deadlines import add_months
-from db.core.errors import Conflict, NotFound, ValidationError
+from db.core.errors import Conflict, Forbidden, NotFound, ValidationError
 from db.core.normalise import clean_text
 from db.core.types import utcnow
 from db.core.validation import parse_model
@@ -341,6 +342,17 @@ def record_consent(
     """Append a grant, withdrawal or objection to the ledger (one step, whichever it is)."""
     require_role(actor, *RECORDERS, doing="record consent")
     contact = get_contact(session=session, contact_id=event_in.contact_id, actor=actor)
+    # Reading a contact is not enough: a record in the ledger changes what may be sent to
+    # the person, so it takes the right to change the contact (privacy officers keep
+    # consent for everyone).
+    if not actor.has_any({Role.privacy}) and not can_change(
+        session=session, actor=actor, owner_id=contact.owner_id
+    ):
+        raise Forbidden(
+            "You can't record consent for this person: their record belongs to someone "
+            "outside what your role allows (sales change their own contacts, managers "
+            "their team's). Ask the contact's owner or a privacy officer."
+        )
     if contact.erased_at is not None:
         raise Conflict("This person's data was erased; consent cannot be recorded for them.")
     purpose, event = validated_event(

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, SQLModel, col, select
 
+import db.models.cases as cases_models
 from db.auth.actor import Actor, require_role
 from db.auth.audit import record
 from db.consent.erasure import erase_contact
@@ -17,6 +18,7 @@ from db.core.errors import Conflict, NotFound, ValidationError
 from db.core.normalise import clean_text
 from db.core.types import utcnow
 from db.models.auth import Role
+from db.models.cases import Case, CaseExclusion, CaseRelease
 from db.models.consent import (
     ConsentAction,
     PrivacyRequest,
@@ -178,11 +180,22 @@ def _ready(request: PrivacyRequest, kind: RequestKind | None = None) -> None:
         raise ValidationError(f"This is a {request.kind} request, not {kind}.", field="kind")
 
 
+def _case_tables() -> set[str]:
+    """The tables of the cases area: an access export never reads them directly."""
+    return {
+        str(mapper.class_.__tablename__)
+        for mapper in SQLModel._sa_registry.mappers
+        if mapper.class_.__module__ == cases_models.__name__
+    }
+
+
 def _rows_about(session: Session, contact_id: int) -> dict[str, list[dict[str, Any]]]:
-    """Every row of every table that refers to the contact (deals, cases… included)."""
+    """Every row of every table that refers to the contact (deals, interactions…), but
+    cases, which reach an export only through what the case reviewers release."""
     found: dict[str, list[dict[str, Any]]] = {}
+    skip = {"privacy_request"} | _case_tables()
     for table in SQLModel.metadata.sorted_tables:
-        if "contact_id" not in table.columns or table.name in {"privacy_request"}:
+        if "contact_id" not in table.columns or table.name in skip:
             continue
         rows = session.execute(
             select(table).where(table.c.contact_id == contact_id)  # type: ignore[call-overload]
@@ -202,14 +215,74 @@ class AccessExport:
     summary: str
 
 
-def build_access_export(*, session: Session, contact: Contact) -> AccessExport:
-    """Everything Rapport holds about the person, as JSON and as a readable summary."""
+@dataclass(frozen=True)
+class CaseReleases:
+    """Where the case records of an access request stand."""
+
+    released: int
+    awaiting: int
+
+
+def _named_cases(session: Session, contact_id: int) -> list[Case]:
+    # Anonymous concerns are never part of an access request, whoever they name.
+    return list(
+        session.exec(
+            select(Case).where(
+                col(Case.contact_id) == contact_id,
+                col(Case.anonymous).is_(False),
+                col(Case.purged_at).is_(None),
+            )
+        ).all()
+    )
+
+
+def _releases(session: Session, request_id: int) -> list[tuple[CaseRelease, Case]]:
+    return list(
+        session.exec(
+            select(CaseRelease, Case)
+            .join(Case, col(Case.id) == col(CaseRelease.case_id))
+            .where(col(CaseRelease.request_id) == request_id)
+            .order_by(col(Case.received_at), col(Case.id))
+        ).all()
+    )
+
+
+def case_releases(*, session: Session, request_id: int, actor: Actor) -> CaseReleases:
+    """How many named case records of this access request the case reviewers have
+    released, and how many still wait for them."""
+    request = get_request(session=session, request_id=request_id, actor=actor)
+    released = {release.case_id for release, _case in _releases(session, request_id)}
+    waiting = [c for c in _named_cases(session, request.contact_id) if c.id not in released]
+    return CaseReleases(len(released), len(waiting) if request.kind == RequestKind.access else 0)
+
+
+def build_access_export(
+    *, session: Session, contact: Contact, request_id: int | None = None
+) -> AccessExport:
+    """Everything Rapport holds about the person, as JSON and as a readable summary.
+
+    Case records appear only as the case reviewers released them to this request."""
     person = {
         k: (v.isoformat() if hasattr(v, "isoformat") else v)
         for k, v in contact.model_dump().items()
     }
     related = _rows_about(session, contact.id or 0)
-    data = {"generated_at": utcnow().isoformat(), "contact": person, "records": related}
+    released = [] if request_id is None else _releases(session, request_id)
+    cases = [
+        {
+            "case": case.reference,
+            "received_on": case.received_at.date().isoformat(),
+            "released_on": release.released_at.date().isoformat(),
+            "what_we_hold": release.content,
+        }
+        for release, case in released
+    ]
+    data = {
+        "generated_at": utcnow().isoformat(),
+        "contact": person,
+        "records": related,
+        "released_by_case_reviewers": cases,
+    }
     lines = [
         f"What we hold about {contact.full_name}",
         f"Prepared {utcnow():%d %B %Y}.",
@@ -220,6 +293,11 @@ def build_access_export(*, session: Session, contact: Contact) -> AccessExport:
     lines.append("")
     for name, rows in related.items():
         lines.append(f"{name.replace('_', ' ').capitalize()}: {len(rows)} record(s)")
+    if cases:
+        lines += ["", "Case records (as released by the case reviewers):"]
+        for item in cases:
+            lines.append(f"  {item['case']}, received {item['received_on']}:")
+            lines.append(f"    {item['what_we_hold'] or 'Nothing further to release.'}")
     consent = related.get("consent_event", [])
     if consent:
         lines += ["", "Your consent history:"]
@@ -239,7 +317,24 @@ def complete_access(
     contact = session.get(Contact, request.contact_id)
     if contact is None:
         raise NotFound("The person of this request no longer exists.")
-    export = build_access_export(session=session, contact=contact)
+    state = case_releases(session=session, request_id=request_id, actor=actor)
+    if state.awaiting:
+        raise Conflict(
+            f"{state.awaiting} case record(s) about this person wait for the case reviewers "
+            "to release what the person is entitled to; complete the request once they have."
+        )
+    # An exclusion holds here too: someone left out of a case does not read it in an export.
+    excluded = [
+        case.reference
+        for _release, case in _releases(session, request_id)
+        if session.get(CaseExclusion, (case.id, actor.id)) is not None
+    ]
+    if excluded:
+        raise Conflict(
+            "You are excluded from a case this export includes: ask another privacy officer "
+            "to complete the request."
+        )
+    export = build_access_export(session=session, contact=contact, request_id=request_id)
     request.status = RequestStatus.completed
     request.completed_at = utcnow()
     request.completed_by_id = actor.id

@@ -26,6 +26,9 @@ from db.core.migrate import current_heads
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 FORMAT = "rapport-logical-export-1"
+# Exported in key order, never in the order stored: their keys are random, so the file
+# carries no sequence that could be matched against invitations or the audit log.
+UNORDERED_TABLES = frozenset({"survey_response", "survey_answer"})
 
 
 def _sqlite_path(engine: Engine) -> str:
@@ -107,7 +110,10 @@ def _logical_export(engine: Engine, target: Path) -> dict[str, int]:
             for table in SQLModel.metadata.sorted_tables:
                 columns = [c.name for c in table.columns]
                 n = 0
-                result = connection.execution_options(yield_per=5000).execute(select(table))
+                query = select(table)
+                if table.name in UNORDERED_TABLES:
+                    query = query.order_by(*table.primary_key.columns)
+                result = connection.execution_options(yield_per=5000).execute(query)
                 for row in result:
                     values = [_encode(v) for v in row]
                     out.write(

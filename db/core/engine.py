@@ -63,7 +63,13 @@ def make_engine(url: str) -> Engine:
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
         _prepare_sqlite_file(url)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 5})
+        engine = create_engine(
+            url,
+            # Errors never quote a statement's parameters: they hold what people typed
+            # (a concern's text, a reporter's contact details), and errors reach the log.
+            hide_parameters=True,
+            connect_args={"check_same_thread": False, "timeout": 5},
+        )
         event.listen(engine, "connect", _on_sqlite_connect)
         return engine
     if backend == "postgresql":
@@ -73,6 +79,7 @@ def make_engine(url: str) -> Engine:
         )
         engine = create_engine(
             url,
+            hide_parameters=True,  # as for SQLite: no typed text in errors or the log
             pool_pre_ping=True,
             pool_size=5,
             max_overflow=10,

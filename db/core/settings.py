@@ -1,63 +1,149 @@
-"""Settings a deployer may change, read from the environment."""
+"""Every setting a deployer may change: one class, read from RAPPORT_* environment variables.
 
-import os
-from dataclasses import dataclass
+pydantic-settings reads and checks them; a bad value stops the app with a sentence that
+names the variable. The README's configuration tables list exactly these variables
+(a test compares the two).
+"""
+
+from typing import Any, Literal
+
+import pydantic
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///data/rapport.db"
+PREFIX = "RAPPORT_"
+
+Flag = Literal["", "1", "0"]
 
 
-def _int(name: str, default: int, *, minimum: int = 0) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise RuntimeError(f"{name} must be a whole number, not {raw!r}.") from exc
-    if value < minimum:
-        raise RuntimeError(f"{name} must be at least {minimum}, not {value}.")
-    return value
+def _env(name: str, default: Any, description: str, **checks: Any) -> Any:
+    """A field read from RAPPORT_<name>, with its default and what it means."""
+    return Field(
+        default,
+        validation_alias=AliasChoices(PREFIX + name),
+        description=description,
+        **checks,
+    )
 
 
-def _float(name: str, default: float, *, minimum: float) -> float:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError as exc:
-        raise RuntimeError(f"{name} must be a number, not {raw!r}.") from exc
-    if value < minimum:
-        raise RuntimeError(f"{name} must be at least {minimum}, not {value}.")
-    return value
+class Settings(BaseSettings):
+    """Every deployer-facing setting, with its type, default and meaning."""
+
+    model_config = SettingsConfigDict(
+        env_ignore_empty=True,  # an empty variable means "use the default"
+        frozen=True,
+        extra="ignore",
+    )
+
+    # The database and the app
+    database_url: str = _env(
+        "DATABASE_URL",
+        DEFAULT_DATABASE_URL,
+        "Where the data lives (sqlite:/// or postgresql+psycopg://)",
+    )
+    organisation_name: str = _env("ORG_NAME", "Rapport", "The organisation's name in the app")
+    public_url: str = _env(
+        "PUBLIC_URL", "http://localhost:8501", "The address people open, for links in emails"
+    )
+    demo_setting: Flag = _env("DEMO", "", "0 on a production installation: never seed the demo")
+    # Sign-in
+    cookie_key: str = _env("COOKIE_KEY", "", "Signs the sign-in cookie (else secrets.toml)")
+    cookie_secure: Literal["", "auto", "1", "0"] = _env(
+        "COOKIE_SECURE", "", "The cookie's Secure flag: 1 always, 0 never, unset when HTTPS"
+    )
+    session_hours: float = _env("SESSION_HOURS", 8.0, "How long a sign-in lasts", ge=0.05)
+    lockout_attempts: int = _env("LOCKOUT_ATTEMPTS", 5, "Failed sign-ins that lock", ge=1)
+    lockout_minutes: int = _env("LOCKOUT_MINUTES", 15, "How long a lock lasts", ge=1)
+    bcrypt_rounds: int = _env("BCRYPT_ROUNDS", 12, "Cost of password hashing", ge=4, le=31)
+    # Public forms
+    public_per_session: int = _env(
+        "PUBLIC_PER_SESSION", 5, "Submissions per form and browser session per hour", ge=1
+    )
+    public_per_minute: int = _env(
+        "PUBLIC_PER_MINUTE", 60, "Submissions per form per minute from everyone", ge=1
+    )
+    # Cases
+    case_retention_years: int = _env(
+        "CASE_RETENTION_YEARS", 5, "Years a closed case's content is kept", ge=1, le=100
+    )
+    receipt_scrypt_log2n: int = _env(
+        "RECEIPT_SCRYPT_LOG2N", 14, "Cost of hashing receipt codes (2**N)", ge=10, le=20
+    )
+    # Mail
+    smtp_host: str = _env("SMTP_HOST", "", "The mail server; unset: no email is sent")
+    smtp_port: int = _env("SMTP_PORT", 25, "The mail server's port", ge=1, le=65535)
+    smtp_from: str = _env("SMTP_FROM", "surveys@localhost", "The sender of Rapport's email")
+    smtp_user: str = _env("SMTP_USER", "", "The mail server's user name")
+    smtp_password: str = _env("SMTP_PASSWORD", "", "The mail server's password")
+    smtp_password_file: str = _env(
+        "SMTP_PASSWORD_FILE", "", "A file holding the password (a mounted secret)"
+    )
+    smtp_starttls: bool = _env("SMTP_STARTTLS", False, "Upgrade the connection with STARTTLS")
+    # The data controller, for consent receipts
+    controller_name: str = _env("CONTROLLER_NAME", "", "The data controller (default ORG_NAME)")
+    controller_contact: str = _env(
+        "CONTROLLER_CONTACT", "Data Protection Officer", "Who to contact about personal data"
+    )
+    controller_address: str = _env(
+        "CONTROLLER_ADDRESS", "Not configured", "The controller's postal address"
+    )
+    controller_email: str = _env(
+        "CONTROLLER_EMAIL", "privacy@example.org", "The controller's email address"
+    )
+    controller_phone: str = _env(
+        "CONTROLLER_PHONE", "+44 20 7946 0000", "The controller's telephone number"
+    )
+    controller_url: str = _env("CONTROLLER_URL", "https://example.org", "The controller's site")
+    policy_url: str = _env("POLICY_URL", "", "The privacy policy (default CONTROLLER_URL/privacy)")
+    jurisdiction: str = _env("JURISDICTION", "GB", "The country whose law applies (ISO code)")
+    # The benchmark world
+    bulk_survey_waves: int = _env(
+        "BULK_SURVEY_WAVES", 8, "Survey waves in the benchmark world", ge=1, le=100
+    )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _strip(cls, value: Any) -> Any:
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("cookie_secure", "demo_setting", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+    @property
+    def demo(self) -> bool:
+        """False on a production installation (RAPPORT_DEMO=0): the demo is never seeded."""
+        return self.demo_setting != "0"
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Every deployer-facing setting, with its default."""
+def variable_of(field: str) -> str:
+    """The environment variable a Settings field is read from."""
+    alias = Settings.model_fields[field].validation_alias
+    assert isinstance(alias, AliasChoices)
+    return str(alias.choices[0])
 
-    database_url: str
-    organisation_name: str
-    session_hours: float
-    lockout_attempts: int
-    lockout_minutes: int
-    bcrypt_rounds: int
-    public_per_session: int
-    public_per_minute: int
+
+def _sentence(error: Any) -> str:
+    where = str(error["loc"][0])  # the variable's name, or the field's
+    name = where if where.startswith(PREFIX) else variable_of(where)
+    ctx = error.get("ctx") or {}
+    needs = {
+        "int_parsing": "a whole number",
+        "int_from_float": "a whole number",
+        "float_parsing": "a number",
+        "bool_parsing": "1 or 0",
+        "greater_than_equal": f"at least {ctx.get('ge')}",
+        "less_than_equal": f"at most {ctx.get('le')}",
+        "literal_error": f"one of {ctx.get('expected')}",
+    }.get(error["type"], "valid")
+    return f"{name} must be {needs}, not {error['input']!r}."
 
 
 def get_settings() -> Settings:
     """Read the settings from the environment (cheap; read on every use)."""
-    return Settings(
-        database_url=os.environ.get("RAPPORT_DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL,
-        organisation_name=os.environ.get("RAPPORT_ORG_NAME", "").strip() or "Rapport",
-        session_hours=_float("RAPPORT_SESSION_HOURS", 8.0, minimum=0.05),
-        lockout_attempts=_int("RAPPORT_LOCKOUT_ATTEMPTS", 5, minimum=1),
-        lockout_minutes=_int("RAPPORT_LOCKOUT_MINUTES", 15, minimum=1),
-        # Tests lower this; 12 is bcrypt's recommended production cost.
-        bcrypt_rounds=_int("RAPPORT_BCRYPT_ROUNDS", 12, minimum=4),
-        # Each public form (raise a concern, follow-up reply, survey answer) accepts this
-        # many submissions per browser session per hour, and this many per minute in all.
-        public_per_session=_int("RAPPORT_PUBLIC_PER_SESSION", 5, minimum=1),
-        public_per_minute=_int("RAPPORT_PUBLIC_PER_MINUTE", 60, minimum=1),
-    )
+    try:
+        return Settings()
+    except pydantic.ValidationError as err:
+        raise RuntimeError(_sentence(err.errors()[0])) from err

@@ -4,24 +4,25 @@ Everything is created through the `db/` commands, so the demo data obeys the sam
 rules (validation, audit log) as data entered in the app.
 """
 
+import hashlib
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
-from db.auth.accounts import count_users, create_user
+from db.auth.accounts import PUBLISHED_DEMO_PASSWORD, check_password, count_users, create_user
 from db.auth.actor import OPERATOR
 from db.auth.audit import ensure_head
 from db.core.types import utcnow
 from db.demo.cases import seed_cases
 from db.demo.consent import seed_consent
 from db.demo.duplicates import seed_duplicates
-from db.demo.experience import seed_experience
+from db.demo.experience import EAST_USER, seed_experience
 from db.demo.people import seed_people
 from db.demo.pipeline import seed_pipeline
 from db.demo.surveys import seed_surveys
-from db.models.auth import AppMeta, Role, UserCreate
+from db.models.auth import AppMeta, Role, User, UserCreate
 
 DEMO_MARKER = "demo_seeded_at"
 
@@ -38,7 +39,7 @@ class DemoUser:
 
 
 # Demo only: one memorable password, printed by `make run` for the demo database.
-DEMO_PASSWORD = "rapport-demo-2026"
+DEMO_PASSWORD = PUBLISHED_DEMO_PASSWORD
 
 DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("admin", "Ada Admin", (Role.admin,), None, DEMO_PASSWORD),
@@ -49,6 +50,48 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("hr", "Hana HR", (Role.hr,), None, DEMO_PASSWORD),
     DemoUser("privacy", "Priya Privacy", (Role.privacy,), None, DEMO_PASSWORD),
 )
+
+
+# Every account the demo world creates with the demo password (the experience area adds one).
+DEMO_USERNAMES: tuple[str, ...] = (*(u.username for u in DEMO_USERS), EAST_USER)
+# Fingerprints of the demo accounts' hashes as seeded, all of the demo password.
+SEEDED_HASHES = "demo_password_hashes"
+# Whether a stored hash is of the demo password: a hash never changes its answer, and
+# checking each one once per process keeps the page banner's cost to one small query.
+_DEMO_HASHES: dict[str, bool] = {}
+
+
+def _fingerprint(password_hash: str) -> str:
+    return hashlib.sha256(password_hash.encode("ascii", "replace")).hexdigest()
+
+
+def demo_password_accounts(*, session: Session) -> list[str]:
+    """Active demo accounts that still sign in with the published demo password.
+
+    A hash still as seeded is known without bcrypt; any other (changed since, or an
+    account of that name made by hand) is checked once per process.
+    """
+    rows = session.exec(
+        select(User.username, User.password_hash).where(
+            col(User.username).in_(DEMO_USERNAMES), col(User.is_active)
+        )
+    ).all()
+    if not rows:
+        return []
+    meta = session.get(AppMeta, SEEDED_HASHES)
+    seeded = set(meta.value.split(",")) if meta is not None else set()
+    found = []
+    for username, password_hash in rows:
+        if _fingerprint(password_hash) in seeded:
+            found.append(username)
+            continue
+        if password_hash not in _DEMO_HASHES:
+            if len(_DEMO_HASHES) > 1000:
+                _DEMO_HASHES.clear()
+            _DEMO_HASHES[password_hash] = check_password(DEMO_PASSWORD, password_hash)
+        if _DEMO_HASHES[password_hash]:
+            found.append(username)
+    return sorted(found)
 
 
 def demo_user_for(role: Role) -> DemoUser:
@@ -85,7 +128,19 @@ def seed_users(*, session: Session) -> int:
             ),
             actor=OPERATOR,
         )
+    _remember_seeded_hashes(session=session)
+    session.commit()
     return len(DEMO_USERS)
+
+
+def _remember_seeded_hashes(*, session: Session) -> None:
+    # Every demo account has the demo password right now: note its hash's fingerprint.
+    seeded = session.exec(
+        select(User.password_hash).where(col(User.username).in_(DEMO_USERNAMES))
+    ).all()
+    session.merge(
+        AppMeta(key=SEEDED_HASHES, value=",".join(sorted(_fingerprint(h) for h in seeded)))
+    )
 
 
 def seed_demo(*, session: Session, scale: float = 1.0, seed: int = 7) -> dict[str, int]:
@@ -95,6 +150,7 @@ def seed_demo(*, session: Session, scale: float = 1.0, seed: int = 7) -> dict[st
     for seeder in AREA_SEEDERS:
         created.update(seeder(session, rng, scale))
     session.merge(AppMeta(key=DEMO_MARKER, value=utcnow().isoformat()))
+    _remember_seeded_hashes(session=session)
     session.commit()
     return created
 

@@ -9,10 +9,17 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from db.auth.visibility import can_change
+from db.auth.visibility import can_change, can_read
 from db.core.types import utcnow
 from db.imports.kinds import Kind, RowContext, RowError, Touched
-from db.imports.rows import PEOPLE_ROLES, existing_contact, organisation_of, owner_of, parse_date
+from db.imports.rows import (
+    PEOPLE_ROLES,
+    organisation_of,
+    owner_of,
+    parse_date,
+    surviving_contact,
+)
+from db.models.people import Contact
 from db.models.pipeline import (
     CURRENCIES,
     Deal,
@@ -47,6 +54,8 @@ DEAL_FIELDS = frozenset(
 WON_NAMES = frozenset({"won", "closedwon"})
 LOST_NAMES = frozenset({"lost", "closedlost"})
 _NOT_ALNUM = re.compile(r"[^a-z0-9]")
+# Records sharing one email or external reference that are tried in turn for a match.
+_MATCH_LIMIT = 50
 _TEXT_LIMITS = {"title": 200, "source": 60, "notes": 5000, "external_ref": 100}
 
 
@@ -173,20 +182,44 @@ def _close_date(ctx: RowContext, value: str | None) -> date | None:
 
 
 def _contact_id(ctx: RowContext, raw: dict[str, str]) -> int | None:
-    contact = None
     if raw.get("contact_external_ref", "").strip():
-        look = RowContext(ctx.session, ctx.actor, "external_ref", ctx.row)
-        contact = existing_contact(look, {"external_ref": raw["contact_external_ref"].strip()})
+        column, condition = (
+            "contact_external_ref",
+            col(Contact.external_ref) == raw["contact_external_ref"].strip(),
+        )
     elif raw.get("contact_email", "").strip():
-        look = RowContext(ctx.session, ctx.actor, "email", ctx.row)
-        contact = existing_contact(look, {"email": raw["contact_email"].strip().lower()})
+        column, condition = (
+            "contact_email",
+            col(Contact.email) == raw["contact_email"].strip().lower(),
+        )
     else:
         return None
-    if contact is None or contact.erased_at is not None:
-        column = "contact_external_ref" if raw.get("contact_external_ref") else "contact_email"
+    contact = _readable_contact(ctx, condition)
+    if contact is None:
+        # One wording for "no such contact", "erased" and "someone else's", so the
+        # warning never tells whether an email exists outside what the importer sees.
         ctx.warn(column, "no contact with that reference or email; the deal is left unlinked")
         return None
     return contact.id
+
+
+def _readable_contact(ctx: RowContext, condition: Any) -> Contact | None:
+    """The first live contact matching `condition` (merges resolved) the importer may read."""
+    candidates = ctx.session.exec(
+        select(Contact)
+        .where(condition)
+        .order_by(col(Contact.merged_into_id).is_not(None), col(Contact.id))
+        .limit(_MATCH_LIMIT)
+    ).all()
+    for candidate in candidates:
+        contact = surviving_contact(ctx.session, candidate)
+        if (
+            contact is not None
+            and contact.erased_at is None
+            and can_read(session=ctx.session, actor=ctx.actor, owner_id=contact.owner_id)
+        ):
+            return contact
+    return None
 
 
 def _lost_reason(ctx: RowContext, value: str | None) -> int | None:
@@ -205,9 +238,17 @@ def existing_deal(ctx: RowContext, external_ref: str | None) -> Deal | None:
     """The deal a row updates: matched by the source system's id, never by title."""
     if ctx.update_by == "none" or not external_ref:
         return None
-    return ctx.session.exec(
-        select(Deal).where(Deal.external_ref == external_ref).order_by(col(Deal.id))
-    ).first()
+    # Only a deal the importer may read is matched: one outside what they see is as if
+    # it did not exist, so the answer never tells that it does.
+    for deal in ctx.session.exec(
+        select(Deal)
+        .where(Deal.external_ref == external_ref)
+        .order_by(col(Deal.id))
+        .limit(_MATCH_LIMIT)
+    ).all():
+        if can_read(session=ctx.session, actor=ctx.actor, owner_id=deal.owner_id):
+            return deal
+    return None
 
 
 def deal_values(ctx: RowContext, raw: dict[str, str]) -> dict[str, Any]:

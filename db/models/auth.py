@@ -44,6 +44,9 @@ class User(UserBase, table=True):
     is_active: bool = Field(default=True)
     failed_logins: int = Field(default=0)
     locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When the current run of failed sign-ins was last added to; a run older than the
+    # cooldown is forgotten.
+    last_failed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     password_changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     version: int = Field(default=1)
@@ -92,6 +95,21 @@ class AuthSession(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class SignInAttempt(SQLModel, table=True):
+    """Failed sign-ins under a username that has no account.
+
+    They are counted and locked exactly as an account's are, so the answers to a
+    sign-in never tell whether a username exists. The name is kept only as a hash.
+    """
+
+    __tablename__ = "sign_in_attempt"
+
+    name_hash: str = Field(primary_key=True, max_length=64)
+    failed_logins: int = Field(default=0)
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_failed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
 
 
 class AppMeta(SQLModel, table=True):

@@ -226,7 +226,25 @@ class CaseExclusion(SQLModel, table=True):
     case_id: int = Field(foreign_key="case_record.id", primary_key=True)
     user_id: int = Field(foreign_key="app_user.id", primary_key=True, index=True)
     by_reporter: bool = Field(default=False)
+    # Who made the exclusion (None for the reporter's own choice at intake).
+    excluded_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CaseRelease(SQLModel, table=True):
+    """What a case reviewer releases from one case to one data-subject access request.
+
+    An access export never reads a case itself: it carries only these releases, written
+    by a reviewer who may see the case, so exclusions and reviewers' judgement hold.
+    """
+
+    __tablename__ = "case_release"
+
+    request_id: int = Field(foreign_key="privacy_request.id", primary_key=True)
+    case_id: int = Field(foreign_key="case_record.id", primary_key=True, index=True)
+    released_by_id: int = Field(foreign_key="app_user.id")
+    released_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    content: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class CheckIn(SQLModel, table=True):

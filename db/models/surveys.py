@@ -158,6 +158,10 @@ class SurveyInvitation(SQLModel, table=True):
     team: str = Field(max_length=80)
     answered: bool = Field(default=False)
     sent_count: int = Field(default=0)
+    # Distribution: True once a working link for this person was handed to HR in a
+    # download, so answers given while HR held a link are counted apart (see
+    # SurveyRelease.through_download).
+    link_downloaded: bool = Field(default=False)
 
 
 class SurveyLink(SQLModel, table=True):
@@ -191,6 +195,27 @@ class SurveyResponse(SQLModel, table=True):
     # be named): then, and only then, the answer shows on the contact's timeline.
     contact_id: int | None = Field(default=None, foreign_key="contact.id", index=True)
     submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class SurveyRelease(SQLModel, table=True):
+    """The respondent counts per (department, team) that reports may show right now.
+
+    Reports read these, never live counts: a leaf's count moves only when it has
+    gained at least the survey's threshold of new answers since its last release (or
+    when the survey closes), so two views at different times never differ by fewer
+    than the threshold in any group. `through_download` counts the released answers
+    of people whose link HR downloaded (see SurveyInvitation.link_downloaded).
+    """
+
+    __tablename__ = "survey_release"
+
+    survey_id: int = Field(foreign_key="survey.id", primary_key=True, ondelete="CASCADE")
+    department: str = Field(primary_key=True, max_length=80)
+    team: str = Field(primary_key=True, max_length=80)
+    responses: int = 0
+    through_download: int = 0
+    # The count when the survey closed: a group hidden then stays hidden afterwards.
+    at_close: int = 0
 
 
 class SurveyAnswer(SQLModel, table=True):

@@ -23,7 +23,7 @@ from db.models.people import (
     TaskCreate,
 )
 from db.people.contacts import get_contact
-from db.pipeline.commands import touch_deal
+from db.pipeline.commands import get_deal, touch_deal
 
 # Checks that run before an interaction is saved, in the same transaction. Another
 # area registers its own (the consent area checks marketing messages); a check raises
@@ -37,6 +37,25 @@ InteractionCheck = Callable[[Session, Contact, InteractionCreate, Actor], None]
 INTERACTION_CHECKS: list[InteractionCheck] = []  # filled by db.wiring
 
 
+def _linked_deal(
+    *, session: Session, actor: Actor, deal_id: int | None, contact_id: int | None
+) -> None:
+    """Refuse a link to a deal the actor may not change, or that is another person's.
+
+    A link puts the record on the deal's timeline and moves its activity clock, so it
+    changes the deal; a deal the actor cannot see is "not found", as if it did not exist.
+    """
+    if deal_id is None:
+        return
+    deal = get_deal(session=session, deal_id=deal_id, actor=actor)
+    require_change(session=session, actor=actor, owner_id=deal.owner_id, what="this deal")
+    if contact_id is not None and deal.contact_id is not None and deal.contact_id != contact_id:
+        raise ValidationError(
+            "Deal: that deal is with another person; choose one of this contact's deals.",
+            field="deal_id",
+        )
+
+
 def log_interaction(
     *, session: Session, interaction_in: InteractionCreate, actor: Actor
 ) -> Interaction:
@@ -45,6 +64,9 @@ def log_interaction(
     contact = get_contact(session=session, contact_id=interaction_in.contact_id, actor=actor)
     require_change(
         session=session, actor=actor, owner_id=contact.owner_id, what="this contact's timeline"
+    )
+    _linked_deal(
+        session=session, actor=actor, deal_id=interaction_in.deal_id, contact_id=contact.id
     )
     values = interaction_in.model_dump()
     values["contact_id"] = contact.id
@@ -152,6 +174,9 @@ def create_task(*, session: Session, task_in: TaskCreate, actor: Actor) -> Task:
     require_change(session=session, actor=actor, owner_id=owner_id, what="tasks for that owner")
     if task_in.contact_id is not None:
         get_contact(session=session, contact_id=task_in.contact_id, actor=actor)
+    _linked_deal(
+        session=session, actor=actor, deal_id=task_in.deal_id, contact_id=task_in.contact_id
+    )
     task = Task(
         title=title,
         due_on=task_in.due_on,

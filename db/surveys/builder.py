@@ -18,6 +18,7 @@ from db.models.surveys import (
     SurveyQuestion,
     SurveyStatus,
 )
+from db.surveys.held import flush_held_answers
 from db.surveys.tallies import tally_survey
 
 ENPS_CODE = "enps"
@@ -41,6 +42,8 @@ QUESTION_TEXT_MAX = 400
 CHOICE_MAX = 200
 # The choices of one question, one a line.
 CHOICES_TEXT_MAX = 2000
+# More than any audience: a threshold above it would withhold everything anyway.
+THRESHOLD_MAX = 100_000
 
 
 def survey_title(title: str, *, label: str = "Title") -> str:
@@ -126,11 +129,17 @@ TEMPLATES: dict[str, tuple[TemplateQuestion, ...]] = {
 
 
 def validate_thresholds(min_group: int, comment_min: int) -> None:
-    """Refuse thresholds that would expose small groups."""
+    """Refuse thresholds that would expose small groups (or that no column can hold)."""
     if min_group < FLOOR_MIN_GROUP:
         raise ValidationError(
             f"Confidentiality threshold: use at least {FLOOR_MIN_GROUP}.", field="min_group"
         )
+    for value, label, name in (
+        (min_group, "Confidentiality threshold", "min_group"),
+        (comment_min, "Comment threshold", "comment_min"),
+    ):
+        if value > THRESHOLD_MAX:
+            raise ValidationError(f"{label}: use at most {THRESHOLD_MAX:,}.", field=name)
     if comment_min < min_group:
         raise ValidationError(
             "Comment threshold: use at least the confidentiality threshold.",
@@ -375,6 +384,8 @@ def close_survey(*, session: Session, survey_id: int, actor: Actor) -> Survey:
     survey = get_survey(session=session, survey_id=survey_id)
     if survey.status != SurveyStatus.open.value:
         raise Conflict("Only an open survey can be closed.")
+    # Answers still held for their batch are written first, so the tallies count them.
+    flush_held_answers(session=session, survey_id=survey_id)
     survey.status = SurveyStatus.closed.value
     survey.version += 1
     session.add(survey)
@@ -385,8 +396,3 @@ def close_survey(*, session: Session, survey_id: int, actor: Actor) -> Survey:
     )
     session.commit()
     return survey
-
-
-def accepts_answers(survey: Survey, today: date) -> bool:
-    """True while the survey is open and inside its dates."""
-    return survey.status == SurveyStatus.open.value and survey.opens_on <= today <= survey.closes_on

@@ -25,7 +25,7 @@ from db.models.surveys import (
     SurveyTally,
 )
 from db.surveys.privacy import SMALL, build_tree
-from db.surveys.reports import percent, report_scope, scope_group, survey_questions
+from db.surveys.reports import WHILE_OPEN, percent, report_scope, scope_group, survey_questions
 from db.surveys.tallies import uses_tallies
 
 
@@ -109,12 +109,16 @@ def choice_results(
     ]
     if not questions:
         return []
-    counts = choice_counts(session, scope.survey) if group.shown else {}
+    counts = choice_counts(session, scope.survey) if group.shown and scope.final else {}
     results: list[ChoiceResult] = []
     for question in questions:
         options = (question.choices or "").split("\n")
         if not group.shown:
             results.append(ChoiceResult(question.code, question.text, None, False, group.reason))
+            continue
+        if not scope.final:
+            note = WHILE_OPEN.format(k=k)
+            results.append(ChoiceResult(question.code, question.text, None, False, note))
             continue
         by_leaf = counts.get(question.id or 0, {})
         answered_tree = {

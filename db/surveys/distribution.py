@@ -1,13 +1,21 @@
-"""Distribution: invite the audience, issue single-use links, export them, email them.
+"""Distribution: invite the audience, issue single-use links, email them, export them.
 
-A link's token is shown once (in the CSV or the email) and stored only as its
+A link's token is shown once (in the email or the CSV) and stored only as its
 SHA-256, so a copy of the database cannot be used to answer for someone.
+
+Rapport sends links and reminders itself, by email, so HR never sees who has not
+answered yet. The mail-merge download holds only people who have never been sent a
+link: a second download holds nobody who was in the first, so comparing downloads
+tells nothing. A download of everyone who has not answered exists for when email
+cannot be used; it says in its first line that it breaks confidentiality and is
+recorded in the audit log. Every invitation whose link went into a download is
+marked, and answers from those people are counted apart in participation, so answers
+HR could have given itself with the links it held can be seen.
 """
 
 import csv
 import hashlib
 import io
-import os
 import secrets
 import smtplib
 from dataclasses import dataclass
@@ -20,6 +28,7 @@ from sqlmodel import Session, col, select
 from db.auth.actor import Actor, require_role
 from db.auth.audit import record
 from db.core.errors import Conflict, DomainError, ValidationError
+from db.core.settings import get_settings
 from db.models.auth import Role
 from db.models.people import Contact
 from db.models.surveys import (
@@ -31,6 +40,7 @@ from db.models.surveys import (
     SurveyStatus,
 )
 from db.surveys.builder import get_survey, list_questions
+from db.surveys.tallies import current_release
 
 TOKEN_BYTES = 24  # 192 bits
 
@@ -42,7 +52,7 @@ def hash_token(token: str) -> str:
 
 def public_url() -> str:
     """Where people reach Rapport, for the links (RAPPORT_PUBLIC_URL)."""
-    return os.environ.get("RAPPORT_PUBLIC_URL", "").strip().rstrip("/") or "http://localhost:8501"
+    return get_settings().public_url.rstrip("/") or "http://localhost:8501"
 
 
 def answer_url(token: str) -> str:
@@ -120,11 +130,15 @@ class Invitee:
     email: str
 
 
-def _pending(session: Session, survey_id: int) -> list[tuple[SurveyInvitation, Invitee]]:
-    unanswered = (
+def _pending(
+    session: Session, survey_id: int, *, never_sent: bool = False
+) -> list[tuple[SurveyInvitation, Invitee]]:
+    unanswered: tuple[Any, ...] = (
         SurveyInvitation.survey_id == survey_id,
         col(SurveyInvitation.answered).is_(False),
     )
+    if never_sent:
+        unanswered += (col(SurveyInvitation.sent_count) == 0,)
     staff = session.exec(
         select(SurveyInvitation, Employee)
         .join(Employee, col(Employee.id) == col(SurveyInvitation.employee_id))
@@ -155,31 +169,54 @@ def _require_open(survey: Survey) -> None:
         raise Conflict("Open the survey before issuing links; a closed survey takes no answers.")
 
 
-def issue_links(*, session: Session, survey_id: int, actor: Actor) -> list[IssuedLink]:
-    """A new link for everyone who has not answered yet (earlier links keep working) (HR)."""
+BREAKS_CONFIDENTIALITY = (
+    "# BREAKS CONFIDENTIALITY: this list names everyone who had not answered when it was "
+    "made; comparing it with another shows who answered in between. Its download is "
+    "recorded in the audit log, and answers through these links are counted apart."
+)
+
+
+def issue_links(
+    *, session: Session, survey_id: int, actor: Actor, everyone_unanswered: bool = False
+) -> list[IssuedLink]:
+    """Links for a mail merge: everyone never sent a link, or (audited) all who have not answered.
+
+    Without `everyone_unanswered` the list holds only people who have never been sent a
+    link, which does not depend on who has answered. With it, everyone who has not
+    answered gets a fresh link (earlier links keep working): that list tells who has
+    not answered, so the audit log records it as breaking confidentiality (HR).
+    """
     require_role(actor, Role.hr, doing="distribute surveys")
     survey = get_survey(session=session, survey_id=survey_id)
     _require_open(survey)
     issued = []
-    for invitation, invitee in _pending(session, survey_id):
+    for invitation, invitee in _pending(session, survey_id, never_sent=not everyone_unanswered):
         token = _new_link(session, invitation)
+        # HR now holds a working link for this person.
+        invitation.link_downloaded = True
         issued.append(IssuedLink(invitee.name, invitee.email, answer_url(token)))
     record(
         session=session,
         actor=actor,
-        action="survey.links",
+        action="survey.links.unanswered" if everyone_unanswered else "survey.links",
         entity="survey",
         entity_id=survey_id,
-        details={"issued": len(issued)},
+        details=(
+            {"issued": len(issued), "breaks_confidentiality": True}
+            if everyone_unanswered
+            else {"issued": len(issued)}
+        ),
     )
     session.commit()
     return issued
 
 
-def links_csv(links: list[IssuedLink]) -> str:
-    """Mail-merge CSV: name, email, link."""
+def links_csv(links: list[IssuedLink], *, breaks_confidentiality: bool = False) -> str:
+    """Mail-merge CSV: name, email, link; a list of non-respondents says so first."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
+    if breaks_confidentiality:
+        buffer.write(BREAKS_CONFIDENTIALITY + "\r\n")
     writer.writerow(["name", "email", "link"])
     for link in links:
         writer.writerow([link.name, link.email, link.url])
@@ -188,7 +225,8 @@ def links_csv(links: list[IssuedLink]) -> str:
 
 def _smtp_password() -> str | None:
     """RAPPORT_SMTP_PASSWORD, or the file RAPPORT_SMTP_PASSWORD_FILE names (a mounted secret)."""
-    path = os.environ.get("RAPPORT_SMTP_PASSWORD_FILE", "").strip()
+    settings = get_settings()
+    path = settings.smtp_password_file
     if path:
         try:
             with open(path, encoding="utf-8") as secret:
@@ -197,7 +235,7 @@ def _smtp_password() -> str | None:
             raise RuntimeError(
                 f"RAPPORT_SMTP_PASSWORD_FILE: cannot read {path!r} ({err})."
             ) from err
-    return os.environ.get("RAPPORT_SMTP_PASSWORD") or None
+    return settings.smtp_password or None
 
 
 @dataclass(frozen=True)
@@ -214,19 +252,16 @@ class SmtpSettings:
     @classmethod
     def from_env(cls) -> "SmtpSettings | None":
         """The configured server, or None when RAPPORT_SMTP_HOST is unset."""
-        host = os.environ.get("RAPPORT_SMTP_HOST", "").strip()
-        if not host:
+        settings = get_settings()
+        if not settings.smtp_host:
             return None
-        raw_port = os.environ.get("RAPPORT_SMTP_PORT", "").strip() or "25"
-        if not raw_port.isdigit():
-            raise RuntimeError(f"RAPPORT_SMTP_PORT must be a whole number, not {raw_port!r}.")
         return cls(
-            host=host,
-            port=int(raw_port),
-            sender=os.environ.get("RAPPORT_SMTP_FROM", "").strip() or "surveys@localhost",
-            username=os.environ.get("RAPPORT_SMTP_USER", "").strip() or None,
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.smtp_from,
+            username=settings.smtp_user or None,
             password=_smtp_password(),
-            starttls=os.environ.get("RAPPORT_SMTP_STARTTLS", "").strip() in {"1", "true", "yes"},
+            starttls=settings.smtp_starttls,
         )
 
 
@@ -307,20 +342,21 @@ def send_links(
 
 
 def _record_sent(session: Session, actor: Actor, survey_id: int, sent: int, reminder: bool) -> None:
+    # Not how many went: emails go to those who have not answered, so counts logged
+    # one reminder after another would tick down with each answer.
     record(
         session=session,
         actor=actor,
         action="survey.remind" if reminder else "survey.send",
         entity="survey",
         entity_id=survey_id,
-        details={"emails": sent},
     )
     session.commit()
 
 
 @dataclass(frozen=True)
 class Progress:
-    """Invited and answered counts; answered is None while below the threshold."""
+    """Invited and released answered counts; answered is None while below the threshold."""
 
     invited: int
     answered: int | None
@@ -328,15 +364,17 @@ class Progress:
 
 
 def progress(*, session: Session, survey_id: int, actor: Actor) -> Progress:
-    """How many were invited and, once at the threshold, how many answered (HR)."""
+    """How many were invited and, once at the threshold, how many answers are released (HR).
+
+    The answered count is the survey's release (see `db.surveys.tallies.release`): it
+    moves in steps of the threshold or more per group, never one answer at a time.
+    """
     require_role(actor, Role.hr, doing="follow surveys")
     survey = get_survey(session=session, survey_id=survey_id)
-    rows = session.exec(
-        select(SurveyInvitation.answered, func.count())
-        .where(SurveyInvitation.survey_id == survey_id)
-        .group_by(col(SurveyInvitation.answered))
-    ).all()
-    counts = {bool(answered): int(n) for answered, n in rows}
-    invited = sum(counts.values())
-    answered = counts.get(True, 0)
-    return Progress(invited, answered if answered >= survey.min_group else None, survey.min_group)
+    invited = session.exec(
+        select(func.count()).where(SurveyInvitation.survey_id == survey_id)
+    ).one()
+    answered = sum(r.responses for r in current_release(session, survey).values())
+    return Progress(
+        int(invited), answered if answered >= survey.min_group else None, survey.min_group
+    )

@@ -7,10 +7,13 @@ the next-smallest children until together they hold zero or at least `k`
 respondents; a hidden group hides everything under it. Then each difference that
 can be computed from shown numbers (a parent minus its shown children) is either
 empty or at least `k` people, so no group under the threshold can be worked out.
+
+Over time the same holds through releases (`release_step`): reports count only
+released respondents, and a leaf's released count moves by `k` answers or more at once.
 """
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 ORG_KEY = "all"
 SMALL = "fewer than {k} responses"
@@ -56,6 +59,26 @@ def hide_small_groups(counts: dict[str, int], k: int) -> dict[str, str]:
         _n, name = visible.pop(0)
         hidden[name] = COVER
     return hidden
+
+
+def release_step(
+    released: dict[tuple[str, str], int], current: dict[tuple[str, str], int], k: int
+) -> dict[tuple[str, str], int]:
+    """The time rule: the counts per leaf that a new release of an open survey shows.
+
+    A leaf (department, team) moves to its current count only once it has gained at
+    least `k` answers since its last release; otherwise it keeps the released count.
+    Every group is a union of leaves, so between any two views a group's count (and
+    every figure summed over its answers) changes by nothing or by `k` answers or more:
+    the same figure at two times never isolates fewer than `k` people.
+    """
+    leaves = set(released) | set(current)
+    step: dict[tuple[str, str], int] = {}
+    for leaf in leaves:
+        before = released.get(leaf, 0)
+        now = current.get(leaf, 0)
+        step[leaf] = now if now - before >= k else before
+    return {leaf: n for leaf, n in step.items() if n}
 
 
 def build_tree(counts: dict[tuple[str, str], int], k: int) -> list[Group]:
@@ -113,6 +136,33 @@ def build_tree(counts: dict[tuple[str, str], int], k: int) -> list[Group]:
                 )
             )
     return groups
+
+
+def keep_hidden(now: list[Group], before: list[Group]) -> list[Group]:
+    """Groups of `now`, with every group hidden in `before` (or under one) still hidden.
+
+    Counts only grow between two releases, so each family's hidden groups still hold
+    none or at least `k`; without this, a group that covered a small sibling at one
+    release and is shown at a later one would give the sibling away by subtraction.
+    """
+    hidden_before = {g.key: g.reason for g in before if not g.shown}
+    kept: dict[str, Group] = {}
+    result = []
+    for group in now:  # parents come before their children
+        parent = (
+            None
+            if group.level == 0
+            else kept.get(ORG_KEY)
+            if group.level == 1
+            else kept.get(department_key(group.department or ""))
+        )
+        if group.shown and group.key in hidden_before:
+            group = replace(group, shown=False, reason=hidden_before[group.key])
+        elif group.shown and parent is not None and not parent.shown:
+            group = replace(group, shown=False, reason=PARENT)
+        kept[group.key] = group
+        result.append(group)
+    return result
 
 
 def visible_to_team(groups: list[Group], team: str) -> list[Group]:

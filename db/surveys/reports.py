@@ -1,8 +1,11 @@
 """Survey results, aggregated in SQL, with the confidentiality rules applied here.
 
-Every reader goes through `report_scope`, which builds the suppressed group tree and
-keeps only the groups this actor may see: HR every group, a manager the groups of
-their own team. Nothing is returned for a hidden group except its label and why.
+Every reader goes through `report_scope`, which builds the suppressed group tree from the
+released respondent counts (`db.surveys.tallies.release`) and keeps only the groups this
+actor may see: HR every group, a manager the groups of their own team. Nothing is
+returned for a hidden group except its label and why. While a survey is open only
+participation is shown, in releases; scores, eNPS, heatmap, drivers, comments and
+choices appear once it has closed, so no two views of them differ by one person.
 """
 
 import math
@@ -26,19 +29,31 @@ from db.models.surveys import (
     SurveyInvitation,
     SurveyQuestion,
     SurveyResponse,
+    SurveyStatus,
     SurveyTally,
 )
 from db.surveys.builder import ENPS_CODE, get_survey
-from db.surveys.privacy import ORG_KEY, Group, build_tree, visible_to_team
+from db.surveys.privacy import ORG_KEY, Group, build_tree, keep_hidden, visible_to_team
 from db.surveys.tallies import (
     ENGAGEMENT_FACTOR,
+    current_release,
     engagement_per_response,
+    live_counts,
     tally_conditions,
     uses_tallies,
 )
 
 # The employee eNPS item and the customer NPS item are scored the same way.
 NPS_CODES = (ENPS_CODE, "nps")
+WHILE_OPEN = (
+    "results are shown once the survey closes; until then only participation, "
+    "in steps of {k} or more answers"
+)
+
+
+def results_released(survey: Survey) -> bool:
+    """True once the survey is closed: only then are item results, comments and eNPS shown."""
+    return survey.status == SurveyStatus.closed.value
 
 
 @dataclass
@@ -94,6 +109,15 @@ class Scope:
     survey: Survey
     groups: list[Group]
     visible: list[Group]
+    # Answers through links HR downloaded, per (department, team), once closed.
+    through_download: dict[tuple[str, str], int] = field(default_factory=dict)
+    # Respondents per (department, team) when the survey closed (empty before).
+    at_close: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    @property
+    def final(self) -> bool:
+        """True when item results may be shown (the survey is closed)."""
+        return results_released(self.survey)
 
 
 def _members(group: Group) -> list[Any]:
@@ -108,19 +132,36 @@ def _members(group: Group) -> list[Any]:
 def report_scope(session: Session, survey_id: int, actor: Actor) -> Scope:
     require_role(actor, Role.hr, Role.manager, doing="see survey results")
     survey = get_survey(session=session, survey_id=survey_id)
-    rows = session.exec(
-        select(SurveyResponse.department, SurveyResponse.team, func.count())
-        .where(SurveyResponse.survey_id == survey_id)
-        .group_by(col(SurveyResponse.department), col(SurveyResponse.team))
-    ).all()
-    groups = build_tree({(d, t): int(n) for d, t, n in rows}, survey.min_group)
+    through: dict[tuple[str, str], int] = {}
+    at_close: dict[tuple[str, str], int] = {}
+    if survey.status == SurveyStatus.closed.value and not survey.tallied:
+        # Closed before releases existed and never summed: its answers are final.
+        counts = live_counts(session, survey_id)
+    else:
+        # Never live counts: what this view shows is what the last release holds.
+        releases = current_release(session, survey)
+        counts = {leaf: r.responses for leaf, r in releases.items() if r.responses}
+        through = {leaf: r.through_download for leaf, r in releases.items()}
+        if survey.status == SurveyStatus.closed.value:
+            at_close = {leaf: r.at_close for leaf, r in releases.items() if r.at_close}
+    groups = _tree(counts, at_close, survey.min_group)
     if actor.has_any({Role.hr}) or survey.audience_kind == AudienceKind.contacts.value:
         # Contact surveys are cut by contact kind and organisation, not by staff team.
         visible = groups
     else:
         team = getattr(actor, "team", None)
         visible = visible_to_team(groups, team) if team else []
-    return Scope(survey, groups, visible)
+    return Scope(survey, groups, visible, through, at_close)
+
+
+def _tree(
+    counts: dict[tuple[str, str], int], at_close: dict[tuple[str, str], int], k: int
+) -> list[Group]:
+    """The suppressed tree; after answers added since the close, what was hidden stays so."""
+    groups = build_tree(counts, k)
+    if at_close and at_close != counts:
+        groups = keep_hidden(groups, build_tree(at_close, k))
+    return groups
 
 
 def scope_group(scope: Scope, key: str) -> Group:
@@ -148,6 +189,11 @@ def participation(*, session: Session, survey_id: int, actor: Actor) -> list[dic
         invited[ORG_KEY] += int(n)
         invited[f"d:{department}"] += int(n)
         invited[f"d:{department}/t:{team}"] += int(n)
+    downloaded: dict[str, int] = defaultdict(int)
+    for (department, team), n in scope.through_download.items():
+        downloaded[ORG_KEY] += n
+        downloaded[f"d:{department}"] += n
+        downloaded[f"d:{department}/t:{team}"] += n
     result = []
     for group in scope.visible:
         base = invited.get(group.key, 0)
@@ -159,7 +205,15 @@ def participation(*, session: Session, survey_id: int, actor: Actor) -> list[dic
                 "invited": base,
                 "responses": group.n if group.shown else None,
                 "rate": percent(group.n, base) if group.shown and base else None,
-                "note": group.reason,
+                # Answers HR could have given itself: shown beside the total once closed,
+                # so that a group pushed over the threshold this way can be told.
+                "through a link HR downloaded": (
+                    min(downloaded.get(group.key, 0), group.n)
+                    if group.shown and scope.final
+                    else None
+                ),
+                "note": group.reason
+                or ("" if scope.final else WHILE_OPEN.format(k=scope.survey.min_group)),
             }
         )
     return result
@@ -243,7 +297,7 @@ def survey_questions(session: Session, survey_id: int) -> list[SurveyQuestion]:
 
 def _result(session: Session, survey: Survey, group: Group) -> GroupResult:
     result = GroupResult(group)
-    if not group.shown:
+    if not group.shown or not results_released(survey):
         return result
     assert survey.id is not None
     tallies = _leaf_tallies(session, survey, group)
@@ -279,6 +333,8 @@ def results(*, session: Session, survey_id: int, group_key: str, actor: Actor) -
 def heatmap(*, session: Session, survey_id: int, actor: Actor) -> list[dict[str, object]]:
     """% favourable per factor × department (or × team for managers); hidden cells marked."""
     scope = report_scope(session, survey_id, actor)
+    if not scope.final:
+        return []
     wanted = [g for g in scope.visible if g.level == (1 if actor.has_any({Role.hr}) else 2)]
     cells: list[dict[str, object]] = []
     for group in wanted:
@@ -312,6 +368,8 @@ def trend(
     rows: list[dict[str, object]] = []
     for wave in waves:
         assert wave.id is not None
+        if not results_released(wave):
+            continue
         scope = report_scope(session, wave.id, actor)
         group = next((g for g in scope.visible if g.key == group_key), None)
         if group is None or not group.shown:
@@ -355,7 +413,7 @@ def drivers(
     """Each non-engagement item's correlation with the engagement index, with n and score."""
     scope = report_scope(session, survey_id, actor)
     group = scope_group(scope, group_key)
-    if not group.shown:
+    if not group.shown or not scope.final:
         return []
     query = (
         _tallied_driver_sums(survey_id, group)
@@ -442,8 +500,12 @@ def comments(*, session: Session, survey_id: int, group_key: str, actor: Actor) 
     counts = {(g.department or "", g.team or ""): g.n for g in scope.groups if g.level == 2}
     # The comment threshold gets its own tree, so subtraction cannot isolate a small
     # group's comments either.
-    comment_tree = {g.key: g for g in build_tree(counts, scope.survey.comment_min)}
-    if not group.shown or not comment_tree[group.key].shown:
+    comment_tree = {g.key: g for g in _tree(counts, scope.at_close, scope.survey.comment_min)}
+    if not group.shown or not comment_tree[group.key].shown or not scope.final:
+        return []
+    if uses_tallies(scope.survey) and _unreleased_answers(session, survey_id, counts, group):
+        # Comments are read from the answers, not from the tallies: while an answer added
+        # after the close is not yet released, the group's comments wait for it.
         return []
     query = (
         select(SurveyAnswer.text)
@@ -459,3 +521,15 @@ def comments(*, session: Session, survey_id: int, group_key: str, actor: Actor) 
     found = [t for t in session.exec(query).all() if t]
     secrets.SystemRandom().shuffle(found)
     return found
+
+
+def _unreleased_answers(
+    session: Session, survey_id: int, released: dict[tuple[str, str], int], group: Group
+) -> bool:
+    """True when a leaf of the group holds answers its last release does not count."""
+    return any(
+        n != released.get(leaf, 0)
+        for leaf, n in live_counts(session, survey_id).items()
+        if (group.department is None or leaf[0] == group.department)
+        and (group.team is None or leaf[1] == group.team)
+    )

@@ -3,15 +3,20 @@
 from collections.abc import Iterator
 from datetime import timedelta
 
+import extra_streamlit_components as stx
 import pytest
+import streamlit as st
 from sqlalchemy import update
+from streamlit.testing.v1 import AppTest
 
+from components import auth
 from db.auth.accounts import _token_hash, create_user, deactivate_user, get_user_by_username
 from db.auth.actor import OPERATOR
 from db.core.engine import make_engine, session_scope
 from db.core.types import utcnow
 from db.models.auth import AuthSession, Role, UserCreate
-from tests.app.conftest import RunPage
+from tests.app.conftest import RunPage, sign_in_token
+from tests.conftest import ROOT
 
 USERNAME = "temp.worker"
 
@@ -88,3 +93,42 @@ def test_a_session_past_its_configured_lifetime_is_signed_out_at_the_next_page_l
     at.run()
     assert not at.exception
     assert signed_out(at)
+
+
+@pytest.mark.parametrize(
+    ("headers", "url", "setting", "secure"),
+    [
+        ({"X-Forwarded-Proto": "https"}, "http://10.0.0.5:8501/", "", True),
+        ({}, "https://crm.example.org/", "", True),
+        ({}, "http://localhost:8501/", "", None),
+        ({}, "http://localhost:8501/", "1", True),
+    ],
+)
+def test_the_sign_in_cookie_is_secure_when_the_page_is_served_over_https(
+    app_database: str,
+    monkeypatch: pytest.MonkeyPatch,
+    headers: dict[str, str],
+    url: str,
+    setting: str,
+    secure: bool | None,
+) -> None:
+    written: list[dict[str, object]] = []
+
+    def capture(_manager: object, cookie: str, val: object, **options: object) -> None:
+        written.append({"cookie": cookie, **options})
+
+    monkeypatch.setattr(stx.CookieManager, "set", capture)
+    monkeypatch.setattr(auth, "_request", lambda: (headers, url))
+    monkeypatch.setenv("RAPPORT_COOKIE_SECURE", setting)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    # Just signed in: the next complete run writes the cookie.
+    at.session_state[auth.TOKEN_KEY] = sign_in_token(app_database, "sales")
+    at.session_state[auth.PENDING_COOKIE_KEY] = True
+    at.session_state["username"] = "sales"
+    at.run()
+    assert not at.exception
+    assert [w["cookie"] for w in written] == [auth.COOKIE_NAME]
+    assert written[0].get("secure") is secure
+    assert written[0]["same_site"] == "strict"

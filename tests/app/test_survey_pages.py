@@ -22,7 +22,9 @@ def fresh_token(url: str) -> str:
                 select(Survey).where(Survey.status == SurveyStatus.open.value)
             ).first()
             assert pulse is not None and pulse.id is not None
-            link = issue_links(session=session, survey_id=pulse.id, actor=OPERATOR)[0]
+            link = issue_links(
+                session=session, survey_id=pulse.id, actor=OPERATOR, everyone_unanswered=True
+            )[0]
             return parse_qs(urlparse(link.url).query)["token"][0]
     finally:
         engine.dispose()
@@ -173,3 +175,40 @@ def test_results_of_a_customer_survey_show_nps_and_single_choice_shares(
     assert shares and set(shares[0]["option"]) >= {"Satisfied", "Very satisfied"}
     specs = [chart.proto.spec for chart in at.get("vega_lite_chart")]
     assert any("% of those who answered" in spec for spec in specs), specs
+
+
+def test_an_open_survey_shows_participation_only_and_no_scores(run_page: RunPage) -> None:
+    at = run_page("pages/survey_results.py", "hr")
+    survey_box = at.selectbox(key="results_survey")
+    running = [o for o in survey_box.options if o.endswith("(open)")]
+    assert running, survey_box.options
+    survey_box.select(running[0])
+    at.run()
+    assert not at.exception
+    assert any("This survey is open" in i.value for i in at.info)
+    assert not any(m.label in {"Engagement index", "eNPS", "NPS"} for m in at.metric)
+    assert at.radio(key="results_view").options == ["Participation", "Trend", "Action plans"]
+    at.radio(key="results_view").set_value("Participation")
+    at.run()
+    assert not at.exception
+    turnout = [df.value for df in at.dataframe if "responses" in df.value.columns]
+    assert turnout and turnout[0]["through a link HR downloaded"].isna().all()
+
+
+def test_the_list_of_everyone_unanswered_needs_a_confirmation_and_says_what_it_breaks(
+    run_page: RunPage,
+) -> None:
+    at = run_page("pages/surveys.py", "hr")
+    box = at.selectbox(key="chosen_survey")
+    running = [o for o in box.options if o.endswith("(open)")]
+    assert running, box.options
+    box.select(running[0])
+    at.run()
+    assert at.button(key="issue_unanswered").disabled
+    at.checkbox(key="unanswered_ack").check()
+    at.run()
+    at.button(key="issue_unanswered").click()
+    at.run()
+    assert not at.exception
+    labels = [b.label for b in at.get("download_button")]
+    assert any("breaks confidentiality" in label for label in labels), labels

@@ -1,6 +1,7 @@
 """In Chromium: an admin creates a user, signs out; the new user signs in."""
 
 import re
+import time
 from typing import Any
 
 from tests.e2e.conftest import Steps
@@ -35,9 +36,26 @@ def sign_in(page: Any, url: str, username: str, password: str) -> None:
     wait_until_idle(page)
 
 
-def wait_until_idle(page: Any) -> None:
-    """Wait until Streamlit has finished running the script (its status widget is gone)."""
-    page.wait_for_timeout(300)
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+
+def wait_until_idle(page: Any, *, settle_ms: int = 300) -> None:
+    """Wait until Streamlit has finished running the script, and stays finished.
+
+    The app's root says whether a run is going on (`data-test-script-state`); the
+    status widget shows only once a run has lasted a moment, so it alone would let a
+    click land in a run that is just starting, which then drops it. A run that the
+    last one asks for (a component's value arriving, a cookie being set) can start
+    right after the end, so idle must hold over `settle_ms` twice in a row.
+    """
+    calm = 0
+    deadline = time.monotonic() + 90
+    while calm < 2:
+        if time.monotonic() > deadline:
+            raise AssertionError("the app never became idle")
+        page.locator(IDLE).wait_for(timeout=60_000)
+        page.wait_for_timeout(settle_ms)
+        calm = calm + 1 if page.locator(IDLE).count() == 1 else 0
     page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=60_000)
 
 

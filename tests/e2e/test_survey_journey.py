@@ -1,5 +1,6 @@
 """In Chromium: HR builds a survey from the template, people answer on their phones
-through personal links, and results stay hidden until the threshold is reached."""
+through personal links, and results stay hidden while the survey is open and until
+the threshold is reached."""
 
 import csv
 import io
@@ -103,11 +104,20 @@ def test_results_stay_hidden_until_enough_people_answered(
 
     answer_through(browser, links[0], steps, "first")
     answer_through(browser, links[1], steps, "second")
-    results_say(hr, server, re.compile("withheld: fewer than 3 responses"))
+    results_say(hr, server, re.compile("This survey is open"))
     steps.shot(hr, "hidden-at-two")
     assert hr.get_by_text("Engagement index", exact=True).count() == 0
 
     answer_through(browser, links[2], steps, "third")
+    # Enough people answered, but scores wait for the close.
+    results_say(hr, server, re.compile("This survey is open"))
+    assert hr.get_by_text("Engagement index", exact=True).count() == 0
+    hr.goto(f"{server}/surveys")
+    hr.get_by_role("heading", name="Surveys", exact=True).wait_for()
+    wait_until_idle(hr)
+    hr.get_by_role("button", name="Close the survey").click()
+    hr.get_by_text(re.compile("Status: closed")).wait_for()
+    wait_until_idle(hr)
     results_say(hr, server, re.compile("^Engagement index$"))
     steps.shot(hr, "shown-at-three")
     assert hr.get_by_text(re.compile("withheld")).count() == 0

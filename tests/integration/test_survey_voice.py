@@ -27,8 +27,9 @@ from db.models.surveys import SurveyInvitation, SurveyResponse
 from db.people.contacts import create_organisation
 from db.people.timeline import timeline
 from db.surveys.answers import submit_answers
-from db.surveys.builder import list_questions
+from db.surveys.builder import close_survey, list_questions
 from db.surveys.distribution import issue_links, open_survey
+from db.surveys.held import flush_held_answers
 from db.surveys.reports import groups, participation, results
 from db.surveys.voice import (
     SKIP_REASONS,
@@ -97,7 +98,9 @@ def contact_survey(session: Session, template: str = "customer NPS", **extra: ob
 
 
 def answer_everyone(session: Session, survey_id: int, scores: list[int]) -> None:
-    links = issue_links(session=session, survey_id=survey_id, actor=OPERATOR)
+    links = issue_links(
+        session=session, survey_id=survey_id, actor=OPERATOR, everyone_unanswered=True
+    )
     questions = list_questions(session=session, survey_id=survey_id)
     for link, score in zip(links, scores, strict=False):
         token = parse_qs(urlparse(link.url).query)["token"][0]
@@ -109,6 +112,8 @@ def answer_everyone(session: Session, survey_id: int, scores: list[int]) -> None
             elif q.kind == "choice":
                 answers[q.id] = (q.choices or "").split("\n")[0 if score >= 9 else 3]
         submit_answers(session=session, token=token, answers=answers)
+    # Answers are held for a batch: write the rest now, as the close or a later visit would.
+    flush_held_answers(session=session, survey_id=survey_id)
 
 
 def test_only_contacts_allowing_feedback_are_invited_and_the_rest_are_counted_by_reason(
@@ -300,6 +305,7 @@ def test_contact_survey_nps_is_reported_only_at_the_threshold(world: Session) ->
     answer_everyone(world, survey_id, [0])  # the fifth answer reaches the threshold
     everyone = groups(session=world, survey_id=survey_id, actor=hr(world))[0]
     assert everyone.shown and everyone.n == 5
+    close_survey(session=world, survey_id=survey_id, actor=hr(world))
     result = results(session=world, survey_id=survey_id, group_key="all", actor=hr(world))
     # Promoters 10, 9 (2); detractors 2, 0 (2) → 0
     assert result.enps == 0.0
@@ -340,6 +346,7 @@ def test_erasing_a_contact_unties_their_named_answers_but_keeps_the_totals(
     ).all()
     assert len(linked) == 5
     assert gone.id not in linked and linked.count(None) == 1
+    close_survey(session=world, survey_id=survey_id, actor=hr(world))
     result = results(session=world, survey_id=survey_id, group_key="all", actor=hr(world))
     assert result.enps == 20.0  # (3 − 2) / 5, the erased person's answer still counted
 

@@ -2,7 +2,6 @@
 
 import math
 from collections import Counter
-from datetime import timedelta
 
 import pytest
 
@@ -14,7 +13,6 @@ from db.cases.intake import (
     generate_receipt,
     hash_receipt,
     normalise_receipt,
-    retry_delay,
 )
 
 
@@ -72,11 +70,3 @@ def test_a_wrong_or_malformed_receipt_is_refused() -> None:
     assert not check_receipt(generate_receipt(), stored)
     assert not check_receipt("", stored)
     assert not check_receipt("anything", "not-a-hash")
-
-
-def test_the_wait_starts_after_five_failures_and_doubles_up_to_an_hour() -> None:
-    assert [retry_delay(n) for n in range(5)] == [timedelta(0)] * 5
-    assert retry_delay(5) == timedelta(seconds=30)
-    assert retry_delay(6) == timedelta(seconds=60)
-    assert retry_delay(7) == timedelta(seconds=120)
-    assert retry_delay(40) == timedelta(hours=1)

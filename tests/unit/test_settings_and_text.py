@@ -1,5 +1,6 @@
 """Pure logic: settings parsing, the cookie-key rule, markdown escaping, UTC times."""
 
+import secrets
 from datetime import UTC, datetime
 
 import pytest
@@ -60,8 +61,9 @@ def test_the_app_refuses_a_missing_default_or_short_cookie_key(
 
 
 def test_a_long_random_cookie_key_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RAPPORT_COOKIE_KEY", "k" * 43)
-    assert cookie_key() == "k" * 43
+    key = secrets.token_urlsafe(32)
+    monkeypatch.setenv("RAPPORT_COOKIE_KEY", key)
+    assert cookie_key() == key
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,6 @@ RAPPORT_BULK_SURVEY_WAVES for `manage.py seed --scale` and the benchmark. The da
 deterministic: the generator is seeded here, independent of the other areas' seeders.
 """
 
-import os
 import random
 from datetime import timedelta
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
+from db.core.settings import get_settings
 from db.core.types import utcnow
 from db.demo.bulk.rows import World, bulk_insert, max_id, new_ids
 from db.demo.surveys import COMMENTS, FIRST, LAST, LOCATIONS, ORG
@@ -33,7 +33,6 @@ from db.surveys.builder import ENGAGEMENT_TEMPLATE
 from db.surveys.employees import tenure_band
 from db.surveys.tallies import tally_survey
 
-DEFAULT_WAVES = 8
 TEAM_SIZE = 25
 RESPONSE_RATE = 0.8
 WORK_CHOICE = ("Office", "Hybrid", "Remote")
@@ -41,8 +40,7 @@ WORK_CHOICE = ("Office", "Hybrid", "Remote")
 
 def waves_wanted() -> int:
     """Waves to seed: RAPPORT_BULK_SURVEY_WAVES, or eight (two years of quarters)."""
-    raw = os.environ.get("RAPPORT_BULK_SURVEY_WAVES", "").strip()
-    return int(raw) if raw.isdigit() and int(raw) > 0 else DEFAULT_WAVES
+    return get_settings().bulk_survey_waves
 
 
 def _teams(n_employees: int) -> list[tuple[str, str]]:
