@@ -15,7 +15,7 @@ from sqlalchemy import delete, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
-import db.cases
+import db.cases.intake
 from db.cases.intake import (
     FREE_ATTEMPTS,
     GLOBAL_FAILURES_PER_MINUTE,

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-import db.auth
+import db.auth.accounts
 from db.auth.accounts import authenticate, create_user, get_user_by_username
 from db.auth.actor import OPERATOR
 from db.core.errors import AccountLocked, AuthenticationFailed
@@ -151,7 +151,7 @@ def race(session: Session, monkeypatch: pytest.MonkeyPatch, username: str, tries
         time.sleep(0.05)  # what a production-cost hash takes, give or take
         return real_check(password, password_hash)
 
-    monkeypatch.setattr(db.auth, "check_password", slow_check)
+    monkeypatch.setattr(db.auth.accounts, "check_password", slow_check)
     engine = session.get_bind()
     start = threading.Barrier(tries)
     unexpected: list[BaseException] = []

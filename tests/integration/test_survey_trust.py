@@ -16,12 +16,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, col, select
 
-from db import survey_tallies
 from db.auth.accounts import get_user_by_username
 from db.auth.actor import OPERATOR
 from db.models.audit import AuditEvent
 from db.models.auth import Role, User
 from db.models.surveys import Employee, QuestionKind, Survey, SurveyInvitation
+from db.surveys import tallies as survey_tallies
 from db.surveys.answers import import_response, submit_answers
 from db.surveys.builder import add_question, close_survey, list_questions
 from db.surveys.choices import choice_results
