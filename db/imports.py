@@ -1,7 +1,5 @@
 """Running an import as one recorded batch, reporting bad rows, and reverting a batch."""
 
-import csv
-import io
 import json
 import typing
 from collections.abc import Callable, Sequence
@@ -21,6 +19,7 @@ import db.import_rows  # noqa: F401  (registers organizations)
 import db.import_timeline  # noqa: F401  (registers interactions)
 from db.audit import Actor, record, require_role
 from db.errors import Conflict, NotFound, ValidationError
+from db.export import rows_csv
 from db.import_files import detect_format, mapping_for, read_table
 from db.import_kinds import (
     ALL_KIND_NAMES,
@@ -286,12 +285,9 @@ def _main(kind: str) -> str:
 
 def problems_csv(problems: Sequence[Problem]) -> bytes:
     """The rejected rows (or warnings) as a CSV a person can open: row, column, reason."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["row", "column", "reason"])
-    for p in problems:
-        writer.writerow([p.row, p.column, p.reason])
-    return out.getvalue().encode("utf-8")
+    return rows_csv(
+        ["row", "column", "reason"], ([p.row, p.column, p.reason] for p in problems)
+    ).encode("utf-8")
 
 
 def kinds_for(actor: Actor) -> list[str]:

@@ -4,9 +4,7 @@ A link's token is shown once (in the CSV or the email) and stored only as its
 SHA-256, so a copy of the database cannot be used to answer for someone.
 """
 
-import csv
 import hashlib
-import io
 import os
 import secrets
 import smtplib
@@ -19,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from db.audit import Actor, record, require_role
 from db.errors import Conflict, DomainError, ValidationError
+from db.export import rows_csv
 from db.models.auth import Role
 from db.models.people import Contact
 from db.models.surveys import (
@@ -177,12 +176,7 @@ def issue_links(*, session: Session, survey_id: int, actor: Actor) -> list[Issue
 
 def links_csv(links: list[IssuedLink]) -> str:
     """Mail-merge CSV: name, email, link."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["name", "email", "link"])
-    for link in links:
-        writer.writerow([link.name, link.email, link.url])
-    return buffer.getvalue()
+    return rows_csv(["name", "email", "link"], ([k.name, k.email, k.url] for k in links))
 
 
 def _smtp_password() -> str | None:

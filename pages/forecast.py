@@ -17,6 +17,7 @@ from components.pipeline_ui import money, percent
 from components.text import escape_markdown
 from components.ui import attempt, show_chart
 from db.deals import assignable_owners
+from db.export import frame_csv
 from db.forecast import (
     ForecastFilter,
     ForecastReport,
@@ -109,7 +110,7 @@ def section(title: str, frame: pd.DataFrame, chart: alt.Chart | None, key: str) 
     right.dataframe(frame, hide_index=True, width="stretch")
     right.download_button(
         "Download CSV",
-        frame.to_csv(index=False).encode("utf-8"),
+        frame_csv(frame).encode("utf-8"),
         file_name=f"{key}.csv",
         mime="text/csv",
         key=f"csv_{key}",

@@ -6,8 +6,9 @@ import streamlit as st
 from components import page
 from components.db import db_session
 from components.ui import attempt
+from db.errors import DomainError
 from db.export import EXPORT_KINDS, export_csv, export_xlsx
-from db.import_files import MAP_TEXT_MAX, parse_map
+from db.import_files import MAP_TEXT_MAX, file_digest, parse_map
 from db.imports import (
     ImportResult,
     kinds_for,
@@ -58,20 +59,46 @@ extra = st.text_area(
 dry_run = st.checkbox("Dry run: report what would happen, change nothing")
 all_or_nothing = st.checkbox("All or nothing: one bad row imports nothing")
 
+Preview = tuple[str, dict[str, list[str]], list[str], int]
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def preview_of(
+    digest: str,
+    filename: str,
+    kind: str,
+    source_format: str,
+    mapping: tuple[tuple[str, str], ...],
+    _data: bytes,
+) -> Preview | DomainError:
+    """The file's preview, parsed once per file (by its hash) rather than on every rerun."""
+    try:
+        return preview(
+            data=_data,
+            filename=filename,
+            kind=kind,
+            source_format=source_format,
+            mapping=mapping,
+        )
+    except DomainError as err:  # a refused file is remembered too: it is not read again
+        return err
+
+
+def previewed_file(data: bytes, filename: str, mapping: list[tuple[str, str]]) -> Preview:
+    outcome = preview_of(
+        file_digest(data), filename, str(kind), str(source_format), tuple(mapping), data
+    )
+    if isinstance(outcome, DomainError):
+        raise outcome
+    return outcome
+
+
 if upload is not None:
     data = upload.getvalue()
     filename = upload.name
     mapping = attempt(lambda: parse_map([line for line in extra.splitlines() if line.strip()]))
     previewed = (
-        attempt(
-            lambda: preview(
-                data=data,
-                filename=filename,
-                kind=str(kind),
-                source_format=str(source_format),
-                mapping=mapping or [],
-            )
-        )
+        attempt(lambda: previewed_file(data, filename, mapping or []))
         if mapping is not None
         else None
     )

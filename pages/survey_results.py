@@ -11,6 +11,7 @@ from components import page
 from components.db import db_session
 from components.surveys_charts import choice_chart, factor_chart, heatmap_chart, trend_chart
 from components.ui import attempt
+from db.export import frame_csv
 from db.models.auth import Role
 from db.models.surveys import ActionPlan, ActionPlanCreate, ActionStatus, Survey, SurveyStatus
 from db.survey_actions import (
@@ -187,7 +188,7 @@ def table(rows: list[dict[str, Any]], name: str, key: str) -> None:
     st.dataframe(frame, hide_index=True, width="stretch")
     st.download_button(
         "Download as CSV",
-        frame.to_csv(index=False),
+        frame_csv(frame),
         file_name=f"{name}.csv",
         mime="text/csv",
         key=key,
