@@ -10,6 +10,7 @@ from sqlalchemy.exc import OperationalError
 from components import auth
 from components.db import db_session
 from components.nav import draw_sidebar
+from components.text import escape_markdown
 from components.ui import DB_DOWN
 from db.audit import record_view
 from db.config import get_settings
@@ -115,7 +116,7 @@ def page(
         needed = ", ".join(ROLE_LABELS[r] for r in sorted(allowed))
         st.title(title)
         st.error(
-            f"You don't have access to {title}. It is for: {needed}. "
+            f"You don't have access to {escape_markdown(title)}. It is for: {needed}. "
             "Ask an administrator if you need it."
         )
         st.stop()

@@ -12,6 +12,7 @@ from components.cases_charts import (
     volume_chart,
 )
 from components.db import db_session
+from components.text import escape_markdown
 from components.ui import attempt, show_chart
 from db.case_insights import (
     FEWER,
@@ -65,11 +66,13 @@ if loaded is None:
     st.stop()
 cells, figures, buckets, results = loaded
 
-st.subheader(f"Concerns received by {granularity} and category")
+st.subheader(f"Concerns received by {escape_markdown(granularity)} and category")
 show_chart(volume_chart(cells))
 withheld = sorted({f"{c.period} · {c.category}" for c in cells if c.count is None})
 if withheld:
-    with st.expander(f"{len(withheld)} {granularity} and category cells with {FEWER} cases"):
+    with st.expander(
+        f"{len(withheld)} {escape_markdown(granularity)} and category cells with {FEWER} cases"
+    ):
         st.dataframe(pd.DataFrame({"Period · category": withheld}), hide_index=True)
 
 st.subheader("By category")
@@ -106,8 +109,10 @@ left, right = st.columns(2)
 with left:
     st.subheader("Open backlog by age")
     show_chart(backlog_chart(buckets))
-    st.caption(" · ".join(f"{b.age}: {b.shown}" for b in buckets))
+    st.caption(" · ".join(f"{escape_markdown(b.age)}: {escape_markdown(b.shown)}" for b in buckets))
 with right:
     st.subheader("Outcomes")
     show_chart(outcome_chart(results))
-    st.caption(" · ".join(f"{r.outcome}: {r.shown}" for r in results))
+    st.caption(
+        " · ".join(f"{escape_markdown(r.outcome)}: {escape_markdown(r.shown)}" for r in results)
+    )

@@ -7,6 +7,7 @@ import streamlit as st
 
 from components import page
 from components.db import db_session
+from components.text import escape_markdown
 from components.ui import attempt, pager
 from db.case_common import SHORT_TEXT_MAX, list_categories
 from db.case_review import OPEN_STATUSES, QueueFilter, QueueRow, claim_case, count_queue, list_queue
@@ -125,7 +126,7 @@ with queue_tab:
                 with db_session() as session:
                     return claim_case(session=session, actor=reviewer, case_id=target_id)
 
-            if attempt(claim, success=f"You have claimed {chosen}.") is not None:
+            if attempt(claim, success=f"You have claimed {escape_markdown(chosen)}.") is not None:
                 st.rerun()
 
 with welfare_tab, st.form("welfare_case"):

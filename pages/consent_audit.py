@@ -9,6 +9,7 @@ import streamlit as st
 from components import page
 from components.consent_charts import violations_trend_chart
 from components.db import db_session
+from components.text import escape_markdown
 from components.ui import attempt
 from db.consent_audit import CSV_COLUMNS, report_csv_rows, run_audit
 from db.consent_findings import AuditReport
@@ -94,12 +95,17 @@ if report.trend:
     st.altair_chart(violations_trend_chart(report.trend), width="stretch")
 
 for finding in report.findings:
-    st.subheader(f"{finding.number}. {finding.title}")
+    st.subheader(f"{finding.number}\\. {escape_markdown(finding.title)}")
     a, b, c = st.columns([1, 1, 4])
     a.metric("Count", finding.count)
     b.metric("Severity", finding.severity)
     if finding.summary:
-        c.caption("; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in finding.summary.items()))
+        c.caption(
+            "; ".join(
+                f"{escape_markdown(k.replace('_', ' '))}: {escape_markdown(v)}"
+                for k, v in finding.summary.items()
+            )
+        )
     if finding.key == "integrity":
         for row in finding.rows:
             state = "intact" if row["intact"] else f"broken: {row['problem']}"

@@ -108,7 +108,7 @@ with directory:
                             actor=hr,
                         )
 
-                attempt(leave, success=f"Recorded that {leaver} left.")
+                attempt(leave, success=f"Recorded that {escape_markdown(leaver)} left.")
     else:
         st.info("Nobody matches these filters.")
 

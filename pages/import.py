@@ -5,6 +5,7 @@ import streamlit as st
 
 from components import page
 from components.db import db_session
+from components.text import escape_markdown
 from components.ui import attempt
 from db.errors import DomainError
 from db.export import EXPORT_KINDS, export_csv, export_xlsx
@@ -104,7 +105,7 @@ if upload is not None:
     )
     if previewed is not None:
         fmt, mapped, headers, count = previewed
-        st.info(f"Detected format: {fmt}. {count:,} rows, {len(headers)} columns.")
+        st.info(f"Detected format: {escape_markdown(fmt)}. {count:,} rows, {len(headers)} columns.")
         st.dataframe(
             pd.DataFrame(
                 [{"Field": dst, "From column(s)": " + ".join(src)} for dst, src in mapped.items()]
@@ -114,7 +115,7 @@ if upload is not None:
         )
         unused = [h for h in headers if not any(h in src for src in mapped.values())]
         if unused:
-            st.caption("Not imported: " + ", ".join(unused))
+            st.caption("Not imported: " + ", ".join(escape_markdown(h) for h in unused))
         if st.button("Import", type="primary"):
             bar = st.progress(0.0, text="Importing…")
 
@@ -199,7 +200,7 @@ else:
                 with db_session() as session:
                     return revert_batch(session=session, batch_id=int(str(chosen)), actor=user)
 
-            attempt(revert, success=f"Batch {chosen} was reverted.")
+            attempt(revert, success=f"Batch {escape_markdown(chosen)} was reverted.")
 
 if not user.has_any({Role.admin, Role.manager}):
     st.stop()  # exports are for data stewards; HR imports the employee directory only
@@ -223,10 +224,13 @@ if files is not None:
     name, csv_data, xlsx_data = files
     first, second = st.columns(2)
     first.download_button(
-        f"Download {name} (CSV)", data=csv_data, file_name=f"{name}.csv", mime="text/csv"
+        f"Download {escape_markdown(name)} (CSV)",
+        data=csv_data,
+        file_name=f"{name}.csv",
+        mime="text/csv",
     )
     second.download_button(
-        f"Download {name} (XLSX)",
+        f"Download {escape_markdown(name)} (XLSX)",
         data=xlsx_data,
         file_name=f"{name}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

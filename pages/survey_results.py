@@ -10,6 +10,7 @@ import streamlit as st
 from components import page
 from components.db import db_session
 from components.surveys_charts import choice_chart, factor_chart, heatmap_chart, trend_chart
+from components.text import escape_markdown
 from components.ui import attempt
 from db.export import frame_csv
 from db.models.auth import Role
@@ -114,7 +115,8 @@ st.caption(
 )
 if not group.shown:
     st.warning(
-        f"Results for {group.label} are withheld: {group.reason}. This protects the "
+        f"Results for {escape_markdown(group.label)} are withheld: "
+        f"{escape_markdown(group.reason)}. This protects the "
         "anonymity of the people who answered."
     )
 
@@ -289,7 +291,7 @@ if view == "Single choice":
         chart("choices", choice_table)
         table(choice_table, "single-choice", "dl_choices")
     for hidden in (r for r in chosen_results if not r.shown):
-        st.caption(f"{hidden.code}: withheld ({hidden.note}).")
+        st.caption(f"{escape_markdown(hidden.code)}: withheld ({escape_markdown(hidden.note)}).")
     if not chosen_results:
         st.info("This survey has no single-choice questions.")
 

@@ -262,7 +262,8 @@ audience = (
 )
 st.caption(
     f"Status: {survey.status} · {survey.opens_on:%d %b %Y} to {survey.closes_on:%d %b %Y} · "
-    f"audience: {audience} · threshold {survey.min_group}, comments from {survey.comment_min} · "
+    f"audience: {escape_markdown(audience)} · threshold {survey.min_group}, "
+    f"comments from {survey.comment_min} · "
     f"wave {survey.wave}"
 )
 
@@ -381,7 +382,7 @@ if opened and opened[0] == survey_id:
                 hide_index=True,
             )
     else:
-        st.success(f"Opened: {outcome} people invited. Now send or download their links.")
+        st.success(f"Opened: {outcome:,} people invited. Now send or download their links.")
 
 if survey.status == SurveyStatus.open.value:
     st.subheader("Distribution")
@@ -414,7 +415,7 @@ if survey.status == SurveyStatus.open.value:
     pending = st.session_state.get("links_csv")
     if pending and pending[0] == survey_id:
         st.download_button(
-            f"Download {pending[2]} links (CSV)",
+            f"Download {pending[2]:,} links (CSV)",
             pending[1],
             file_name=f"survey-{survey_id}-links.csv",
             mime="text/csv",
@@ -424,7 +425,7 @@ if survey.status == SurveyStatus.open.value:
         (cols[1], "Email the links", False),
         (cols[2], "Send a reminder", True),
     ):
-        if column.button(label, key=f"send_{reminder}"):
+        if column.button(escape_markdown(label), key=f"send_{reminder}"):
 
             def send(reminder: bool = reminder) -> int:
                 with db_session() as session:
@@ -434,7 +435,7 @@ if survey.status == SurveyStatus.open.value:
 
             sent = attempt(send)
             if sent is not None:
-                st.success(f"Sent {sent} email(s) to people who have not answered yet.")
+                st.success(f"Sent {sent:,} email(s) to people who have not answered yet.")
     if st.button("Close the survey", key="close_survey"):
 
         def close() -> Survey:
