@@ -7,6 +7,7 @@ spreadsheet would run as a formula is neutralised, numbers stay numbers.
 
 import csv
 import io
+import numbers
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
@@ -90,9 +91,7 @@ def spreadsheet_cell(value: Any) -> Any:
     ISO form, and text that a spreadsheet would run as a formula behind a leading quote."""
     if value is None:
         return ""
-    if isinstance(value, bool | int | Decimal):
-        return value
-    if isinstance(value, float):
+    if isinstance(value, numbers.Number):  # int, float, Decimal, bool, numpy's numbers
         return "" if value != value else value  # NaN: an empty cell, as pandas writes it
     if isinstance(value, date):
         return value.isoformat()
@@ -135,12 +134,15 @@ def rows_xlsx(sheet_name: str, rows: Iterable[Iterable[Any]]) -> bytes:
     """An XLSX workbook of one sheet; text never becomes a formula, numbers stay numbers."""
     from openpyxl import Workbook  # type: ignore[import-untyped]
     from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # type: ignore[import-untyped]
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(sheet_name)
     for row in rows:
         cells = []
         for value in _cells(row):
+            if isinstance(value, str):  # XML cannot hold most control characters
+                value = ILLEGAL_CHARACTERS_RE.sub("", value)
             cell = WriteOnlyCell(sheet, value=value)
             if isinstance(value, str):
                 cell.data_type = "s"  # a string cell, whatever openpyxl guessed from its text

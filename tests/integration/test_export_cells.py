@@ -10,6 +10,8 @@ import io
 import re
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 from sqlalchemy import update
 from sqlmodel import Session, select
@@ -18,10 +20,12 @@ from db.audit import OPERATOR
 from db.auth import get_user_by_username
 from db.export import EXPORT_KINDS, FORMULA_STARTS, export_csv, export_xlsx
 from db.fixtures import seed_users
+from db.import_files import read_table
 from db.imports import run_import
 from db.models.auth import User
-from db.models.people import Contact, Organisation
+from db.models.people import Contact, ContactUpdate, Organisation
 from db.models.pipeline import Deal
+from db.people import update_contact
 from db.pipeline_config import StageSpec, create_pipeline
 
 NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
@@ -142,3 +146,41 @@ def test_a_neutralised_export_imports_back_to_exactly_what_was_typed(
     )  # its mark was read as one
     names = set(hostile.exec(select(Organisation.name)).all())
     assert "=Kestrel()" in names
+
+
+FORMULA_TEXT = st.builds(
+    lambda start, rest: start + rest,
+    st.sampled_from(["=", "+", "-", "@", "\t=", " =", "'=", "＝", ""]),
+    st.text(st.characters(blacklist_categories=("Cs",)), max_size=30),
+)
+
+
+@given(notes=FORMULA_TEXT, job=FORMULA_TEXT)
+@example(notes="=\x1b", job="+\x07")
+@settings(max_examples=25)
+def test_any_text_exports_inert_and_imports_back_as_stored(
+    hostile: Session, notes: str, job: str
+) -> None:
+    actor = admin(hostile)
+    contact = hostile.exec(select(Contact).where(Contact.external_ref == "c1")).one()
+    saved = update_contact(
+        session=hostile,
+        contact_id=contact.id or 0,
+        patch=ContactUpdate(notes=notes or None, job_title=job[:100] or None),
+        version=contact.version,
+        actor=actor,
+    )
+    hostile.expire_all()  # what the database holds, after its own cleaning of text
+    fresh = hostile.get(Contact, saved.id)
+    assert fresh is not None
+    stored = (fresh.notes or "", fresh.job_title or "")
+    text = export_csv(session=hostile, actor=actor, kind="contacts").decode()
+    rows = list(csv.reader(io.StringIO(text)))
+    assert not [cell for row in rows for cell in row if starts_a_formula(cell)]
+    sheet = load_workbook(io.BytesIO(export_xlsx(session=hostile, actor=actor, kind="contacts")))
+    cells = [cell for row in sheet.worksheets[0].iter_rows() for cell in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    back = read_table(text.encode(), "contacts.csv")
+    header = back.headers
+    row = next(r for r in back.rows if r[header.index("external_ref")] == "c1")
+    assert (row[header.index("notes")], row[header.index("job_title")]) == stored

@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import example, given
@@ -97,6 +98,12 @@ def test_numbers_stay_numbers(number: int) -> None:
     assert csv_cells(rows_csv(["amount"], [[Decimal(number) / 100]]))[1] == [
         str(Decimal(number) / 100)
     ]
+
+
+def test_numpy_numbers_from_a_page_table_stay_numbers() -> None:
+    assert spreadsheet_cell(np.int64(-5)) == -5
+    assert csv_cells(rows_csv(["n", "x"], [[np.int64(-5), np.float64(-0.5)]]))[1] == ["-5", "-0.5"]
+    assert csv_cells(rows_csv(["x"], [[float("nan")]]))[1] == [""]
 
 
 def test_a_negative_amount_is_a_number_in_xlsx_and_plain_in_csv() -> None:
@@ -229,3 +236,9 @@ def test_no_code_writes_csv_or_xlsx_except_through_db_export() -> None:
             if label in WRITERS:
                 offences.append(f"{name}:{node.lineno}: {label}")
     assert not offences, "write spreadsheets through db/export.py:\n" + "\n".join(offences)
+
+
+def test_control_characters_an_xlsx_cannot_hold_are_dropped_not_fatal() -> None:
+    data = rows_xlsx("contacts", [["notes"], ["=\x1bcmd\x07"]])
+    sheet = load_workbook(io.BytesIO(data)).worksheets[0]
+    assert sheet["A2"].value == "'=cmd" and sheet["A2"].data_type == "s"
