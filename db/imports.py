@@ -111,13 +111,33 @@ def preview(
     mapping: Sequence[tuple[str, str]] = (),
 ) -> tuple[str, dict[str, list[str]], list[str], int]:
     """Detected format, mapping, headers and row count of a file, without importing."""
-    spec = kind_for(kind)
-    table = read_table(data, filename)
-    fmt = detect_format(table.headers) if source_format == "auto" else source_format
-    mapped = mapping_for(
-        table.headers, kind=kind, source_format=fmt, fields=set(spec.fields), extra=mapping
+    headers, count = file_outline(data=data, filename=filename)
+    return preview_outline(
+        headers=headers, count=count, kind=kind, source_format=source_format, mapping=mapping
     )
-    return fmt, mapped, table.headers, len(table.rows)
+
+
+def file_outline(*, data: bytes, filename: str) -> tuple[list[str], int]:
+    """A file's headers and number of rows: all a preview needs to remember of a parse."""
+    table = read_table(data, filename)
+    return table.headers, len(table.rows)
+
+
+def preview_outline(
+    *,
+    headers: list[str],
+    count: int,
+    kind: str,
+    source_format: str = "auto",
+    mapping: Sequence[tuple[str, str]] = (),
+) -> tuple[str, dict[str, list[str]], list[str], int]:
+    """The preview of a file already outlined: its format and mapping for this kind."""
+    spec = kind_for(kind)
+    fmt = detect_format(headers) if source_format == "auto" else source_format
+    mapped = mapping_for(
+        headers, kind=kind, source_format=fmt, fields=set(spec.fields), extra=mapping
+    )
+    return fmt, mapped, headers, count
 
 
 def run_import(

@@ -12,9 +12,10 @@ from db.export import EXPORT_KINDS, export_csv, export_xlsx
 from db.import_files import MAP_TEXT_MAX, file_digest, parse_map
 from db.imports import (
     ImportResult,
+    file_outline,
     kinds_for,
     list_batches,
-    preview,
+    preview_outline,
     problems_csv,
     revert_batch,
     run_import,
@@ -64,34 +65,26 @@ Preview = tuple[str, dict[str, list[str]], list[str], int]
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def preview_of(
-    digest: str,
-    filename: str,
-    kind: str,
-    source_format: str,
-    mapping: tuple[tuple[str, str], ...],
-    _data: bytes,
-) -> Preview | DomainError:
-    """The file's preview, parsed once per file (by its hash) rather than on every rerun."""
+def outline_of(digest: str, filename: str, _data: bytes) -> tuple[list[str], int] | DomainError:
+    """The file's headers and row count, parsed once per file (by its hash), not per rerun."""
     try:
-        return preview(
-            data=_data,
-            filename=filename,
-            kind=kind,
-            source_format=source_format,
-            mapping=mapping,
-        )
+        return file_outline(data=_data, filename=filename)
     except DomainError as err:  # a refused file is remembered too: it is not read again
         return err
 
 
 def previewed_file(data: bytes, filename: str, mapping: list[tuple[str, str]]) -> Preview:
-    outcome = preview_of(
-        file_digest(data), filename, str(kind), str(source_format), tuple(mapping), data
+    outline = outline_of(file_digest(data), filename, data)
+    if isinstance(outline, DomainError):
+        raise outline
+    headers, count = outline
+    return preview_outline(
+        headers=headers,
+        count=count,
+        kind=str(kind),
+        source_format=str(source_format),
+        mapping=mapping,
     )
-    if isinstance(outcome, DomainError):
-        raise outcome
-    return outcome
 
 
 if upload is not None:

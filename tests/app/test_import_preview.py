@@ -43,8 +43,13 @@ def test_reruns_with_the_same_upload_do_not_parse_it_again(
         assert not at.exception
         assert any("2 rows, 3 columns" in i.value for i in at.info)
     assert parses == ["people.csv"]
-    at.selectbox[0].set_value("organizations")  # another kind maps differently: parsed anew
+    at.selectbox[0].set_value("organizations")  # another kind maps the same parse anew
     at.run()
+    assert not at.exception and any("2 rows, 3 columns" in i.value for i in at.info)
+    assert parses == ["people.csv"]
+    at.file_uploader[0].set_value(("people.csv", CONTACTS.encode() + b"Cy,Ng,\n", "text/csv"))
+    at.run()  # a different file of the same name is parsed
+    assert any("3 rows, 3 columns" in i.value for i in at.info)
     assert parses == ["people.csv", "people.csv"]
 
 
