@@ -22,6 +22,7 @@ from db.employees import (
     mark_leaver,
     org_choices,
 )
+from db.export import frame_csv
 from db.models.auth import Role
 from db.models.surveys import Employee, EmployeeCreate
 from db.normalise import EMAIL_MAX, SEARCH_MAX
@@ -107,7 +108,7 @@ with directory:
                             actor=hr,
                         )
 
-                attempt(leave, success=f"Recorded that {leaver} left.")
+                attempt(leave, success=f"Recorded that {escape_markdown(leaver)} left.")
     else:
         st.info("Nobody matches these filters.")
 
@@ -172,7 +173,7 @@ with import_tab:
                 st.dataframe(bad, hide_index=True, width="stretch")
                 st.download_button(
                     "Download the refused rows (CSV)",
-                    bad.to_csv(index=False),
+                    frame_csv(bad),
                     file_name="refused-rows.csv",
                     mime="text/csv",
                 )

@@ -4,6 +4,7 @@ import streamlit as st
 
 from components import page
 from components.db import db_session
+from components.text import escape_markdown
 from components.ui import attempt, visitor_id
 from db.case_common import TEXT_MAX
 from db.cases import RECEIPT_INPUT_MAX, REFERENCE_INPUT_MAX, ReporterView, follow_up, reporter_reply
@@ -59,7 +60,7 @@ cols[2].metric("Received", f"{view.received_at:%d %b %Y}")
 st.subheader("Messages and updates")
 for entry in view.entries:
     with st.container(border=True):
-        st.caption(f"{entry.occurred_at:%d %b %Y %H:%M} UTC · {entry.what}")
+        st.caption(f"{entry.occurred_at:%d %b %Y %H:%M} UTC · {escape_markdown(entry.what)}")
         if entry.body:
             st.text(entry.body)
 
