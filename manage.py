@@ -393,7 +393,6 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
 
 def cmd_consent_audit(args: argparse.Namespace) -> int:
     """Write the consent audit for a period to FILE.json or FILE.csv."""
-    import csv
     import json
     from datetime import date
 
@@ -401,6 +400,7 @@ def cmd_consent_audit(args: argparse.Namespace) -> int:
     from db.consent.audit.report import CSV_COLUMNS, report_csv_rows, run_audit
     from db.core.engine import session_scope
     from db.core.errors import DomainError
+    from db.imports.export import records_csv
 
     out = Path(args.out)
     if out.suffix.lower() not in {".json", ".csv"}:
@@ -428,10 +428,7 @@ def cmd_consent_audit(args: argparse.Namespace) -> int:
     if out.suffix.lower() == ".json":
         out.write_text(json.dumps(report.as_dict(), indent=2, default=str), encoding="utf-8")
     else:
-        with out.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
-            writer.writeheader()
-            writer.writerows(report_csv_rows(report))
+        out.write_bytes(records_csv(report_csv_rows(report), columns=CSV_COLUMNS).encode("utf-8"))
     for finding in report.findings:
         print(f"{finding.number}. {finding.title}: {finding.count} ({finding.severity})")
     for row in report.findings[-1].rows:

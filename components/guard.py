@@ -9,6 +9,7 @@ from sqlalchemy.exc import OperationalError
 from components import auth
 from components.db import db_session
 from components.nav import EVERYONE, draw_sidebar, screen_for, script_path
+from components.text import escape_markdown
 from components.ui import DB_DOWN
 from db.auth.audit import record_view
 from db.core.settings import get_settings
@@ -34,7 +35,7 @@ def _demo_banner() -> None:
     if names:
         st.warning(
             "This is a demo installation: the accounts "
-            + ", ".join(names)
+            + ", ".join(escape_markdown(name) for name in names)
             + " still have the published demo password, so anyone can sign in as them. "
             "Do not enter real information until an administrator has changed their "
             "passwords or deactivated them."
@@ -127,7 +128,7 @@ def page(script: str, *, public: bool = False, sensitive: bool = False) -> User 
         needed = ", ".join(ROLE_LABELS[r] for r in sorted(allowed))
         st.title(title)
         st.error(
-            f"You don't have access to {title}. It is for: {needed}. "
+            f"You don't have access to {escape_markdown(title)}. It is for: {needed}. "
             "Ask an administrator if you need it."
         )
         st.stop()

@@ -58,7 +58,8 @@ def _admin_panel(user: User) -> None:
         third.metric("Audit chain", "intact" if chain.ok else "BROKEN")
         if not chain.ok:
             st.error(
-                f"The audit chain is broken at event {chain.first_bad_seq}: {chain.reason}",
+                f"The audit chain is broken at event {chain.first_bad_seq}: "
+                f"{escape_markdown(chain.reason)}",
                 icon=":material/gpp_bad:",
             )
             st.page_link(

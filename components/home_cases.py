@@ -37,7 +37,7 @@ def reviewer_panel(user: User) -> None:
             st.text(f"{item.due_on:%d %b} · {item.reference} · {item.person}")
     if purging:
         st.warning(
-            f"{purging} closed case{'s' if purging != 1 else ''} will have their content erased "
+            f"{purging:,} closed case{'s' if purging != 1 else ''} will have their content erased "
             f"within {WARNING_DAYS} days under the retention rules (`manage.py purge-cases`).",
             icon=":material/auto_delete:",
         )

@@ -209,7 +209,7 @@ def visible_screens(user: User | None) -> list[Screen]:
 def draw_sidebar(user: User | None, organisation: str) -> None:
     """Draw the links this user may follow (the built-in page list is hidden)."""
     with st.sidebar:
-        st.subheader(organisation)
+        st.subheader(escape_markdown(organisation))
         if user is not None:
             roles = ", ".join(ROLE_LABELS[r] for r in sorted(user.roles))
             st.caption(f"Signed in as **{escape_markdown(user.display_name)}** · {roles}")
@@ -220,5 +220,5 @@ def draw_sidebar(user: User | None, organisation: str) -> None:
             if screen.section != section:
                 section = screen.section
                 if section != "Rapport":
-                    st.markdown(f"**{section}**")
-            st.page_link(screen.path, label=screen.label, icon=screen.icon)
+                    st.markdown(f"**{escape_markdown(section)}**")
+            st.page_link(screen.path, label=escape_markdown(screen.label), icon=screen.icon)

@@ -5,6 +5,7 @@ import streamlit as st
 
 from components import page
 from components.db import db_session
+from components.text import escape_markdown
 from components.ui import attempt
 from db.auth.accounts import (
     DISPLAY_NAME_MAX,
@@ -109,7 +110,7 @@ with create_tab, st.form("create_user", clear_on_submit=False):
 
             created = attempt(create)
             if created is not None:
-                st.success(f"Created {created.username}. They can sign in now.")
+                st.success(f"Created {escape_markdown(created.username)}. They can sign in now.")
 
 with manage_tab:
     if not users:
@@ -150,7 +151,7 @@ with manage_tab:
                                 actor=admin,
                             )
 
-                attempt(save, success=f"Saved {target.username}.")
+                attempt(save, success=f"Saved {escape_markdown(target.username)}.")
 
         locked = bool(target.locked_until and target.locked_until > now)
         cols = st.columns(3)
@@ -164,14 +165,16 @@ with manage_tab:
                         with db_session() as session:
                             unlock_user(session=session, user_id=target_id, actor=admin)
 
-                    attempt(unlock, success=f"{target.username} can sign in again.")
+                    attempt(
+                        unlock, success=f"{escape_markdown(target.username)} can sign in again."
+                    )
             else:
                 st.caption("Not locked.")
         with cols[1]:
             st.markdown("**Access**")
             if target.is_active:
                 sure = st.checkbox(
-                    f"Yes, deactivate {target.username}",
+                    f"Yes, deactivate {escape_markdown(target.username)}",
                     key="confirm_deactivate",
                     help="They are signed out everywhere and cannot sign in until reactivated.",
                 )
@@ -181,20 +184,24 @@ with manage_tab:
                         with db_session() as session:
                             deactivate_user(session=session, user_id=target_id, actor=admin)
 
-                    attempt(deactivate, success=f"{target.username} is deactivated.")
+                    attempt(
+                        deactivate, success=f"{escape_markdown(target.username)} is deactivated."
+                    )
             elif st.button("Reactivate", key="reactivate"):
 
                 def reactivate() -> None:
                     with db_session() as session:
                         reactivate_user(session=session, user_id=target_id, actor=admin)
 
-                attempt(reactivate, success=f"{target.username} can sign in again.")
+                attempt(
+                    reactivate, success=f"{escape_markdown(target.username)} can sign in again."
+                )
         with cols[2], st.form("reset_password", clear_on_submit=True):
             st.markdown("**Reset password**")
             new_password = st.text_input(
                 "New password", type="password", max_chars=PASSWORD_MAX_LENGTH
             )
-            confirm = st.checkbox(f"Yes, replace {target.username}'s password")
+            confirm = st.checkbox(f"Yes, replace {escape_markdown(target.username)}'s password")
             if st.form_submit_button("Reset password"):
                 if not confirm:
                     st.error("Tick the confirmation box to reset the password.")
@@ -211,5 +218,6 @@ with manage_tab:
 
                     attempt(
                         reset,
-                        success=f"Password reset; {target.username} is signed out everywhere.",
+                        success=f"Password reset; {escape_markdown(target.username)} is signed out "
+                        "everywhere.",
                     )

@@ -4,6 +4,7 @@ import streamlit as st
 
 from components import page
 from components.db import db_session
+from components.text import escape_markdown
 from components.ui import attempt, visitor_id
 from db.models.surveys import QuestionKind, SurveyQuestion
 from db.surveys.answers import (
@@ -61,7 +62,7 @@ questionnaire = attempt(load)
 if questionnaire is None:
     st.stop()
 
-st.title(questionnaire.title)
+st.title(escape_markdown(questionnaire.title))
 st.caption(
     f"Open until {questionnaire.closes_on:%d %B %Y}. Confidential: results are shown only "
     f"for groups of {questionnaire.min_group} or more people, and your answers are stored "
@@ -70,14 +71,19 @@ st.caption(
 sections = questions_by_section(questionnaire.questions)
 step = min(int(st.session_state["section"]), len(sections) - 1)
 name, questions = sections[step]
-st.progress((step + 1) / len(sections), text=f"Section {step + 1} of {len(sections)}: {name}")
+st.progress(
+    (step + 1) / len(sections),
+    text=f"Section {step + 1} of {len(sections)}: {escape_markdown(name)}",
+)
 
 
 def ask(question: SurveyQuestion, number: int) -> None:
     """Draw one question and keep its answer across sections."""
     assert question.id is not None
     key = f"q{question.id}"
-    label = f"{number}. {question.text}" + ("" if question.required else " (optional)")
+    label = f"{number}\\. {escape_markdown(question.text)}" + (
+        "" if question.required else " (optional)"
+    )
     current = answers.get(question.id)
     kind = QuestionKind(question.kind)
     value: int | str | None
@@ -104,7 +110,11 @@ def ask(question: SurveyQuestion, number: int) -> None:
     elif kind == QuestionKind.choice:
         choices = (question.choices or "").split("\n")
         value = st.radio(
-            label, choices, index=choices.index(current) if current in choices else None, key=key
+            label,
+            choices,
+            index=choices.index(current) if current in choices else None,
+            format_func=escape_markdown,
+            key=key,
         )
     else:
         value = st.text_area(label, value=str(current or ""), max_chars=MAX_TEXT, key=key)

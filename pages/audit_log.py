@@ -7,6 +7,7 @@ import streamlit as st
 
 from components import page
 from components.db import db_session
+from components.text import escape_markdown
 from components.ui import attempt, pager
 from db.auth.audit import (
     AuditFilter,
@@ -104,4 +105,4 @@ if st.button("Verify the whole chain", icon=":material/verified:", key="verify_c
     if report is not None and report.ok:
         st.success(f"The chain is intact: {report.checked:,} events verified.")
     elif report is not None:
-        st.error(f"The chain is broken: {report.reason}.")
+        st.error(f"The chain is broken: {escape_markdown(report.reason)}.")

@@ -112,7 +112,7 @@ for column, slot in zip(columns, st.columns(max(len(columns), 1)), strict=False)
             with st.container(border=True):
                 st.page_link(
                     "pages/deal.py",
-                    label=card.title,
+                    label=escape_markdown(card.title),
                     query_params={"id": str(card.id)},
                 )
                 age = (now - card.created_at).days

@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from components import page
 from components.db import db_session
+from components.text import escape_markdown
 from components.ui import attempt
 from db.cases.actions import (
     MOVES,
@@ -94,7 +95,7 @@ def run(command: Callable[[Session], object], success: str) -> None:
         st.rerun()
 
 
-st.subheader(f"{case.reference} · {detail.category}")
+st.subheader(f"{escape_markdown(case.reference)} · {escape_markdown(detail.category)}")
 if case.purged_at is not None:
     st.warning(f"The content of this case was erased on {case.purged_at:%Y-%m-%d} (retention).")
 cols = st.columns(5)
@@ -102,7 +103,7 @@ cols[0].metric("Status", STATUS_LABELS[CaseStatus(case.status)])
 cols[1].metric("Severity", case.severity or "not set")
 cols[2].metric("Assignee", detail.assignee or "unassigned")
 due = f"{detail.clock.due_at:%Y-%m-%d}" if detail.clock.due_at else "—"
-cols[3].metric(f"Deadline ({detail.clock.stage or 'none'})", due)
+cols[3].metric(f"Deadline ({escape_markdown(detail.clock.stage or 'none')})", due)
 cols[4].metric("SLA", detail.clock.state.value)
 
 with st.container(border=True):
@@ -137,7 +138,7 @@ def load_requests() -> list[AccessRequestForCase]:
 
 for request in attempt(load_requests) or []:
     with st.container(border=True):
-        st.markdown(f"**Access request #{request.request_id}** · due {request.due_on:%Y-%m-%d}")
+        st.markdown(f"**Access request #{request.request_id:d}** · due {request.due_on:%Y-%m-%d}")
         if request.released:
             st.caption("Released to the request:")
             st.text(request.content or "Nothing the person is entitled to.")

@@ -12,6 +12,7 @@ from components.cases_charts import (
     volume_chart,
 )
 from components.db import db_session
+from components.text import escape_markdown
 from components.ui import attempt, show_chart
 from db.cases.insights import (
     THRESHOLD_NOTE,
@@ -79,7 +80,7 @@ if loaded is None:
 cells, figures, buckets, results = loaded
 since = window_start(released, PERIODS[choice or "Last 12 months"])
 
-st.subheader(f"Concerns received by {granularity} and category")
+st.subheader(f"Concerns received by {escape_markdown(granularity)} and category")
 st.caption(f"From {since:%-d %B %Y} to {released:%-d %B %Y}.")
 show_chart(volume_chart(cells))
 whole = sorted({c.category for c in cells} - {c.category for c in cells if c.count is not None})
@@ -125,8 +126,10 @@ left, right = st.columns(2)
 with left:
     st.subheader("Open backlog by age")
     show_chart(backlog_chart(buckets))
-    st.caption(" · ".join(f"{b.age}: {b.shown}" for b in buckets))
+    st.caption(" · ".join(f"{escape_markdown(b.age)}: {escape_markdown(b.shown)}" for b in buckets))
 with right:
     st.subheader("Outcomes")
     show_chart(outcome_chart(results))
-    st.caption(" · ".join(f"{r.outcome}: {r.shown}" for r in results))
+    st.caption(
+        " · ".join(f"{escape_markdown(r.outcome)}: {escape_markdown(r.shown)}" for r in results)
+    )

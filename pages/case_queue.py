@@ -7,6 +7,7 @@ import streamlit as st
 
 from components import page
 from components.db import db_session
+from components.text import escape_markdown
 from components.ui import attempt, pager
 from db.cases.common import SHORT_TEXT_MAX, list_categories
 from db.cases.intake import CONTACT_NAME_MAX
@@ -52,7 +53,9 @@ awaiting = attempt(load_awaiting) or []
 if awaiting:
     st.info(
         f"{len(awaiting)} named case(s) wait for you to release what the person is entitled "
-        "to an access request: " + ", ".join(awaiting[:10]) + ("…" if len(awaiting) > 10 else "")
+        "to an access request: "
+        + ", ".join(escape_markdown(ref) for ref in awaiting[:10])
+        + ("…" if len(awaiting) > 10 else "")
     )
 queue_tab, welfare_tab = st.tabs(["Queue", "Open a welfare case"])
 
@@ -145,7 +148,7 @@ with queue_tab:
                 with db_session() as session:
                     return claim_case(session=session, actor=reviewer, case_id=target_id)
 
-            if attempt(claim, success=f"You have claimed {chosen}.") is not None:
+            if attempt(claim, success=f"You have claimed {escape_markdown(chosen)}.") is not None:
                 st.rerun()
 
 with welfare_tab, st.form("welfare_case"):

@@ -9,6 +9,7 @@ import streamlit as st
 
 from components import page
 from components.db import db_session
+from components.text import escape_markdown
 from components.ui import attempt
 from db.consent.receipts import receipts
 from db.consent.records import (
@@ -92,7 +93,7 @@ opened = attempt(load_contact)
 if opened is None:
     st.stop()
 contact, purposes = opened
-st.subheader(contact.full_name or f"Contact {contact.id}")
+st.subheader(escape_markdown(contact.full_name) or f"Contact {contact.id}")
 if contact.erased_at:
     st.warning("This person's data was erased; the ledger keeps only the proof.")
 channels = list(ConsentChannel)
@@ -145,7 +146,8 @@ def record_form() -> None:
     saved = attempt(save)
     if saved is not None:
         st.success(
-            f"Recorded: {saved.action} for {names.get(saved.purpose_id)} on {saved.channel}."
+            f"Recorded: {saved.action} for {escape_markdown(names.get(saved.purpose_id, ''))} "
+            f"on {saved.channel}."
         )
 
 

@@ -1,8 +1,6 @@
 """Consent audit: seven findings for a period, each with its rows and downloads."""
 
-import csv
 import datetime as dt
-import io
 import json
 
 import pandas as pd
@@ -11,9 +9,11 @@ import streamlit as st
 from components import page
 from components.consent_charts import violations_trend_chart
 from components.db import db_session
+from components.text import escape_markdown
 from components.ui import attempt
 from db.consent.audit.findings import AuditReport
 from db.consent.audit.report import CSV_COLUMNS, report_csv_rows, run_audit
+from db.imports.export import frame_csv, records_csv
 
 user = page(__file__)
 st.title("Consent audit")
@@ -75,10 +75,7 @@ st.caption(
     f"Period {report.since:%d %b %Y} to {report.until - dt.timedelta(days=1):%d %b %Y}; "
     f"generated {report.generated_at:%d %b %Y %H:%M} UTC."
 )
-whole_csv = io.StringIO()
-writer = csv.DictWriter(whole_csv, fieldnames=CSV_COLUMNS)
-writer.writeheader()
-writer.writerows(report_csv_rows(report))
+whole_csv = records_csv(report_csv_rows(report), columns=CSV_COLUMNS)
 first, second = st.columns(2)
 first.download_button(
     "Download the report (JSON)",
@@ -88,7 +85,7 @@ first.download_button(
 )
 second.download_button(
     "Download the report (CSV)",
-    whole_csv.getvalue(),
+    whole_csv,
     file_name="consent-audit.csv",
     mime="text/csv",
 )
@@ -97,12 +94,17 @@ if report.trend:
     st.altair_chart(violations_trend_chart(report.trend), width="stretch")
 
 for finding in report.findings:
-    st.subheader(f"{finding.number}. {finding.title}")
+    st.subheader(f"{finding.number}\\. {escape_markdown(finding.title)}")
     a, b, c = st.columns([1, 1, 4])
     a.metric("Count", finding.count)
     b.metric("Severity", finding.severity)
     if finding.summary:
-        c.caption("; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in finding.summary.items()))
+        c.caption(
+            "; ".join(
+                f"{escape_markdown(k.replace('_', ' '))}: {escape_markdown(v)}"
+                for k, v in finding.summary.items()
+            )
+        )
     if finding.key == "integrity":
         for row in finding.rows:
             state = "intact" if row["intact"] else f"broken: {row['problem']}"
@@ -123,7 +125,7 @@ for finding in report.findings:
             st.dataframe(frame, hide_index=True, width="stretch")
             st.download_button(
                 "Download rows (CSV)",
-                frame.to_csv(index=False),
+                frame_csv(frame),
                 file_name=f"consent-audit-{finding.number}-{finding.key}.csv",
                 mime="text/csv",
                 key=f"download_{finding.key}",

@@ -75,7 +75,7 @@ if contact_id is None:
         for found in attempt(find) or []:
             st.page_link(
                 "pages/contact.py",
-                label=found.full_name,
+                label=escape_markdown(found.full_name),
                 icon=":material/person:",
                 query_params={"id": str(found.id)},
             )
@@ -96,10 +96,12 @@ if loaded is None:
     st.title("Contact 360")
     st.stop()
 contact, tags = loaded
-st.title(contact.full_name or "(no name)")
+st.title(escape_markdown(contact.full_name or "(no name)"))
 st.caption(
     " · ".join(
-        part for part in (str(contact.kind), contact.job_title or "", ", ".join(tags)) if part
+        escape_markdown(part)
+        for part in (str(contact.kind), contact.job_title or "", ", ".join(tags))
+        if part
     )
 )
 
@@ -221,7 +223,7 @@ with tab_log, st.form("log_interaction", clear_on_submit=True):
     sentiment = left.selectbox(
         "Sentiment", [s.value for s in Sentiment], index=1, key="log_sentiment"
     )
-    logged = st.form_submit_button(f"Log {planned}", icon=":material/add_call:")
+    logged = st.form_submit_button(f"Log {escape_markdown(planned)}", icon=":material/add_call:")
 if logged:
 
     def log() -> object:
@@ -240,7 +242,7 @@ if logged:
                 session=session, interaction_in=parse_model(InteractionCreate, data), actor=user
             )
 
-    if attempt(log, success=f"Logged the {planned}.") is not None:
+    if attempt(log, success=f"Logged the {escape_markdown(planned)}.") is not None:
         st.rerun()
 
 with tab_task, st.form("add_task", clear_on_submit=True):

@@ -10,6 +10,7 @@ import streamlit as st
 from components import page
 from components.db import db_session
 from components.pipeline_ui import forget_version, money, opened_version, query_id
+from components.text import escape_markdown
 from components.ui import attempt
 from db.core.normalise import SEARCH_MAX
 from db.core.types import utcnow
@@ -71,7 +72,7 @@ if deal_id is None:
 
         for item in attempt(find) or []:
             ident, title = item.split("|", 1)
-            st.page_link("pages/deal.py", label=title, query_params={"id": ident})
+            st.page_link("pages/deal.py", label=escape_markdown(title), query_params={"id": ident})
     else:
         st.info("Search for a deal, or open one from the Board or the Deals page.")
     st.stop()
@@ -113,7 +114,7 @@ stage = next((s for s in loaded.stages if s.id == deal.stage_id), None)
 version_key = f"deal_{deal.id}"
 version = opened_version(version_key, deal.version, last_by_me=deal.updated_by_id == user.id)
 
-st.title(deal.title)
+st.title(escape_markdown(deal.title))
 probability = effective_probability(stage.probability if stage else 0, deal.probability_override)
 metrics = st.columns(4)
 metrics[0].metric("Amount", money(deal.amount, deal.currency))
@@ -273,7 +274,7 @@ with tab_edit:
         st.rerun()
     st.caption(
         f"Created {deal.created_at:%Y-%m-%d} · last activity {deal.last_activity_at:%Y-%m-%d} · "
-        f"source {deal.source or '—'}"
+        f"source {escape_markdown(deal.source or '—')}"
     )
     if deal.contact_id:
         st.page_link(

@@ -129,9 +129,12 @@ if rows:
             if mine == theirs or theirs in (None, ""):
                 continue
             options = ["survivor", "merged"]
-            shown = {"survivor": str(mine or "(empty)"), "merged": str(theirs)}
+            shown = {
+                "survivor": escape_markdown(mine or "(empty)"),
+                "merged": escape_markdown(theirs),
+            }
             pick = st.radio(
-                name.replace("_", " ").capitalize(),
+                escape_markdown(name.replace("_", " ").capitalize()),
                 options=options,
                 index=options.index(defaults[name]),
                 format_func=shown.__getitem__,
@@ -241,7 +244,7 @@ else:
             }
             org_picks[name] = str(
                 st.radio(
-                    name.replace("_", " ").capitalize(),
+                    escape_markdown(name.replace("_", " ").capitalize()),
                     options=options,
                     index=options.index(org_defaults[name]),
                     format_func=shown.__getitem__,
@@ -268,7 +271,7 @@ else:
                 load_organisation_pairs.clear()
                 st.success(
                     f"Merged organisation #{org_merged.id} into #{org_survivor.id} "
-                    f"(audit event {org_seq}); its contacts and deals moved with it."
+                    f"(audit event {org_seq:,}); its contacts and deals moved with it."
                 )
 
 st.subheader("Recent merges")

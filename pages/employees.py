@@ -10,6 +10,7 @@ from components.db import db_session
 from components.text import escape_markdown
 from components.ui import attempt, pager
 from db.core.normalise import EMAIL_MAX, SEARCH_MAX
+from db.imports.export import frame_csv
 from db.models.surveys import Employee, EmployeeCreate
 from db.surveys.employees import (
     CSV_COLUMNS,
@@ -106,7 +107,7 @@ with directory:
                             actor=hr,
                         )
 
-                attempt(leave, success=f"Recorded that {leaver} left.")
+                attempt(leave, success=f"Recorded that {escape_markdown(leaver)} left.")
     else:
         st.info("Nobody matches these filters.")
 
@@ -171,7 +172,7 @@ with import_tab:
                 st.dataframe(bad, hide_index=True, width="stretch")
                 st.download_button(
                     "Download the refused rows (CSV)",
-                    bad.to_csv(index=False),
+                    frame_csv(bad),
                     file_name="refused-rows.csv",
                     mime="text/csv",
                 )

@@ -149,7 +149,8 @@ if section == "Responsiveness":
         speed = attempt(lambda: load_speed(user.id, since, today, by)) or []
     business = basis == "business hours"
     st.caption(
-        f"Shown: median **{basis}** from an inbound contact (call, email, chat, message or "
+        f"Shown: median **{escape_markdown(basis)}** from an inbound contact (call, email, chat, "
+        "message or "
         "letter) to the next outbound contact with that person on any channel."
     )
     if speed:
@@ -286,9 +287,10 @@ if section == "Channel of choice":
         for off in (offs or ([], 0))[0]:
             contact_link(
                 off.contact_id,
-                f"{escape_markdown(off.name)} · prefers {off.preferred} · {off.off_channel} "
+                f"{escape_markdown(off.name)} · prefers {escape_markdown(off.preferred)} · "
+                f"{off.off_channel:,} "
                 f"contact{'s' if off.off_channel != 1 else ''} on other channels, "
-                f"{off.on_preferred} on {off.preferred}",
+                f"{off.on_preferred:,} on {escape_markdown(off.preferred)}",
                 ":material/alt_route:",
             )
     else:

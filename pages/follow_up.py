@@ -4,6 +4,7 @@ import streamlit as st
 
 from components import page
 from components.db import db_session
+from components.text import escape_markdown
 from components.ui import attempt, visitor_id
 from db.cases.common import TEXT_MAX
 from db.cases.intake import (
@@ -65,7 +66,7 @@ cols[2].metric("Received", f"{view.received_at:%d %b %Y}")
 st.subheader("Messages and updates")
 for entry in view.entries:
     with st.container(border=True):
-        st.caption(f"{entry.occurred_at:%d %b %Y %H:%M} UTC · {entry.what}")
+        st.caption(f"{entry.occurred_at:%d %b %Y %H:%M} UTC · {escape_markdown(entry.what)}")
         if entry.body:
             st.text(entry.body)
 

@@ -15,6 +15,7 @@ from components.pipeline_charts import bar_chart, forecast_chart
 from components.pipeline_ui import money, percent
 from components.text import escape_markdown
 from components.ui import attempt, show_chart
+from db.imports.export import frame_csv
 from db.models.auth import Role, User
 from db.models.pipeline import CURRENCIES, Pipeline, SalesTarget
 from db.pipeline.forecast import (
@@ -108,7 +109,7 @@ def section(title: str, frame: pd.DataFrame, chart: alt.Chart | None, key: str) 
     right.dataframe(frame, hide_index=True, width="stretch")
     right.download_button(
         "Download CSV",
-        frame.to_csv(index=False).encode("utf-8"),
+        frame_csv(frame).encode("utf-8"),
         file_name=f"{key}.csv",
         mime="text/csv",
         key=f"csv_{key}",
@@ -119,14 +120,14 @@ def section(title: str, frame: pd.DataFrame, chart: alt.Chart | None, key: str) 
 outcome = report.outcome
 figures = st.columns(5)
 figures[0].metric(
-    f"Weighted pipeline ({currency})",
+    f"Weighted pipeline ({escape_markdown(currency)})",
     f"{sum((m.weighted for m in report.months), start=Decimal(0)):,.0f}",
 )
-figures[1].metric(f"Won in period ({currency})", f"{outcome.won_value:,.0f}")
+figures[1].metric(f"Won in period ({escape_markdown(currency)})", f"{outcome.won_value:,.0f}")
 figures[2].metric("Win rate (count)", percent(outcome.win_rate_count))
 figures[3].metric("Average cycle (days)", f"{outcome.average_cycle_days or 0:.0f}")
 figures[4].metric(
-    f"Sales velocity ({currency}/day)",
+    f"Sales velocity ({escape_markdown(currency)}/day)",
     "—" if outcome.velocity is None else f"{outcome.velocity:,.0f}",
 )
 
@@ -289,7 +290,7 @@ if user.has_any({Role.admin, Role.manager}):
                 forget_team_figures()
                 st.success(
                     f"Target saved for {escape_markdown(target_team or '')}, "
-                    f"{int(target_year)} Q{target_quarter}."
+                    f"{int(target_year)} Q{escape_markdown(target_quarter)}."
                 )
     targets = (attempt(load_targets) or ([], []))[1]
     if targets:

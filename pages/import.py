@@ -5,18 +5,21 @@ import streamlit as st
 
 from components import page
 from components.db import db_session
+from components.text import escape_markdown
 from components.ui import attempt
+from db.core.errors import DomainError
 from db.imports.batches import (
     ImportResult,
+    file_outline,
     kinds_for,
     list_batches,
-    preview,
+    preview_outline,
     problems_csv,
     revert_batch,
     run_import,
 )
 from db.imports.export import EXPORT_KINDS, export_csv, export_xlsx
-from db.imports.files import MAP_TEXT_MAX, parse_map
+from db.imports.files import MAP_TEXT_MAX, file_digest, parse_map
 from db.models.auth import Role
 
 user = page(__file__)
@@ -54,26 +57,44 @@ extra = st.text_area(
 dry_run = st.checkbox("Dry run: report what would happen, change nothing")
 all_or_nothing = st.checkbox("All or nothing: one bad row imports nothing")
 
+Preview = tuple[str, dict[str, list[str]], list[str], int]
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def outline_of(digest: str, filename: str, _data: bytes) -> tuple[list[str], int] | DomainError:
+    """The file's headers and row count, parsed once per file (by its hash), not per rerun."""
+    try:
+        return file_outline(data=_data, filename=filename)
+    except DomainError as err:  # a refused file is remembered too: it is not read again
+        return err
+
+
+def previewed_file(data: bytes, filename: str, mapping: list[tuple[str, str]]) -> Preview:
+    outline = outline_of(file_digest(data), filename, data)
+    if isinstance(outline, DomainError):
+        raise outline
+    headers, count = outline
+    return preview_outline(
+        headers=headers,
+        count=count,
+        kind=str(kind),
+        source_format=str(source_format),
+        mapping=mapping,
+    )
+
+
 if upload is not None:
     data = upload.getvalue()
     filename = upload.name
     mapping = attempt(lambda: parse_map([line for line in extra.splitlines() if line.strip()]))
     previewed = (
-        attempt(
-            lambda: preview(
-                data=data,
-                filename=filename,
-                kind=str(kind),
-                source_format=str(source_format),
-                mapping=mapping or [],
-            )
-        )
+        attempt(lambda: previewed_file(data, filename, mapping or []))
         if mapping is not None
         else None
     )
     if previewed is not None:
         fmt, mapped, headers, count = previewed
-        st.info(f"Detected format: {fmt}. {count:,} rows, {len(headers)} columns.")
+        st.info(f"Detected format: {escape_markdown(fmt)}. {count:,} rows, {len(headers)} columns.")
         st.dataframe(
             pd.DataFrame(
                 [{"Field": dst, "From column(s)": " + ".join(src)} for dst, src in mapped.items()]
@@ -83,7 +104,7 @@ if upload is not None:
         )
         unused = [h for h in headers if not any(h in src for src in mapped.values())]
         if unused:
-            st.caption("Not imported: " + ", ".join(unused))
+            st.caption("Not imported: " + ", ".join(escape_markdown(h) for h in unused))
         if st.button("Import", type="primary"):
             bar = st.progress(0.0, text="Importing…")
 
@@ -168,7 +189,7 @@ else:
                 with db_session() as session:
                     return revert_batch(session=session, batch_id=int(str(chosen)), actor=user)
 
-            attempt(revert, success=f"Batch {chosen} was reverted.")
+            attempt(revert, success=f"Batch {escape_markdown(chosen)} was reverted.")
 
 if not user.has_any({Role.admin, Role.manager}):
     st.stop()  # exports are for data stewards; HR imports the employee directory only
@@ -192,10 +213,13 @@ if files is not None:
     name, csv_data, xlsx_data = files
     first, second = st.columns(2)
     first.download_button(
-        f"Download {name} (CSV)", data=csv_data, file_name=f"{name}.csv", mime="text/csv"
+        f"Download {escape_markdown(name)} (CSV)",
+        data=csv_data,
+        file_name=f"{name}.csv",
+        mime="text/csv",
     )
     second.download_button(
-        f"Download {name} (XLSX)",
+        f"Download {escape_markdown(name)} (XLSX)",
         data=xlsx_data,
         file_name=f"{name}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

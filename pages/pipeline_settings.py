@@ -102,7 +102,7 @@ if pipelines:
 
         saved = attempt(save)
         if saved is not None:
-            st.success(f"Saved {saved} stage(s).")
+            st.success(f"Saved {saved:,} stage(s).")
 
     with st.form("add_stage", clear_on_submit=True):
         st.markdown("**Add a stage at the end**")

@@ -222,8 +222,8 @@ with work_tab:
                 state = attempt(releases)
                 if state is not None and (state.released or state.awaiting):
                     st.caption(
-                        f"Case records: {state.released} released by the case reviewers, "
-                        f"{state.awaiting} waiting for them. Case content reaches the export "
+                        f"Case records: {state.released:d} released by the case reviewers, "
+                        f"{state.awaiting:d} waiting for them. Case content reaches the export "
                         "only as a reviewer releases it; anonymous concerns never do."
                     )
                 if st.button("Complete: produce the export", key="dsr_access"):

@@ -10,7 +10,9 @@ import streamlit as st
 from components import page
 from components.db import db_session
 from components.surveys_charts import choice_chart, factor_chart, heatmap_chart, trend_chart
+from components.text import escape_markdown
 from components.ui import attempt
+from db.imports.export import frame_csv
 from db.models.auth import Role
 from db.models.surveys import ActionPlan, ActionPlanCreate, ActionStatus, Survey, SurveyStatus
 from db.surveys.actions import (
@@ -121,7 +123,8 @@ if not released:
     )
 elif not group.shown:
     st.warning(
-        f"Results for {group.label} are withheld: {group.reason}. This protects the "
+        f"Results for {escape_markdown(group.label)} are withheld: "
+        f"{escape_markdown(group.reason)}. This protects the "
         "anonymity of the people who answered."
     )
 
@@ -198,7 +201,7 @@ def table(rows: list[dict[str, Any]], name: str, key: str) -> None:
     st.dataframe(frame, hide_index=True, width="stretch")
     st.download_button(
         "Download as CSV",
-        frame.to_csv(index=False),
+        frame_csv(frame),
         file_name=f"{name}.csv",
         mime="text/csv",
         key=key,
@@ -249,8 +252,8 @@ if view == "Participation":
         ]
         for row in stuffed:
             st.warning(
-                f"{row['group']}: without the answers through downloaded links, fewer than "
-                f"{survey.min_group} remain. Treat its results with care.",
+                f"{escape_markdown(str(row['group']))}: without the answers through downloaded "
+                f"links, fewer than {survey.min_group} remain. Treat its results with care.",
                 icon=":material/warning:",
             )
 
@@ -319,7 +322,7 @@ if view == "Single choice":
         chart("choices", choice_table)
         table(choice_table, "single-choice", "dl_choices")
     for hidden in (r for r in chosen_results if not r.shown):
-        st.caption(f"{hidden.code}: withheld ({hidden.note}).")
+        st.caption(f"{escape_markdown(hidden.code)}: withheld ({escape_markdown(hidden.note)}).")
     if not chosen_results:
         st.info("This survey has no single-choice questions.")
 

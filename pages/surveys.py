@@ -261,7 +261,8 @@ audience = (
 )
 st.caption(
     f"Status: {survey.status} · {survey.opens_on:%d %b %Y} to {survey.closes_on:%d %b %Y} · "
-    f"audience: {audience} · threshold {survey.min_group}, comments from {survey.comment_min} · "
+    f"audience: {escape_markdown(audience)} · threshold {survey.min_group}, "
+    f"comments from {survey.comment_min} · "
     f"wave {survey.wave}"
 )
 
@@ -380,7 +381,7 @@ if opened and opened[0] == survey_id:
                 hide_index=True,
             )
     else:
-        st.success(f"Opened: {outcome} people invited. Now send or download their links.")
+        st.success(f"Opened: {outcome:,} people invited. Now send or download their links.")
 
 if survey.status == SurveyStatus.open.value:
     st.subheader("Distribution")
@@ -408,7 +409,7 @@ if survey.status == SurveyStatus.open.value:
         (cols[0], "Email the links", False),
         (cols[1], "Send a reminder", True),
     ):
-        if column.button(label, key=f"send_{reminder}"):
+        if column.button(escape_markdown(label), key=f"send_{reminder}"):
 
             def send(reminder: bool = reminder) -> int:
                 with db_session() as session:
@@ -458,14 +459,13 @@ if survey.status == SurveyStatus.open.value:
                 )
     pending = st.session_state.get("links_csv")
     if pending and pending[0] == survey_id:
+        marked_name = "-breaks-confidentiality" if pending[3] else ""
         if pending[2]:
             st.download_button(
-                f"Download {pending[2]} links (CSV)"
+                f"Download {pending[2]:,} links (CSV)"
                 + (" — breaks confidentiality" if pending[3] else ""),
                 pending[1],
-                file_name=f"survey-{survey_id}-links"
-                + ("-breaks-confidentiality" if pending[3] else "")
-                + ".csv",
+                file_name=f"survey-{survey_id}-links{marked_name}.csv",
                 mime="text/csv",
                 key="download_links",
             )

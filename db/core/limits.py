@@ -1,7 +1,7 @@
 """Rate limits of the public forms, counted in the database so every replica shares them.
 
 Each public form accepts a few submissions per browser session per clock hour and a
-bounded number per minute in all (both in db/config.py). Only accepted submissions
+bounded number per minute in all (both in db/core/settings.py). Only accepted submissions
 count, so a person correcting a typo does not use up their allowance. The count and the
 insert are two statements, so two replicas racing at the very edge may let one extra
 submission through: the limit is a brake on floods, not an exact quota.

@@ -1,7 +1,5 @@
 """Likely duplicate contacts: across the whole table, and for one contact about to be saved."""
 
-import csv
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,6 +23,7 @@ from db.duplicates.matching import (
     phone_key,
 )
 from db.duplicates.org_matching import find_organisation_matches
+from db.imports.export import rows_csv
 from db.models.people import Contact, ContactCreate, Organisation
 
 MATCH_COLUMNS = (
@@ -205,11 +204,9 @@ def _name(record: dict[str, Any]) -> str:
 
 def pairs_csv(pairs: Sequence[DuplicatePair]) -> str:
     """The pairs as CSV text with the documented columns."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_HEADER)
-    for p in pairs:
-        writer.writerow(
+    return rows_csv(
+        CSV_HEADER,
+        (
             [
                 p.left_id,
                 p.left_external_ref or "",
@@ -218,8 +215,9 @@ def pairs_csv(pairs: Sequence[DuplicatePair]) -> str:
                 f"{p.score:.4f}",
                 "; ".join(p.reasons),
             ]
-        )
-    return out.getvalue()
+            for p in pairs
+        ),
+    )
 
 
 def likely_duplicates_of(

@@ -1,7 +1,5 @@
 """Running an import as one recorded batch, reporting bad rows, and reverting a batch."""
 
-import csv
-import io
 import json
 import typing
 from collections.abc import Callable, Sequence
@@ -19,6 +17,7 @@ from db.auth.audit import record
 from db.core.errors import Conflict, NotFound, ValidationError
 from db.core.types import utcnow
 from db.duplicates.merge import references_to
+from db.imports.export import rows_csv
 from db.imports.files import detect_format, mapping_for, read_table
 from db.imports.kinds import (
     ALL_KIND_NAMES,
@@ -108,13 +107,33 @@ def preview(
     mapping: Sequence[tuple[str, str]] = (),
 ) -> tuple[str, dict[str, list[str]], list[str], int]:
     """Detected format, mapping, headers and row count of a file, without importing."""
-    spec = kind_for(kind)
-    table = read_table(data, filename)
-    fmt = detect_format(table.headers) if source_format == "auto" else source_format
-    mapped = mapping_for(
-        table.headers, kind=kind, source_format=fmt, fields=set(spec.fields), extra=mapping
+    headers, count = file_outline(data=data, filename=filename)
+    return preview_outline(
+        headers=headers, count=count, kind=kind, source_format=source_format, mapping=mapping
     )
-    return fmt, mapped, table.headers, len(table.rows)
+
+
+def file_outline(*, data: bytes, filename: str) -> tuple[list[str], int]:
+    """A file's headers and number of rows: all a preview needs to remember of a parse."""
+    table = read_table(data, filename)
+    return table.headers, len(table.rows)
+
+
+def preview_outline(
+    *,
+    headers: list[str],
+    count: int,
+    kind: str,
+    source_format: str = "auto",
+    mapping: Sequence[tuple[str, str]] = (),
+) -> tuple[str, dict[str, list[str]], list[str], int]:
+    """The preview of a file already outlined: its format and mapping for this kind."""
+    spec = kind_for(kind)
+    fmt = detect_format(headers) if source_format == "auto" else source_format
+    mapped = mapping_for(
+        headers, kind=kind, source_format=fmt, fields=set(spec.fields), extra=mapping
+    )
+    return fmt, mapped, headers, count
 
 
 def run_import(
@@ -282,12 +301,9 @@ def _main(kind: str) -> str:
 
 def problems_csv(problems: Sequence[Problem]) -> bytes:
     """The rejected rows (or warnings) as a CSV a person can open: row, column, reason."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["row", "column", "reason"])
-    for p in problems:
-        writer.writerow([p.row, p.column, p.reason])
-    return out.getvalue().encode("utf-8")
+    return rows_csv(
+        ["row", "column", "reason"], ([p.row, p.column, p.reason] for p in problems)
+    ).encode("utf-8")
 
 
 def kinds_for(actor: Actor) -> list[str]:

@@ -1,16 +1,29 @@
 """Reading import files: CSV in any common delimiter and encoding, or XLSX; formats by header."""
 
 import csv
+import hashlib
 import io
-from collections.abc import Sequence
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from db.core.errors import ValidationError
+from db.imports.export import TEXT_MARK, needs_text_mark
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 200_000
+# A workbook says how far its sheet reaches, and the reader fills every row out to that width:
+# a few kilobytes that claim XFD1048576 would mean 17 billion cells. Files are refused by what
+# they claim, and by what they turn out to hold while being read, long before that.
+MAX_COLUMNS = 1_000
+MAX_CELLS = 5_000_000
+# What a workbook's parts may unpack to (a zip states each part's size, and the reader stops
+# there): generous for MAX_CELLS cells of XML, far below what a zip bomb unpacks to.
+MAX_UNPACKED = 256 * 1024 * 1024
 # Extra column mappings, one `SRC=DST` a line: far more than any file's columns need.
 MAP_TEXT_MAX = 5000
+_Row = TypeVar("_Row", bound=Sequence[object])
 _ENCODINGS = ("utf-8-sig", "utf-16", "cp1252")
 _XLSX_MAGIC = b"PK\x03\x04"
 
@@ -178,13 +191,53 @@ def read_table(data: bytes, filename: str) -> Table:
         table = _read_csv(data)
     # NUL is never meaningful in a cell, and PostgreSQL's text type cannot hold it.
     table.headers = [h.replace("\x00", "") for h in table.headers]
-    table.rows = [[c.replace("\x00", "") for c in row] for row in table.rows]
+    table.rows = [[unmarked(c.replace("\x00", "")) for c in row] for row in table.rows]
     _check_header(table.headers)
     if len(table.rows) > MAX_ROWS:
         raise ValidationError(
             f"File: {len(table.rows):,} rows is over the {MAX_ROWS:,} row limit.", field="file"
         )
     return table
+
+
+def file_digest(data: bytes) -> str:
+    """The SHA-256 of a file's bytes: what a parsed file is remembered by."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def unmarked(cell: str) -> str:
+    """A cell without the quote an export puts before text a spreadsheet would run."""
+    return cell[1:] if cell.startswith(TEXT_MARK) and needs_text_mark(cell[1:]) else cell
+
+
+class _Budget:
+    """Counts rows and cells as they are read, refusing a file the moment it is too big."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.cells = 0
+
+    def take(self, width: int) -> None:
+        self.rows += 1
+        self.cells += width
+        if self.rows > MAX_ROWS + 1:  # the header is one more row
+            raise ValidationError(
+                f"File: the sheet has more than {MAX_ROWS:,} rows (blank ones count where they "
+                "lie between others); split it into smaller files.",
+                field="file",
+            )
+        if width > MAX_COLUMNS:
+            raise ValidationError(
+                f"File: row {self.rows:,} reaches column {width:,}; a file may use at most "
+                f"{MAX_COLUMNS:,} columns. Delete the unused columns and save it again.",
+                field="file",
+            )
+        if self.cells > MAX_CELLS:
+            raise ValidationError(
+                f"File: the sheet holds more than {MAX_CELLS:,} cells; split it into smaller "
+                "files.",
+                field="file",
+            )
 
 
 def _decode(data: bytes) -> tuple[str, str]:
@@ -218,8 +271,9 @@ def _read_csv(data: bytes) -> Table:
     except csv.Error:
         delimiter = ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    budget = _Budget()
     try:
-        lines = [row for row in reader if any(cell.strip() for cell in row)]
+        lines = [row for row in _counted(reader, budget) if any(cell.strip() for cell in row)]
     except csv.Error as err:
         raise ValidationError(f"File: the CSV is malformed ({err}).", field="file") from err
     if not lines:
@@ -228,23 +282,68 @@ def _read_csv(data: bytes) -> Table:
     return Table(headers, lines[1:], encoding=encoding, delimiter=delimiter)
 
 
+def _counted(rows: Iterable[_Row], budget: _Budget) -> Iterator[_Row]:
+    for row in rows:
+        budget.take(len(row))
+        yield row
+
+
+def _unreadable() -> ValidationError:
+    return ValidationError(
+        "File: this is not a workbook we can read; save it again as XLSX or CSV.", field="file"
+    )
+
+
+def _check_unpacked(data: bytes) -> None:
+    """Refuse a workbook whose parts unpack to more than MAX_UNPACKED, before unpacking any."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as err:
+        raise _unreadable() from err
+    if unpacked > MAX_UNPACKED:
+        raise ValidationError(
+            f"File: the workbook unpacks to {unpacked / 1024 / 1024:,.0f} MB, over the "
+            f"{MAX_UNPACKED // 1024 // 1024} MB limit; save it as CSV or split it.",
+            field="file",
+        )
+
+
+def _check_declared(rows: int | None, columns: int | None) -> None:
+    """Refuse a sheet by the size it declares, before reading a single row of it."""
+    if rows is None or columns is None:
+        return
+    if rows > MAX_ROWS + 1 or columns > MAX_COLUMNS or rows * columns > MAX_CELLS:
+        raise ValidationError(
+            f"File: the sheet says it reaches row {rows:,} and column {columns:,}; a file may "
+            f"have at most {MAX_ROWS:,} rows, {MAX_COLUMNS:,} columns and {MAX_CELLS:,} cells. "
+            "Delete the unused rows and columns (or save it as CSV) and try again.",
+            field="file",
+        )
+
+
 def _read_xlsx(data: bytes) -> Table:
     from openpyxl import load_workbook  # type: ignore[import-untyped]
 
+    _check_unpacked(data)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as err:  # openpyxl raises many kinds for a damaged file
-        raise ValidationError(
-            "File: this is not a workbook we can read; save it again as XLSX or CSV.",
-            field="file",
-        ) from err
-    sheet = book.worksheets[0]
+        raise _unreadable() from err
     lines = []
-    for values in sheet.iter_rows(values_only=True):
-        cells = ["" if v is None else _cell_text(v) for v in values]
-        if any(c.strip() for c in cells):
-            lines.append(cells)
-    book.close()
+    try:
+        sheet = book.worksheets[0]
+        _check_declared(sheet.max_row, sheet.max_column)
+        for values in _counted(sheet.iter_rows(values_only=True), _Budget()):
+            cells = ["" if v is None else _cell_text(v) for v in values]
+            if any(c.strip() for c in cells):
+                lines.append(cells)
+    except ValidationError:
+        raise
+    except Exception as err:  # a part that is damaged only shows when it is read
+        raise _unreadable() from err
+    finally:
+        book.close()
     if not lines:
         raise ValidationError("File: the first sheet is empty.", field="file")
     return Table([h.strip() for h in lines[0]], lines[1:])

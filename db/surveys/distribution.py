@@ -13,9 +13,7 @@ marked, and answers from those people are counted apart in participation, so ans
 HR could have given itself with the links it held can be seen.
 """
 
-import csv
 import hashlib
-import io
 import secrets
 import smtplib
 from dataclasses import dataclass
@@ -29,6 +27,7 @@ from db.auth.actor import Actor, require_role
 from db.auth.audit import record
 from db.core.errors import Conflict, DomainError, ValidationError
 from db.core.settings import get_settings
+from db.imports.export import rows_csv
 from db.models.auth import Role
 from db.models.people import Contact
 from db.models.surveys import (
@@ -213,14 +212,8 @@ def issue_links(
 
 def links_csv(links: list[IssuedLink], *, breaks_confidentiality: bool = False) -> str:
     """Mail-merge CSV: name, email, link; a list of non-respondents says so first."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    if breaks_confidentiality:
-        buffer.write(BREAKS_CONFIDENTIALITY + "\r\n")
-    writer.writerow(["name", "email", "link"])
-    for link in links:
-        writer.writerow([link.name, link.email, link.url])
-    return buffer.getvalue()
+    body = rows_csv(["name", "email", "link"], ([k.name, k.email, k.url] for k in links))
+    return f"{BREAKS_CONFIDENTIALITY}\r\n{body}" if breaks_confidentiality else body
 
 
 def _smtp_password() -> str | None:

@@ -6,17 +6,25 @@ Streamlit a string whose every markdown-active character is backslash-escaped, s
 CommonMark shows exactly what was typed.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 import streamlit as st
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import select
+from streamlit.testing.v1 import AppTest
 
+from components.text import escape_markdown
 from db.auth.accounts import get_user_by_username
 from db.core.engine import make_engine, session_scope
+from db.models.people import Contact, ContactTag
 from db.models.pipeline import Deal
-from tests.app.conftest import RunPage
+from db.models.surveys import QuestionKind, Survey, SurveyQuestion, SurveyStatus
+from tests.app.conftest import RunPage, sign_in_token
+from tests.app.test_survey_pages import fresh_token
+from tests.conftest import ROOT
 
 PAYLOADS = [
     "![x](http://evil.example/p.png)",
@@ -151,3 +159,182 @@ def test_a_rotting_deal_titled_with_markup_is_named_literally_in_the_home_link(
             session.execute(update(Deal).where(Deal.id == deal_id).values(title=title))  # type: ignore[arg-type]
             session.commit()
         engine.dispose()
+
+
+# Text typed into records shows literally on the pages that display it. The payload holds
+# every kind of markup at once: an image that calls out, a link, HTML, a Streamlit colour
+# directive and emoji shortcode, LaTeX, emphasis and a heading.
+HOSTILE = "![x](http://evil.example/p.png) [l](javascript:1) <b>b</b> :red[r] :smile: $x$ **s** #"
+
+
+def markdown_shown(at: Any) -> list[str]:
+    """Every string the page handed Streamlit to render as markdown."""
+    shown = [
+        element.value
+        for kind in ("title", "header", "subheader", "caption", "markdown")
+        for element in getattr(at, kind)
+    ]
+    shown += [
+        element.value
+        for kind in ("success", "info", "warning", "error")
+        for element in getattr(at, kind)
+    ]
+    shown += page_link_labels(at)
+    for widget in [*at.radio, *at.text_area]:
+        shown.append(widget.label)
+        shown += [str(option) for option in getattr(widget.proto, "options", [])]
+    shown += [str(element.proto.text) for element in at.get("progress")]
+    return shown
+
+
+def assert_shown_literally(at: Any, typed: str = HOSTILE) -> None:
+    """Nowhere as live markup, and at least once as exactly what was typed."""
+    assert not at.exception, [e.value for e in at.exception]
+    shown = markdown_shown(at)
+    live = [text for text in shown if any(part in text for part in ("![x](", "<b>b", ":red[r]"))]
+    assert not live, live
+    assert any(escape_markdown(typed) in text for text in shown), shown
+
+
+@contextmanager
+def changed(url: str, model: type, key: Any, **values: Any) -> Iterator[None]:
+    """Give one row hostile values for the length of a test, then put it back."""
+    engine = make_engine(url)
+    try:
+        with session_scope(engine) as session:
+            row = session.get(model, key)
+            assert row is not None
+            before = {name: getattr(row, name) for name in values}
+            for name, value in values.items():
+                setattr(row, name, value)
+            session.add(row)
+            session.commit()
+        st.cache_data.clear()
+        yield
+    finally:
+        with session_scope(engine) as session:
+            row = session.get(model, key)
+            assert row is not None
+            for name, value in before.items():
+                setattr(row, name, value)
+            session.add(row)
+            session.commit()
+        engine.dispose()
+        st.cache_data.clear()
+
+
+def first_id(url: str, query: Any) -> Any:
+    engine = make_engine(url)
+    try:
+        with session_scope(engine) as session:
+            found = session.exec(query).first()
+            assert found is not None
+            return found
+    finally:
+        engine.dispose()
+
+
+def sales_contact(url: str) -> int:
+    engine = make_engine(url)
+    try:
+        with session_scope(engine) as session:
+            sales = get_user_by_username(session=session, username="sales")
+            assert sales is not None
+            return int(
+                session.exec(
+                    select(Contact.id).where(Contact.owner_id == sales.id).order_by(Contact.id)  # type: ignore[arg-type]
+                ).first()
+                or 0
+            )
+    finally:
+        engine.dispose()
+
+
+def open_with(url: str, path: str, username: str | None, **params: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    at.switch_page(path)
+    for key, value in params.items():
+        at.query_params[key] = value
+    if username is not None:
+        at.session_state["rapport_session_token"] = sign_in_token(url, username)
+    return at.run()
+
+
+@pytest.mark.parametrize("field", ["given_name", "job_title"])
+def test_contact_360_and_consent_show_a_hostile_name_and_job_title_literally(
+    app_database: str, field: str
+) -> None:
+    contact_id = sales_contact(app_database)
+    with changed(app_database, Contact, contact_id, **{field: HOSTILE}):
+        at = open_with(app_database, "pages/contact.py", "sales", id=str(contact_id))
+        assert_shown_literally(at)
+        if field == "given_name":
+            at = open_with(app_database, "pages/consent.py", "privacy", contact=str(contact_id))
+            assert_shown_literally(at)
+
+
+def test_contact_360_shows_a_hostile_tag_literally(app_database: str) -> None:
+    contact_id = sales_contact(app_database)
+    tag = "![t](http://evil.example/t.png)"
+    engine = make_engine(app_database)
+    try:
+        with session_scope(engine) as session:
+            session.add(ContactTag(contact_id=contact_id, tag=tag))
+            session.commit()
+        st.cache_data.clear()
+        at = open_with(app_database, "pages/contact.py", "sales", id=str(contact_id))
+        assert not at.exception
+        captions = [c.value for c in at.caption]
+        assert not [c for c in captions if "![t](" in c]
+        assert any(escape_markdown(tag) in c for c in captions), captions
+    finally:
+        with session_scope(engine) as session:
+            session.execute(
+                delete(ContactTag).where(ContactTag.contact_id == contact_id, ContactTag.tag == tag)  # type: ignore[arg-type]
+            )
+            session.commit()
+        engine.dispose()
+
+
+def test_the_deal_page_and_the_board_show_a_hostile_deal_title_literally(
+    run_page: RunPage, app_database: str
+) -> None:
+    board = run_page("pages/board.py", "sales")
+    labels = [label for label in page_link_labels(board) if label]
+    title = rendered(labels[0])
+    deal = first_id(app_database, select(Deal).where(Deal.title == title))
+    with changed(app_database, Deal, deal.id, title=HOSTILE):
+        assert_shown_literally(open_with(app_database, "pages/deal.py", "sales", id=str(deal.id)))
+        assert_shown_literally(run_page("pages/board.py", "sales"))
+
+
+def test_the_public_answer_page_shows_a_hostile_survey_title_question_and_choices_literally(
+    run_page: RunPage, app_database: str
+) -> None:
+    token = fresh_token(app_database)
+    survey = first_id(app_database, select(Survey).where(Survey.status == SurveyStatus.open.value))
+    question = first_id(
+        app_database,
+        select(SurveyQuestion)
+        .where(SurveyQuestion.survey_id == survey.id)
+        .order_by(SurveyQuestion.position),  # type: ignore[arg-type]
+    )
+    choice = "![c](http://evil.example/c.png)"
+    with (
+        changed(app_database, Survey, survey.id, title=HOSTILE),
+        changed(
+            app_database,
+            SurveyQuestion,
+            question.id,
+            text=HOSTILE,
+            section=HOSTILE,
+            kind=QuestionKind.choice.value,
+            choices=f"{choice}\nPlain",
+        ),
+    ):
+        at = run_page("pages/answer_survey.py")
+        at.text_input(key="pasted_token").input(token)
+        at.run()
+        assert_shown_literally(at)
+        options = [str(o) for radio in at.radio for o in radio.proto.options]
+        assert escape_markdown(choice) in options and choice not in options, options

@@ -265,7 +265,9 @@ def test_the_audit_log_counts_answers_per_batch_with_no_entry_per_answer(
     def answer_events() -> list[AuditEvent]:
         return list(
             session.exec(
-                select(AuditEvent).where(AuditEvent.action.like("survey.answer%"))  # type: ignore[attr-defined]
+                select(AuditEvent)
+                .where(AuditEvent.action.like("survey.answer%"))  # type: ignore[attr-defined]
+                .order_by(AuditEvent.seq)  # type: ignore[arg-type]
             ).all()
         )
 
