@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-import db.imports
+import db.imports.batches
 from tests.app.conftest import RunPage
 from tests.unit.test_workbook_limits import ATTACKS, rewritten, workbook
 
@@ -26,7 +26,7 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         seen.append(filename)
         return real(data, filename)
 
-    monkeypatch.setattr(db.imports, "read_table", counting)
+    monkeypatch.setattr(db.imports.batches, "read_table", counting)
     return seen
 
 
