@@ -1,7 +1,7 @@
 """Aggregates over cases for reviewers and managers: counts and times, never content.
 
 Small numbers identify people, so figures are withheld here, in the query layer, by the
-one small-group rule (`db.surveys.privacy.hide_small_groups`) with one threshold,
+one small-group rule (`db.core.small_groups.hide_small_groups`) with one threshold,
 `MIN_GROUP`. The rule is applied to everything the page can show at once, across its
 windows and groupings, so no withheld figure can be worked out from shown ones:
 
@@ -44,10 +44,10 @@ from db.auth.actor import Actor, require_role
 from db.cases.common import category_labels
 from db.core.errors import ValidationError
 from db.core.report_cache import cached, register
+from db.core.small_groups import hide_small_groups
 from db.core.types import utcnow
 from db.models.auth import Role
 from db.models.cases import OUTCOME_LABELS, Case, CaseEvent, CaseKind, CaseStatus, Outcome
-from db.surveys.privacy import hide_small_groups
 
 # The one threshold of case insights: no figure about fewer cases is shown or derivable.
 MIN_GROUP = 3

@@ -16,6 +16,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
 from db.auth.actor import Actor
+from db.core.small_groups import SMALL
 from db.models.surveys import (
     QuestionKind,
     Survey,
@@ -24,7 +25,7 @@ from db.models.surveys import (
     SurveyResponse,
     SurveyTally,
 )
-from db.surveys.privacy import SMALL, build_tree
+from db.surveys.privacy import build_tree
 from db.surveys.reports import WHILE_OPEN, percent, report_scope, scope_group, survey_questions
 from db.surveys.tallies import uses_tallies
 

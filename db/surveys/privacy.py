@@ -8,16 +8,17 @@ respondents; a hidden group hides everything under it. Then each difference that
 can be computed from shown numbers (a parent minus its shown children) is either
 empty or at least `k` people, so no group under the threshold can be worked out.
 
-Over time the same holds through releases (`release_step`): reports count only
+The rule itself, and its form over time (`release_step`), are in db.core.small_groups,
+which every report uses. Over time the same holds through releases: reports count only
 released respondents, and a leaf's released count moves by `k` answers or more at once.
 """
 
 from collections import defaultdict
 from dataclasses import dataclass, replace
 
+from db.core.small_groups import SMALL, hide_small_groups
+
 ORG_KEY = "all"
-SMALL = "fewer than {k} responses"
-COVER = "hidden so that a smaller group cannot be worked out by subtraction"
 PARENT = "hidden because the group it belongs to is hidden"
 
 
@@ -43,42 +44,6 @@ def department_key(department: str) -> str:
 def team_key(department: str, team: str) -> str:
     """The key of a team group (teams are cut inside their department)."""
     return f"d:{department}/t:{team}"
-
-
-def hide_small_groups(counts: dict[str, int], k: int) -> dict[str, str]:
-    """The small-group rule: which sibling groups to hide, and why.
-
-    Groups under `k` are hidden, then the next-smallest siblings join them until the
-    hidden ones together hold none or at least `k`, so a shown total minus the shown
-    siblings never reveals a group under the threshold. Every report that shows counts
-    of people side by side under a shown total uses this one function.
-    """
-    hidden = {name: SMALL.format(k=k) for name, n in counts.items() if n < k}
-    visible = sorted((n, name) for name, n in counts.items() if name not in hidden)
-    while 0 < sum(counts[name] for name in hidden) < k and visible:
-        _n, name = visible.pop(0)
-        hidden[name] = COVER
-    return hidden
-
-
-def release_step(
-    released: dict[tuple[str, str], int], current: dict[tuple[str, str], int], k: int
-) -> dict[tuple[str, str], int]:
-    """The time rule: the counts per leaf that a new release of an open survey shows.
-
-    A leaf (department, team) moves to its current count only once it has gained at
-    least `k` answers since its last release; otherwise it keeps the released count.
-    Every group is a union of leaves, so between any two views a group's count (and
-    every figure summed over its answers) changes by nothing or by `k` answers or more:
-    the same figure at two times never isolates fewer than `k` people.
-    """
-    leaves = set(released) | set(current)
-    step: dict[tuple[str, str], int] = {}
-    for leaf in leaves:
-        before = released.get(leaf, 0)
-        now = current.get(leaf, 0)
-        step[leaf] = now if now - before >= k else before
-    return {leaf: n for leaf, n in step.items() if n}
 
 
 def build_tree(counts: dict[tuple[str, str], int], k: int) -> list[Group]:

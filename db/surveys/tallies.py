@@ -19,6 +19,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
+from db.core.small_groups import release_step
 from db.models.surveys import (
     QuestionKind,
     Survey,
@@ -30,7 +31,6 @@ from db.models.surveys import (
     SurveyStatus,
     SurveyTally,
 )
-from db.surveys.privacy import release_step
 
 Leaf = tuple[str, str]
 

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from db.auth.accounts import get_user_by_username
 from db.auth.actor import OPERATOR
+from db.core.small_groups import release_step
 from db.models.audit import AuditEvent
 from db.models.auth import Role, User
 from db.models.surveys import Employee, QuestionKind, Survey, SurveyInvitation
@@ -36,7 +37,7 @@ from db.surveys.distribution import (
 )
 from db.surveys.employees import create_employee
 from db.surveys.held import flush_held_answers
-from db.surveys.privacy import Group, build_tree, keep_hidden, release_step
+from db.surveys.privacy import Group, build_tree, keep_hidden
 from db.surveys.reports import comments, drivers, groups, heatmap, participation, results
 from tests.integration.test_surveys import (
     TODAY,

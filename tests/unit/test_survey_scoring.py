@@ -8,8 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from components.surveys_charts import factor_chart, heatmap_chart, trend_chart
+from db.core.small_groups import COVER
 from db.surveys.employees import tenure_band
-from db.surveys.privacy import COVER, ORG_KEY, build_tree, visible_to_team
+from db.surveys.privacy import ORG_KEY, build_tree, visible_to_team
 from db.surveys.reports import Tally, agreement_scores, enps, pearson
 
 
