@@ -17,7 +17,7 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from db.auth.accounts import get_user_by_username
-from db.auth.audit import OPERATOR
+from db.auth.actor import OPERATOR
 from db.demo.fixtures import seed_users
 from db.imports.batches import run_import
 from db.imports.export import EXPORT_KINDS, FORMULA_STARTS, export_csv, export_xlsx
