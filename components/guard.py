@@ -126,7 +126,7 @@ def page(script: str, *, public: bool = False, sensitive: bool = False) -> User 
     )
     if allowed is not None and not user.has_any(allowed):
         needed = ", ".join(ROLE_LABELS[r] for r in sorted(allowed))
-        st.title(title)
+        st.title(escape_markdown(title))
         st.error(
             f"You don't have access to {escape_markdown(title)}. It is for: {needed}. "
             "Ask an administrator if you need it."
