@@ -4,14 +4,27 @@ from decimal import Decimal
 
 import streamlit as st
 
+from db.core.validation import ID_MAX
+
+# What query_id gives for an id that is there but can name no record (text, a negative
+# or huge number): no row has id 0, so the page answers "no such record you can see",
+# exactly as for a record the person may not see, and nothing reaches the database that
+# it would refuse.
+NO_SUCH_ID = 0
+
 
 def query_id(name: str = "id") -> int | None:
-    """A positive integer from the page's query string (?id=12), or None."""
+    """The id in the page's query string (?id=12): None when absent or empty, NO_SUCH_ID
+    when it cannot be an id (not a whole number from 1 to the largest id the database
+    holds)."""
     raw = st.query_params.get(name)
-    if raw is None or not str(raw).isdigit():
+    text = "" if raw is None else str(raw).strip()
+    if not text:
         return None
-    value = int(str(raw))
-    return value if value > 0 else None
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(ID_MAX)):
+        return NO_SUCH_ID
+    value = int(text)
+    return value if 0 < value <= ID_MAX else NO_SUCH_ID
 
 
 def money(amount: Decimal | None, currency: str = "") -> str:

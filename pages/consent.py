@@ -9,6 +9,7 @@ import streamlit as st
 
 from components import page
 from components.db import db_session
+from components.pipeline_ui import query_id
 from components.text import escape_markdown
 from components.ui import attempt
 from db.consent.receipts import receipts
@@ -48,9 +49,9 @@ ACTION_LABELS = {
 
 
 def pick_contact() -> int | None:
-    raw = st.query_params.get("contact", "")
-    if raw.isdigit():
-        return int(raw)
+    from_url = query_id("contact")
+    if from_url is not None:
+        return from_url
     query = st.text_input(
         "Find a contact", placeholder="Family name, given name or email", max_chars=SEARCH_MAX
     )
