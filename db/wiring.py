@@ -20,7 +20,7 @@ from db.imports.deals import DEALS_KIND
 from db.imports.employees import EMPLOYEES_KIND
 from db.imports.interactions import INTERACTIONS_KIND
 from db.imports.rows import ORGANIZATIONS_KIND
-from db.people import interactions, timeline
+from db.people import contacts, interactions, timeline
 from db.surveys.timeline import survey_answers_source
 
 # Contact 360: every source of items about a person, merged by the timeline.
@@ -32,6 +32,9 @@ TIMELINE_SOURCES: list[timeline.TimelineSource] = [
     cases_source,
     survey_answers_source,
 ]
+
+# Run on every contact created or edited: erased people are not entered again by hand.
+CONTACT_CHECKS: list[contacts.ContactCheck] = [erased_identifiers]
 
 # Run before an interaction is saved; each may refuse it with a domain error.
 INTERACTION_CHECKS: list[interactions.InteractionCheck] = [check_marketing_consent]
@@ -62,6 +65,7 @@ MOMENT_SOURCES: list[moments.MomentSource] = [
 def connect() -> None:
     """Fill every area's hooks from the lists above (idempotent)."""
     timeline.TIMELINE_SOURCES[:] = TIMELINE_SOURCES
+    contacts.CONTACT_CHECKS[:] = CONTACT_CHECKS
     interactions.INTERACTION_CHECKS[:] = INTERACTION_CHECKS
     kinds.KINDS.clear()
     kinds.KINDS.update({kind.name: kind for kind in IMPORT_KINDS})

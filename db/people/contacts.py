@@ -1,5 +1,6 @@
 """Organisations and contacts: create, change, find, with row-level access."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -200,6 +201,26 @@ def find_organisations(
 # --- contacts ---------------------------------------------------------------------
 
 
+# Identifiers a contact may not be given, checked on every create and edit. The consent
+# area lists its check of erased people in db.wiring; each returns a reason or None.
+IDENTIFIER_FIELDS = ("email", "email2", "phone", "mobile", "external_ref")
+ContactCheck = Callable[[Session, dict[str, Any]], str | None]
+CONTACT_CHECKS: list[ContactCheck] = []  # filled by db.wiring
+
+
+def _refuse_identifiers(session: Session, values: dict[str, Any]) -> None:
+    """Refuse identifiers a check forbids (an erased person's), naming only the field."""
+    for field in IDENTIFIER_FIELDS:
+        value = values.get(field)
+        if not value:
+            continue
+        for check in CONTACT_CHECKS:
+            reason = check(session, {field: value})
+            if reason:
+                label = field.replace("_", " ").replace("2", " 2").capitalize()
+                raise ValidationError(f"{label}: {reason}.", field=field)
+
+
 def create_contact(*, session: Session, contact_in: ContactCreate, actor: Actor) -> Contact:
     """Create a contact (owned by the actor unless another owner is given)."""
     require_writer(actor, what="contacts")
@@ -212,6 +233,7 @@ def create_contact(*, session: Session, contact_in: ContactCreate, actor: Actor)
         values[field] = values.get(field) or ""
     values["owner_id"] = values.get("owner_id") or actor.id
     _check_owner(session, actor, values["owner_id"], "a contact for that owner")
+    _refuse_identifiers(session, values)
     if values.get("organisation_id") is not None:
         get_organisation(session=session, org_id=values["organisation_id"], actor=actor)
     tags = normalise_tags(contact_in.tags)
@@ -265,6 +287,9 @@ def update_contact(
         if field in changes:
             changes[field] = changes[field] or ""
     _refuse_cleared(Contact, changes)
+    _refuse_identifiers(
+        session, {f: v for f, v in changes.items() if v and v != getattr(contact, f, None)}
+    )
     if "owner_id" in changes and changes["owner_id"] != contact.owner_id:
         _check_owner(session, actor, changes["owner_id"], "a contact for that owner")
     if changes.get("organisation_id") is not None:
