@@ -8,7 +8,9 @@ so every entry point (pages, manage.py, the tests, the benchmark) sees one wirin
 This module may import every area; no area imports it.
 """
 
+from db.cases.retention import note_erasure_request
 from db.cases.timeline import cases_source
+from db.consent import erasure
 from db.consent.erasure import erased_identifiers, erased_identifiers_of_rows
 from db.consent.marketing import check_marketing_consent
 from db.consent.timeline import consent_source
@@ -54,6 +56,9 @@ SUPPRESSION_CHECKS: dict[kinds.SuppressionCheck, kinds.ChunkSuppressionCheck] = 
     erased_identifiers: erased_identifiers_of_rows,
 }
 
+# Erasure: the cases area keeps its records (exempt) and tells their reviewers.
+ERASURE_HOOKS: list[erasure.ErasureHook] = [note_erasure_request]
+
 # Customer experience: sources of moments that matter.
 MOMENT_SOURCES: list[moments.MomentSource] = [
     moments.negative_interactions,
@@ -73,3 +78,4 @@ def connect() -> None:
     kinds.CHUNK_SUPPRESSION_CHECKS.clear()
     kinds.CHUNK_SUPPRESSION_CHECKS.update(SUPPRESSION_CHECKS)
     moments.MOMENT_SOURCES[:] = MOMENT_SOURCES
+    erasure.ERASURE_HOOKS[:] = ERASURE_HOOKS

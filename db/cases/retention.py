@@ -94,3 +94,39 @@ def nearing_purge(*, session: Session, actor: Actor, now: datetime | None = None
         )
     )
     return int(session.exec(query).one())
+
+
+# What a case reviewer reads on a case when the person it names asks to be erased.
+ERASURE_NOTE = (
+    "The person this case names asked to be erased (data-subject request #{request}). "
+    "Case records are kept under the exemptions for legal claims and for whistleblowing "
+    "record-keeping: nothing in this case was changed. Review whether it must still be "
+    "kept when the retention period ends."
+)
+
+
+def note_erasure_request(session: Session, contact_id: int, request_id: int) -> dict[str, int]:
+    """Tell the reviewers of every named case about the person that erasure was asked for.
+
+    Called by the consent area's erasure (through db.wiring) in its transaction; case
+    content is never rewritten. Returns how many case records are kept, for the privacy
+    officer; anonymous concerns are neither counted nor noted, so the count tells nobody
+    that someone wrote about the person without giving their name.
+    """
+    cases = session.exec(
+        select(Case).where(
+            col(Case.contact_id) == contact_id,
+            col(Case.anonymous).is_(False),
+            col(Case.purged_at).is_(None),
+        )
+    ).all()
+    for case in cases:
+        session.add(
+            CaseEvent(
+                case_id=case.id or 0,
+                kind="internal_note",
+                actor_label="Privacy office",
+                body=ERASURE_NOTE.format(request=request_id),
+            )
+        )
+    return {"case_records_kept": len(cases)}

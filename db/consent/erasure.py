@@ -3,7 +3,7 @@ ledger's proof, and remember hashed identifiers so an import cannot bring them b
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Enum, String, delete, func, update
@@ -24,8 +24,17 @@ _PLAIN_EMAIL = re.compile(r"[a-z0-9._+\-]+@[a-z0-9.\-]+")
 # Bound parameters per look-up, well under what SQLite and PostgreSQL accept in one query.
 _DIGESTS_PER_QUERY = 2000
 # Tables whose text is never rewritten: hash-chained logs (which by design hold no
-# personal text), the suppression list itself, and staff accounts.
+# personal text), the suppression list itself, staff accounts, and case records, which
+# are kept under the exemptions for legal claims and whistleblowing record-keeping (GDPR
+# Art. 17(3)(e); Directive (EU) 2019/1937 Art. 18): otherwise a person named in a concern
+# could erase the evidence against them.
 UNTOUCHED = {
+    "case_category",
+    "case_record",
+    "case_event",
+    "case_exclusion",
+    "case_release",
+    "case_check_in",
     "audit_event",
     "audit_head",
     "consent_head",
@@ -155,6 +164,12 @@ def _scrub_everywhere(session: Session, texts: list[str]) -> int:
     return changed
 
 
+# Other areas' part in an erasure, in its transaction: each gets the contact's and the
+# request's ids and returns counts for the privacy officer (filled by db.wiring).
+ErasureHook = Callable[[Session, int, int], dict[str, int]]
+ERASURE_HOOKS: list[ErasureHook] = []
+
+
 def erase_contact(
     *, session: Session, contact: Contact, request: PrivacyRequest, actor: Actor
 ) -> dict[str, Any]:
@@ -228,12 +243,15 @@ def erase_contact(
         actor=actor,
         request_id=request.id,
     )
-    return {
+    done: dict[str, Any] = {
         "interactions_blanked": int(own.rowcount or 0),  # type: ignore[attr-defined]
         "other_rows_scrubbed": scrubbed,
         "suppressed_identifiers": len(set(digests)),
         "ledger_events": proof,
     }
+    for hook in ERASURE_HOOKS:
+        done.update(hook(session, cid or 0, request.id or 0))
+    return done
 
 
 # The import area's suppression check: erased people are not brought back.

@@ -356,7 +356,13 @@ def complete_erasure(
     request.status = RequestStatus.completed
     request.completed_at = utcnow()
     request.completed_by_id = actor.id
-    request.outcome = "Personal data erased; identifiers suppressed."
+    request.outcome = "Personal data erased; identifiers suppressed." + (
+        f" {done['case_records_kept']} case record(s) about the person are kept under the "
+        "exemptions for legal claims and whistleblowing record-keeping; their reviewers "
+        "have been told."
+        if done.get("case_records_kept")
+        else ""
+    )
     _save(session, request, actor, "complete", kind="erasure", **done)
     return done
 
