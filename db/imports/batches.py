@@ -324,6 +324,42 @@ def list_batches(*, session: Session, actor: Actor, limit: int = 50) -> list[Imp
     )
 
 
+def _refuse_if_changed_since(session: Session, batch_id: int, items: Sequence[ImportItem]) -> None:
+    """Refuse, naming them, when records the import created or changed were edited since.
+
+    Reverting would delete a created record, or put back an updated one's old values, and
+    so lose what a person (or a later import) changed since: created records are checked
+    as much as updated ones. A record's version after the import is its last update in
+    the batch, or a new record's first version.
+    """
+    expected: dict[tuple[str, int], int] = {}
+    for item in sorted(items, key=lambda i: i.id or 0):
+        key = (item.entity, item.entity_id)
+        if item.action == "updated" and item.version_after is not None:
+            expected[key] = item.version_after
+        elif item.action == "created":
+            expected.setdefault(key, 1)
+    changed: list[str] = []
+    for (entity, entity_id), version in expected.items():
+        row = session.get(_ENTITIES[entity], entity_id)
+        current = getattr(row, "version", None)
+        if row is None or current is None or current == version:
+            continue
+        name = next(
+            (str(v) for a in ("full_name", "name", "title") if (v := getattr(row, a, None))),
+            "",
+        )
+        changed.append(f"{entity} {entity_id}" + (f" ({name})" if name else ""))
+    if changed:
+        shown = ", ".join(sorted(changed)[:10]) + (
+            f" and {len(changed) - 10} more" if len(changed) > 10 else ""
+        )
+        raise Conflict(
+            f"Import {batch_id} cannot be reverted: {shown} changed after the import, and "
+            "reverting would lose those changes. Nothing was reverted."
+        )
+
+
 def revert_batch(*, session: Session, batch_id: int, actor: Actor) -> int:
     """Undo an import: remove what it created, restore what it changed; returns rows undone."""
     require_role(actor, *IMPORTERS, doing="revert an import")
@@ -339,17 +375,13 @@ def revert_batch(*, session: Session, batch_id: int, actor: Actor) -> int:
         .order_by(col(ImportItem.id).desc())
     ).all()
     created = {(i.entity, i.entity_id) for i in items if i.action == "created"}
+    _refuse_if_changed_since(session, batch_id, items)
     for item in items:
         model = _ENTITIES[item.entity]
         row = session.get(model, item.entity_id)
         if row is None:
             continue
         if item.action == "updated":
-            if getattr(row, "version", None) != item.version_after:
-                raise Conflict(
-                    f"{item.entity.capitalize()} {item.entity_id} was changed after the import; "
-                    "revert refused so that change is not lost. Nothing was reverted."
-                )
             row.sqlmodel_update(_restore(model, json.loads(item.before or "{}")))
             row.version += 1
             if hasattr(row, "updated_at"):
