@@ -6,7 +6,7 @@ import datetime as dt
 import streamlit as st
 
 from components.db import db_session
-from components.text import escape_markdown
+from components.text import count_of, escape_markdown
 from components.ui import attempt
 from db.core.types import utcnow
 from db.experience.moments import AffectedContact, flagged_contacts
@@ -66,8 +66,8 @@ def customers_panel(user: User) -> None:
             st.page_link(
                 "pages/contact.py",
                 label=(
-                    f"{escape_markdown(row.name)} · waiting {(now - row.since).days} days "
-                    f"· {escape_markdown(row.owner)}"
+                    f"{escape_markdown(row.name)} · waiting "
+                    f"{count_of((now - row.since).days, 'day')} · {escape_markdown(row.owner)}"
                 ),
                 icon=":material/phone_missed:",
                 query_params={"id": str(row.contact_id)},

@@ -24,3 +24,8 @@ def escape_markdown(text: object) -> str:
     """The text (or `str()` of a value) with every markdown-active character escaped, on one
     line, so that Streamlit shows exactly what was typed."""
     return _MARKDOWN_SPECIALS.sub(r"\\\1", _LINE_BREAKS.sub(" ", str(text)))
+
+
+def count_of(n: int, noun: str, plural: str | None = None) -> str:
+    """ "1 day", "2 days", "0 days": a number with its noun, in the right number."""
+    return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"

@@ -216,7 +216,13 @@ with tab_timeline:
 
 with tab_log, st.form("log_interaction", clear_on_submit=True):
     left, right = st.columns(2)
-    direction = left.selectbox("Direction", [d.value for d in Direction], key="log_direction")
+    # What a person logs is mostly what they did: a call they made, an email they sent.
+    direction = left.selectbox(
+        "Direction",
+        [Direction.outbound.value, Direction.inbound.value],
+        format_func=lambda d: "We contacted them" if d == "outbound" else "They contacted us",
+        key="log_direction",
+    )
     purpose = right.selectbox("Purpose", [p.value for p in Purpose], key="log_purpose")
     subject = st.text_input("Subject", key="log_subject", max_chars=SUBJECT_MAX)
     body = st.text_area("Notes", key="log_body", max_chars=BODY_MAX)

@@ -10,7 +10,7 @@ import streamlit as st
 from components import page
 from components.db import db_session
 from components.experience_charts import moments_chart, response_chart
-from components.text import escape_markdown
+from components.text import count_of, escape_markdown
 from components.ui import attempt, pager
 from db.core.types import utcnow
 from db.experience.channel_choice import (
@@ -200,8 +200,8 @@ if section == "Calls not returned":
             days = (utcnow() - row.since).days
             contact_link(
                 row.contact_id,
-                f"{escape_markdown(row.name)} · waiting {days} days · {row.waiting} unanswered "
-                f"· owner {escape_markdown(row.owner)}",
+                f"{escape_markdown(row.name)} · waiting {count_of(days, 'day')} · "
+                f"{row.waiting} unanswered · owner {escape_markdown(row.owner)}",
                 ":material/phone_missed:",
             )
     else:

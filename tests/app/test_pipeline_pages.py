@@ -210,3 +210,24 @@ def test_home_shows_sales_their_overdue_tasks_and_rotting_deals(run_page: RunPag
     assert not at.exception
     assert "Your pipeline today" in [h.value for h in at.subheader]
     assert {"Overdue tasks", "Rotting deals"} <= {m.label for m in at.metric}
+
+
+def test_a_call_logged_on_contact_360_is_outbound_unless_the_person_says_otherwise(
+    open_page: OpenPage, db: Session
+) -> None:
+    contact_id = owned_by(db, "sales", Contact)
+    at = open_page("pages/contact.py", "sales", id=str(contact_id))
+    at.selectbox(key="c360_channel").select("phone")
+    at.run()
+    assert at.selectbox(key="log_direction").value == "outbound"
+    at.text_input(key="log_subject").input("Rang about the renewal")
+    at.button(key="FormSubmitter:log_interaction-Log phone").click()
+    at.run()
+    assert not at.exception
+    db.expire_all()
+    logged = db.exec(
+        select(Interaction).where(
+            Interaction.contact_id == contact_id, Interaction.subject == "Rang about the renewal"
+        )
+    ).one()
+    assert logged.direction == "outbound"

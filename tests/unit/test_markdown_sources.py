@@ -110,6 +110,7 @@ NOT_TYPED = {
 NOT_STREAMLIT = {"log", "logger", "logging", "sys", "handle", "out", "buffer", "writer", "self"}
 NUMERIC_CALLS = {"len", "int", "float", "round", "abs", "sum", "min", "max", "range"}
 NUMERIC_CALLS |= {"money", "percent"}  # components.pipeline_ui: amounts and percentages
+NUMERIC_CALLS |= {"count_of"}  # components.text: a number and a noun Rapport wrote
 # String methods keep a text as safe (or as unsafe) as it was.
 SAME_TEXT = {"lower", "upper", "capitalize", "title", "strip", "replace"}
 # Calls whose result is a sentence Rapport wrote, reviewed here once: domain errors are

@@ -94,3 +94,18 @@ def test_utc_datetime_refuses_naive_times_and_returns_aware_ones() -> None:
     assert stored.tzinfo is None
     loaded = column.process_result_value(stored, SQLite())  # type: ignore[arg-type]
     assert loaded == datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def test_a_count_reads_in_the_right_number() -> None:
+    from components.text import count_of
+
+    assert [count_of(n, "day") for n in (0, 1, 2, 1234)] == [
+        "0 days",
+        "1 day",
+        "2 days",
+        "1,234 days",
+    ]
+    assert (
+        count_of(1, "reply", "replies") == "1 reply"
+        and count_of(3, "reply", "replies") == "3 replies"
+    )
