@@ -338,7 +338,7 @@ def _refuse_if_changed_since(session: Session, batch_id: int, items: Sequence[Im
         if item.action == "updated" and item.version_after is not None:
             expected[key] = item.version_after
         elif item.action == "created":
-            expected.setdefault(key, 1)
+            expected.setdefault(key, item.version_after or 1)
     changed: list[str] = []
     for (entity, entity_id), version in expected.items():
         row = session.get(_ENTITIES[entity], entity_id)
@@ -360,6 +360,28 @@ def _refuse_if_changed_since(session: Session, batch_id: int, items: Sequence[Im
         )
 
 
+def _hand_back(session: Session, batch_id: int, restored: dict[tuple[str, int], int]) -> None:
+    """After a revert, the earlier import that last touched each restored record is again
+    the last change to it: note the record's new version there, so that import can still
+    be reverted (later imports are reverted first, newest to oldest)."""
+    for (entity, entity_id), version in restored.items():
+        earlier = session.exec(
+            select(ImportItem)
+            .join(ImportBatch, col(ImportBatch.id) == col(ImportItem.batch_id))
+            .where(
+                ImportItem.entity == entity,
+                ImportItem.entity_id == entity_id,
+                col(ImportItem.batch_id) < batch_id,
+                col(ImportBatch.reverted_at).is_(None),
+            )
+            .order_by(col(ImportItem.id).desc())
+            .limit(1)
+        ).first()
+        if earlier is not None:
+            earlier.version_after = version
+            session.add(earlier)
+
+
 def revert_batch(*, session: Session, batch_id: int, actor: Actor) -> int:
     """Undo an import: remove what it created, restore what it changed; returns rows undone."""
     require_role(actor, *IMPORTERS, doing="revert an import")
@@ -376,6 +398,7 @@ def revert_batch(*, session: Session, batch_id: int, actor: Actor) -> int:
     ).all()
     created = {(i.entity, i.entity_id) for i in items if i.action == "created"}
     _refuse_if_changed_since(session, batch_id, items)
+    restored: dict[tuple[str, int], int] = {}
     for item in items:
         model = _ENTITIES[item.entity]
         row = session.get(model, item.entity_id)
@@ -388,6 +411,7 @@ def revert_batch(*, session: Session, batch_id: int, actor: Actor) -> int:
                 row.updated_at = utcnow()
                 row.updated_by_id = actor.id
             session.add(row)
+            restored[(item.entity, item.entity_id)] = row.version
             continue
         if item.entity == "contact":
             session.execute(delete(ContactTag).where(col(ContactTag.contact_id) == row.id))
@@ -404,6 +428,7 @@ def revert_batch(*, session: Session, batch_id: int, actor: Actor) -> int:
             )
         session.delete(row)
         session.flush()
+    _hand_back(session, batch_id, restored)
     batch.reverted_at = utcnow()
     batch.reverted_by_name = actor.username
     session.add(batch)

@@ -75,3 +75,33 @@ def test_an_untouched_batch_still_reverts(session: Session, admin: object) -> No
     assert batch.batch_id is not None
     revert_batch(session=session, batch_id=batch.batch_id, actor=admin)  # type: ignore[arg-type]
     assert emails(session) == set()
+
+
+def test_imports_revert_newest_first_and_an_edit_in_between_still_stops_the_older(
+    session: Session, admin: object
+) -> None:
+    first = run_import(session=session, actor=admin, kind="contacts", data=THREE, filename="a.csv")
+    update = b"given_name,family_name,email,job_title\nAna,Silva,ana@example.org,Matron\n"
+    second = run_import(
+        session=session,
+        actor=admin,
+        kind="contacts",
+        data=update,
+        filename="b.csv",
+        update_by="email",
+    )
+    assert first.batch_id is not None and second.batch_id is not None
+    revert_batch(session=session, batch_id=second.batch_id, actor=admin)  # type: ignore[arg-type]
+    ana = session.exec(select(Contact).where(Contact.email == "ana@example.org")).one()
+    assert ana.job_title is None
+    update_contact(
+        session=session,
+        contact_id=ana.id or 0,
+        patch=ContactUpdate(notes="Prefers email."),
+        version=ana.version,
+        actor=admin,  # type: ignore[arg-type]
+    )
+    with pytest.raises(Conflict, match=rf"contact {ana.id} \(Ana Silva\)"):
+        revert_batch(session=session, batch_id=first.batch_id, actor=admin)  # type: ignore[arg-type]
+    session.rollback()
+    assert len(emails(session)) == 3
