@@ -22,6 +22,7 @@ log = logging.getLogger("rapport")
 # fetch an SVG from a third-party host on every page.
 FAVICON = "🤝"
 SIGN_OUT_KEY = "rapport_sign_out_requested"
+SIGNED_OUT_KEY = "rapport_signed_out"
 
 
 def _demo_banner() -> None:
@@ -75,6 +76,10 @@ def _signed_in_user(organisation: str) -> User:
         st.stop()
     if st.session_state.pop(SIGN_OUT_KEY, False):
         auth.sign_out(authenticator)
+        # Kept until the next sign-in: deleting the cookie reruns the page at once, and a
+        # message drawn only in this run would vanish before the person could read it.
+        st.session_state[SIGNED_OUT_KEY] = True
+    if st.session_state.get(SIGNED_OUT_KEY):
         st.success("You are signed out. This browser's session has ended on the server too.")
     try:
         user = auth.sign_in(authenticator)
@@ -86,6 +91,7 @@ def _signed_in_user(organisation: str) -> User:
         draw_sidebar(None, organisation)
         st.caption("Sign in to continue. Accounts are created by your administrator.")
         st.stop()
+    st.session_state.pop(SIGNED_OUT_KEY, None)
     auth.flush_cookie(authenticator)
     return user
 
