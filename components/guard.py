@@ -10,7 +10,7 @@ from components import auth
 from components.db import db_session
 from components.nav import EVERYONE, draw_sidebar, screen_for, script_path
 from components.text import escape_markdown
-from components.ui import DB_DOWN
+from components.ui import DB_DOWN, show_flash
 from db.auth.audit import record_view
 from db.core.settings import get_settings
 from db.demo.fixtures import demo_password_accounts
@@ -121,6 +121,7 @@ def page(script: str, *, public: bool = False, sensitive: bool = False) -> User 
     organisation = get_settings().organisation_name
     st.set_page_config(page_title=f"{title} · {organisation}", page_icon=FAVICON, layout="wide")
     _demo_banner()
+    show_flash()
     if public:
         draw_sidebar(None, organisation)
         return None

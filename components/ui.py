@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import streamlit as st
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from components.db import db_session
 from db.core.errors import DomainError
 
 T = TypeVar("T")
@@ -79,6 +80,65 @@ def attempt(action: Callable[[], T], *, success: str | None = None) -> T | None:
     if success:
         st.success(success)
     return result
+
+
+class Failed:
+    """What `run` returns when the command did not happen (its message is already shown)."""
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "FAILED"
+
+
+FAILED = Failed()
+FLASH_KEY = "rapport_flash"
+
+
+def run(command: Callable[..., T], /, **arguments: Any) -> T | Failed:
+    """Run one db/ command in a session of its own (passed as `session=`).
+
+    A domain error or a database fault is shown as a sentence and `FAILED` is returned,
+    so a command that returns None is still told apart from one that was refused.
+    """
+
+    def call() -> tuple[T]:
+        with db_session() as session:
+            return (command(session=session, **arguments),)
+
+    outcome = attempt(call)
+    return FAILED if outcome is None else outcome[0]
+
+
+def act(command: Callable[..., T], /, *, done: str, rerun: bool = True, **arguments: Any) -> bool:
+    """Run a db/ command for a click; on success say `done` after the page's rerun.
+
+    A click's outcome must survive the rerun that redraws the page with the change
+    (a message drawn just before `st.rerun()` is never seen), so it is kept in the
+    session and shown once by the next run's `page()`.
+    """
+    if isinstance(run(command, **arguments), Failed):
+        return False
+    flash(done)
+    if rerun:
+        st.rerun()
+    return True
+
+
+def flash(message: str, *, kind: str = "success") -> None:
+    """Keep a message for the next run of the page (`show_flash` draws it once)."""
+    st.session_state[FLASH_KEY] = (kind, message)
+
+
+def show_flash() -> None:
+    """Draw, once, the message the last action kept for this run."""
+    kept = st.session_state.pop(FLASH_KEY, None)
+    if not kept:
+        return
+    kind, message = kept
+    draw = {"success": st.success, "info": st.info, "warning": st.warning}.get(kind, st.success)
+    draw(message, icon=":material/check_circle:" if kind == "success" else None)
 
 
 VISITOR_KEY = "rapport_visitor"

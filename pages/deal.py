@@ -1,17 +1,19 @@
 """Deal: its fields, stage, closing (won or lost), history, activities and tasks."""
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import pandas as pd
 import streamlit as st
+from sqlmodel import Session
 
 from components import page
-from components.db import db_session
 from components.pipeline_ui import forget_version, money, opened_version, query_id
 from components.text import escape_markdown
-from components.ui import attempt
+from components.ui import Failed, act, attempt, run
 from db.core.normalise import SEARCH_MAX
 from db.core.types import utcnow
 from db.core.validation import parse_model
@@ -64,15 +66,11 @@ if deal_id is None:
     st.title("Deal")
     text = st.text_input("Find a deal by title", key="deal_find", max_chars=SEARCH_MAX)
     if text.strip():
-
-        def find() -> list[str]:
-            with db_session() as session:
-                rows, _ = find_deals(session=session, actor=user, flt=DealFilter(query=text))
-            return [f"{r.id}|{r.title}" for r in rows[:20]]
-
-        for item in attempt(find) or []:
-            ident, title = item.split("|", 1)
-            st.page_link("pages/deal.py", label=escape_markdown(title), query_params={"id": ident})
+        found = run(find_deals, actor=user, flt=DealFilter(query=text))
+        for row in [] if isinstance(found, Failed) else found[0][:20]:
+            st.page_link(
+                "pages/deal.py", label=escape_markdown(row.title), query_params={"id": str(row.id)}
+            )
     else:
         st.info("Search for a deal, or open one from the Board or the Deals page.")
     st.stop()
@@ -90,22 +88,22 @@ class Loaded:
     lost_reason: str | None
 
 
-def load() -> Loaded:
-    with db_session() as session:
-        deal = get_deal(session=session, deal_id=chosen_id, actor=user)
-        return Loaded(
-            deal=deal,
-            stages=list_stages(session=session, pipeline_id=deal.pipeline_id, actor=user),
-            reasons=list_lost_reasons(session=session, actor=user),
-            history=deal_history(session=session, deal_id=chosen_id, actor=user),
-            interactions=deal_interactions(session=session, deal_id=chosen_id, actor=user),
-            tasks=deal_tasks(session=session, deal_id=chosen_id, actor=user),
-            lost_reason=lost_reason_label(session=session, reason_id=deal.lost_reason_id),
-        )
+def load(*, session: Session) -> Loaded:
+    """Everything the deal's screen shows, read in one session."""
+    deal = get_deal(session=session, deal_id=chosen_id, actor=user)
+    return Loaded(
+        deal=deal,
+        stages=list_stages(session=session, pipeline_id=deal.pipeline_id, actor=user),
+        reasons=list_lost_reasons(session=session, actor=user),
+        history=deal_history(session=session, deal_id=chosen_id, actor=user),
+        interactions=deal_interactions(session=session, deal_id=chosen_id, actor=user),
+        tasks=deal_tasks(session=session, deal_id=chosen_id, actor=user),
+        lost_reason=lost_reason_label(session=session, reason_id=deal.lost_reason_id),
+    )
 
 
-loaded = attempt(load)
-if loaded is None:
+loaded = run(load)
+if isinstance(loaded, Failed):
     st.title("Deal")
     st.stop()
 deal = loaded.deal
@@ -131,10 +129,13 @@ if deal.version != version:
     st.warning("Someone changed this deal since you opened it. Reload to see their change.")
 
 
-def done(message: str) -> None:
-    forget_version(version_key)
-    st.success(message)
-    st.rerun()
+def change(command: Callable[..., Deal], /, *, done: str, **arguments: Any) -> None:
+    """Run a command on this deal at the version opened; on success, show the new one."""
+    if act(
+        command, done=done, rerun=False, deal_id=chosen_id, version=version, actor=user, **arguments
+    ):
+        forget_version(version_key)
+        st.rerun()
 
 
 if deal.status == DealStatus.open:
@@ -148,19 +149,7 @@ if deal.status == DealStatus.open:
             key="deal_move_to",
         )
         if st.form_submit_button("Move", icon=":material/arrow_forward:"):
-
-            def run_move() -> Deal:
-                with db_session() as session:
-                    return move_deal(
-                        session=session,
-                        deal_id=chosen_id,
-                        stage_id=target or 0,
-                        version=version,
-                        actor=user,
-                    )
-
-            if attempt(run_move) is not None:
-                done("Moved.")
+            change(move_deal, done="Moved.", stage_id=target or 0)
     with win_col, st.form("win_deal"):
         final = st.number_input(
             "Final amount",
@@ -171,19 +160,7 @@ if deal.status == DealStatus.open:
             key="deal_final",
         )
         if st.form_submit_button("Mark as won", icon=":material/emoji_events:"):
-
-            def run_win() -> Deal:
-                with db_session() as session:
-                    return win_deal(
-                        session=session,
-                        deal_id=chosen_id,
-                        version=version,
-                        amount=Decimal(str(final)),
-                        actor=user,
-                    )
-
-            if attempt(run_win) is not None:
-                done("Won — well done.")
+            change(win_deal, done="Won — well done.", amount=Decimal(str(final)))
     with lose_col, st.form("lose_deal"):
         reasons = {r.id: r.label for r in loaded.reasons}
         reason = st.selectbox(
@@ -194,28 +171,9 @@ if deal.status == DealStatus.open:
         )
         note = st.text_input("Note", key="deal_lost_note", max_chars=LOST_NOTE_MAX)
         if st.form_submit_button("Mark as lost", icon=":material/block:"):
-
-            def run_lose() -> Deal:
-                with db_session() as session:
-                    return lose_deal(
-                        session=session,
-                        deal_id=chosen_id,
-                        version=version,
-                        reason_id=reason,
-                        note=note,
-                        actor=user,
-                    )
-
-            if attempt(run_lose) is not None:
-                done("Marked as lost.")
+            change(lose_deal, done="Marked as lost.", reason_id=reason, note=note)
 elif st.button("Reopen this deal", icon=":material/undo:", key="deal_reopen"):
-
-    def run_reopen() -> Deal:
-        with db_session() as session:
-            return reopen_deal(session=session, deal_id=chosen_id, version=version, actor=user)
-
-    if attempt(run_reopen) is not None:
-        done("Reopened.")
+    change(reopen_deal, done="Reopened.")
 
 tab_edit, tab_history, tab_activity, tab_tasks = st.tabs(
     ["Details", "History", "Activities", "Tasks"]
@@ -247,9 +205,8 @@ with tab_edit:
         )
         saved = st.form_submit_button("Save changes", icon=":material/save:")
     if saved:
-
-        def save() -> Deal:
-            patch = parse_model(
+        patch = attempt(
+            lambda: parse_model(
                 DealUpdate,
                 {
                     "title": title,
@@ -262,13 +219,9 @@ with tab_edit:
                 },
                 labels={"probability_override": "Probability"},
             )
-            with db_session() as session:
-                return update_deal(
-                    session=session, deal_id=chosen_id, patch=patch, version=version, actor=user
-                )
-
-        if attempt(save) is not None:
-            done("Saved.")
+        )
+        if patch is not None:
+            change(update_deal, done="Saved.", patch=patch)
     if st.button("Reload", icon=":material/refresh:", key="deal_reload"):
         forget_version(version_key)
         st.rerun()
@@ -327,28 +280,24 @@ with tab_activity:
             body = st.text_area("Notes", key="act_body", max_chars=BODY_MAX)
             logged = st.form_submit_button("Log activity", icon=":material/add_call:")
         if logged:
-            contact_id = deal.contact_id
-
-            def log() -> Interaction:
-                data = {
-                    "contact_id": contact_id,
-                    "deal_id": chosen_id,
-                    "channel": channel,
-                    "direction": Direction.outbound,
-                    "purpose": Purpose.sales,
-                    "subject": subject,
-                    "body": body,
-                    "occurred_at": utcnow(),
-                }
-                with db_session() as session:
-                    return log_interaction(
-                        session=session,
-                        interaction_in=parse_model(InteractionCreate, data),
-                        actor=user,
-                    )
-
-            if attempt(log) is not None:
-                st.rerun()
+            data = {
+                "contact_id": deal.contact_id,
+                "deal_id": chosen_id,
+                "channel": channel,
+                "direction": Direction.outbound,
+                "purpose": Purpose.sales,
+                "subject": subject,
+                "body": body,
+                "occurred_at": utcnow(),
+            }
+            interaction_in = attempt(lambda: parse_model(InteractionCreate, data))
+            if interaction_in is not None:
+                act(
+                    log_interaction,
+                    done=f"Logged the {channel}.",
+                    interaction_in=interaction_in,
+                    actor=user,
+                )
     else:
         st.info("Give the deal a primary contact to log activities against it.")
 
@@ -361,15 +310,12 @@ with tab_tasks:
         due = st.date_input("Due", value=dt.date.today() + dt.timedelta(days=3), key="deal_due")
         added = st.form_submit_button("Add task", icon=":material/add_task:")
     if added:
-        task_contact = deal.contact_id
-
-        def add() -> Task:
-            data = {"title": task_title, "due_on": due, "deal_id": chosen_id}
-            data["contact_id"] = task_contact
-            with db_session() as session:
-                return create_task(
-                    session=session, task_in=parse_model(TaskCreate, data), actor=user
-                )
-
-        if attempt(add) is not None:
-            st.rerun()
+        task_data = {
+            "title": task_title,
+            "due_on": due,
+            "deal_id": chosen_id,
+            "contact_id": deal.contact_id,
+        }
+        task_in = attempt(lambda: parse_model(TaskCreate, task_data))
+        if task_in is not None:
+            act(create_task, done="Task added.", task_in=task_in, actor=user)

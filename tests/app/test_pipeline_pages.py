@@ -231,3 +231,18 @@ def test_a_call_logged_on_contact_360_is_outbound_unless_the_person_says_otherwi
         )
     ).one()
     assert logged.direction == "outbound"
+
+
+def test_the_outcome_of_a_click_is_shown_after_the_page_reruns(
+    open_page: OpenPage, db: Session
+) -> None:
+    deal = open_deal_of(db, "manager")
+    at = open_page("pages/deal.py", "manager", id=str(deal.id))
+    at.text_input(key="edit_title").input("Renamed for the flash test")
+    at.button(key="FormSubmitter:edit_deal-Save changes").click()
+    at.run()
+    assert not at.exception
+    assert [s.value for s in at.success] == ["Saved."], [e.value for e in at.error]
+    assert at.title[0].value == "Renamed for the flash test"
+    at.run()
+    assert not at.success, "the message is shown once, not on every later run"
