@@ -137,7 +137,8 @@ def _postcode(rng: random.Random) -> str:
     )
 
 
-def _original(rng: random.Random, n: int) -> dict[str, Any]:
+def original_record(rng: random.Random, n: int) -> dict[str, Any]:
+    """One made-up person as a CRM holds them (some fields empty)."""
     given, family = rng.choice(GIVEN), _family(rng)
     kind = rng.choice(list(STREET_KINDS))
     record: dict[str, Any] = {
@@ -257,7 +258,7 @@ def labelled_records(
     rng = random.Random(seed)
     records: list[dict[str, Any]] = []
     for n in range(n_originals):
-        original = _original(rng, n)
+        original = original_record(rng, n)
         original["entity"] = n
         records.append(original)
         if rng.random() < duplicate_share:
