@@ -12,12 +12,12 @@ development seed only; the held-out seed is for the figure reported.
 """
 
 import random
-from collections import defaultdict
+from collections import Counter
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
-from db.demo.duplicate_data import GIVEN, Quality, original_record, quality
+from db.demo.duplicate_data import Quality, original_record, quality, relative_of, true_pairs
 
 DEVELOPMENT_SEED = 5
 HELD_OUT_SEED = 20261203
@@ -141,15 +141,7 @@ def corrupted_records(n_originals: int, *, seed: int) -> list[dict[str, Any]]:
                 copy.update(entity=n, kinds=kinds, external_ref=f"SRC-{n}-{c + 1}")
                 records.append(copy)
         if rng.random() < 0.15:
-            relative = dict(original)
-            relative.update(entity=f"{n}-relative", kinds=(), external_ref=f"SRC-{n}-rel")
-            relative["given_name"] = rng.choice([g for g in GIVEN if g != original["given_name"]])
-            relative["email"] = relative["identifier"] = None
-            if original["date_of_birth"] is not None:
-                relative["date_of_birth"] = original["date_of_birth"] + timedelta(
-                    days=rng.randint(400, 12000)
-                )
-            records.append(relative)
+            records.append({**relative_of(rng, original, n), "kinds": ()})
     rng.shuffle(records)
     for i, record in enumerate(records):
         record["id"] = i + 1
@@ -163,19 +155,12 @@ def quality_by_kind(
 ) -> dict[str, Quality]:
     """Precision, recall and F1 overall (key "all") and recall per kind of corruption
     (a pair counts for each kind of either of its records; precision is overall)."""
-    by_entity: dict[object, list[int]] = defaultdict(list)
-    for i, record in enumerate(records):
-        by_entity[record["entity"]].append(i)
-    truth = {
-        (a, b)
-        for members in by_entity.values()
-        for x, a in enumerate(members)
-        for b in members[x + 1 :]
-    }
+    truth = true_pairs(records)
+    copies = Counter(record["entity"] for record in records)
     report = {"all": quality(found, truth)}
     for kind in (*KINDS, SEVERAL):
         if kind == SEVERAL:
-            pairs = {(a, b) for a, b in truth if len(by_entity[records[a]["entity"]]) >= 3}
+            pairs = {(a, b) for a, b in truth if copies[records[a]["entity"]] >= 3}
         else:
             pairs = {(a, b) for a, b in truth if kind in records[a]["kinds"] + records[b]["kinds"]}
         kept = {p for p in found if p in pairs}

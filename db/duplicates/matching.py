@@ -496,18 +496,11 @@ _SHARED: list[Person] = []
 
 
 def find_matches(
-    records: Iterable[Mapping[str, Any]],
-    *,
-    min_score: float = DEFAULT_MIN_SCORE,
-    workers: int = 1,
-    fresh: set[int] | None = None,
-    known: Mapping[tuple[int, int], Match] | None = None,
-    model: Model | None = None,
+    records: Iterable[Mapping[str, Any]], *, min_score: float = DEFAULT_MIN_SCORE, workers: int = 1
 ) -> list[Match]:
-    """Every pair of records scoring at least `min_score`, best first (see `match_records`)."""
-    return match_records(
-        records, min_score=min_score, workers=workers, fresh=fresh, known=known, model=model
-    ).matches
+    """Every pair of records scoring at least `min_score`, best first, by weights learned
+    from these records (see `match_records`)."""
+    return match_records(records, min_score=min_score, workers=workers).matches
 
 
 # A chain of matches (A–B, B–C) makes the pair at its ends (A–C) one person too when
