@@ -45,6 +45,8 @@ def _encode(value: Any) -> Any:
         return {"$tuple": [_encode(v) for v in value]}
     if isinstance(value, list):
         return [_encode(v) for v in value]
+    if isinstance(value, dict):
+        return {"$dict": [[_encode(k), _encode(v)] for k, v in value.items()]}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         name = type(value).__name__
         if _TYPES.get(name) is not type(value):
@@ -69,6 +71,8 @@ def _decode(value: Any) -> Any:
         return date.fromisoformat(value["$date"])
     if "$tuple" in value:
         return tuple(_decode(v) for v in value["$tuple"])
+    if "$dict" in value:
+        return {_decode(k): _decode(v) for k, v in value["$dict"]}
     cls = _TYPES[value["$type"]]
     return cls(**{k: _decode(v) for k, v in value["fields"].items()})
 

@@ -137,7 +137,8 @@ def _postcode(rng: random.Random) -> str:
     )
 
 
-def _original(rng: random.Random, n: int) -> dict[str, Any]:
+def original_record(rng: random.Random, n: int) -> dict[str, Any]:
+    """One made-up person as a CRM holds them (some fields empty)."""
     given, family = rng.choice(GIVEN), _family(rng)
     kind = rng.choice(list(STREET_KINDS))
     record: dict[str, Any] = {
@@ -244,6 +245,22 @@ def _corrupt(rng: random.Random, base: dict[str, Any], rates: ErrorRates) -> dic
     return copy
 
 
+def relative_of(rng: random.Random, original: dict[str, Any], n: int) -> dict[str, Any]:
+    """Someone of the same household as `original`: surname, address and landline shared,
+    another given name, an older or younger date of birth, no email of their own."""
+    relative = dict(original)
+    relative["entity"] = f"{n}-relative"
+    relative["external_ref"] = f"SRC-{n}-rel"
+    relative["given_name"] = rng.choice([g for g in GIVEN if g != original["given_name"]])
+    relative["email"] = None
+    relative["identifier"] = None
+    if original["date_of_birth"] is not None:
+        relative["date_of_birth"] = original["date_of_birth"] + timedelta(
+            days=rng.randint(400, 12000)
+        )
+    return relative
+
+
 def labelled_records(
     n_originals: int,
     *,
@@ -257,7 +274,7 @@ def labelled_records(
     rng = random.Random(seed)
     records: list[dict[str, Any]] = []
     for n in range(n_originals):
-        original = _original(rng, n)
+        original = original_record(rng, n)
         original["entity"] = n
         records.append(original)
         if rng.random() < duplicate_share:
@@ -266,17 +283,7 @@ def labelled_records(
                 copy["external_ref"] = f"SRC-{n}-{c + 1}"
                 records.append(copy)
         if rng.random() < household_share:
-            relative = dict(original)
-            relative["entity"] = f"{n}-relative"
-            relative["external_ref"] = f"SRC-{n}-rel"
-            relative["given_name"] = rng.choice([g for g in GIVEN if g != original["given_name"]])
-            relative["email"] = None
-            relative["identifier"] = None
-            if original["date_of_birth"] is not None:
-                relative["date_of_birth"] = original["date_of_birth"] + timedelta(
-                    days=rng.randint(400, 12000)
-                )
-            records.append(relative)
+            records.append(relative_of(rng, original, n))
     rng.shuffle(records)
     for i, record in enumerate(records):
         record["id"] = i + 1

@@ -12,27 +12,31 @@ initial) and only records sharing a block are compared; a block larger than
 """
 
 import math
+import random
 import re
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import combinations
 from typing import Any
 
+import numpy as np
 from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 
+from db.duplicates.model import FIELD_INDEX, FIELDS, Model, fit, prior_model
 from db.duplicates.nicknames import canonical_given, canonical_given_fuzzy
 
 DEFAULT_MIN_SCORE = 0.4
 WINDOW = 12
-HOUSEHOLD_CAP = 3.5
-HOUSEHOLD_CAP_NAMED = 5.5
 # Below this many comparisons, starting worker processes costs more than it saves.
 PARALLEL_MIN_PAIRS = 50_000
-# Log-odds before any evidence: most pairs that share a block are different people.
-PRIOR = -8.5
+_FAMILY, _GIVEN, _EMAIL, _PHONE, _DOB, _IDENTIFIER, _POSTCODE, _STREET, _LOCALITY = (
+    FIELD_INDEX[f]
+    for f in ("family", "given", "email", "phone", "dob", "identifier", "postcode", "street")
+    + ("locality",)
+)
 _NOT_LETTERS = re.compile(r"[^a-z]")
 _NOT_ALNUM = re.compile(r"[^A-Z0-9]")
 _DIGITS = re.compile(r"\D")
@@ -244,59 +248,84 @@ def _given_sim(a: Person, b: Person, swapped: bool) -> tuple[float, str | None]:
     return _name_sim(ga, gb), None
 
 
-def _dob_evidence(a: tuple[int, int, int], b: tuple[int, int, int]) -> tuple[float, str]:
+def _family_level(a: str, b: str, sim: float) -> tuple[int, str | None]:
+    if sim >= 0.999:
+        return 1, "same family name"
+    distance = OSA.distance(a, b)
+    if sim >= 0.92 or distance <= 1:
+        return 2, f"family name {sim:.2f}"
+    if min(len(a), len(b)) >= 5 and distance <= 2:
+        # Two typos in a longer name (each copy mistyped once) still point one way.
+        return 3, f"family name {sim:.2f}"
+    if sim >= 0.85 or distance <= 2:
+        return 4, f"family name {sim:.2f}"
+    return 5, None
+
+
+def _given_level(a: str, b: str, sim: float, note: str | None) -> tuple[int, str | None]:
+    if sim >= 0.999:
+        return 1, "same given name"
+    if note == "nickname":
+        return 2, "given name is a nickname"
+    if note == "nickname with a typo":
+        return 3, "given name is a nickname, mistyped"
+    if note == "initial":
+        return 5, "same initial"
+    distance = OSA.distance(a, b)
+    if sim >= 0.92 or (min(len(a), len(b)) >= 5 and distance <= 1):
+        return 4, f"given name {sim:.2f}"
+    if distance <= 1:
+        # A short name one typo away (Amy, Aym) is weak evidence either way.
+        return 5, f"given name {sim:.2f}"
+    if sim >= 0.85:
+        return 6, f"given name {sim:.2f}"
+    return 7, None
+
+
+def _dob_level(a: tuple[int, int, int], b: tuple[int, int, int]) -> tuple[int, str]:
     if a == b:
-        return 5.0, "same date of birth"
+        return 1, "same date of birth"
     if (a[0], a[2], a[1]) == b:
-        return 3.0, "date of birth with day and month swapped"
+        return 2, "date of birth with day and month swapped"
     digits_a = f"{a[0]:04d}{a[1]:02d}{a[2]:02d}"
     digits_b = f"{b[0]:04d}{b[1]:02d}{b[2]:02d}"
     distance = Levenshtein.distance(digits_a, digits_b)
     if distance == 1 or sorted(digits_a) == sorted(digits_b) and distance == 2:
-        return 2.0, "date of birth one typo apart"
-    same_parts = sum(x == y for x, y in zip(a, b, strict=True))
-    if same_parts == 2:
-        return 0.5, "date of birth differs in one part"
-    return -6.0, "different date of birth"
+        return 3, "date of birth one typo apart"
+    if sum(x == y for x, y in zip(a, b, strict=True)) == 2:
+        return 4, "date of birth differs in one part"
+    return 5, "different date of birth"
 
 
-def _household(a: Person, b: Person, reasons: list[str], cap: float) -> float:
-    """Phone and address evidence, capped: a household shares all of it."""
-    found = 0.0
-    if a.phones and b.phones:
-        if a.phones & b.phones:
-            found += 3.0
-            reasons.append("same phone")
-        else:
-            found -= 0.5
-    if a.postcode and b.postcode:
-        if a.postcode == b.postcode:
-            found += 2.0
-            reasons.append("same postcode")
-        elif Levenshtein.distance(a.postcode, b.postcode) == 1:
-            found += 1.0
-            reasons.append("postcode one typo apart")
-        else:
-            found -= 1.0
-    if a.street and b.street:
-        street = float(JaroWinkler.normalized_similarity(a.street, b.street))
-        number_a, number_b = a.street.split(" ", 1)[0], b.street.split(" ", 1)[0]
-        if number_a != number_b and number_a.isdigit() and number_b.isdigit():
-            street = 0.0  # 182 and 196 Manor Close are neighbours, not one address
-        if street >= 0.9:
-            found += 1.5
-            reasons.append("same street" if street >= 0.999 else f"street {street:.2f}")
-        elif street < 0.7:
-            found -= 0.5
-    if a.locality and b.locality and a.locality == b.locality:
-        found += 0.5
-    return min(found, cap)
+def _street_level(a: str, b: str) -> tuple[int, str | None]:
+    street = float(JaroWinkler.normalized_similarity(a, b))
+    number_a, number_b = a.split(" ", 1)[0], b.split(" ", 1)[0]
+    if number_a != number_b and number_a.isdigit() and number_b.isdigit():
+        return 4, None  # 182 and 196 Manor Close are neighbours, not one address
+    if street >= 0.999:
+        return 1, "same street"
+    if street >= 0.9:
+        return 2, f"street {street:.2f}"
+    if street >= 0.7:
+        return 3, None
+    return 4, None
 
 
-def score_pair(a: Person, b: Person) -> tuple[float, tuple[str, ...]]:
-    """A probability-like score in [0, 1] that a and b are one person, and why."""
-    evidence = PRIOR
+@dataclass(frozen=True)
+class Compared:
+    """A pair compared field by field: the level of each field (0: missing on either
+    side), the reasons a person reads, and the names that agreed exactly."""
+
+    levels: tuple[int, ...]
+    reasons: tuple[str, ...]
+    family: str
+    given: str
+
+
+def compare(a: Person, b: Person) -> Compared:
+    """Compare two records field by field (see `db.duplicates.model.FIELDS`)."""
     reasons: list[str] = []
+    levels = [0] * len(FIELDS)
     fam = _name_sim(a.family, b.family)
     giv, note = _given_sim(a, b, swapped=False)
     swapped = False
@@ -304,143 +333,275 @@ def score_pair(a: Person, b: Person) -> tuple[float, tuple[str, ...]]:
         # Only a poor straight match is worth trying the other way round.
         swapped_f = _name_sim(a.family, b.given)
         swapped_g, swapped_note = _given_sim(a, b, swapped=True)
-        if swapped_f + swapped_g > fam + giv + 0.05:
+        # Both names must agree the other way round: one shared surname alone (a relative
+        # whose given name is another's surname) is not a swap.
+        if swapped_f + swapped_g > fam + giv + 0.05 and min(swapped_f, swapped_g) >= 0.8:
             swapped, fam, giv, note = True, swapped_f, swapped_g, swapped_note
     if swapped:
         reasons.append("given and family names swapped")
-    if a.family and b.family:
-        fam_a, fam_b = a.family, (b.given if swapped else b.family)
-        if fam >= 0.999:
-            evidence += 4.5
-            reasons.append("same family name")
-        elif fam >= 0.92 or OSA.distance(fam_a, fam_b) <= 1:
-            evidence += 3.5
-            reasons.append(f"family name {fam:.2f}")
-        elif min(len(fam_a), len(fam_b)) >= 5 and OSA.distance(fam_a, fam_b) <= 2:
-            # Two typos in a longer name (each copy mistyped once) still point one way.
-            evidence += 2.5
-            reasons.append(f"family name {fam:.2f}")
-        elif fam >= 0.85:
-            evidence += 1.0
-            reasons.append(f"family name {fam:.2f}")
-        elif OSA.distance(fam_a, fam_b) <= 2:
-            reasons.append(f"family name {fam:.2f}")  # short and mistyped: no evidence
-        else:
-            evidence -= 5.0
-    if a.given and b.given:
-        giv_a, giv_b = a.given, (b.family if swapped else b.given)
-        if giv >= 0.999:
-            evidence += 3.5
-            reasons.append("same given name")
-        elif note == "nickname":
-            evidence += 3.0
-            reasons.append("given name is a nickname")
-        elif note == "nickname with a typo":
-            evidence += 2.5
-            reasons.append("given name is a nickname, mistyped")
-        elif note == "initial":
-            evidence += 1.0
-            reasons.append("same initial")
-        elif giv >= 0.92 or (min(len(giv_a), len(giv_b)) >= 5 and OSA.distance(giv_a, giv_b) <= 1):
-            evidence += 2.5
-            reasons.append(f"given name {giv:.2f}")
-        elif OSA.distance(giv_a, giv_b) <= 1:
-            # A short name one typo away (Amy, Aym) is weak evidence either way.
-            evidence += 1.0
-            reasons.append(f"given name {giv:.2f}")
-        elif giv >= 0.85:
-            reasons.append(f"given name {giv:.2f}")
-        else:
-            evidence -= 4.0
+    family_b, given_b = (b.given, b.family) if swapped else (b.family, b.given)
+    if a.family and family_b:
+        levels[_FAMILY], why = _family_level(a.family, family_b, fam)
+        reasons += [why] if why else []
+    if a.given and given_b:
+        levels[_GIVEN], why = _given_level(a.given, given_b, giv, note)
+        reasons += [why] if why else []
     if a.emails and b.emails:
-        if a.emails & b.emails:
-            evidence += 7.0
-            reasons.append("same email")
-        else:
-            evidence -= 1.0
+        levels[_EMAIL] = 1 if a.emails & b.emails else 2
+        reasons += ["same email"] if levels[_EMAIL] == 1 else []
     if a.dob and b.dob:
-        weight, why = _dob_evidence(a.dob, b.dob)
-        evidence += weight
+        levels[_DOB], why = _dob_level(a.dob, b.dob)
         reasons.append(why)
     if a.identifier and b.identifier:
         distance = Levenshtein.distance(a.identifier, b.identifier)
-        if distance == 0:
-            evidence += 6.0
-            reasons.append("same identifier")
-        elif distance <= 2:
-            evidence += 2.0
-            reasons.append("identifier one typo apart")
+        levels[_IDENTIFIER] = 1 if distance == 0 else 2 if distance <= 2 else 3
+        reasons.append(
+            ("same identifier", "identifier one typo apart", "different identifier")[
+                levels[_IDENTIFIER] - 1
+            ]
+        )
+    if a.phones and b.phones:
+        levels[_PHONE] = 1 if a.phones & b.phones else 2
+        reasons += ["same phone"] if levels[_PHONE] == 1 else []
+    if a.postcode and b.postcode:
+        if a.postcode == b.postcode:
+            levels[_POSTCODE] = 1
+            reasons.append("same postcode")
+        elif Levenshtein.distance(a.postcode, b.postcode) == 1:
+            levels[_POSTCODE] = 2
+            reasons.append("postcode one typo apart")
         else:
-            evidence -= 4.0
-            reasons.append("different identifier")
-    # A household shares phone and address but not the given name; when the names agree,
-    # shared contact details are worth more.
-    same_person_names = (
-        a.given and b.given and (giv >= 0.92 or note is not None and "nickname" in note)
+            levels[_POSTCODE] = 3
+    if a.street and b.street:
+        levels[_STREET], why = _street_level(a.street, b.street)
+        reasons += [why] if why else []
+    if a.locality and b.locality:
+        near = a.locality == b.locality or JaroWinkler.normalized_similarity(a.locality, b.locality)
+        levels[_LOCALITY] = 1 if near is True else 2 if float(near) >= 0.9 else 3
+    return Compared(
+        levels=tuple(levels),
+        reasons=tuple(reasons),
+        family=a.family if levels[_FAMILY] == 1 else "",
+        given=a.given if levels[_GIVEN] == 1 else "",
     )
-    evidence += _household(
-        a, b, reasons, HOUSEHOLD_CAP_NAMED if same_person_names else HOUSEHOLD_CAP
-    )
-    return 1.0 / (1.0 + math.exp(-evidence)), tuple(reasons)
 
 
-# The prepared records of the current run, inherited by forked scoring workers.
-_SHARED: list[Person] = []
+def evidence_of(compared: Compared, model: Model) -> float:
+    """The log-odds that a compared pair is one person, common names weighing less."""
+    rarity = 0.0
+    if compared.family:
+        rarity += model.name_adjustment("family", compared.family)
+    if compared.given:
+        rarity += model.name_adjustment("given", compared.given)
+    return model.evidence(compared.levels, rarity)
 
 
-def _score_chunk(task: tuple[list[tuple[int, int]], float]) -> list[Match]:
-    pairs, min_score = task
-    found = []
+def _probability(evidence: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, evidence))))
+
+
+def score_pair(a: Person, b: Person, model: Model | None = None) -> tuple[float, tuple[str, ...]]:
+    """A probability in [0, 1] that a and b are one person, and why (by `model`, or the
+    model learned on the demo world's size of table when none is given)."""
+    compared = compare(a, b)
+    return _probability(evidence_of(compared, model or DEFAULT_MODEL)), compared.reasons
+
+
+RANDOM_PAIRS = 20_000
+DEFAULT_MODEL = prior_model()
+
+
+@dataclass(frozen=True)
+class Levels:
+    """Candidate pairs compared: one row of levels per pair, and the names each pair
+    shares exactly (empty when not), for the adjustment by how common a name is."""
+
+    rows: np.ndarray
+    family: list[str]
+    given: list[str]
+
+
+def _compare_chunk(pairs: list[tuple[int, int]]) -> Levels:
+    rows, family, given = [], [], []
     for a, b in pairs:
-        score, reasons = score_pair(_SHARED[a], _SHARED[b])
-        if score >= min_score:
-            found.append(Match(a, b, round(score, 4), reasons))
-    return found
+        compared = compare(_SHARED[a], _SHARED[b])
+        rows.append(compared.levels)
+        family.append(compared.family)
+        given.append(compared.given)
+    return Levels(np.array(rows, dtype=np.int64).reshape(-1, len(FIELDS)), family, given)
 
 
-def find_matches(
-    records: Iterable[Mapping[str, Any]],
-    *,
-    min_score: float = DEFAULT_MIN_SCORE,
-    workers: int = 1,
-    fresh: set[int] | None = None,
-    known: Mapping[tuple[int, int], Match] | None = None,
-) -> list[Match]:
-    """Every pair of records scoring at least `min_score`, best first.
-
-    `workers` > 1 scores in that many forked processes (the command line and the benchmark
-    use it; a web server process should not fork, so pages keep the default).
-
-    Given `fresh` (indexes of records new or changed since an earlier run) and `known`
-    (that run's matches between the other records, keyed by index pair), only candidate
-    pairs touching a fresh record are scored: a score depends on its two records alone,
-    so a pair of unchanged records keeps its earlier result, and one absent from `known`
-    scored below `min_score` then as now. The result equals a full run.
-    """
+def compare_all(people: list[Person], pairs: list[tuple[int, int]], workers: int = 1) -> Levels:
+    """Compare every pair, in `workers` forked processes when there are many."""
     global _SHARED
-    people = [prepare(i, r) for i, r in enumerate(records)]
-    pairs = list(candidate_pairs(people))  # scoring order does not matter: sorted below
-    kept: list[Match] = []
-    if fresh is not None:
-        earlier = known or {}
-        kept = [earlier[p] for p in pairs if p in earlier and not (p[0] in fresh or p[1] in fresh)]
-        pairs = [p for p in pairs if p[0] in fresh or p[1] in fresh]
     _SHARED = people
     try:
         if workers > 1 and len(pairs) > PARALLEL_MIN_PAIRS:
             import multiprocessing
 
             size = -(-len(pairs) // (workers * 4))
-            tasks = [(pairs[i : i + size], min_score) for i in range(0, len(pairs), size)]
+            chunks = [pairs[i : i + size] for i in range(0, len(pairs), size)]
             with multiprocessing.get_context("fork").Pool(workers) as pool:
-                matches = [m for chunk in pool.map(_score_chunk, tasks) for m in chunk]
-        else:
-            matches = _score_chunk((pairs, min_score))
+                parts = pool.map(_compare_chunk, chunks)
+            return Levels(
+                np.concatenate([p.rows for p in parts]),
+                [name for p in parts for name in p.family],
+                [name for p in parts for name in p.given],
+            )
+        return _compare_chunk(pairs)
     finally:
         _SHARED = []
-    matches += kept
+
+
+def learn(people: list[Person], candidates: Levels) -> Model:
+    """Learn the evidence's weights from these records and their compared candidates."""
+    generator = random.Random(len(people))
+    sample: list[tuple[int, int]] = []
+    if len(people) >= 2:
+        for _ in range(min(RANDOM_PAIRS, len(people) * (len(people) - 1) // 2)):
+            a, b = generator.sample(range(len(people)), 2)
+            sample.append((a, b))
+    names = {
+        "family": Counter(p.family for p in people if p.family),
+        "given": Counter(p.given for p in people if p.given),
+    }
+    return fit(candidates.rows, compare_all(people, sample).rows, names)
+
+
+def learn_from_records(records: Iterable[Mapping[str, Any]]) -> Model:
+    """Learn the weights from plain records (as `match_records` would)."""
+    people = [prepare(i, r) for i, r in enumerate(records)]
+    pairs = sorted(candidate_pairs(people))
+    return learn(people, compare_all(people, pairs))
+
+
+def _scores(levels: Levels, model: Model) -> np.ndarray:
+    """The probability that each compared pair is one person."""
+    adjust = {
+        field: model.frequencies[field]
+        and {value: model.name_adjustment(field, value) for value in model.frequencies[field]}
+        for field in ("family", "given")
+    }
+    rarity = np.array(
+        [
+            adjust["family"].get(f, 0.0) + adjust["given"].get(g, 0.0) if f or g else 0.0
+            for f, g in zip(levels.family, levels.given, strict=True)
+        ]
+    )
+    return model.probabilities(levels.rows, rarity)
+
+
+# The prepared records of the current run, inherited by forked workers.
+_SHARED: list[Person] = []
+
+
+def find_matches(
+    records: Iterable[Mapping[str, Any]], *, min_score: float = DEFAULT_MIN_SCORE, workers: int = 1
+) -> list[Match]:
+    """Every pair of records scoring at least `min_score`, best first, by weights learned
+    from these records (see `match_records`)."""
+    return match_records(records, min_score=min_score, workers=workers).matches
+
+
+# A chain of matches (A–B, B–C) makes the pair at its ends (A–C) one person too when
+# every link is at least this sure and the pair's own evidence does not rule it out
+# (its own score at least CHAIN_FLOOR): one weak link never joins two people.
+CHAIN_LINK = 0.9
+CHAIN_FLOOR = 0.01
+# Larger groups are left as pairs: a group that big is more likely a chain of look-alikes.
+CHAIN_MAX = 8
+CHAIN_REASON = "matches a record this one matches"
+
+
+def is_implied(match: "Match") -> bool:
+    """Whether a match was found through a chain of others rather than on its own."""
+    return CHAIN_REASON in match.reasons
+
+
+def complete_chains(
+    people: list[Person], matches: list[Match], model: Model, min_score: float
+) -> list[Match]:
+    """The pairs implied by chains of sure matches (see CHAIN_LINK), not yet in `matches`."""
+    parent: dict[int, int] = {}
+
+    def root(i: int) -> int:
+        while parent.setdefault(i, i) != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for m in matches:
+        if m.score >= CHAIN_LINK:
+            parent[root(m.left)] = root(m.right)
+    groups: dict[int, list[int]] = defaultdict(list)
+    for i in list(parent):
+        groups[root(i)].append(i)
+    direct = {(m.left, m.right) for m in matches}
+    implied = []
+    for members in groups.values():
+        if not 3 <= len(members) <= CHAIN_MAX:
+            continue
+        for a, b in combinations(sorted(members), 2):
+            if (a, b) in direct:
+                continue
+            compared = compare(people[a], people[b])
+            score = _probability(evidence_of(compared, model))
+            if score >= CHAIN_FLOOR:
+                reasons = (*compared.reasons, CHAIN_REASON)
+                implied.append(Match(a, b, round(max(score, min_score), 4), reasons))
+    return implied
+
+
+@dataclass(frozen=True)
+class MatchRun:
+    """The matches of one run and the model that scored them."""
+
+    matches: list[Match]
+    model: Model
+
+
+def match_records(
+    records: Iterable[Mapping[str, Any]],
+    *,
+    min_score: float = DEFAULT_MIN_SCORE,
+    workers: int = 1,
+    fresh: set[int] | None = None,
+    known: Mapping[tuple[int, int], Match] | None = None,
+    model: Model | None = None,
+) -> MatchRun:
+    """Every pair of records scoring at least `min_score`, best first, and the model
+    that scored them (learned from these records unless one is given).
+
+    `workers` > 1 scores in that many forked processes (the command line and the benchmark
+    use it; a web server process should not fork, so pages keep the default).
+
+    Given `fresh` (indexes of records new or changed since an earlier run), `known`
+    (that run's direct matches between the other records, keyed by index pair) and that
+    run's `model`, only candidate pairs touching a fresh record are scored: under one
+    model a score depends on its two records alone, so a pair of unchanged records keeps
+    its earlier result, and one absent from `known` scored below `min_score` then as now.
+    The result equals a full run with that model.
+    """
+    people = [prepare(i, r) for i, r in enumerate(records)]
+    pairs = sorted(candidate_pairs(people))
+    kept: list[Match] = []
+    if fresh is not None and model is not None:
+        earlier = known or {}
+        kept = [earlier[p] for p in pairs if p in earlier and not (p[0] in fresh or p[1] in fresh)]
+        pairs = [p for p in pairs if p[0] in fresh or p[1] in fresh]
+    levels = compare_all(people, pairs, workers)
+    if model is None:
+        model = learn(people, levels)
+    scores = _scores(levels, model)
+    matches = []
+    for i in np.flatnonzero(scores >= min_score).tolist():
+        a, b = pairs[i]
+        reasons = compare(people[a], people[b]).reasons
+        matches.append(Match(a, b, round(float(scores[i]), 4), reasons))
+    matches += [m for m in kept if not is_implied(m)]
+    matches += complete_chains(people, matches, model, min_score)
     matches.sort(key=lambda m: (-m.score, m.left, m.right))
-    return matches
+    return MatchRun(matches=matches, model=model)
 
 
 def best_matches_for(

@@ -18,10 +18,11 @@ from db.duplicates.matching import (
     DEFAULT_MIN_SCORE,
     Match,
     best_matches_for,
-    find_matches,
     fold,
+    match_records,
     phone_key,
 )
+from db.duplicates.model import Model
 from db.duplicates.org_matching import find_organisation_matches
 from db.imports.export import rows_csv
 from db.models.people import Contact, ContactCreate, Organisation
@@ -89,6 +90,9 @@ def contact_records(*, session: Session, actor: Actor) -> list[dict[str, Any]]:
     return [dict(zip(MATCH_COLUMNS, row, strict=True)) for row in rows]
 
 
+register(Model)
+
+
 @register
 @dataclass(frozen=True)
 class PairsRun:
@@ -98,6 +102,9 @@ class PairsRun:
     pairs: list[DuplicatePair]
     started_at: datetime
     ids: str
+    # The weights the run learned from the contacts, kept so that rescoring the changed
+    # contacts weighs evidence as the full run did (None in runs stored before).
+    model: Model | None = None
 
 
 # Contacts edited this long before a run began are rescored too: server clocks may differ.
@@ -138,8 +145,14 @@ def match_contacts(
             a, b = index_of.get(p.left_id), index_of.get(p.right_id)
             if a is not None and b is not None:
                 known[(a, b)] = Match(a, b, p.score, p.reasons)
+    model = previous.model if previous is not None else None
+    if model is None:
+        fresh, known = None, {}  # no weights to rescore with: a full run learns them anew
     pairs = []
-    found = find_matches(records, min_score=min_score, workers=workers, fresh=fresh, known=known)
+    run = match_records(
+        records, min_score=min_score, workers=workers, fresh=fresh, known=known, model=model
+    )
+    found = run.matches
     for match in found:
         left, right = records[match.left], records[match.right]
         if left["id"] > right["id"]:
@@ -157,7 +170,7 @@ def match_contacts(
             )
         )
     ids = ",".join(str(r["id"]) for r in records)
-    return PairsRun(pairs=pairs, started_at=started_at, ids=ids)
+    return PairsRun(pairs=pairs, started_at=started_at, ids=ids, model=run.model)
 
 
 def find_duplicate_organisations(

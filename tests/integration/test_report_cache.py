@@ -163,13 +163,13 @@ def test_a_stored_run_is_brought_up_to_date_by_rescoring_only_changed_contacts(
     ids["Ada"] = _person(session, "Adaeze", "adaeze@example.org", "Ada")
     assert len(duplicate_pairs_report(session=session, actor=admin)) >= 1
     seen: list[set[int] | None] = []
-    real = db.duplicates.report.find_matches
+    real = db.duplicates.report.match_records
 
     def spy(records: Any, **kwargs: Any) -> Any:
         seen.append(kwargs.get("fresh"))
         return real(records, **kwargs)
 
-    monkeypatch.setattr(db.duplicates.report, "find_matches", spy)
+    monkeypatch.setattr(db.duplicates.report, "match_records", spy)
     # A new look-alike, an edit that makes Bola match no one new, a merge of one pair.
     ids["Bee"] = _person(session, "Bola", "BOLA@example.org", "Bee")
     bola = session.get(Contact, ids["Bola"])
