@@ -11,8 +11,11 @@ import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
+from db.auth.actor import OPERATOR
 from db.core.engine import make_engine
+from db.integrations.api_tokens import create_token
 from tests.api.conftest import Served
 
 
@@ -24,27 +27,24 @@ def database(served: Served) -> Iterator[Engine]:
     engine.dispose()
 
 
-def new_token(served: Served, username: str, *extra: str) -> str:
-    """A fresh token for `username`, as `manage.py api-token create` prints it (last line)."""
-    name = f"{username}-{secrets.token_hex(4)}"
-    done = served.manage("api-token", "create", name, "--user", username, *extra)
-    return done.stdout.strip().splitlines()[-1]
+def new_token(database: Engine, username: str) -> str:
+    """A fresh token for `username`, made by the command manage.py runs (in this process:
+    the command line itself is tested below)."""
+    with Session(database, expire_on_commit=False) as session:
+        made = create_token(
+            session=session,
+            name=f"{username}-{secrets.token_hex(4)}",
+            username=username,
+            actor=OPERATOR,
+        )
+    return made.secret
 
 
 @pytest.fixture(scope="module")
-def tokens(served: Served) -> dict[str, str]:
+def tokens(database: Engine) -> dict[str, str]:
     """One token per demo user."""
     users = ("admin", "manager", "sales", "sales2", "reviewer", "hr", "privacy")
-    return {user: new_token(served, user) for user in users}
-
-
-def user_id(database: Engine, username: str) -> int:
-    with database.connect() as connection:
-        return int(
-            connection.execute(
-                text("SELECT id FROM app_user WHERE username = :u"), {"u": username}
-            ).scalar_one()
-        )
+    return {user: new_token(database, user) for user in users}
 
 
 def api(served: Served, token: str | None) -> httpx.Client:
@@ -567,8 +567,10 @@ def test_too_large_a_body_is_413_before_it_is_read(served: Served, tokens: dict[
         )
 
 
-def test_a_token_past_its_calls_per_minute_gets_429_with_retry_after(served: Served) -> None:
-    token = new_token(served, "sales")
+def test_a_token_past_its_calls_per_minute_gets_429_with_retry_after(
+    served: Served, database: Engine
+) -> None:
+    token = new_token(database, "sales")
     statuses = []
     with api(served, token) as client:
         for _ in range(245):
