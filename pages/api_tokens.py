@@ -57,9 +57,9 @@ if submitted:
     made = run(create_token, name=name, username=username or "", days=int(days), actor=admin)
     if not isinstance(made, Failed):
         st.success(
-            f"Created {escape_markdown(made.token.name)}, valid until "
-            f"{made.token.expires_at:%d %b %Y}. Copy it now: it is shown only this once, and "
-            "Rapport keeps only a fingerprint of it."
+            f"Created {escape_markdown(made.token.name)}, acting as "
+            f"{escape_markdown(username or '')}, valid until {made.token.expires_at:%d %b %Y}. "
+            "Copy it now: it is shown only this once, and Rapport keeps only a fingerprint of it."
         )
         st.code(made.secret, language=None)
 
