@@ -38,6 +38,7 @@ log = logging.getLogger("rapport.api")
 
 DB_DOWN = "Rapport cannot reach its database right now; nothing was changed. Try again later."
 DB_REFUSED = "The database refused this change; nothing was saved."
+FAULT = "Something went wrong on the server and nothing was changed; the log says what."
 
 
 class ApiError(Exception):
@@ -341,6 +342,9 @@ def _run(
     except DBAPIError as err:
         log_fault("database refused an API call's statement", err)
         return error(409, DB_REFUSED)
+    except Exception:  # a fault of ours: the caller gets a sentence, the log the traceback
+        log.exception("unexpected error in API endpoint %s", handler.__name__)
+        return error(500, FAULT)
 
 
 def log_fault(what: str, err: DBAPIError) -> None:

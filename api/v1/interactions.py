@@ -10,7 +10,8 @@ from api.v1.contacts import interaction_json
 from db.models.people import InteractionCreate, Purpose
 from db.people.interactions import log_interaction
 
-FIELDS = set(InteractionCreate.model_fields)
+# A case is linked only from the case's own screens, by its reviewers; never from here.
+FIELDS = set(InteractionCreate.model_fields) - {"case_id"}
 
 
 def create(call: Call) -> Reply:

@@ -134,6 +134,9 @@ def build() -> dict[str, Any]:
         ref_template=REF,
     )
     schemas: dict[str, Any] = dict(defs.get("$defs", {}))
+    schemas["InteractionCreate"]["properties"].pop("case_id", None)
+    for accepted in ("ContactCreate", "ContactUpdate", "InteractionCreate", "DealCreate"):
+        schemas[accepted]["additionalProperties"] = False  # an unknown field is a 422
     schemas["Error"] = {
         "type": "object",
         "required": ["error", "field"],

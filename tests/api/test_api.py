@@ -349,6 +349,9 @@ def test_interactions_are_validated_like_the_page(served: Served, tokens: dict[s
             client.post("/api/v1/interactions", json=good | {"channel": "pigeon"}), 422, "channel"
         )
         assert_error(client.post("/api/v1/interactions", json=good | {"contact_id": 10**8}), 404)
+        assert_error(
+            client.post("/api/v1/interactions", json=good | {"case_id": 1}), 422, "case_id"
+        )
     with api(served, tokens["sales2"]) as client:
         assert_error(client.post("/api/v1/interactions", json=good), 404)
     with api(served, tokens["hr"]) as client:
