@@ -106,7 +106,7 @@ def test_the_token_is_printed_once_as_the_last_line_and_only_its_hash_is_stored(
         assert client.get("/api/v1/contacts?limit=1").status_code == 200
 
 
-def test_a_revoked_token_is_refused_from_the_next_call_on(served: Served) -> None:
+def test_a_revoked_token_is_refused_from_the_next_call_on(served: Served, database: Engine) -> None:
     name = f"revoked-{secrets.token_hex(3)}"
     done = served.manage("api-token", "create", name, "--user", "sales")
     token = done.stdout.strip().splitlines()[-1]
@@ -116,6 +116,15 @@ def test_a_revoked_token_is_refused_from_the_next_call_on(served: Served) -> Non
         message = assert_error(client.get("/api/v1/deals?limit=1"), 401)
     assert "revoked" in message
     assert served.manage("api-token", "revoke", name, check=False).returncode == 1
+    with database.connect() as connection:
+        refused = connection.execute(
+            text(
+                "SELECT actor_name, details FROM audit_event WHERE action = 'api.refused' "
+                "AND details LIKE :n"
+            ),
+            {"n": f'%"token":"{name}"%'},
+        ).all()
+    assert [(r.actor_name, json.loads(r.details)["why"]) for r in refused] == [("sales", "revoked")]
 
 
 def test_an_expired_token_and_a_deactivated_users_token_are_refused(
