@@ -24,7 +24,7 @@ run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate
 	$(BIN)/python manage.py seed --if-empty
 	$(BIN)/python manage.py demo-info
-	@echo "Serving Rapport on http://localhost:$(PORT)"
+	@echo "Serving Rapport on http://localhost:$(PORT) (its HTTP API under /api/v1/)"
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
 ## Lint, type-check and run every test (unit, integration, pages, browser).

@@ -478,6 +478,59 @@ def cmd_consent_receipt(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_api_token(args: argparse.Namespace) -> int:
+    """Create, list or revoke the HTTP API's tokens (a token acts as its user)."""
+    from db.auth.actor import OPERATOR
+    from db.core.engine import session_scope
+    from db.core.errors import DomainError
+    from db.integrations.api_tokens import create_token, list_tokens, revoke_token
+
+    with session_scope() as session:
+        try:
+            if args.action == "create":
+                made = create_token(
+                    session=session,
+                    name=args.name,
+                    username=args.user,
+                    days=args.days,
+                    actor=OPERATOR,
+                )
+                print(
+                    f"Token {made.token.name!r} for {args.user.strip().lower()}, valid until "
+                    f"{made.token.expires_at:%Y-%m-%d %H:%M} UTC. It is shown only now: "
+                    "keep it secret, like a password."
+                )
+                print(made.secret)
+            elif args.action == "list":
+                for row in list_tokens(session=session, actor=OPERATOR):
+                    used = f"{row.last_used_at:%Y-%m-%d %H:%M}" if row.last_used_at else "never"
+                    print(
+                        f"{row.name}\t{row.username}\t{row.prefix}…\t{row.status}\t"
+                        f"expires {row.expires_at:%Y-%m-%d}\tlast used {used}"
+                    )
+            else:
+                token = revoke_token(session=session, name=args.name, actor=OPERATOR)
+                print(f"Revoked {token.name!r}; calls with it are refused from now on.")
+        except DomainError as err:
+            print(err, file=sys.stderr)
+            return 1
+    return 0
+
+
+def add_api_token_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    """manage.py api-token create NAME --user USERNAME [--days N] | list | revoke NAME."""
+    tokens = sub.add_parser("api-token", help=cmd_api_token.__doc__)
+    actions = tokens.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", help="make a token; it is printed once, last")
+    create.add_argument("name", help="what the token is for, e.g. 'phone system'")
+    create.add_argument("--user", required=True, help="the user the token acts as")
+    create.add_argument("--days", type=int, default=None, help="how long it lasts")
+    actions.add_parser("list", help="every token, with its user and status (no secrets)")
+    revoke = actions.add_parser("revoke", help="stop a token working at once")
+    revoke.add_argument("name")
+    tokens.set_defaults(func=cmd_api_token)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     parser = argparse.ArgumentParser(prog="manage.py", description=__doc__)
@@ -615,6 +668,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers", type=int, default=1, help="score in this many processes (idle cores only)"
     )
     dup.set_defaults(func=cmd_duplicates)
+    add_api_token_parser(sub)
     return parser
 
 

@@ -120,6 +120,13 @@ SCREENS: tuple[Screen, ...] = (
         "Administration",
     ),
     Screen(
+        "pages/api_tokens.py",
+        "API tokens",
+        ":material/key:",
+        frozenset({Role.admin}),
+        "Administration",
+    ),
+    Screen(
         "pages/raise_concern.py",
         "Raise a concern",
         ":material/campaign:",

@@ -97,6 +97,14 @@ class Settings(BaseSettings):
     controller_url: str = _env("CONTROLLER_URL", "https://example.org", "The controller's site")
     policy_url: str = _env("POLICY_URL", "", "The privacy policy (default CONTROLLER_URL/privacy)")
     jurisdiction: str = _env("JURISDICTION", "GB", "The country whose law applies (ISO code)")
+    # The HTTP API
+    api_per_minute: int = _env("API_PER_MINUTE", 120, "API calls per token per minute", ge=1)
+    api_max_body_kb: int = _env(
+        "API_MAX_BODY_KB", 256, "Largest API request body, in kilobytes", ge=1, le=51200
+    )
+    api_token_days: int = _env(
+        "API_TOKEN_DAYS", 90, "Days a new API token lasts unless told otherwise", ge=1, le=3650
+    )
     # The benchmark world
     bulk_survey_waves: int = _env(
         "BULK_SURVEY_WAVES", 8, "Survey waves in the benchmark world", ge=1, le=100

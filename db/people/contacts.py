@@ -427,3 +427,39 @@ def _check_version(
         f"{what} was changed by {who} at {row.updated_at:%d %b %H:%M} UTC since you opened "
         "it. Reload to see their change, then make yours again; nothing of theirs was lost."
     )
+
+
+def contacts_after(
+    *,
+    session: Session,
+    actor: Actor,
+    email: str | None = None,
+    phone: str | None = None,
+    ref: str | None = None,
+    after_id: int = 0,
+    limit: int = 50,
+) -> list[Contact]:
+    """Live contacts the actor may read with ids above `after_id`, in id order: a page
+    that a cursor can continue however many are added meanwhile. Filters match exactly,
+    after the same normalisation a saved value gets: `email` either address, `phone`
+    the phone or the mobile (E.164), `ref` the external reference."""
+    _check_limit(limit)
+    conditions: list[Any] = [
+        col(Contact.merged_into_id).is_(None),
+        col(Contact.erased_at).is_(None),
+        col(Contact.id) > after_id,
+    ]
+    scope = owner_filter(actor, Contact.owner_id)
+    if scope is not None:
+        conditions.append(scope)
+    address = normalise_email(email) if email else None
+    if address:
+        conditions.append(or_(col(Contact.email) == address, col(Contact.email2) == address))
+    number = normalise_phone(phone) if phone else None
+    if number:
+        conditions.append(or_(col(Contact.phone) == number, col(Contact.mobile) == number))
+    reference = search_text(ref, label="Reference") if ref else ""
+    if reference:
+        conditions.append(col(Contact.external_ref) == reference)
+    query = select(Contact).where(*conditions).order_by(col(Contact.id)).limit(limit)
+    return list(session.exec(query).all())

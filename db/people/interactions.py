@@ -252,3 +252,32 @@ def my_open_tasks(*, session: Session, actor: Actor, limit: int = 50) -> list[Ta
             .limit(limit)
         ).all()
     )
+
+
+def interactions_before(
+    *,
+    session: Session,
+    contact_id: int,
+    actor: Actor,
+    before: tuple[datetime, int] | None = None,
+    limit: int = 50,
+) -> list[Interaction]:
+    """A contact's interactions newest first, from just before `before` (the time and id
+    of the last one already seen): a page a cursor can continue while new ones arrive."""
+    if not 1 <= limit <= 500:
+        raise ValidationError("Page size must be between 1 and 500.", field="limit")
+    contact = get_contact(session=session, contact_id=contact_id, actor=actor)
+    conditions: list[Any] = [col(Interaction.contact_id) == contact.id]
+    if before is not None:
+        at, last_id = before
+        conditions.append(
+            (col(Interaction.occurred_at) < at)
+            | ((col(Interaction.occurred_at) == at) & (col(Interaction.id) < last_id))
+        )
+    rows = session.exec(
+        select(Interaction)
+        .where(*conditions)
+        .order_by(col(Interaction.occurred_at).desc(), col(Interaction.id).desc())
+        .limit(limit)
+    ).all()
+    return list(rows)

@@ -374,3 +374,24 @@ def assignable_owners(*, session: Session, actor: Actor) -> list[User]:
         if u.has_any(frozenset({"sales", "manager"}))  # type: ignore[arg-type]
         and can_change(session=session, actor=actor, owner_id=u.id)
     ]
+
+
+def deals_after(
+    *,
+    session: Session,
+    actor: Actor,
+    flt: DealFilter = DealFilter(),
+    after_id: int = 0,
+    limit: int = 50,
+) -> list[DealRow]:
+    """Deals the actor may read with ids above `after_id`, in id order (a cursor's page)."""
+    if not 1 <= limit <= PAGE_SIZE_MAX:
+        raise ValidationError(f"Page size must be between 1 and {PAGE_SIZE_MAX}.", field="limit")
+    conditions = [*_conditions(actor, flt), col(Deal.id) > after_id]
+    query = (
+        _row_query(session, rotting_condition(session))
+        .where(*conditions)
+        .order_by(col(Deal.id))
+        .limit(limit)
+    )
+    return _rows(session.execute(query).all())
