@@ -315,7 +315,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from db.auth.actor import OPERATOR
     from db.core.engine import session_scope
     from db.core.errors import DomainError
-    from db.imports.batches import problems_csv, run_import
+    from db.imports.batches import rejected_rows_csv, run_import
     from db.imports.files import parse_map
 
     path = Path(args.file)
@@ -347,7 +347,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     for problem in result.warnings:
         print(f"  row {problem.row}, {problem.column} (dropped): {problem.reason}")
     if args.rejects and result.rejected:
-        Path(args.rejects).write_bytes(problems_csv(result.rejected))
+        Path(args.rejects).write_bytes(rejected_rows_csv(result))
         print(f"Rejected rows written to {args.rejects}.")
     if result.batch_id:
         print(f"Batch {result.batch_id}; revert it from the Import page if needed.")
