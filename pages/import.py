@@ -7,7 +7,7 @@ import streamlit as st
 
 from components import page
 from components.text import escape_markdown
-from components.ui import Failed, act, run
+from components.ui import Failed, act, attempt, run
 from db.core.errors import DomainError
 from db.imports.batches import (
     ImportResult,
@@ -86,6 +86,14 @@ def sample_of(digest: str, filename: str, _data: bytes) -> Sample | DomainError:
         return file_sample(data=_data, filename=filename)
     except DomainError as err:  # a refused file is remembered too: it is not read again
         return err
+
+
+def parsed(digest: str, filename: str, data: bytes) -> Sample:
+    """The file's sample, or its refusal raised again (shown like any refused command)."""
+    sample = sample_of(digest, filename, data)
+    if isinstance(sample, DomainError):
+        raise sample
+    return sample
 
 
 def mapping_screen(
@@ -184,12 +192,10 @@ def start_import(data: bytes, filename: str, digest: str, chosen: list[tuple[str
 if upload is None:
     forget_result()
 else:
-    data = upload.getvalue()
+    data, filename = upload.getvalue(), upload.name
     digest = file_digest(data)
-    sample = sample_of(digest, upload.name, data)
-    if isinstance(sample, DomainError):
-        st.error(escape_markdown(str(sample)))
-    else:
+    sample = attempt(lambda: parsed(digest, filename, data))
+    if sample is not None:
         headers, count, first = sample
         fmt = detect_format(headers) if source_format == "auto" else source_format
         st.info(f"Detected format: {escape_markdown(fmt)}. {count:,} rows, {len(headers)} columns.")
@@ -199,7 +205,7 @@ else:
         else:
             preview_table(headers, first, chosen)
             if st.button("Import", type="primary"):
-                start_import(data, upload.name, digest, chosen)
+                start_import(data, filename, digest, chosen)
 
 kept: tuple[str, ImportResult] | None = st.session_state.get(RESULT_KEY)
 if kept is not None and upload is not None and kept[0] == file_digest(upload.getvalue()):
