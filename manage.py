@@ -315,7 +315,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from db.auth.actor import OPERATOR
     from db.core.engine import session_scope
     from db.core.errors import DomainError
-    from db.imports.batches import problems_csv, run_import
+    from db.imports.batches import rejected_rows_csv, run_import
     from db.imports.files import parse_map
 
     path = Path(args.file)
@@ -347,7 +347,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     for problem in result.warnings:
         print(f"  row {problem.row}, {problem.column} (dropped): {problem.reason}")
     if args.rejects and result.rejected:
-        Path(args.rejects).write_bytes(problems_csv(result.rejected))
+        Path(args.rejects).write_bytes(rejected_rows_csv(result))
         print(f"Rejected rows written to {args.rejects}.")
     if result.batch_id:
         print(f"Batch {result.batch_id}; revert it from the Import page if needed.")
@@ -355,15 +355,21 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """Export organisations, contacts or deals as CSV (the columns import reads back)."""
+    """Export organisations, contacts or deals as CSV or XLSX (the columns import reads back)."""
     from db.auth.actor import OPERATOR
     from db.core.engine import session_scope
-    from db.imports.export import export_csv
+    from db.core.errors import DomainError
+    from db.imports.export import export_file, export_format
 
-    with session_scope() as session:
-        data = export_csv(session=session, actor=OPERATOR, kind=args.kind)
+    try:
+        fmt = export_format(args.out, args.format)
+        with session_scope() as session:
+            data = export_file(session=session, actor=OPERATOR, kind=args.kind, fmt=fmt)
+    except DomainError as err:
+        print(err, file=sys.stderr)
+        return 1
     Path(args.out).write_bytes(data)
-    print(f"Wrote {args.kind} to {args.out}.")
+    print(f"Wrote {args.kind} to {args.out} ({fmt.upper()}).")
     return 0
 
 
@@ -657,7 +663,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     exp = sub.add_parser("export", help=cmd_export.__doc__)
     exp.add_argument("kind", choices=["contacts", "organizations", "deals"])
-    exp.add_argument("--out", required=True)
+    exp.add_argument("--out", required=True, help="a .csv or .xlsx file")
+    exp.add_argument("--format", choices=["csv", "xlsx"], help="default: from --out's extension")
     exp.set_defaults(func=cmd_export)
 
     dup = sub.add_parser("duplicates", help=cmd_duplicates.__doc__)

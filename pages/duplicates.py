@@ -4,11 +4,12 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
+from sqlmodel import Session
 
 from components import page
 from components.db import db_session
 from components.text import escape_markdown
-from components.ui import attempt, pager
+from components.ui import Failed, act, attempt, flash, pager, run
 from db.duplicates.matching import DEFAULT_MIN_SCORE
 from db.duplicates.merge import (
     MERGE_FIELDS,
@@ -29,6 +30,7 @@ from db.duplicates.report import (
     duplicate_pairs_report,
     pairs_csv,
 )
+from db.models.people import Contact, Organisation
 from db.people.contacts import get_contact, get_organisation
 
 user = page(__file__)
@@ -64,6 +66,37 @@ def load_pairs(user_id: int | None, min_score: float) -> tuple[list[dict[str, An
     ], pairs_csv(pairs)
 
 
+def load_pair(*, session: Session, left_id: int, right_id: int) -> tuple[Contact, Contact]:
+    """Both contacts of a pair, as the person may see them."""
+    return (
+        get_contact(session=session, contact_id=left_id, actor=user),
+        get_contact(session=session, contact_id=right_id, actor=user),
+    )
+
+
+def merge_pair(
+    survivor_id: int, merged_id: int, versions: tuple[int, int], choices: dict[str, str]
+) -> None:
+    """The Merge button's click: merge exactly the pair it was drawn for.
+
+    It runs before the page redraws, so the list drawn after it already leaves the pair out.
+    """
+    event = run(
+        merge_contacts,
+        survivor_id=survivor_id,
+        merged_id=merged_id,
+        actor=user,
+        choices=choices,
+        versions=versions,
+    )
+    if not isinstance(event, Failed):
+        load_pairs.clear()
+        flash(
+            f"Merged #{merged_id} into #{survivor_id} (audit event {event.seq}). "
+            "You can undo it below while neither record changes."
+        )
+
+
 min_score = st.slider(
     "Minimum score",
     min_value=0.0,
@@ -94,22 +127,17 @@ if rows:
 
     st.subheader("Merge a pair")
     labels = {
-        i: f"#{r['left_id']} {r['left']}  ↔  #{r['right_id']} {r['right']}  ({r['score']:.2f})"
-        for i, r in enumerate(page_rows)
+        (r["left_id"], r["right_id"]): (
+            f"#{r['left_id']} {r['left']}  ↔  #{r['right_id']} {r['right']}  ({r['score']:.2f})"
+        )
+        for r in page_rows
     }
     chosen = st.selectbox(
         "Pair", options=list(labels), format_func=labels.__getitem__, help="From the page above."
     )
-    pair = page_rows[int(chosen or 0)]
-
-    def load_both() -> tuple[Any, Any]:
-        with db_session() as session:
-            left = get_contact(session=session, contact_id=pair["left_id"], actor=user)
-            right = get_contact(session=session, contact_id=pair["right_id"], actor=user)
-        return left, right
-
-    both = attempt(load_both)
-    if both is not None:
+    left_id, right_id = chosen or next(iter(labels))
+    both = run(load_pair, left_id=left_id, right_id=right_id)
+    if not isinstance(both, Failed):
         left, right = both
         keep_left = (
             st.radio(
@@ -142,30 +170,50 @@ if rows:
                 key=f"pick-{survivor.id}-{merged.id}-{name}",
             )
             choices[name] = str(pick)
-        if st.button("Merge these contacts", type="primary", key="merge"):
-
-            def do_merge() -> int:
-                with db_session() as session:
-                    event = merge_contacts(
-                        session=session,
-                        survivor_id=survivor.id or 0,
-                        merged_id=merged.id or 0,
-                        actor=user,
-                        choices=choices,
-                        versions=(survivor.version, merged.version),
-                    )
-                return event.seq
-
-            seq = attempt(do_merge)
-            if seq is not None:
-                load_pairs.clear()
-                st.session_state["last_merge"] = seq
-                st.success(
-                    f"Merged #{merged.id} into #{survivor.id} (audit event {seq}). "
-                    "You can undo it below while neither record changes."
-                )
+        # The click carries the pair on screen and the versions it was drawn with: the
+        # button's key names them, so a click on a button drawn for a pair that has since
+        # gone (a second click while the page redraws) is not taken for the next pair, and
+        # the merge refuses records that changed since they were shown.
+        versions = (survivor.version, merged.version)
+        st.button(
+            "Merge these contacts",
+            type="primary",
+            key=f"merge-{survivor.id}-{merged.id}-{versions[0]}-{versions[1]}",
+            on_click=merge_pair,
+            args=(survivor.id or 0, merged.id or 0, versions, dict(choices)),
+        )
 
 st.subheader("Organisations")
+
+
+def load_organisation_pair(
+    *, session: Session, left_id: int, right_id: int
+) -> tuple[Organisation, Organisation]:
+    """Both organisations of a pair, as the person may see them."""
+    return (
+        get_organisation(session=session, org_id=left_id, actor=user),
+        get_organisation(session=session, org_id=right_id, actor=user),
+    )
+
+
+def merge_organisation_pair(
+    survivor_id: int, merged_id: int, versions: tuple[int, int], choices: dict[str, str]
+) -> None:
+    """The organisation Merge button's click: merge exactly the pair it was drawn for."""
+    event = run(
+        merge_organisations,
+        survivor_id=survivor_id,
+        merged_id=merged_id,
+        actor=user,
+        choices=choices,
+        versions=versions,
+    )
+    if not isinstance(event, Failed):
+        load_organisation_pairs.clear()
+        flash(
+            f"Merged organisation #{merged_id} into #{survivor_id} "
+            f"(audit event {event.seq or 0:,}); its contacts and deals moved with it."
+        )
 
 
 @st.cache_data(ttl=120, show_spinner=False)
@@ -202,23 +250,17 @@ else:
         column_config={"score": st.column_config.ProgressColumn(min_value=0, max_value=1)},
     )
     org_labels = {
-        i: f"#{r['left_id']} {r['left']}  ↔  #{r['right_id']} {r['right']}  ({r['score']:.2f})"
-        for i, r in enumerate(org_rows)
+        (r["left_id"], r["right_id"]): (
+            f"#{r['left_id']} {r['left']}  ↔  #{r['right_id']} {r['right']}  ({r['score']:.2f})"
+        )
+        for r in org_rows
     }
     org_choice = st.selectbox(
         "Organisation pair", options=list(org_labels), format_func=org_labels.__getitem__
     )
-    org_pair = org_rows[int(org_choice or 0)]
-
-    def load_orgs() -> tuple[Any, Any]:
-        with db_session() as session:
-            return (
-                get_organisation(session=session, org_id=org_pair["left_id"], actor=user),
-                get_organisation(session=session, org_id=org_pair["right_id"], actor=user),
-            )
-
-    orgs = attempt(load_orgs)
-    if orgs is not None:
+    org_left_id, org_right_id = org_choice or next(iter(org_labels))
+    orgs = run(load_organisation_pair, left_id=org_left_id, right_id=org_right_id)
+    if not isinstance(orgs, Failed):
         org_left, org_right = orgs
         keep_org_left = (
             st.radio(
@@ -252,37 +294,18 @@ else:
                     key=f"org-pick-{org_survivor.id}-{org_merged.id}-{name}",
                 )
             )
-        if st.button("Merge these organisations", type="primary", key="merge_org"):
-
-            def do_org_merge() -> int:
-                with st.spinner("Merging…"), db_session() as session:
-                    event = merge_organisations(
-                        session=session,
-                        survivor_id=org_survivor.id or 0,
-                        merged_id=org_merged.id or 0,
-                        actor=user,
-                        choices=org_picks,
-                        versions=(org_survivor.version, org_merged.version),
-                    )
-                return event.seq or 0
-
-            org_seq = attempt(do_org_merge)
-            if org_seq is not None:
-                load_organisation_pairs.clear()
-                st.success(
-                    f"Merged organisation #{org_merged.id} into #{org_survivor.id} "
-                    f"(audit event {org_seq:,}); its contacts and deals moved with it."
-                )
+        org_versions = (org_survivor.version, org_merged.version)
+        st.button(
+            "Merge these organisations",
+            type="primary",
+            key=f"merge_org-{org_survivor.id}-{org_merged.id}-{org_versions[0]}-{org_versions[1]}",
+            on_click=merge_organisation_pair,
+            args=(org_survivor.id or 0, org_merged.id or 0, org_versions, dict(org_picks)),
+        )
 
 st.subheader("Recent merges")
-
-
-def _recent() -> list[Any]:
-    with db_session() as session:
-        return recent_merges(session=session, actor=user)
-
-
-merges = attempt(_recent) or []
+merges = run(recent_merges, actor=user)
+merges = [] if isinstance(merges, Failed) else merges
 if not merges:
     st.caption("No merges yet.")
 for entry in merges:
@@ -293,24 +316,17 @@ for entry in merges:
         f"#{entry.survivor_id} · {state}"
     )
     if not entry.undone and cols[1].button("Undo", key=f"undo-{entry.event_seq}"):
-
-        def do_undo(seq: int = entry.event_seq) -> bool:
-            with db_session() as session:
-                undo_merge(session=session, event_id=seq, actor=user)
-            return True
-
-        if attempt(do_undo, success="The merge was undone; both contacts are back."):
-            load_pairs.clear()
+        load_pairs.clear()  # the pair comes back: the list drawn after the rerun shows it
+        act(
+            undo_merge,
+            done="The merge was undone; both contacts are back.",
+            event_id=entry.event_seq,
+            actor=user,
+        )
 
 st.subheader("Recent organisation merges")
-
-
-def _recent_orgs() -> list[Any]:
-    with db_session() as session:
-        return recent_organisation_merges(session=session, actor=user)
-
-
-org_merges = attempt(_recent_orgs) or []
+org_merges = run(recent_organisation_merges, actor=user)
+org_merges = [] if isinstance(org_merges, Failed) else org_merges
 if not org_merges:
     st.caption("No organisation merges yet.")
 for org_entry in org_merges:
@@ -321,11 +337,10 @@ for org_entry in org_merges:
         f"#{org_entry.merged_id} {org_entry.merged_name} into #{org_entry.survivor_id} · {state}"
     )
     if not org_entry.undone and cols[1].button("Undo", key=f"org-undo-{org_entry.event_seq}"):
-
-        def do_org_undo(seq: int = org_entry.event_seq) -> bool:
-            with db_session() as session:
-                undo_organisation_merge(session=session, event_id=seq, actor=user)
-            return True
-
-        if attempt(do_org_undo, success="The organisation merge was undone; both are back."):
-            load_organisation_pairs.clear()
+        load_organisation_pairs.clear()
+        act(
+            undo_organisation_merge,
+            done="The organisation merge was undone; both are back.",
+            event_id=org_entry.event_seq,
+            actor=user,
+        )

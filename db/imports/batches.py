@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import Table, delete, insert
@@ -29,10 +30,11 @@ from db.imports.kinds import (
     RowError,
     Touched,
 )
-from db.models.auth import Role
+from db.imports.mapping import REJECT_COLUMNS
+from db.models.auth import Role, User
 from db.models.imports import ImportBatch, ImportItem
 from db.models.people import Contact, ContactTag, Interaction, Organisation
-from db.models.pipeline import Deal, StageChange
+from db.models.pipeline import Deal, Pipeline, Stage, StageChange
 from db.models.surveys import Employee
 
 UPDATE_BY = ("email", "external_ref", "none")
@@ -68,6 +70,10 @@ class ImportResult:
     batch_id: int | None = None
     dry_run: bool = False
     saved: bool = False
+    # The file's header and each rejected row's cells as read, by file row number, so the
+    # rejected rows can be written back out, fixed and uploaded again.
+    headers: list[str] = field(default_factory=list)
+    rejected_cells: dict[int, list[str]] = field(default_factory=dict)
 
     def summary(self) -> str:
         """One sentence for the command line and the page."""
@@ -136,6 +142,118 @@ def preview_outline(
     return fmt, mapped, headers, count
 
 
+SAMPLE_ROWS = 5
+
+
+def file_sample(
+    *, data: bytes, filename: str, rows: int = SAMPLE_ROWS
+) -> tuple[list[str], int, list[list[str]]]:
+    """A file's headers, number of rows and first rows: what the mapping screen shows."""
+    table = read_table(data, filename)
+    return table.headers, len(table.rows), [list(r) for r in table.rows[:rows]]
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    """One of a file's first rows as the import would store it, or why it would not."""
+
+    row: int
+    outcome: str  # "create", "update", "no change" or "rejected"
+    values: dict[str, str]
+    note: str = ""
+
+
+# What a field that names another record shows in a preview: that record's name.
+_NAMED: dict[str, tuple[type[Any], str]] = {
+    "organisation": (Organisation, "name"),
+    "owner": (User, "username"),
+    "pipeline": (Pipeline, "name"),
+    "stage": (Stage, "name"),
+}
+
+
+def preview_rows(
+    *,
+    session: Session,
+    actor: Actor,
+    kind: str,
+    headers: list[str],
+    rows: Sequence[Sequence[str]],
+    mapping: Sequence[tuple[str, str]],
+    update_by: str = "email",
+) -> list[PreviewRow]:
+    """The first rows of a file as they would be stored with this mapping (nothing is saved).
+
+    The rows go through the import itself, inside a transaction that is rolled back, so
+    the preview shows what the import would do: normalised emails and phones, parsed
+    dates, the records they update, and the rows it would reject, with the reason.
+    """
+    spec = kind_for(kind)
+    require_role(actor, *spec.roles, doing=f"import {kind}")
+    if update_by not in UPDATE_BY:
+        raise ValidationError(f"Update by: use one of {', '.join(UPDATE_BY)}.", field="update_by")
+    mapped = mapping_for(
+        headers,
+        kind=kind,
+        source_format="rapport",
+        fields=set(spec.fields),
+        extra=mapping,
+        only_extra=True,
+    )
+    position = {h: i for i, h in enumerate(headers)}
+    raws = [(n + 2, _mapped_row(cells, mapped, position)) for n, cells in enumerate(rows)]
+    main = _main(kind)
+    shown: list[PreviewRow] = []
+    # Everything happens under one savepoint that is rolled back. SQLite's driver opens a
+    # transaction only before a write, so a savepoint taken first is the outermost one and
+    # releasing it (as a chunk does) would commit: this one keeps the chunk's nested.
+    everything = session.begin_nested()
+    try:
+        for ctx, outcome in _run_chunk(session, spec, actor, update_by, raws, {}):
+            if isinstance(outcome, RowError):
+                as_read = dict(raws[ctx.row - 2][1])  # what the file has, to see what to fix
+                shown.append(
+                    PreviewRow(ctx.row, "rejected", as_read, f"{outcome.column}: {outcome.reason}")
+                )
+                continue
+            dropped = "; ".join(f"{w.column} left out: {w.reason}" for w in ctx.warnings)
+            record_of = next((t for t in outcome if t.entity == main), None)
+            if record_of is None:
+                shown.append(PreviewRow(ctx.row, "no change", {}, dropped))
+                continue
+            stored = session.get(_ENTITIES[record_of.entity], record_of.entity_id)
+            raw = dict(raws[ctx.row - 2][1])
+            values = {f: _stored_value(session, stored, f, raw.get(f, "")) for f in mapped}
+            action = "create" if record_of.action == "created" else "update"
+            shown.append(PreviewRow(ctx.row, action, values, dropped))
+    finally:
+        everything.rollback()
+        session.rollback()
+    return shown
+
+
+def _stored_value(session: Session, stored: Any, name: str, raw: str) -> str:
+    """A field of a stored record as text; a field naming another record shows its name."""
+    if name == "tags" and isinstance(stored, Contact):
+        tags = session.exec(select(ContactTag.tag).where(ContactTag.contact_id == stored.id))
+        return ";".join(sorted(tags))
+    if name in _NAMED and hasattr(stored, f"{name}_id"):
+        model, attribute = _NAMED[name]
+        other_id = getattr(stored, f"{name}_id")
+        other = session.get(model, other_id) if other_id is not None else None
+        return "" if other is None else str(getattr(other, attribute))
+    if not hasattr(stored, name):
+        return raw  # kept elsewhere (a deal's contact by email): as the file has it
+    value = getattr(stored, name)
+    if value is None:
+        return ""
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
 def run_import(
     *,
     session: Session,
@@ -149,8 +267,13 @@ def run_import(
     dry_run: bool = False,
     all_or_nothing: bool = False,
     progress: Progress | None = None,
+    exact_mapping: bool = False,
 ) -> ImportResult:
-    """Import a file as one batch: valid rows saved, bad rows reported, nothing half-done."""
+    """Import a file as one batch: valid rows saved, bad rows reported, nothing half-done.
+
+    With `exact_mapping`, `mapping` names every column to import (the mapping screen's
+    choice); otherwise it adds to the columns recognised by name.
+    """
     spec = kind_for(kind)
     require_role(actor, *spec.roles, doing=f"import {kind}")
     if update_by not in UPDATE_BY:
@@ -160,14 +283,21 @@ def run_import(
     table = read_table(data, filename)
     fmt = detect_format(table.headers) if source_format == "auto" else source_format
     mapped = mapping_for(
-        table.headers, kind=kind, source_format=fmt, fields=set(spec.fields), extra=mapping
+        table.headers,
+        kind=kind,
+        source_format=fmt,
+        fields=set(spec.fields),
+        extra=mapping,
+        only_extra=exact_mapping,
     )
     if not mapped:
         raise ValidationError(
-            f"Mapping: no column of the file matches a field of {kind}; use --map SRC=DST.",
+            f"Mapping: no column of the file is mapped to a field of {kind}; choose a field "
+            "for at least one column (--map SRC=DST on the command line).",
             field="map",
         )
     result = ImportResult(kind, fmt, mapped, rows_read=len(table.rows), dry_run=dry_run)
+    result.headers = list(table.headers)
     position = {h: i for i, h in enumerate(table.headers)}
     batch = ImportBatch(
         kind=kind,
@@ -189,6 +319,7 @@ def run_import(
         for ctx, outcome in _run_chunk(session, spec, actor, update_by, raws, cache):
             if isinstance(outcome, RowError):
                 result.rejected.append(Problem(ctx.row, outcome.column, outcome.reason))
+                result.rejected_cells[ctx.row] = list(table.rows[ctx.row - 2])
                 continue
             touched.extend(outcome)
             result.warnings.extend(ctx.warnings)
@@ -304,6 +435,23 @@ def problems_csv(problems: Sequence[Problem]) -> bytes:
     return rows_csv(
         ["row", "column", "reason"], ([p.row, p.column, p.reason] for p in problems)
     ).encode("utf-8")
+
+
+def rejected_rows_csv(result: ImportResult) -> bytes:
+    """The rejected rows as a file to fix and upload again: where and why each was
+    rejected, then the row's own cells under the file's own header.
+
+    The three leading columns are never mapped to a field, so the fixed file imports as
+    it is; the cells pass through the export's spreadsheet safety like every download.
+    """
+    width = len(result.headers)
+    rows = []
+    for problem in result.rejected:
+        cells = result.rejected_cells.get(problem.row, [])
+        rows.append(
+            [problem.row, problem.column, problem.reason, *cells, *[""] * (width - len(cells))]
+        )
+    return rows_csv([*REJECT_COLUMNS, *result.headers], rows).encode("utf-8")
 
 
 def kinds_for(actor: Actor) -> list[str]:

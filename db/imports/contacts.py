@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, func, insert, or_
+from sqlalchemy import Table, insert, or_, text
 from sqlmodel import Session, col, select
 
 from db.auth.visibility import can_change
@@ -195,13 +195,23 @@ def _insert_contacts(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     if session.get_bind().dialect.name == "sqlite":
         # SQLite does not promise the order of a multi-row RETURNING, so SQLAlchemy would
         # send one INSERT a row. An import has written its batch already, so it holds the
-        # database's only write lock: the ids after the highest are free to give here.
-        highest = session.exec(select(func.max(Contact.id))).one() or 0
+        # database's only write lock: the ids after the highest ever given are free here.
+        highest = sqlite_last_id(session, "contact")
         ids = list(range(highest + 1, highest + 1 + len(rows)))
         session.execute(insert(CONTACTS), [{**r, "id": i} for r, i in zip(rows, ids, strict=True)])
         return ids
     returning = insert(CONTACTS).returning(CONTACTS.c.id, sort_by_parameter_order=True)
     return list(session.execute(returning, rows).scalars())
+
+
+def sqlite_last_id(session: Session, table: str) -> int:
+    """The highest id SQLite ever gave in `table`, deleted rows included (AUTOINCREMENT
+    keeps it in sqlite_sequence), so ids given after it are never a deleted row's."""
+    given = session.execute(
+        text("SELECT seq FROM sqlite_sequence WHERE name = :name"), {"name": table}
+    ).scalar()
+    live = session.execute(text(f"SELECT max(id) FROM {table}")).scalar()  # noqa: S608
+    return max(int(given or 0), int(live or 0))
 
 
 def _erased(session: Session, rows: Sequence[dict[str, Any]]) -> set[tuple[str, str]]:

@@ -11,6 +11,7 @@ import numbers
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
+from pathlib import PurePath
 from typing import Any
 
 from sqlalchemy import select
@@ -292,3 +293,47 @@ def _audit(session: Session, actor: Actor, kind: str, fmt: str, count: int) -> N
         details={"format": fmt, "rows": count},
     )
     session.commit()
+
+
+# What a file of each format is called, and what the operator may ask for.
+EXPORT_FORMATS = {"csv": ".csv", "xlsx": ".xlsx"}
+
+
+def export_format(filename: str, requested: str | None = None) -> str:
+    """The format to write `filename` in: the one asked for, else the file's extension.
+
+    A file is never written in a format its name belies (CSV text in a `.xlsx` file opens
+    as a damaged workbook), so a name with another extension is refused, naming the fix.
+    """
+    suffix = PurePath(filename).suffix.lower()
+    known = ", ".join(EXPORT_FORMATS)
+    if requested is not None:
+        if requested not in EXPORT_FORMATS:
+            raise ValidationError(
+                f"Format: {requested!r} cannot be written; use {known}.", field="format"
+            )
+        if suffix and suffix != EXPORT_FORMATS[requested]:
+            raise ValidationError(
+                f"Format: {filename} ends in {suffix} but the format asked for is {requested}; "
+                f"name the file …{EXPORT_FORMATS[requested]} or leave --format out.",
+                field="format",
+            )
+        return requested
+    for name, extension in EXPORT_FORMATS.items():
+        if suffix == extension:
+            return name
+    what = f"{suffix} files" if suffix else "files without an extension"
+    raise ValidationError(
+        f"Format: exports are written as .csv or .xlsx, not {what}; name the file "
+        "….csv or ….xlsx, or give --format csv or --format xlsx.",
+        field="format",
+    )
+
+
+def export_file(*, session: Session, actor: Actor, kind: str, fmt: str) -> bytes:
+    """Organisations, contacts or deals in one of EXPORT_FORMATS."""
+    if fmt == "xlsx":
+        return export_xlsx(session=session, actor=actor, kind=kind)
+    if fmt == "csv":
+        return export_csv(session=session, actor=actor, kind=kind)
+    raise ValidationError(f"Format: use {', '.join(EXPORT_FORMATS)}.", field="format")

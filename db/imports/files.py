@@ -423,8 +423,13 @@ def mapping_for(
     source_format: str,
     fields: set[str],
     extra: Sequence[tuple[str, str]] = (),
+    only_extra: bool = False,
 ) -> dict[str, list[str]]:
-    """Each target field and the source columns that fill it, in order."""
+    """Each target field and the source columns that fill it, in order.
+
+    With `only_extra`, the columns given are the whole mapping (as the import page's
+    mapping screen chose it): no other column is mapped by its name.
+    """
     known = FORMATS.get(source_format, {}).get(kind, {})
     by_lower = {h.lower(): h for h in headers}
     explicit: dict[str, list[str]] = {}
@@ -441,6 +446,8 @@ def mapping_for(
                 field="map",
             )
         explicit.setdefault(target, []).append(by_lower[source.lower()])
+    if only_extra:
+        return explicit
     used = {source.lower() for source, _ in extra}
     mapping: dict[str, list[str]] = {}
     for header in headers:

@@ -71,6 +71,9 @@ class OrganisationBase(SQLModel):
 
 
 class Organisation(OrganisationBase, table=True):
+    # Ids are never reused (an import's items and stored reports name rows by id).
+    __table_args__ = {"sqlite_autoincrement": True}
+
     id: int | None = Field(default=None, primary_key=True)
     owner_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)
     # A merged-away duplicate keeps its row as a tombstone pointing to the survivor.
@@ -137,6 +140,8 @@ class Contact(ContactBase, table=True):
         Index(
             "ix_contact_live_name", "merged_into_id", "erased_at", "family_name", "given_name", "id"
         ),
+        # Ids are never reused (an import's items and stored reports name rows by id).
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -228,6 +233,8 @@ class Interaction(InteractionBase, table=True):
         # Negative moments of a period, the people they touched, without reading the
         # period's other interactions (flagged contacts at scale 10: 1.2 s to 0.06 s).
         Index("ix_interaction_sentiment_time", "sentiment", "occurred_at", "contact_id"),
+        # Ids are never reused (an import's items and stored reports name rows by id).
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -99,6 +99,8 @@ class Deal(DealBase, table=True):
         Index("ix_deal_updated_at", "updated_at"),
         Index("ix_deal_created_at", "created_at"),
         Index("ix_deal_amount", "amount"),
+        # Ids are never reused (an import's items and stored reports name rows by id).
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -142,6 +144,8 @@ class StageChange(SQLModel, table=True):
     __table_args__ = (
         Index("ix_stage_change_deal_time", "deal_id", "changed_at"),
         Index("ix_stage_change_from_stage", "from_stage_id", "changed_at"),
+        # Ids are never reused (an import's items and stored reports name rows by id).
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)

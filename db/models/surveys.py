@@ -64,6 +64,9 @@ class EmployeeBase(SQLModel):
 class Employee(EmployeeBase, table=True):
     __tablename__ = "employee"
 
+    # Ids are never reused (an import's items and stored reports name rows by id).
+    __table_args__ = {"sqlite_autoincrement": True}
+
     id: int | None = Field(default=None, primary_key=True)
     left_on: date | None = Field(default=None)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

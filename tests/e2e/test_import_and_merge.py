@@ -39,8 +39,9 @@ def test_import_with_bad_rows_then_find_and_merge_a_duplicate(
     with page.expect_download() as download_info:
         page.get_by_role("button", name="Download rejected rows (CSV)").click()
     report = Path(download_info.value.path()).read_text(encoding="utf-8").splitlines()
-    assert report[0] == "row,column,reason"
+    assert report[0] == ("rejected: row,rejected: column,rejected: reason," + ROWS.splitlines()[0])
     assert report[1].startswith("3,family_name,")
+    assert report[1].endswith(",nobody@example.org,,,,HS-2"), "the row as the file had it"
     # Row 4 updated row 2's person by email; row 5 kept its name but lost the bad date.
     assert len(report) == 2
 

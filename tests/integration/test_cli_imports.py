@@ -111,3 +111,44 @@ def test_deals_and_employees_import_from_the_command_line(
     )
     assert manage.main(["import", "employees", str(people), "--dry-run"]) == 0
     assert "Dry run" in capsys.readouterr().out
+
+
+def test_export_writes_the_format_its_file_is_named_for_and_refuses_others(
+    database: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from openpyxl import load_workbook  # type: ignore[import-untyped]
+
+    source = database / "people.csv"
+    source.write_text(
+        "given_name,family_name,email,notes\n"
+        'Ngozi,Okafor,ngozi@example.org,=HYPERLINK("http://evil.example")\n'
+        "Ben,Adeyemi,ben@example.org,\n",
+        encoding="utf-8",
+    )
+    assert manage.main(["import", "contacts", str(source)]) == 0
+    workbook = database / "contacts.xlsx"
+    assert manage.main(["export", "contacts", "--out", str(workbook)]) == 0
+    assert workbook.read_bytes().startswith(b"PK\x03\x04"), "a real workbook, not CSV text"
+    sheet = load_workbook(workbook, read_only=True).worksheets[0]
+    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    header = rows[0]
+    assert header[:4] == ["external_ref", "kind", "given_name", "family_name"]
+    notes = {r[header.index("given_name")]: r[header.index("notes")] for r in rows[1:]}
+    assert notes["Ngozi"] == '\'=HYPERLINK("http://evil.example")', "formulas are neutralised"
+
+    named = database / "contacts-export"
+    assert manage.main(["export", "contacts", "--out", str(named), "--format", "xlsx"]) == 0
+    assert named.read_bytes().startswith(b"PK\x03\x04")
+    text = database / "contacts.CSV"
+    assert manage.main(["export", "contacts", "--out", str(text)]) == 0
+    assert text.read_text(encoding="utf-8").startswith("external_ref,kind,given_name")
+    capsys.readouterr()
+
+    for refused in (
+        ["--out", str(database / "contacts.ods")],
+        ["--out", str(database / "contacts")],
+        ["--out", str(database / "contacts.csv"), "--format", "xlsx"],
+    ):
+        assert manage.main(["export", "contacts", *refused]) == 1
+        assert "Format:" in capsys.readouterr().err
+    assert not (database / "contacts.ods").exists() and not (database / "contacts").exists()
