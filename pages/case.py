@@ -8,7 +8,6 @@ never carries words written for one reporter over to another.
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import pandas as pd
 import streamlit as st
 from sqlmodel import Session
 
@@ -66,7 +65,7 @@ if from_url and from_url != st.session_state.get(URL_SEEN):
     st.session_state["case_ref"] = from_url
 st.session_state[URL_SEEN] = from_url
 
-typed = st.text_input(
+typed = st.columns([1, 3])[0].text_input(
     "Case reference", key="case_ref", placeholder="C-XXXXXX", max_chars=REFERENCE_INPUT_MAX
 )
 reference = normalise_reference(typed)
@@ -231,43 +230,32 @@ with content:
                 on_click="ignore",
             )
 
-    st.markdown("**Timeline**")
+    st.markdown(f"**Timeline** ({len(detail.events)})")
 
     def what(kind_value: str, feedback: bool) -> str:
         label = kind_value.replace("_", " ")
         return f"{label} (feedback)" if feedback and kind_value != EventKind.closed else label
 
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "When (UTC)": f"{e.occurred_at:%Y-%m-%d %H:%M}",
-                    "Who": e.actor_label,
-                    "What": what(e.kind, e.feedback),
-                    "Detail": " ".join(
-                        x
-                        for x in (
-                            f"→ {e.to_status}" if e.to_status else "",
-                            f"severity {e.severity}" if e.severity else "",
-                            f"outcome {e.outcome}" if e.outcome else "",
-                            e.body or "",
-                        )
-                        if x
-                    ),
-                }
-                for e in detail.events
-            ],
-            columns=["When (UTC)", "Who", "What", "Detail"],
-        ),
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "When (UTC)": st.column_config.TextColumn(width="small"),
-            "Who": st.column_config.TextColumn(width="small"),
-            "What": st.column_config.TextColumn(width="small"),
-            "Detail": st.column_config.TextColumn(width="large"),
-        },
-    )
+    # A conversation reads top to bottom; the box scrolls, so the actions stay in view.
+    with st.container(height=460 if len(detail.events) > 5 else "content", border=True):
+        for e in detail.events:
+            change = " · ".join(
+                x
+                for x in (
+                    f"→ {e.to_status.replace('_', ' ')}" if e.to_status else "",
+                    f"severity {e.severity}" if e.severity else "",
+                    f"outcome {e.outcome.replace('_', ' ')}" if e.outcome else "",
+                )
+                if x
+            )
+            st.caption(
+                escape_markdown(
+                    f"{e.occurred_at:%Y-%m-%d %H:%M} UTC · {e.actor_label} · "
+                    f"{what(e.kind, e.feedback)}" + (f" · {change}" if change else "")
+                )
+            )
+            if e.body:
+                st.text(e.body)
 
 if case.purged_at is not None:
     st.stop()

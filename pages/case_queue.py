@@ -37,12 +37,20 @@ from db.models.cases import STATUS_LABELS, CaseStatus, Severity, WelfareCreate
 reviewer = page(__file__)
 st.title("Case queue")
 PAGE_SIZE = 25
+# Words, not coloured symbols alone: they read the same on every screen and font; the
+# colour of the cell only repeats them.
 CLOCK_MARK = {
-    ClockState.overdue: "🔴 overdue",
-    ClockState.due_soon: "🟠 due soon",
-    ClockState.on_time: "🟢 on time",
-    ClockState.feedback_given: "✅ feedback given",
-    ClockState.stopped: "— closed",
+    ClockState.overdue: "Overdue",
+    ClockState.due_soon: "Due soon",
+    ClockState.on_time: "On time",
+    ClockState.feedback_given: "Feedback given",
+    ClockState.stopped: "Closed",
+}
+CLOCK_COLOUR = {
+    "Overdue": "color: #b3261e; font-weight: 600",
+    "Due soon": "color: #8a5300; font-weight: 600",
+    "On time": "color: #1e6b3a",
+    "Feedback given": "color: #1e6b3a",
 }
 SEVERITIES = [UNSET_SEVERITY, *(s.value for s in Severity)]
 FILTER_KEYS = {
@@ -140,11 +148,14 @@ with queue_tab:
         help="Cases where the reporter wrote since you last opened them.",
     )
     cols = st.columns([3, 3, 2])
-    # The default lives in the session, so a saved view can replace it without a warning.
-    st.session_state.setdefault(FILTER_KEYS["statuses"], list(OPEN_STATUSES))
+    # A default only until the session holds a value (a saved view sets one).
+    status_default: dict[str, Any] = (
+        {} if FILTER_KEYS["statuses"] in st.session_state else {"default": list(OPEN_STATUSES)}
+    )
     statuses = cols[0].multiselect(
         "Status",
         [s.value for s in CaseStatus],
+        **status_default,
         format_func=lambda s: STATUS_LABELS[CaseStatus(s)],
         key=FILTER_KEYS["statuses"],
     )
@@ -223,23 +234,26 @@ with queue_tab:
         st.info("No cases match these filters.")
     else:
         st.caption("Click a row to open its case.")
+        frame = pd.DataFrame(
+            [
+                {
+                    "New": "New reply" if r.unread else "",
+                    "Reference": r.reference,
+                    "Category": r.category,
+                    "Severity": r.severity or "not set",
+                    "Status": STATUS_LABELS[CaseStatus(r.status)],
+                    "Age (days)": (now - r.received_at).days,
+                    "Assignee": r.assignee or "unassigned",
+                    "Deadline": due(r),
+                    "SLA": CLOCK_MARK[r.clock.state],
+                    "Kind": r.kind,
+                }
+                for r in rows
+            ]
+        )
         table: Any = st.dataframe(
-            pd.DataFrame(
-                [
-                    {
-                        "New": "✉ new" if r.unread else "",
-                        "Reference": r.reference,
-                        "Category": r.category,
-                        "Severity": r.severity or "not set",
-                        "Status": STATUS_LABELS[CaseStatus(r.status)],
-                        "Age (days)": (now - r.received_at).days,
-                        "Assignee": r.assignee or "unassigned",
-                        "Deadline": due(r),
-                        "SLA": CLOCK_MARK[r.clock.state],
-                        "Kind": r.kind,
-                    }
-                    for r in rows
-                ]
+            frame.style.map(lambda v: CLOCK_COLOUR.get(v, ""), subset=["SLA"]).map(
+                lambda v: "font-weight: 600" if v else "", subset=["New"]
             ),
             hide_index=True,
             width="stretch",
@@ -248,7 +262,7 @@ with queue_tab:
             key="queue_table",
             column_config={
                 "New": st.column_config.TextColumn(
-                    width="small", help="The reporter wrote since you last opened the case"
+                    width="small", help="The reporter replied since you last opened the case"
                 ),
                 "Reference": st.column_config.TextColumn(width="small"),
                 "Age (days)": st.column_config.NumberColumn(width="small"),

@@ -307,7 +307,6 @@ def submit_concern(
         received_at=now,
         ack_due_at=ack_due(now, policy_for(session=session, category=category.key)),
         last_activity_at=now,
-        reporter_at=now,
         receipt_hash=hash_receipt(receipt, log2n=receipt_log2n),
         **values,  # type: ignore[arg-type]
     )

@@ -171,8 +171,8 @@ class Case(CaseBase, table=True):
     failed_attempts: int = Field(default=0)
     retry_after: datetime | None = Field(default=None, sa_type=UTCDateTime)
     purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
-    # When the reporter last wrote (the concern itself, then each reply): a reviewer who
-    # has not opened the case since sees it marked unread in the queue.
+    # When the reporter last replied: a reviewer who has not opened the case since sees
+    # it marked in the queue (a new concern shows as New already).
     reporter_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     # The reporter's answers to the category's own intake questions, as JSON
     # ([{"question": ..., "answer": ...}]), kept as they were asked.

@@ -119,11 +119,11 @@ def upgrade() -> None:
         "EXISTS (SELECT 1 FROM case_record c WHERE c.id = case_event.case_id "
         "AND c.feedback_at = case_event.occurred_at)"
     )
-    # The reporter last wrote at the latest of their concern and their replies.
+    # The reporter last replied at their latest message.
     op.execute(
         "UPDATE case_record SET reporter_at = (SELECT max(e.occurred_at) FROM case_event e "
         "WHERE e.case_id = case_record.id AND e.actor_id IS NULL "
-        "AND e.kind IN ('received', 'message_from_reporter')) WHERE kind = 'concern'"
+        "AND e.kind = 'message_from_reporter') WHERE kind = 'concern'"
     )
 
 
