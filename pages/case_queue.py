@@ -258,7 +258,8 @@ with queue_tab:
             hide_index=True,
             width="stretch",
             on_select="rerun",
-            selection_mode="single-row",
+            # A click on any cell of a row opens its case, as does its row marker.
+            selection_mode=["single-row", "single-cell"],
             key="queue_table",
             column_config={
                 "New": st.column_config.TextColumn(
@@ -269,9 +270,14 @@ with queue_tab:
                 "Kind": st.column_config.TextColumn(width="small"),
             },
         )
-        selected = list(table.selection.rows) if table is not None else []
-        if selected and 0 <= selected[0] < len(rows):
-            st.switch_page("pages/case.py", query_params={"case": rows[selected[0]].reference})
+        selection = table.selection if table is not None else None
+        picked = [*getattr(selection, "rows", [])] + [
+            cell[0] for cell in getattr(selection, "cells", [])
+        ]
+        if picked and 0 <= picked[0] < len(rows):
+            # Forget the click, so coming back to the queue does not open the case again.
+            st.session_state.pop("queue_table", None)
+            st.switch_page("pages/case.py", query_params={"case": rows[picked[0]].reference})
 
 with welfare_tab, st.form("welfare_case"):
     st.caption(
