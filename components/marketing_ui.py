@@ -7,6 +7,7 @@ typed: the form is not cleared on submit, only after the message was logged.
 
 import streamlit as st
 
+from components.drafts import clear_next_run
 from db.people.interactions import OVERRIDE_REASON_MAX
 
 OVERRIDE_LABEL = "Override reason (marketing without consent only)"
@@ -23,6 +24,5 @@ def override_reason_input(key: str) -> str:
 
 
 def forget(*keys: str) -> None:
-    """Clear a form's fields once what they held was saved (before the rerun)."""
-    for name in keys:
-        st.session_state.pop(name, None)
+    """Empty a form's text fields on the next run, once what they held was saved."""
+    clear_next_run(dict.fromkeys(keys, ""))

@@ -12,7 +12,7 @@ import streamlit as st
 from sqlmodel import Session
 
 from components import page
-from components.db import db_session
+from components.drafts import clear_next_run, clear_pending
 from components.text import escape_markdown
 from components.ui import Failed, act, run
 from db.cases.actions import (
@@ -55,13 +55,15 @@ from db.models.cases import (
 )
 
 reviewer = page(__file__)
+clear_pending()  # drafts emptied after the last action that sent them
 st.title("Case")
 
 URL_SEEN = "case_url_seen"
 # The case named in the address wins when the address changes (a link, a bookmark, a
 # click in the queue); typing another reference puts it in the address.
 from_url = normalise_reference(st.query_params.get("case"))
-if from_url and from_url != st.session_state.get(URL_SEEN):
+# (The box's own state is dropped when the person leaves the page: refill it then too.)
+if from_url and (from_url != st.session_state.get(URL_SEEN) or "case_ref" not in st.session_state):
     st.session_state["case_ref"] = from_url
 st.session_state[URL_SEEN] = from_url
 
@@ -125,13 +127,16 @@ def key(name: str) -> str:
     return f"{name}_{ref}"
 
 
+# What an emptied draft holds, where it is not empty text.
+DRAFT_EMPTY: dict[str, object] = {"reply_feedback": False}
+
+
 def act_and_clear(
     command: Callable[..., object], done: str, drafts: tuple[str, ...], **arguments: object
 ) -> None:
     """Run a command for a click; on success forget its drafts and redraw the page."""
     if act(command, done=done, rerun=False, **arguments):
-        for name in drafts:
-            st.session_state.pop(key(name), None)
+        clear_next_run({key(name): DRAFT_EMPTY.get(name, "") for name in drafts})
         st.rerun()
 
 
@@ -211,11 +216,8 @@ with content:
 
             def fetch(attachment_id: int = item.id) -> bytes:
                 # Runs when the button is clicked; every download is in the audit log.
-                with db_session() as session:
-                    _name, data = evidence_content(
-                        session=session, actor=reviewer, attachment_id=attachment_id
-                    )
-                    return data
+                got = run(evidence_content, actor=reviewer, attachment_id=attachment_id)
+                return b"" if isinstance(got, Failed) else got[1]
 
             st.download_button(
                 escape_markdown(
@@ -333,7 +335,7 @@ with actions:
             act_and_clear(
                 set_severity,
                 "Severity set.",
-                ("grade", "grade_reason"),
+                ("grade_reason",),
                 actor=reviewer,
                 case_id=case_id,
                 severity=Severity(grade),
@@ -355,7 +357,7 @@ with actions:
                 act_and_clear(
                     change_status,
                     "Status changed.",
-                    ("move_to", "move_reason"),
+                    ("move_reason",),
                     actor=reviewer,
                     case_id=case_id,
                     status=CaseStatus(target),
@@ -392,7 +394,7 @@ with actions:
             act_and_clear(
                 exclude_reviewer,
                 "Reviewer excluded.",
-                ("exclude_who", "exclude_reason"),
+                ("exclude_reason",),
                 actor=reviewer,
                 case_id=case_id,
                 user_id=excluded,
@@ -437,7 +439,7 @@ with actions:
                 act_and_clear(
                     close_case,
                     "Closed.",
-                    ("close_outcome", "close_reason", "close_message"),
+                    ("close_reason", "close_message"),
                     actor=reviewer,
                     case_id=case_id,
                     outcome=Outcome(outcome),

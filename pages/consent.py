@@ -9,6 +9,7 @@ import streamlit as st
 
 from components import page
 from components.db import db_session
+from components.drafts import clear_pending
 from components.marketing_ui import forget, override_reason_input
 from components.pipeline_ui import query_id
 from components.text import escape_markdown
@@ -41,6 +42,7 @@ from db.people.contacts import ContactFilter, find_contacts, get_contact
 from db.people.interactions import SUBJECT_MAX, log_interaction
 
 user = page(__file__)
+clear_pending()  # fields emptied after the last save
 st.title("Consent")
 
 ACTION_LABELS = {

@@ -9,6 +9,7 @@ import streamlit as st
 
 from components import page
 from components.db import db_session
+from components.drafts import clear_pending
 from components.marketing_ui import forget, override_reason_input
 from components.pipeline_ui import forget_version, opened_version, query_id
 from components.text import escape_markdown
@@ -53,6 +54,7 @@ from db.pipeline.commands import DEAL_TITLE_MAX, SOURCE_MAX, create_deal
 from db.pipeline.setup import list_pipelines
 
 user = page(__file__)
+clear_pending()  # fields emptied after the last save
 PAGE_SIZE = 25
 PERIODS = {
     "All time": None,

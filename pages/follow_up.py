@@ -3,6 +3,7 @@
 import streamlit as st
 
 from components import page
+from components.drafts import clear_next_run, clear_pending
 from components.text import escape_markdown
 from components.ui import Failed, flash, run, visitor_id
 from db.cases.common import TEXT_MAX
@@ -22,6 +23,7 @@ from db.cases.intake import (
 )
 
 page(__file__, public=True)
+clear_pending()  # the reply box is emptied once a reply was sent
 st.title("Follow up a concern")
 st.caption(
     "Enter the case reference and the receipt code you were given. After five wrong codes "
@@ -93,6 +95,6 @@ if sent:
     )
     if not isinstance(replied, Failed):
         flash("Sent. The case team will see your message.")
-        st.session_state.pop("follow_message", None)
+        clear_next_run({"follow_message": ""})
         st.session_state.pop("follow_files", None)
         st.rerun()

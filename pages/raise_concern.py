@@ -6,6 +6,7 @@ import streamlit as st
 from sqlmodel import Session
 
 from components import page
+from components.drafts import clear_next_run, clear_pending
 from components.text import escape_markdown
 from components.ui import Failed, run, visitor_id
 from db.cases.common import SHORT_TEXT_MAX, TEXT_MAX, list_categories
@@ -22,6 +23,7 @@ from db.core.normalise import EMAIL_MAX, PHONE_MAX
 from db.models.cases import CaseQuestion, ConcernCreate, QuestionKind, Urgency
 
 page(__file__, public=True)
+clear_pending()  # the form is emptied once a concern was sent
 st.title("Raise a concern")
 
 RESULT_KEY = "concern_submitted"
@@ -170,8 +172,12 @@ if st.button("Send my concern", type="primary", key="concern_send"):
     )
     if not isinstance(result, Failed):
         st.session_state[RESULT_KEY] = result
-        drafts = ["concern_what", "concern_where", "concern_people", "concern_name"]
-        drafts += ["concern_files", *(f"concern_q_{q.id}" for q in questions)]
-        for key in drafts:
-            st.session_state.pop(key, None)
+        emptied: dict[str, object] = dict.fromkeys(
+            ["concern_what", "concern_where", "concern_people", "concern_name"], ""
+        )
+        for question in questions:
+            empty = None if question.kind == QuestionKind.date.value else ""
+            emptied[f"concern_q_{question.id}"] = empty
+        clear_next_run(emptied)
+        st.session_state.pop("concern_files", None)  # an uploader cannot be set, only dropped
         st.rerun()

@@ -46,18 +46,21 @@ def test_a_refused_marketing_email_keeps_the_form_and_is_logged_with_an_override
     # The channel about to be used is email (the first), as the button says.
     page.get_by_role("tab", name="Log interaction").click()
     choose(page, "Purpose", "marketing")
-    field(page, "Subject").fill("Autumn offers")
-    page.locator('textarea[aria-label="Notes"]').fill("Two for one on workshops.")
+    field(page, "Subject").first.fill("Autumn offers")
+    page.locator('textarea[aria-label="Notes"]').first.fill("Two for one on workshops.")
     page.get_by_role("button", name="Log email").click()
     page.get_by_text("has never agreed to marketing").wait_for()
     wait_until_idle(page)
     steps.shot(page, "refused")
-    assert field(page, "Subject").input_value() == "Autumn offers"
-    assert page.locator('textarea[aria-label="Notes"]').input_value() == "Two for one on workshops."
+    assert field(page, "Subject").first.input_value() == "Autumn offers"
+    assert (
+        page.locator('textarea[aria-label="Notes"]').first.input_value()
+        == "Two for one on workshops."
+    )
     override = field(page, "Override reason (marketing without consent only)")
     override.fill("Contractual notice of the price change")
     page.get_by_role("button", name="Log email").click()
     page.get_by_text("Logged the email.").wait_for()
     wait_until_idle(page)
     steps.shot(page, "logged-with-override")
-    assert field(page, "Subject").input_value() == ""
+    assert field(page, "Subject").first.input_value() == ""

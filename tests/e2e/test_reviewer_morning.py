@@ -74,7 +74,8 @@ def test_a_reviewers_morning(
     open_from_queue(page, server, 0)
     page.get_by_role("link", name="Case queue").click()
     page.wait_for_url("**/case_queue")
-    page.get_by_text("New reply").first.wait_for()
+    # The table's cells are drawn on a canvas; their text is in the grid's accessible cells.
+    page.get_by_text("New reply").first.wait_for(state="attached")
     wait_until_idle(page)
     steps.shot(page, "queue-1366")
 
@@ -90,6 +91,9 @@ def test_a_reviewers_morning(
     page.get_by_role("button", name="Send to reporter").click()
     page.get_by_text("Message sent.").wait_for()
     wait_until_idle(page)
+    # Sent, so the box is empty again: the words cannot be sent twice.
+    sent_box = page.locator('textarea[aria-label="Message to the reporter"]')
+    assert sent_box.input_value() == ""
     assert case_row(server_env, first).feedback_at is None
     bookmark = page.url
 
