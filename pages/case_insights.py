@@ -2,6 +2,7 @@
 
 import pandas as pd
 import streamlit as st
+from sqlmodel import Session
 
 from components import page
 from components.cases_charts import (
@@ -13,7 +14,7 @@ from components.cases_charts import (
 )
 from components.db import db_session
 from components.text import escape_markdown
-from components.ui import attempt, show_chart
+from components.ui import Failed, run, show_chart
 from db.cases.insights import (
     THRESHOLD_NOTE,
     Bucket,
@@ -67,15 +68,14 @@ def _cached(user_id: int | None, months: int, granularity: str, version: str) ->
         return insights_report(session=session, actor=user, months=months, granularity=granularity)
 
 
-def load() -> Loaded:
-    with db_session() as session:
-        version = f"{released:%Y-%m}:{cases_data_version(session=session)}"
+def load(*, session: Session) -> Loaded:
+    version = f"{released:%Y-%m}:{cases_data_version(session=session)}"
     with st.spinner("Counting cases…"):
         return _cached(user.id, PERIODS[choice or "Last 12 months"], granularity or "year", version)
 
 
-loaded = attempt(load)
-if loaded is None:
+loaded = run(load)
+if isinstance(loaded, Failed):
     st.stop()
 cells, figures, buckets, results = loaded
 since = window_start(released, PERIODS[choice or "Last 12 months"])

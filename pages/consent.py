@@ -9,9 +9,11 @@ import streamlit as st
 
 from components import page
 from components.db import db_session
+from components.drafts import clear_pending
+from components.marketing_ui import forget, override_reason_input
 from components.pipeline_ui import query_id
 from components.text import escape_markdown
-from components.ui import attempt
+from components.ui import act, attempt
 from db.consent.receipts import receipts
 from db.consent.records import (
     EVIDENCE_MAX,
@@ -20,6 +22,7 @@ from db.consent.records import (
     contact_states,
     list_notices,
     list_purposes,
+    may_record,
     record_consent,
 )
 from db.core.normalise import SEARCH_MAX
@@ -36,9 +39,10 @@ from db.models.consent import (
 )
 from db.models.people import Channel, Contact, Direction, InteractionCreate, Purpose
 from db.people.contacts import ContactFilter, find_contacts, get_contact
-from db.people.interactions import OVERRIDE_REASON_MAX, SUBJECT_MAX, log_interaction
+from db.people.interactions import SUBJECT_MAX, log_interaction
 
 user = page(__file__)
+clear_pending()  # fields emptied after the last save
 st.title("Consent")
 
 ACTION_LABELS = {
@@ -111,9 +115,10 @@ def record_form() -> None:
         left, middle, right = st.columns(3)
         purpose = left.selectbox("Purpose", purposes, format_func=lambda p: p.name, key="cp")
         channel = middle.selectbox("Channel", channels, key="cc")
+        # Only what db/ lets this person record: a grant comes from a privacy officer.
         action = right.radio(
             "What they said",
-            list(ConsentAction),
+            [a for a in ConsentAction if may_record(user, a)],
             format_func=lambda a: ACTION_LABELS[a],
             key="ca",
         )
@@ -123,6 +128,11 @@ def record_form() -> None:
         day = middle.date_input("When", value=dt.date.today(), max_value=dt.date.today(), key="cd")
         evidence = right.text_input("Evidence note", key="ce", max_chars=EVIDENCE_MAX)
         submitted = st.form_submit_button("Record", type="primary")
+    if not may_record(user, ConsentAction.grant):
+        st.caption(
+            "A grant (the person agreed) is recorded by a privacy officer, with the evidence, "
+            "or by the person themselves. Send the privacy office what they agreed to and how."
+        )
     if not submitted:
         return
 
@@ -226,33 +236,27 @@ if contact.erased_at is None and user.has_any({Role.sales, Role.manager, Role.ad
         "Marketing is checked against consent when you log it. Without consent it is "
         "refused; an override needs a reason, and the consent audit reports it."
     )
-    with st.form("log_marketing", clear_on_submit=True):
+    with st.form("log_marketing", clear_on_submit=False):
         left, right = st.columns(2)
         m_channel = left.selectbox(
             "Sent by", [Channel.email, Channel.sms, Channel.phone, Channel.letter], key="mc"
         )
         subject = right.text_input("Subject", key="ms", max_chars=SUBJECT_MAX)
-        override = st.text_input(
-            "Override reason (only if you must send without consent)",
-            key="mo",
-            max_chars=OVERRIDE_REASON_MAX,
-        )
+        override = override_reason_input("mo")
         sent = st.form_submit_button("Log message")
-    if sent:
-
-        def log() -> None:
-            with db_session() as session:
-                log_interaction(
-                    session=session,
-                    interaction_in=InteractionCreate(
-                        contact_id=contact.id or 0,
-                        channel=m_channel,
-                        direction=Direction.outbound,
-                        purpose=Purpose.marketing,
-                        subject=subject,
-                        override_reason=override or None,
-                    ),
-                    actor=user,
-                )
-
-        attempt(log, success="Marketing message logged.")
+    if sent and act(
+        log_interaction,
+        done="Marketing message logged.",
+        rerun=False,
+        interaction_in=InteractionCreate(
+            contact_id=contact.id or 0,
+            channel=m_channel,
+            direction=Direction.outbound,
+            purpose=Purpose.marketing,
+            subject=subject,
+            override_reason=override or None,
+        ),
+        actor=user,
+    ):
+        forget("ms", "mo")
+        st.rerun()

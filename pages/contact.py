@@ -9,9 +9,11 @@ import streamlit as st
 
 from components import page
 from components.db import db_session
+from components.drafts import clear_pending
+from components.marketing_ui import forget, override_reason_input
 from components.pipeline_ui import forget_version, opened_version, query_id
 from components.text import escape_markdown
-from components.ui import attempt, pager
+from components.ui import act, attempt, pager
 from db.core.normalise import EMAIL_MAX, PHONE_MAX, SEARCH_MAX, TAGS_TEXT_MAX
 from db.core.types import utcnow
 from db.core.validation import parse_model
@@ -52,6 +54,7 @@ from db.pipeline.commands import DEAL_TITLE_MAX, SOURCE_MAX, create_deal
 from db.pipeline.setup import list_pipelines
 
 user = page(__file__)
+clear_pending()  # fields emptied after the last save
 PAGE_SIZE = 25
 PERIODS = {
     "All time": None,
@@ -214,7 +217,9 @@ with tab_timeline:
     else:
         st.info("Nothing on the timeline for these filters.")
 
-with tab_log, st.form("log_interaction", clear_on_submit=True):
+# Not cleared on submit: a refused message keeps what was typed, and its override field
+# is right there; the fields are cleared once the message is logged.
+with tab_log, st.form("log_interaction", clear_on_submit=False):
     left, right = st.columns(2)
     # What a person logs is mostly what they did: a call they made, an email they sent.
     direction = left.selectbox(
@@ -229,26 +234,29 @@ with tab_log, st.form("log_interaction", clear_on_submit=True):
     sentiment = left.selectbox(
         "Sentiment", [s.value for s in Sentiment], index=1, key="log_sentiment"
     )
+    override = override_reason_input("log_override")
     logged = st.form_submit_button(f"Log {escape_markdown(planned)}", icon=":material/add_call:")
 if logged:
-
-    def log() -> object:
-        data = {
-            "contact_id": contact.id,
-            "channel": planned,
-            "direction": direction,
-            "purpose": purpose,
-            "subject": subject,
-            "body": body,
-            "sentiment": sentiment,
-            "occurred_at": utcnow(),
-        }
-        with db_session() as session:
-            return log_interaction(
-                session=session, interaction_in=parse_model(InteractionCreate, data), actor=user
-            )
-
-    if attempt(log, success=f"Logged the {escape_markdown(planned)}.") is not None:
+    data = {
+        "contact_id": contact.id,
+        "channel": planned,
+        "direction": direction,
+        "purpose": purpose,
+        "subject": subject,
+        "body": body,
+        "sentiment": sentiment,
+        "override_reason": override or None,
+        "occurred_at": utcnow(),
+    }
+    interaction_in = attempt(lambda: parse_model(InteractionCreate, data))
+    if interaction_in is not None and act(
+        log_interaction,
+        done=f"Logged the {escape_markdown(planned)}.",
+        rerun=False,
+        interaction_in=interaction_in,
+        actor=user,
+    ):
+        forget("log_subject", "log_body", "log_override")
         st.rerun()
 
 with tab_task, st.form("add_task", clear_on_submit=True):

@@ -3,10 +3,17 @@
 import streamlit as st
 
 from components import page
-from components.db import db_session
+from components.drafts import clear_next_run, clear_pending
 from components.text import escape_markdown
-from components.ui import attempt, visitor_id
+from components.ui import Failed, flash, run, visitor_id
 from db.cases.common import TEXT_MAX
+from db.cases.evidence import (
+    ACCEPTED,
+    MAX_FILE_BYTES,
+    MAX_FILES_PER_MESSAGE,
+    UPLOAD_TYPES,
+    EvidenceFile,
+)
 from db.cases.intake import (
     RECEIPT_INPUT_MAX,
     REFERENCE_INPUT_MAX,
@@ -16,6 +23,7 @@ from db.cases.intake import (
 )
 
 page(__file__, public=True)
+clear_pending()  # the reply box is emptied once a reply was sent
 st.title("Follow up a concern")
 st.caption(
     "Enter the case reference and the receipt code you were given. After five wrong codes "
@@ -43,18 +51,10 @@ if not st.session_state.get(OPEN_KEY):
     st.stop()
 
 
-def load() -> ReporterView:
-    with db_session() as session:
-        return follow_up(
-            session=session,
-            reference=reference,
-            receipt=receipt,
-            visitor=visitor_id("follow_up"),
-        )
-
-
-view = attempt(load)
-if view is None:
+view: ReporterView | Failed = run(
+    follow_up, reference=reference, receipt=receipt, visitor=visitor_id("follow_up")
+)
+if isinstance(view, Failed):
     st.session_state[OPEN_KEY] = False
     st.stop()
 
@@ -73,20 +73,28 @@ for entry in view.entries:
 st.subheader("Add information or reply")
 with st.form("reporter_reply", clear_on_submit=False):
     text = st.text_area("Your message", key="follow_message", height=140, max_chars=TEXT_MAX)
+    uploads = st.file_uploader(
+        f"Evidence (optional): up to {MAX_FILES_PER_MESSAGE} photos or PDFs",
+        type=list(UPLOAD_TYPES),
+        accept_multiple_files=True,
+        key="follow_files",
+        max_upload_size=MAX_FILE_BYTES // (1024 * 1024),
+        help=f"{ACCEPTED}, up to {MAX_FILE_BYTES // (1024 * 1024)} MB each. What a file "
+        "says about where it came from (a photo's camera, place and time, a document's "
+        "author) is removed before the case team sees it.",
+    )
     sent = st.form_submit_button("Send")
 if sent:
-
-    def send() -> ReporterView:
-        with db_session() as session:
-            return reporter_reply(
-                session=session,
-                reference=reference,
-                receipt=receipt,
-                text=text,
-                visitor=visitor_id("follow_up"),
-            )
-
-    if attempt(send) is not None:
-        st.toast("Sent. The case team will see your message.")
-        st.session_state.pop("follow_message", None)
+    replied = run(
+        reporter_reply,
+        reference=reference,
+        receipt=receipt,
+        text=text,
+        evidence=[EvidenceFile(f.name, f.getvalue()) for f in uploads or []],
+        visitor=visitor_id("follow_up"),
+    )
+    if not isinstance(replied, Failed):
+        flash("Sent. The case team will see your message.")
+        clear_next_run({"follow_message": ""})
+        st.session_state.pop("follow_files", None)
         st.rerun()

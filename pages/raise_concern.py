@@ -1,16 +1,29 @@
 """Raise a concern: a public form, anonymous if the reporter wishes; no account needed."""
 
+import datetime as dt
+
 import streamlit as st
+from sqlmodel import Session
 
 from components import page
-from components.db import db_session
-from components.ui import attempt, visitor_id
+from components.drafts import clear_next_run, clear_pending
+from components.text import escape_markdown
+from components.ui import Failed, run, visitor_id
 from db.cases.common import SHORT_TEXT_MAX, TEXT_MAX, list_categories
+from db.cases.evidence import (
+    ACCEPTED,
+    MAX_FILE_BYTES,
+    MAX_FILES_PER_MESSAGE,
+    UPLOAD_TYPES,
+    EvidenceFile,
+)
 from db.cases.intake import CONTACT_NAME_MAX, Submitted, reviewers_to_exclude, submit_concern
+from db.cases.questions import category_questions
 from db.core.normalise import EMAIL_MAX, PHONE_MAX
-from db.models.cases import ConcernCreate, Urgency
+from db.models.cases import CaseQuestion, ConcernCreate, QuestionKind, Urgency
 
 page(__file__, public=True)
+clear_pending()  # the form is emptied once a concern was sent
 st.title("Raise a concern")
 
 RESULT_KEY = "concern_submitted"
@@ -48,14 +61,13 @@ with st.expander("What is stored, and what is not", expanded=True, icon=":materi
     )
 
 
-def load_choices() -> tuple[dict[str, str], list[tuple[int, str]]]:
-    with db_session() as session:
-        categories = {c.key: c.label for c in list_categories(session=session)}
-        return categories, reviewers_to_exclude(session=session)
+def load_choices(*, session: Session) -> tuple[dict[str, str], list[tuple[int, str]]]:
+    categories = {c.key: c.label for c in list_categories(session=session)}
+    return categories, reviewers_to_exclude(session=session)
 
 
-choices = attempt(load_choices)
-if choices is None:
+choices = run(load_choices)
+if isinstance(choices, Failed):
     st.stop()
 categories, reviewers = choices
 
@@ -75,6 +87,39 @@ occurred_on = st.date_input(
 )
 people = st.text_area(
     "People involved (optional)", key="concern_people", height=80, max_chars=SHORT_TEXT_MAX
+)
+asked = run(category_questions, category=category or "")
+questions: list[CaseQuestion] = [] if isinstance(asked, Failed) else asked
+answers: dict[int, str] = {}
+if questions:
+    st.markdown("**A few questions about this kind of concern** (optional)")
+for question in questions:
+    assert question.id is not None
+    if question.kind == QuestionKind.date.value:
+        day = st.date_input(
+            escape_markdown(question.prompt),
+            value=None,
+            key=f"concern_q_{question.id}",
+            format="YYYY-MM-DD",
+            max_value=dt.date.today(),
+        )
+        if isinstance(day, dt.date):
+            answers[question.id] = day.isoformat()
+    else:
+        answers[question.id] = st.text_input(
+            escape_markdown(question.prompt),
+            key=f"concern_q_{question.id}",
+            max_chars=SHORT_TEXT_MAX,
+        )
+uploads = st.file_uploader(
+    f"Evidence (optional): up to {MAX_FILES_PER_MESSAGE} photos or PDFs",
+    type=list(UPLOAD_TYPES),
+    accept_multiple_files=True,
+    key="concern_files",
+    max_upload_size=MAX_FILE_BYTES // (1024 * 1024),
+    help=f"{ACCEPTED}, up to {MAX_FILE_BYTES // (1024 * 1024)} MB each. Before anyone sees "
+    "them, we remove what files say about where they came from: a photo's camera, place "
+    "and time, a document's author. The file names are not kept.",
 )
 urgency = st.radio(
     "How urgent does it feel?",
@@ -106,30 +151,33 @@ exclude = st.multiselect(
 )
 
 if st.button("Send my concern", type="primary", key="concern_send"):
-
-    def send() -> Submitted:
-        with db_session() as session:
-            return submit_concern(
-                session=session,
-                concern_in=ConcernCreate(
-                    category=category or "",
-                    what_happened=what,
-                    where_when=where,
-                    occurred_on=occurred_on if not isinstance(occurred_on, tuple) else None,
-                    people_involved=people,
-                    urgency=urgency or Urgency.medium.value,
-                    anonymous=anonymous,
-                    contact_name=name,
-                    contact_email=email,
-                    contact_phone=phone,
-                    exclude_reviewer_ids=list(exclude),
-                ),
-                visitor=visitor_id("concern"),
-            )
-
-    result = attempt(send)
-    if result is not None:
+    result = run(
+        submit_concern,
+        concern_in=ConcernCreate(
+            category=category or "",
+            what_happened=what,
+            where_when=where,
+            occurred_on=occurred_on if not isinstance(occurred_on, tuple) else None,
+            people_involved=people,
+            urgency=urgency or Urgency.medium.value,
+            anonymous=anonymous,
+            contact_name=name,
+            contact_email=email,
+            contact_phone=phone,
+            exclude_reviewer_ids=list(exclude),
+            answers=answers,
+        ),
+        evidence=[EvidenceFile(f.name, f.getvalue()) for f in uploads or []],
+        visitor=visitor_id("concern"),
+    )
+    if not isinstance(result, Failed):
         st.session_state[RESULT_KEY] = result
-        for key in ("concern_what", "concern_where", "concern_people", "concern_name"):
-            st.session_state.pop(key, None)
+        emptied: dict[str, object] = dict.fromkeys(
+            ["concern_what", "concern_where", "concern_people", "concern_name"], ""
+        )
+        for question in questions:
+            empty = None if question.kind == QuestionKind.date.value else ""
+            emptied[f"concern_q_{question.id}"] = empty
+        clear_next_run(emptied)
+        st.session_state.pop("concern_files", None)  # an uploader cannot be set, only dropped
         st.rerun()

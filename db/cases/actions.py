@@ -19,6 +19,7 @@ from db.cases.common import (
     refresh_deadlines,
 )
 from db.cases.review import case_by_id, is_excluded
+from db.cases.sla import feedback_start
 from db.core.errors import Conflict, NotFound, ValidationError
 from db.core.types import utcnow
 from db.models.cases import (
@@ -200,9 +201,19 @@ def add_note(
 
 
 def message_reporter(
-    *, session: Session, actor: Actor, case_id: int, text: str, now: datetime | None = None
+    *,
+    session: Session,
+    actor: Actor,
+    case_id: int,
+    text: str,
+    feedback: bool = False,
+    now: datetime | None = None,
 ) -> Case:
-    """Send a message the reporter reads on the follow-up page (counts as feedback)."""
+    """Send a message the reporter reads on the follow-up page.
+
+    Only a message marked as feedback (on the action taken or planned) stops the
+    feedback clock; a question to the reporter or any other message does not.
+    """
     now = now or utcnow()
     case = _load(session, actor, case_id, None, "message the reporter")
     body = clean_text(text, label="Message", field="message", limit=TEXT_MAX, required=True)
@@ -215,9 +226,11 @@ def message_reporter(
         actor=actor,
         at=now,
         body=body,
+        feedback=feedback,
     )
-    case.feedback_at = now
-    return _save(session, actor, case, "case.message", {})
+    if feedback:
+        case.feedback_at = now
+    return _save(session, actor, case, "case.message", {"feedback": feedback})
 
 
 def close_case(
@@ -227,10 +240,15 @@ def close_case(
     case_id: int,
     outcome: Outcome,
     reason: str,
+    message: str | None = None,
     version: int | None = None,
     now: datetime | None = None,
 ) -> Case:
-    """Close an acknowledged case with an outcome and a reason."""
+    """Close an acknowledged case with an outcome and a reason.
+
+    The reporter is told the outcome (and `message`, if given): the closing outcome is
+    feedback, so it stops the feedback clock when no feedback was marked before.
+    """
     now = now or utcnow()
     case = _load(session, actor, case_id, version, "close it")
     if case.status == CaseStatus.closed.value:
@@ -238,11 +256,22 @@ def close_case(
     if case.acknowledged_at is None:
         raise Conflict("Acknowledge the case before closing it.")
     why = _reason(reason)
+    body = clean_text(message, label="Message", field="message", limit=TEXT_MAX, required=False)
     result = Outcome(outcome)
     previous = case.status
     case.status = CaseStatus.closed.value
     case.outcome = result.value
     case.closed_at = now
+    if body:
+        append_event(
+            session=session,
+            case=case,
+            kind=EventKind.message_to_reporter,
+            actor=actor,
+            at=now,
+            body=body,
+            feedback=True,
+        )
     append_event(
         session=session,
         case=case,
@@ -253,7 +282,11 @@ def close_case(
         to_status=CaseStatus.closed.value,
         outcome=result.value,
         body=why,
+        feedback=True,
     )
+    start = feedback_start(case.acknowledged_at, case.reopened_at)
+    if case.feedback_at is None or (start is not None and case.feedback_at < start):
+        case.feedback_at = now
     return _save(session, actor, case, "case.close", {"outcome": result.value})
 
 

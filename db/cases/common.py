@@ -12,7 +12,7 @@ from db.cases.sla import SlaPolicy, feedback_due, feedback_start, running_deadli
 from db.core.errors import Conflict, ValidationError
 from db.core.settings import get_settings
 from db.models.auth import Role
-from db.models.cases import Case, CaseCategory, CaseEvent, EventKind
+from db.models.cases import Case, CaseCategory, CaseEvent, CaseQuestion, EventKind, QuestionKind
 
 DEFAULT_CATEGORIES: tuple[tuple[str, str], ...] = (
     ("wellbeing", "Wellbeing"),
@@ -25,6 +25,30 @@ DEFAULT_CATEGORIES: tuple[tuple[str, str], ...] = (
     ("other", "Other"),
 )
 
+# Each default category's own intake questions (text, or a date), asked after the form.
+DEFAULT_QUESTIONS: dict[str, tuple[tuple[str, QuestionKind], ...]] = {
+    "health_safety": (
+        ("Where exactly is the hazard?", QuestionKind.text),
+        ("When did you first notice it?", QuestionKind.date),
+        ("Has anyone been hurt?", QuestionKind.text),
+    ),
+    "patient_safety": (
+        ("Which ward or service?", QuestionKind.text),
+        ("Was a patient harmed, or nearly harmed?", QuestionKind.text),
+    ),
+    "safeguarding": (
+        ("Is anyone in danger now?", QuestionKind.text),
+        ("Who was involved (roles are enough)?", QuestionKind.text),
+    ),
+    "bullying": (
+        ("When did it start?", QuestionKind.date),
+        ("Did anyone else see or hear it?", QuestionKind.text),
+    ),
+    "misconduct": (
+        ("When did it happen?", QuestionKind.date),
+        ("Is there a record of it (documents, emails, rotas)?", QuestionKind.text),
+    ),
+}
 REPORTER_LABEL = "Reporter"
 TEXT_MAX = 20_000
 SHORT_TEXT_MAX = 2_000
@@ -54,6 +78,12 @@ def ensure_categories(*, session: Session) -> None:
         return
     for order, (key, label) in enumerate(DEFAULT_CATEGORIES):
         session.add(CaseCategory(key=key, label=label, sort_order=order))
+    session.flush()
+    for key, questions in DEFAULT_QUESTIONS.items():
+        for position, (prompt, kind) in enumerate(questions):
+            session.add(
+                CaseQuestion(category=key, position=position, prompt=prompt, kind=kind.value)
+            )
     session.commit()
 
 

@@ -2,8 +2,9 @@
 
 Small numbers identify people, so figures are withheld here, in the query layer, by the
 one small-group rule (`db.core.small_groups.hide_small_groups`) with one threshold,
-`MIN_GROUP`. The rule is applied to everything the page can show at once, across its
-windows and groupings, so no withheld figure can be worked out from shown ones:
+`MIN_GROUP`, which is the rule's `CASE_MIN_GROUP`. The rule is applied to everything the
+page can show at once, across its windows and groupings, so no withheld figure can be
+worked out from shown ones:
 
 - Every figure is a node of one calendar tree per category. The windows are whole
   calendar years ending at the release date (the last 12 months reach back to January
@@ -44,19 +45,16 @@ from db.auth.actor import Actor, require_role
 from db.cases.common import category_labels
 from db.core.errors import ValidationError
 from db.core.report_cache import cached, register
-from db.core.small_groups import hide_small_groups
+from db.core.small_groups import CASE_MIN_GROUP, hide_small_groups, threshold_note
 from db.core.types import utcnow
 from db.models.auth import Role
 from db.models.cases import OUTCOME_LABELS, Case, CaseEvent, CaseKind, CaseStatus, Outcome
 
-# The one threshold of case insights: no figure about fewer cases is shown or derivable.
-MIN_GROUP = 3
+# The one threshold of case insights, set with the small-group rule itself.
+MIN_GROUP = CASE_MIN_GROUP
 WITHHELD = "withheld"
 FEWER = WITHHELD  # the name earlier callers import
-THRESHOLD_NOTE = (
-    f"Figures about fewer than {MIN_GROUP} cases are withheld, and so is any figure that "
-    "would let one be worked out by subtraction."
-)
+THRESHOLD_NOTE = threshold_note(MIN_GROUP, "cases")
 AGE_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
     ("under 7 days", 0, 7),
     ("7–30 days", 7, 30),

@@ -26,6 +26,8 @@ from db.cases.common import (
     policy_for,
     refresh_deadlines,
 )
+from db.cases.evidence import EvidenceFile, clean_all, store_evidence
+from db.cases.questions import clean_answers
 from db.cases.sla import ack_due
 from db.core.errors import DomainError, NotFound, ValidationError
 from db.core.limits import (
@@ -40,6 +42,7 @@ from db.core.normalise import EMAIL_MAX, PHONE_MAX
 from db.core.types import utcnow
 from db.models.auth import Role, User, UserRole
 from db.models.cases import (
+    OUTCOME_LABELS,
     REPORTER_VISIBLE,
     STATUS_LABELS,
     Case,
@@ -49,6 +52,7 @@ from db.models.cases import (
     CaseStatus,
     ConcernCreate,
     EventKind,
+    Outcome,
     Urgency,
 )
 
@@ -159,6 +163,22 @@ def check_receipt(code: str, stored: str) -> bool:
 # --- intake -------------------------------------------------------------------------
 
 
+def normalise_reference(text: str | None) -> str:
+    """A reference as typed or found in an address, in the form references are stored.
+
+    Case does not matter and the prefix may be left out; anything that cannot be part
+    of a reference (spaces, NUL, punctuation, a long string) gives a reference no case
+    has, so a hostile address reads like a case one cannot open.
+    """
+    raw = (text or "").strip().upper()[:REFERENCE_INPUT_MAX]
+    if not raw:
+        return ""
+    symbols = raw.removeprefix(REFERENCE_PREFIX)
+    if not all(c.isascii() and c.isalnum() for c in symbols):
+        return REFERENCE_PREFIX + "?"
+    return REFERENCE_PREFIX + symbols
+
+
 def new_reference(*, session: Session) -> str:
     """A short unused case reference (not a secret: the receipt is)."""
     while True:
@@ -246,21 +266,28 @@ def submit_concern(
     *,
     session: Session,
     concern_in: ConcernCreate,
+    evidence: list[EvidenceFile] | None = None,
     now: datetime | None = None,
     receipt_log2n: int | None = None,
     visitor: str | None = None,
 ) -> Submitted:
     """Record a concern from anyone (no account); returns the reference and receipt once.
 
-    `receipt_log2n` overrides the scrypt cost; only the demo seeder lowers it, for
-    receipts it throws away at once. `visitor` (the public page's browser session)
-    puts the submission under the public forms' rate limits.
+    `evidence` files are cleaned of their metadata before anything is stored, and a file
+    that cannot be accepted refuses the whole concern (nothing is saved, the form keeps
+    what was typed). `receipt_log2n` overrides the scrypt cost; only the demo seeder
+    lowers it, for receipts it throws away at once. `visitor` (the public page's browser
+    session) puts the submission under the public forms' rate limits.
     """
     now = now or utcnow()
     if visitor is not None:
         check_allowance(session=session, form=PublicForm.concern, visitor=visitor, now=now)
     category = get_category(session=session, key=concern_in.category)
     values = _validate_concern(concern_in, now)
+    values["answers"] = clean_answers(
+        session=session, category=category.key, answers=concern_in.answers, today=now.date()
+    )
+    files = clean_all(list(evidence or []))
     allowed = {uid for uid, _ in reviewers_to_exclude(session=session)}
     excluded = set(concern_in.exclude_reviewer_ids)
     if not excluded <= allowed:
@@ -287,6 +314,7 @@ def submit_concern(
     session.add(case)
     session.flush()
     append_event(session=session, case=case, kind=EventKind.received, actor=None, at=now)
+    store_evidence(session=session, case=case, files=files, at=now)
     for user_id in sorted(excluded):
         assert case.id is not None
         session.add(
@@ -299,7 +327,11 @@ def submit_concern(
         action="case.received",
         entity="case",
         entity_id=case.reference,
-        details={"category": category.key, "anonymous": case.anonymous},
+        details={
+            "category": category.key,
+            "anonymous": case.anonymous,
+            "evidence": len(files),
+        },
     )
     if visitor is not None:
         note_submission(session=session, form=PublicForm.concern, visitor=visitor, now=now)
@@ -421,7 +453,10 @@ def _reporter_view(*, session: Session, case: Case) -> ReporterView:
         ReporterEntry(
             occurred_at=e.occurred_at,
             who="You" if e.actor_id is None else "Case team",
-            what=what[e.kind],
+            # The closing outcome is the reporter's feedback too: they are told it.
+            what=f"{what[e.kind]}: {OUTCOME_LABELS[Outcome(e.outcome)].lower()}"
+            if e.kind == EventKind.closed and e.outcome
+            else what[e.kind],
             # Internal reasons stay internal; only messages are shared.
             body=e.body
             if e.kind in {EventKind.message_to_reporter, EventKind.message_from_reporter}
@@ -469,12 +504,14 @@ def reporter_reply(
     reference: str,
     receipt: str,
     text: str,
+    evidence: list[EvidenceFile] | None = None,
     now: datetime | None = None,
     visitor: str | None = None,
 ) -> ReporterView:
-    """Add a message or more information from the reporter to their case."""
+    """Add a message or more information (and evidence files) from the reporter."""
     now = now or utcnow()
     body = clean_text(text, label="Your message", field="message", limit=TEXT_MAX, required=True)
+    files = clean_all(list(evidence or []))
     if visitor is not None:
         check_allowance(session=session, form=PublicForm.reporter_reply, visitor=visitor, now=now)
     case = _case_for_reporter(
@@ -492,6 +529,8 @@ def reporter_reply(
         at=now,
         body=body,
     )
+    store_evidence(session=session, case=case, files=files, at=now)
+    case.reporter_at = now
     case.version += 1
     session.add(case)
     record(
@@ -500,6 +539,7 @@ def reporter_reply(
         action="case.reporter_message",
         entity="case",
         entity_id=case.reference,
+        details={"evidence": len(files)},
     )
     if visitor is not None:
         note_submission(session=session, form=PublicForm.reporter_reply, visitor=visitor, now=now)

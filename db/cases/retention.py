@@ -1,7 +1,10 @@
 """Retention: erase the content of long-closed cases, keeping a tombstone.
 
 The tombstone is the case row itself with its dates, category and outcome; what
-people wrote (the case text, contact details, timeline, check-ins) is deleted.
+people wrote (the case text, answers, contact details, timeline, check-ins, evidence
+files) is deleted. The receipt code's salted hash is kept: it holds nothing the
+reporter wrote, and it is what lets the follow-up page tell the reporter that their
+case was closed and erased under the retention rules, instead of "the code is wrong".
 """
 
 from dataclasses import dataclass
@@ -17,7 +20,15 @@ from db.cases.review import not_excluded, require_reviewer
 from db.cases.sla import add_months
 from db.core.types import utcnow
 from db.models.auth import Role
-from db.models.cases import Case, CaseEvent, CaseExclusion, CaseStatus, CheckIn
+from db.models.cases import (
+    Case,
+    CaseAttachment,
+    CaseEvent,
+    CaseExclusion,
+    CaseRead,
+    CaseStatus,
+    CheckIn,
+)
 
 WARNING_DAYS = 30
 
@@ -55,13 +66,16 @@ def purge_cases(
         session.execute(delete(CaseEvent).where(col(CaseEvent.case_id) == case_id))
         session.execute(delete(CheckIn).where(col(CheckIn.case_id) == case_id))
         session.execute(delete(CaseExclusion).where(col(CaseExclusion.case_id) == case_id))
+        session.execute(delete(CaseAttachment).where(col(CaseAttachment.case_id) == case_id))
+        session.execute(delete(CaseRead).where(col(CaseRead.case_id) == case_id))
         case = session.get(Case, case_id)
         assert case is not None
         case.what_happened = case.where_when = case.people_involved = None
         case.occurred_on = None
         case.contact_name = case.contact_email = case.contact_phone = None
         case.contact_id = None
-        case.receipt_hash = None
+        case.answers = None
+        case.reporter_at = None
         case.assignee_id = None
         case.purged_at = now
         case.version += 1
@@ -94,6 +108,27 @@ def nearing_purge(*, session: Session, actor: Actor, now: datetime | None = None
         )
     )
     return int(session.exec(query).one())
+
+
+def nearing_purge_references(
+    *, session: Session, actor: Actor, now: datetime | None = None, limit: int = 10
+) -> list[str]:
+    """The references of visible cases erased soonest within the next 30 days, to open."""
+    require_reviewer(actor, "see retention warnings")
+    now = now or utcnow()
+    cutoff = purge_cutoff(now + timedelta(days=WARNING_DAYS), case_settings().retention_years)
+    query = (
+        select(Case.reference)
+        .where(
+            col(Case.status) == CaseStatus.closed.value,
+            col(Case.closed_at) < cutoff,
+            col(Case.purged_at).is_(None),
+            not_excluded(actor),
+        )
+        .order_by(col(Case.closed_at), col(Case.id))
+        .limit(max(1, min(limit, 50)))
+    )
+    return list(session.exec(query).all())
 
 
 # What a case reviewer reads on a case when the person it names asks to be erased.

@@ -4,7 +4,8 @@ An excluded reviewer is filtered out here, in the queries themselves: the case i
 missing from their queue and opening it answers NotFound, whatever the page does.
 """
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime
 from typing import Any
 
@@ -23,7 +24,7 @@ from db.cases.common import (
     clean_text,
     policy_for,
 )
-from db.cases.sla import FEEDBACK_DUE_SOON, SlaClock, clock_state, running_deadline
+from db.cases.sla import FEEDBACK_DUE_SOON, SlaClock, sla_clock
 from db.core.errors import Conflict, NotFound, ValidationError
 from db.core.types import utcnow
 from db.models.auth import Role, User, UserRole
@@ -31,7 +32,9 @@ from db.models.cases import (
     Case,
     CaseEvent,
     CaseExclusion,
+    CaseRead,
     CaseRelease,
+    CaseSavedView,
     CaseStatus,
     CheckIn,
     EventKind,
@@ -63,6 +66,14 @@ class QueueFilter:
     kind: str | None = None
     assignee: str = "any"  # "any", "mine" or "unassigned"
     overdue_only: bool = False
+    severities: tuple[str, ...] = ()  # "unset" stands for cases not graded yet
+    assignee_id: int | None = None  # one reviewer's cases
+    search: str = ""  # words in the reference, the case's text or its answers
+    unread_only: bool = False
+
+
+UNSET_SEVERITY = "unset"
+SEARCH_MAX = 100
 
 
 @dataclass(frozen=True)
@@ -79,6 +90,40 @@ class QueueRow:
     received_at: datetime
     assignee: str | None
     clock: SlaClock
+    # The reporter wrote (the concern, or a reply) since this reviewer last opened it.
+    unread: bool = False
+
+
+def unread_by(actor: Actor) -> Any:
+    """A SQL condition: the reporter wrote since this actor last opened the case."""
+    return col(Case.reporter_at).is_not(None) & ~exists().where(
+        col(CaseRead.case_id) == col(Case.id),
+        col(CaseRead.user_id) == actor.id,
+        col(CaseRead.read_at) >= col(Case.reporter_at),
+    )
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _search_conditions(search: str) -> list[Any]:
+    text = search.replace("\x00", "").strip().lower()
+    if len(text) > SEARCH_MAX:
+        raise ValidationError(f"Search: use at most {SEARCH_MAX} characters.", field="search")
+    conditions = []
+    # Every word must appear somewhere in the case: its reference, text or answers.
+    for word in text.split()[:8]:
+        pattern = _like(word)
+        conditions.append(
+            func.lower(col(Case.reference)).like(pattern, escape="\\")
+            | func.lower(func.coalesce(col(Case.what_happened), "")).like(pattern, escape="\\")
+            | func.lower(func.coalesce(col(Case.where_when), "")).like(pattern, escape="\\")
+            | func.lower(func.coalesce(col(Case.people_involved), "")).like(pattern, escape="\\")
+            | func.lower(func.coalesce(col(Case.answers), "")).like(pattern, escape="\\")
+        )
+    return conditions
 
 
 def _queue_conditions(actor: Actor, flt: QueueFilter, now: datetime) -> list[Any]:
@@ -93,8 +138,20 @@ def _queue_conditions(actor: Actor, flt: QueueFilter, now: datetime) -> list[Any
         conditions.append(col(Case.assignee_id) == actor.id)
     elif flt.assignee == "unassigned":
         conditions.append(col(Case.assignee_id).is_(None))
+    if flt.assignee_id is not None:
+        conditions.append(col(Case.assignee_id) == flt.assignee_id)
     if flt.overdue_only:
         conditions.append(col(Case.sla_due_at) < now)
+    if flt.severities:
+        graded = [s for s in flt.severities if s != UNSET_SEVERITY]
+        wanted: Any = col(Case.severity).in_(graded)
+        if UNSET_SEVERITY in flt.severities:
+            wanted = wanted | col(Case.severity).is_(None)
+        conditions.append(wanted)
+    if flt.search.strip():
+        conditions.extend(_search_conditions(flt.search))
+    if flt.unread_only:
+        conditions.append(unread_by(actor))
     return conditions
 
 
@@ -123,7 +180,7 @@ def list_queue(
         raise ValidationError(f"Page size must be between 1 and {PAGE_SIZE_MAX}.", field="limit")
     now = now or utcnow()
     query = (
-        select(Case, User.display_name)
+        select(Case, User.display_name, unread_by(actor))
         .outerjoin(User, col(User.id) == col(Case.assignee_id))
         .where(*_queue_conditions(actor, flt, now))
         .order_by(
@@ -137,7 +194,7 @@ def list_queue(
     )
     labels = category_labels(session=session)
     rows = []
-    for case, assignee in session.exec(query).all():
+    for case, assignee, unread in session.exec(query).all():
         assert case.id is not None
         rows.append(
             QueueRow(
@@ -151,6 +208,7 @@ def list_queue(
                 received_at=case.received_at,
                 assignee=assignee,
                 clock=case_clock(session=session, case=case, now=now),
+                unread=bool(unread),
             )
         )
     return rows
@@ -158,15 +216,15 @@ def list_queue(
 
 def case_clock(*, session: Session, case: Case, now: datetime | None = None) -> SlaClock:
     """The SLA clock of a case now."""
-    stage, due_at = running_deadline(
+    return sla_clock(
         received_at=case.received_at,
         acknowledged_at=case.acknowledged_at,
         feedback_at=case.feedback_at,
         closed_at=case.closed_at,
         reopened_at=case.reopened_at,
         policy=policy_for(session=session, category=case.category),
+        now=now or utcnow(),
     )
-    return SlaClock(stage, due_at, clock_state(stage, due_at, now or utcnow()))
 
 
 def is_excluded(*, session: Session, case_id: int, user_id: int | None) -> bool:
@@ -289,6 +347,7 @@ def open_case(
         excluded=excluded,
         check_ins=check_ins,
     )
+    _mark_read(session, actor, case, now or utcnow())
     if record_open:
         record_view(
             session=session, actor=actor, entity="case", entity_id=case.reference, what="case.open"
@@ -296,9 +355,30 @@ def open_case(
     return detail
 
 
-def list_reviewers(*, session: Session, actor: Actor) -> list[User]:
-    """Active case reviewers, for assigning (reviewers only)."""
+def _mark_read(session: Session, actor: Actor, case: Case, now: datetime) -> None:
+    """Note that this reviewer has read what the reporter wrote so far (commits)."""
+    if case.reporter_at is None or actor.id is None or case.id is None:
+        return
+    mark = session.get(CaseRead, (case.id, actor.id))
+    if mark is not None and mark.read_at >= case.reporter_at:
+        return
+    if mark is None:
+        mark = CaseRead(case_id=case.id, user_id=actor.id, read_at=now)
+    mark.read_at = max(now, case.reporter_at)
+    session.add(mark)
+    session.commit()
+
+
+def list_reviewers(*, session: Session, actor: Actor, case_id: int | None = None) -> list[User]:
+    """Active case reviewers, for assigning (reviewers only).
+
+    With `case_id`, only those who may see that case: an excluded reviewer is never
+    offered as its assignee.
+    """
     require_reviewer(actor, "list reviewers")
+    if case_id is not None:
+        case_by_id(session=session, actor=actor, case_id=case_id)
+        return _readers(session=session, case_id=case_id, by_name=True)
     query = (
         select(User)
         .join(UserRole, col(UserRole.user_id) == col(User.id))
@@ -449,7 +529,7 @@ def exclude_reviewer(
     session.commit()
 
 
-def _readers(*, session: Session, case_id: int) -> list[User]:
+def _readers(*, session: Session, case_id: int, by_name: bool = False) -> list[User]:
     """Active reviewers who are not excluded from the case."""
     query = (
         select(User)
@@ -461,7 +541,7 @@ def _readers(*, session: Session, case_id: int) -> list[User]:
                 col(CaseExclusion.case_id) == case_id, col(CaseExclusion.user_id) == col(User.id)
             ),
         )
-        .order_by(col(User.id))
+        .order_by(col(User.display_name) if by_name else col(User.id))
     )
     return list(session.exec(query).all())
 
@@ -661,3 +741,79 @@ def awaiting_release(*, session: Session, actor: Actor) -> list[str]:
         .order_by(col(PrivacyRequest.due_on), col(Case.reference))
     )
     return list(dict.fromkeys(session.exec(query).all()))
+
+
+# ---- saved views: a reviewer's own named filters ----------------------------------------
+
+VIEW_NAME_MAX = 60
+VIEWS_MAX = 20
+
+
+@dataclass(frozen=True)
+class SavedView:
+    """A reviewer's named queue filters."""
+
+    id: int
+    name: str
+    flt: QueueFilter
+
+
+def _filter_of(raw: str) -> QueueFilter:
+    data = json.loads(raw)
+    known = {f.name for f in fields(QueueFilter)}
+    values: dict[str, Any] = {
+        k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known
+    }
+    return QueueFilter(**values)
+
+
+def save_view(*, session: Session, actor: Actor, name: str, flt: QueueFilter) -> SavedView:
+    """Keep the queue's filters under a name, for this reviewer only (same name: replaced)."""
+    require_reviewer(actor, "save queue views")
+    label = clean_text(
+        name, label="View name", field="view_name", limit=VIEW_NAME_MAX, required=True
+    )
+    assert label is not None and actor.id is not None
+    found = session.exec(
+        select(CaseSavedView).where(
+            col(CaseSavedView.user_id) == actor.id, col(CaseSavedView.name) == label
+        )
+    ).first()
+    if found is None:
+        held = session.exec(
+            select(func.count())
+            .select_from(CaseSavedView)
+            .where(col(CaseSavedView.user_id) == actor.id)
+        ).one()
+        if int(held) >= VIEWS_MAX:
+            raise ValidationError(
+                f"View name: you can keep at most {VIEWS_MAX} views; delete one first.",
+                field="view_name",
+            )
+        found = CaseSavedView(user_id=actor.id, name=label, filters="{}")
+    found.filters = json.dumps(asdict(flt))
+    session.add(found)
+    session.commit()
+    assert found.id is not None
+    return SavedView(found.id, found.name, flt)
+
+
+def list_views(*, session: Session, actor: Actor) -> list[SavedView]:
+    """This reviewer's saved views, by name."""
+    require_reviewer(actor, "see queue views")
+    rows = session.exec(
+        select(CaseSavedView)
+        .where(col(CaseSavedView.user_id) == actor.id)
+        .order_by(col(CaseSavedView.name))
+    ).all()
+    return [SavedView(r.id or 0, r.name, _filter_of(r.filters)) for r in rows]
+
+
+def delete_view(*, session: Session, actor: Actor, view_id: int) -> None:
+    """Delete one of this reviewer's saved views (another's reads as missing)."""
+    require_reviewer(actor, "delete queue views")
+    found = session.get(CaseSavedView, view_id)
+    if found is None or found.user_id != actor.id:
+        raise NotFound("There is no such saved view.")
+    session.delete(found)
+    session.commit()

@@ -20,6 +20,8 @@ class ClockState(StrEnum):
     on_time = "on time"
     due_soon = "due soon"
     overdue = "overdue"
+    # Open, with no deadline left to run: the feedback the law asks for was given.
+    feedback_given = "feedback given"
     stopped = "stopped"
 
 
@@ -112,7 +114,11 @@ def sla_clock(
     policy: SlaPolicy,
     now: datetime,
 ) -> SlaClock:
-    """The whole clock for a case at `now`."""
+    """The whole clock for a case at `now`: every open case says where it stands.
+
+    An open case whose feedback was given has no deadline running, and says so
+    ("feedback given", dated by `due_at`); only a closed case has its clock stopped.
+    """
     stage, due_at = running_deadline(
         received_at=received_at,
         acknowledged_at=acknowledged_at,
@@ -121,4 +127,7 @@ def sla_clock(
         reopened_at=reopened_at,
         policy=policy,
     )
+    closed = closed_at is not None and (reopened_at is None or reopened_at <= closed_at)
+    if stage is None and not closed and feedback_at is not None:
+        return SlaClock("feedback", feedback_at, ClockState.feedback_given)
     return SlaClock(stage, due_at, clock_state(stage, due_at, now))

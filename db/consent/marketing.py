@@ -88,6 +88,6 @@ def check_marketing_consent(
         return
     raise ConsentRefused(
         f"{name} {REASONS[state]} on {consent_channel(item.channel).value}. The message was "
-        "not logged. If you must send it, give an override reason; the consent audit will "
-        "report it."
+        "not logged. If you must send it, fill in the form's override reason and log it "
+        "again; the consent audit will report it."
     )

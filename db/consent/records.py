@@ -32,8 +32,24 @@ from db.models.consent import (
 from db.models.people import Contact
 from db.people.contacts import get_contact
 
-# Who may record what a person agreed to: privacy officers, and the staff who hear it.
+# Who may record what a person said: privacy officers, and the staff who hear it.
 RECORDERS = (Role.privacy, Role.admin, Role.manager, Role.sales)
+# Who may record a grant. A grant is what lets marketing past the check, so the people
+# who send marketing (sales, their managers) may not write one for their own contacts:
+# grants come from a privacy officer (with the evidence), from the person themselves
+# (self-service) or from a privacy officer's import of a consent history. Anyone who may
+# change the contact records a withdrawal or an objection at once: saying "stop" must
+# never wait for a privacy officer.
+GRANT_RECORDERS = frozenset({Role.privacy})
+
+
+def may_record(actor: Actor, action: ConsentAction) -> bool:
+    """Whether this person's role lets them record this action (the page offers only these)."""
+    if action == ConsentAction.grant:
+        return actor.has_any(GRANT_RECORDERS)
+    return actor.has_any(set(RECORDERS))
+
+
 PURPOSE_CODE_MAX = 40
 PURPOSE_NAME_MAX = 120
 DESCRIPTION_MAX = 2000
@@ -352,6 +368,12 @@ def record_consent(
             "You can't record consent for this person: their record belongs to someone "
             "outside what your role allows (sales change their own contacts, managers "
             "their team's). Ask the contact's owner or a privacy officer."
+        )
+    if not may_record(actor, event_in.action):
+        raise Forbidden(
+            "Only a privacy officer records that a person agreed to something, with the "
+            "evidence; the person can also say so themselves. You can record a withdrawal "
+            "or an objection. Send the privacy office what the person agreed to and how."
         )
     if contact.erased_at is not None:
         raise Conflict("This person's data was erased; consent cannot be recorded for them.")

@@ -8,6 +8,17 @@ steps of the threshold (`release_step`). Imports nothing of Rapport.
 
 SMALL = "fewer than {k} responses"
 COVER = "hidden so that a smaller group cannot be worked out by subtraction"
+# Case insights' threshold: no figure about fewer cases is shown or derivable. Cases are
+# counted per category and month, where a few already identify a reporter.
+CASE_MIN_GROUP = 3
+
+
+def threshold_note(k: int, what: str) -> str:
+    """The sentence a report shows about its threshold, from the threshold it applies."""
+    return (
+        f"Figures about fewer than {k} {what} are withheld, and so is any figure that "
+        "would let one be worked out by subtraction."
+    )
 
 
 def hide_small_groups(counts: dict[str, int], k: int) -> dict[str, str]:

@@ -182,7 +182,16 @@ def _handle(
     at += timedelta(days=rng.randint(3, 100 if rng.random() < 0.2 else 60))
     if at >= now:
         return
-    message_reporter(session=session, actor=lead, case_id=case_id, text=rng.choice(REPLIES), now=at)
+    reply = rng.choice(REPLIES)
+    # A question to the reporter is not the feedback the law asks for; an update is.
+    message_reporter(
+        session=session,
+        actor=lead,
+        case_id=case_id,
+        text=reply,
+        feedback=not reply.endswith("?"),
+        now=at,
+    )
     if rng.random() < 0.3:
         at += timedelta(days=rng.randint(1, 5))
         if at >= now:

@@ -7,7 +7,7 @@ it came from: no IP address, user agent, cookie, session or account column exist
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Index, Text
+from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from db.core.types import UTCDateTime, utcnow
@@ -171,6 +171,12 @@ class Case(CaseBase, table=True):
     failed_attempts: int = Field(default=0)
     retry_after: datetime | None = Field(default=None, sa_type=UTCDateTime)
     purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    # When the reporter last replied: a reviewer who has not opened the case since sees
+    # it marked in the queue (a new concern shows as New already).
+    reporter_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    # The reporter's answers to the category's own intake questions, as JSON
+    # ([{"question": ..., "answer": ...}]), kept as they were asked.
+    answers: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     version: int = Field(default=1)
 
 
@@ -182,6 +188,8 @@ class ConcernCreate(CaseBase):
     contact_email: str | None = None
     contact_phone: str | None = None
     exclude_reviewer_ids: list[int] = []
+    # The category's own questions, by question id: what the reporter answered.
+    answers: dict[int, str] = {}
 
 
 class WelfareCreate(SQLModel):
@@ -216,6 +224,9 @@ class CaseEvent(SQLModel, table=True):
     severity: str | None = Field(default=None, max_length=16)
     outcome: str | None = Field(default=None, max_length=32)
     assignee_id: int | None = Field(default=None)
+    # A message to the reporter marked as the feedback the law asks for (on the action
+    # taken or planned, or the outcome): only such a message stops the feedback clock.
+    feedback: bool = Field(default=False)
 
 
 class CaseExclusion(SQLModel, table=True):
@@ -258,3 +269,67 @@ class CheckIn(SQLModel, table=True):
     done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     done_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     outcome: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class QuestionKind(StrEnum):
+    """How a category's intake question is answered."""
+
+    text = "text"
+    date = "date"
+
+
+class CaseQuestion(SQLModel, table=True):
+    """One of a category's own questions at intake (when, where, who was involved)."""
+
+    __tablename__ = "case_question"
+
+    id: int | None = Field(default=None, primary_key=True)
+    category: str = Field(foreign_key="case_category.key", max_length=40, index=True)
+    position: int = Field(default=0)
+    prompt: str = Field(max_length=200)
+    kind: str = Field(default=QuestionKind.text.value, max_length=8)
+    active: bool = Field(default=True)
+
+
+class CaseAttachment(SQLModel, table=True):
+    """A file of evidence, stored with its case once its metadata has been stripped.
+
+    Only the cleaned bytes are kept: the file as uploaded (with its EXIF or PDF author)
+    is never written anywhere.
+    """
+
+    __tablename__ = "case_attachment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case_record.id", index=True)
+    filename: str = Field(max_length=120)
+    content_type: str = Field(max_length=40)
+    size: int
+    sha256: str = Field(max_length=64)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    from_reporter: bool = Field(default=True)
+    uploaded_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    uploaded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CaseRead(SQLModel, table=True):
+    """When a reviewer last opened a case, for the queue's unread marker."""
+
+    __tablename__ = "case_read"
+
+    case_id: int = Field(foreign_key="case_record.id", primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", primary_key=True, index=True)
+    read_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class CaseSavedView(SQLModel, table=True):
+    """A reviewer's own named set of queue filters."""
+
+    __tablename__ = "case_saved_view"
+    __table_args__ = (UniqueConstraint("user_id", "name", name="uq_case_saved_view_user_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    name: str = Field(max_length=60)
+    filters: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,16 +1,21 @@
 """The case pages through AppTest: intake, follow-up, the case page, insights."""
 
+import datetime as dt
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
+from streamlit.testing.v1 import AppTest
 
-from db.cases.intake import Submitted, submit_concern
+from db.auth.accounts import get_user_by_username
+from db.cases.intake import Submitted, reporter_reply, submit_concern
+from db.cases.welfare import open_welfare_case
 from db.core.engine import make_engine, session_scope
 from db.models.audit import AuditEvent
-from db.models.cases import Case, ConcernCreate
-from tests.app.conftest import RunPage
+from db.models.cases import Case, ConcernCreate, WelfareCreate
+from tests.app.conftest import RunPage, sign_in_token
+from tests.conftest import ROOT
 
 INJECTION = (
     "![tracker](http://evil.example/pixel.png) <img src=x onerror=alert(1)> "
@@ -127,11 +132,11 @@ def test_a_reviewer_acknowledges_a_case_from_the_case_page(
     at = run_page("pages/case.py", "reviewer")
     at.text_input(key="case_ref").input(submitted.reference)
     at.run()
-    at.text_area(key="ack_message").input("Thank you, we are on it.")
+    at.text_area(key=f"ack_message_{submitted.reference}").input("Thank you, we are on it.")
     at.button(key="ack").click()
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    assert {m.label: m.value for m in at.metric}["Status"] == "Acknowledged"
+    assert "**Acknowledged**" in [m.value for m in at.markdown]
 
 
 def test_a_case_opened_once_and_then_worked_on_is_logged_as_one_open(
@@ -141,7 +146,7 @@ def test_a_case_opened_once_and_then_worked_on_is_logged_as_one_open(
     at = run_page("pages/case.py", "reviewer")
     at.text_input(key="case_ref").input(submitted.reference)
     at.run()
-    at.text_area(key="ack_message").input("Thank you for telling us.")
+    at.text_area(key=f"ack_message_{submitted.reference}").input("Thank you for telling us.")
     at.run()
     at.run()
     assert not at.exception
@@ -198,3 +203,87 @@ def test_the_concern_form_says_so_when_this_browser_reached_its_limit(
             select(Case).where(Case.what_happened == "And the fire exit on level 3 is locked.")
         ).all()
         assert stored == []
+
+
+def test_a_case_opens_at_its_address_and_typing_another_reference_moves_the_address(
+    app_database: str, app_engine: Engine
+) -> None:
+    first = raise_directly(app_engine, "Keys to the drug cupboard left on the desk.")
+    second = raise_directly(app_engine, "Agency staff have no login for the records system.")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    at.switch_page("pages/case.py")
+    at.query_params["case"] = first.reference.lower()
+    at.session_state["rapport_session_token"] = sign_in_token(app_database, "reviewer")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Keys to the drug cupboard left on the desk." in [t.value for t in at.text]
+    at.text_input(key="case_ref").input(second.reference)
+    at.run()
+    assert "Agency staff have no login for the records system." in [t.value for t in at.text]
+    assert at.query_params["case"] in (second.reference, [second.reference])
+
+
+def test_a_welfare_case_shows_no_concern_only_fields(run_page: RunPage, app_engine: Engine) -> None:
+    with session_scope(app_engine) as session:
+        reviewer = get_user_by_username(session=session, username="reviewer")
+        assert reviewer is not None
+        made = open_welfare_case(
+            session=session,
+            actor=reviewer,
+            welfare_in=WelfareCreate(
+                person_name="Tomas Berg",
+                reason="Back at work after a long illness.",
+                first_check_in=dt.date.today(),
+            ),
+        )
+    at = run_page("pages/case.py", "reviewer")
+    at.text_input(key="case_ref").input(made.reference)
+    at.run()
+    assert not at.exception
+    texts = [t.value for t in at.text]
+    assert "Back at work after a long illness." in texts
+    assert not [t for t in texts if t.startswith("Urgency felt by the reporter")]
+    assert "**Why they need support**" in [m.value for m in at.markdown]
+    assert f"reply_message_{made.reference}" not in [a.key for a in at.text_area]
+
+
+def test_the_intake_form_asks_the_categorys_questions_and_the_reviewer_reads_the_answers(
+    run_page: RunPage, app_engine: Engine
+) -> None:
+    at = run_page("pages/raise_concern.py")
+    at.selectbox(key="concern_category").set_value("health_safety")
+    at.run()
+    # Labels are markdown, so the question is escaped in them ("\\?" shows as "?").
+    where = next(t for t in at.text_input if t.label.startswith("Where exactly is the hazard"))
+    assert (where.key or "").startswith("concern_q_")
+    at.text_area(key="concern_what").input("A loose floor tile trips people.")
+    where.input("By the lift on level 2")
+    at.button(key="concern_send").click()
+    at.run()
+    assert not at.exception
+    reference = at.code[0].value
+    reviewer = run_page("pages/case.py", "reviewer")
+    reviewer.text_input(key="case_ref").input(reference)
+    reviewer.run()
+    assert "Where exactly is the hazard? By the lift on level 2" in [t.value for t in reviewer.text]
+
+
+def test_the_queue_marks_a_reporters_reply_and_filters_to_unread(
+    run_page: RunPage, app_engine: Engine
+) -> None:
+    submitted = raise_directly(app_engine, "Cleaning rota ignores the isolation rooms.")
+    with session_scope(app_engine) as session:
+        reporter_reply(
+            session=session,
+            reference=submitted.reference,
+            receipt=submitted.receipt,
+            text="It happened again.",
+        )
+    at = run_page("pages/case_queue.py", "reviewer")
+    at.checkbox(key="queue_unread").check()
+    at.text_input(key="queue_search").input("isolation rooms")
+    at.run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table["Reference"]) == [submitted.reference]
+    assert list(table["New"]) == ["New reply"]

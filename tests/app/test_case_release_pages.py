@@ -64,7 +64,9 @@ def test_a_reviewer_releases_a_named_case_to_an_access_request(
     at = run_page("pages/case.py", "reviewer")
     at.text_input(key="case_ref").input(reference)
     at.run()
-    at.text_area(key=f"case_release_{request_id}").input("We checked in weekly after the fall.")
+    at.text_area(key=f"case_release_{request_id}_{reference}").input(
+        "We checked in weekly after the fall."
+    )
     at.button(key=f"case_release_go_{request_id}").click()
     at.run()
     assert not at.exception, [e.value for e in at.exception]

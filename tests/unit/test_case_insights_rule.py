@@ -6,6 +6,7 @@ linear attacker; no withheld figure may come out exactly, whatever the data.
 
 from collections import defaultdict
 from datetime import UTC, datetime
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -137,3 +138,16 @@ def test_the_issues_example_no_longer_gives_may_by_subtraction() -> None:
     assert by_period["2026-05"] is None and by_period["2026-03"] is None
     shown = {key: (c, r) for key, (c, r, _o) in views.items()}
     assert volume_equations(cutoff, list(counts), shown).derivable() == []
+
+
+def test_case_insights_take_their_threshold_and_its_sentence_from_the_small_group_rule() -> None:
+    from db.cases import insights
+    from db.core import small_groups
+
+    assert insights.MIN_GROUP == small_groups.CASE_MIN_GROUP
+    assert insights.THRESHOLD_NOTE == small_groups.threshold_note(
+        small_groups.CASE_MIN_GROUP, "cases"
+    )
+    source = Path(insights.__file__).read_text(encoding="utf-8")
+    # No number of its own: the threshold and its sentence come from db.core.small_groups.
+    assert "MIN_GROUP = 3" not in source and "fewer than 3" not in source

@@ -60,14 +60,11 @@ def test_feedback_is_due_three_calendar_months_after_acknowledgement() -> None:
     assert clock(due - timedelta(days=10), acknowledged_at=acked)[2] is ClockState.due_soon  # type: ignore[operator]
 
 
-def test_feedback_given_stops_the_clock() -> None:
+def test_feedback_given_ends_the_deadline_and_an_open_case_says_so_however_old() -> None:
     acked = RECEIVED + timedelta(days=2)
-    result = clock(
-        RECEIVED + timedelta(days=400),
-        acknowledged_at=acked,
-        feedback_at=acked + timedelta(days=30),
-    )
-    assert result == (None, None, ClockState.stopped)
+    fed = acked + timedelta(days=30)
+    result = clock(RECEIVED + timedelta(days=600), acknowledged_at=acked, feedback_at=fed)
+    assert result == ("feedback", fed, ClockState.feedback_given)
 
 
 def test_a_closed_case_has_no_clock_running() -> None:
@@ -99,7 +96,7 @@ def test_reopening_owes_feedback_again_counted_from_the_reopening() -> None:
             feedback_at=reopened + timedelta(days=3),
             reopened_at=reopened,
         )[2]
-        is ClockState.stopped
+        is ClockState.feedback_given
     )
     assert closed < reopened
 
