@@ -52,6 +52,7 @@ SCREENS: tuple[Screen, ...] = (
         EXPERIENCE_ROLES,
         "Customers",
     ),
+    Screen("pages/tasks.py", "Overdue tasks", ":material/checklist:", PIPELINE_ROLES, "Pipeline"),
     Screen("pages/board.py", "Board", ":material/view_kanban:", PIPELINE_ROLES, "Pipeline"),
     Screen("pages/deals.py", "Deals", ":material/handshake:", PIPELINE_ROLES, "Pipeline"),
     Screen("pages/deal.py", "Deal", ":material/request_quote:", PIPELINE_ROLES, "Pipeline"),

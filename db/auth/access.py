@@ -58,6 +58,7 @@ COMMANDS: dict[str, frozenset[Role]] = {
     "db.people.interactions.create_task": PEOPLE_WRITERS,
     "db.people.interactions.complete_task": PEOPLE_WRITERS,
     "db.people.interactions.overdue_tasks": PEOPLE_READERS,
+    "db.people.interactions.count_overdue_tasks": PEOPLE_READERS,
     "db.people.interactions.my_open_tasks": PEOPLE_READERS,
     # cases (reporters use the public intake and follow-up, which take no actor)
     "db.cases.actions.acknowledge": REVIEWERS,
@@ -136,6 +137,7 @@ COMMANDS: dict[str, frozenset[Role]] = {
     "db.pipeline.queries.deal_tasks": PEOPLE_READERS,
     "db.pipeline.queries.find_deals": PEOPLE_READERS,
     "db.pipeline.queries.rotting_deals": PEOPLE_READERS,
+    "db.pipeline.queries.count_rotting_deals": PEOPLE_READERS,
     "db.pipeline.forecast.by_close_month": PIPELINE,
     "db.pipeline.forecast.conversion_funnel": PIPELINE,
     "db.pipeline.forecast.forecast_report": PIPELINE,
@@ -159,6 +161,8 @@ COMMANDS: dict[str, frozenset[Role]] = {
     "db.pipeline.setup.retire_lost_reason": PIPELINE_ADMINS,
     "db.pipeline.setup.retire_stage": PIPELINE_ADMINS,
     "db.pipeline.setup.update_stage": PIPELINE_ADMINS,
+    "db.pipeline.setup.save_stages": PIPELINE_ADMINS,
+    "db.pipeline.setup.configurable_pipelines": PIPELINE_ADMINS,
     "db.people.timeline.recent_on_other_channels": PEOPLE_READERS,
     "db.people.timeline.timeline": PEOPLE_READERS,
     # customer experience, people and outcomes, sales targets

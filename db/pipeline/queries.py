@@ -1,6 +1,6 @@
 """Reading deals: the filtered list, the board, rotting deals and a deal's history."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from db.auth.actor import Actor
-from db.auth.visibility import owner_filter, require_writer
+from db.auth.visibility import can_change, owner_filter, require_writer
 from db.core.errors import ValidationError
 from db.core.normalise import search_text
 from db.core.types import utcnow
@@ -42,6 +42,8 @@ class DealFilter:
     query: str = ""
     close_from: date | None = None
     close_until: date | None = None
+    # Only open deals idle past their stage's threshold (Home's "see all").
+    rotting: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,8 @@ class DealRow:
     last_activity_at: datetime
     rotting: bool
     version: int
+    # Whether the reader may change the deal (move, win, lose); lists that do not ask say True.
+    changeable: bool = True
 
 
 def rotting_condition(session: Session, now: datetime | None = None) -> Any:
@@ -177,6 +181,8 @@ def find_deals(
     if sort not in SORTS:
         raise ValidationError(f"Sort: use one of {', '.join(SORTS)}.", field="sort")
     conditions = _conditions(actor, flt)
+    if flt.rotting:
+        conditions.append(rotting_condition(session))
     total = session.exec(select(func.count()).select_from(Deal).where(*conditions)).one()
     order = (SORTS[sort], col(Deal.id).desc())
     # Pick the page's ids from the deal table alone (walking the sort column's index),
@@ -199,12 +205,14 @@ def find_deals(
 
 @dataclass(frozen=True)
 class BoardColumn:
-    """A stage on the board: how many open deals, their totals by currency, the first cards."""
+    """A stage on the board: how many open deals, their totals and weighted totals by
+    currency (each deal at its own probability), the first cards."""
 
     stage: Stage
     count: int
     totals: dict[str, Decimal]
     cards: list[DealRow]
+    weighted: dict[str, Decimal] = field(default_factory=dict)
 
 
 def board(
@@ -233,15 +241,33 @@ def board(
     ).all()
     counts: dict[int, int] = {}
     totals: dict[int, dict[str, Decimal]] = {}
-    for stage_id, currency, count, total in session.execute(
-        sa_select(col(Deal.stage_id), col(Deal.currency), func.count(), func.sum(col(Deal.amount)))
+    weighted: dict[int, dict[str, Decimal]] = {}
+    cent = Decimal("0.01")
+    probability = func.coalesce(col(Deal.probability_override), col(Stage.probability))
+    for stage_id, currency, count, total, weighted_total in session.execute(
+        sa_select(
+            col(Deal.stage_id),
+            col(Deal.currency),
+            func.count(),
+            func.sum(col(Deal.amount)),
+            func.sum(col(Deal.amount) * probability),
+        )
+        .join(Stage, col(Stage.id) == col(Deal.stage_id))
         .where(*conditions)
         .group_by(col(Deal.stage_id), col(Deal.currency))
     ).all():
         counts[stage_id] = counts.get(stage_id, 0) + int(count)
-        totals.setdefault(stage_id, {})[currency] = Decimal(str(total or 0)).quantize(
-            Decimal("0.01")
-        )
+        totals.setdefault(stage_id, {})[currency] = Decimal(str(total or 0)).quantize(cent)
+        weighted.setdefault(stage_id, {})[currency] = (
+            Decimal(str(weighted_total or 0)) / 100
+        ).quantize(cent)
+    changeable: dict[int, bool] = {}
+
+    def may_change(owner_id: int) -> bool:
+        if owner_id not in changeable:
+            changeable[owner_id] = can_change(session=session, actor=actor, owner_id=owner_id)
+        return changeable[owner_id]
+
     rotting = rotting_condition(session)
     columns = []
     for stage in stages:
@@ -253,37 +279,55 @@ def board(
             .limit(per_stage)
             .subquery()
         )
-        cards = _rows(
-            session.execute(
-                _row_query(session, rotting)
-                .join(card_ids, card_ids.c.id == col(Deal.id))
-                .order_by(*order)
-            ).all()
-        )
+        cards = [
+            replace(card, changeable=may_change(card.owner_id))
+            for card in _rows(
+                session.execute(
+                    _row_query(session, rotting)
+                    .join(card_ids, card_ids.c.id == col(Deal.id))
+                    .order_by(*order)
+                ).all()
+            )
+        ]
         key = stage.id or 0
         columns.append(
             BoardColumn(
-                stage=stage, count=counts.get(key, 0), totals=totals.get(key, {}), cards=cards
+                stage=stage,
+                count=counts.get(key, 0),
+                totals=totals.get(key, {}),
+                cards=cards,
+                weighted=weighted.get(key, {}),
             )
         )
     return columns
+
+
+def _rotting_conditions(session: Session, actor: Actor, mine_only: bool) -> list[Any]:
+    conditions = _conditions(actor, DealFilter(status=DealStatus.open))
+    if mine_only:
+        conditions.append(col(Deal.owner_id) == actor.id)
+    conditions.append(rotting_condition(session))
+    return conditions
 
 
 def rotting_deals(
     *, session: Session, actor: Actor, mine_only: bool = True, limit: int = 20
 ) -> list[DealRow]:
     """Rotting deals: the actor's own, or all the actor may read; stalest first."""
-    conditions = _conditions(actor, DealFilter(status=DealStatus.open))
-    if mine_only:
-        conditions.append(col(Deal.owner_id) == actor.id)
     rotting = rotting_condition(session)
     query = (
         _row_query(session, rotting)
-        .where(*conditions, rotting)
+        .where(*_rotting_conditions(session, actor, mine_only))
         .order_by(col(Deal.last_activity_at))
         .limit(limit)
     )
     return _rows(session.execute(query).all())
+
+
+def count_rotting_deals(*, session: Session, actor: Actor, mine_only: bool = True) -> int:
+    """How many deals `rotting_deals` would list without a limit."""
+    conditions = _rotting_conditions(session, actor, mine_only)
+    return int(session.exec(select(func.count()).select_from(Deal).where(*conditions)).one())
 
 
 @dataclass(frozen=True)
@@ -363,8 +407,6 @@ def lost_reason_label(*, session: Session, reason_id: int | None) -> str | None:
 def assignable_owners(*, session: Session, actor: Actor) -> list[User]:
     """Active users the actor could give a deal to (sales: themselves)."""
     require_writer(actor, what="deal owners")
-    from db.auth.visibility import can_change
-
     users = session.exec(
         select(User).where(col(User.is_active)).order_by(col(User.display_name))
     ).all()
