@@ -15,6 +15,7 @@ from db.auth.audit import record
 from db.auth.visibility import require_reader
 from db.core.errors import Conflict, Forbidden, NotFound, ValidationError
 from db.core.normalise import clean_text
+from db.core.types import utcnow
 from db.models.auth import Role, User
 from db.models.pipeline import CURRENCIES, Deal, LostReason, Pipeline, Stage
 
@@ -222,6 +223,7 @@ def add_stage(*, session: Session, pipeline_id: int, spec: StageSpec, actor: Act
         position=int(last or 0) + 1,
         probability=probability,
         rotting_days=rotting,
+        added_at=utcnow(),
     )
     session.add(stage)
     session.flush()
