@@ -11,12 +11,12 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from db.auth.actor import Actor
-from db.auth.visibility import can_change, owner_filter, require_writer
+from db.auth.visibility import can_change, can_read, owner_filter, require_writer
 from db.core.errors import ValidationError
 from db.core.normalise import search_text
 from db.core.types import utcnow
 from db.models.auth import User
-from db.models.people import Interaction, Organisation, Task
+from db.models.people import Contact, Interaction, Organisation, Task
 from db.models.pipeline import Deal, DealStatus, LostReason, Stage, StageChange
 from db.pipeline.commands import get_deal
 
@@ -44,6 +44,7 @@ class DealFilter:
     close_until: date | None = None
     # Only open deals idle past their stage's threshold (Home's "see all").
     rotting: bool = False
+    organisation_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,8 @@ def _conditions(actor: Actor, flt: DealFilter) -> list[Any]:
         conditions.append(col(Deal.status) == flt.status)
     if flt.owner_id:
         conditions.append(col(Deal.owner_id) == flt.owner_id)
+    if flt.organisation_id:
+        conditions.append(col(Deal.organisation_id) == flt.organisation_id)
     if flt.team:
         conditions.append(col(Deal.owner_id).in_(select(User.id).where(User.team == flt.team)))
     query = search_text(flt.query)
@@ -416,3 +419,40 @@ def assignable_owners(*, session: Session, actor: Actor) -> list[User]:
         if u.has_any(frozenset({"sales", "manager"}))  # type: ignore[arg-type]
         and can_change(session=session, actor=actor, owner_id=u.id)
     ]
+
+
+@dataclass(frozen=True)
+class DealParties:
+    """Who and what a deal is about, as its page names them, and what the reader may do."""
+
+    owner: str
+    organisation_id: int | None
+    organisation: str | None
+    contact_id: int | None
+    contact: str | None
+    may_change: bool
+
+
+def deal_parties(*, session: Session, deal_id: int, actor: Actor) -> DealParties:
+    """The deal's owner, organisation and contact by name (those the reader may see)."""
+    deal = get_deal(session=session, deal_id=deal_id, actor=actor)
+    owner = session.get(User, deal.owner_id)
+    organisation = session.get(Organisation, deal.organisation_id) if deal.organisation_id else None
+    if organisation is not None and not can_read(
+        session=session, actor=actor, owner_id=organisation.owner_id
+    ):
+        organisation = None
+    contact = session.get(Contact, deal.contact_id) if deal.contact_id else None
+    if contact is not None and (
+        contact.merged_into_id is not None
+        or not can_read(session=session, actor=actor, owner_id=contact.owner_id)
+    ):
+        contact = None
+    return DealParties(
+        owner=owner.display_name if owner else "(no owner)",
+        organisation_id=organisation.id if organisation else None,
+        organisation=organisation.name if organisation else None,
+        contact_id=contact.id if contact else None,
+        contact=(contact.full_name or "(no name)") if contact else None,
+        may_change=can_change(session=session, actor=actor, owner_id=deal.owner_id),
+    )
