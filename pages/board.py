@@ -152,8 +152,9 @@ for column, slot in zip(columns, st.columns(max(len(columns), 1)), strict=False)
     with slot:
         st.markdown(f"**{escape_markdown(column.stage.name)}** · {column.stage.probability}%")
         st.caption(
-            f"{count_of(column.count, 'deal')} · {money_totals(column.totals, whole=True)}  \n"
-            f"weighted {money_totals(column.weighted, whole=True)}"
+            f"{count_of(column.count, 'deal')} · "
+            f"{escape_markdown(money_totals(column.totals, whole=True))}  \n"
+            f"weighted {escape_markdown(money_totals(column.weighted, whole=True))}"
         )
         for card in column.cards:
             with st.container(border=True):
@@ -201,6 +202,6 @@ for column in columns:
     for currency, value in column.weighted.items():
         weighted[currency] = weighted.get(currency, Decimal(0)) + value
 st.caption(
-    f"Open deals in view: {sum(c.count for c in columns):,} · {money_totals(grand)} · "
-    f"weighted {money_totals(weighted)}"
+    f"Open deals in view: {sum(c.count for c in columns):,} · "
+    f"{escape_markdown(money_totals(grand))} · weighted {escape_markdown(money_totals(weighted))}"
 )

@@ -321,8 +321,8 @@ with tab_edit:
         forget_version(version_key)
         st.rerun()
     st.caption(
-        f"Created {local_time(deal.created_at, '%Y-%m-%d')} · last activity "
-        f"{local_time(deal.last_activity_at, '%Y-%m-%d %H:%M')} · "
+        f"Created {escape_markdown(local_time(deal.created_at, '%Y-%m-%d'))} · last activity "
+        f"{escape_markdown(local_time(deal.last_activity_at, '%Y-%m-%d %H:%M'))} · "
         f"source {escape_markdown(deal.source or '—')}"
     )
 

@@ -456,3 +456,29 @@ def deal_parties(*, session: Session, deal_id: int, actor: Actor) -> DealParties
         contact=(contact.full_name or "(no name)") if contact else None,
         may_change=can_change(session=session, actor=actor, owner_id=deal.owner_id),
     )
+
+
+def search_deals(*, session: Session, actor: Actor, query: str, limit: int = 8) -> list[DealRow]:
+    """Deals the actor may read whose title contains the text or whose reference is it,
+    open ones first."""
+    if not 1 <= limit <= 50:
+        raise ValidationError("Results: ask for 1 to 50 deals.", field="limit")
+    text = search_text(query)
+    if not text:
+        return []
+    pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    conditions = _conditions(actor, DealFilter())
+    conditions.append(
+        or_(
+            func.lower(Deal.title).like(pattern, escape="\\"),
+            col(Deal.external_ref) == text,
+        )
+    )
+    order = (col(Deal.status) != DealStatus.open, col(Deal.updated_at).desc(), col(Deal.id))
+    query_ = (
+        _row_query(session, rotting_condition(session))
+        .where(*conditions)
+        .order_by(*order)
+        .limit(limit)
+    )
+    return _rows(session.execute(query_).all())

@@ -177,4 +177,4 @@ def test_a_manager_sets_the_team_target_on_the_forecast_page(run_page: RunPage) 
     at.number_input(key="tg_amount").set_value(123456.0)
     at.button(key="FormSubmitter:set_target-Save target").click().run()
     assert any("Target saved for North" in s.value for s in at.success), [e.value for e in at.error]
-    assert 123456.0 in list(at.dataframe[-1].value["Target"])
+    assert "£123,456.00" in list(at.dataframe[-1].value["Target"])
