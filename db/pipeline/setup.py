@@ -243,6 +243,7 @@ def update_stage(
     *, session: Session, stage_id: int, spec: StageSpec, position: int, actor: Actor
 ) -> Stage:
     """Change a stage's name, default probability, rotting threshold and order."""
+    require_role(actor, *CONFIGURERS, doing="configure pipelines")
     stage, _ = _pipeline_of(session, stage_id)
     save_stages(
         session=session,
@@ -255,6 +256,7 @@ def update_stage(
 
 def retire_stage(*, session: Session, stage_id: int, actor: Actor) -> Stage:
     """Hide an empty stage (its history stays); refused while open deals sit in it."""
+    require_role(actor, *CONFIGURERS, doing="configure pipelines")
     stage, _ = _pipeline_of(session, stage_id)
     spec = StageSpec(stage.name, stage.probability, stage.rotting_days)
     save_stages(
