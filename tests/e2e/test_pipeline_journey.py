@@ -21,7 +21,7 @@ def choose(page: Any, label: str, option: str, scope: Any = None) -> None:
 
 
 def won_in_period(page: Any) -> str:
-    metric = page.locator('[data-testid="stMetric"]', has_text="Won in period (GBP)")
+    metric = page.locator('[data-testid="stMetric"]', has_text="Won in period")
     return str(metric.locator('[data-testid="stMetricValue"]').inner_text())
 
 
@@ -106,6 +106,6 @@ def test_sales_create_a_deal_log_a_call_and_win_it_on_the_board(
     steps.shot(page, "forecast-after")
 
     def amount_of(text: str) -> float:
-        return float(text.split()[0].replace(",", ""))
+        return float(re.sub(r"[^\d.]", "", text))
 
     assert amount_of(after) == amount_of(before) + 24000
