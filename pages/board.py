@@ -157,16 +157,19 @@ for column, slot in zip(columns, st.columns(max(len(columns), 1)), strict=False)
             f"weighted {escape_markdown(money_totals(column.weighted, whole=True))}"
         )
         for card in column.cards:
-            with st.container(border=True):
+            with st.container(border=True, key=f"card_{card.id}"):
+                # The whole title, wrapped (a link's label is cut to one line), then the link.
+                st.markdown(f"**{escape_markdown(card.title)}**")
                 st.page_link(
                     "pages/deal.py",
-                    label=escape_markdown(card.title),
+                    label="Open",
+                    icon=":material/open_in_new:",
                     query_params={"id": str(card.id)},
-                    help=escape_markdown(card.title),
+                    help=f"Open {escape_markdown(card.title)}",
                 )
                 age = (now - card.created_at).days
                 lines = [
-                    f"{money(card.amount, card.currency)} · {card.probability}%",
+                    f"{money(card.amount, card.currency, whole=True)} · {card.probability}%",
                     f"{card.owner} · {count_of(age, 'day')} old",
                 ]
                 if card.organisation:

@@ -71,14 +71,15 @@ with st.expander("Add a contact", icon=":material/person_add:"):
             flash(f"Added {escape_markdown(created.full_name)}.")
             st.session_state["contacts_added"] = (created.id, created.full_name)
             st.rerun()
-    added = st.session_state.pop("contacts_added", None)
-    if added:
-        st.page_link(
-            "pages/contact.py",
-            label=f"Open {escape_markdown(added[1])}",
-            icon=":material/person_search:",
-            query_params={"id": str(added[0])},
-        )
+# The contact just added, one click away (the form's expander closes on the rerun).
+added = st.session_state.pop("contacts_added", None)
+if added:
+    st.page_link(
+        "pages/contact.py",
+        label=f"Open {escape_markdown(added[1])}",
+        icon=":material/person_search:",
+        query_params={"id": str(added[0])},
+    )
 
 cols = st.columns([3, 1, 1])
 query = cols[0].text_input(

@@ -159,7 +159,7 @@ with who[2]:
     else:
         st.caption("No primary contact" if not deal.contact_id else "Contact not visible")
 probability = effective_probability(stage.probability if stage else 0, deal.probability_override)
-metrics = st.columns(4)
+metrics = st.columns([3, 4, 2, 2])
 metrics[0].metric("Amount", money(deal.amount, deal.currency))
 metrics[1].metric("Stage", stage_names.get(deal.stage_id, "(retired stage)"))
 metrics[2].metric(

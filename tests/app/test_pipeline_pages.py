@@ -106,9 +106,7 @@ def test_contact_360_shows_the_timeline_and_logs_a_call(open_page: OpenPage, db:
     at.selectbox(key="c360_channel").select("email")
     at.run()
     assert any("In the last 48 hours on other channels" in w.value for w in at.warning)
-    named = [
-        link.label for link in at.get("page_link") if "Called about the renewal" in link.label
-    ]
+    named = [link.label for link in at.get("page_link") if "Called about the renewal" in link.label]
     assert named and "phone" in named[0] and "we contacted them" in named[0]
     assert "by Sam Sales" in named[0]
 
