@@ -60,7 +60,7 @@ currencies = {p.id: p.currency for p in pipelines}
 owner_names = {u.id: u.display_name for u in owners}
 teams = sorted({u.team for u in owners if u.team})
 today = dt.date.today()
-cols = st.columns(5)
+cols = st.columns([3, 2, 3, 2, 2])
 period = cols[0].date_input("Period", value=default_period(today), key="fc_period")
 pipeline_id = cols[2].selectbox(
     "Pipeline", list(names), format_func=lambda i: names[i], key="fc_pipeline"
@@ -152,17 +152,20 @@ if (
         if currency != pipeline_currency
         else "No deals match this period and these filters."
     )
-figures = st.columns(5)
+# Amounts get the room of a third of the page each (a fifth cut "£1,065,438" short).
+figures = st.columns(3)
 figures[0].metric("Weighted pipeline", money(weighted_total, currency, whole=True))
 figures[1].metric("Won in period", money(outcome.won_value, currency, whole=True))
-figures[2].metric("Win rate (count)", percent(outcome.win_rate_count))
-figures[3].metric(
-    "Average cycle (days)",
-    "—" if outcome.average_cycle_days is None else f"{outcome.average_cycle_days:.0f}",
-)
-figures[4].metric(
+figures[2].metric(
     "Sales velocity per day",
     "—" if outcome.velocity is None else money(outcome.velocity, currency, whole=True),
+)
+ratios = st.columns(3)
+ratios[0].metric("Win rate (count)", percent(outcome.win_rate_count))
+ratios[1].metric("Win rate (value)", percent(outcome.win_rate_value))
+ratios[2].metric(
+    "Average cycle (days)",
+    "—" if outcome.average_cycle_days is None else f"{outcome.average_cycle_days:.0f}",
 )
 
 symbol = get_currency_symbol(currency, locale=viewer_locale())
