@@ -286,3 +286,27 @@ def test_the_sidebar_search_box_is_on_every_page_for_people_roles(run_page: RunP
     at = run_page("pages/forecast.py", "manager")
     assert "rapport_search" in {t.key for t in at.sidebar.text_input}
     assert not run_page("app.py", "reviewer").sidebar.text_input
+
+
+# --- item 8: the forecast's currency, empty averages and default period ------------------
+
+
+def test_the_forecast_opens_on_the_pipelines_currency_and_explains_an_empty_one(
+    run_page: RunPage,
+) -> None:
+    at = run_page("pages/forecast.py", "manager")
+    assert not at.exception, [e.value for e in at.exception]
+    since, _ = at.date_input(key="fc_period").value
+    assert since.day == 1
+    # Its first month is whole: the period does not start on the last day of a month.
+    at.selectbox(key="fc_pipeline").select_index(
+        next(i for i, o in enumerate(at.selectbox(key="fc_pipeline").options) if "tenders" in o)
+    ).run()
+    pipeline_id = at.selectbox(key="fc_pipeline").value
+    currency = at.selectbox(key=f"fc_currency_{pipeline_id}")
+    assert currency.value == "EUR"
+    assert next(m.value for m in at.metric if m.label == "Weighted pipeline").startswith("€")
+    currency.select("GBP").run()
+    assert any("counts its deals in EUR" in i.value for i in at.info), [i.value for i in at.info]
+    assert next(m.value for m in at.metric if m.label == "Average cycle (days)") == "—"
+    assert next(m.value for m in at.metric if m.label == "Sales velocity per day") == "—"

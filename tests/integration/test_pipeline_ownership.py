@@ -1,6 +1,7 @@
 """Pipelines belong to the teams that use them; a stage-table save is audited per stage."""
 
 import json
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -9,12 +10,14 @@ from sqlmodel import Session, col, select
 from db.auth.accounts import create_user, get_user_by_username
 from db.auth.actor import OPERATOR
 from db.core.errors import Forbidden
+from db.core.types import utcnow
 from db.core.validation import parse_model
 from db.demo.fixtures import seed_users
 from db.models.audit import AuditEvent
 from db.models.auth import Role, User, UserCreate
-from db.models.pipeline import DealCreate, Pipeline, Stage
-from db.pipeline.commands import create_deal
+from db.models.pipeline import Deal, DealCreate, Pipeline, Stage
+from db.pipeline.commands import create_deal, move_deal, win_deal
+from db.pipeline.forecast import ForecastFilter, conversion_funnel
 from db.pipeline.setup import (
     StageEdit,
     StageSpec,
@@ -145,3 +148,91 @@ def test_one_save_writes_one_audit_event_per_changed_stage_with_before_and_after
     details = json.loads(events[0].details)
     assert details["before"] == {"probability": 60, "rotting_days": None}
     assert details["after"] == {"probability": 70, "rotting_days": 21}
+
+
+# --- the funnel and stages added later ------------------------------------------------
+
+
+def test_a_stage_added_later_is_reached_only_by_deals_that_moved_after_it_existed(
+    session: Session,
+) -> None:
+    seed_users(session=session)
+    sales = user(session, "sales")
+    pipeline = create_pipeline(
+        session=session,
+        name="Renewals",
+        stages=[StageSpec("Lead", 10), StageSpec("Proposal", 50)],
+        actor=OPERATOR,
+    )
+    lead, proposal = list_stages(session=session, pipeline_id=pipeline.id or 0, actor=OPERATOR)
+    earlier = utcnow() - timedelta(days=20)
+
+    def deal(title: str) -> Deal:
+        return create_deal(
+            session=session,
+            deal_in=parse_model(
+                DealCreate,
+                {"title": title, "pipeline_id": pipeline.id, "amount": Decimal("100")},
+                labels={},
+            ),
+            actor=sales,
+            at=earlier,
+        )
+
+    won_before = deal("Won before")
+    won_before = move_deal(
+        session=session,
+        deal_id=won_before.id or 0,
+        stage_id=proposal.id or 0,
+        version=won_before.version,
+        actor=sales,
+        at=earlier + timedelta(days=1),
+    )
+    win_deal(
+        session=session,
+        deal_id=won_before.id or 0,
+        version=won_before.version,
+        amount=Decimal("100"),
+        actor=sales,
+        at=earlier + timedelta(days=2),
+    )
+    moved_before = deal("Moved before")
+    move_deal(
+        session=session,
+        deal_id=moved_before.id or 0,
+        stage_id=proposal.id or 0,
+        version=moved_before.version,
+        actor=sales,
+        at=earlier + timedelta(days=1),
+    )
+    # Today a stage is added between Lead and Proposal (added at the end, then reordered).
+    review = add_stage(
+        session=session, pipeline_id=pipeline.id or 0, spec=StageSpec("Review", 30), actor=OPERATOR
+    )
+    save_stages(
+        session=session,
+        pipeline_id=pipeline.id or 0,
+        edits=[
+            StageEdit(lead.id or 0, StageSpec("Lead", 10), 1),
+            StageEdit(review.id or 0, StageSpec("Review", 30), 2),
+            StageEdit(proposal.id or 0, StageSpec("Proposal", 50), 3),
+        ],
+        actor=OPERATOR,
+    )
+    moved_after = deal("Moved after")
+    move_deal(
+        session=session,
+        deal_id=moved_after.id or 0,
+        stage_id=proposal.id or 0,
+        version=moved_after.version,
+        actor=sales,
+    )
+    flt = ForecastFilter(since=(earlier - timedelta(days=1)).date(), until=utcnow().date())
+    steps = {
+        s.stage: s.reached
+        for s in conversion_funnel(
+            session=session, actor=sales, flt=flt, pipeline_id=pipeline.id or 0
+        )
+    }
+    # Every deal reached Lead and Proposal; only the one moved today can have passed Review.
+    assert steps == {"Lead": 3, "Review": 1, "Proposal": 3, "Won": 1}
