@@ -1,5 +1,14 @@
 """Board: a column per stage with its count, total and weighted total; move a deal, win or
-lose it from its card."""
+lose it from its card.
+
+Cards move with a menu, not by dragging. The drag-and-drop components for Streamlit fall
+short here: streamlit-sortables (alpha, one maintainer) sorts plain strings, so a card
+could carry neither its link nor its figures, and it cannot lock the cards of deals the
+viewer may not change; the kanban components draw cards from HTML they are given or let
+people add, edit and delete cards inside the component, both wrong for titles people typed
+and for commands that db/ must check and may refuse. A menu per card is refused, reset and
+explained like every other command.
+"""
 
 import datetime as dt
 from decimal import Decimal
