@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from db.core.engine import make_engine
 from db.models.auth import User
 from db.models.people import Contact
-from db.models.pipeline import Deal, Pipeline, Stage
+from db.models.pipeline import Deal, DealStatus, Pipeline, Stage
 from db.pipeline.queries import rotting_deals
 from tests.e2e.conftest import Steps
 from tests.e2e.test_pipeline_journey import choose
@@ -163,3 +163,58 @@ def test_a_salesperson_and_a_manager_walk_a_day(
     wait_until_idle(manager)
     manager.get_by_text("Contract review").first.wait_for()
     steps.shot(manager, "manager-board")
+
+
+def test_a_refused_board_move_puts_the_card_back_and_others_cards_have_no_menu(
+    browser: Any, server: str, server_env: dict[str, str], steps: Steps
+) -> None:
+    page = new_page(browser)
+    sign_in(page, server, "sales", DEMO_PASSWORD)
+    page.get_by_role("heading", name=re.compile("Good to see you, Sam")).first.wait_for()
+    page.get_by_role("link", name="Board", exact=True).click()
+    page.get_by_role("heading", name="Board").wait_for()
+    wait_until_idle(page)
+    cards = page.locator('[class*="st-key-card_"]')
+    ids = [
+        int(m.group(1))
+        for m in (
+            re.search(r"st-key-card_(\d+)", cards.nth(i).get_attribute("class") or "")
+            for i in range(cards.count())
+        )
+        if m
+    ]
+    engine = make_engine(server_env["RAPPORT_DATABASE_URL"])
+    with Session(engine) as db:
+        sam = db.exec(select(User).where(User.username == "sales")).one()
+        owners = {d.id: d.owner_id for d in db.exec(select(Deal).where(col(Deal.id).in_(ids)))}
+        mine = [i for i in ids if owners.get(i) == sam.id]
+        theirs = [i for i in ids if owners.get(i) != sam.id]
+        assert mine and theirs, "the board shows Sam's deals and teammates'"
+        for deal_id in theirs:
+            assert page.locator(f".st-key-move_{deal_id}").count() == 0
+        # Someone else saves the deal after Sam's board was drawn.
+        deal = db.get(Deal, mine[0])
+        assert deal is not None and deal.status == DealStatus.open
+        stage = db.get(Stage, deal.stage_id)
+        assert stage is not None
+        target = db.exec(
+            select(Stage)
+            .where(Stage.pipeline_id == deal.pipeline_id, Stage.id != deal.stage_id)
+            .where(col(Stage.is_active))
+            .order_by(col(Stage.position))
+        ).first()
+        assert target is not None
+        deal.version += 1
+        db.add(deal)
+        db.commit()
+        stage_name, target_name = stage.name, target.name
+    menu = page.locator(f".st-key-move_{mine[0]}")
+    choose(page, "Move to", target_name, scope=menu)
+    page.get_by_text(re.compile("since you opened it")).first.wait_for()
+    wait_until_idle(page)
+    steps.shot(page, "board-refused")
+    assert stage_name in menu.inner_text()
+    with Session(engine) as db:
+        kept = db.get(Deal, mine[0])
+        assert kept is not None and kept.stage_id == stage.id
+    engine.dispose()
