@@ -10,6 +10,7 @@ from components.home_consent import privacy_panel
 from components.home_experience import customers_panel, team_panel
 from components.home_pipeline import pipeline_panel
 from components.home_surveys import engagement_panel
+from components.pipeline_ui import local_time
 from components.text import escape_markdown
 from components.ui import attempt
 from db.auth.accounts import count_users, locked_users
@@ -43,7 +44,10 @@ def _admin_panel(user: User) -> None:
             locked = locked_users(session=session, actor=user)
             total = count_users(session=session)
             events = list_events(session=session, actor=user, flt=AuditFilter(), limit=5)
-        recent = [f"{e.occurred_at:%d %b %H:%M} · {e.actor_name} · {e.action}" for e in events]
+        recent = [
+            f"{local_time(e.occurred_at, '%d %b %H:%M')} · {e.actor_name} · {e.action}"
+            for e in events
+        ]
         return locked, total, recent
 
     loaded = attempt(load)

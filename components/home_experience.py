@@ -6,15 +6,23 @@ import datetime as dt
 import streamlit as st
 
 from components.db import db_session
+from components.pipeline_ui import money
 from components.text import count_of, escape_markdown
 from components.ui import attempt
 from db.core.types import utcnow
 from db.experience.moments import AffectedContact, flagged_contacts
-from db.experience.responsiveness import ResponseRow, Waiting, response_times, unanswered_contacts
+from db.experience.responsiveness import (
+    WAITING_DAYS,
+    WAITING_RULE,
+    ResponseRow,
+    Waiting,
+    response_times,
+    unanswered_contacts,
+    waiting_since,
+)
 from db.models.auth import Role, User
 from db.pipeline.targets import TeamForecast, team_forecast
 
-WAITING_DAYS = 30
 SHOWN = 5
 
 
@@ -23,10 +31,9 @@ SHOWN = 5
 def _customers(
     user_id: int | None, today: dt.date, _user: User
 ) -> tuple[list[Waiting], int, list[AffectedContact], int]:
-    since = dt.datetime.combine(today - dt.timedelta(days=WAITING_DAYS), dt.time.min, tzinfo=dt.UTC)
     with db_session() as session:
         waiting, n_waiting = unanswered_contacts(
-            session=session, actor=_user, since=since, limit=SHOWN
+            session=session, actor=_user, since=waiting_since(today), limit=SHOWN
         )
         flagged, n_flagged = flagged_contacts(session=session, actor=_user, limit=SHOWN)
     return waiting, n_waiting, flagged, n_flagged
@@ -58,7 +65,11 @@ def customers_panel(user: User) -> None:
         return
     waiting, n_waiting, flagged, n_flagged = loaded
     first, second = st.columns(2)
-    first.metric(f"Unanswered inbound contacts (last {WAITING_DAYS} days)", n_waiting)
+    first.metric(
+        f"Unanswered inbound contacts (last {WAITING_DAYS} days)",
+        f"{n_waiting:,}",
+        help=WAITING_RULE,
+    )
     second.metric("Flagged contacts (2+ negative moments in 90 days)", n_flagged)
     now = utcnow()
     with first:
@@ -79,6 +90,13 @@ def customers_panel(user: User) -> None:
                 label=f"{escape_markdown(hit.name)} · {hit.moments} negative moments",
                 icon=":material/flag:",
                 query_params={"id": str(hit.contact_id)},
+            )
+        if n_waiting > len(waiting):
+            st.page_link(
+                "pages/experience.py",
+                label=f"{len(waiting):,} of {n_waiting:,} — see all",
+                icon=":material/phone_missed:",
+                query_params={"show": "waiting"},
             )
     if not waiting and not flagged:
         st.info("Nobody is waiting for an answer and no contact is flagged.")
@@ -102,11 +120,11 @@ def team_panel(user: User) -> None:
         return
     forecast, speed = loaded
     cols = st.columns(3)
-    target = f"{forecast.target:,.0f} {forecast.currency}" if forecast.target else "not set"
+    target = money(forecast.target, forecast.currency, whole=True) if forecast.target else "not set"
     cols[0].metric(f"Target {forecast.year} Q{forecast.quarter}", target)
     cols[1].metric(
         "Won + weighted open",
-        f"{forecast.forecast:,.0f} {forecast.currency}",
+        money(forecast.forecast, forecast.currency, whole=True),
         delta=f"{forecast.attainment}% of target" if forecast.attainment is not None else None,
         delta_color="off",
     )

@@ -6,6 +6,7 @@ from pathlib import Path
 import streamlit as st
 
 from components.text import escape_markdown
+from db.core.normalise import SEARCH_MAX
 from db.models.auth import ROLE_LABELS, Role, User
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +35,7 @@ class Screen:
 SCREENS: tuple[Screen, ...] = (
     Screen("app.py", "Home", ":material/home:", EVERYONE, "Rapport"),
     Screen("pages/account.py", "My account", ":material/person:", EVERYONE, "Rapport"),
+    Screen("pages/search.py", "Search", ":material/search:", PEOPLE_ROLES, "Rapport"),
     Screen("pages/contacts.py", "Contacts", ":material/contacts:", PEOPLE_ROLES, "Customers"),
     Screen(
         "pages/contact.py", "Contact 360", ":material/person_search:", PEOPLE_ROLES, "Customers"
@@ -52,6 +54,7 @@ SCREENS: tuple[Screen, ...] = (
         EXPERIENCE_ROLES,
         "Customers",
     ),
+    Screen("pages/tasks.py", "Overdue tasks", ":material/checklist:", PIPELINE_ROLES, "Pipeline"),
     Screen("pages/board.py", "Board", ":material/view_kanban:", PIPELINE_ROLES, "Pipeline"),
     Screen("pages/deals.py", "Deals", ":material/handshake:", PIPELINE_ROLES, "Pipeline"),
     Screen("pages/deal.py", "Deal", ":material/request_quote:", PIPELINE_ROLES, "Pipeline"),
@@ -213,6 +216,32 @@ def visible_screens(user: User | None) -> list[Screen]:
     return [s for s in SCREENS if s.public or user.has_any(s.roles)]
 
 
+SEARCH_KEY = "rapport_search"
+
+
+def _searched() -> None:
+    """Enter in the sidebar's search box: open the search page on what was typed."""
+    text = str(st.session_state.get(SEARCH_KEY) or "").strip()
+    if text:
+        st.session_state["rapport_search_go"] = text
+
+
+def search_box() -> None:
+    """The sidebar's search box, on every page: Enter opens the results."""
+    st.text_input(
+        "Search",
+        key=SEARCH_KEY,
+        max_chars=SEARCH_MAX,
+        placeholder="Name, email, phone, reference",
+        label_visibility="collapsed",
+        on_change=_searched,
+        icon=":material/search:",
+    )
+    go = st.session_state.pop("rapport_search_go", None)
+    if go:
+        st.switch_page("pages/search.py", query_params={"q": go})
+
+
 def draw_sidebar(user: User | None, organisation: str) -> None:
     """Draw the links this user may follow (the built-in page list is hidden)."""
     with st.sidebar:
@@ -222,6 +251,8 @@ def draw_sidebar(user: User | None, organisation: str) -> None:
             st.caption(f"Signed in as **{escape_markdown(user.display_name)}** · {roles}")
         if user is None:
             st.page_link("app.py", label="Staff sign-in", icon=":material/login:")
+        elif user.has_any(PEOPLE_ROLES):
+            search_box()
         section = None
         for screen in visible_screens(user):
             if screen.section != section:

@@ -4,8 +4,7 @@ import streamlit as st
 
 from components import page
 from components.auth import TOKEN_KEY
-from components.db import db_session
-from components.ui import attempt
+from components.ui import act
 from db.auth.accounts import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, change_own_password
 from db.models.auth import ROLE_LABELS
 
@@ -34,15 +33,11 @@ if submitted:
     if new != repeat:
         st.error("Repeat new password: the two new passwords differ; type them again.")
     else:
-
-        def change() -> None:
-            with db_session() as session:
-                change_own_password(
-                    session=session,
-                    actor=user,
-                    current_password=current,
-                    new_password=new,
-                    keep_session=st.session_state.get(TOKEN_KEY),
-                )
-
-        attempt(change, success="Password changed. Other browsers signed in as you are signed out.")
+        act(
+            change_own_password,
+            done="Password changed. Other browsers signed in as you are signed out.",
+            actor=user,
+            current_password=current,
+            new_password=new,
+            keep_session=st.session_state.get(TOKEN_KEY),
+        )

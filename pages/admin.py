@@ -2,11 +2,11 @@
 
 import pandas as pd
 import streamlit as st
+from sqlmodel import Session
 
 from components import page
-from components.db import db_session
 from components.text import escape_markdown
-from components.ui import attempt
+from components.ui import Failed, act, run
 from db.auth.accounts import (
     DISPLAY_NAME_MAX,
     PASSWORD_MAX_LENGTH,
@@ -30,12 +30,8 @@ admin = page(__file__)
 st.title("Users and roles")
 
 
-def load_users() -> list[User]:
-    with db_session() as session:
-        return list_users(session=session, actor=admin)
-
-
-users = attempt(load_users) or []
+listed = run(list_users, actor=admin)
+users = [] if isinstance(listed, Failed) else listed
 now = utcnow()
 st.dataframe(
     pd.DataFrame(
@@ -93,24 +89,24 @@ with create_tab, st.form("create_user", clear_on_submit=False):
             st.error("Repeat password: the two passwords differ; type them again.")
         else:
 
-            def create() -> User:
-                with db_session() as session:
-                    return create_user(
-                        session=session,
-                        user_in=UserCreate(
-                            username=username,
-                            display_name=display_name,
-                            email=email,
-                            team=team or None,
-                            password=password,
-                            roles=list(roles),
-                        ),
-                        actor=admin,
-                    )
+            def create(*, session: Session) -> User:
+                return create_user(
+                    session=session,
+                    user_in=UserCreate(
+                        username=username,
+                        display_name=display_name,
+                        email=email,
+                        team=team or None,
+                        password=password,
+                        roles=list(roles),
+                    ),
+                    actor=admin,
+                )
 
-            created = attempt(create)
-            if created is not None:
-                st.success(f"Created {escape_markdown(created.username)}. They can sign in now.")
+            act(
+                create,
+                done=f"Created {escape_markdown(username.strip().lower())}. They can sign in now.",
+            )
 
 with manage_tab:
     if not users:
@@ -132,26 +128,25 @@ with manage_tab:
             )
             if st.form_submit_button("Save details and roles"):
 
-                def save() -> None:
-                    with db_session() as session:
-                        updated = update_user(
+                def save(*, session: Session) -> None:
+                    updated = update_user(
+                        session=session,
+                        user_id=target_id,
+                        patch=UserUpdate(
+                            display_name=new_name, email=new_email, team=new_team or None
+                        ),
+                        version=target.version,
+                        actor=admin,
+                    )
+                    if set(new_roles) != set(updated.roles):
+                        set_roles(
                             session=session,
                             user_id=target_id,
-                            patch=UserUpdate(
-                                display_name=new_name, email=new_email, team=new_team or None
-                            ),
-                            version=target.version,
+                            roles=list(new_roles),
                             actor=admin,
                         )
-                        if set(new_roles) != set(updated.roles):
-                            set_roles(
-                                session=session,
-                                user_id=target_id,
-                                roles=list(new_roles),
-                                actor=admin,
-                            )
 
-                attempt(save, success=f"Saved {escape_markdown(target.username)}.")
+                act(save, done=f"Saved {escape_markdown(target.username)}.")
 
         locked = bool(target.locked_until and target.locked_until > now)
         cols = st.columns(3)
@@ -160,13 +155,11 @@ with manage_tab:
             if locked:
                 st.caption(f"Locked until {target.locked_until:%H:%M} UTC.")
                 if st.button("Unlock now", key="unlock"):
-
-                    def unlock() -> None:
-                        with db_session() as session:
-                            unlock_user(session=session, user_id=target_id, actor=admin)
-
-                    attempt(
-                        unlock, success=f"{escape_markdown(target.username)} can sign in again."
+                    act(
+                        unlock_user,
+                        done=f"{escape_markdown(target.username)} can sign in again.",
+                        user_id=target_id,
+                        actor=admin,
                     )
             else:
                 st.caption("Not locked.")
@@ -179,22 +172,18 @@ with manage_tab:
                     help="They are signed out everywhere and cannot sign in until reactivated.",
                 )
                 if st.button("Deactivate", key="deactivate", disabled=not sure):
-
-                    def deactivate() -> None:
-                        with db_session() as session:
-                            deactivate_user(session=session, user_id=target_id, actor=admin)
-
-                    attempt(
-                        deactivate, success=f"{escape_markdown(target.username)} is deactivated."
+                    act(
+                        deactivate_user,
+                        done=f"{escape_markdown(target.username)} is deactivated.",
+                        user_id=target_id,
+                        actor=admin,
                     )
             elif st.button("Reactivate", key="reactivate"):
-
-                def reactivate() -> None:
-                    with db_session() as session:
-                        reactivate_user(session=session, user_id=target_id, actor=admin)
-
-                attempt(
-                    reactivate, success=f"{escape_markdown(target.username)} can sign in again."
+                act(
+                    reactivate_user,
+                    done=f"{escape_markdown(target.username)} can sign in again.",
+                    user_id=target_id,
+                    actor=admin,
                 )
         with cols[2], st.form("reset_password", clear_on_submit=True):
             st.markdown("**Reset password**")
@@ -206,18 +195,11 @@ with manage_tab:
                 if not confirm:
                     st.error("Tick the confirmation box to reset the password.")
                 else:
-
-                    def reset() -> None:
-                        with db_session() as session:
-                            reset_password(
-                                session=session,
-                                user_id=target_id,
-                                new_password=new_password,
-                                actor=admin,
-                            )
-
-                    attempt(
-                        reset,
-                        success=f"Password reset; {escape_markdown(target.username)} is signed out "
+                    act(
+                        reset_password,
+                        done=f"Password reset; {escape_markdown(target.username)} is signed out "
                         "everywhere.",
+                        user_id=target_id,
+                        new_password=new_password,
+                        actor=admin,
                     )

@@ -6,30 +6,28 @@ import pandas as pd
 import streamlit as st
 
 from components import page
-from components.db import db_session
+from components.pipeline_ui import local_time
 from components.text import escape_markdown
-from components.ui import attempt, pager
+from components.ui import Failed, pager, run
 from db.auth.audit import (
     AuditFilter,
-    ChainReport,
     count_events,
     filter_choices,
     list_events,
     verify_chain,
 )
-from db.models.audit import AuditEvent
 
 admin = page(__file__, sensitive=True)
 st.title("Audit log")
 PAGE_SIZE = 50
 
 
-def load_choices() -> dict[str, list[str]]:
-    with db_session() as session:
-        return filter_choices(session=session, actor=admin)
-
-
-choices = attempt(load_choices) or {"actor": [], "action": [], "entity": []}
+found_choices = run(filter_choices, actor=admin)
+choices = (
+    {"actor": [], "action": [], "entity": []}
+    if isinstance(found_choices, Failed)
+    else found_choices
+)
 cols = st.columns(4)
 actor_name = cols[0].selectbox("Actor", ["(any)", *choices["actor"]])
 action = cols[1].selectbox("Action", ["(any)", *choices["action"]])
@@ -52,28 +50,20 @@ flt = AuditFilter(
 )
 
 
-def count() -> int:
-    with db_session() as session:
-        return count_events(session=session, actor=admin, flt=flt)
-
-
-total = attempt(count) or 0
+counted = run(count_events, actor=admin, flt=flt)
+total = 0 if isinstance(counted, Failed) else counted
 offset = pager(total=total, page_size=PAGE_SIZE, key="audit_page") if total else 0
 
 
-def load_page() -> list[AuditEvent]:
-    with db_session() as session:
-        return list_events(session=session, actor=admin, flt=flt, offset=offset, limit=PAGE_SIZE)
-
-
-rows = attempt(load_page) or []
+found = run(list_events, actor=admin, flt=flt, offset=offset, limit=PAGE_SIZE)
+rows = [] if isinstance(found, Failed) else found
 if rows:
     st.dataframe(
         pd.DataFrame(
             [
                 {
                     "#": e.seq,
-                    "When (UTC)": e.occurred_at.strftime("%Y-%m-%d %H:%M:%S"),
+                    "When": local_time(e.occurred_at, "%Y-%m-%d %H:%M:%S"),
                     "Actor": e.actor_name,
                     "Action": e.action,
                     "Entity": e.entity,
@@ -96,13 +86,8 @@ st.caption(
 )
 if st.button("Verify the whole chain", icon=":material/verified:", key="verify_chain"):
     with st.spinner("Checking every event…"):
-
-        def verify() -> ChainReport:
-            with db_session() as session:
-                return verify_chain(session=session)
-
-        report = attempt(verify)
-    if report is not None and report.ok:
+        report = run(verify_chain)
+    if not isinstance(report, Failed) and report.ok:
         st.success(f"The chain is intact: {report.checked:,} events verified.")
-    elif report is not None:
+    elif not isinstance(report, Failed):
         st.error(f"The chain is broken: {escape_markdown(report.reason)}.")

@@ -6,14 +6,14 @@ from decimal import Decimal
 
 import pandas as pd
 import streamlit as st
+from sqlmodel import Session
 
 from components import page
-from components.db import db_session
 from components.drafts import clear_pending
 from components.marketing_ui import forget, override_reason_input
-from components.pipeline_ui import forget_version, opened_version, query_id
-from components.text import escape_markdown
-from components.ui import act, attempt, pager
+from components.pipeline_ui import forget_version, local_time, opened_version, query_id
+from components.text import count_of, escape_markdown
+from components.ui import Failed, act, attempt, flash, pager, run
 from db.core.normalise import EMAIL_MAX, PHONE_MAX, SEARCH_MAX, TAGS_TEXT_MAX
 from db.core.types import utcnow
 from db.core.validation import parse_model
@@ -29,7 +29,7 @@ from db.models.people import (
     Sentiment,
     TaskCreate,
 )
-from db.models.pipeline import CURRENCIES, Deal, DealCreate, Pipeline
+from db.models.pipeline import CURRENCIES, Deal, DealCreate
 from db.people.contacts import (
     CONTACT_NOTES_MAX,
     JOB_TITLE_MAX,
@@ -49,7 +49,7 @@ from db.people.interactions import (
     create_task,
     log_interaction,
 )
-from db.people.timeline import RecentChannel, TimelineItem, recent_on_other_channels, timeline
+from db.people.timeline import RECENT_TOUCHES_MAX, recent_touches, timeline
 from db.pipeline.commands import DEAL_TITLE_MAX, SOURCE_MAX, create_deal
 from db.pipeline.setup import list_pipelines
 
@@ -69,13 +69,8 @@ if contact_id is None:
     st.title("Contact 360")
     name = st.text_input("Find a contact by name or email", key="c360_find", max_chars=SEARCH_MAX)
     if name.strip():
-
-        def find() -> list[Contact]:
-            with db_session() as session:
-                flt = ContactFilter(query=name)
-                return find_contacts(session=session, actor=user, flt=flt, limit=20)[0]
-
-        for found in attempt(find) or []:
+        hits = run(find_contacts, actor=user, flt=ContactFilter(query=name), limit=20)
+        for found in [] if isinstance(hits, Failed) else hits[0]:
             st.page_link(
                 "pages/contact.py",
                 label=escape_markdown(found.full_name),
@@ -88,14 +83,13 @@ if contact_id is None:
 chosen_id: int = contact_id
 
 
-def load() -> tuple[Contact, list[str]]:
-    with db_session() as session:
-        contact = get_contact(session=session, contact_id=chosen_id, actor=user)
-        return contact, tags_of(session=session, contact_id=contact.id or 0)
+def load(*, session: Session) -> tuple[Contact, list[str]]:
+    contact = get_contact(session=session, contact_id=chosen_id, actor=user)
+    return contact, tags_of(session=session, contact_id=contact.id or 0)
 
 
-loaded = attempt(load)
-if loaded is None:
+loaded = run(load)
+if isinstance(loaded, Failed):
     st.title("Contact 360")
     st.stop()
 contact, tags = loaded
@@ -109,12 +103,8 @@ st.caption(
 )
 
 
-def load_moments() -> dict[str, int]:
-    with db_session() as session:
-        return contact_moments(session=session, contact_id=contact.id or 0, actor=user)
-
-
-moments = attempt(load_moments) or {}
+found_moments = run(contact_moments, contact_id=contact.id or 0, actor=user)
+moments = {} if isinstance(found_moments, Failed) else found_moments
 if is_flagged(moments):
     kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(moments.items()))
     st.warning(
@@ -132,19 +122,38 @@ planned = st.selectbox(
 )
 
 
-def recent() -> list[RecentChannel]:
-    with db_session() as session:
-        return recent_on_other_channels(
-            session=session, contact_id=contact.id or 0, actor=user, channel=Channel(planned)
+found_touches = run(
+    recent_touches, contact_id=contact.id or 0, actor=user, channel=Channel(planned)
+)
+touches = [] if isinstance(found_touches, Failed) else found_touches
+if touches:
+    with st.container(border=True):
+        st.warning(
+            f"In the last 48 hours on other channels: {count_of(len(touches), 'contact')}"
+            + (" (the latest shown)" if len(touches) >= RECENT_TOUCHES_MAX else "")
+            + ". Read them before you contact this person again.",
+            icon=":material/history:",
         )
-
-
-recent_rows = attempt(recent) or []
-if recent_rows:
-    lines = "; ".join(
-        f"{r.count} by {r.channel} (last {r.last_at:%d %b %H:%M} UTC)" for r in recent_rows
-    )
-    st.warning(f"In the last 48 hours on other channels: {lines}.", icon=":material/history:")
+        for touch in touches:
+            said = "we contacted them" if touch.direction == "outbound" else "they contacted us"
+            line = (
+                f"{local_time(touch.occurred_at, '%a %d %b %H:%M')} · {touch.channel} · {said}"
+                f" · {touch.subject or '(no subject)'} · by {touch.by or 'someone'}"
+            )
+            if touch.deal_id:
+                st.page_link(
+                    "pages/deal.py",
+                    label=escape_markdown(line),
+                    icon=":material/request_quote:",
+                    query_params={"id": str(touch.deal_id)},
+                )
+            else:
+                st.page_link(
+                    "pages/contact.py",
+                    label=escape_markdown(line),
+                    icon=":material/history:",
+                    query_params={"id": str(contact.id), "channel": touch.channel},
+                )
 else:
     st.caption("Nothing on other channels in the last 48 hours.")
 
@@ -174,7 +183,14 @@ with activity:
 
 with tab_timeline:
     left, right = st.columns(2)
-    channels = left.multiselect("Channels", [c.value for c in Channel], key="c360_channels")
+    # A line of the 48-hour banner opens the timeline on its channel (?channel=email).
+    linked = st.query_params.get("channel")
+    channels = left.multiselect(
+        "Channels",
+        [c.value for c in Channel],
+        default=[linked] if linked in {c.value for c in Channel} else None,
+        key="c360_channels",
+    )
     period = right.selectbox("Period", list(PERIODS), key="c360_period")
     days = PERIODS[period]
     flt = InteractionFilter(
@@ -182,26 +198,19 @@ with tab_timeline:
         since=utcnow() - dt.timedelta(days=days) if days else None,
     )
 
-    def load_timeline(offset: int, limit: int) -> tuple[list[TimelineItem], int]:
-        with db_session() as session:
-            return timeline(
-                session=session,
-                contact_id=contact.id or 0,
-                actor=user,
-                flt=flt,
-                offset=offset,
-                limit=limit,
-            )
-
-    total = (attempt(lambda: load_timeline(0, 1)) or ([], 0))[1]
+    counted = run(timeline, contact_id=contact.id or 0, actor=user, flt=flt, offset=0, limit=1)
+    total = 0 if isinstance(counted, Failed) else counted[1]
     offset = pager(total=total, page_size=PAGE_SIZE, key="c360_page") if total else 0
-    items = (attempt(lambda: load_timeline(offset, PAGE_SIZE)) or ([], 0))[0]
+    shown = run(
+        timeline, contact_id=contact.id or 0, actor=user, flt=flt, offset=offset, limit=PAGE_SIZE
+    )
+    items = [] if isinstance(shown, Failed) else shown[0]
     if items:
         st.dataframe(
             pd.DataFrame(
                 [
                     {
-                        "When (UTC)": i.at.strftime("%Y-%m-%d %H:%M"),
+                        "When": local_time(i.at, "%Y-%m-%d %H:%M"),
                         "What": i.source,
                         "Kind": i.kind,
                         "Channel": i.channel or "",
@@ -265,23 +274,18 @@ with tab_task, st.form("add_task", clear_on_submit=True):
     added = st.form_submit_button("Add task", icon=":material/add_task:")
 if added:
 
-    def add_task() -> object:
+    def add_task(*, session: Session) -> object:
         data = {"title": task_title, "due_on": due, "contact_id": contact.id}
-        with db_session() as session:
-            return create_task(session=session, task_in=parse_model(TaskCreate, data), actor=user)
+        return create_task(session=session, task_in=parse_model(TaskCreate, data), actor=user)
 
-    attempt(add_task, success="Task added.")
+    act(add_task, done=f"Task added: {escape_markdown(task_title.strip())}, due {due:%d %b %Y}.")
 
 with tab_deal:
     if not user.has_any({Role.admin, Role.manager, Role.sales}):
         st.info("Deals are for sales staff and managers.")
     else:
-
-        def load_pipelines() -> list[Pipeline]:
-            with db_session() as session:
-                return list_pipelines(session=session, actor=user)
-
-        pipelines = {p.id: p for p in attempt(load_pipelines) or []}
+        listed = run(list_pipelines, actor=user)
+        pipelines = {p.id: p for p in ([] if isinstance(listed, Failed) else listed)}
         with st.form("new_deal", clear_on_submit=True):
             deal_title = st.text_input("Deal title", key="deal_title", max_chars=DEAL_TITLE_MAX)
             left, right = st.columns(2)
@@ -302,7 +306,7 @@ with tab_deal:
             opened = st.form_submit_button("Create deal", icon=":material/handshake:")
         if opened:
 
-            def open_deal() -> Deal:
+            def open_deal(*, session: Session) -> Deal:
                 data = {
                     "title": deal_title,
                     "pipeline_id": pipeline_id,
@@ -313,20 +317,23 @@ with tab_deal:
                     "expected_close": close,
                     "source": source or None,
                 }
-                with db_session() as session:
-                    return create_deal(
-                        session=session, deal_in=parse_model(DealCreate, data), actor=user
-                    )
-
-            deal = attempt(open_deal)
-            if deal is not None:
-                st.success(f"Created the deal {escape_markdown(deal.title)}.")
-                st.page_link(
-                    "pages/deal.py",
-                    label="Open the deal",
-                    icon=":material/request_quote:",
-                    query_params={"id": str(deal.id)},
+                return create_deal(
+                    session=session, deal_in=parse_model(DealCreate, data), actor=user
                 )
+
+            deal = run(open_deal)
+            if not isinstance(deal, Failed):
+                flash(f"Created the deal {escape_markdown(deal.title)}.")
+                st.session_state["c360_new_deal"] = deal.id
+                st.rerun()
+        new_deal = st.session_state.pop("c360_new_deal", None)
+        if new_deal:
+            st.page_link(
+                "pages/deal.py",
+                label="Open the deal just created",
+                icon=":material/request_quote:",
+                query_params={"id": str(new_deal)},
+            )
 
 with tab_edit:
     version_key = f"contact_{contact.id}"
@@ -363,7 +370,7 @@ with tab_edit:
         saved = st.form_submit_button("Save changes", icon=":material/save:")
     if saved:
 
-        def save() -> object:
+        def save(*, session: Session) -> object:
             patch = parse_model(
                 ContactUpdate,
                 {
@@ -375,23 +382,23 @@ with tab_edit:
                     "notes": notes or None,
                 },
             )
-            with db_session() as session:
-                update_contact(
-                    session=session,
-                    contact_id=contact.id or 0,
-                    patch=patch,
-                    version=version,
-                    actor=user,
-                )
-                return set_tags(
-                    session=session,
-                    contact_id=contact.id or 0,
-                    tags=[t for t in tag_text.split(",") if t.strip()],
-                    actor=user,
-                )
+            update_contact(
+                session=session,
+                contact_id=contact.id or 0,
+                patch=patch,
+                version=version,
+                actor=user,
+            )
+            return set_tags(
+                session=session,
+                contact_id=contact.id or 0,
+                tags=[t for t in tag_text.split(",") if t.strip()],
+                actor=user,
+            )
 
-        if attempt(save) is not None:
+        if not isinstance(run(save), Failed):
             forget_version(version_key)
+            flash("Saved the contact's details.")
             st.rerun()
     if st.button("Reload", icon=":material/refresh:", key="contact_reload"):
         forget_version(version_key)

@@ -4,14 +4,14 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
+from sqlmodel import Session
 
 from components import page
-from components.db import db_session
 from components.text import escape_markdown
-from components.ui import attempt, pager
+from components.ui import Failed, flash, pager, run
 from db.core.normalise import EMAIL_MAX, PHONE_MAX, SEARCH_MAX, TAG_MAX, TAGS_TEXT_MAX
 from db.core.validation import parse_model
-from db.models.people import Contact, ContactCreate, ContactKind, Organisation
+from db.models.people import Contact, ContactCreate, ContactKind
 from db.people.contacts import (
     NAME_PART_MAX,
     ContactFilter,
@@ -30,11 +30,8 @@ with st.expander("Add a contact", icon=":material/person_add:"):
         "Find their organisation", key="contact_org_query", max_chars=SEARCH_MAX
     )
 
-    def load_orgs() -> list[Organisation]:
-        with db_session() as session:
-            return find_organisations(session=session, actor=user, query=org_query, limit=50)[0]
-
-    orgs = attempt(load_orgs) or []
+    found_orgs = run(find_organisations, actor=user, query=org_query, limit=50)
+    orgs = [] if isinstance(found_orgs, Failed) else found_orgs[0]
     org_names = {o.id: o.name for o in orgs}
     with st.form("new_contact", clear_on_submit=True):
         left, right = st.columns(2)
@@ -53,7 +50,7 @@ with st.expander("Add a contact", icon=":material/person_add:"):
         submitted = st.form_submit_button("Add contact", icon=":material/person_add:")
     if submitted:
 
-        def create() -> Contact:
+        def create(*, session: Session) -> Contact:
             contact_in = parse_model(
                 ContactCreate,
                 {
@@ -67,18 +64,22 @@ with st.expander("Add a contact", icon=":material/person_add:"):
                     "tags": [t for t in tags.split(",") if t.strip()],
                 },
             )
-            with db_session() as session:
-                return create_contact(session=session, contact_in=contact_in, actor=user)
+            return create_contact(session=session, contact_in=contact_in, actor=user)
 
-        created = attempt(create)
-        if created is not None:
-            st.success(f"Added {escape_markdown(created.full_name)}.")
-            st.page_link(
-                "pages/contact.py",
-                label=f"Open {escape_markdown(created.full_name)}",
-                icon=":material/person_search:",
-                query_params={"id": str(created.id)},
-            )
+        created = run(create)
+        if not isinstance(created, Failed):
+            flash(f"Added {escape_markdown(created.full_name)}.")
+            st.session_state["contacts_added"] = (created.id, created.full_name)
+            st.rerun()
+# The contact just added, one click away (the form's expander closes on the rerun).
+added = st.session_state.pop("contacts_added", None)
+if added:
+    st.page_link(
+        "pages/contact.py",
+        label=f"Open {escape_markdown(added[1])}",
+        icon=":material/person_search:",
+        query_params={"id": str(added[0])},
+    )
 
 cols = st.columns([3, 1, 1])
 query = cols[0].text_input(
@@ -93,14 +94,11 @@ flt = ContactFilter(
 )
 
 
-def load(offset: int, limit: int) -> tuple[list[Contact], int]:
-    with db_session() as session:
-        return find_contacts(session=session, actor=user, flt=flt, offset=offset, limit=limit)
-
-
-total = (attempt(lambda: load(0, 1)) or ([], 0))[1]
+counted = run(find_contacts, actor=user, flt=flt, offset=0, limit=1)
+total = 0 if isinstance(counted, Failed) else counted[1]
 offset = pager(total=total, page_size=PAGE_SIZE, key="contact_page") if total else 0
-rows = (attempt(lambda: load(offset, PAGE_SIZE)) or ([], 0))[0]
+found = run(find_contacts, actor=user, flt=flt, offset=offset, limit=PAGE_SIZE)
+rows = [] if isinstance(found, Failed) else found[0]
 if rows:
     table = pd.DataFrame(
         [

@@ -11,12 +11,13 @@ import streamlit as st
 from sqlmodel import Session
 
 from components import page
-from components.pipeline_ui import forget_version, money, opened_version, query_id
+from components.pipeline_ui import forget_version, local_time, money, opened_version, query_id
 from components.text import escape_markdown
 from components.ui import Failed, act, attempt, run
 from db.core.normalise import SEARCH_MAX
 from db.core.types import utcnow
 from db.core.validation import parse_model
+from db.models.auth import User
 from db.models.people import (
     Channel,
     Direction,
@@ -26,7 +27,15 @@ from db.models.people import (
     Task,
     TaskCreate,
 )
-from db.models.pipeline import CURRENCIES, Deal, DealStatus, DealUpdate, LostReason, Stage
+from db.models.pipeline import (
+    CURRENCIES,
+    Deal,
+    DealStatus,
+    DealUpdate,
+    LostReason,
+    Pipeline,
+    Stage,
+)
 from db.people.interactions import (
     BODY_MAX,
     SUBJECT_MAX,
@@ -40,6 +49,8 @@ from db.pipeline.commands import (
     LOST_NOTE_MAX,
     PROBABILITY_TEXT_MAX,
     SOURCE_MAX,
+    change_owner,
+    change_pipeline,
     get_deal,
     lose_deal,
     move_deal,
@@ -50,14 +61,17 @@ from db.pipeline.commands import (
 from db.pipeline.metrics import effective_probability
 from db.pipeline.queries import (
     DealFilter,
+    DealParties,
     HistoryRow,
+    assignable_owners,
     deal_history,
     deal_interactions,
+    deal_parties,
     deal_tasks,
     find_deals,
     lost_reason_label,
 )
-from db.pipeline.setup import list_lost_reasons, list_stages
+from db.pipeline.setup import list_lost_reasons, list_pipelines, list_stages
 
 user = page(__file__)
 
@@ -86,11 +100,15 @@ class Loaded:
     interactions: list[Interaction]
     tasks: list[Task]
     lost_reason: str | None
+    parties: DealParties
+    pipelines: list[Pipeline]
+    owners: list[User]
 
 
 def load(*, session: Session) -> Loaded:
     """Everything the deal's screen shows, read in one session."""
     deal = get_deal(session=session, deal_id=chosen_id, actor=user)
+    parties = deal_parties(session=session, deal_id=chosen_id, actor=user)
     return Loaded(
         deal=deal,
         stages=list_stages(session=session, pipeline_id=deal.pipeline_id, actor=user),
@@ -99,6 +117,9 @@ def load(*, session: Session) -> Loaded:
         interactions=deal_interactions(session=session, deal_id=chosen_id, actor=user),
         tasks=deal_tasks(session=session, deal_id=chosen_id, actor=user),
         lost_reason=lost_reason_label(session=session, reason_id=deal.lost_reason_id),
+        parties=parties,
+        pipelines=list_pipelines(session=session, actor=user) if parties.may_change else [],
+        owners=assignable_owners(session=session, actor=user) if parties.may_change else [],
     )
 
 
@@ -113,8 +134,32 @@ version_key = f"deal_{deal.id}"
 version = opened_version(version_key, deal.version, last_by_me=deal.updated_by_id == user.id)
 
 st.title(escape_markdown(deal.title))
+parties = loaded.parties
+pipeline_names = {p.id: p.name for p in loaded.pipelines}
+who = st.columns(3)
+who[0].markdown(f"**Owner** · {escape_markdown(parties.owner)}")
+with who[1]:
+    if parties.organisation_id:
+        st.page_link(
+            "pages/organisations.py",
+            label=f"Organisation · {escape_markdown(parties.organisation)}",
+            icon=":material/domain:",
+            query_params={"id": str(parties.organisation_id)},
+        )
+    else:
+        st.caption("No organisation" if not deal.organisation_id else "Organisation not visible")
+with who[2]:
+    if parties.contact_id:
+        st.page_link(
+            "pages/contact.py",
+            label=f"Contact · {escape_markdown(parties.contact)}",
+            icon=":material/person:",
+            query_params={"id": str(parties.contact_id)},
+        )
+    else:
+        st.caption("No primary contact" if not deal.contact_id else "Contact not visible")
 probability = effective_probability(stage.probability if stage else 0, deal.probability_override)
-metrics = st.columns(4)
+metrics = st.columns([3, 4, 2, 2])
 metrics[0].metric("Amount", money(deal.amount, deal.currency))
 metrics[1].metric("Stage", stage_names.get(deal.stage_id, "(retired stage)"))
 metrics[2].metric(
@@ -138,7 +183,12 @@ def change(command: Callable[..., Deal], /, *, done: str, **arguments: Any) -> N
         st.rerun()
 
 
-if deal.status == DealStatus.open:
+if not parties.may_change:
+    st.info(
+        f"This deal is {escape_markdown(parties.owner)}'s: you can read it, and its owner or "
+        "their manager can change it."
+    )
+elif deal.status == DealStatus.open:
     move_col, win_col, lose_col = st.columns(3)
     with move_col, st.form("move_deal"):
         target = st.selectbox(
@@ -149,7 +199,11 @@ if deal.status == DealStatus.open:
             key="deal_move_to",
         )
         if st.form_submit_button("Move", icon=":material/arrow_forward:"):
-            change(move_deal, done="Moved.", stage_id=target or 0)
+            change(
+                move_deal,
+                done=f"Moved to {escape_markdown(stage_names.get(target, ''))}.",
+                stage_id=target or 0,
+            )
     with win_col, st.form("win_deal"):
         final = st.number_input(
             "Final amount",
@@ -179,6 +233,45 @@ tab_edit, tab_history, tab_activity, tab_tasks = st.tabs(
     ["Details", "History", "Activities", "Tasks"]
 )
 with tab_edit:
+    if parties.may_change and (len(loaded.owners) > 1 or len(loaded.pipelines) > 1):
+        owner_names = {u.id: u.display_name for u in loaded.owners}
+        with st.form("deal_owner_pipeline"):
+            left, right = st.columns(2)
+            new_owner = left.selectbox(
+                "Owner",
+                list(owner_names),
+                index=list(owner_names).index(deal.owner_id) if deal.owner_id in owner_names else 0,
+                format_func=lambda i: owner_names[i],
+                key="deal_owner",
+                disabled=len(owner_names) < 2,
+            )
+            new_pipeline = right.selectbox(
+                "Pipeline",
+                list(pipeline_names),
+                index=list(pipeline_names).index(deal.pipeline_id)
+                if deal.pipeline_id in pipeline_names
+                else 0,
+                format_func=lambda i: pipeline_names[i],
+                key="deal_pipeline",
+                disabled=deal.status != DealStatus.open or len(pipeline_names) < 2,
+                help="The deal goes to the first stage of the pipeline chosen.",
+            )
+            handed = st.form_submit_button("Change owner or pipeline", icon=":material/swap_horiz:")
+        if handed and new_owner and new_owner != deal.owner_id:
+            change(
+                change_owner,
+                done=f"Now owned by {escape_markdown(owner_names.get(new_owner, ''))}.",
+                owner_id=new_owner,
+            )
+        elif handed and new_pipeline and new_pipeline != deal.pipeline_id:
+            change(
+                change_pipeline,
+                done=f"Moved to the pipeline {escape_markdown(pipeline_names[new_pipeline])}.",
+                pipeline_id=new_pipeline,
+                stage_id=None,
+            )
+        elif handed:
+            st.info("Nothing to change: choose another owner or pipeline.")
     with st.form("edit_deal"):
         left, right = st.columns(2)
         title = left.text_input(
@@ -203,7 +296,9 @@ with tab_edit:
         notes = st.text_area(
             "Notes", value=deal.notes or "", key="edit_notes", max_chars=DEAL_NOTES_MAX
         )
-        saved = st.form_submit_button("Save changes", icon=":material/save:")
+        saved = st.form_submit_button(
+            "Save changes", icon=":material/save:", disabled=not parties.may_change
+        )
     if saved:
         patch = attempt(
             lambda: parse_model(
@@ -226,23 +321,17 @@ with tab_edit:
         forget_version(version_key)
         st.rerun()
     st.caption(
-        f"Created {deal.created_at:%Y-%m-%d} · last activity {deal.last_activity_at:%Y-%m-%d} · "
+        f"Created {escape_markdown(local_time(deal.created_at, '%Y-%m-%d'))} · last activity "
+        f"{escape_markdown(local_time(deal.last_activity_at, '%Y-%m-%d %H:%M'))} · "
         f"source {escape_markdown(deal.source or '—')}"
     )
-    if deal.contact_id:
-        st.page_link(
-            "pages/contact.py",
-            label="Open the primary contact",
-            icon=":material/person_search:",
-            query_params={"id": str(deal.contact_id)},
-        )
 
 with tab_history:
     st.dataframe(
         pd.DataFrame(
             [
                 {
-                    "When (UTC)": h.changed_at.strftime("%Y-%m-%d %H:%M"),
+                    "When": local_time(h.changed_at, "%Y-%m-%d %H:%M"),
                     "Event": h.event,
                     "From": h.from_stage or "",
                     "To": h.to_stage,
@@ -262,7 +351,7 @@ with tab_activity:
             pd.DataFrame(
                 [
                     {
-                        "When (UTC)": i.occurred_at.strftime("%Y-%m-%d %H:%M"),
+                        "When": local_time(i.occurred_at, "%Y-%m-%d %H:%M"),
                         "Channel": str(i.channel),
                         "Subject": i.subject,
                         "Notes": i.body,

@@ -5,17 +5,18 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
+from sqlmodel import Session
 
 from components import page
-from components.db import db_session
-from components.text import escape_markdown
-from components.ui import attempt, pager
+from components.pipeline_ui import money, query_id
+from components.text import count_of, escape_markdown
+from components.ui import Failed, flash, pager, run
 from db.core.normalise import SEARCH_MAX
 from db.core.validation import parse_model
 from db.models.auth import User
 from db.models.pipeline import DealStatus, DealUpdate, Pipeline
 from db.pipeline.commands import reassign_deals, update_deal
-from db.pipeline.queries import SORTS, DealFilter, DealRow, assignable_owners, find_deals
+from db.pipeline.queries import SORTS, DealFilter, assignable_owners, find_deals
 from db.pipeline.setup import list_pipelines
 
 user = page(__file__)
@@ -30,16 +31,27 @@ SORT_LABELS = {
 }
 
 
-def load_choices() -> tuple[list[Pipeline], list[User]]:
-    with db_session() as session:
-        return list_pipelines(session=session, actor=user), assignable_owners(
-            session=session, actor=user
-        )
+def load_choices(*, session: Session) -> tuple[list[Pipeline], list[User]]:
+    return list_pipelines(session=session, actor=user), assignable_owners(
+        session=session, actor=user
+    )
 
 
-pipelines, owners = attempt(load_choices) or ([], [])
+choices = run(load_choices)
+pipelines, owners = ([], []) if isinstance(choices, Failed) else choices
 names = {p.id: p.name for p in pipelines}
 owner_names = {u.id: u.display_name for u in owners}
+# Home's "see all" opens the rotting deals (?view=rotting, &mine=1 for a seller's own);
+# the board's "more on the Deals page" opens one stage (?stage=12).
+rotting_only = st.query_params.get("view") == "rotting"
+mine_only = st.query_params.get("mine") == "1"
+stage_id = query_id("stage")
+if rotting_only:
+    st.info(
+        "Showing rotting deals only: open deals idle for longer than their stage allows"
+        + (" (yours)." if mine_only else ".")
+    )
+    st.page_link("pages/deals.py", label="Show all deals", icon=":material/filter_alt_off:")
 cols = st.columns(5)
 query = cols[0].text_input("Title contains", key="deals_query", max_chars=SEARCH_MAX)
 pipeline_id = cols[1].selectbox(
@@ -61,21 +73,20 @@ sort = cols[4].selectbox(
 flt = DealFilter(
     query=query,
     pipeline_id=pipeline_id or None,
-    status=None if status == "(any)" else DealStatus(status),
-    owner_id=owner_id or None,
+    stage_id=stage_id,
+    status=DealStatus.open if rotting_only else (None if status == "(any)" else DealStatus(status)),
+    owner_id=user.id if mine_only else (owner_id or None),
+    rotting=rotting_only,
 )
+# Bumped after each save, so the table is drawn afresh from the database.
+ROUND_KEY = "deals_round"
+editor_round = st.session_state.get(ROUND_KEY, 0)
 
-
-def load(offset: int, limit: int) -> tuple[list[DealRow], int]:
-    with db_session() as session:
-        return find_deals(
-            session=session, actor=user, flt=flt, sort=sort, offset=offset, limit=limit
-        )
-
-
-total = (attempt(lambda: load(0, 1)) or ([], 0))[1]
+counted = run(find_deals, actor=user, flt=flt, sort=sort, offset=0, limit=1)
+total = 0 if isinstance(counted, Failed) else counted[1]
 offset = pager(total=total, page_size=PAGE_SIZE, key="deals_page") if total else 0
-rows = (attempt(lambda: load(offset, PAGE_SIZE)) or ([], 0))[0]
+found = run(find_deals, actor=user, flt=flt, sort=sort, offset=offset, limit=PAGE_SIZE)
+rows = [] if isinstance(found, Failed) else found[0]
 if not rows:
     st.info("No deals match these filters.")
     st.stop()
@@ -90,8 +101,7 @@ table = pd.DataFrame(
             "Stage": r.stage,
             "Status": r.status,
             "Owner": r.owner,
-            "Amount": float(r.amount),
-            "Currency": r.currency,
+            "Amount": money(r.amount, r.currency),
             "Probability %": r.probability,
             "Expected close": r.expected_close,
             "Rotting": "yes" if r.rotting else "",
@@ -100,6 +110,7 @@ table = pd.DataFrame(
     ]
 )
 st.caption("Edit a title or close date in the table, then save. Tick rows to reassign them.")
+editor_key = f"deals_editor_{offset}_{editor_round}"
 edited: Any = st.data_editor(
     table,
     hide_index=True,
@@ -107,40 +118,45 @@ edited: Any = st.data_editor(
     disabled=[c for c in table.columns if c not in {"Select", "Title", "Expected close"}],
     column_config={
         "Expected close": st.column_config.DateColumn("Expected close", format="YYYY-MM-DD"),
-        "Amount": st.column_config.NumberColumn("Amount", format="%.2f"),
+        "Amount": st.column_config.TextColumn("Amount"),
     },
-    key=f"deals_editor_{offset}",
+    key=editor_key,
 )
-changes: dict[int, dict[str, Any]] = st.session_state.get(f"deals_editor_{offset}", {}).get(
-    "edited_rows", {}
-)
+changes: dict[int, dict[str, Any]] = st.session_state.get(editor_key, {}).get("edited_rows", {})
 edits = {i: c for i, c in changes.items() if set(c) - {"Select"}}
-if edits and st.button(f"Save {len(edits)} changed row(s)", icon=":material/save:"):
+
+
+def refreshed(message: str) -> None:
+    st.session_state[ROUND_KEY] = editor_round + 1
+    flash(message)
+    st.rerun()
+
+
+if edits and st.button(f"Save {count_of(len(edits), 'changed row')}", icon=":material/save:"):
     by_row = {index: rows[int(index)] for index in edits}
 
-    def save() -> int:
+    def save(*, session: Session) -> int:
         saved = 0
-        with db_session() as session:
-            for index, change in edits.items():
-                row = by_row[index]
-                data: dict[str, Any] = {}
-                if "Title" in change:
-                    data["title"] = change["Title"]
-                if "Expected close" in change:
-                    data["expected_close"] = change["Expected close"]
-                update_deal(
-                    session=session,
-                    deal_id=row.id,
-                    patch=parse_model(DealUpdate, data, labels={"expected_close": "Close date"}),
-                    version=row.version,
-                    actor=user,
-                )
-                saved += 1
+        for index, change in edits.items():
+            row = by_row[index]
+            data: dict[str, Any] = {}
+            if "Title" in change:
+                data["title"] = change["Title"]
+            if "Expected close" in change:
+                data["expected_close"] = change["Expected close"]
+            update_deal(
+                session=session,
+                deal_id=row.id,
+                patch=parse_model(DealUpdate, data, labels={"expected_close": "Close date"}),
+                version=row.version,
+                actor=user,
+            )
+            saved += 1
         return saved
 
-    if attempt(save) is not None:
-        st.session_state.pop(f"deals_editor_{offset}", None)
-        st.rerun()
+    saved = run(save)
+    if not isinstance(saved, Failed):
+        refreshed(f"Saved {count_of(saved, 'deal')}.")
 
 selected = [rows[i].id for i, flag in enumerate(edited["Select"]) if flag]
 with st.form("reassign"):
@@ -153,15 +169,9 @@ with st.form("reassign"):
     )
     go = st.form_submit_button(f"Reassign {len(selected)} deal(s)", icon=":material/swap_horiz:")
 if go:
-
-    def reassign() -> int:
-        with db_session() as session:
-            return reassign_deals(
-                session=session, deal_ids=selected, owner_id=new_owner or 0, actor=user
-            )
-
-    done = attempt(reassign)
-    if done is not None:
-        st.success(
-            f"Reassigned {done} deal(s) to {escape_markdown(owner_names.get(new_owner or 0, ''))}."
+    reassigned = run(reassign_deals, deal_ids=selected, owner_id=new_owner or 0, actor=user)
+    if not isinstance(reassigned, Failed):
+        refreshed(
+            f"Reassigned {count_of(reassigned, 'deal')} to "
+            f"{escape_markdown(owner_names.get(new_owner or 0, ''))}."
         )

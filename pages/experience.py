@@ -23,12 +23,14 @@ from db.experience.moments import AffectedContact, MomentMonth, affected_contact
 from db.experience.responsiveness import (
     CHANNEL_LABELS,
     INBOUND_CHANNELS,
+    WAITING_RULE,
     OverdueFollowUp,
     ResponseRow,
     Waiting,
     overdue_follow_ups,
     response_times,
     unanswered_contacts,
+    waiting_since,
 )
 from db.models.auth import Role
 from db.models.people import Channel
@@ -132,7 +134,9 @@ SECTIONS = (
     "Channel of choice",
 )
 # One section at a time (not tabs, which would compute all five on every run).
-section = st.radio("Show", SECTIONS, horizontal=True, key="cx_section")
+# Home's "see all" of the people waiting opens that section (?show=waiting).
+opened_on = 1 if st.query_params.get("show") == "waiting" else 0
+section = st.radio("Show", SECTIONS, index=opened_on, horizontal=True, key="cx_section")
 
 if section == "Responsiveness":
     left, right = st.columns(2)
@@ -179,23 +183,26 @@ if section == "Responsiveness":
 
 if section == "Calls not returned":
     st.caption(
-        "People whose latest contacts with us have had no answer on any channel yet, "
-        "longest waiting first. Open one to see their timeline."
+        escape_markdown(WAITING_RULE)
+        + " The same list as on Home, whatever the period above; longest waiting first. "
+        "Open one to see their timeline."
     )
     choices = ["all", *[c.value for c in INBOUND_CHANNELS]]
     picked = st.selectbox(
         "Channel they used",
         choices,
         format_func=lambda c: "any channel" if c == "all" else CHANNEL_LABELS[c],
-        index=1,
+        index=0,
         key="cx_wait_channel",
     )
     channel = None if picked == "all" else Channel(picked)
+    window = waiting_since(today)
 
-    total = (attempt(lambda: load_waiting(user.id, channel, start, 0, 1)) or ([], 0))[1]
+    total = (attempt(lambda: load_waiting(user.id, channel, window, 0, 1)) or ([], 0))[1]
+    st.metric("Waiting for an answer", f"{total:,}")
     if total:
         offset = pager(total=total, page_size=PAGE_SIZE, key="cx_wait_page")
-        waiting_rows = attempt(lambda: load_waiting(user.id, channel, start, offset, PAGE_SIZE))
+        waiting_rows = attempt(lambda: load_waiting(user.id, channel, window, offset, PAGE_SIZE))
         for row in (waiting_rows or ([], 0))[0]:
             days = (utcnow() - row.since).days
             contact_link(
@@ -205,7 +212,7 @@ if section == "Calls not returned":
                 ":material/phone_missed:",
             )
     else:
-        st.success("Everyone who contacted us in this period has had an answer.")
+        st.success("Nobody is waiting for an answer.")
 
 if section == "Follow-ups overdue":
     st.caption("Follow-ups promised to a person (tasks on a contact) that are past due.")
@@ -217,7 +224,7 @@ if section == "Follow-ups overdue":
             contact_link(
                 task.contact_id,
                 f"{escape_markdown(task.title)} · {escape_markdown(task.contact)} · "
-                f"{task.days_overdue} days overdue · {escape_markdown(task.owner)}",
+                f"{count_of(task.days_overdue, 'day')} overdue · {escape_markdown(task.owner)}",
                 ":material/event_busy:",
             )
     else:

@@ -7,14 +7,16 @@ from decimal import Decimal
 import altair as alt
 import pandas as pd
 import streamlit as st
+from babel.numbers import get_currency_symbol
+from sqlmodel import Session
 
 from components import page
 from components.db import db_session
 from components.home_experience import forget_team_figures
 from components.pipeline_charts import bar_chart, forecast_chart
-from components.pipeline_ui import money, percent
+from components.pipeline_ui import money, percent, viewer_locale
 from components.text import escape_markdown
-from components.ui import attempt, show_chart
+from components.ui import Failed, act, attempt, run, show_chart
 from db.imports.export import frame_csv
 from db.models.auth import Role, User
 from db.models.pipeline import CURRENCIES, Pipeline, SalesTarget
@@ -23,6 +25,7 @@ from db.pipeline.forecast import (
     ForecastReport,
     forecast_report,
     pipeline_data_version,
+    stage_settings_version,
 )
 from db.pipeline.queries import assignable_owners
 from db.pipeline.setup import list_pipelines
@@ -32,30 +35,44 @@ user = page(__file__)
 st.title("Forecast")
 
 
-def load_choices() -> tuple[list[Pipeline], list[User]]:
-    with db_session() as session:
-        return list_pipelines(session=session, actor=user), assignable_owners(
-            session=session, actor=user
-        )
+def default_period(day: dt.date) -> tuple[dt.date, dt.date]:
+    """Eleven whole months back and four ahead: the first month is never a single day."""
+    first = day.replace(day=1)
+    start_year, start_month = divmod(first.year * 12 + first.month - 1 - 11, 12)
+    end_year, end_month = divmod(first.year * 12 + first.month - 1 + 5, 12)
+    end = dt.date(end_year, end_month + 1, 1) - dt.timedelta(days=1)
+    return dt.date(start_year, start_month + 1, 1), end
 
 
-pipelines, owners = attempt(load_choices) or ([], [])
+def load_choices(*, session: Session) -> tuple[list[Pipeline], list[User]]:
+    return list_pipelines(session=session, actor=user), assignable_owners(
+        session=session, actor=user
+    )
+
+
+choices = run(load_choices)
+pipelines, owners = ([], []) if isinstance(choices, Failed) else choices
 if not pipelines:
     st.info("No pipelines yet.")
     st.stop()
 names = {p.id: p.name for p in pipelines}
+currencies = {p.id: p.currency for p in pipelines}
 owner_names = {u.id: u.display_name for u in owners}
 teams = sorted({u.team for u in owners if u.team})
 today = dt.date.today()
-cols = st.columns(5)
-period = cols[0].date_input(
-    "Period",
-    value=(today.replace(day=1) - dt.timedelta(days=335), today + dt.timedelta(days=120)),
-    key="fc_period",
-)
-currency = cols[1].selectbox("Currency", list(CURRENCIES), key="fc_currency")
+cols = st.columns([3, 2, 3, 2, 2])
+period = cols[0].date_input("Period", value=default_period(today), key="fc_period")
 pipeline_id = cols[2].selectbox(
     "Pipeline", list(names), format_func=lambda i: names[i], key="fc_pipeline"
+)
+# The pipeline's own currency first: a EUR pipeline read in GBP is all zeros.
+pipeline_currency = currencies.get(pipeline_id, "GBP")
+currency = cols[1].selectbox(
+    "Currency",
+    list(CURRENCIES),
+    index=list(CURRENCIES).index(pipeline_currency) if pipeline_currency in CURRENCIES else 0,
+    key=f"fc_currency_{pipeline_id}",
+    help="Amounts are never converted: the figures count the deals in this currency.",
 )
 owner_id = cols[3].selectbox(
     "Owner",
@@ -79,7 +96,7 @@ flt = ForecastFilter(
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=200)
 def _cached_report(
-    user_id: int | None, fields: tuple[object, ...], version: tuple[str, int, int]
+    user_id: int | None, fields: tuple[object, ...], version: tuple[object, ...]
 ) -> ForecastReport:
     """The report for this user and filter, kept in memory until a deal changes."""
     del user_id, fields, version  # the cache key; the filter itself is the page's
@@ -89,7 +106,10 @@ def _cached_report(
 
 def load() -> ForecastReport:
     with db_session() as session:
-        version = pipeline_data_version(session=session)
+        version = (
+            *pipeline_data_version(session=session),
+            stage_settings_version(session=session),
+        )
     fields = (flt.since, flt.until, flt.currency, flt.pipeline_id, flt.owner_id, flt.team)
     with st.spinner("Adding up the pipeline…"):
         return _cached_report(user.id, fields, version)
@@ -118,26 +138,44 @@ def section(title: str, frame: pd.DataFrame, chart: alt.Chart | None, key: str) 
 
 
 outcome = report.outcome
-figures = st.columns(5)
-figures[0].metric(
-    f"Weighted pipeline ({escape_markdown(currency)})",
-    f"{sum((m.weighted for m in report.months), start=Decimal(0)):,.0f}",
+weighted_total = sum((m.weighted for m in report.months), start=Decimal(0))
+if (
+    not weighted_total
+    and not outcome.won_count
+    and not outcome.lost_count
+    and not outcome.open_count
+):
+    st.info(
+        f"No deals in {escape_markdown(currency)} match: {escape_markdown(names[pipeline_id])} "
+        f"counts its deals in {escape_markdown(pipeline_currency)}, and amounts are never "
+        "converted. Choose that currency, another pipeline, or a longer period."
+        if currency != pipeline_currency
+        else "No deals match this period and these filters."
+    )
+# Amounts get the room of a third of the page each (a fifth cut "£1,065,438" short).
+figures = st.columns(3)
+figures[0].metric("Weighted pipeline", money(weighted_total, currency, whole=True))
+figures[1].metric("Won in period", money(outcome.won_value, currency, whole=True))
+figures[2].metric(
+    "Sales velocity per day",
+    "—" if outcome.velocity is None else money(outcome.velocity, currency, whole=True),
 )
-figures[1].metric(f"Won in period ({escape_markdown(currency)})", f"{outcome.won_value:,.0f}")
-figures[2].metric("Win rate (count)", percent(outcome.win_rate_count))
-figures[3].metric("Average cycle (days)", f"{outcome.average_cycle_days or 0:.0f}")
-figures[4].metric(
-    f"Sales velocity ({escape_markdown(currency)}/day)",
-    "—" if outcome.velocity is None else f"{outcome.velocity:,.0f}",
+ratios = st.columns(3)
+ratios[0].metric("Win rate (count)", percent(outcome.win_rate_count))
+ratios[1].metric("Win rate (value)", percent(outcome.win_rate_value))
+ratios[2].metric(
+    "Average cycle (days)",
+    "—" if outcome.average_cycle_days is None else f"{outcome.average_cycle_days:.0f}",
 )
 
+symbol = get_currency_symbol(currency, locale=viewer_locale())
 months = pd.DataFrame(
     [
         {
             "Month": m.month,
-            "Weighted pipeline": float(m.weighted),
-            "Open (unweighted)": float(m.open_amount),
-            "Won": float(m.won),
+            f"Weighted pipeline ({symbol})": float(m.weighted),
+            f"Open, unweighted ({symbol})": float(m.open_amount),
+            f"Won ({symbol})": float(m.won),
         }
         for m in report.months
     ]
@@ -150,7 +188,7 @@ long = [
 section(
     "Weighted pipeline by expected close month, against won revenue",
     months,
-    forecast_chart(long),
+    forecast_chart(long, symbol=symbol),
     "forecast_by_month",
 )
 
@@ -163,7 +201,10 @@ rates = pd.DataFrame(
         {"Figure": "Win rate by count", "Value": percent(outcome.win_rate_count)},
         {"Figure": "Win rate by value", "Value": percent(outcome.win_rate_value)},
         {"Figure": "Average won deal", "Value": money(outcome.average_won, currency)},
-        {"Figure": "Average cycle (days)", "Value": str(outcome.average_cycle_days or "—")},
+        {
+            "Figure": "Average cycle (days)",
+            "Value": "—" if outcome.average_cycle_days is None else str(outcome.average_cycle_days),
+        },
         {"Figure": "Open deals", "Value": str(outcome.open_count)},
         {"Figure": "Sales velocity per day", "Value": money(outcome.velocity, currency)},
     ]
@@ -202,7 +243,8 @@ section(
 )
 st.caption(
     "A deal counts as having reached every stage up to the furthest it got to: skipped "
-    "stages count as passed, and moving back does not undo a stage reached."
+    "stages count as passed, and moving back does not undo a stage reached. A stage added "
+    "later counts only the deals that moved to it or past it, or were won, after it was added."
 )
 
 time_frame = pd.DataFrame(
@@ -210,7 +252,7 @@ time_frame = pd.DataFrame(
         {
             "Stage": t.stage,
             "Deals": t.deals,
-            "Average days (all visits)": float(t.average_days or 0),
+            "Average days (all visits)": None if t.average_days is None else float(t.average_days),
         }
         for t in report.times
     ]
@@ -228,8 +270,11 @@ section(
 )
 
 lost_frame = pd.DataFrame(
-    [{"Reason": r.reason, "Deals": r.deals, "Value": float(r.value)} for r in report.lost],
-    columns=["Reason", "Deals", "Value"],
+    [
+        {"Reason": r.reason, "Deals": r.deals, f"Value ({symbol})": float(r.value)}
+        for r in report.lost
+    ],
+    columns=["Reason", "Deals", f"Value ({symbol})"],
 )
 section(
     "Lost reasons",
@@ -247,13 +292,11 @@ section(
 if user.has_any({Role.admin, Role.manager}):
     st.subheader("Sales targets")
 
-    def load_targets() -> tuple[list[str], list[SalesTarget]]:
-        with db_session() as session:
-            return target_teams(session=session, actor=user), list_targets(
-                session=session, actor=user
-            )
+    def load_targets(*, session: Session) -> tuple[list[str], list[SalesTarget]]:
+        return target_teams(session=session, actor=user), list_targets(session=session, actor=user)
 
-    target_choices = (attempt(load_targets) or ([], []))[0]
+    loaded_targets = run(load_targets)
+    target_choices, targets = ([], []) if isinstance(loaded_targets, Failed) else loaded_targets
     if not target_choices:
         st.info("You have no team to set a target for; an administrator can give you one.")
     else:
@@ -273,26 +316,25 @@ if user.has_any({Role.admin, Role.manager}):
             target_currency = middle.selectbox("Currency", list(CURRENCIES), key="tg_currency")
             saved = st.form_submit_button("Save target", icon=":material/flag:")
         if saved:
-
-            def save_target() -> SalesTarget:
-                with db_session() as session:
-                    return set_target(
-                        session=session,
-                        team=target_team or "",
-                        year=int(target_year),
-                        quarter=int(target_quarter or 0),
-                        amount=Decimal(str(target_amount)),
-                        currency=target_currency or "GBP",
-                        actor=user,
-                    )
-
-            if attempt(save_target) is not None:
+            amount = Decimal(str(target_amount))
+            done = (
+                f"Target saved for {escape_markdown(target_team or '')}, {int(target_year)} "
+                f"Q{escape_markdown(target_quarter)}: "
+                f"{escape_markdown(money(amount, target_currency or 'GBP'))}."
+            )
+            if act(
+                set_target,
+                done=done,
+                rerun=False,
+                team=target_team or "",
+                year=int(target_year),
+                quarter=int(target_quarter or 0),
+                amount=amount,
+                currency=target_currency or "GBP",
+                actor=user,
+            ):
                 forget_team_figures()
-                st.success(
-                    f"Target saved for {escape_markdown(target_team or '')}, "
-                    f"{int(target_year)} Q{escape_markdown(target_quarter)}."
-                )
-    targets = (attempt(load_targets) or ([], []))[1]
+                st.rerun()
     if targets:
         st.dataframe(
             pd.DataFrame(
@@ -300,8 +342,7 @@ if user.has_any({Role.admin, Role.manager}):
                     {
                         "Team": t.team,
                         "Quarter": f"{t.year} Q{t.quarter}",
-                        "Target": float(t.amount),
-                        "Currency": t.currency,
+                        "Target": money(t.amount, t.currency),
                     }
                     for t in targets
                 ]

@@ -2,40 +2,49 @@
 
 import pandas as pd
 import streamlit as st
+from sqlmodel import Session
 
 from components import page
-from components.db import db_session
-from components.text import escape_markdown
-from components.ui import attempt
+from components.text import count_of, escape_markdown
+from components.ui import Failed, act, flash, run
 from db.core.errors import ValidationError
-from db.models.pipeline import CURRENCIES, LostReason, Pipeline, Stage
+from db.models.pipeline import CURRENCIES, Pipeline
 from db.pipeline.setup import (
     LOST_REASON_MAX,
     PIPELINE_NAME_MAX,
     STAGE_NAME_MAX,
     STAGES_TEXT_MAX,
+    StageEdit,
     StageSpec,
     add_lost_reason,
     add_stage,
+    configurable_pipelines,
     create_pipeline,
     list_lost_reasons,
-    list_pipelines,
     list_stages,
     retire_lost_reason,
-    retire_stage,
-    update_stage,
+    save_stages,
 )
 
 user = page(__file__)
 st.title("Pipeline settings")
+st.caption(
+    "A pipeline's stages are changed by administrators and by the managers of the teams "
+    "whose deals are in it."
+)
+# Bumped after each save, so the stage table is drawn afresh from the database rather
+# than keeping the edits of the table it replaced.
+ROUND_KEY = "stages_round"
 
 
-def load_pipelines() -> list[Pipeline]:
-    with db_session() as session:
-        return list_pipelines(session=session, actor=user)
+def saved_stages(message: str) -> None:
+    st.session_state[ROUND_KEY] = st.session_state.get(ROUND_KEY, 0) + 1
+    flash(message)
+    st.rerun()
 
 
-pipelines = attempt(load_pipelines) or []
+found = run(configurable_pipelines, actor=user)
+pipelines = [] if isinstance(found, Failed) else found
 names = {p.id: p.name for p in pipelines}
 
 st.subheader("Stages")
@@ -43,12 +52,8 @@ if pipelines:
     pipeline_id = st.selectbox(
         "Pipeline", list(names), format_func=lambda i: names[i], key="set_pipeline"
     )
-
-    def load_stages() -> list[Stage]:
-        with db_session() as session:
-            return list_stages(session=session, pipeline_id=pipeline_id or 0, actor=user)
-
-    stages = attempt(load_stages) or []
+    listed = run(list_stages, pipeline_id=pipeline_id or 0, actor=user)
+    stages = [] if isinstance(listed, Failed) else listed
     table = pd.DataFrame(
         [
             {
@@ -72,37 +77,29 @@ if pipelines:
             "Rotting after (days)": st.column_config.NumberColumn(min_value=1, step=1),
             "Order": st.column_config.NumberColumn(min_value=1, step=1),
         },
-        key=f"stages_{pipeline_id}",
+        key=f"stages_{pipeline_id}_{st.session_state.get(ROUND_KEY, 0)}",
     )
     if st.button("Save stages", icon=":material/save:", key="save_stages"):
-
-        def save() -> int:
-            changed = 0
-            with db_session() as session:
-                for row in edited.to_dict("records"):
-                    stage_id = int(row["Id"])
-                    if row["Retire"]:
-                        retire_stage(session=session, stage_id=stage_id, actor=user)
-                        changed += 1
-                        continue
-                    rotting = row["Rotting after (days)"]
-                    update_stage(
-                        session=session,
-                        stage_id=stage_id,
-                        spec=StageSpec(
-                            name=str(row["Stage"] or ""),
-                            probability=int(row["Probability %"]),
-                            rotting_days=None if pd.isna(rotting) else int(rotting),
-                        ),
-                        position=int(row["Order"]),
-                        actor=user,
-                    )
-                    changed += 1
-            return changed
-
-        saved = attempt(save)
-        if saved is not None:
-            st.success(f"Saved {saved:,} stage(s).")
+        edits = []
+        for row in edited.to_dict("records"):
+            rotting = row["Rotting after (days)"]
+            edits.append(
+                StageEdit(
+                    stage_id=int(row["Id"]),
+                    spec=StageSpec(
+                        name=str(row["Stage"] or ""),
+                        probability=int(row["Probability %"]),
+                        rotting_days=None if pd.isna(rotting) else int(rotting),
+                    ),
+                    position=int(row["Order"]),
+                    retire=bool(row["Retire"]),
+                )
+            )
+        changed = run(save_stages, pipeline_id=pipeline_id or 0, edits=edits, actor=user)
+        if not isinstance(changed, Failed):
+            saved_stages(
+                f"Saved {count_of(changed, 'changed stage')}." if changed else "Nothing changed."
+            )
 
     with st.form("add_stage", clear_on_submit=True):
         st.markdown("**Add a stage at the end**")
@@ -115,19 +112,19 @@ if pipelines:
             "Rotting after (days, 0 = never)", min_value=0, value=14, key="stage_rotting"
         )
         if st.form_submit_button("Add stage", icon=":material/add:"):
-
-            def add() -> Stage:
-                with db_session() as session:
-                    return add_stage(
-                        session=session,
-                        pipeline_id=pipeline_id or 0,
-                        spec=StageSpec(name, int(probability), int(rotting) or None),
-                        actor=user,
-                    )
-
-            attempt(add, success="Stage added.")
+            added = run(
+                add_stage,
+                pipeline_id=pipeline_id or 0,
+                spec=StageSpec(name, int(probability), int(rotting) or None),
+                actor=user,
+            )
+            if not isinstance(added, Failed):
+                saved_stages(f"Stage added: {escape_markdown(added.name)}.")
 else:
-    st.info("No pipelines yet: create the first one below.")
+    st.info(
+        "No pipeline you may change: create one below, or ask an administrator or the "
+        "manager of a team that uses it."
+    )
 
 with st.expander("New pipeline", icon=":material/add:"):
     with st.form("new_pipeline", clear_on_submit=True):
@@ -160,47 +157,34 @@ with st.expander("New pipeline", icon=":material/add:"):
                 specs.append(StageSpec(parts[0], chance, days))
             return specs
 
-        def create() -> Pipeline:
-            specs = parse()
-            with db_session() as session:
-                return create_pipeline(
-                    session=session,
-                    name=pipeline_name,
-                    currency=currency,
-                    stages=specs,
-                    actor=user,
-                )
+        def create(*, session: Session) -> Pipeline:
+            return create_pipeline(
+                session=session, name=pipeline_name, currency=currency, stages=parse(), actor=user
+            )
 
-        made = attempt(create)
-        if made is not None:
-            st.success(f"Created the pipeline {escape_markdown(made.name)}.")
+        act(create, done=f"Created the pipeline {escape_markdown(pipeline_name.strip())}.")
 
 st.subheader("Lost reasons")
 st.caption("A lost deal must give one of these reasons.")
 
 
-def load_reasons() -> list[LostReason]:
-    with db_session() as session:
-        return list_lost_reasons(session=session, actor=user)
-
-
-for reason in attempt(load_reasons) or []:
+reasons = run(list_lost_reasons, actor=user)
+for reason in [] if isinstance(reasons, Failed) else reasons:
     left, right = st.columns([4, 1])
     left.text(reason.label)
     if right.button("Retire", key=f"retire_reason_{reason.id}"):
-
-        def retire(reason_id: int = reason.id or 0) -> LostReason:
-            with db_session() as session:
-                return retire_lost_reason(session=session, reason_id=reason_id, actor=user)
-
-        if attempt(retire) is not None:
-            st.rerun()
+        act(
+            retire_lost_reason,
+            done=f"Retired the reason {escape_markdown(reason.label)}.",
+            reason_id=reason.id or 0,
+            actor=user,
+        )
 with st.form("add_reason", clear_on_submit=True):
     label = st.text_input("New lost reason", key="reason_label", max_chars=LOST_REASON_MAX)
     if st.form_submit_button("Add reason", icon=":material/add:"):
-
-        def add_reason() -> LostReason:
-            with db_session() as session:
-                return add_lost_reason(session=session, label=label, actor=user)
-
-        attempt(add_reason, success="Reason added.")
+        act(
+            add_lost_reason,
+            done=f"Reason added: {escape_markdown(label.strip())}.",
+            label=label,
+            actor=user,
+        )

@@ -9,7 +9,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import exists, func
@@ -262,6 +262,20 @@ class Waiting:
     waiting: int
     since: datetime
     last_at: datetime
+
+
+# The one definition of "waiting for an answer", used by Home and Customer experience alike.
+WAITING_DAYS = 30
+WAITING_RULE = (
+    f"Waiting for an answer: someone who called, emailed, chatted, messaged or wrote to us "
+    f"in the last {WAITING_DAYS} days and has had no answer from us since, on any channel. "
+    "The wait counts from their first contact still unanswered."
+)
+
+
+def waiting_since(today: date) -> datetime:
+    """The start of the window in which an unanswered contact counts as waiting."""
+    return datetime.combine(today - timedelta(days=WAITING_DAYS), time.min, tzinfo=UTC)
 
 
 def _unanswered_conditions(actor: Actor, channel: Channel | None, since: datetime | None) -> Any:

@@ -42,6 +42,9 @@ class Stage(SQLModel, table=True):
     probability: int = Field(default=10, ge=0, le=100)
     rotting_days: int | None = Field(default=None, ge=1)
     is_active: bool = Field(default=True)
+    # When the stage was added to a pipeline already in use (None: one of the pipeline's
+    # first stages). No deal moved before then can have passed it.
+    added_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class LostReason(SQLModel, table=True):

@@ -227,18 +227,45 @@ def complete_task(*, session: Session, task_id: int, version: int, actor: Actor)
     return task
 
 
-def overdue_tasks(
-    *, session: Session, actor: Actor, today: date | None = None, limit: int = 50
-) -> list[Task]:
-    """Open tasks past their due date that the actor may see, oldest first."""
+def _overdue_conditions(actor: Actor, today: date | None, mine_only: bool) -> list[Any]:
     today = today or utcnow().date()
     conditions: list[Any] = [col(Task.done_at).is_(None), col(Task.due_on) < today]
     scope = owner_filter(actor, Task.owner_id)
     if scope is not None:
         conditions.append(scope)
+    if mine_only:
+        conditions.append(col(Task.owner_id) == actor.id)
+    return conditions
+
+
+def overdue_tasks(
+    *,
+    session: Session,
+    actor: Actor,
+    today: date | None = None,
+    mine_only: bool = False,
+    offset: int = 0,
+    limit: int = 50,
+) -> list[Task]:
+    """Open tasks past their due date that the actor may see (or owns), oldest first."""
+    conditions = _overdue_conditions(actor, today, mine_only)
     return list(
-        session.exec(select(Task).where(*conditions).order_by(col(Task.due_on)).limit(limit)).all()
+        session.exec(
+            select(Task)
+            .where(*conditions)
+            .order_by(col(Task.due_on), col(Task.id))
+            .offset(max(offset, 0))
+            .limit(limit)
+        ).all()
     )
+
+
+def count_overdue_tasks(
+    *, session: Session, actor: Actor, today: date | None = None, mine_only: bool = False
+) -> int:
+    """How many open tasks are past their due date, of those `overdue_tasks` would list."""
+    conditions = _overdue_conditions(actor, today, mine_only)
+    return int(session.exec(select(func.count()).select_from(Task).where(*conditions)).one())
 
 
 def my_open_tasks(*, session: Session, actor: Actor, limit: int = 50) -> list[Task]:

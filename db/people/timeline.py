@@ -17,6 +17,7 @@ from sqlmodel import Session, col
 from db.auth.actor import Actor
 from db.auth.visibility import owner_filter
 from db.core.types import utcnow
+from db.models.auth import User
 from db.models.people import Channel, Contact, Interaction, Task
 from db.models.pipeline import Deal, Stage, StageChange
 from db.people.contacts import get_contact
@@ -174,3 +175,66 @@ def recent_on_other_channels(
         .order_by(func.max(col(Interaction.occurred_at)).desc())
     ).all()
     return [RecentChannel(str(ch), int(n), last) for ch, n, last in rows]
+
+
+@dataclass(frozen=True)
+class RecentTouch:
+    """One thing that happened with the person lately: on which channel, what, who, when."""
+
+    interaction_id: int
+    channel: str
+    direction: str
+    subject: str
+    by: str | None
+    occurred_at: datetime
+    deal_id: int | None
+
+
+RECENT_TOUCHES_MAX = 10
+
+
+def recent_touches(
+    *,
+    session: Session,
+    contact_id: int,
+    actor: Actor,
+    channel: Channel | None = None,
+    hours: int = 48,
+    limit: int = RECENT_TOUCHES_MAX,
+) -> list[RecentTouch]:
+    """The latest interactions with the person in the last `hours` on channels other than
+    `channel`, newest first, each with its subject and who logged it."""
+    contact = get_contact(session=session, contact_id=contact_id, actor=actor)
+    conditions: list[Any] = [
+        col(Interaction.contact_id) == contact.id,
+        col(Interaction.occurred_at) >= utcnow() - timedelta(hours=hours),
+    ]
+    if channel is not None:
+        conditions.append(col(Interaction.channel) != channel)
+    rows = session.execute(
+        sa_select(
+            col(Interaction.id),
+            col(Interaction.channel),
+            col(Interaction.direction),
+            col(Interaction.subject),
+            col(User.display_name),
+            col(Interaction.occurred_at),
+            col(Interaction.deal_id),
+        )
+        .outerjoin(User, col(User.id) == col(Interaction.user_id))
+        .where(*conditions)
+        .order_by(col(Interaction.occurred_at).desc(), col(Interaction.id).desc())
+        .limit(max(1, min(limit, 50)))
+    ).all()
+    return [
+        RecentTouch(
+            interaction_id=int(i),
+            channel=str(ch),
+            direction=str(direction),
+            subject=subject or "",
+            by=by,
+            occurred_at=at,
+            deal_id=deal_id,
+        )
+        for i, ch, direction, subject, by, at, deal_id in rows
+    ]

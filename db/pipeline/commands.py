@@ -479,6 +479,80 @@ def reassign_deals(*, session: Session, deal_ids: list[int], owner_id: int, acto
     return len(deals)
 
 
+def change_owner(
+    *, session: Session, deal_id: int, owner_id: int, version: int, actor: Actor
+) -> Deal:
+    """Give one deal to another owner, refusing a stale edit (the deal page's owner field)."""
+    require_writer(actor, what="deals")
+    deal = _editable(session, deal_id, version, actor)
+    owner = session.get(User, owner_id)
+    if owner is None or not owner.is_active:
+        raise ValidationError("Owner: choose an active user.", field="owner_id")
+    require_change(session=session, actor=actor, owner_id=owner_id, what="deals for that owner")
+    if owner_id == deal.owner_id:
+        return deal
+    before = deal.owner_id
+    _save(session, deal, version, {"owner_id": owner_id}, actor)
+    record(
+        session=session,
+        actor=actor,
+        action="deal.reassign",
+        entity="deal",
+        entity_id=deal_id,
+        details={"from": before, "to": owner_id},
+    )
+    session.commit()
+    session.refresh(deal)
+    return deal
+
+
+def change_pipeline(
+    *,
+    session: Session,
+    deal_id: int,
+    pipeline_id: int,
+    stage_id: int | None,
+    version: int,
+    actor: Actor,
+) -> Deal:
+    """Move an open deal to another pipeline, into the stage chosen (or its first stage);
+    the history keeps the move like any other."""
+    require_writer(actor, what="deals")
+    deal = _editable(session, deal_id, version, actor)
+    if deal.status != DealStatus.open:
+        raise ValidationError(
+            "Pipeline: this deal is closed; reopen it before moving it.", field="pipeline_id"
+        )
+    pipeline = session.get(Pipeline, pipeline_id)
+    if pipeline is None or not pipeline.is_active:
+        raise ValidationError("Pipeline: choose an active pipeline.", field="pipeline_id")
+    if pipeline_id == deal.pipeline_id:
+        return deal
+    stage = _stage_of(session, pipeline_id, stage_id)
+    now = utcnow()
+    before = deal.pipeline_id
+    _history(session, deal, event="moved", to_stage_id=stage.id or 0, at=now, actor=actor)
+    _save(
+        session,
+        deal,
+        version,
+        {"pipeline_id": pipeline_id, "stage_id": stage.id, "stage_entered_at": now},
+        actor,
+        now,
+    )
+    record(
+        session=session,
+        actor=actor,
+        action="deal.move",
+        entity="deal",
+        entity_id=deal_id,
+        details={"from_pipeline": before, "to_pipeline": pipeline_id, "to": stage.id},
+    )
+    session.commit()
+    session.refresh(deal)
+    return deal
+
+
 def touch_deal(*, session: Session, deal_id: int | None, at: datetime) -> None:
     """Note activity on a deal (an interaction or a finished task) in the caller's transaction."""
     if deal_id is None:

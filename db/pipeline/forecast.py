@@ -1,11 +1,12 @@
 """Forecast and pipeline reports: aggregated in SQL, combined by the formulas in db/metrics."""
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, func, literal_column
+from sqlalchemy import and_, case, func, literal_column, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
@@ -21,6 +22,7 @@ from db.pipeline.metrics import (
     days_in_stage,
     fill_months,
     funnel,
+    funnel_steps,
     months_between,
     sales_velocity,
     win_rate,
@@ -111,6 +113,17 @@ def pipeline_data_version(*, session: Session) -> tuple[str, int, int]:
     last_deal = session.execute(sa_select(func.max(deal.c.id))).scalar_one()
     last_change = session.execute(sa_select(func.max(change.c.id))).scalar_one()
     return (str(updated or ""), int(last_deal or 0), int(last_change or 0))
+
+
+def stage_settings_version(*, session: Session) -> str:
+    """A fingerprint of every stage's settings: a new stage or a changed probability
+    changes the funnel and the weighted pipeline (a few dozen rows)."""
+    stages = session.execute(
+        sa_select(
+            col(Stage.id), col(Stage.position), col(Stage.probability), col(Stage.is_active)
+        ).order_by(col(Stage.id))
+    ).all()
+    return hashlib.sha256(repr([tuple(r) for r in stages]).encode()).hexdigest()[:16]
 
 
 def by_close_month(*, session: Session, actor: Actor, flt: ForecastFilter) -> list[MonthRow]:
@@ -220,34 +233,61 @@ def conversion_funnel(
         col(Deal.created_at) < _end(flt),
     ]
     stages = session.execute(
-        sa_select(col(Stage.position), col(Stage.name))
+        sa_select(col(Stage.position), col(Stage.name), col(Stage.added_at))
         .where(col(Stage.pipeline_id) == pipeline_id, col(Stage.is_active))
         .order_by(col(Stage.position))
     ).all()
-    furthest_per_deal = (
-        sa_select(col(StageChange.deal_id), func.max(col(Stage.position)).label("furthest"))
-        .join(Stage, col(Stage.id) == col(StageChange.to_stage_id))
-        .join(Deal, col(Deal.id) == col(StageChange.deal_id))
-        .where(*conditions, col(Deal.status) != DealStatus.won)
-        .group_by(col(StageChange.deal_id))
-        .subquery()
-    )
-    furthest = {
-        int(position): int(n)
-        for position, n in session.execute(
-            sa_select(furthest_per_deal.c.furthest, func.count()).group_by(
-                furthest_per_deal.c.furthest
-            )
-        ).all()
-    }
+    won_condition = col(Deal.status) == DealStatus.won
     won = int(
         session.execute(
-            sa_select(func.count())
-            .select_from(Deal)
-            .where(*conditions, col(Deal.status) == DealStatus.won)
+            sa_select(func.count()).select_from(Deal).where(*conditions, won_condition)
         ).scalar_one()
     )
-    return funnel([(int(p), str(n)) for p, n in stages], furthest, won)
+    if all(added_at is None for _, _, added_at in stages):
+        # Every stage is as old as the pipeline: each deal's furthest stage says it all.
+        furthest_per_deal = (
+            sa_select(col(StageChange.deal_id), func.max(col(Stage.position)).label("furthest"))
+            .join(Stage, col(Stage.id) == col(StageChange.to_stage_id))
+            .join(Deal, col(Deal.id) == col(StageChange.deal_id))
+            .where(*conditions, col(Deal.status) != DealStatus.won)
+            .group_by(col(StageChange.deal_id))
+            .subquery()
+        )
+        furthest = {
+            int(position): int(n)
+            for position, n in session.execute(
+                sa_select(furthest_per_deal.c.furthest, func.count()).group_by(
+                    furthest_per_deal.c.furthest
+                )
+            ).all()
+        }
+        return funnel([(int(p), str(n)) for p, n, _ in stages], furthest, won)
+    # A stage added to a running pipeline was reached only by deals that moved to it or
+    # past it after it existed, or were won after it existed; none moved earlier could.
+    reached = []
+    for position, name, added_at in stages:
+        moved_past = (
+            sa_select(col(StageChange.id))
+            .join(Stage, col(Stage.id) == col(StageChange.to_stage_id))
+            .where(
+                col(StageChange.deal_id) == col(Deal.id),
+                col(Stage.position) >= position,
+                *([] if added_at is None else [col(StageChange.changed_at) >= added_at]),
+            )
+            .exists()
+        )
+        won_since = (
+            won_condition
+            if added_at is None
+            else and_(won_condition, col(Deal.closed_at) >= added_at)
+        )
+        count = session.execute(
+            sa_select(func.count())
+            .select_from(Deal)
+            .where(*conditions, or_(won_since, and_(~won_condition, moved_past)))
+        ).scalar_one()
+        reached.append((str(name), int(count)))
+    return funnel_steps(reached, won)
 
 
 @dataclass(frozen=True)
@@ -351,5 +391,12 @@ def forecast_report(*, session: Session, actor: Actor, flt: ForecastFilter) -> F
         f"{flt.owner_id}:{flt.team}"
     )
     # Today is part of the version: open deals and cycle times are counted up to now.
-    version = ":".join(str(v) for v in (date.today(), *pipeline_data_version(session=session)))
+    version = ":".join(
+        str(v)
+        for v in (
+            date.today(),
+            *pipeline_data_version(session=session),
+            stage_settings_version(session=session),
+        )
+    )
     return cached(session=session, key=key[:200], version=version, compute=compute)

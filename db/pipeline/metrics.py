@@ -70,12 +70,23 @@ def funnel(
     for position, name in ordered:
         count = won + sum(n for p, n in furthest.items() if p >= position)
         reached.append((name, count))
-    reached.append(("Won", won))
+    return funnel_steps(reached, won)
+
+
+def funnel_steps(reached: Sequence[tuple[str, int]], won: int) -> list[FunnelStep]:
+    """The funnel from how many deals reached each stage, in order, then Won.
+
+    A stage added to a running pipeline can have been reached by fewer deals than the
+    stage after it; its conversion is then unknown rather than above 100%.
+    """
+    counts = [*reached, ("Won", won)]
     steps = []
-    for index, (name, count) in enumerate(reached):
-        following = reached[index + 1][1] if index + 1 < len(reached) else None
+    for index, (name, count) in enumerate(counts):
+        following = counts[index + 1][1] if index + 1 < len(counts) else None
         conversion = (
-            None if following is None or count == 0 else win_rate(following, count - following)
+            None
+            if following is None or count == 0 or following > count
+            else win_rate(following, count - following)
         )
         steps.append(FunnelStep(stage=name, reached=count, conversion=conversion))
     return steps

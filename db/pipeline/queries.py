@@ -1,6 +1,6 @@
 """Reading deals: the filtered list, the board, rotting deals and a deal's history."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -11,12 +11,12 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from db.auth.actor import Actor
-from db.auth.visibility import owner_filter, require_writer
+from db.auth.visibility import can_change, can_read, owner_filter, require_writer
 from db.core.errors import ValidationError
 from db.core.normalise import search_text
 from db.core.types import utcnow
 from db.models.auth import User
-from db.models.people import Interaction, Organisation, Task
+from db.models.people import Contact, Interaction, Organisation, Task
 from db.models.pipeline import Deal, DealStatus, LostReason, Stage, StageChange
 from db.pipeline.commands import get_deal
 
@@ -42,6 +42,9 @@ class DealFilter:
     query: str = ""
     close_from: date | None = None
     close_until: date | None = None
+    # Only open deals idle past their stage's threshold (Home's "see all").
+    rotting: bool = False
+    organisation_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,8 @@ class DealRow:
     last_activity_at: datetime
     rotting: bool
     version: int
+    # Whether the reader may change the deal (move, win, lose); lists that do not ask say True.
+    changeable: bool = True
 
 
 def rotting_condition(session: Session, now: datetime | None = None) -> Any:
@@ -103,6 +108,8 @@ def _conditions(actor: Actor, flt: DealFilter) -> list[Any]:
         conditions.append(col(Deal.status) == flt.status)
     if flt.owner_id:
         conditions.append(col(Deal.owner_id) == flt.owner_id)
+    if flt.organisation_id:
+        conditions.append(col(Deal.organisation_id) == flt.organisation_id)
     if flt.team:
         conditions.append(col(Deal.owner_id).in_(select(User.id).where(User.team == flt.team)))
     query = search_text(flt.query)
@@ -177,6 +184,8 @@ def find_deals(
     if sort not in SORTS:
         raise ValidationError(f"Sort: use one of {', '.join(SORTS)}.", field="sort")
     conditions = _conditions(actor, flt)
+    if flt.rotting:
+        conditions.append(rotting_condition(session))
     total = session.exec(select(func.count()).select_from(Deal).where(*conditions)).one()
     order = (SORTS[sort], col(Deal.id).desc())
     # Pick the page's ids from the deal table alone (walking the sort column's index),
@@ -199,12 +208,14 @@ def find_deals(
 
 @dataclass(frozen=True)
 class BoardColumn:
-    """A stage on the board: how many open deals, their totals by currency, the first cards."""
+    """A stage on the board: how many open deals, their totals and weighted totals by
+    currency (each deal at its own probability), the first cards."""
 
     stage: Stage
     count: int
     totals: dict[str, Decimal]
     cards: list[DealRow]
+    weighted: dict[str, Decimal] = field(default_factory=dict)
 
 
 def board(
@@ -233,15 +244,33 @@ def board(
     ).all()
     counts: dict[int, int] = {}
     totals: dict[int, dict[str, Decimal]] = {}
-    for stage_id, currency, count, total in session.execute(
-        sa_select(col(Deal.stage_id), col(Deal.currency), func.count(), func.sum(col(Deal.amount)))
+    weighted: dict[int, dict[str, Decimal]] = {}
+    cent = Decimal("0.01")
+    probability = func.coalesce(col(Deal.probability_override), col(Stage.probability))
+    for stage_id, currency, count, total, weighted_total in session.execute(
+        sa_select(
+            col(Deal.stage_id),
+            col(Deal.currency),
+            func.count(),
+            func.sum(col(Deal.amount)),
+            func.sum(col(Deal.amount) * probability),
+        )
+        .join(Stage, col(Stage.id) == col(Deal.stage_id))
         .where(*conditions)
         .group_by(col(Deal.stage_id), col(Deal.currency))
     ).all():
         counts[stage_id] = counts.get(stage_id, 0) + int(count)
-        totals.setdefault(stage_id, {})[currency] = Decimal(str(total or 0)).quantize(
-            Decimal("0.01")
-        )
+        totals.setdefault(stage_id, {})[currency] = Decimal(str(total or 0)).quantize(cent)
+        weighted.setdefault(stage_id, {})[currency] = (
+            Decimal(str(weighted_total or 0)) / 100
+        ).quantize(cent)
+    changeable: dict[int, bool] = {}
+
+    def may_change(owner_id: int) -> bool:
+        if owner_id not in changeable:
+            changeable[owner_id] = can_change(session=session, actor=actor, owner_id=owner_id)
+        return changeable[owner_id]
+
     rotting = rotting_condition(session)
     columns = []
     for stage in stages:
@@ -253,37 +282,55 @@ def board(
             .limit(per_stage)
             .subquery()
         )
-        cards = _rows(
-            session.execute(
-                _row_query(session, rotting)
-                .join(card_ids, card_ids.c.id == col(Deal.id))
-                .order_by(*order)
-            ).all()
-        )
+        cards = [
+            replace(card, changeable=may_change(card.owner_id))
+            for card in _rows(
+                session.execute(
+                    _row_query(session, rotting)
+                    .join(card_ids, card_ids.c.id == col(Deal.id))
+                    .order_by(*order)
+                ).all()
+            )
+        ]
         key = stage.id or 0
         columns.append(
             BoardColumn(
-                stage=stage, count=counts.get(key, 0), totals=totals.get(key, {}), cards=cards
+                stage=stage,
+                count=counts.get(key, 0),
+                totals=totals.get(key, {}),
+                cards=cards,
+                weighted=weighted.get(key, {}),
             )
         )
     return columns
+
+
+def _rotting_conditions(session: Session, actor: Actor, mine_only: bool) -> list[Any]:
+    conditions = _conditions(actor, DealFilter(status=DealStatus.open))
+    if mine_only:
+        conditions.append(col(Deal.owner_id) == actor.id)
+    conditions.append(rotting_condition(session))
+    return conditions
 
 
 def rotting_deals(
     *, session: Session, actor: Actor, mine_only: bool = True, limit: int = 20
 ) -> list[DealRow]:
     """Rotting deals: the actor's own, or all the actor may read; stalest first."""
-    conditions = _conditions(actor, DealFilter(status=DealStatus.open))
-    if mine_only:
-        conditions.append(col(Deal.owner_id) == actor.id)
     rotting = rotting_condition(session)
     query = (
         _row_query(session, rotting)
-        .where(*conditions, rotting)
+        .where(*_rotting_conditions(session, actor, mine_only))
         .order_by(col(Deal.last_activity_at))
         .limit(limit)
     )
     return _rows(session.execute(query).all())
+
+
+def count_rotting_deals(*, session: Session, actor: Actor, mine_only: bool = True) -> int:
+    """How many deals `rotting_deals` would list without a limit."""
+    conditions = _rotting_conditions(session, actor, mine_only)
+    return int(session.exec(select(func.count()).select_from(Deal).where(*conditions)).one())
 
 
 @dataclass(frozen=True)
@@ -363,8 +410,6 @@ def lost_reason_label(*, session: Session, reason_id: int | None) -> str | None:
 def assignable_owners(*, session: Session, actor: Actor) -> list[User]:
     """Active users the actor could give a deal to (sales: themselves)."""
     require_writer(actor, what="deal owners")
-    from db.auth.visibility import can_change
-
     users = session.exec(
         select(User).where(col(User.is_active)).order_by(col(User.display_name))
     ).all()
@@ -395,3 +440,66 @@ def deals_after(
         .limit(limit)
     )
     return _rows(session.execute(query).all())
+
+
+@dataclass(frozen=True)
+class DealParties:
+    """Who and what a deal is about, as its page names them, and what the reader may do."""
+
+    owner: str
+    organisation_id: int | None
+    organisation: str | None
+    contact_id: int | None
+    contact: str | None
+    may_change: bool
+
+
+def deal_parties(*, session: Session, deal_id: int, actor: Actor) -> DealParties:
+    """The deal's owner, organisation and contact by name (those the reader may see)."""
+    deal = get_deal(session=session, deal_id=deal_id, actor=actor)
+    owner = session.get(User, deal.owner_id)
+    organisation = session.get(Organisation, deal.organisation_id) if deal.organisation_id else None
+    if organisation is not None and not can_read(
+        session=session, actor=actor, owner_id=organisation.owner_id
+    ):
+        organisation = None
+    contact = session.get(Contact, deal.contact_id) if deal.contact_id else None
+    if contact is not None and (
+        contact.merged_into_id is not None
+        or not can_read(session=session, actor=actor, owner_id=contact.owner_id)
+    ):
+        contact = None
+    return DealParties(
+        owner=owner.display_name if owner else "(no owner)",
+        organisation_id=organisation.id if organisation else None,
+        organisation=organisation.name if organisation else None,
+        contact_id=contact.id if contact else None,
+        contact=(contact.full_name or "(no name)") if contact else None,
+        may_change=can_change(session=session, actor=actor, owner_id=deal.owner_id),
+    )
+
+
+def search_deals(*, session: Session, actor: Actor, query: str, limit: int = 8) -> list[DealRow]:
+    """Deals the actor may read whose title contains the text or whose reference is it,
+    open ones first."""
+    if not 1 <= limit <= 50:
+        raise ValidationError("Results: ask for 1 to 50 deals.", field="limit")
+    text = search_text(query)
+    if not text:
+        return []
+    pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    conditions = _conditions(actor, DealFilter())
+    conditions.append(
+        or_(
+            func.lower(Deal.title).like(pattern, escape="\\"),
+            col(Deal.external_ref) == text,
+        )
+    )
+    order = (col(Deal.status) != DealStatus.open, col(Deal.updated_at).desc(), col(Deal.id))
+    query_ = (
+        _row_query(session, rotting_condition(session))
+        .where(*conditions)
+        .order_by(*order)
+        .limit(limit)
+    )
+    return _rows(session.execute(query_).all())

@@ -300,9 +300,10 @@ def test_the_deal_page_and_the_board_show_a_hostile_deal_title_literally(
     run_page: RunPage, app_database: str
 ) -> None:
     board = run_page("pages/board.py", "sales")
-    labels = [label for label in page_link_labels(board) if label]
-    title = rendered(labels[0])
-    deal = first_id(app_database, select(Deal).where(Deal.title == title))
+    # A card's link opens its deal (?id=…); the card shows the title above it.
+    card = next(link for link in board.main.get("page_link") if link.proto.page == "deal")
+    deal_id = int(card.proto.query_string.removeprefix("id="))
+    deal = first_id(app_database, select(Deal).where(Deal.id == deal_id))
     with changed(app_database, Deal, deal.id, title=HOSTILE):
         assert_shown_literally(open_with(app_database, "pages/deal.py", "sales", id=str(deal.id)))
         assert_shown_literally(run_page("pages/board.py", "sales"))

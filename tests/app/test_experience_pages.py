@@ -58,7 +58,7 @@ def test_manager_home_shows_the_team_forecast_against_its_target(run_page: RunPa
     at = run_page("app.py", "manager")
     metrics = {m.label: m.value for m in at.metric}
     target = next(v for label, v in metrics.items() if label.startswith("Target "))
-    assert target.endswith("GBP") and target != "not set"
+    assert target.startswith("£") and target != "not set"
     assert "Won + weighted open" in metrics
     assert "Your team's customers today" in [s.value for s in at.subheader]
 
@@ -177,4 +177,4 @@ def test_a_manager_sets_the_team_target_on_the_forecast_page(run_page: RunPage) 
     at.number_input(key="tg_amount").set_value(123456.0)
     at.button(key="FormSubmitter:set_target-Save target").click().run()
     assert any("Target saved for North" in s.value for s in at.success), [e.value for e in at.error]
-    assert 123456.0 in list(at.dataframe[-1].value["Target"])
+    assert "£123,456.00" in list(at.dataframe[-1].value["Target"])

@@ -101,10 +101,14 @@ def test_contact_360_shows_the_timeline_and_logs_a_call(open_page: OpenPage, db:
     assert not at.exception
     after = len(db.exec(select(Interaction.id).where(Interaction.contact_id == contact_id)).all())
     assert after == before + 1
-    # The banner now warns a caller on another channel about this call.
+    # The banner now warns a caller on another channel about this call: what, who, and a
+    # link to it.
     at.selectbox(key="c360_channel").select("email")
     at.run()
-    assert any("phone" in w.value for w in at.warning)
+    assert any("In the last 48 hours on other channels" in w.value for w in at.warning)
+    named = [link.label for link in at.get("page_link") if "Called about the renewal" in link.label]
+    assert named and "phone" in named[0] and "we contacted them" in named[0]
+    assert "by Sam Sales" in named[0]
 
 
 def test_contact_360_of_another_teams_contact_is_not_shown(
@@ -189,7 +193,7 @@ def test_the_forecast_shows_every_report_with_its_figures(run_page: RunPage) -> 
     headings = " ".join(h.value for h in at.subheader)
     for part in ("Weighted pipeline", "Win rate", "conversion", "Time in stage", "Lost reasons"):
         assert part in headings
-    assert {"Weighted pipeline (GBP)", "Win rate (count)", "Sales velocity (GBP/day)"} <= {
+    assert {"Weighted pipeline", "Win rate (count)", "Sales velocity per day"} <= {
         m.label for m in at.metric
     }
     assert len(at.dataframe) >= 5

@@ -109,8 +109,10 @@ NOT_TYPED = {
 # Receivers that are not Streamlit: a logger's .error or a file's .write is not markdown.
 NOT_STREAMLIT = {"log", "logger", "logging", "sys", "handle", "out", "buffer", "writer", "self"}
 NUMERIC_CALLS = {"len", "int", "float", "round", "abs", "sum", "min", "max", "range"}
-NUMERIC_CALLS |= {"money", "percent"}  # components.pipeline_ui: amounts and percentages
+NUMERIC_CALLS |= {"percent"}  # components.pipeline_ui: percentages
+# Not money: an amount carries its currency's symbol, and "$" opens Streamlit's LaTeX.
 NUMERIC_CALLS |= {"count_of"}  # components.text: a number and a noun Rapport wrote
+NUMERIC_CALLS |= {"shown_of"}  # components.home_pipeline: "10 of 13"
 # String methods keep a text as safe (or as unsafe) as it was.
 SAME_TEXT = {"lower", "upper", "capitalize", "title", "strip", "replace"}
 # Calls whose result is a sentence Rapport wrote, reviewed here once: domain errors are
