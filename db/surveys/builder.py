@@ -396,3 +396,31 @@ def close_survey(*, session: Session, survey_id: int, actor: Actor) -> Survey:
     )
     session.commit()
     return survey
+
+
+def delete_draft(*, session: Session, survey_id: int, actor: Actor) -> str:
+    """Delete a draft survey that was never opened, with its questions; returns its title (HR).
+
+    Only a draft can go: once opened, a survey has invitations and perhaps answers.
+    """
+    require_role(actor, Role.hr, doing="build surveys")
+    survey = get_survey(session=session, survey_id=survey_id)
+    if survey.status != SurveyStatus.draft.value:
+        raise Conflict(
+            f"“{survey.title}” has been opened, so it is kept; only drafts can be deleted."
+        )
+    title = survey.title
+    for question in list_questions(session=session, survey_id=survey_id):
+        session.delete(question)
+    session.flush()
+    session.delete(survey)
+    record(
+        session=session,
+        actor=actor,
+        action="survey.delete",
+        entity="survey",
+        entity_id=survey_id,
+        details={"title": title},
+    )
+    session.commit()
+    return title

@@ -206,6 +206,31 @@ def feedback_states(
     }
 
 
+def feedback_withdrawn(session: Session, survey: Survey) -> dict[int, str]:
+    """Invited contacts whose feedback consent no longer holds right now, with the reason."""
+    if not is_contact_survey(survey):
+        return {}
+    purpose_id = session.exec(
+        select(ConsentPurpose.id).where(ConsentPurpose.code == FEEDBACK_PURPOSE)
+    ).first()
+    contact_ids = [
+        int(cid)
+        for cid in session.exec(
+            select(SurveyInvitation.contact_id).where(
+                SurveyInvitation.survey_id == survey.id,
+                col(SurveyInvitation.contact_id).is_not(None),
+            )
+        ).all()
+        if cid is not None
+    ]
+    if purpose_id is None:
+        return dict.fromkeys(contact_ids, SKIP_REASONS[ConsentState.none])
+    states = feedback_states(session, purpose_id, contact_ids)
+    return {
+        cid: SKIP_REASONS[state] for cid, state in states.items() if state != ConsentState.granted
+    }
+
+
 @dataclass(frozen=True)
 class ContactInvitations:
     """How many contacts were invited, and how many were left out and why."""

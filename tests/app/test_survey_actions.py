@@ -1,0 +1,152 @@
+"""Every action on the Surveys page acts on the survey on screen, and says so after its rerun."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import delete, func
+from sqlmodel import Session, col, select
+
+from db.auth.actor import OPERATOR
+from db.core.engine import make_engine, session_scope
+from db.models.surveys import Survey, SurveyCreate, SurveyStatus
+from db.surveys.builder import create_survey
+from db.surveys.distribution import open_survey
+from tests.app.conftest import RunPage
+
+
+@contextmanager
+def database(url: str) -> Iterator[Session]:
+    engine = make_engine(url)
+    try:
+        with session_scope(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def leave_the_demo_as_it_was(app_database: str) -> Iterator[None]:
+    """Remove the surveys a test made: the other page tests read the demo's newest ones."""
+    with database(app_database) as session:
+        before = session.exec(select(func.max(Survey.id))).one() or 0
+    yield
+    with database(app_database) as session:
+        session.execute(delete(Survey).where(col(Survey.id) > before))
+        session.commit()
+
+
+def make_survey(url: str, title: str, *, opened: bool) -> int:
+    """A pulse survey of everyone, opened or left as a draft."""
+    with database(url) as session:
+        survey = create_survey(
+            session=session,
+            survey_in=SurveyCreate(
+                title=title,
+                template="pulse",
+                opens_on=date.today(),
+                closes_on=date.today() + timedelta(days=14),
+            ),
+            actor=OPERATOR,
+        )
+        assert survey.id is not None
+        if opened:
+            open_survey(session=session, survey_id=survey.id, actor=OPERATOR)
+        return survey.id
+
+
+def read_survey(url: str, survey_id: int) -> Survey | None:
+    with database(url) as session:
+        found = session.get(Survey, survey_id)
+        if found is not None:
+            session.expunge(found)
+        return found
+
+
+def test_closing_a_survey_keeps_it_in_the_picker_and_says_it_was_closed(
+    run_page: RunPage, app_database: str
+) -> None:
+    target = make_survey(app_database, "December customer check", opened=True)
+    make_survey(app_database, "A newer draft", opened=False)  # first in the picker
+    at = run_page("pages/surveys.py", "hr")
+    at.selectbox(key="chosen_survey").select(target)
+    at.run()
+    at.button(key=f"close_s{target}").click()
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="chosen_survey").value == target
+    assert any("Closed “December customer check”" in s.value for s in at.success)
+    assert any(c.value.startswith("Status: closed") for c in at.caption)
+    closed = read_survey(app_database, target)
+    assert closed is not None and closed.status == SurveyStatus.closed.value
+
+
+def test_copying_a_wave_copies_the_survey_on_screen_under_the_typed_title(
+    run_page: RunPage, app_database: str
+) -> None:
+    source = make_survey(app_database, "Autumn pulse", opened=True)
+    make_survey(app_database, "Unrelated draft", opened=False)
+    at = run_page("pages/surveys.py", "hr")
+    at.selectbox(key="chosen_survey").select(source)
+    at.run()
+    at.text_input(key=f"wave_title_s{source}").input("Winter pulse")
+    at.button(key=f"FormSubmitter:copy_wave_s{source}-Copy to a new wave: “Autumn pulse”").click()
+    at.run()
+    assert not at.exception
+    with database(app_database) as session:
+        wave = session.exec(select(Survey).where(Survey.title == "Winter pulse")).one()
+        origin = session.get(Survey, source)
+        assert origin is not None and wave.series_id == (origin.series_id or source)
+        wave_id = wave.id
+    # The picker follows the new wave, and the message names where it came from.
+    assert at.selectbox(key="chosen_survey").value == wave_id
+    assert any("copied from “Autumn pulse”" in s.value for s in at.success)
+
+
+def test_links_prepared_for_one_survey_name_that_survey(
+    run_page: RunPage, app_database: str
+) -> None:
+    first = make_survey(app_database, "First links survey", opened=True)
+    second = make_survey(app_database, "Second links survey", opened=True)
+    at = run_page("pages/surveys.py", "hr")
+    at.selectbox(key="chosen_survey").select(second)
+    at.run()
+    at.button(key=f"issue_links_s{second}").click()
+    at.run()
+    assert not at.exception
+    labels = [b.label for b in at.get("download_button")]
+    assert labels and all("Second links survey" in label for label in labels), labels
+    at.selectbox(key="chosen_survey").select(first)
+    at.run()
+    # The other survey's links are not offered under this one.
+    assert not at.get("download_button")
+
+
+def test_a_stray_draft_can_be_deleted_and_an_opened_survey_cannot(
+    run_page: RunPage, app_database: str
+) -> None:
+    draft = make_survey(app_database, "Stray draft", opened=False)
+    opened = make_survey(app_database, "Running survey", opened=True)
+    at = run_page("pages/surveys.py", "hr")
+    at.selectbox(key="chosen_survey").select(draft)
+    at.run()
+    at.button(key=f"delete_s{draft}").click()
+    at.run()
+    assert not at.exception
+    assert any("Deleted the draft “Stray draft”" in s.value for s in at.success)
+    assert read_survey(app_database, draft) is None
+    assert draft not in at.selectbox(key="chosen_survey").options
+    at.selectbox(key="chosen_survey").select(opened)
+    at.run()
+    assert not [b for b in at.button if b.key == f"delete_s{opened}"]
+
+
+def test_the_survey_id_for_the_command_line_is_on_screen(
+    run_page: RunPage, app_database: str
+) -> None:
+    target = make_survey(app_database, "Id survey", opened=False)
+    at = run_page("pages/surveys.py", "hr")
+    at.selectbox(key="chosen_survey").select(target)
+    at.run()
+    assert any(f"--survey {target}" in c.value for c in at.caption)
