@@ -3,16 +3,19 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
+from streamlit.testing.v1 import AppTest
 
 from db.auth.actor import OPERATOR
 from db.core.engine import make_engine, session_scope
 from db.models.surveys import Survey, SurveyCreate, SurveyStatus
 from db.surveys.builder import create_survey
-from db.surveys.distribution import open_survey
+from db.surveys.distribution import issue_links, open_survey
+from db.surveys.voice import ContactSurveyCreate, create_contact_survey, open_contact_survey
 from tests.app.conftest import RunPage
 
 
@@ -150,3 +153,66 @@ def test_the_survey_id_for_the_command_line_is_on_screen(
     at.selectbox(key="chosen_survey").select(target)
     at.run()
     assert any(f"--survey {target}" in c.value for c in at.caption)
+
+
+def link_to(url: str, survey_id: int) -> str:
+    """A fresh personal link code for someone invited to the survey."""
+    with database(url) as session:
+        links = issue_links(
+            session=session, survey_id=survey_id, actor=OPERATOR, everyone_unanswered=True
+        )
+        return parse_qs(urlparse(links[0].url).query)["token"][0]
+
+
+def answer_everything(at: AppTest) -> AppTest:
+    """Answer every section of the questionnaire on screen, then submit."""
+    for _ in range(10):
+        for radio in at.radio:
+            radio.set_value(radio.options[0] if len(radio.options) < 11 else 9)
+        at.button(key="next").click()
+        at.run()
+        if any("Your answers are in" in s.value for s in at.success):
+            return at
+    raise AssertionError([e.value for e in at.error])
+
+
+def test_a_named_customer_survey_says_it_keeps_the_name_and_the_time(
+    run_page: RunPage, app_database: str
+) -> None:
+    with database(app_database) as session:
+        made = create_contact_survey(
+            session=session,
+            survey_in=ContactSurveyCreate(
+                title="Named check-in",
+                opens_on=date.today(),
+                closes_on=date.today() + timedelta(days=7),
+                anonymous=False,
+            ),
+            actor=OPERATOR,
+        )
+        assert made.id is not None
+        open_contact_survey(session=session, survey_id=made.id, actor=OPERATOR)
+        named_id = made.id
+    at = run_page("pages/answer_survey.py")
+    at.text_input(key="pasted_token").input(link_to(app_database, named_id))
+    at.run()
+    said = " ".join(i.value for i in at.info)
+    assert "not anonymous" in said and "exact date and time" in said, said
+    assert "without your name" not in said
+    answer_everything(at)
+    thanks = " ".join(m.value for m in at.markdown)
+    assert "stored with your name" in thanks and "without your name" not in thanks
+
+
+def test_an_anonymous_staff_survey_says_it_keeps_groups_and_the_day_only(
+    run_page: RunPage, app_database: str
+) -> None:
+    survey_id = make_survey(app_database, "Anonymous pulse", opened=True)
+    at = run_page("pages/answer_survey.py")
+    at.text_input(key="pasted_token").input(link_to(app_database, survey_id))
+    at.run()
+    said = " ".join(i.value for i in at.info)
+    assert "without your name or your link" in said and "not the time" in said, said
+    answer_everything(at)
+    thanks = " ".join(m.value for m in at.markdown)
+    assert "without your name or your link" in thanks
