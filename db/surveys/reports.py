@@ -120,6 +120,25 @@ class Scope:
         return results_released(self.survey)
 
 
+def cache_key(*, waves: list[Survey], actor: Actor) -> tuple[object, ...] | None:
+    """The key a report over these waves may be cached under for this actor, or None.
+
+    Only reports of closed, tallied surveys are cacheable: their figures change only
+    with the survey's version. What a viewer may see depends on their roles and team
+    (HR sees every group, a manager their team), so both are in the key: two viewers
+    who may see different groups never share an entry.
+    """
+    if not waves or not all(uses_tallies(w) for w in waves):
+        return None
+    team = getattr(actor, "team", None)
+    return (
+        tuple((w.id, w.version) for w in waves),
+        getattr(actor, "id", None),
+        tuple(sorted(str(r) for r in getattr(actor, "roles", ()))),
+        team,
+    )
+
+
 def _members(group: Group) -> list[Any]:
     conditions: list[Any] = []
     if group.department is not None:

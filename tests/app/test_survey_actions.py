@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from db.auth.actor import OPERATOR
 from db.core.engine import make_engine, session_scope
-from db.models.surveys import Survey, SurveyCreate, SurveyStatus
+from db.models.surveys import ActionPlan, Survey, SurveyCreate, SurveyStatus
 from db.surveys.builder import create_survey
 from db.surveys.distribution import issue_links, open_survey
 from db.surveys.voice import ContactSurveyCreate, create_contact_survey, open_contact_survey
@@ -34,8 +34,10 @@ def leave_the_demo_as_it_was(app_database: str) -> Iterator[None]:
     """Remove the surveys a test made: the other page tests read the demo's newest ones."""
     with database(app_database) as session:
         before = session.exec(select(func.max(Survey.id))).one() or 0
+        plans_before = session.exec(select(func.max(ActionPlan.id))).one() or 0
     yield
     with database(app_database) as session:
+        session.execute(delete(ActionPlan).where(col(ActionPlan.id) > plans_before))
         session.execute(delete(Survey).where(col(Survey.id) > before))
         session.commit()
 
@@ -216,3 +218,48 @@ def test_an_anonymous_staff_survey_says_it_keeps_groups_and_the_day_only(
     answer_everything(at)
     thanks = " ".join(m.value for m in at.markdown)
     assert "without your name or your link" in thanks
+
+
+def closed_engagement(at: AppTest) -> AppTest:
+    box = at.selectbox(key="results_survey")
+    box.select(next(o for o in box.options if o.startswith("Engagement") and "closed" in o))
+    return at.run()
+
+
+def test_a_plan_saved_for_a_department_is_listed_for_it_at_once_and_only_there(
+    run_page: RunPage,
+) -> None:
+    at = closed_engagement(run_page("pages/survey_results.py", "hr"))
+    group_box = at.selectbox(key="results_group")
+    group_box.select(next(o for o in group_box.options if o.lstrip("· ") == "Sales"))
+    at.run()
+    at.radio(key="results_view").set_value("Action plans")
+    at.run()
+    form = f"new_action_{at.selectbox(key='results_group').value}"
+    inputs = [t for t in at.text_input if t.label == "Focus area"]
+    inputs[0].input("Fewer handovers")
+    next(t for t in at.text_input if t.label == "Owner").input("Hana")
+    next(t for t in at.text_area if t.label == "Actions").input("Map the handovers.")
+    at.button(key=f"FormSubmitter:{form}-Save action plan").click()
+    at.run()
+    assert not at.exception
+    assert any("Action plan saved for Sales" in s.value for s in at.success), [
+        e.value for e in at.error
+    ]
+    listed = [df.value for df in at.dataframe if "Focus" in df.value.columns]
+    assert listed and "Fewer handovers" in set(listed[0]["Focus"])
+    assert set(listed[0]["For"]) == {"Sales"}
+    # The company-wide view does not list it.
+    at.selectbox(key="results_group").select(at.selectbox(key="results_group").options[0])
+    at.run()
+    shown = [df.value for df in at.dataframe if "Focus" in df.value.columns]
+    assert not shown or "Fewer handovers" not in set(shown[0]["Focus"])
+
+
+def test_participation_shows_no_plumbing_columns_and_no_word_none(run_page: RunPage) -> None:
+    at = closed_engagement(run_page("pages/survey_results.py", "hr"))
+    at.radio(key="results_view").set_value("Participation")
+    at.run()
+    frame = next(df.value for df in at.dataframe if "invited" in df.value.columns)
+    assert "level" not in frame.columns
+    assert not any(str(v) == "None" for v in frame["note"])
