@@ -85,7 +85,7 @@ def read(
 ) -> T | None:
     """Run a report command, from the cache when db/ says it may be cached for this viewer."""
     waves = [s for s in surveys if s.series_id == survey.series_id] if series else [survey]
-    key = cache_key(waves=waves, actor=user)
+    key = cache_key(waves=waves, viewer=user)
 
     def fetch() -> T | Failed:
         return run(command, survey_id=survey_id, actor=user, **arguments)

@@ -28,6 +28,7 @@ from db.auth.actor import Actor, require_role
 from db.auth.audit import record
 from db.core.errors import Conflict, DomainError, ValidationError
 from db.core.settings import get_settings
+from db.core.small_groups import big_enough
 from db.imports.export import rows_csv
 from db.models.auth import Role
 from db.models.people import Contact
@@ -86,7 +87,7 @@ def open_survey(*, session: Session, survey_id: int, actor: Actor) -> int:
     people = session.exec(
         select(Employee.id, Employee.department, Employee.team).where(*_audience(survey))
     ).all()
-    if len(people) < survey.min_group:
+    if not big_enough(len(people), survey.min_group):
         raise ValidationError(
             f"Audience: only {len(people)} people match; a confidential survey needs at "
             f"least {survey.min_group}. Widen the audience.",
@@ -492,5 +493,7 @@ def progress(*, session: Session, survey_id: int, actor: Actor) -> Progress:
     ).one()
     answered = sum(r.responses for r in current_release(session, survey).values())
     return Progress(
-        int(invited), answered if answered >= survey.min_group else None, survey.min_group
+        int(invited),
+        answered if big_enough(answered, survey.min_group) else None,
+        survey.min_group,
     )

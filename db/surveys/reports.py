@@ -120,8 +120,8 @@ class Scope:
         return results_released(self.survey)
 
 
-def cache_key(*, waves: list[Survey], actor: Actor) -> tuple[object, ...] | None:
-    """The key a report over these waves may be cached under for this actor, or None.
+def cache_key(*, waves: list[Survey], viewer: Actor) -> tuple[object, ...] | None:
+    """The key a report over these waves may be cached under for this viewer, or None.
 
     Only reports of closed, tallied surveys are cacheable: their figures change only
     with the survey's version. What a viewer may see depends on their roles and team
@@ -130,12 +130,11 @@ def cache_key(*, waves: list[Survey], actor: Actor) -> tuple[object, ...] | None
     """
     if not waves or not all(uses_tallies(w) for w in waves):
         return None
-    team = getattr(actor, "team", None)
     return (
         tuple((w.id, w.version) for w in waves),
-        getattr(actor, "id", None),
-        tuple(sorted(str(r) for r in getattr(actor, "roles", ()))),
-        team,
+        getattr(viewer, "id", None),
+        tuple(sorted(str(r) for r in getattr(viewer, "roles", ()))),
+        getattr(viewer, "team", None),
     )
 
 

@@ -18,6 +18,7 @@ from db.auth.actor import Actor, require_role
 from db.auth.audit import record
 from db.consent.state import ConsentState, LedgerEntry, derive_state
 from db.core.errors import Conflict, ValidationError
+from db.core.small_groups import big_enough
 from db.core.types import utcnow
 from db.models.auth import Role
 from db.models.consent import ConsentChannel, ConsentEvent, ConsentPurpose
@@ -283,7 +284,7 @@ def open_contact_survey(*, session: Session, survey_id: int, actor: Actor) -> Co
         else:
             # The invitation carries the same cuts the response will, for participation.
             chosen.append((contact_id, _kind(kind), (organisation or NO_ORGANISATION)[:80]))
-    if len(chosen) < survey.min_group:
+    if not big_enough(len(chosen), survey.min_group):
         reasons = "; ".join(f"{n} {why}" for why, n in skipped.most_common())
         raise ValidationError(
             f"Audience: only {len(chosen)} contacts match and allow feedback requests; a "
