@@ -30,6 +30,7 @@ from db.surveys.builder import (
     copy_to_new_wave,
     create_survey,
     delete_draft,
+    edit_question,
     list_questions,
     list_surveys,
     remove_question,
@@ -288,6 +289,37 @@ if questions:
     )
 else:
     st.info("No questions yet.")
+
+if questions and survey.status != SurveyStatus.closed.value:
+    with (
+        st.expander("Edit a question", icon=":material/edit:"),
+        st.form(f"edit_question_{sid}"),
+    ):
+        st.caption(
+            "Wording and sections can change until the first answer arrives; the item code "
+            "and the type stay, so results still trend across waves."
+        )
+        by_position = {q.position: q for q in questions}
+        picked = st.selectbox(
+            "Question",
+            list(by_position),
+            format_func=lambda p: f"{p}. {by_position[p].code}",
+            key=f"edit_pick_{sid}",
+        )
+        editing = by_position[picked or next(iter(by_position))]
+        new_text = st.text_input(
+            "New wording (leave empty to keep it)", max_chars=QUESTION_TEXT_MAX
+        )
+        new_section = st.text_input("Section (leave empty to keep it)", max_chars=SECTION_MAX)
+        if st.form_submit_button("Save the question"):
+            act(
+                edit_question,
+                done=f"Saved question {escape_markdown(editing.code)} of {quoted}.",
+                question_id=editing.id or 0,
+                text=new_text or editing.text,
+                section=new_section or editing.section,
+                actor=hr,
+            )
 
 if survey.status == SurveyStatus.draft.value:
     with (

@@ -108,6 +108,7 @@ COMMANDS: dict[str, frozenset[Role]] = {
     "db.surveys.distribution.send_links": HR,
     "db.surveys.distribution.send_round": HR,
     "db.surveys.builder.delete_draft": HR,
+    "db.surveys.builder.edit_question": HR,
     "db.surveys.builder.add_question": HR,
     "db.surveys.builder.close_survey": HR,
     "db.surveys.builder.copy_to_new_wave": HR,

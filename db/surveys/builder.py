@@ -15,7 +15,9 @@ from db.models.surveys import (
     QuestionKind,
     Survey,
     SurveyCreate,
+    SurveyInvitation,
     SurveyQuestion,
+    SurveyResponse,
     SurveyStatus,
 )
 from db.surveys.held import flush_held_answers
@@ -424,3 +426,58 @@ def delete_draft(*, session: Session, survey_id: int, actor: Actor) -> str:
     )
     session.commit()
     return title
+
+
+def has_answers(session: Session, survey_id: int) -> bool:
+    """True once anyone has answered (a spent link counts, even before its answers are written)."""
+    spent = session.exec(
+        select(SurveyInvitation.id).where(
+            SurveyInvitation.survey_id == survey_id, col(SurveyInvitation.answered).is_(True)
+        )
+    ).first()
+    written = session.exec(
+        select(SurveyResponse.id).where(SurveyResponse.survey_id == survey_id)
+    ).first()
+    return spent is not None or written is not None
+
+
+def edit_question(
+    *, session: Session, question_id: int, text: str, section: str, actor: Actor
+) -> SurveyQuestion:
+    """Reword a question or move it to another section until the first answer arrives (HR).
+
+    Its kind, code and choices stay: the code links waves, and the link mails already
+    sent promise the same questionnaire. Once anyone has answered, the wording is fixed,
+    so that every answer was given to the same question.
+    """
+    require_role(actor, Role.hr, doing="build surveys")
+    question = session.get(SurveyQuestion, question_id)
+    if question is None:
+        raise NotFound("That question does not exist.")
+    survey = get_survey(session=session, survey_id=question.survey_id)
+    if survey.status == SurveyStatus.closed.value or has_answers(session, question.survey_id):
+        raise Conflict(
+            "Someone has already answered this survey, so its questions can no longer change."
+        )
+    wording = text.strip()
+    if not wording:
+        raise ValidationError("Question: write the question.", field="text")
+    if len(wording) > QUESTION_TEXT_MAX:
+        raise ValidationError(
+            f"Question: use at most {QUESTION_TEXT_MAX} characters.", field="text"
+        )
+    if len(section.strip()) > SECTION_MAX:
+        raise ValidationError(f"Section: use at most {SECTION_MAX} characters.", field="section")
+    question.text = wording
+    question.section = section.strip() or question.section
+    session.add(question)
+    record(
+        session=session,
+        actor=actor,
+        action="survey.question.edit",
+        entity="survey",
+        entity_id=question.survey_id,
+        details={"code": question.code},
+    )
+    session.commit()
+    return question

@@ -263,3 +263,21 @@ def test_participation_shows_no_plumbing_columns_and_no_word_none(run_page: RunP
     frame = next(df.value for df in at.dataframe if "invited" in df.value.columns)
     assert "level" not in frame.columns
     assert not any(str(v) == "None" for v in frame["note"])
+
+
+def test_a_question_of_an_open_survey_is_reworded_on_the_page(
+    run_page: RunPage, app_database: str
+) -> None:
+    target = make_survey(app_database, "Rewording survey", opened=True)
+    at = run_page("pages/surveys.py", "hr")
+    at.selectbox(key="chosen_survey").select(target)
+    at.run()
+    next(t for t in at.text_input if t.label.startswith("New wording")).input("Proud to be here.")
+    at.button(key=f"FormSubmitter:edit_question_s{target}-Save the question").click()
+    at.run()
+    assert not at.exception
+    assert any("Saved question" in s.value for s in at.success), [e.value for e in at.error]
+    shown = [
+        q for df in at.dataframe if "Question" in df.value.columns for q in df.value["Question"]
+    ]
+    assert "Proud to be here." in shown

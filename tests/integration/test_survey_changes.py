@@ -1,15 +1,20 @@
-"""Action plans belong to the group they were made for, and a second click adds nothing."""
+"""Surveys that can change: plans kept for their group, questions reworded until the first
+answer, stray drafts deleted."""
 
 from datetime import timedelta
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from sqlmodel import Session
 
 from db.auth.actor import OPERATOR
 from db.core.errors import Conflict
-from db.models.surveys import ActionPlanCreate
+from db.models.surveys import ActionPlanCreate, Survey
 from db.surveys.actions import create_action, list_actions
-from tests.integration.test_surveys import TODAY, new_survey, staff
+from db.surveys.answers import submit_answers
+from db.surveys.builder import delete_draft, edit_question, list_questions
+from db.surveys.distribution import issue_links, open_survey
+from tests.integration.test_surveys import TODAY, answers_for, new_survey, staff
 
 
 def plan(focus: str) -> ActionPlanCreate:
@@ -68,3 +73,42 @@ def test_saving_the_same_open_plan_twice_for_one_group_is_refused(session: Sessi
         actor=OPERATOR,
     )
     assert len(list_actions(session=session, actor=OPERATOR)) == 2
+
+
+def test_a_question_can_be_reworded_after_opening_until_the_first_answer(
+    session: Session,
+) -> None:
+    staff(session, {("Sales", "North"): 5})
+    sid = new_survey(session).id or 0
+    open_survey(session=session, survey_id=sid, actor=OPERATOR)
+    first = list_questions(session=session, survey_id=sid)[0]
+    edited = edit_question(
+        session=session,
+        question_id=first.id or 0,
+        text="I am proud to work here.",
+        section="",
+        actor=OPERATOR,
+    )
+    assert edited.text == "I am proud to work here." and edited.section == first.section
+    link = issue_links(session=session, survey_id=sid, actor=OPERATOR)[0]
+    token = parse_qs(urlparse(link.url).query)["token"][0]
+    submit_answers(session=session, token=token, answers=answers_for(session, sid, 4))
+    with pytest.raises(Conflict, match="already answered"):
+        edit_question(
+            session=session,
+            question_id=first.id or 0,
+            text="Something else",
+            section="",
+            actor=OPERATOR,
+        )
+
+
+def test_only_a_draft_can_be_deleted(session: Session) -> None:
+    staff(session, {("Sales", "North"): 5})
+    draft = new_survey(session).id or 0
+    assert delete_draft(session=session, survey_id=draft, actor=OPERATOR) == "Pulse"
+    assert session.get(Survey, draft) is None
+    opened = new_survey(session).id or 0
+    open_survey(session=session, survey_id=opened, actor=OPERATOR)
+    with pytest.raises(Conflict, match="only drafts"):
+        delete_draft(session=session, survey_id=opened, actor=OPERATOR)
