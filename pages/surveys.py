@@ -44,6 +44,7 @@ from db.surveys.distribution import (
     send_round,
 )
 from db.surveys.employees import org_choices
+from db.surveys.library import add_from_library, add_to_library, library
 from db.surveys.voice import (
     CONTACT_TEMPLATES,
     AudienceChoices,
@@ -350,6 +351,52 @@ if survey.status == SurveyStatus.draft.value:
                 required=required,
                 actor=hr,
             )
+    with st.expander("Question library", icon=":material/library_books:"):
+        kept = run(library, actor=hr)
+        shelf = {} if isinstance(kept, Failed) else {q.code: q for q in kept}
+        in_survey = {q.code for q in questions}
+        offered = [c for c in shelf if c not in in_survey]
+        lib_cols = st.columns([3, 1])
+        taken = lib_cols[0].selectbox(
+            "Add from the library",
+            offered,
+            format_func=lambda c: f"{c}: {shelf[c].text}",
+            key=f"library_pick_{sid}",
+        )
+        if lib_cols[1].button("Add", key=f"library_add_{sid}", disabled=not offered):
+            act(
+                add_from_library,
+                done=f"Added question {escape_markdown(str(taken))} to {quoted}.",
+                survey_id=survey_id,
+                code=str(taken),
+                actor=hr,
+            )
+        with st.form(f"library_new_{sid}", clear_on_submit=True):
+            st.markdown("**Keep a new question in the library**")
+            lcols = st.columns(3)
+            l_section = lcols[0].text_input("Section", value="Questions", max_chars=SECTION_MAX)
+            l_code = lcols[1].text_input("Item code", max_chars=ITEM_CODE_MAX)
+            l_kind = lcols[2].selectbox(
+                "Type", list(QuestionKind), format_func=KIND_LABELS.__getitem__
+            )
+            l_text = st.text_input("Question", max_chars=QUESTION_TEXT_MAX)
+            l_factor = st.selectbox("Factor (agreement questions)", FACTORS)
+            l_options = st.text_area(
+                "Choices (single choice; one per line)", max_chars=CHOICES_TEXT_MAX
+            )
+            if st.form_submit_button("Keep in the library"):
+                act(
+                    add_to_library,
+                    done=f"Kept {escape_markdown(l_code.strip().lower())} in the library.",
+                    section=l_section,
+                    code=l_code,
+                    text=l_text,
+                    kind=QuestionKind(l_kind or QuestionKind.agree5),
+                    factor=l_factor,
+                    choices=l_options.splitlines(),
+                    required=QuestionKind(l_kind or QuestionKind.agree5) != QuestionKind.text,
+                    actor=hr,
+                )
     if questions:
         remove_cols = st.columns([3, 1])
         by_code = {q.code: q for q in questions}

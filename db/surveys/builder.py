@@ -218,10 +218,7 @@ def _require_draft(survey: Survey) -> None:
         raise Conflict("This survey is already open; its questions can no longer change.")
 
 
-def add_question(
-    *,
-    session: Session,
-    survey_id: int,
+def check_question(
     section: str,
     code: str,
     text: str,
@@ -229,12 +226,8 @@ def add_question(
     factor: str | None,
     choices: list[str] | None,
     required: bool,
-    actor: Actor,
-) -> SurveyQuestion:
-    """Append a question to a draft survey (HR)."""
-    require_role(actor, Role.hr, doing="build surveys")
-    survey = get_survey(session=session, survey_id=survey_id)
-    _require_draft(survey)
+) -> TemplateQuestion:
+    """A question as it will be stored, or ValidationError naming the field to fix."""
     code = code.strip().lower()
     if not code or not set(code) <= CODE_CHARS or len(code) > ITEM_CODE_MAX:
         raise ValidationError(
@@ -267,6 +260,36 @@ def add_question(
         # Every respondent answers every scaled item, so an item's count always
         # equals its group's count and skipped items cannot shrink a group.
         raise ValidationError("Required: scaled questions must be required.", field="required")
+    return TemplateQuestion(
+        section.strip() or "Questions",
+        code,
+        text.strip(),
+        kind,
+        factor if kind == QuestionKind.agree5 else None,
+        "\n".join(clean_choices) if kind == QuestionKind.choice else None,
+        required,
+    )
+
+
+def add_question(
+    *,
+    session: Session,
+    survey_id: int,
+    section: str,
+    code: str,
+    text: str,
+    kind: QuestionKind,
+    factor: str | None,
+    choices: list[str] | None,
+    required: bool,
+    actor: Actor,
+) -> SurveyQuestion:
+    """Append a question to a draft survey (HR)."""
+    require_role(actor, Role.hr, doing="build surveys")
+    survey = get_survey(session=session, survey_id=survey_id)
+    _require_draft(survey)
+    checked = check_question(section, code, text, kind, factor, choices, required)
+    code = checked.code
     taken = session.exec(
         select(SurveyQuestion.id).where(
             SurveyQuestion.survey_id == survey_id, SurveyQuestion.code == code
@@ -280,13 +303,13 @@ def add_question(
     question = SurveyQuestion(
         survey_id=survey_id,
         position=(last or 0) + 1,
-        section=section.strip() or "Questions",
+        section=checked.section,
         code=code,
-        text=text.strip(),
-        kind=kind.value,
-        factor=factor if kind == QuestionKind.agree5 else None,
-        choices="\n".join(clean_choices) if kind == QuestionKind.choice else None,
-        required=required,
+        text=checked.text,
+        kind=checked.kind.value,
+        factor=checked.factor,
+        choices=checked.choices,
+        required=checked.required,
     )
     session.add(question)
     record(

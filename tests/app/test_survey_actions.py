@@ -281,3 +281,21 @@ def test_a_question_of_an_open_survey_is_reworded_on_the_page(
         q for df in at.dataframe if "Question" in df.value.columns for q in df.value["Question"]
     ]
     assert "Proud to be here." in shown
+
+
+def test_a_library_question_is_added_to_a_draft_from_the_page(
+    run_page: RunPage, app_database: str
+) -> None:
+    draft = make_survey(app_database, "Library draft", opened=False)
+    at = run_page("pages/surveys.py", "hr")
+    at.selectbox(key="chosen_survey").select(draft)
+    at.run()
+    at.selectbox(key=f"library_pick_s{draft}").select("growth_learn")
+    at.button(key=f"library_add_s{draft}").click()
+    at.run()
+    assert not at.exception
+    assert any("Added question growth\\_learn" in s.value for s in at.success), [
+        e.value for e in at.error
+    ]
+    codes = [c for df in at.dataframe if "Code" in df.value.columns for c in df.value["Code"]]
+    assert "growth_learn" in codes

@@ -9,11 +9,12 @@ from sqlmodel import Session
 
 from db.auth.actor import OPERATOR
 from db.core.errors import Conflict
-from db.models.surveys import ActionPlanCreate, Survey
+from db.models.surveys import ActionPlanCreate, QuestionKind, Survey
 from db.surveys.actions import create_action, list_actions
 from db.surveys.answers import submit_answers
 from db.surveys.builder import delete_draft, edit_question, list_questions
 from db.surveys.distribution import issue_links, open_survey
+from db.surveys.library import add_from_library, add_to_library, library
 from tests.integration.test_surveys import TODAY, answers_for, new_survey, staff
 
 
@@ -112,3 +113,35 @@ def test_only_a_draft_can_be_deleted(session: Session) -> None:
     open_survey(session=session, survey_id=opened, actor=OPERATOR)
     with pytest.raises(Conflict, match="only drafts"):
         delete_draft(session=session, survey_id=opened, actor=OPERATOR)
+
+
+def test_a_question_hr_keeps_in_the_library_is_added_to_a_later_survey_under_its_code(
+    session: Session,
+) -> None:
+    add_to_library(
+        session=session,
+        section="Hybrid work",
+        code="hybrid_tools",
+        text="I have the tools to work well from home.",
+        kind=QuestionKind.agree5,
+        factor="wellbeing",
+        choices=None,
+        required=True,
+        actor=OPERATOR,
+    )
+    with pytest.raises(Conflict, match="already in the library"):
+        add_to_library(
+            session=session,
+            section="",
+            code="eng_proud",
+            text="Proud?",
+            kind=QuestionKind.agree5,
+            factor="engagement",
+            choices=None,
+            required=True,
+            actor=OPERATOR,
+        )
+    assert "hybrid_tools" in {q.code for q in library(session=session, actor=OPERATOR)}
+    sid = new_survey(session, template="blank").id or 0
+    added = add_from_library(session=session, survey_id=sid, code="hybrid_tools", actor=OPERATOR)
+    assert (added.code, added.factor, added.section) == ("hybrid_tools", "wellbeing", "Hybrid work")

@@ -1,4 +1,5 @@
-"""surveys: email rounds (resumed, never repeated) and action plans kept for their group
+"""surveys: email rounds (resumed, never repeated), action plans kept for their group, a
+question library
 
 Revision ID: 0026_survey_rounds
 Revises: 0021_auth_attempts
@@ -11,6 +12,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
+import db.core.types
+
 revision: str = "0026_survey_rounds"
 down_revision: str | None = "0021_auth_attempts"
 branch_labels: str | Sequence[str] | None = None
@@ -18,6 +21,22 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "survey_library_question",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("code", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("section", sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+        sa.Column("text", sqlmodel.sql.sqltypes.AutoString(length=400), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("factor", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+        sa.Column("choices", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
+        sa.Column("required", sa.Boolean(), nullable=False),
+        sa.Column("created_by", sa.Integer(), nullable=True),
+        sa.Column("created_at", db.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["created_by"], ["app_user.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("code"),
+    )
     with op.batch_alter_table("survey", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("mail_round", sa.Integer(), nullable=False, server_default="0")
@@ -36,6 +55,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("survey_library_question")
     with op.batch_alter_table("survey_action", schema=None) as batch_op:
         batch_op.drop_column("department")
     with op.batch_alter_table("survey_invitation", schema=None) as batch_op:
