@@ -3,14 +3,12 @@
 import streamlit as st
 
 from components import page
-from components.db import db_session
 from components.text import escape_markdown
-from components.ui import attempt, visitor_id
+from components.ui import Failed, attempt, run, visitor_id
 from db.models.surveys import QuestionKind, SurveyQuestion
 from db.surveys.answers import (
     MAX_TEXT,
     TOKEN_MAX,
-    Questionnaire,
     open_link,
     questions_by_section,
     submit_answers,
@@ -40,10 +38,9 @@ if not token:
 
 if st.session_state.get("answered_token") == token:
     st.title("Thank you")
-    st.success(
-        "Your answers are in. They are stored without your name or link, and reported "
-        "only for groups large enough that nobody can tell who said what."
-    )
+    st.success("Your answers are in.")
+    # What this survey stores, as it was said before answering (kept from that run).
+    st.markdown(escape_markdown(str(st.session_state.get("answered_stored", ""))))
     st.stop()
 
 if st.session_state.get("answer_token") != token:
@@ -53,21 +50,13 @@ if st.session_state.get("answer_token") != token:
 answers: dict[int, int | str | None] = st.session_state["answers"]
 
 
-def load() -> Questionnaire:
-    with db_session() as session:
-        return open_link(session=session, token=token)
-
-
-questionnaire = attempt(load)
-if questionnaire is None:
+questionnaire = run(open_link, token=token)
+if isinstance(questionnaire, Failed):
     st.stop()
 
 st.title(escape_markdown(questionnaire.title))
-st.caption(
-    f"Open until {questionnaire.closes_on:%d %B %Y}. Confidential: results are shown only "
-    f"for groups of {questionnaire.min_group} or more people, and your answers are stored "
-    "without your name."
-)
+st.caption(f"Open until {questionnaire.closes_on:%d %B %Y}.")
+st.info(escape_markdown(questionnaire.stored), icon=":material/lock:")
 sections = questions_by_section(questionnaire.questions)
 step = min(int(st.session_state["section"]), len(sections) - 1)
 name, questions = sections[step]
@@ -141,12 +130,8 @@ if forward.button(
         st.session_state["section"] = step + 1
         st.rerun()
     if checked is not None and last:
-
-        def submit() -> bool:
-            with db_session() as session:
-                submit_answers(session=session, token=token, answers=answers, visitor=visitor_id())
-            return True
-
-        if attempt(submit):
+        sent = run(submit_answers, token=token, answers=answers, visitor=visitor_id())
+        if not isinstance(sent, Failed):
             st.session_state["answered_token"] = token
+            st.session_state["answered_stored"] = questionnaire.stored
             st.rerun()

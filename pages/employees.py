@@ -6,18 +6,16 @@ import pandas as pd
 import streamlit as st
 
 from components import page
-from components.db import db_session
 from components.text import escape_markdown
-from components.ui import attempt, pager
+from components.ui import Failed, act, flash, pager, run
 from db.core.normalise import EMAIL_MAX, SEARCH_MAX
 from db.imports.export import frame_csv
-from db.models.surveys import Employee, EmployeeCreate
+from db.models.surveys import EmployeeCreate
 from db.surveys.employees import (
     CSV_COLUMNS,
     EMPLOYEE_NAME_MAX,
     ORG_UNIT_MAX,
     EmployeeFilter,
-    ImportReport,
     count_employees,
     create_employee,
     import_employees_csv,
@@ -33,15 +31,24 @@ PAGE_SIZE = 50
 ANY = "(any)"
 
 
+class NotLoaded(Exception):
+    """The choices could not be read: the message is shown, and nothing is cached."""
+
+
 @st.cache_data(ttl=300, show_spinner=False)
 def load_choices(user_id: int | None) -> dict[str, list[str]]:
     """Departments, teams and locations for the filters (cached per viewer; an add or
     an import on this page clears it)."""
-    with db_session() as session:
-        return org_choices(session=session, actor=hr)
+    found = run(org_choices, actor=hr)
+    if isinstance(found, Failed):
+        raise NotLoaded
+    return found
 
 
-choices = attempt(lambda: load_choices(hr.id)) or {"department": [], "team": [], "location": []}
+try:
+    choices = load_choices(hr.id)
+except NotLoaded:
+    choices = {"department": [], "team": [], "location": []}
 directory, add_tab, import_tab = st.tabs(["Directory", "Add a person", "Import CSV"])
 
 with directory:
@@ -57,20 +64,11 @@ with directory:
         include_leavers=leavers,
     )
 
-    def count() -> int:
-        with db_session() as session:
-            return count_employees(session=session, actor=hr, flt=flt)
-
-    total = attempt(count) or 0
+    counted = run(count_employees, actor=hr, flt=flt)
+    total = 0 if isinstance(counted, Failed) else counted
     offset = pager(total=total, page_size=PAGE_SIZE, key="emp_page") if total else 0
-
-    def load_page() -> list[Employee]:
-        with db_session() as session:
-            return list_employees(
-                session=session, actor=hr, flt=flt, offset=offset, limit=PAGE_SIZE
-            )
-
-    people = attempt(load_page) or []
+    listed = run(list_employees, actor=hr, flt=flt, offset=offset, limit=PAGE_SIZE)
+    people = [] if isinstance(listed, Failed) else listed
     if people:
         st.dataframe(
             pd.DataFrame(
@@ -97,17 +95,13 @@ with directory:
             leaver = cols[0].selectbox("Record a leaver (from this page)", list(by_email))
             left_on = cols[1].date_input("Leaving date", value=dt.date.today())
             if st.form_submit_button("Record leaving") and leaver:
-
-                def leave() -> Employee:
-                    with db_session() as session:
-                        return mark_leaver(
-                            session=session,
-                            employee_id=by_email[leaver].id or 0,
-                            left_on=left_on,
-                            actor=hr,
-                        )
-
-                attempt(leave, success=f"Recorded that {escape_markdown(leaver)} left.")
+                act(
+                    mark_leaver,
+                    done=f"Recorded that {escape_markdown(leaver)} left.",
+                    employee_id=by_email[leaver].id or 0,
+                    left_on=left_on,
+                    actor=hr,
+                )
     else:
         st.info("Nobody matches these filters.")
 
@@ -126,28 +120,24 @@ with add_tab, st.form("add_employee", clear_on_submit=False):
     start = add_cols[0].date_input("Start date", value=dt.date.today(), key="add_start")
     kind = add_cols[1].selectbox("Employment type", ["full-time", "part-time", "contractor"])
     if st.form_submit_button("Add to directory", type="primary"):
-
-        def add() -> Employee:
-            with db_session() as session:
-                return create_employee(
-                    session=session,
-                    employee_in=EmployeeCreate(
-                        name=name,
-                        email=email,
-                        department=department_in,
-                        team=team_in,
-                        location=location_in,
-                        manager_email=manager or None,
-                        start_date=start,
-                        employment_type=kind,
-                    ),
-                    actor=hr,
-                )
-
-        added = attempt(add)
-        if added is not None:
+        added = run(
+            create_employee,
+            employee_in=EmployeeCreate(
+                name=name,
+                email=email,
+                department=department_in,
+                team=team_in,
+                location=location_in,
+                manager_email=manager or None,
+                start_date=start,
+                employment_type=kind,
+            ),
+            actor=hr,
+        )
+        if not isinstance(added, Failed):
             load_choices.clear()
-            st.success(f"Added {escape_markdown(added.name)}.")
+            flash(f"Added {escape_markdown(added.name)}.")
+            st.rerun()
 
 with import_tab:
     st.caption(
@@ -157,13 +147,8 @@ with import_tab:
     upload = st.file_uploader("CSV file", type=["csv"], key="emp_csv", max_upload_size=5)
     if upload is not None and st.button("Import", type="primary", key="emp_import"):
         uploaded_text = upload.getvalue().decode("utf-8", "replace")
-
-        def run_import() -> ImportReport:
-            with db_session() as session:
-                return import_employees_csv(session=session, text=uploaded_text, actor=hr)
-
-        report = attempt(run_import)
-        if report is not None:
+        report = run(import_employees_csv, text=uploaded_text, actor=hr)
+        if not isinstance(report, Failed):
             load_choices.clear()
             st.success(f"Added {report.created} people.")
             if report.bad_rows:

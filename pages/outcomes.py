@@ -5,10 +5,9 @@ import pandas as pd
 import streamlit as st
 
 from components import page
-from components.db import db_session
 from components.experience_charts import scatter_chart, trend_chart
 from components.text import escape_markdown
-from components.ui import attempt
+from components.ui import Failed, run
 from db.experience.outcomes import (
     TeamOutcomes,
     closed_surveys,
@@ -17,7 +16,6 @@ from db.experience.outcomes import (
     people_and_outcomes,
     points,
 )
-from db.models.surveys import Survey
 
 user = page(__file__)
 st.title("People and outcomes")
@@ -34,13 +32,8 @@ CAUTION = (
 )
 
 
-def load_surveys() -> list[Survey]:
-    with db_session() as session:
-        return closed_surveys(session=session, actor=user)
-
-
-surveys = attempt(load_surveys)
-if surveys is None:
+surveys = run(closed_surveys, actor=user)
+if isinstance(surveys, Failed):
     st.stop()
 if not surveys:
     st.info("No survey has closed yet, so there is no engagement to compare with.")
@@ -51,18 +44,27 @@ survey_id = st.selectbox(
 )
 
 
+class NotLoaded(Exception):
+    """A report that failed: its message is shown, and nothing is cached."""
+
+
+def loaded(found: list[TeamOutcomes] | Failed) -> list[TeamOutcomes]:
+    """A report's rows, or NotLoaded so that a failure is not kept in the cache."""
+    if isinstance(found, Failed):
+        raise NotLoaded
+    return found
+
+
 @st.cache_data(ttl=120, show_spinner=False)
 def load_wave(user_id: int | None, chosen: int) -> list[TeamOutcomes]:
     """The chosen wave, as this viewer may see it (cached per viewer)."""
-    with db_session() as session:
-        return people_and_outcomes(session=session, survey_id=chosen, actor=user)
+    return loaded(run(people_and_outcomes, survey_id=chosen, actor=user))
 
 
 @st.cache_data(ttl=120, show_spinner=False)
 def load_trend(user_id: int | None, chosen: int) -> list[TeamOutcomes]:
     """Every closed wave of the chosen survey's series (cached per viewer)."""
-    with db_session() as session:
-        return outcome_trend(session=session, survey_id=chosen, actor=user)
+    return loaded(run(outcome_trend, survey_id=chosen, actor=user))
 
 
 def _rounded(value: float | None) -> float | None:
@@ -71,9 +73,10 @@ def _rounded(value: float | None) -> float | None:
 
 
 with st.spinner("Reading the survey results and the teams' customer figures…"):
-    rows = attempt(lambda: load_wave(user.id, survey_id or 0))
-if rows is None:
-    st.stop()
+    try:
+        rows = load_wave(user.id, survey_id or 0)
+    except NotLoaded:
+        st.stop()
 if not rows:
     st.info(
         "No team you may see passes this survey's confidentiality threshold and has sales "
@@ -126,9 +129,10 @@ st.caption("Did actions from the action plans move both engagement and outcomes?
 if not st.toggle("Show every wave of this survey", key="po_trend"):
     st.stop()
 with st.spinner("Reading every wave's results and the teams' customer figures…"):
-    trend = attempt(lambda: load_trend(user.id, survey_id or 0))
-if trend is None:
-    st.stop()
+    try:
+        trend = load_trend(user.id, survey_id or 0)
+    except NotLoaded:
+        st.stop()
 measure = st.selectbox("Measure", ["Engagement index", *measures], key="po_measure")
 trend_rows = [
     {

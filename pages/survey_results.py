@@ -2,33 +2,32 @@
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import pandas as pd
 import streamlit as st
 
 from components import page
-from components.db import db_session
+from components.survey_tables import readable_csv, readable_frame
 from components.surveys_charts import choice_chart, factor_chart, heatmap_chart, trend_chart
 from components.text import escape_markdown
-from components.ui import attempt
-from db.imports.export import frame_csv
+from components.ui import Failed, act, run
 from db.models.auth import Role
-from db.models.surveys import ActionPlan, ActionPlanCreate, ActionStatus, Survey, SurveyStatus
+from db.models.surveys import ActionPlan, ActionPlanCreate, ActionStatus, SurveyStatus
 from db.surveys.actions import (
     ACTIONS_MAX,
     FOCUS_MAX,
     OWNER_MAX,
     create_action,
+    group_name,
     list_actions,
     set_action_status,
 )
 from db.surveys.builder import list_surveys
 from db.surveys.choices import ChoiceResult, choice_results, choice_rows
-from db.surveys.privacy import Group
 from db.surveys.reports import (
     WHILE_OPEN,
-    GroupResult,
+    cache_key,
     comments,
     drivers,
     groups,
@@ -38,7 +37,6 @@ from db.surveys.reports import (
     results_released,
     trend,
 )
-from db.surveys.tallies import uses_tallies
 from db.surveys.voice import is_contact_survey
 
 user = page(__file__)
@@ -46,12 +44,12 @@ st.title("Survey results")
 is_hr = Role.hr in user.roles
 
 
-def load_surveys() -> list[Survey]:
-    with db_session() as session:
-        return list_surveys(session=session, actor=user)
-
-
-surveys = [s for s in attempt(load_surveys) or [] if s.status != SurveyStatus.draft.value]
+listed = run(list_surveys, actor=user)
+surveys = [
+    s
+    for s in ([] if isinstance(listed, Failed) else listed)
+    if s.status != SurveyStatus.draft.value
+]
 if not surveys:
     st.info("No survey has been opened yet.")
     st.stop()
@@ -70,31 +68,38 @@ T = TypeVar("T")
 
 @st.cache_data(max_entries=512, show_spinner=False)
 def _cached(name: str, key: tuple[object, ...], _read: Callable[[], Any]) -> Any:
-    """A report of closed surveys: their results change only with their version."""
-    return _read()
+    """A report of closed surveys, under the key db/ gives it (see `cache_key`)."""
+    found = _read()
+    if isinstance(found, Failed):
+        # Not kept: a refusal or an outage is shown again, and retried, next time.
+        raise _NotCached
+    return found
 
 
-def read(name: str, fn: Callable[[], T], *, group: str = "", series: bool = False) -> T | None:
-    """Run a report reader, from the cache when every survey it reads is closed and tallied."""
+class _NotCached(Exception):
+    """A report that failed: its message is shown, and nothing is cached."""
+
+
+def read(
+    name: str, command: Callable[..., T], *, series: bool = False, **arguments: Any
+) -> T | None:
+    """Run a report command, from the cache when db/ says it may be cached for this viewer."""
     waves = [s for s in surveys if s.series_id == survey.series_id] if series else [survey]
-    if not all(uses_tallies(w) for w in waves):
-        return attempt(fn)
-    key = (
-        tuple((w.id, w.version) for w in waves),
-        group,
-        user.id,
-        tuple(sorted(user.roles)),
-        user.team,
-    )
-    return attempt(lambda: _cached(name, key, fn))
+    key = cache_key(waves=waves, viewer=user)
+
+    def fetch() -> T | Failed:
+        return run(command, survey_id=survey_id, actor=user, **arguments)
+
+    if key is None:
+        found = fetch()
+        return None if isinstance(found, Failed) else found
+    try:
+        return cast(T, _cached(name, (*key, tuple(sorted(arguments.items()))), fetch))
+    except _NotCached:
+        return None
 
 
-def load_groups() -> list[Group]:
-    with db_session() as session:
-        return groups(session=session, survey_id=survey_id, actor=user)
-
-
-visible = read("groups", load_groups) or []
+visible = read("groups", groups) or []
 if not visible:
     st.info("There are no results for your team in this survey.")
     st.stop()
@@ -129,12 +134,7 @@ elif not group.shown:
     )
 
 
-def load_result() -> GroupResult:
-    with db_session() as session:
-        return results(session=session, survey_id=survey_id, group_key=group_key, actor=user)
-
-
-result = read("results", load_result, group=group_key) if group.shown and released else None
+result = read("results", results, group_key=group_key) if group.shown and released else None
 if result is not None:
     cols = st.columns(3)
     cols[0].metric("Responses", group.n)
@@ -149,12 +149,10 @@ if result is not None:
     )
 
 
-def load_actions() -> list[ActionPlan]:
-    with db_session() as session:
-        return list_actions(session=session, actor=user, series_id=survey.series_id)
-
-
-plans = attempt(load_actions) or []
+# Action plans belong to the group on screen: everyone, a department, or a team.
+plan_group = (group.department, group.team)
+found_plans = run(list_actions, actor=user, series_id=survey.series_id, group=plan_group)
+plans: list[ActionPlan] = [] if isinstance(found_plans, Failed) else found_plans
 
 open_by_item = {p.item_code: p.focus for p in plans if p.item_code and p.status != "done"}
 
@@ -196,12 +194,15 @@ def chart(kind: str, rows: list[dict[str, Any]]) -> None:
 
 
 def table(rows: list[dict[str, Any]], name: str, key: str) -> None:
-    """Show rows and offer exactly what is shown as CSV."""
-    frame = pd.DataFrame(rows)
-    st.dataframe(frame, hide_index=True, width="stretch")
+    """Show rows in readable columns and offer exactly what is shown as CSV.
+
+    Counts stay whole numbers even where some are withheld (a blank, not 9.0), and a
+    withheld figure is a blank cell beside its note, never the word None.
+    """
+    st.dataframe(readable_frame(rows), hide_index=True, width="stretch")
     st.download_button(
         "Download as CSV",
-        frame_csv(frame),
+        readable_csv(rows),
         file_name=f"{name}.csv",
         mime="text/csv",
         key=key,
@@ -219,23 +220,13 @@ if view == "Factors and items":
         st.info("Nothing to show for this group.")
 
 if view == "Heatmap":
-
-    def load_heatmap() -> list[dict[str, Any]]:
-        with db_session() as session:
-            return heatmap(session=session, survey_id=survey_id, actor=user)
-
-    cells = read("heatmap", load_heatmap) or []
+    cells = read("heatmap", heatmap) or []
     if cells:
         chart("heatmap", cells)
         table(cells, "heatmap", "dl_heatmap")
 
 if view == "Participation":
-
-    def load_participation() -> list[dict[str, Any]]:
-        with db_session() as session:
-            return participation(session=session, survey_id=survey_id, actor=user)
-
-    turnout = read("participation", load_participation) or []
+    turnout: list[dict[str, Any]] = read("participation", participation) or []
     table(turnout, "participation", "dl_participation")
     if released:
         st.caption(
@@ -258,12 +249,7 @@ if view == "Participation":
             )
 
 if view == "Trend":
-
-    def load_trend() -> list[dict[str, Any]]:
-        with db_session() as session:
-            return trend(session=session, survey_id=survey_id, group_key=group_key, actor=user)
-
-    trend_rows = read("trend", load_trend, group=group_key, series=True) or []
+    trend_rows = read("trend", trend, group_key=group_key, series=True) or []
     codes = sorted({str(r["code"]) for r in trend_rows})
     picked = st.multiselect(
         "Items", codes, default=[c for c in codes if c == "engagement index"], key="trend_codes"
@@ -281,23 +267,14 @@ if view == "Drivers":
         "(Pearson's r). High impact and low score: the place to start."
     )
 
-    def load_drivers() -> list[dict[str, Any]]:
-        with db_session() as session:
-            return drivers(session=session, survey_id=survey_id, group_key=group_key, actor=user)
-
-    driver_rows = read("drivers", load_drivers, group=group_key) if group.shown else None
+    driver_rows = read("drivers", drivers, group_key=group_key) if group.shown else None
     if driver_rows:
         table(driver_rows, "drivers", "dl_drivers")
     else:
         st.info("Nothing to show for this group.")
 
 if view == "Comments":
-
-    def load_comments() -> list[str]:
-        with db_session() as session:
-            return comments(session=session, survey_id=survey_id, group_key=group_key, actor=user)
-
-    said = read("comments", load_comments, group=group_key) or []
+    said = read("comments", comments, group_key=group_key) or []
     if said:
         st.caption(f"{len(said)} comments, in random order.")
         for comment in said:
@@ -309,14 +286,7 @@ if view == "Comments":
         )
 
 if view == "Single choice":
-
-    def load_choices() -> list[ChoiceResult]:
-        with db_session() as session:
-            return choice_results(
-                session=session, survey_id=survey_id, group_key=group_key, actor=user
-            )
-
-    chosen_results = read("choices", load_choices, group=group_key) or []
+    chosen_results: list[ChoiceResult] = read("choices", choice_results, group_key=group_key) or []
     choice_table = choice_rows(chosen_results)
     if choice_table:
         chart("choices", choice_table)
@@ -327,6 +297,10 @@ if view == "Single choice":
         st.info("This survey has no single-choice questions.")
 
 if view == "Action plans":
+    here = group_name(group.department, group.team)
+    st.caption(
+        f"Plans for {escape_markdown(here)}. Pick another group above to see or plan its own."
+    )
     if plans:
         st.dataframe(
             pd.DataFrame(
@@ -334,7 +308,7 @@ if view == "Action plans":
                     {
                         "Focus": p.focus,
                         "Item": p.item_code or "",
-                        "Team": p.team or "everyone",
+                        "For": group_name(p.department, p.team),
                         "Actions": p.actions,
                         "Owner": p.owner,
                         "Due": p.due_on,
@@ -352,45 +326,41 @@ if view == "Action plans":
         status = plan_cols[1].selectbox("Status", list(ActionStatus), key="plan_status")
         if plan_cols[2].button("Update", key="plan_update"):
             plan = by_focus[which]
-
-            def update() -> ActionPlan:
-                with db_session() as session:
-                    return set_action_status(
-                        session=session,
-                        action_id=plan.id or 0,
-                        status=ActionStatus(status or ActionStatus.open),
-                        version=plan.version,
-                        actor=user,
-                    )
-
-            if attempt(update) is not None:
-                st.rerun()
-    with st.form("new_action"):
-        st.markdown("**Plan an action**")
-        item_codes = [""] + [str(i["code"]) for i in (result.items if result else [])]
-        form_cols = st.columns(2)
-        focus = form_cols[0].text_input("Focus area", max_chars=FOCUS_MAX)
-        item = form_cols[1].selectbox("Item it addresses", item_codes)
-        actions = st.text_area("Actions", max_chars=ACTIONS_MAX)
-        owner = form_cols[0].text_input("Owner", max_chars=OWNER_MAX)
-        due = form_cols[1].date_input("Due", value=dt.date.today() + dt.timedelta(days=30))
-        team = group.team if group.team else (None if is_hr else user.team)
-        if st.form_submit_button("Save action plan"):
-
-            def save() -> ActionPlan:
-                with db_session() as session:
-                    return create_action(
-                        session=session,
-                        survey_id=survey_id,
-                        plan_in=ActionPlanCreate(
-                            focus=focus,
-                            item_code=item or None,
-                            actions=actions,
-                            owner=owner,
-                            due_on=due,
-                        ),
-                        team=team,
-                        actor=user,
-                    )
-
-            attempt(save, success="Action plan saved.")
+            new_status = ActionStatus(status or ActionStatus.open)
+            act(
+                set_action_status,
+                done=f"“{escape_markdown(plan.focus)}” is now {new_status.value}.",
+                action_id=plan.id or 0,
+                status=new_status,
+                version=plan.version,
+                actor=user,
+            )
+    else:
+        st.info(f"No action plans for {escape_markdown(here)} yet.")
+    may_plan = is_hr or (group.team is not None and group.team == user.team)
+    if may_plan:
+        with st.form(f"new_action_{group_key}", clear_on_submit=True):
+            st.markdown(f"**Plan an action for {escape_markdown(here)}**")
+            item_codes = [""] + [str(i["code"]) for i in (result.items if result else [])]
+            form_cols = st.columns(2)
+            focus = form_cols[0].text_input("Focus area", max_chars=FOCUS_MAX)
+            item = form_cols[1].selectbox("Item it addresses", item_codes)
+            actions = st.text_area("Actions", max_chars=ACTIONS_MAX)
+            owner = form_cols[0].text_input("Owner", max_chars=OWNER_MAX)
+            due = form_cols[1].date_input("Due", value=dt.date.today() + dt.timedelta(days=30))
+            if st.form_submit_button("Save action plan"):
+                act(
+                    create_action,
+                    done=f"Action plan saved for {escape_markdown(here)}.",
+                    survey_id=survey_id,
+                    plan_in=ActionPlanCreate(
+                        focus=focus,
+                        item_code=item or None,
+                        actions=actions,
+                        owner=owner,
+                        due_on=due,
+                    ),
+                    department=group.department,
+                    team=group.team,
+                    actor=user,
+                )

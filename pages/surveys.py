@@ -6,18 +6,15 @@ import pandas as pd
 import streamlit as st
 
 from components import page
-from components.db import db_session
 from components.text import escape_markdown
-from components.ui import attempt
+from components.ui import Failed, act, flash, run
 from db.models.people import ContactKind
 from db.models.surveys import (
     DEFAULT_COMMENT_MIN,
     DEFAULT_MIN_GROUP,
     FLOOR_MIN_GROUP,
     QuestionKind,
-    Survey,
     SurveyCreate,
-    SurveyQuestion,
     SurveyStatus,
 )
 from db.surveys.builder import (
@@ -32,20 +29,22 @@ from db.surveys.builder import (
     close_survey,
     copy_to_new_wave,
     create_survey,
+    delete_draft,
+    edit_question,
     list_questions,
     list_surveys,
     remove_question,
 )
 from db.surveys.distribution import (
-    IssuedLink,
-    Progress,
+    describe_send,
     issue_links,
     links_csv,
     open_survey,
     progress,
-    send_links,
+    send_round,
 )
 from db.surveys.employees import org_choices
+from db.surveys.library import add_from_library, add_to_library, library
 from db.surveys.voice import (
     CONTACT_TEMPLATES,
     AudienceChoices,
@@ -61,6 +60,7 @@ from db.surveys.voice import (
 hr = page(__file__)
 st.title("Surveys")
 ANY = "(everyone)"
+FOLLOW = "follow_survey"
 KIND_LABELS = {
     QuestionKind.agree5: "Agreement, 1–5",
     QuestionKind.scale10: "Scale, 0–10",
@@ -69,14 +69,19 @@ KIND_LABELS = {
 }
 
 
+def follow(survey_id: int | None) -> None:
+    """Make the picker show this survey on the next run (after a create, copy or delete)."""
+    st.session_state[FOLLOW] = survey_id
+
+
 @st.cache_data(ttl=300, show_spinner=False)
 def load_choices(user_id: int | None) -> dict[str, list[str]]:
     """Departments, teams and locations an audience can be cut by (cached per viewer)."""
-    with db_session() as session:
-        return org_choices(session=session, actor=hr)
+    found = run(org_choices, actor=hr)
+    return {"department": [], "team": [], "location": []} if isinstance(found, Failed) else found
 
 
-choices = attempt(lambda: load_choices(hr.id)) or {"department": [], "team": [], "location": []}
+choices = load_choices(hr.id)
 
 with st.expander("New survey", icon=":material/add:"):
     with st.form("new_survey"):
@@ -113,47 +118,44 @@ with st.expander("New survey", icon=":material/add:"):
             help="Comments are shown only for groups at least this big.",
         )
         if st.form_submit_button("Create survey", type="primary"):
-
-            def create() -> Survey:
-                with db_session() as session:
-                    return create_survey(
-                        session=session,
-                        survey_in=SurveyCreate(
-                            title=title,
-                            template=template,
-                            audience_department=None if department == ANY else department,
-                            audience_team=None if team == ANY else team,
-                            audience_location=None if location == ANY else location,
-                            opens_on=opens_on,
-                            closes_on=closes_on,
-                            min_group=int(min_group),
-                            comment_min=int(comment_min),
-                        ),
-                        actor=hr,
-                    )
-
-            created = attempt(create)
-            if created is not None:
-                st.session_state["chosen_survey"] = created.id
-                st.success(
+            created = run(
+                create_survey,
+                survey_in=SurveyCreate(
+                    title=title,
+                    template=template,
+                    audience_department=None if department == ANY else department,
+                    audience_team=None if team == ANY else team,
+                    audience_location=None if location == ANY else location,
+                    opens_on=opens_on,
+                    closes_on=closes_on,
+                    min_group=int(min_group),
+                    comment_min=int(comment_min),
+                ),
+                actor=hr,
+            )
+            if not isinstance(created, Failed):
+                follow(created.id)
+                flash(
                     f"Created “{escape_markdown(created.title)}” as a draft. "
                     "Review its questions below."
                 )
+                st.rerun()
 
 
 @st.cache_data(ttl=300, show_spinner=False)
 def load_audience(user_id: int | None) -> AudienceChoices:
     """Tags and organisations a customer survey's audience can be cut by (cached)."""
-    with db_session() as session:
-        return audience_choices(session=session, actor=hr)
+    found = run(audience_choices, actor=hr)
+    return AudienceChoices([], []) if isinstance(found, Failed) else found
 
 
 with st.expander("Ask customers or citizens", icon=":material/campaign:"):
     st.caption(
         "Only contacts whose consent allows the feedback purpose get a link; the rest are "
-        "counted, with the reason, when the survey opens."
+        "counted, with the reason, when the survey opens. Consent is checked again each "
+        "time links are sent."
     )
-    contact_choices = attempt(lambda: load_audience(hr.id)) or AudienceChoices([], [])
+    contact_choices = load_audience(hr.id)
     org_names = dict(contact_choices.organisations)
     with st.form("new_contact_survey"):
         c_title = st.text_input("Survey title", key="contact_title", max_chars=SURVEY_TITLE_MAX)
@@ -194,85 +196,79 @@ with st.expander("Ask customers or citizens", icon=":material/campaign:"):
             key="contact_named",
         )
         if st.form_submit_button("Create contact survey", type="primary"):
-
-            def create_for_contacts() -> Survey:
-                with db_session() as session:
-                    return create_contact_survey(
-                        session=session,
-                        survey_in=ContactSurveyCreate(
-                            title=c_title,
-                            template=c_template or "customer NPS",
-                            contact_kind=None if c_kind == ANY else ContactKind(c_kind),
-                            tag=None if c_tag == ANY else c_tag,
-                            organisation_id=c_org,
-                            opens_on=c_opens,
-                            closes_on=c_closes,
-                            min_group=int(c_min),
-                            comment_min=int(c_comment),
-                            anonymous=not c_named,
-                        ),
-                        actor=hr,
-                    )
-
-            made = attempt(create_for_contacts)
-            if made is not None:
-                st.session_state["chosen_survey"] = made.id
-                st.success(
+            made = run(
+                create_contact_survey,
+                survey_in=ContactSurveyCreate(
+                    title=c_title,
+                    template=c_template or "customer NPS",
+                    contact_kind=None if c_kind == ANY else ContactKind(c_kind),
+                    tag=None if c_tag == ANY else c_tag,
+                    organisation_id=c_org,
+                    opens_on=c_opens,
+                    closes_on=c_closes,
+                    min_group=int(c_min),
+                    comment_min=int(c_comment),
+                    anonymous=not c_named,
+                ),
+                actor=hr,
+            )
+            if not isinstance(made, Failed):
+                follow(made.id)
+                flash(
                     f"Created “{escape_markdown(made.title)}” as a draft. "
                     "Review its questions below."
                 )
+                st.rerun()
 
 
-def load_surveys() -> list[Survey]:
-    with db_session() as session:
-        return list_surveys(session=session, actor=hr)
-
-
-surveys = attempt(load_surveys) or []
-if not surveys:
-    st.info("No surveys yet. Create one from a template above.")
+surveys = run(list_surveys, actor=hr)
+if isinstance(surveys, Failed) or not surveys:
+    if not isinstance(surveys, Failed):
+        st.info("No surveys yet. Create one from a template above.")
     st.stop()
 by_id = {s.id: s for s in surveys}
+followed = st.session_state.pop(FOLLOW, None)
+if followed in by_id:
+    st.session_state["chosen_survey"] = followed
 if st.session_state.get("chosen_survey") not in by_id:
     st.session_state["chosen_survey"] = surveys[0].id
+# The label never changes with the survey's status: a label that changed under a chosen
+# survey (open → closed) would let the picker fall back to another survey.
 chosen = st.selectbox(
     "Survey",
     list(by_id),
-    format_func=lambda i: f"{by_id[i].title} ({by_id[i].status})",
+    format_func=lambda i: f"{by_id[i].title} · #{i}",
     key="chosen_survey",
 )
 survey = by_id[chosen]
 survey_id = int(chosen or 0)
+# Every action's key carries the survey's id, so a click only ever acts on the survey
+# that was on screen when it was made.
+sid = f"s{survey_id}"
 for_contacts = is_contact_survey(survey)
+quoted = f"“{escape_markdown(survey.title)}”"
 
-
-def load_audience_words() -> str:
-    with db_session() as session:
-        return describe_audience(session, survey)
-
-
-audience = (
-    attempt(load_audience_words) or "contacts"
-    if for_contacts
-    else ", ".join(
-        v for v in (survey.audience_department, survey.audience_team, survey.audience_location) if v
+if for_contacts:
+    words = run(describe_audience, survey=survey)
+    audience = "contacts" if isinstance(words, Failed) else words
+else:
+    audience = (
+        ", ".join(
+            v
+            for v in (survey.audience_department, survey.audience_team, survey.audience_location)
+            if v
+        )
+        or "everyone"
     )
-    or "everyone"
-)
 st.caption(
     f"Status: {survey.status} · {survey.opens_on:%d %b %Y} to {survey.closes_on:%d %b %Y} · "
-    f"audience: {escape_markdown(audience)} · threshold {survey.min_group}, "
-    f"comments from {survey.comment_min} · "
-    f"wave {survey.wave}"
+    f"audience: {escape_markdown(audience)} · threshold {survey.min_group}, comments from "
+    f"{survey.comment_min} · wave {survey.wave} · survey id {survey_id} (for "
+    f"`manage.py survey-links --survey {survey_id}`)"
 )
 
-
-def load_questions() -> list[SurveyQuestion]:
-    with db_session() as session:
-        return list_questions(session=session, survey_id=survey_id)
-
-
-questions = attempt(load_questions) or []
+found_questions = run(list_questions, survey_id=survey_id)
+questions = [] if isinstance(found_questions, Failed) else found_questions
 st.subheader("Questions")
 if questions:
     st.dataframe(
@@ -295,8 +291,42 @@ if questions:
 else:
     st.info("No questions yet.")
 
+if questions and survey.status != SurveyStatus.closed.value:
+    with (
+        st.expander("Edit a question", icon=":material/edit:"),
+        st.form(f"edit_question_{sid}"),
+    ):
+        st.caption(
+            "Wording and sections can change until the first answer arrives; the item code "
+            "and the type stay, so results still trend across waves."
+        )
+        by_position = {q.position: q for q in questions}
+        picked = st.selectbox(
+            "Question",
+            list(by_position),
+            format_func=lambda p: f"{p}. {by_position[p].code}",
+            key=f"edit_pick_{sid}",
+        )
+        editing = by_position[picked or next(iter(by_position))]
+        new_text = st.text_input(
+            "New wording (leave empty to keep it)", max_chars=QUESTION_TEXT_MAX
+        )
+        new_section = st.text_input("Section (leave empty to keep it)", max_chars=SECTION_MAX)
+        if st.form_submit_button("Save the question"):
+            act(
+                edit_question,
+                done=f"Saved question {escape_markdown(editing.code)} of {quoted}.",
+                question_id=editing.id or 0,
+                text=new_text or editing.text,
+                section=new_section or editing.section,
+                actor=hr,
+            )
+
 if survey.status == SurveyStatus.draft.value:
-    with st.expander("Add a question", icon=":material/playlist_add:"), st.form("add_question"):
+    with (
+        st.expander("Add a question", icon=":material/playlist_add:"),
+        st.form(f"add_question_{sid}"),
+    ):
         cols = st.columns(3)
         section = cols[0].text_input("Section", value="Questions", max_chars=SECTION_MAX)
         code = cols[1].text_input(
@@ -308,37 +338,78 @@ if survey.status == SurveyStatus.draft.value:
         options = st.text_area("Choices (single choice; one per line)", max_chars=CHOICES_TEXT_MAX)
         required = st.checkbox("Required", value=True)
         if st.form_submit_button("Add question"):
-
-            def add() -> SurveyQuestion:
-                with db_session() as session:
-                    return add_question(
-                        session=session,
-                        survey_id=survey_id,
-                        section=section,
-                        code=code,
-                        text=text,
-                        kind=QuestionKind(kind or QuestionKind.agree5),
-                        factor=factor,
-                        choices=options.splitlines(),
-                        required=required,
-                        actor=hr,
-                    )
-
-            if attempt(add) is not None:
-                st.rerun()
+            act(
+                add_question,
+                done=f"Added question {escape_markdown(code.strip().lower())} to {quoted}.",
+                survey_id=survey_id,
+                section=section,
+                code=code,
+                text=text,
+                kind=QuestionKind(kind or QuestionKind.agree5),
+                factor=factor,
+                choices=options.splitlines(),
+                required=required,
+                actor=hr,
+            )
+    with st.expander("Question library", icon=":material/library_books:"):
+        kept = run(library, actor=hr)
+        shelf = {} if isinstance(kept, Failed) else {q.code: q for q in kept}
+        in_survey = {q.code for q in questions}
+        offered = [c for c in shelf if c not in in_survey]
+        lib_cols = st.columns([3, 1])
+        taken = lib_cols[0].selectbox(
+            "Add from the library",
+            offered,
+            format_func=lambda c: f"{c}: {shelf[c].text}",
+            key=f"library_pick_{sid}",
+        )
+        if lib_cols[1].button("Add", key=f"library_add_{sid}", disabled=not offered):
+            act(
+                add_from_library,
+                done=f"Added question {escape_markdown(str(taken))} to {quoted}.",
+                survey_id=survey_id,
+                code=str(taken),
+                actor=hr,
+            )
+        with st.form(f"library_new_{sid}", clear_on_submit=True):
+            st.markdown("**Keep a new question in the library**")
+            lcols = st.columns(3)
+            l_section = lcols[0].text_input("Section", value="Questions", max_chars=SECTION_MAX)
+            l_code = lcols[1].text_input("Item code", max_chars=ITEM_CODE_MAX)
+            l_kind = lcols[2].selectbox(
+                "Type", list(QuestionKind), format_func=KIND_LABELS.__getitem__
+            )
+            l_text = st.text_input("Question", max_chars=QUESTION_TEXT_MAX)
+            l_factor = st.selectbox("Factor (agreement questions)", FACTORS)
+            l_options = st.text_area(
+                "Choices (single choice; one per line)", max_chars=CHOICES_TEXT_MAX
+            )
+            if st.form_submit_button("Keep in the library"):
+                act(
+                    add_to_library,
+                    done=f"Kept {escape_markdown(l_code.strip().lower())} in the library.",
+                    section=l_section,
+                    code=l_code,
+                    text=l_text,
+                    kind=QuestionKind(l_kind or QuestionKind.agree5),
+                    factor=l_factor,
+                    choices=l_options.splitlines(),
+                    required=QuestionKind(l_kind or QuestionKind.agree5) != QuestionKind.text,
+                    actor=hr,
+                )
     if questions:
         remove_cols = st.columns([3, 1])
         by_code = {q.code: q for q in questions}
-        doomed = remove_cols[0].selectbox("Remove question", list(by_code), key="remove_code")
-        if remove_cols[1].button("Remove", key="remove_question"):
-
-            def remove() -> bool:
-                with db_session() as session:
-                    remove_question(session=session, question_id=by_code[doomed].id or 0, actor=hr)
-                return True
-
-            if attempt(remove):
-                st.rerun()
+        doomed = remove_cols[0].selectbox(
+            "Remove question", list(by_code), key=f"remove_code_{sid}"
+        )
+        if remove_cols[1].button("Remove", key=f"remove_question_{sid}"):
+            act(
+                remove_question,
+                done=f"Removed question {escape_markdown(str(doomed))} from {quoted}.",
+                question_id=by_code[doomed].id or 0,
+                actor=hr,
+            )
     st.subheader("Open")
     st.caption(
         "Opening invites the contacts of the audience who allow feedback requests, and "
@@ -346,29 +417,32 @@ if survey.status == SurveyStatus.draft.value:
         if for_contacts
         else "Opening invites everyone in the audience and freezes the questions."
     )
-    if st.button("Open and invite the audience", type="primary", key="open_survey"):
-
-        def do_open() -> int:
-            with db_session() as session:
-                return open_survey(session=session, survey_id=survey_id, actor=hr)
-
-        def do_open_contacts() -> ContactInvitations:
-            with db_session() as session:
-                return open_contact_survey(session=session, survey_id=survey_id, actor=hr)
-
+    if st.button(f"Open and invite the audience of {quoted}", type="primary", key=f"open_{sid}"):
         with st.spinner("Checking consent and inviting…"):
-            outcome = attempt(do_open_contacts) if for_contacts else attempt(do_open)
-        if outcome is not None:
+            outcome = (
+                run(open_contact_survey, survey_id=survey_id, actor=hr)
+                if for_contacts
+                else run(open_survey, survey_id=survey_id, actor=hr)
+            )
+        if not isinstance(outcome, Failed):
             st.session_state["opened_report"] = (survey_id, outcome)
             st.rerun()
+    with st.expander("Delete this draft", icon=":material/delete:"):
+        st.caption("A draft that was never opened can be deleted with its questions.")
+        if st.button(f"Delete the draft {quoted}", key=f"delete_{sid}"):
+            deleted = run(delete_draft, survey_id=survey_id, actor=hr)
+            if not isinstance(deleted, Failed):
+                follow(None)
+                flash(f"Deleted the draft “{escape_markdown(deleted)}”.")
+                st.rerun()
 
 opened = st.session_state.get("opened_report")
 if opened and opened[0] == survey_id:
     outcome = opened[1]
     if isinstance(outcome, ContactInvitations):
         st.success(
-            f"Opened: {outcome.invited} contacts invited; {outcome.skipped_total} left out. "
-            "Now send or download their links."
+            f"Opened {quoted}: {outcome.invited} contacts invited; {outcome.skipped_total} "
+            "left out. Now send or download their links."
         )
         if outcome.skipped:
             st.dataframe(
@@ -381,17 +455,12 @@ if opened and opened[0] == survey_id:
                 hide_index=True,
             )
     else:
-        st.success(f"Opened: {outcome:,} people invited. Now send or download their links.")
+        st.success(f"Opened {quoted}: {outcome:,} people invited. Now send or download links.")
 
 if survey.status == SurveyStatus.open.value:
     st.subheader("Distribution")
-
-    def load_progress() -> Progress:
-        with db_session() as session:
-            return progress(session=session, survey_id=survey_id, actor=hr)
-
-    state = attempt(load_progress)
-    if state is not None:
+    state = run(progress, survey_id=survey_id, actor=hr)
+    if not isinstance(state, Failed):
         answered = (
             f"{state.answered}" if state.answered is not None else f"fewer than {state.min_group}"
         )
@@ -402,31 +471,28 @@ if survey.status == SurveyStatus.open.value:
         )
     st.caption(
         "Rapport emails each person their own link, and reminders only to those who have not "
-        "answered, so nobody here learns who that is. Each link works once."
+        "answered, so nobody here learns who that is. Each link works once. A send the mail "
+        "server cut short is finished by sending again: nobody gets the same email twice."
     )
     cols = st.columns(3)
     for column, label, reminder in (
         (cols[0], "Email the links", False),
         (cols[1], "Send a reminder", True),
     ):
-        if column.button(escape_markdown(label), key=f"send_{reminder}"):
-
-            def send(reminder: bool = reminder) -> int:
-                with db_session() as session:
-                    return send_links(
-                        session=session, survey_id=survey_id, actor=hr, reminder=reminder
+        if column.button(escape_markdown(label), key=f"send_{reminder}_{sid}"):
+            with st.spinner("Sending…"):
+                report = run(send_round, survey_id=survey_id, actor=hr, reminder=reminder)
+            if not isinstance(report, Failed):
+                told = escape_markdown(describe_send(report))
+                if report.addresses:
+                    told += " Addresses the mail server cannot take: " + ", ".join(
+                        escape_markdown(a) for a in report.addresses
                     )
-
-            if attempt(send) is not None:
-                st.success("Sent: everyone who has not answered yet has their link by email.")
-    if cols[2].button("Prepare links for mail merge (CSV)", key="issue_links"):
-
-        def issue() -> list[IssuedLink]:
-            with db_session() as session:
-                return issue_links(session=session, survey_id=survey_id, actor=hr)
-
-        links = attempt(issue)
-        if links is not None:
+                flash(f"{quoted}: {told}", kind="success" if report.sent else "info")
+                st.rerun()
+    if cols[2].button("Prepare links for mail merge (CSV)", key=f"issue_links_{sid}"):
+        links = run(issue_links, survey_id=survey_id, actor=hr)
+        if not isinstance(links, Failed):
             st.session_state["links_csv"] = (survey_id, links_csv(links), len(links), False)
     st.caption(
         "The mail-merge list holds only people who have never been sent a link. Answers "
@@ -439,18 +505,11 @@ if survey.status == SurveyStatus.open.value:
             "counted apart in the results. Send reminders by email instead wherever you can."
         )
         understood = st.checkbox(
-            "I understand that this list breaks confidentiality", key="unanswered_ack"
+            "I understand that this list breaks confidentiality", key=f"unanswered_ack_{sid}"
         )
-        if st.button("Prepare the list", key="issue_unanswered", disabled=not understood):
-
-            def issue_unanswered() -> list[IssuedLink]:
-                with db_session() as session:
-                    return issue_links(
-                        session=session, survey_id=survey_id, actor=hr, everyone_unanswered=True
-                    )
-
-            marked = attempt(issue_unanswered)
-            if marked is not None:
+        if st.button("Prepare the list", key=f"issue_unanswered_{sid}", disabled=not understood):
+            marked = run(issue_links, survey_id=survey_id, actor=hr, everyone_unanswered=True)
+            if not isinstance(marked, Failed):
                 st.session_state["links_csv"] = (
                     survey_id,
                     links_csv(marked, breaks_confidentiality=True),
@@ -462,48 +521,49 @@ if survey.status == SurveyStatus.open.value:
         marked_name = "-breaks-confidentiality" if pending[3] else ""
         if pending[2]:
             st.download_button(
-                f"Download {pending[2]:,} links (CSV)"
+                f"Download {pending[2]:,} links to {quoted} (CSV)"
                 + (" — breaks confidentiality" if pending[3] else ""),
                 pending[1],
                 file_name=f"survey-{survey_id}-links{marked_name}.csv",
                 mime="text/csv",
-                key="download_links",
+                key=f"download_links_{sid}",
             )
         else:
             st.info("Everyone has been sent a link already; send a reminder by email instead.")
-    if st.button("Close the survey", key="close_survey"):
-
-        def close() -> Survey:
-            with db_session() as session:
-                return close_survey(session=session, survey_id=survey_id, actor=hr)
-
-        if attempt(close) is not None:
-            st.rerun()
+    if st.button(f"Close the survey {quoted}", key=f"close_{sid}"):
+        act(close_survey, done=f"Closed {quoted}.", survey_id=survey_id, actor=hr)
 
 st.subheader("Next wave")
-with st.form("copy_wave"):
+with st.form(f"copy_wave_{sid}"):
     st.caption("A copy keeps every question and item code, so results trend across waves.")
     # The suggested title is cut to fit, so the box never holds more than a title may.
     suggested = f"{survey.title} (next wave)"[:SURVEY_TITLE_MAX]
-    new_title = st.text_input("Title of the new wave", value=suggested, max_chars=SURVEY_TITLE_MAX)
-    wave_cols = st.columns(2)
-    next_open = wave_cols[0].date_input("Opens on", value=dt.date.today() + dt.timedelta(days=90))
-    next_close = wave_cols[1].date_input(
-        "Closes on", value=dt.date.today() + dt.timedelta(days=104)
+    new_title = st.text_input(
+        "Title of the new wave",
+        value=suggested,
+        max_chars=SURVEY_TITLE_MAX,
+        key=f"wave_title_{sid}",
     )
-    if st.form_submit_button("Copy to a new wave"):
-
-        def copy() -> Survey:
-            with db_session() as session:
-                return copy_to_new_wave(
-                    session=session,
-                    survey_id=survey_id,
-                    title=new_title,
-                    opens_on=next_open,
-                    closes_on=next_close,
-                    actor=hr,
-                )
-
-        wave = attempt(copy)
-        if wave is not None:
-            st.success(f"Created “{escape_markdown(wave.title)}” (wave {wave.wave}) as a draft.")
+    wave_cols = st.columns(2)
+    next_open = wave_cols[0].date_input(
+        "Opens on", value=dt.date.today() + dt.timedelta(days=90), key=f"wave_opens_{sid}"
+    )
+    next_close = wave_cols[1].date_input(
+        "Closes on", value=dt.date.today() + dt.timedelta(days=104), key=f"wave_closes_{sid}"
+    )
+    if st.form_submit_button(f"Copy to a new wave: {quoted}"):
+        wave = run(
+            copy_to_new_wave,
+            survey_id=survey_id,
+            title=new_title,
+            opens_on=next_open,
+            closes_on=next_close,
+            actor=hr,
+        )
+        if not isinstance(wave, Failed):
+            follow(wave.id)
+            flash(
+                f"Created “{escape_markdown(wave.title)}” (wave {wave.wave}) as a draft, "
+                f"copied from {quoted}."
+            )
+            st.rerun()

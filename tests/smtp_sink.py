@@ -15,6 +15,12 @@ class Mailbox:
 
     messages: list[Message] = field(default_factory=list)
     fail_after: int | None = None
+    # Offer SMTPUTF8 (and 8BITMIME) in the EHLO reply, for international addresses.
+    smtputf8: bool = False
+    # Recipients answered with 550 at RCPT.
+    refuse: set[str] = field(default_factory=set)
+    # The envelope recipients of each message received, in order.
+    recipients: list[list[str]] = field(default_factory=list)
 
 
 class _Handler(socketserver.StreamRequestHandler):
@@ -25,13 +31,28 @@ class _Handler(socketserver.StreamRequestHandler):
 
     def handle(self) -> None:
         self._say("220 localhost sink ready")
+        envelope: list[str] = []
         while True:
             raw = self.rfile.readline()
             if not raw:
                 return
-            verb = raw.decode("ascii", "replace").strip().split(" ")[0].upper()
-            if verb in ("EHLO", "HELO"):
+            line_text = raw.decode("utf-8", "replace").strip()
+            verb = line_text.split(" ")[0].upper()
+            if verb == "EHLO" and self.mailbox.smtputf8:
+                self._say("250-localhost")
+                self._say("250-8BITMIME")
+                self._say("250 SMTPUTF8")
+            elif verb in ("EHLO", "HELO"):
                 self._say("250 localhost")
+            elif verb == "RCPT":
+                address = line_text.partition(":")[2].strip().split(" ")[0].strip("<>")
+                if address in self.mailbox.refuse:
+                    self._say("550 no such mailbox")
+                elif not address.isascii() and not self.mailbox.smtputf8:
+                    self._say("553 mailbox name not allowed")
+                else:
+                    envelope.append(address)
+                    self._say("250 OK")
             elif verb == "MAIL":
                 if (
                     self.mailbox.fail_after is not None
@@ -39,8 +60,10 @@ class _Handler(socketserver.StreamRequestHandler):
                 ):
                     self._say("451 try again later")
                 else:
+                    envelope = []
                     self._say("250 OK")
-            elif verb in ("RCPT", "RSET", "NOOP"):
+            elif verb in ("RSET", "NOOP"):
+                envelope = []
                 self._say("250 OK")
             elif verb == "DATA":
                 self._say("354 end with .")
@@ -52,6 +75,8 @@ class _Handler(socketserver.StreamRequestHandler):
                     lines.append(line[1:] if line.startswith(b"..") else line)
                 received = message_from_bytes(b"".join(lines), policy=policy.default)
                 self.mailbox.messages.append(received)
+                self.mailbox.recipients.append(envelope)
+                envelope = []
                 self._say("250 queued")
             elif verb == "QUIT":
                 self._say("221 bye")

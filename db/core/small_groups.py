@@ -21,6 +21,15 @@ def threshold_note(k: int, what: str) -> str:
     )
 
 
+def big_enough(n: int, k: int) -> bool:
+    """The threshold: a figure about `n` people may stand on its own when `n` reaches `k`.
+
+    For a single figure with no siblings beside it (an audience's size, the answered
+    count of a whole survey); figures shown side by side go through `hide_small_groups`.
+    """
+    return n >= k
+
+
 def hide_small_groups(counts: dict[str, int], k: int) -> dict[str, str]:
     """The small-group rule: which sibling groups to hide, and why.
 
@@ -29,7 +38,7 @@ def hide_small_groups(counts: dict[str, int], k: int) -> dict[str, str]:
     siblings never reveals a group under the threshold. Every report that shows counts
     of people side by side under a shown total uses this one function.
     """
-    hidden = {name: SMALL.format(k=k) for name, n in counts.items() if n < k}
+    hidden = {name: SMALL.format(k=k) for name, n in counts.items() if not big_enough(n, k)}
     visible = sorted((n, name) for name, n in counts.items() if name not in hidden)
     while 0 < sum(counts[name] for name in hidden) < k and visible:
         _n, name = visible.pop(0)

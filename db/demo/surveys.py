@@ -268,6 +268,7 @@ def seed_surveys(session: Session, rng: random.Random, scale: float) -> dict[str
             due_on=today + timedelta(days=30),
         ),
         team="North",
+        department="Sales",
         actor=OPERATOR,
     )
     pulse = create_survey(

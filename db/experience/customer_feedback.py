@@ -16,6 +16,7 @@ from sqlmodel import Session, col
 
 from db.auth.actor import Actor
 from db.auth.visibility import owner_filter
+from db.core.small_groups import hide_small_groups
 from db.models.auth import User
 from db.models.people import Contact
 from db.models.surveys import AudienceKind, Survey, SurveyAnswer, SurveyQuestion, SurveyResponse
@@ -98,10 +99,14 @@ def customer_nps_by_team(
         tally[1] += 1 if value >= 9 else 0
         tally[2] += 1 if value <= 6 else 0
         tally[3] = max(tally[3], int(min_group))
+    # Teams stand side by side: the one small-group rule hides the small ones and, so
+    # that no total minus the shown teams gives a small one away, covers them.
+    k = max((tally[3] for tally in tallies.values()), default=0)
+    hidden = hide_small_groups({team: tally[0] for team, tally in tallies.items()}, k)
     return {
         team: (round(100.0 * (promoters - detractors) / n, 1), n)
-        for team, (n, promoters, detractors, k) in sorted(tallies.items())
-        if n >= k
+        for team, (n, promoters, detractors, _k) in sorted(tallies.items())
+        if team not in hidden
     }
 
 
@@ -140,9 +145,11 @@ def teams_nps_outcome(
             ).group_by(col(User.team))
         ).all()
     }
+    k = max((threshold for _n, _p, _d, threshold in found.values()), default=0)
+    hidden = hide_small_groups({team: found.get(team, (0, 0, 0, 0))[0] for team in teams}, k)
     figures: dict[str, dict[str, float | None]] = {}
     for team in teams:
-        n, promoters, detractors, threshold = found.get(team, (0, 0, 0, 0))
-        nps = round(100.0 * (promoters - detractors) / n, 1) if n and n >= threshold else None
+        n, promoters, detractors, _threshold = found.get(team, (0, 0, 0, 0))
+        nps = round(100.0 * (promoters - detractors) / n, 1) if n and team not in hidden else None
         figures[team] = {CUSTOMER_NPS: nps}
     return figures

@@ -17,6 +17,7 @@ from db.models import (  # noqa: F401
     people,
     pipeline,
     reports,
+    survey_library,
     surveys,
 )
 

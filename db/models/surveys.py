@@ -118,6 +118,11 @@ class Survey(SurveyBase, table=True):
     version: int = Field(default=1)
     # True once the survey's answers are summed into survey_tally (done when it closes).
     tallied: bool = Field(default=False)
+    # Email rounds: the number of the last round started (the first mail, a reminder),
+    # and whether it went to everyone it was for. A round cut short by the mail server
+    # is resumed by the next send, which skips whoever it already reached.
+    mail_round: int = Field(default=0)
+    mail_round_done: bool = Field(default=True)
 
 
 class SurveyCreate(SurveyBase):
@@ -161,6 +166,8 @@ class SurveyInvitation(SQLModel, table=True):
     team: str = Field(max_length=80)
     answered: bool = Field(default=False)
     sent_count: int = Field(default=0)
+    # The last email round (Survey.mail_round) whose message reached this person.
+    mailed_round: int = Field(default=0)
     # Distribution: True once a working link for this person was handed to HR in a
     # download, so answers given while HR held a link are counted apart (see
     # SurveyRelease.through_download).
@@ -278,6 +285,9 @@ class ActionPlan(ActionPlanBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     survey_id: int = Field(foreign_key="survey.id", index=True)
     series_id: int = Field(index=True)
+    # The group the plan is for: both None for everyone, a department alone, or a team
+    # within its department.
+    department: str | None = Field(default=None, max_length=80)
     team: str | None = Field(default=None, max_length=80)
     status: str = Field(default=ActionStatus.open.value, max_length=16, index=True)
     created_by: int | None = Field(default=None, foreign_key="app_user.id")

@@ -1,5 +1,7 @@
 """Action plans: a focus area from a result, with actions, owner, due date and status."""
 
+from typing import Any
+
 from sqlmodel import Session, col, select
 
 from db.auth.actor import Actor, require_role
@@ -25,8 +27,14 @@ def create_action(
     plan_in: ActionPlanCreate,
     team: str | None,
     actor: Actor,
+    department: str | None = None,
 ) -> ActionPlan:
-    """Record a focus area and its actions (HR for anyone; a manager for their team)."""
+    """Record a focus area and its actions for one group (HR for any; a manager for their team).
+
+    The group is everyone (no department, no team), a department, or a team within its
+    department, as on the results screen. The same open plan for the same group is
+    refused, so a second click does not save a duplicate.
+    """
     require_role(actor, Role.hr, Role.manager, doing="plan actions")
     if not actor.has_any({Role.hr}) and (team is None or team != _team_of(actor)):
         raise Forbidden("Managers can plan actions for their own team only.")
@@ -44,10 +52,25 @@ def create_action(
     ):
         if len(value) > limit:
             raise ValidationError(f"{label}: use at most {limit:,} characters.", field=name)
+    same = session.exec(
+        select(ActionPlan.id).where(
+            ActionPlan.survey_id == survey_id,
+            *_group_is(department, team),
+            ActionPlan.focus == plan_in.focus.strip(),
+            col(ActionPlan.status) != ActionStatus.done.value,
+        )
+    ).first()
+    if same is not None:
+        raise Conflict(
+            f"“{plan_in.focus.strip()}” is already planned for {group_name(department, team)}; "
+            "update that plan instead."
+        )
     plan = ActionPlan(
-        **plan_in.model_dump(),
+        **plan_in.model_dump(exclude={"focus"}),
+        focus=plan_in.focus.strip(),
         survey_id=survey_id,
         series_id=survey.series_id or survey_id,
+        department=department,
         team=team,
         created_by=actor.id,
     )
@@ -92,14 +115,44 @@ def set_action_status(
     return plan
 
 
+EVERYONE = "everyone"
+
+
+def group_name(department: str | None, team: str | None) -> str:
+    """The group a plan is for, in words."""
+    if team:
+        return f"{team} ({department})" if department else team
+    return department or EVERYONE
+
+
+def _group_is(department: str | None, team: str | None) -> list[Any]:
+    return [
+        col(ActionPlan.department).is_(None)
+        if department is None
+        else col(ActionPlan.department) == department,
+        col(ActionPlan.team).is_(None) if team is None else col(ActionPlan.team) == team,
+    ]
+
+
 def list_actions(
-    *, session: Session, actor: Actor, series_id: int | None = None, open_only: bool = False
+    *,
+    session: Session,
+    actor: Actor,
+    series_id: int | None = None,
+    open_only: bool = False,
+    group: tuple[str | None, str | None] | None = None,
 ) -> list[ActionPlan]:
-    """Action plans this actor may see (HR all, managers their team), by due date."""
+    """Action plans this actor may see (HR all, managers their team), by due date.
+
+    `group` (department, team) keeps only the plans made for exactly that group, so a
+    team's plans are not listed beside the company-wide ones.
+    """
     require_role(actor, Role.hr, Role.manager, doing="see action plans")
     query = select(ActionPlan)
     if series_id is not None:
         query = query.where(ActionPlan.series_id == series_id)
+    if group is not None:
+        query = query.where(*_group_is(*group))
     if open_only:
         query = query.where(col(ActionPlan.status) != ActionStatus.done.value)
     if not actor.has_any({Role.hr}):

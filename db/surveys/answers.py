@@ -73,6 +73,40 @@ class Questionnaire:
     closes_on: date
     min_group: int
     questions: list[SurveyQuestion]
+    # What is stored with the answers, in the respondent's words (see `what_is_stored`).
+    stored: str = ""
+
+
+def named(survey: Survey) -> bool:
+    """True when the survey keeps each answer with the person who gave it."""
+    return survey.audience_kind == AudienceKind.contacts.value and not survey.anonymous
+
+
+def what_is_stored(survey: Survey) -> str:
+    """Exactly what this survey keeps with an answer, for the person answering it.
+
+    Follows `_respondent`: a non-anonymous contact survey keeps the contact and the
+    exact time; every other survey keeps groups (generalised until at least the
+    threshold of those invited share them) and the day, never a name or the link.
+    """
+    k = survey.min_group
+    if named(survey):
+        return (
+            "This survey is not anonymous: your answers are stored with your name (your "
+            "contact record) and the exact date and time you send them, and they show on "
+            "your record to the staff who look after it. Totals are reported only for "
+            f"groups of {k} or more."
+        )
+    if survey.audience_kind == AudienceKind.contacts.value:
+        groups = "the kind of contact you are, your organisation and your region"
+    else:
+        groups = "your department, team, length of service and location"
+    return (
+        f"Your answers are stored without your name or your link, with {groups} — each "
+        f"made broader (or left out) until at least {k} of the people asked share it — and "
+        f"the day you answer, not the time. Results are shown only for groups of {k} or "
+        "more."
+    )
 
 
 def _find(session: Session, token: str) -> tuple[SurveyInvitation, Survey]:
@@ -106,6 +140,7 @@ def open_link(*, session: Session, token: str) -> Questionnaire:
         closes_on=survey.closes_on,
         min_group=survey.min_group,
         questions=list_questions(session=session, survey_id=survey.id),
+        stored=what_is_stored(survey),
     )
 
 

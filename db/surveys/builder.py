@@ -15,7 +15,9 @@ from db.models.surveys import (
     QuestionKind,
     Survey,
     SurveyCreate,
+    SurveyInvitation,
     SurveyQuestion,
+    SurveyResponse,
     SurveyStatus,
 )
 from db.surveys.held import flush_held_answers
@@ -216,10 +218,7 @@ def _require_draft(survey: Survey) -> None:
         raise Conflict("This survey is already open; its questions can no longer change.")
 
 
-def add_question(
-    *,
-    session: Session,
-    survey_id: int,
+def check_question(
     section: str,
     code: str,
     text: str,
@@ -227,12 +226,8 @@ def add_question(
     factor: str | None,
     choices: list[str] | None,
     required: bool,
-    actor: Actor,
-) -> SurveyQuestion:
-    """Append a question to a draft survey (HR)."""
-    require_role(actor, Role.hr, doing="build surveys")
-    survey = get_survey(session=session, survey_id=survey_id)
-    _require_draft(survey)
+) -> TemplateQuestion:
+    """A question as it will be stored, or ValidationError naming the field to fix."""
     code = code.strip().lower()
     if not code or not set(code) <= CODE_CHARS or len(code) > ITEM_CODE_MAX:
         raise ValidationError(
@@ -265,6 +260,36 @@ def add_question(
         # Every respondent answers every scaled item, so an item's count always
         # equals its group's count and skipped items cannot shrink a group.
         raise ValidationError("Required: scaled questions must be required.", field="required")
+    return TemplateQuestion(
+        section.strip() or "Questions",
+        code,
+        text.strip(),
+        kind,
+        factor if kind == QuestionKind.agree5 else None,
+        "\n".join(clean_choices) if kind == QuestionKind.choice else None,
+        required,
+    )
+
+
+def add_question(
+    *,
+    session: Session,
+    survey_id: int,
+    section: str,
+    code: str,
+    text: str,
+    kind: QuestionKind,
+    factor: str | None,
+    choices: list[str] | None,
+    required: bool,
+    actor: Actor,
+) -> SurveyQuestion:
+    """Append a question to a draft survey (HR)."""
+    require_role(actor, Role.hr, doing="build surveys")
+    survey = get_survey(session=session, survey_id=survey_id)
+    _require_draft(survey)
+    checked = check_question(section, code, text, kind, factor, choices, required)
+    code = checked.code
     taken = session.exec(
         select(SurveyQuestion.id).where(
             SurveyQuestion.survey_id == survey_id, SurveyQuestion.code == code
@@ -278,13 +303,13 @@ def add_question(
     question = SurveyQuestion(
         survey_id=survey_id,
         position=(last or 0) + 1,
-        section=section.strip() or "Questions",
+        section=checked.section,
         code=code,
-        text=text.strip(),
-        kind=kind.value,
-        factor=factor if kind == QuestionKind.agree5 else None,
-        choices="\n".join(clean_choices) if kind == QuestionKind.choice else None,
-        required=required,
+        text=checked.text,
+        kind=checked.kind.value,
+        factor=checked.factor,
+        choices=checked.choices,
+        required=checked.required,
     )
     session.add(question)
     record(
@@ -396,3 +421,86 @@ def close_survey(*, session: Session, survey_id: int, actor: Actor) -> Survey:
     )
     session.commit()
     return survey
+
+
+def delete_draft(*, session: Session, survey_id: int, actor: Actor) -> str:
+    """Delete a draft survey that was never opened, with its questions; returns its title (HR).
+
+    Only a draft can go: once opened, a survey has invitations and perhaps answers.
+    """
+    require_role(actor, Role.hr, doing="build surveys")
+    survey = get_survey(session=session, survey_id=survey_id)
+    if survey.status != SurveyStatus.draft.value:
+        raise Conflict(
+            f"“{survey.title}” has been opened, so it is kept; only drafts can be deleted."
+        )
+    title = survey.title
+    for question in list_questions(session=session, survey_id=survey_id):
+        session.delete(question)
+    session.flush()
+    session.delete(survey)
+    record(
+        session=session,
+        actor=actor,
+        action="survey.delete",
+        entity="survey",
+        entity_id=survey_id,
+        details={"title": title},
+    )
+    session.commit()
+    return title
+
+
+def has_answers(session: Session, survey_id: int) -> bool:
+    """True once anyone has answered (a spent link counts, even before its answers are written)."""
+    spent = session.exec(
+        select(SurveyInvitation.id).where(
+            SurveyInvitation.survey_id == survey_id, col(SurveyInvitation.answered).is_(True)
+        )
+    ).first()
+    written = session.exec(
+        select(SurveyResponse.id).where(SurveyResponse.survey_id == survey_id)
+    ).first()
+    return spent is not None or written is not None
+
+
+def edit_question(
+    *, session: Session, question_id: int, text: str, section: str, actor: Actor
+) -> SurveyQuestion:
+    """Reword a question or move it to another section until the first answer arrives (HR).
+
+    Its kind, code and choices stay: the code links waves, and the link mails already
+    sent promise the same questionnaire. Once anyone has answered, the wording is fixed,
+    so that every answer was given to the same question.
+    """
+    require_role(actor, Role.hr, doing="build surveys")
+    question = session.get(SurveyQuestion, question_id)
+    if question is None:
+        raise NotFound("That question does not exist.")
+    survey = get_survey(session=session, survey_id=question.survey_id)
+    if survey.status == SurveyStatus.closed.value or has_answers(session, question.survey_id):
+        raise Conflict(
+            "Someone has already answered this survey, so its questions can no longer change."
+        )
+    wording = text.strip()
+    if not wording:
+        raise ValidationError("Question: write the question.", field="text")
+    if len(wording) > QUESTION_TEXT_MAX:
+        raise ValidationError(
+            f"Question: use at most {QUESTION_TEXT_MAX} characters.", field="text"
+        )
+    if len(section.strip()) > SECTION_MAX:
+        raise ValidationError(f"Section: use at most {SECTION_MAX} characters.", field="section")
+    question.text = wording
+    question.section = section.strip() or question.section
+    session.add(question)
+    record(
+        session=session,
+        actor=actor,
+        action="survey.question.edit",
+        entity="survey",
+        entity_id=question.survey_id,
+        details={"code": question.code},
+    )
+    session.commit()
+    return question

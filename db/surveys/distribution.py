@@ -16,6 +16,7 @@ HR could have given itself with the links it held can be seen.
 import hashlib
 import secrets
 import smtplib
+from collections import Counter
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
@@ -27,6 +28,7 @@ from db.auth.actor import Actor, require_role
 from db.auth.audit import record
 from db.core.errors import Conflict, DomainError, ValidationError
 from db.core.settings import get_settings
+from db.core.small_groups import big_enough
 from db.imports.export import rows_csv
 from db.models.auth import Role
 from db.models.people import Contact
@@ -40,6 +42,7 @@ from db.models.surveys import (
 )
 from db.surveys.builder import get_survey, list_questions
 from db.surveys.tallies import current_release
+from db.surveys.voice import feedback_withdrawn
 
 TOKEN_BYTES = 24  # 192 bits
 
@@ -84,7 +87,7 @@ def open_survey(*, session: Session, survey_id: int, actor: Actor) -> int:
     people = session.exec(
         select(Employee.id, Employee.department, Employee.team).where(*_audience(survey))
     ).all()
-    if len(people) < survey.min_group:
+    if not big_enough(len(people), survey.min_group):
         raise ValidationError(
             f"Audience: only {len(people)} people match; a confidential survey needs at "
             f"least {survey.min_group}. Widen the audience.",
@@ -189,7 +192,11 @@ def issue_links(
     survey = get_survey(session=session, survey_id=survey_id)
     _require_open(survey)
     issued = []
+    withdrawn = feedback_withdrawn(session, survey)
     for invitation, invitee in _pending(session, survey_id, never_sent=not everyone_unanswered):
+        if invitation.contact_id in withdrawn:
+            # Consent is checked when links are made, not only when the survey opened.
+            continue
         token = _new_link(session, invitation)
         # HR now holds a working link for this person.
         invitation.link_downloaded = True
@@ -290,15 +297,68 @@ def _message(
     return message
 
 
-def send_links(
+NOT_ASCII = "need an international (SMTPUTF8) mail server, which this one is not"
+REFUSED = "were refused by the mail server"
+
+
+@dataclass(frozen=True)
+class SendReport:
+    """What one send did: how many emails went, and who could not be sent, and why.
+
+    `left_out` counts invited people who were not sent to for a reason that does not
+    depend on whether they answered (consent withdrawn, an address the server cannot
+    take), counted over everyone invited, so the figure never tells who has answered.
+    `addresses` lists the addresses the server cannot take, over the whole audience.
+    """
+
+    sent: int
+    already: int
+    left_out: dict[str, int]
+    addresses: list[str]
+    refused: int
+
+
+def _audience_addresses(session: Session, survey: Survey) -> list[str]:
+    """Every invited person's address (answered or not), for checks that must not tell which."""
+    staff = session.exec(
+        select(Employee.email)
+        .join(SurveyInvitation, col(SurveyInvitation.employee_id) == col(Employee.id))
+        .where(SurveyInvitation.survey_id == survey.id)
+    ).all()
+    contacts = session.exec(
+        select(Contact.email)
+        .join(SurveyInvitation, col(SurveyInvitation.contact_id) == col(Contact.id))
+        .where(SurveyInvitation.survey_id == survey.id)
+    ).all()
+    return sorted({e for e in [*staff, *contacts] if e})
+
+
+def _start_or_resume_round(session: Session, survey: Survey) -> int:
+    """The round this send belongs to: the unfinished one, or a new one."""
+    if survey.mail_round_done or survey.mail_round == 0:
+        survey.mail_round += 1
+        survey.mail_round_done = False
+        session.add(survey)
+        session.commit()
+    return survey.mail_round
+
+
+def send_round(
     *,
     session: Session,
     survey_id: int,
     actor: Actor,
     smtp: SmtpSettings | None = None,
     reminder: bool = False,
-) -> int:
-    """Email a personal link to everyone who has not answered; returns how many went (HR)."""
+) -> SendReport:
+    """Email a personal link to everyone who has not answered, once per round (HR).
+
+    Consent is checked now, at the moment of sending, not only when the survey opened:
+    a contact who has since withdrawn is not sent to. An address the server cannot take
+    (non-ASCII without SMTPUTF8, or refused) is skipped and reported, and the rest still
+    go. A round the mail server cut short is resumed by the next send, which skips
+    whoever this round already reached, so nobody gets two emails for one round.
+    """
     require_role(actor, Role.hr, doing="distribute surveys")
     settings = smtp or SmtpSettings.from_env()
     if settings is None:
@@ -308,30 +368,94 @@ def send_links(
         )
     survey = get_survey(session=session, survey_id=survey_id)
     _require_open(survey)
-    sent = 0
+    withdrawn = feedback_withdrawn(session, survey)
+    left_out = dict(Counter(withdrawn.values()))
+    sent = refused = 0
+    addresses: list[str] = []
     try:
         with smtplib.SMTP(settings.host, settings.port, timeout=20) as server:
+            server.ehlo_or_helo_if_needed()
             if settings.starttls:
                 server.starttls()
+                server.ehlo()
             if settings.username and settings.password:
                 server.login(settings.username, settings.password)
-            for invitation, invitee in _pending(session, survey_id):
-                token = _new_link(session, invitation)
-                server.send_message(
-                    _message(survey, invitee, answer_url(token), settings.sender, reminder)
+            international = server.has_extn("smtputf8")
+            if not international:
+                addresses = [a for a in _audience_addresses(session, survey) if not a.isascii()]
+                if addresses:
+                    left_out[NOT_ASCII] = len(addresses)
+            number = _start_or_resume_round(session, survey)
+            # Counted over everyone invited, answered or not, so it tells nothing of who
+            # answered between a cut-short round and its resumption.
+            already = session.exec(
+                select(func.count()).where(
+                    SurveyInvitation.survey_id == survey_id,
+                    col(SurveyInvitation.mailed_round) >= number,
                 )
+            ).one()
+            for invitation, invitee in _pending(session, survey_id):
+                if invitation.mailed_round >= number:
+                    continue
+                if invitation.contact_id in withdrawn:
+                    continue
+                if not international and not invitee.email.isascii():
+                    continue
+                token = _new_link(session, invitation)
+                try:
+                    server.send_message(
+                        _message(survey, invitee, answer_url(token), settings.sender, reminder)
+                    )
+                except smtplib.SMTPRecipientsRefused:
+                    session.rollback()
+                    refused += 1
+                    continue
+                invitation.mailed_round = number
+                session.add(invitation)
                 # Keep each link whose email went out, even if a later one fails.
                 session.commit()
                 sent += 1
+            survey.mail_round_done = True
+            session.add(survey)
+            session.commit()
     except (OSError, smtplib.SMTPException) as err:
         session.rollback()
         _record_sent(session, actor, survey_id, sent, reminder)
         raise DomainError(
-            f"The mail server refused or could not be reached after {sent} email(s): {err}. "
-            "Those already sent stay valid; try again to send the rest."
+            f"The mail server refused or could not be reached after {sent} email(s) this "
+            f"time: {err}. Those already sent stay valid; send again to reach the rest — "
+            "nobody already sent this round is sent to twice."
         ) from err
     _record_sent(session, actor, survey_id, sent, reminder)
-    return sent
+    return SendReport(sent, int(already), left_out, addresses, refused)
+
+
+def send_links(
+    *,
+    session: Session,
+    survey_id: int,
+    actor: Actor,
+    smtp: SmtpSettings | None = None,
+    reminder: bool = False,
+) -> int:
+    """Email a personal link to everyone who has not answered; returns how many went (HR)."""
+    return send_round(
+        session=session, survey_id=survey_id, actor=actor, smtp=smtp, reminder=reminder
+    ).sent
+
+
+def describe_send(report: SendReport) -> str:
+    """The send in plain words: what went, what did not and why."""
+    parts = [f"Sent {report.sent:,} email{'s' if report.sent != 1 else ''}."]
+    if report.already:
+        parts.append(
+            f"{report.already:,} already had this round's email and were not sent it again."
+        )
+    for why, n in sorted(report.left_out.items()):
+        parts.append(f"{n:,} invited {'person' if n == 1 else 'people'} {why}: not sent.")
+    if report.refused:
+        parts.append(f"{report.refused:,} {REFUSED}: not sent.")
+    return " ".join(parts)
 
 
 def _record_sent(session: Session, actor: Actor, survey_id: int, sent: int, reminder: bool) -> None:
@@ -369,5 +493,7 @@ def progress(*, session: Session, survey_id: int, actor: Actor) -> Progress:
     ).one()
     answered = sum(r.responses for r in current_release(session, survey).values())
     return Progress(
-        int(invited), answered if answered >= survey.min_group else None, survey.min_group
+        int(invited),
+        answered if big_enough(answered, survey.min_group) else None,
+        survey.min_group,
     )

@@ -46,6 +46,11 @@ def team_key(department: str, team: str) -> str:
     return f"d:{department}/t:{team}"
 
 
+def own_reason(n: int, k: int) -> str:
+    """Why a group under a hidden parent is hidden: its own size first, if that is why."""
+    return SMALL.format(k=k) if n < k else PARENT
+
+
 def build_tree(counts: dict[tuple[str, str], int], k: int) -> list[Group]:
     """Groups for respondent counts per (department, team), each marked shown or hidden."""
     total = sum(counts.values())
@@ -69,7 +74,7 @@ def build_tree(counts: dict[tuple[str, str], int], k: int) -> list[Group]:
     hidden_departments = (
         hide_small_groups(department_counts, k)
         if org_shown
-        else dict.fromkeys(department_counts, PARENT if total else SMALL.format(k=k))
+        else {d: own_reason(n, k) for d, n in department_counts.items()}
     )
     for department in sorted(by_department):
         d_shown = department not in hidden_departments
@@ -86,7 +91,11 @@ def build_tree(counts: dict[tuple[str, str], int], k: int) -> list[Group]:
             )
         )
         teams = by_department[department]
-        hidden_teams = hide_small_groups(teams, k) if d_shown else dict.fromkeys(teams, PARENT)
+        hidden_teams = (
+            hide_small_groups(teams, k)
+            if d_shown
+            else {t: own_reason(n, k) for t, n in teams.items()}
+        )
         for team in sorted(teams):
             groups.append(
                 Group(

@@ -120,6 +120,24 @@ class Scope:
         return results_released(self.survey)
 
 
+def cache_key(*, waves: list[Survey], viewer: Actor) -> tuple[object, ...] | None:
+    """The key a report over these waves may be cached under for this viewer, or None.
+
+    Only reports of closed, tallied surveys are cacheable: their figures change only
+    with the survey's version. What a viewer may see depends on their roles and team
+    (HR sees every group, a manager their team), so both are in the key: two viewers
+    who may see different groups never share an entry.
+    """
+    if not waves or not all(uses_tallies(w) for w in waves):
+        return None
+    return (
+        tuple((w.id, w.version) for w in waves),
+        getattr(viewer, "id", None),
+        tuple(sorted(str(r) for r in getattr(viewer, "roles", ()))),
+        getattr(viewer, "team", None),
+    )
+
+
 def _members(group: Group) -> list[Any]:
     conditions: list[Any] = []
     if group.department is not None:

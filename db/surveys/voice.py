@@ -18,6 +18,7 @@ from db.auth.actor import Actor, require_role
 from db.auth.audit import record
 from db.consent.state import ConsentState, LedgerEntry, derive_state
 from db.core.errors import Conflict, ValidationError
+from db.core.small_groups import big_enough
 from db.core.types import utcnow
 from db.models.auth import Role
 from db.models.consent import ConsentChannel, ConsentEvent, ConsentPurpose
@@ -206,6 +207,31 @@ def feedback_states(
     }
 
 
+def feedback_withdrawn(session: Session, survey: Survey) -> dict[int, str]:
+    """Invited contacts whose feedback consent no longer holds right now, with the reason."""
+    if not is_contact_survey(survey):
+        return {}
+    purpose_id = session.exec(
+        select(ConsentPurpose.id).where(ConsentPurpose.code == FEEDBACK_PURPOSE)
+    ).first()
+    contact_ids = [
+        int(cid)
+        for cid in session.exec(
+            select(SurveyInvitation.contact_id).where(
+                SurveyInvitation.survey_id == survey.id,
+                col(SurveyInvitation.contact_id).is_not(None),
+            )
+        ).all()
+        if cid is not None
+    ]
+    if purpose_id is None:
+        return dict.fromkeys(contact_ids, SKIP_REASONS[ConsentState.none])
+    states = feedback_states(session, purpose_id, contact_ids)
+    return {
+        cid: SKIP_REASONS[state] for cid, state in states.items() if state != ConsentState.granted
+    }
+
+
 @dataclass(frozen=True)
 class ContactInvitations:
     """How many contacts were invited, and how many were left out and why."""
@@ -258,7 +284,7 @@ def open_contact_survey(*, session: Session, survey_id: int, actor: Actor) -> Co
         else:
             # The invitation carries the same cuts the response will, for participation.
             chosen.append((contact_id, _kind(kind), (organisation or NO_ORGANISATION)[:80]))
-    if len(chosen) < survey.min_group:
+    if not big_enough(len(chosen), survey.min_group):
         reasons = "; ".join(f"{n} {why}" for why, n in skipped.most_common())
         raise ValidationError(
             f"Audience: only {len(chosen)} contacts match and allow feedback requests; a "

@@ -146,7 +146,7 @@ def test_opening_a_contact_survey_reports_who_was_left_out_and_why(
     at = run_page("pages/surveys.py", "hr")
     at.selectbox(key="chosen_survey").select(made_id)
     at.run()
-    at.button(key="open_survey").click()
+    at.button(key=f"open_s{made_id}").click()
     at.run()
     assert not at.exception
     assert any("contacts invited" in s.value and "left out" in s.value for s in at.success), [
@@ -195,19 +195,31 @@ def test_an_open_survey_shows_participation_only_and_no_scores(run_page: RunPage
     assert turnout and turnout[0]["through a link HR downloaded"].isna().all()
 
 
+def open_demo_survey(url: str) -> int:
+    """The demo's open pulse survey."""
+    engine = make_engine(url)
+    try:
+        with session_scope(engine) as session:
+            pulse = session.exec(
+                select(Survey).where(Survey.status == SurveyStatus.open.value)
+            ).first()
+            assert pulse is not None and pulse.id is not None
+            return pulse.id
+    finally:
+        engine.dispose()
+
+
 def test_the_list_of_everyone_unanswered_needs_a_confirmation_and_says_what_it_breaks(
-    run_page: RunPage,
+    run_page: RunPage, app_database: str
 ) -> None:
     at = run_page("pages/surveys.py", "hr")
-    box = at.selectbox(key="chosen_survey")
-    running = [o for o in box.options if o.endswith("(open)")]
-    assert running, box.options
-    box.select(running[0])
+    running = open_demo_survey(app_database)
+    at.selectbox(key="chosen_survey").select(running)
     at.run()
-    assert at.button(key="issue_unanswered").disabled
-    at.checkbox(key="unanswered_ack").check()
+    assert at.button(key=f"issue_unanswered_s{running}").disabled
+    at.checkbox(key=f"unanswered_ack_s{running}").check()
     at.run()
-    at.button(key="issue_unanswered").click()
+    at.button(key=f"issue_unanswered_s{running}").click()
     at.run()
     assert not at.exception
     labels = [b.label for b in at.get("download_button")]
