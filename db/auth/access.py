@@ -233,6 +233,7 @@ COMMANDS: dict[str, frozenset[Role]] = {
     "db.integrations.mailboxes.list_mailboxes": EVERYONE,
     "db.integrations.mailboxes.folder_states": EVERYONE,
     "db.integrations.mailboxes.check_connection": EVERYONE,
+    "db.integrations.mailboxes.refused_messages": EVERYONE,
     "db.integrations.mail_senders.list_unknown_senders": PEOPLE_WRITERS,
     "db.integrations.mail_senders.ignore_sender": PEOPLE_WRITERS,
     "db.integrations.mail_senders.create_contact_from_sender": PEOPLE_WRITERS,

@@ -34,8 +34,11 @@ from db.models.integrations_mail import (
     MailboxCreate,
     MailboxUpdate,
     MailFolder,
+    MailLinkStatus,
+    MailMessageContact,
     MailSecurity,
 )
+from db.models.people import Contact
 
 NAME_MAX = 100
 HOST_MAX = 253
@@ -85,6 +88,47 @@ def folder_states(*, session: Session, mailbox_id: int, actor: Actor) -> list[Ma
             .order_by(col(MailFolder.role))
         ).all()
     )
+
+
+@dataclass(frozen=True)
+class HeldMessage:
+    """A message the sync could not simply log: the consent check refused it."""
+
+    contact_id: int
+    contact: str
+    subject: str
+    occurred_at: datetime
+    status: str
+    reason: str
+
+
+def refused_messages(
+    *, session: Session, mailbox_id: int, actor: Actor, limit: int = 50
+) -> list[HeldMessage]:
+    """The mailbox's messages the consent check refused (logged with an override, or
+    not logged at all), latest first."""
+    get_mailbox(session=session, mailbox_id=mailbox_id, actor=actor)
+    rows = session.exec(
+        select(MailMessageContact, Contact)
+        .join(Contact, col(Contact.id) == col(MailMessageContact.contact_id))
+        .where(
+            col(MailMessageContact.mailbox_id) == mailbox_id,
+            col(MailMessageContact.status) != MailLinkStatus.logged,
+        )
+        .order_by(col(MailMessageContact.occurred_at).desc(), col(MailMessageContact.id).desc())
+        .limit(min(max(limit, 1), 500))
+    ).all()
+    return [
+        HeldMessage(
+            contact_id=contact.id or 0,
+            contact=contact.full_name or f"Contact {contact.id}",
+            subject=link.subject,
+            occurred_at=link.occurred_at,
+            status=link.status.value,
+            reason=link.reason or "",
+        )
+        for link, contact in rows
+    ]
 
 
 def _clean(values: dict[str, Any], session: Session) -> dict[str, Any]:
