@@ -71,7 +71,7 @@ else:
                     "Mailbox": m.name,
                     "Address": m.address,
                     "Belongs to": names.get(m.owner_id, "?") if m.owner_id else "Shared",
-                    "Status": health(m).sentence,
+                    "Status": health(m).label,
                     "Last success": when(m.last_success_at),
                     "Last error": (
                         f"{when(m.last_error_at)}: {m.last_error}" if m.last_error else ""
@@ -93,12 +93,14 @@ def show_mailbox(mailbox: Mailbox) -> None:
         st.success(text, icon=":material/check_circle:")
     else:
         st.error(text, icon=":material/error:")
-    left, middle, right = st.columns(3)
-    left.metric("Last success", when(mailbox.last_success_at))
-    middle.metric("Last attempt", when(mailbox.last_attempt_at))
-    right.metric("Last error", when(mailbox.last_error_at))
-    if mailbox.last_error:
-        st.caption("Last error: " + escape_markdown(mailbox.last_error))
+    st.markdown(
+        f"Last success: **{when(mailbox.last_success_at)}** · "
+        f"last attempt: **{when(mailbox.last_attempt_at)}** · "
+        f"last error: **{when(mailbox.last_error_at)}**"
+    )
+    if mailbox.last_error and state.ok:
+        # An older error, since followed by a success.
+        st.caption("The last error was: " + escape_markdown(mailbox.last_error))
 
     if st.button("Check the connection", icon=":material/wifi_find:", key="mail_check"):
         found = run(check_connection, mailbox_id=mailbox.id or 0, actor=user)
@@ -244,12 +246,14 @@ def connection_fields(mailbox: Mailbox | None, *, prefix: str) -> dict[str, obje
         key=f"{prefix}_password_file",
         help="A file name in the secrets folder (RAPPORT_MAIL_SECRETS_DIR), without a path.",
     )
-    owners = [None, *sorted(names, key=lambda i: names[i])]
-    owner_id = st.selectbox(
+    # 0 stands for "shared": a None option would read as nothing chosen.
+    owners = [0, *sorted(names, key=lambda i: names[i])]
+    current = mailbox.owner_id if mailbox and mailbox.owner_id in owners else 0
+    owner = st.selectbox(
         "Belongs to",
         owners,
-        index=owners.index(mailbox.owner_id) if mailbox and mailbox.owner_id in owners else 0,
-        format_func=lambda i: "Shared (nobody's own)" if i is None else names[i],
+        index=owners.index(current),
+        format_func=lambda i: "Shared (nobody's own)" if i == 0 else names[i],
         key=f"{prefix}_owner",
         help="A person's own mailbox is seen and managed only by them and administrators.",
     )
@@ -262,7 +266,7 @@ def connection_fields(mailbox: Mailbox | None, *, prefix: str) -> dict[str, obje
         "username": username,
         "password_env": password_env or None,
         "password_file": password_file or None,
-        "owner_id": owner_id,
+        "owner_id": owner or None,
     }
 
 

@@ -4,7 +4,6 @@ import pandas as pd
 import streamlit as st
 
 from components import page
-from components.text import escape_markdown
 from components.ui import Failed, act, pager, run
 from db.integrations.mail_senders import (
     UnknownSender,
@@ -56,7 +55,7 @@ def decide(sender: UnknownSender) -> None:
     """Create a contact from the sender, or ignore them."""
     given, _, family = sender.display_name.partition(" ")
     with st.form(f"sender_{sender.id}"):
-        st.markdown(f"**{escape_markdown(sender.email)}**")
+        st.text(f"{sender.display_name} <{sender.email}>".strip())
         left, middle, right = st.columns(3)
         given_name = left.text_input(
             "Given name", value=given, max_chars=NAME_PART_MAX, key="sender_given"

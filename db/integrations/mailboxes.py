@@ -323,21 +323,24 @@ class MailboxHealth:
     """How a mailbox is doing, in words for its settings screen."""
 
     ok: bool
+    label: str
     sentence: str
 
 
 def health(mailbox: Mailbox) -> MailboxHealth:
     """Whether the mailbox's last attempt worked, and what to say about it."""
     if not mailbox.enabled:
-        return MailboxHealth(True, "Paused: the sync leaves it alone.")
+        return MailboxHealth(True, "Paused", "Paused: the sync leaves it alone.")
     if mailbox.last_attempt_at is None:
-        return MailboxHealth(True, "Not synced yet: the sync worker will pick it up.")
+        return MailboxHealth(
+            True, "Not synced yet", "Not synced yet: the sync worker will pick it up."
+        )
     failing = mailbox.last_error_at is not None and (
         mailbox.last_success_at is None or mailbox.last_error_at > mailbox.last_success_at
     )
     if failing:
-        return MailboxHealth(False, f"Failing: {mailbox.last_error}")
-    return MailboxHealth(True, "Working.")
+        return MailboxHealth(False, "Failing", f"Failing: {mailbox.last_error}")
+    return MailboxHealth(True, "Working", "Working.")
 
 
 def check_connection(*, session: Session, mailbox_id: int, actor: Actor) -> list[str]:

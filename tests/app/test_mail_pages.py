@@ -43,8 +43,11 @@ def app_db(app_database: str) -> Iterator[Session]:
             col(MailUnknownSender.contact_id).is_not(None)
         )
         made = [c for c in session.exec(contacts).all() if c is not None]
+        logged = select(MailMessageContact.interaction_id)
+        synced = [i for i in session.exec(logged).all() if i is not None]
         for table in (MailMessageContact, MailUnknownSender, MailFolder, Mailbox):
             session.execute(delete(table))
+        session.execute(delete(Interaction).where(col(Interaction.id).in_(synced)))
         session.execute(delete(Interaction).where(col(Interaction.contact_id).in_(made)))
         session.execute(delete(Contact).where(col(Contact.id).in_(made)))
         session.commit()
@@ -206,3 +209,64 @@ def _sender_id(session: Session, email: str) -> int:
     session.expire_all()
     row = session.exec(select(MailUnknownSender).where(MailUnknownSender.email == email)).one()
     return row.id or 0
+
+
+def test_a_message_delivered_to_a_mailbox_is_on_contact_360_after_one_sync_and_in_its_warning(
+    imap: ImapServer, app_db: Session, app_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+    from email.utils import format_datetime, make_msgid
+
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from db.core.types import utcnow
+    from tests.app.conftest import sign_in_token
+    from tests.conftest import ROOT
+
+    username, password = imap.add_user()
+    monkeypatch.setenv("MAILBOX_PASSWORD_HELLO", password)
+    sales = get_user_by_username(session=app_db, username="sales")
+    assert sales is not None
+    person = app_db.exec(
+        select(Contact)
+        .where(Contact.owner_id == sales.id, col(Contact.email).is_not(None))
+        .order_by(col(Contact.id))
+    ).first()
+    assert person is not None and person.email
+    app_db.add(
+        Mailbox(
+            name="Hello",
+            address="hello@rapport.example",
+            host=imap.host,
+            port=imap.port,
+            security="plain",
+            username=username,
+            password_env="MAILBOX_PASSWORD_HELLO",
+        )
+    )
+    app_db.commit()
+    message = EmailMessage()
+    message["From"] = person.email.upper()
+    message["To"] = "hello@rapport.example"
+    message["Subject"] = "Question about my <b>order</b>"
+    message["Date"] = format_datetime(utcnow() - timedelta(hours=2))
+    message["Message-ID"] = make_msgid(domain="example.org")
+    message.set_content("Could you call me back this afternoon?")
+    imap.deliver(username, password, message.as_bytes())
+    (result,) = sync_all(session=app_db)
+    assert result.logged == 1, result.summary()
+
+    st.cache_data.clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    at.switch_page("pages/contact.py")
+    at.query_params["id"] = str(person.id)
+    at.session_state["rapport_session_token"] = sign_in_token(app_database, "sales")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    timeline = " ".join(str(d.value.to_dict()) for d in at.dataframe)
+    assert "Question about my <b>order</b>" in timeline  # a cell of text, never markup
+    # About to phone them: the 48-hour warning names this morning's email.
+    at.selectbox(key="c360_channel").select("phone")
+    at.run()
+    assert any("email" in w.value for w in at.warning), [w.value for w in at.warning]

@@ -707,3 +707,62 @@ def test_two_workers_syncing_at_once_fetch_and_log_each_message_once(
     assert sorted(r.status for r in results) in (["busy", "synced"], ["synced", "synced"])
     assert sum(r.fetched for r in results) == 12
     assert len(interactions_of(session, ana)) == 12
+
+
+def test_the_mail_sync_command_runs_once_or_in_a_loop_that_a_failing_mailbox_never_stops(
+    imap: ImapServer, tmp_path: Path
+) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from db.core.engine import make_engine
+    from db.core.migrate import upgrade
+    from tests.conftest import ROOT
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    name, password = imap.add_user()
+    with Session(engine, expire_on_commit=False) as session:
+        connect(session, imap, name, "hello@rapport.example")
+        connect(session, imap, name, "wrong@rapport.example", password_env="MAILBOX_PASSWORD_WRONG")
+        ana = contact(session, "Ana", "Silva", email="ana@example.org")
+    imap.deliver(name, password, mail("ana@example.org", "hello@rapport.example", "One").as_bytes())
+    env = {
+        **os.environ,
+        "RAPPORT_DATABASE_URL": url,
+        PASSWORD_VARIABLE: password,
+        "MAILBOX_PASSWORD_WRONG": "wrong",
+    }
+    command = [sys.executable, str(ROOT / "manage.py"), "mail-sync"]
+
+    once = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert once.returncode == 1, once.stderr  # one mailbox failed: said, and in the exit code
+    assert "hello: 1 new message(s), 1 logged" in once.stderr
+    assert "wrong: failed" in once.stderr and "refused the login" in once.stderr
+
+    loop = subprocess.Popen(
+        [*command, "--every", "0.5"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(3)
+        imap.deliver(
+            name, password, mail("ana@example.org", "hello@rapport.example", "Two").as_bytes()
+        )
+        time.sleep(3)
+        assert loop.poll() is None, "the loop stopped"
+    finally:
+        loop.send_signal(signal.SIGTERM)
+        _out, err = loop.communicate(timeout=30)
+    assert loop.returncode == 0, err
+    assert err.count("wrong: failed") >= 2  # every pass, and the loop went on
+    assert "hello: 1 new message(s), 1 logged" in err and "Stopped." in err
+    with Session(engine) as session:
+        assert sorted(i.subject for i in interactions_of(session, ana)) == ["One", "Two"]
+    engine.dispose()
