@@ -94,9 +94,9 @@ def show_mailbox(mailbox: Mailbox) -> None:
     else:
         st.error(text, icon=":material/error:")
     st.markdown(
-        f"Last success: **{when(mailbox.last_success_at)}** · "
-        f"last attempt: **{when(mailbox.last_attempt_at)}** · "
-        f"last error: **{when(mailbox.last_error_at)}**"
+        f"Last success: **{escape_markdown(when(mailbox.last_success_at))}** · "
+        f"last attempt: **{escape_markdown(when(mailbox.last_attempt_at))}** · "
+        f"last error: **{escape_markdown(when(mailbox.last_error_at))}**"
     )
     if mailbox.last_error and state.ok:
         # An older error, since followed by a success.
