@@ -21,6 +21,31 @@ _BLANK_LINES = re.compile(r"\n\s*\n(\s*\n)+")
 _SPACES = re.compile(r"[ \t\u00a0]+")
 # Tags whose content is never text a person reads.
 _INVISIBLE = ("script", "style", "head", "title", "template", "noscript")
+_BLOCKS = (
+    "br",
+    "p",
+    "div",
+    "li",
+    "tr",
+    "td",
+    "th",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "table",
+    "ul",
+    "ol",
+    "blockquote",
+    "pre",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "hr",
+)
 
 
 @dataclass(frozen=True)
@@ -43,9 +68,13 @@ def html_to_text(html: str) -> str:
     soup = BeautifulSoup(html, "html.parser")
     for tag in soup(_INVISIBLE):
         tag.decompose()
-    for br in soup.find_all("br"):
-        br.replace_with("\n")
-    text = soup.get_text("\n")
+    # Blocks (paragraphs, lines, cells) end a line; inline tags (<b>, <a>) do not.
+    for tag in soup.find_all(_BLOCKS):
+        if tag.name == "br":
+            tag.replace_with("\n")
+        else:
+            tag.insert_after("\n")
+    text = soup.get_text()
     return tidy(text)
 
 
