@@ -28,7 +28,9 @@ state_dir = {root}/state
 log_path = {root}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+ssl = yes
+ssl_cert = <{root}/tls/cert.pem
+ssl_key = <{root}/tls/key.pem
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_failure_delay = 0
@@ -52,7 +54,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
 }}
 service anvil {{
@@ -87,10 +90,16 @@ class ImapServer:
     """A running Dovecot: its address, and a way to add users and deliver mail."""
 
     root: Path
-    port: int
+    port: int  # plain IMAP, which offers STARTTLS
+    tls_port: int  # IMAP over TLS from the first byte
     uid: int
     gid: int
     host: str = "127.0.0.1"
+
+    @property
+    def ca_file(self) -> Path:
+        """The self-signed certificate the server presents (for "localhost")."""
+        return self.root / "tls" / "cert.pem"
 
     def add_user(self, name: str | None = None, password: str | None = None) -> tuple[str, str]:
         """A new user with an empty INBOX and Sent; returns (username, password)."""
@@ -132,12 +141,36 @@ def running_dovecot() -> Iterator[ImapServer]:
     user = "nobody" if as_root else _name_of(uid)
     group = _group_of(gid)
     root = Path(tempfile.mkdtemp(prefix="rapport-imap-"))
-    for sub in ("run", "state", "mail", "home", "users"):
+    for sub in ("run", "state", "mail", "home", "users", "tls"):
         (root / sub).mkdir()
-    port = free_port()
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-keyout",
+            str(root / "tls" / "key.pem"),
+            "-out",
+            str(root / "tls" / "cert.pem"),
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    port, tls_port = free_port(), free_port()
     config = root / "dovecot.conf"
     config.write_text(
-        CONFIG.format(root=root, port=port, user=user, group=group, uid=uid, gid=gid),
+        CONFIG.format(
+            root=root, port=port, tls_port=tls_port, user=user, group=group, uid=uid, gid=gid
+        ),
         encoding="utf-8",
     )
     for path in [root, *root.rglob("*")]:
@@ -151,7 +184,7 @@ def running_dovecot() -> Iterator[ImapServer]:
         group=gid if as_root else None,
         extra_groups=[] if as_root else None,
     )
-    server = ImapServer(root=root, port=port, uid=uid, gid=gid)
+    server = ImapServer(root=root, port=port, tls_port=tls_port, uid=uid, gid=gid)
     try:
         _wait_for(port, process, server)
         yield server

@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     mail_secrets_dir: str = _env(
         "MAIL_SECRETS_DIR", "/run/secrets", "The folder mailbox password files must be in"
     )
+    mail_ca_file: str = _env(
+        "MAIL_CA_FILE", "", "Certificate authorities (PEM) to trust for mail servers"
+    )
     mail_timeout: float = _env(
         "MAIL_TIMEOUT", 30.0, "Seconds to wait for a mail server", ge=1, le=600
     )

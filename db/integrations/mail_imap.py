@@ -33,14 +33,30 @@ class MailboxUnavailable(DomainError):
     """The mail server cannot be reached, or refuses the connection or the login."""
 
 
+def _ssl_reason(err: ssl.SSLError) -> str:
+    if isinstance(err, ssl.SSLCertVerificationError):
+        return f"its certificate is not trusted: {err.verify_message}"
+    return str(err.reason or err)
+
+
 def _where(mailbox: Mailbox) -> str:
     return f"{mailbox.host}:{mailbox.port}"
 
 
 @contextmanager
-def signed_in(mailbox: Mailbox, password: str, *, timeout: float) -> Iterator[IMAPClient]:
-    """An IMAP connection to the mailbox, signed in; closed afterwards."""
-    context = ssl.create_default_context()
+def signed_in(
+    mailbox: Mailbox, password: str, *, timeout: float, ca_file: str = ""
+) -> Iterator[IMAPClient]:
+    """An IMAP connection to the mailbox, signed in; closed afterwards.
+
+    TLS and STARTTLS check the server's certificate and name against the system's
+    authorities, or those of `ca_file` (a private CA)."""
+    try:
+        context = ssl.create_default_context(cafile=ca_file or None)
+    except OSError as err:
+        raise MailboxUnavailable(
+            f"The mail servers' certificate file {ca_file} cannot be read ({err.strerror or err})."
+        ) from err
     try:
         client = IMAPClient(
             mailbox.host,
@@ -51,8 +67,8 @@ def signed_in(mailbox: Mailbox, password: str, *, timeout: float) -> Iterator[IM
         )
     except ssl.SSLError as err:
         raise MailboxUnavailable(
-            f"Could not open a secure connection to {_where(mailbox)} ({err.reason or err}); "
-            "check the port and the security setting."
+            f"Could not open a secure connection to {_where(mailbox)} ({_ssl_reason(err)}); "
+            "check the port, the security setting and the server's certificate."
         ) from err
     except TimeoutError as err:
         raise MailboxUnavailable(
@@ -75,7 +91,8 @@ def signed_in(mailbox: Mailbox, password: str, *, timeout: float) -> Iterator[IM
             ) from err
         except ssl.SSLError as err:
             raise MailboxUnavailable(
-                f"The secure connection to {_where(mailbox)} failed ({err.reason or err})."
+                f"The secure connection to {_where(mailbox)} failed ({_ssl_reason(err)}); "
+                "check the server's certificate."
             ) from err
         except (IMAPClientError, OSError) as err:
             raise MailboxUnavailable(

@@ -455,7 +455,9 @@ def sync_mailbox(
         record_attempt(session=session, mailbox_id=mailbox_id)
         password = read_password(mailbox)
         own = connected_addresses(session=session)
-        with signed_in(mailbox, password, timeout=settings.mail_timeout) as client:
+        with signed_in(
+            mailbox, password, timeout=settings.mail_timeout, ca_file=settings.mail_ca_file
+        ) as client:
             folders = find_folders(client)
             for role in (FolderRole.inbox, FolderRole.sent):
                 if role not in folders:

@@ -350,7 +350,12 @@ def check_connection(*, session: Session, mailbox_id: int, actor: Actor) -> list
     record_attempt(session=session, mailbox_id=mailbox_id)
     try:
         password = read_password(mailbox)
-        with signed_in(mailbox, password, timeout=get_settings().mail_timeout) as client:
+        with signed_in(
+            mailbox,
+            password,
+            timeout=get_settings().mail_timeout,
+            ca_file=get_settings().mail_ca_file,
+        ) as client:
             folders = find_folders(client)
     except MailboxUnavailable as err:
         record_failure(session=session, mailbox_id=mailbox_id, error=str(err))

@@ -743,26 +743,64 @@ def test_the_mail_sync_command_runs_once_or_in_a_loop_that_a_failing_mailbox_nev
     assert "hello: 1 new message(s), 1 logged" in once.stderr
     assert "wrong: failed" in once.stderr and "refused the login" in once.stderr
 
-    loop = subprocess.Popen(
-        [*command, "--every", "0.5"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        time.sleep(3)
-        imap.deliver(
-            name, password, mail("ana@example.org", "hello@rapport.example", "Two").as_bytes()
+    log = tmp_path / "loop.log"
+
+    def wait_for(what: str, times: int) -> None:
+        deadline = time.monotonic() + 90
+        while log.read_text(encoding="utf-8").count(what) < times:
+            assert loop.poll() is None, "the loop stopped:\n" + log.read_text(encoding="utf-8")
+            assert time.monotonic() < deadline, log.read_text(encoding="utf-8")
+            time.sleep(0.2)
+
+    with log.open("w", encoding="utf-8") as sink:
+        loop = subprocess.Popen(
+            [*command, "--every", "0.5"], env=env, stdout=sink, stderr=subprocess.STDOUT
         )
-        time.sleep(3)
-        assert loop.poll() is None, "the loop stopped"
-    finally:
-        loop.send_signal(signal.SIGTERM)
-        _out, err = loop.communicate(timeout=30)
+        try:
+            wait_for("wrong: failed", 1)  # a first pass
+            imap.deliver(
+                name, password, mail("ana@example.org", "hello@rapport.example", "Two").as_bytes()
+            )
+            wait_for("hello: 1 new message(s), 1 logged", 1)
+            wait_for("wrong: failed", 3)  # the failing mailbox did not stop the loop
+        finally:
+            loop.send_signal(signal.SIGTERM)
+            loop.wait(timeout=30)
+    err = log.read_text(encoding="utf-8")
     assert loop.returncode == 0, err
-    assert err.count("wrong: failed") >= 2  # every pass, and the loop went on
-    assert "hello: 1 new message(s), 1 logged" in err and "Stopped." in err
+    assert "Stopped." in err
     with Session(engine) as session:
         assert sorted(i.subject for i in interactions_of(session, ana)) == ["One", "Two"]
     engine.dispose()
+
+
+@pytest.mark.parametrize("security", [MailSecurity.tls, MailSecurity.starttls])
+def test_tls_and_starttls_check_the_servers_certificate(
+    session: Session,
+    imap: ImapServer,
+    account: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    security: MailSecurity,
+) -> None:
+    name, password = account
+    port = imap.tls_port if security == MailSecurity.tls else imap.port
+    box = connect(
+        session,
+        imap,
+        name,
+        "hello@rapport.example",
+        host="localhost",
+        port=port,
+        security=security,
+    )
+    # The server's certificate is self-signed: refused until its authority is trusted.
+    with pytest.raises(Exception, match="certificate is not trusted"):
+        check_connection(session=session, mailbox_id=box, actor=OPERATOR)
+    monkeypatch.setenv("RAPPORT_MAIL_CA_FILE", str(imap.ca_file))
+    assert check_connection(session=session, mailbox_id=box, actor=OPERATOR) == ["INBOX", "Sent"]
+    ana = contact(session, "Ana", "Silva", email="ana@example.org")
+    imap.deliver(
+        name, password, mail("ana@example.org", "hello@rapport.example", "Sealed").as_bytes()
+    )
+    assert sync_mailbox(session=session, mailbox_id=box).logged == 1
+    assert [i.subject for i in interactions_of(session, ana)] == ["Sealed"]
