@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from imapclient import IMAPClient
@@ -121,10 +122,17 @@ class ImapServer:
         finally:
             client.logout()
 
-    def deliver(self, user: str, password: str, message: bytes, folder: str = "INBOX") -> None:
+    def deliver(
+        self,
+        user: str,
+        password: str,
+        message: bytes,
+        folder: str = "INBOX",
+        arrived: datetime | None = None,
+    ) -> None:
         """Put a message into a folder over IMAP (APPEND), as a mail server would."""
         with self.client(user, password) as client:
-            client.append(folder, message)
+            client.append(folder, message, msg_time=arrived)
 
     def log(self) -> str:
         path = self.root / "dovecot.log"

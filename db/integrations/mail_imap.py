@@ -79,6 +79,8 @@ def signed_in(
             f"Could not reach {_where(mailbox)} ({err.strerror or err}); check the host and "
             "the port, and that the server is up."
         ) from err
+    # Times with their zone (INTERNALDATE), not converted to this machine's local time.
+    client.normalise_times = False
     try:
         try:
             if mailbox.security == MailSecurity.starttls:

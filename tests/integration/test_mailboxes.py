@@ -804,3 +804,18 @@ def test_tls_and_starttls_check_the_servers_certificate(
     )
     assert sync_mailbox(session=session, mailbox_id=box).logged == 1
     assert [i.subject for i in interactions_of(session, ana)] == ["Sealed"]
+
+
+def test_a_message_without_a_date_is_timed_by_its_arrival_on_the_server(
+    session: Session, imap: ImapServer, account: tuple[str, str]
+) -> None:
+    name, password = account
+    box = connect(session, imap, name, "hello@rapport.example")
+    ana = contact(session, "Ana", "Silva", email="ana@example.org")
+    message = mail("ana@example.org", "hello@rapport.example", "Undated")
+    del message["Date"]
+    arrived = datetime(2026, 11, 20, 7, 45, tzinfo=UTC)
+    imap.deliver(name, password, message.as_bytes(), arrived=arrived)
+    sync_mailbox(session=session, mailbox_id=box)
+    (logged,) = interactions_of(session, ana)
+    assert logged.occurred_at == arrived
