@@ -537,6 +537,55 @@ def add_api_token_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParse
     tokens.set_defaults(func=cmd_api_token)
 
 
+def cmd_mail_sync(args: argparse.Namespace) -> int:
+    """Fetch new mail from every connected mailbox onto the contacts' timelines."""
+    import logging
+    import signal
+    import time
+
+    from db.core.engine import session_scope
+    from db.integrations.mail_sync import sync_all
+    from db.integrations.mailboxes import worker_name
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    log = logging.getLogger("rapport.mail")
+    worker = worker_name()
+    stopping = False
+
+    def stop(_signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    if args.every is not None and args.every <= 0:
+        print("--every: give a number of seconds above 0.", file=sys.stderr)
+        return 2
+    failed = False
+    while True:
+        try:
+            with session_scope() as session:
+                results = sync_all(session=session, worker=worker)
+            for result in results:
+                log.info("%s", result.summary())
+            failed = any(r.status == "failed" for r in results)
+            if not results:
+                log.info("No mailbox is connected and enabled.")
+        except Exception:  # noqa: BLE001  (the database gone, say: the loop goes on)
+            log.exception("The mail sync pass failed; trying again at the next one.")
+            failed = True
+        if args.every is None:
+            return 1 if failed else 0
+        deadline = time.monotonic() + args.every
+        try:
+            while not stopping and time.monotonic() < deadline:
+                time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+        except KeyboardInterrupt:
+            stopping = True
+        if stopping:
+            log.info("Stopped.")
+            return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     parser = argparse.ArgumentParser(prog="manage.py", description=__doc__)
@@ -676,6 +725,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dup.set_defaults(func=cmd_duplicates)
     add_api_token_parser(sub)
+
+    mail = sub.add_parser("mail-sync", help=cmd_mail_sync.__doc__)
+    mail.add_argument(
+        "--every",
+        type=float,
+        metavar="SECONDS",
+        help="keep running: a pass every SECONDS (a failing mailbox never stops the loop)",
+    )
+    mail.set_defaults(func=cmd_mail_sync)
     return parser
 
 

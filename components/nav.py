@@ -36,9 +36,17 @@ SCREENS: tuple[Screen, ...] = (
     Screen("app.py", "Home", ":material/home:", EVERYONE, "Rapport"),
     Screen("pages/account.py", "My account", ":material/person:", EVERYONE, "Rapport"),
     Screen("pages/search.py", "Search", ":material/search:", PEOPLE_ROLES, "Rapport"),
+    Screen("pages/mailboxes.py", "Mailboxes", ":material/mail:", EVERYONE, "Rapport"),
     Screen("pages/contacts.py", "Contacts", ":material/contacts:", PEOPLE_ROLES, "Customers"),
     Screen(
         "pages/contact.py", "Contact 360", ":material/person_search:", PEOPLE_ROLES, "Customers"
+    ),
+    Screen(
+        "pages/unknown_senders.py",
+        "Unknown senders",
+        ":material/contact_mail:",
+        PIPELINE_ROLES,
+        "Customers",
     ),
     Screen(
         "pages/organisations.py",

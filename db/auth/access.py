@@ -257,6 +257,18 @@ COMMANDS: dict[str, frozenset[Role]] = {
     "db.consent.requests.refuse_request": PRIVACY,
     "db.consent.requests.register_request": PRIVACY,
     "db.consent.requests.verify_identity": PRIVACY,
+    # connected mailboxes: administrators connect them; a person manages their own (a
+    # row-level rule inside), so every role may call what answers "not found" to others
+    "db.integrations.mailboxes.create_mailbox": ADMIN,
+    "db.integrations.mailboxes.update_mailbox": EVERYONE,
+    "db.integrations.mailboxes.get_mailbox": EVERYONE,
+    "db.integrations.mailboxes.list_mailboxes": EVERYONE,
+    "db.integrations.mailboxes.folder_states": EVERYONE,
+    "db.integrations.mailboxes.check_connection": EVERYONE,
+    "db.integrations.mailboxes.refused_messages": EVERYONE,
+    "db.integrations.mail_senders.list_unknown_senders": PEOPLE_WRITERS,
+    "db.integrations.mail_senders.ignore_sender": PEOPLE_WRITERS,
+    "db.integrations.mail_senders.create_contact_from_sender": PEOPLE_WRITERS,
 }
 
 # Who may run each kind of import (run_import checks the kind's roles; the Import page

@@ -80,6 +80,25 @@ class Settings(BaseSettings):
         "SMTP_PASSWORD_FILE", "", "A file holding the password (a mounted secret)"
     )
     smtp_starttls: bool = _env("SMTP_STARTTLS", False, "Upgrade the connection with STARTTLS")
+    # Connected mailboxes (IMAP)
+    mail_secrets_dir: str = _env(
+        "MAIL_SECRETS_DIR", "/run/secrets", "The folder mailbox password files must be in"
+    )
+    mail_ca_file: str = _env(
+        "MAIL_CA_FILE", "", "Certificate authorities (PEM) to trust for mail servers"
+    )
+    mail_timeout: float = _env(
+        "MAIL_TIMEOUT", 30.0, "Seconds to wait for a mail server", ge=1, le=600
+    )
+    mail_lease_seconds: int = _env(
+        "MAIL_LEASE_SECONDS", 300, "How long a worker holds a mailbox", ge=10, le=86400
+    )
+    mail_max_message_mb: int = _env(
+        "MAIL_MAX_MESSAGE_MB", 25, "Larger messages are logged from their headers", ge=1
+    )
+    mail_excerpt_chars: int = _env(
+        "MAIL_EXCERPT_CHARS", 2000, "Characters of a message's text logged", ge=0, le=20000
+    )
     # The data controller, for consent receipts
     controller_name: str = _env("CONTROLLER_NAME", "", "The data controller (default ORG_NAME)")
     controller_contact: str = _env(

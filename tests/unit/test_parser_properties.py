@@ -26,6 +26,7 @@ from db.models.consent import (
     ConsentPurposeUpdate,
     PrivacyRequestCreate,
 )
+from db.models.integrations_mail import MailboxCreate, MailboxUpdate
 from db.models.people import (
     ContactCreate,
     ContactUpdate,
@@ -149,6 +150,14 @@ FORMS: dict[type[SQLModel], dict[str, Any]] = {
         "occurred_at": "2026-01-01T10:00:00+00:00",
     },
     PrivacyRequestCreate: {"kind": "access", "contact_id": 1, "received_on": TODAY},
+    MailboxCreate: {
+        "name": "Hello",
+        "address": "hello@example.org",
+        "host": "imap.example.org",
+        "username": "hello",
+        "password_env": "MAILBOX_PASSWORD_HELLO",
+    },
+    MailboxUpdate: {},
 }
 
 form_values = st.one_of(
