@@ -2,7 +2,7 @@
 each message once per contact, and unknown senders
 
 Revision ID: 0023_mailboxes
-Revises: 0021_auth_attempts
+Revises: 0022_api_tokens
 Create Date: 2026-12-03 15:23:53.216062
 """
 
@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 import db.core.types  # noqa: F401  (autogenerate writes db.core.types.UTCDateTime)
 
 revision: str = "0023_mailboxes"
-down_revision: str | None = "0021_auth_attempts"
+down_revision: str | None = "0022_api_tokens"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -2,7 +2,7 @@
 question library
 
 Revision ID: 0026_survey_rounds
-Revises: 0021_auth_attempts
+Revises: 0023_mailboxes
 Create Date: 2026-12-03 15:30:00.000000
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import db.core.types
 
 revision: str = "0026_survey_rounds"
-down_revision: str | None = "0021_auth_attempts"
+down_revision: str | None = "0023_mailboxes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -2,7 +2,7 @@
 evidence attachments and each category's intake questions
 
 Revision ID: 0027_case_work
-Revises: 0021_auth_attempts
+Revises: 0026_survey_rounds
 Create Date: 2026-12-03 15:16:52.758775
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import db.core.types  # noqa: F401  (autogenerate writes db.core.types.UTCDateTime)
 
 revision: str = "0027_case_work"
-down_revision: str | None = "0021_auth_attempts"
+down_revision: str | None = "0026_survey_rounds"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """ids are never reused: AUTOINCREMENT on SQLite for every table an import item names
 
 Revision ID: 0028_ids_never_reused
-Revises: 0021_auth_attempts
+Revises: 0027_case_work
 Create Date: 2026-12-03 15:30:00.000000
 
 SQLite without AUTOINCREMENT gives a new row the highest id + 1, so deleting the newest
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0028_ids_never_reused"
-down_revision: str | None = "0021_auth_attempts"
+down_revision: str | None = "0027_case_work"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

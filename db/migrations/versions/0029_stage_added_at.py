@@ -2,7 +2,7 @@
 could have passed them
 
 Revision ID: 0029_stage_added_at
-Revises: 0021_auth_attempts
+Revises: 0028_ids_never_reused
 Create Date: 2026-12-03 15:30:00.000000
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import db.core.types
 
 revision: str = "0029_stage_added_at"
-down_revision: str | None = "0021_auth_attempts"
+down_revision: str | None = "0028_ids_never_reused"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
