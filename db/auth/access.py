@@ -225,6 +225,16 @@ COMMANDS: dict[str, frozenset[Role]] = {
     "db.consent.requests.refuse_request": PRIVACY,
     "db.consent.requests.register_request": PRIVACY,
     "db.consent.requests.verify_identity": PRIVACY,
+    # integrations: webhooks out and notifications
+    "db.integrations.webhooks.register_endpoint": ADMIN,
+    "db.integrations.webhooks.list_endpoints": ADMIN,
+    "db.integrations.webhooks.set_endpoint": ADMIN,
+    "db.integrations.webhooks.list_deliveries": ADMIN,
+    "db.integrations.webhooks.replay_delivery": ADMIN,
+    "db.integrations.notifications.get_preferences": EVERYONE,
+    "db.integrations.notifications.set_preferences": EVERYONE,
+    "db.integrations.notifications.my_notifications": EVERYONE,
+    "db.integrations.notifications.mark_all_read": EVERYONE,
 }
 
 # Who may run each kind of import (run_import checks the kind's roles; the Import page

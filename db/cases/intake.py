@@ -28,6 +28,7 @@ from db.cases.common import (
 )
 from db.cases.sla import ack_due
 from db.core.errors import DomainError, NotFound, ValidationError
+from db.core.events import record_event
 from db.core.limits import (
     PublicForm,
     check_allowance,
@@ -301,6 +302,15 @@ def submit_concern(
         entity_id=case.reference,
         details={"category": category.key, "anonymous": case.anonymous},
     )
+    # Only that a concern arrived, and its category: never its content or its reporter.
+    record_event(
+        session=session,
+        kind="concern.received",
+        entity="case",
+        entity_id=case.id,
+        data={"category": category.key},
+        at=now,
+    )
     if visitor is not None:
         note_submission(session=session, form=PublicForm.concern, visitor=visitor, now=now)
     session.commit()
@@ -500,6 +510,9 @@ def reporter_reply(
         action="case.reporter_message",
         entity="case",
         entity_id=case.reference,
+    )
+    record_event(
+        session=session, kind="case.reporter_replied", entity="case", entity_id=case.id, at=now
     )
     if visitor is not None:
         note_submission(session=session, form=PublicForm.reporter_reply, visitor=visitor, now=now)

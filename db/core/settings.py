@@ -80,6 +80,9 @@ class Settings(BaseSettings):
         "SMTP_PASSWORD_FILE", "", "A file holding the password (a mounted secret)"
     )
     smtp_starttls: bool = _env("SMTP_STARTTLS", False, "Upgrade the connection with STARTTLS")
+    digest_hour: int = _env(
+        "DIGEST_HOUR", 7, "Hour of the day (UTC) the daily notification digest goes", ge=0, le=23
+    )
     # The data controller, for consent receipts
     controller_name: str = _env("CONTROLLER_NAME", "", "The data controller (default ORG_NAME)")
     controller_contact: str = _env(

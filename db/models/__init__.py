@@ -12,6 +12,7 @@ from db.models import (  # noqa: F401
     cases,
     consent,
     imports,
+    integrations_events,
     limits,
     people,
     pipeline,
