@@ -19,7 +19,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
@@ -34,6 +34,8 @@ from db.models.integrations_events import DomainEvent, JobLease
 log = logging.getLogger("rapport.worker")
 
 LEASE = timedelta(minutes=10)
+# A lease given back expires at once, whatever clock the next worker reads.
+RELEASED = datetime(1970, 1, 1, tzinfo=UTC)
 EVENTS_BATCH = 500
 
 
@@ -88,7 +90,7 @@ def release_lease(*, session: Session, name: str, holder: str) -> None:
     session.execute(
         update(JobLease)
         .where(col(JobLease.name) == name, col(JobLease.holder) == holder)
-        .values(expires_at=utcnow() - timedelta(seconds=1))
+        .values(expires_at=RELEASED)
     )
     session.commit()
 
