@@ -34,6 +34,9 @@ class Screen:
 SCREENS: tuple[Screen, ...] = (
     Screen("app.py", "Home", ":material/home:", EVERYONE, "Rapport"),
     Screen("pages/account.py", "My account", ":material/person:", EVERYONE, "Rapport"),
+    Screen(
+        "pages/notifications.py", "Notifications", ":material/notifications:", EVERYONE, "Rapport"
+    ),
     Screen("pages/contacts.py", "Contacts", ":material/contacts:", PEOPLE_ROLES, "Customers"),
     Screen(
         "pages/contact.py", "Contact 360", ":material/person_search:", PEOPLE_ROLES, "Customers"
@@ -116,6 +119,13 @@ SCREENS: tuple[Screen, ...] = (
         "pages/audit_log.py",
         "Audit log",
         ":material/policy:",
+        frozenset({Role.admin}),
+        "Administration",
+    ),
+    Screen(
+        "pages/webhooks.py",
+        "Webhooks",
+        ":material/webhook:",
         frozenset({Role.admin}),
         "Administration",
     ),

@@ -37,6 +37,8 @@ LEASE = timedelta(minutes=10)
 # A lease given back expires at once, whatever clock the next worker reads.
 RELEASED = datetime(1970, 1, 1, tzinfo=UTC)
 EVENTS_BATCH = 500
+# A pass stops after this many, so the other jobs are not kept waiting.
+EVENTS_PER_PASS = 20_000
 
 
 @dataclass(frozen=True)
@@ -100,20 +102,24 @@ def release_lease(*, session: Session, name: str, holder: str) -> None:
 
 def dispatch_events(session: Session, now: datetime) -> str:
     """Turn each new domain event into webhook deliveries and notifications, once."""
-    pending = session.exec(
-        select(DomainEvent)
-        .where(col(DomainEvent.dispatched_at).is_(None))
-        .order_by(col(DomainEvent.id))
-        .limit(EVENTS_BATCH)
-    ).all()
-    deliveries = notes = 0
-    for event in pending:
-        deliveries += webhooks.queue_deliveries(session, event)
-        notes += notifications.notify_event(session, event, now)
-        event.dispatched_at = now
-        session.add(event)
-        session.commit()
-    return f"{len(pending)} event(s): {deliveries} delivery(ies), {notes} notification(s) queued"
+    done = deliveries = notes = 0
+    while True:
+        pending = session.exec(
+            select(DomainEvent)
+            .where(col(DomainEvent.dispatched_at).is_(None))
+            .order_by(col(DomainEvent.id))
+            .limit(EVENTS_BATCH)
+        ).all()
+        for event in pending:
+            deliveries += webhooks.queue_deliveries(session, event)
+            notes += notifications.notify_event(session, event, now)
+            event.dispatched_at = now
+            session.add(event)
+            session.commit()
+        done += len(pending)
+        if len(pending) < EVENTS_BATCH or done >= EVENTS_PER_PASS:
+            break
+    return f"{done} event(s): {deliveries} delivery(ies), {notes} notification(s) queued"
 
 
 def send_webhooks(session: Session, now: datetime) -> str:
