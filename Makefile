@@ -27,7 +27,7 @@ run: $(VENV)/.installed
 	@echo "Serving Rapport on http://localhost:$(PORT)"
 	@echo "Starting the worker beside it (webhooks, notifications, deadlines; its log lines read 'rapport.worker')"
 	$(BIN)/python manage.py worker --every 5 & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null; echo "Worker stopped."' EXIT INT TERM; \
+	trap 'kill $$worker 2>/dev/null; echo "Worker stopped."' EXIT; trap 'exit 0' INT TERM; \
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
 ## Lint, type-check and run every test (unit, integration, pages, browser).

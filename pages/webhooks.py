@@ -42,62 +42,64 @@ if new_secret:
 endpoints = run(list_endpoints, actor=admin)
 endpoints = [] if isinstance(endpoints, Failed) else endpoints
 
-register_tab, manage_tab = st.tabs(["Register an endpoint", "Pause or change one"])
-with register_tab, st.form("register_webhook", clear_on_submit=False):
-    url = st.text_input(
-        "URL", max_chars=URL_MAX, placeholder="https://example.org/hooks/rapport", key="wh_url"
-    )
-    description = st.text_input(
-        "What receives it (optional)", max_chars=DESCRIPTION_MAX, key="wh_description"
-    )
-    kinds = st.multiselect(
-        "Events",
-        list(WEBHOOK_KINDS),
-        format_func=lambda kind: f"{kind} — {WEBHOOK_KINDS[kind]}",
-        key="wh_kinds",
-    )
-    if st.form_submit_button("Register", type="primary"):
-        registered = run(
-            register_endpoint, actor=admin, url=url, kinds=kinds, description=description
+with st.expander("Register or change an endpoint", expanded=not endpoints):
+    register_tab, manage_tab = st.tabs(["Register an endpoint", "Pause or change one"])
+    with register_tab, st.form("register_webhook", clear_on_submit=False):
+        url = st.text_input(
+            "URL", max_chars=URL_MAX, placeholder="https://example.org/hooks/rapport", key="wh_url"
         )
-        if not isinstance(registered, Failed):
-            st.session_state[SECRET_KEY] = registered.secret
-            flash(
-                f"Registered {escape_markdown(registered.endpoint.url)}; "
-                "events go to it from now on."
-            )
-            st.rerun()
-
-with manage_tab:
-    if not endpoints:
-        st.info("No endpoint is registered yet.")
-    else:
-        by_id = {e.id: e for e in endpoints}
-        chosen = st.selectbox(
-            "Endpoint",
-            list(by_id),
-            format_func=lambda i: f"#{i} {by_id[i].url}",
-            key="wh_manage",
+        description = st.text_input(
+            "What receives it (optional)", max_chars=DESCRIPTION_MAX, key="wh_description"
         )
-        endpoint = by_id[chosen]
-        with st.form(f"manage_webhook_{endpoint.id}_{endpoint.version}"):
-            active = st.toggle("Sending", value=endpoint.active)
-            chosen_kinds = st.multiselect(
-                "Events",
-                list(WEBHOOK_KINDS),
-                default=endpoint.kinds.split(),
-                format_func=lambda kind: f"{kind} — {WEBHOOK_KINDS[kind]}",
+        kinds = st.multiselect(
+            "Events",
+            list(WEBHOOK_KINDS),
+            format_func=lambda kind: f"{kind} — {WEBHOOK_KINDS[kind]}",
+            key="wh_kinds",
+        )
+        if st.form_submit_button("Register", type="primary"):
+            registered = run(
+                register_endpoint, actor=admin, url=url, kinds=kinds, description=description
             )
-            if st.form_submit_button("Save"):
-                act(
-                    set_endpoint,
-                    done="Saved. A paused endpoint keeps its deliveries waiting.",
-                    actor=admin,
-                    endpoint_id=endpoint.id,
-                    active=active,
-                    kinds=chosen_kinds,
-                    version=endpoint.version,
+            if not isinstance(registered, Failed):
+                st.session_state[SECRET_KEY] = registered.secret
+                for key in ("wh_url", "wh_description", "wh_kinds"):
+                    st.session_state.pop(key, None)  # an empty form for the next one
+                flash(
+                    f"Registered endpoint #{registered.endpoint.id}: events go to it from now on."
                 )
+                st.rerun()
+
+    with manage_tab:
+        if not endpoints:
+            st.info("No endpoint is registered yet.")
+        else:
+            by_id = {e.id: e for e in endpoints}
+            chosen = st.selectbox(
+                "Endpoint",
+                list(by_id),
+                format_func=lambda i: f"#{i} {by_id[i].url}",
+                key="wh_manage",
+            )
+            endpoint = by_id[chosen]
+            with st.form(f"manage_webhook_{endpoint.id}_{endpoint.version}"):
+                active = st.toggle("Sending", value=endpoint.active)
+                chosen_kinds = st.multiselect(
+                    "Events",
+                    list(WEBHOOK_KINDS),
+                    default=endpoint.kinds.split(),
+                    format_func=lambda kind: f"{kind} — {WEBHOOK_KINDS[kind]}",
+                )
+                if st.form_submit_button("Save"):
+                    act(
+                        set_endpoint,
+                        done="Saved. A paused endpoint keeps its deliveries waiting.",
+                        actor=admin,
+                        endpoint_id=endpoint.id,
+                        active=active,
+                        kinds=chosen_kinds,
+                        version=endpoint.version,
+                    )
 
 st.subheader("Endpoints")
 if endpoints:
@@ -126,15 +128,18 @@ st.subheader("Deliveries")
 left, right = st.columns(2)
 endpoint_filter = left.selectbox(
     "Endpoint",
-    [None, *[e.id for e in endpoints]],
-    format_func=lambda i: "All" if i is None else f"#{i}",
+    [0, *[e.id for e in endpoints]],
+    format_func=lambda i: f"#{i}" if i else "All",
     key="wh_filter_endpoint",
 )
 status_filter = right.selectbox(
     "Status", list(STATUSES), format_func=lambda s: STATUSES[s], key="wh_filter_status"
 )
 deliveries = run(
-    list_deliveries, actor=admin, endpoint_id=endpoint_filter, status=status_filter or None
+    list_deliveries,
+    actor=admin,
+    endpoint_id=endpoint_filter or None,
+    status=status_filter or None,
 )
 deliveries = [] if isinstance(deliveries, Failed) else deliveries
 if not deliveries:

@@ -14,6 +14,7 @@ in the middle of a pass.
 
 import logging
 import os
+import re
 import socket
 import time
 import uuid
@@ -177,7 +178,9 @@ def run_once(
             try:
                 line = job.run(session, at)
                 state = "ran"
-                log.info("%s: %s (%.2f s)", job.name, line, time.monotonic() - started)
+                # A pass that found nothing to do is logged quietly, so the log shows work.
+                level = logging.INFO if re.search(r"[1-9]", line) else logging.DEBUG
+                log.log(level, "%s: %s (%.2f s)", job.name, line, time.monotonic() - started)
             except Exception as err:  # noqa: BLE001  (one failing job never stops the others)
                 session.rollback()
                 state, line = "failed", f"{type(err).__name__}: {err}"
