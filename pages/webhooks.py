@@ -20,7 +20,7 @@ from db.integrations.webhooks import (
 from db.models.integrations_events import DeliveryStatus
 
 admin = page(__file__)
-SECRET_KEY = "webhooks_new_secret"
+ONCE_KEY = "webhooks_shown_once"
 STATUSES = {"": "Any", **{s: s for s in ("pending", "delivered", "failed")}}
 st.title("Webhooks")
 st.caption(
@@ -31,7 +31,7 @@ st.caption(
 )
 
 # The secret of an endpoint just registered: shown this once, then forgotten.
-new_secret = st.session_state.pop(SECRET_KEY, None)
+new_secret = st.session_state.pop(ONCE_KEY, None)
 if new_secret:
     st.warning(
         "Copy this signing secret now and give it to the receiver: it is not shown again.",
@@ -62,7 +62,7 @@ with st.expander("Register or change an endpoint", expanded=not endpoints):
                 register_endpoint, actor=admin, url=url, kinds=kinds, description=description
             )
             if not isinstance(registered, Failed):
-                st.session_state[SECRET_KEY] = registered.secret
+                st.session_state[ONCE_KEY] = registered.secret
                 for key in ("wh_url", "wh_description", "wh_kinds"):
                     st.session_state.pop(key, None)  # an empty form for the next one
                 flash(
