@@ -279,18 +279,18 @@ def replay_delivery(*, session: Session, actor: Actor, delivery_id: int) -> Webh
 def queue_deliveries(session: Session, event: DomainEvent) -> int:
     """Queue one delivery per active endpoint that wants this kind (the caller commits).
 
-    An endpoint gets the events that happened since it was registered."""
+    An endpoint gets the events recorded since it was registered."""
     if event.kind not in WEBHOOK_KINDS:
         return 0
     queued = 0
     endpoints = session.exec(select(WebhookEndpoint).where(col(WebhookEndpoint.active))).all()
     for endpoint in endpoints:
-        if event.kind in endpoint.kinds.split() and event.occurred_at >= endpoint.created_at:
+        if event.kind in endpoint.kinds.split() and event.recorded_at >= endpoint.created_at:
             session.add(
                 WebhookDelivery(
                     endpoint_id=endpoint.id or 0,
                     event_id=event.id or 0,
-                    next_attempt_at=event.occurred_at,
+                    next_attempt_at=event.recorded_at,
                 )
             )
             queued += 1

@@ -32,6 +32,8 @@ class DomainEvent(SQLModel, table=True):
     entity_id: int | None = Field(default=None)
     data: str = Field(default="{}", sa_column=Column(Text, nullable=False))
     occurred_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    # When it was written (an import records past events now): what endpoints go by.
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     # An event found by a scan (a deadline coming up) is recorded once per key.
     once_key: str | None = Field(default=None, max_length=120, unique=True)
     dispatched_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("entity_id", sa.Integer(), nullable=True),
         sa.Column("data", db.core.types.CleanText(), nullable=False),
         sa.Column("occurred_at", db.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("recorded_at", db.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("once_key", db.core.types.CleanString(length=120), nullable=True),
         sa.Column("dispatched_at", db.core.types.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id"),
