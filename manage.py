@@ -586,6 +586,37 @@ def cmd_mail_sync(args: argparse.Namespace) -> int:
             return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Send webhooks and notification emails and scan deadlines: one pass, or every N s."""
+    import logging
+
+    from db.integrations.worker import JOBS, run_forever, run_once
+
+    # A pass prints its summary; the loop logs each job's line with the time.
+    logging.basicConfig(
+        level=logging.WARNING if args.every is None else logging.INFO,
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+    )
+    if args.every is None:
+        outcomes = run_once()
+        for outcome in outcomes:
+            print(f"{outcome.job}: {outcome.state}: {outcome.line}")
+        return 1 if any(o.state == "failed" for o in outcomes) else 0
+    if args.every <= 0:
+        print("--every: give a number of seconds above 0.", file=sys.stderr)
+        return 2
+    print(
+        f"Worker running {', '.join(j.name for j in JOBS)} every {args.every:g} s "
+        "(Ctrl-C stops it).",
+        flush=True,
+    )
+    try:
+        run_forever(every=args.every)
+    except KeyboardInterrupt:
+        print("Worker stopped.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     parser = argparse.ArgumentParser(prog="manage.py", description=__doc__)
@@ -734,6 +765,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep running: a pass every SECONDS (a failing mailbox never stops the loop)",
     )
     mail.set_defaults(func=cmd_mail_sync)
+
+    work = sub.add_parser("worker", help=cmd_worker.__doc__)
+    work.add_argument(
+        "--every", type=float, help="run a pass every N seconds until stopped (default: once)"
+    )
+    work.set_defaults(func=cmd_worker)
     return parser
 
 

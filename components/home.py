@@ -8,6 +8,7 @@ from components.db import db_session
 from components.home_cases import reviewer_panel
 from components.home_consent import privacy_panel
 from components.home_experience import customers_panel, team_panel
+from components.home_notifications import notifications_panel
 from components.home_pipeline import pipeline_panel
 from components.home_surveys import engagement_panel
 from components.pipeline_ui import local_time
@@ -26,6 +27,7 @@ def render_home(user: User) -> None:
         + ", ".join(ROLE_LABELS[r] for r in sorted(user.roles))
         + ". The sidebar lists what you can open."
     )
+    notifications_panel(user)
     covered: set[Role] = set()
     for roles, panel in PANELS:
         if user.has_any(roles):

@@ -37,6 +37,9 @@ SCREENS: tuple[Screen, ...] = (
     Screen("pages/account.py", "My account", ":material/person:", EVERYONE, "Rapport"),
     Screen("pages/search.py", "Search", ":material/search:", PEOPLE_ROLES, "Rapport"),
     Screen("pages/mailboxes.py", "Mailboxes", ":material/mail:", EVERYONE, "Rapport"),
+    Screen(
+        "pages/notifications.py", "Notifications", ":material/notifications:", EVERYONE, "Rapport"
+    ),
     Screen("pages/contacts.py", "Contacts", ":material/contacts:", PEOPLE_ROLES, "Customers"),
     Screen(
         "pages/contact.py", "Contact 360", ":material/person_search:", PEOPLE_ROLES, "Customers"
@@ -134,6 +137,13 @@ SCREENS: tuple[Screen, ...] = (
         "pages/api_tokens.py",
         "API tokens",
         ":material/key:",
+        frozenset({Role.admin}),
+        "Administration",
+    ),
+    Screen(
+        "pages/webhooks.py",
+        "Webhooks",
+        ":material/webhook:",
         frozenset({Role.admin}),
         "Administration",
     ),

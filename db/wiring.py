@@ -9,6 +9,7 @@ This module may import every area; no area imports it.
 """
 
 from db.cases.retention import note_erasure_request
+from db.cases.review import case_audience
 from db.cases.timeline import cases_source
 from db.consent import erasure
 from db.consent.erasure import erased_identifiers, erased_identifiers_of_rows
@@ -22,6 +23,7 @@ from db.imports.deals import DEALS_KIND
 from db.imports.employees import EMPLOYEES_KIND
 from db.imports.interactions import INTERACTIONS_KIND
 from db.imports.rows import ORGANIZATIONS_KIND
+from db.integrations import notifications, worker
 from db.people import contacts, interactions, timeline
 from db.surveys.timeline import survey_answers_source
 
@@ -66,6 +68,18 @@ MOMENT_SOURCES: list[moments.MomentSource] = [
     detractor_source,
 ]
 
+# The worker: one pass of each job, in this order (a new job is one more line).
+WORKER_JOBS: list[worker.Job] = [
+    worker.Job("deadlines", worker.scan_deadlines),
+    worker.Job("events", worker.dispatch_events),
+    worker.Job("webhooks", worker.send_webhooks),
+    worker.Job("notifications", worker.send_notification_emails),
+]
+
+# Notifications: who may be told about an entity (a case: its readers, never an
+# excluded reviewer).
+NOTIFICATION_AUDIENCES: dict[str, notifications.Audience] = {"case": case_audience}
+
 
 def connect() -> None:
     """Fill every area's hooks from the lists above (idempotent)."""
@@ -79,3 +93,6 @@ def connect() -> None:
     kinds.CHUNK_SUPPRESSION_CHECKS.update(SUPPRESSION_CHECKS)
     moments.MOMENT_SOURCES[:] = MOMENT_SOURCES
     erasure.ERASURE_HOOKS[:] = ERASURE_HOOKS
+    worker.JOBS[:] = WORKER_JOBS
+    notifications.AUDIENCES.clear()
+    notifications.AUDIENCES.update(NOTIFICATION_AUDIENCES)

@@ -16,6 +16,7 @@ st.text(f"Name: {user.display_name}")
 st.text(f"Email: {user.email}")
 st.text(f"Team: {user.team or '—'}")
 st.text("Roles: " + ", ".join(ROLE_LABELS[r] for r in sorted(user.roles)))
+st.page_link("pages/notifications.py", label="What you are told, and how", icon=":material/tune:")
 
 st.subheader("Change password")
 with st.form("change_password", clear_on_submit=False):

@@ -269,6 +269,16 @@ COMMANDS: dict[str, frozenset[Role]] = {
     "db.integrations.mail_senders.list_unknown_senders": PEOPLE_WRITERS,
     "db.integrations.mail_senders.ignore_sender": PEOPLE_WRITERS,
     "db.integrations.mail_senders.create_contact_from_sender": PEOPLE_WRITERS,
+    # integrations: webhooks out and notifications
+    "db.integrations.webhooks.register_endpoint": ADMIN,
+    "db.integrations.webhooks.list_endpoints": ADMIN,
+    "db.integrations.webhooks.set_endpoint": ADMIN,
+    "db.integrations.webhooks.list_deliveries": ADMIN,
+    "db.integrations.webhooks.replay_delivery": ADMIN,
+    "db.integrations.notifications.get_preferences": EVERYONE,
+    "db.integrations.notifications.set_preferences": EVERYONE,
+    "db.integrations.notifications.my_notifications": EVERYONE,
+    "db.integrations.notifications.mark_all_read": EVERYONE,
 }
 
 # Who may run each kind of import (run_import checks the kind's roles; the Import page

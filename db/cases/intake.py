@@ -30,6 +30,7 @@ from db.cases.evidence import EvidenceFile, clean_all, store_evidence
 from db.cases.questions import clean_answers
 from db.cases.sla import ack_due
 from db.core.errors import DomainError, NotFound, ValidationError
+from db.core.events import record_event
 from db.core.limits import (
     PublicForm,
     check_allowance,
@@ -333,6 +334,15 @@ def submit_concern(
             "evidence": len(files),
         },
     )
+    # Only that a concern arrived, and its category: never its content or its reporter.
+    record_event(
+        session=session,
+        kind="concern.received",
+        entity="case",
+        entity_id=case.id,
+        data={"category": category.key},
+        at=now,
+    )
     if visitor is not None:
         note_submission(session=session, form=PublicForm.concern, visitor=visitor, now=now)
     session.commit()
@@ -540,6 +550,9 @@ def reporter_reply(
         entity="case",
         entity_id=case.reference,
         details={"evidence": len(files)},
+    )
+    record_event(
+        session=session, kind="case.reporter_replied", entity="case", entity_id=case.id, at=now
     )
     if visitor is not None:
         note_submission(session=session, form=PublicForm.reporter_reply, visitor=visitor, now=now)

@@ -546,6 +546,11 @@ def _readers(*, session: Session, case_id: int, by_name: bool = False) -> list[U
     return list(session.exec(query).all())
 
 
+def case_audience(session: Session, case_id: int) -> set[int]:
+    """Who may be told about a case (notifications): its readers, never an excluded one."""
+    return {user.id for user in _readers(session=session, case_id=case_id) if user.id}
+
+
 @dataclass(frozen=True)
 class ColleagueExclusion:
     """A reviewer's exclusion of another reviewer from a case, for an administrator."""

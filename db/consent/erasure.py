@@ -11,6 +11,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from db.auth.actor import Actor, require_role
 from db.consent.records import append_system_events
+from db.core.events import record_event
 from db.core.normalise import normalise_email, normalise_phone
 from db.core.types import utcnow
 from db.models.auth import Role
@@ -251,6 +252,13 @@ def erase_contact(
     }
     for hook in ERASURE_HOOKS:
         done.update(hook(session, cid or 0, request.id or 0))
+    record_event(
+        session=session,
+        kind="contact.erased",
+        entity="contact",
+        entity_id=cid,
+        data={"contact_id": cid},
+    )
     return done
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from db.auth.audit import ChainReport
+from db.core.events import record_event
 from db.models.audit import GENESIS_HASH, AuditEvent
 from db.models.consent import (
     ConsentAction,
@@ -118,6 +119,20 @@ def append(*, session: Session, event: ConsentEvent) -> ConsentEvent:
     head.last_hash = event.hash
     session.add(event)
     session.add(head)
+    if event.action != "grant":
+        record_event(
+            session=session,
+            kind="consent.withdrawn",
+            entity="contact",
+            entity_id=event.contact_id,
+            data={
+                "contact_id": event.contact_id,
+                "purpose_id": event.purpose_id,
+                "channel": event.channel,
+                "action": event.action,
+            },
+            at=event.occurred_at,
+        )
     return event
 
 

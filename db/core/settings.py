@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     mail_excerpt_chars: int = _env(
         "MAIL_EXCERPT_CHARS", 2000, "Characters of a message's text logged", ge=0, le=20000
     )
+    digest_hour: int = _env(
+        "DIGEST_HOUR", 7, "Hour of the day (UTC) the daily notification digest goes", ge=0, le=23
+    )
     # The data controller, for consent receipts
     controller_name: str = _env("CONTROLLER_NAME", "", "The data controller (default ORG_NAME)")
     controller_contact: str = _env(

@@ -20,6 +20,7 @@ from db.auth.actor import Actor, require_role
 from db.auth.audit import record
 from db.auth.visibility import require_change
 from db.core.errors import Conflict, NotFound, ValidationError
+from db.core.events import record_event
 from db.core.types import utcnow
 from db.models.audit import AuditEvent
 from db.models.auth import Role
@@ -217,6 +218,13 @@ def merge_contacts(
             "versions_after": [survivor.version, merged.version],
             "participants": participants,
         },
+    )
+    record_event(
+        session=session,
+        kind="contact.merged",
+        entity="contact",
+        entity_id=survivor_id,
+        data={"survivor_id": survivor_id, "merged_id": merged_id},
     )
     session.commit()
     return event

@@ -13,6 +13,7 @@ from db.models import (  # noqa: F401
     consent,
     imports,
     integrations_api,
+    integrations_events,
     integrations_mail,
     limits,
     people,

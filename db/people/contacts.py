@@ -18,6 +18,7 @@ from db.auth.visibility import (
     require_writer,
 )
 from db.core.errors import Conflict, NotFound, ValidationError
+from db.core.events import record_event
 from db.core.normalise import (
     clean_text,
     normalise_country,
@@ -249,6 +250,13 @@ def create_contact(*, session: Session, contact_in: ContactCreate, actor: Actor)
         entity="contact",
         entity_id=contact.id,
         details={"kind": contact.kind, "tags": tags},
+    )
+    record_event(
+        session=session,
+        kind="contact.created",
+        entity="contact",
+        entity_id=contact.id,
+        data={"contact_id": contact.id, "kind": contact.kind},
     )
     session.commit()
     return contact

@@ -11,6 +11,7 @@ from db.auth.actor import Actor
 from db.auth.audit import record
 from db.auth.visibility import can_read, require_change, require_reader, require_writer
 from db.core.errors import Conflict, NotFound, ValidationError
+from db.core.events import record_event
 from db.core.normalise import clean_text
 from db.core.types import utcnow
 from db.models.auth import User
@@ -153,6 +154,14 @@ def create_deal(
         entity_id=deal.id,
         details={"title": deal.title, "amount": str(deal.amount), "currency": deal.currency},
     )
+    if actor.id is not None and deal.owner_id != actor.id:
+        record_event(
+            session=session,
+            kind="deal.assigned",
+            entity="deal",
+            entity_id=deal.id,
+            data={"owner_id": deal.owner_id},
+        )
     session.commit()
     return deal
 
@@ -313,6 +322,18 @@ def move_deal(
         entity_id=deal_id,
         details={"from": from_stage, "to": stage.id},
     )
+    record_event(
+        session=session,
+        kind="deal.moved",
+        entity="deal",
+        entity_id=deal_id,
+        data={
+            "deal_id": deal_id,
+            "pipeline_id": deal.pipeline_id,
+            "from_stage_id": from_stage,
+            "to_stage_id": stage.id,
+        },
+    )
     session.commit()
     session.refresh(deal)
     return deal
@@ -354,6 +375,13 @@ def win_deal(
         entity="deal",
         entity_id=deal_id,
         details={"amount": str(final), "currency": deal.currency},
+    )
+    record_event(
+        session=session,
+        kind="deal.won",
+        entity="deal",
+        entity_id=deal_id,
+        data={"deal_id": deal_id, "amount": str(final), "currency": deal.currency},
     )
     session.commit()
     session.refresh(deal)
@@ -404,6 +432,13 @@ def lose_deal(
         entity="deal",
         entity_id=deal_id,
         details={"reason": reason.label},
+    )
+    record_event(
+        session=session,
+        kind="deal.lost",
+        entity="deal",
+        entity_id=deal_id,
+        data={"deal_id": deal_id, "reason": reason.label},
     )
     session.commit()
     session.refresh(deal)
@@ -462,6 +497,14 @@ def reassign_deals(*, session: Session, deal_ids: list[int], owner_id: int, acto
     now = utcnow()
     for deal in deals:
         require_change(session=session, actor=actor, owner_id=deal.owner_id, what=f"deal {deal.id}")
+        if actor.id is not None and deal.owner_id != owner_id != actor.id:
+            record_event(
+                session=session,
+                kind="deal.assigned",
+                entity="deal",
+                entity_id=deal.id,
+                data={"owner_id": owner_id},
+            )
         deal.owner_id = owner_id
         deal.version += 1
         deal.updated_at = now
