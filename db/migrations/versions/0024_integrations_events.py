@@ -1,7 +1,7 @@
 """domain events (outbox), webhook endpoints and deliveries, notifications, worker leases
 
 Revision ID: 0024_integrations_events
-Revises: 0021_auth_attempts
+Revises: 0023_mailboxes
 Create Date: 2026-12-03 15:22:34.284769
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import db.core.types  # noqa: F401  (autogenerate writes db.core.types.UTCDateTime)
 
 revision: str = "0024_integrations_events"
-down_revision: str | None = "0021_auth_attempts"
+down_revision: str | None = "0023_mailboxes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
