@@ -16,6 +16,7 @@ from db.models import (  # noqa: F401
     people,
     pipeline,
     reports,
+    self_service,
     surveys,
 )
 
