@@ -47,12 +47,26 @@ def test_every_page_file_is_in_the_access_table() -> None:
     assert set(PAGE_FILES) == listed, "add the page to components/nav.py SCREENS"
 
 
+def script_body(tree: ast.Module) -> list[ast.stmt]:
+    """The statements Streamlit runs: app.py's Home sits under `if __name__ == "__main__"`
+    (its `else` builds the server that `streamlit run` imports it for)."""
+    for node in tree.body:
+        if (
+            isinstance(node, ast.If)
+            and isinstance(node.test, ast.Compare)
+            and getattr(node.test.left, "id", None) == "__name__"
+            and [getattr(c, "value", None) for c in node.test.comparators] == ["__main__"]
+        ):
+            return node.body
+    return tree.body
+
+
 @pytest.mark.parametrize("path", ["app.py", *PAGE_FILES])
 def test_every_page_calls_the_guard_as_its_first_statement(path: str) -> None:
     tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
     statements = [
         node
-        for node in tree.body
+        for node in script_body(tree)
         if not isinstance(node, ast.Import | ast.ImportFrom)
         and not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))
     ]

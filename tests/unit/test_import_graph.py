@@ -9,7 +9,7 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("db", "components", "pages", "bench")
+PACKAGES = ("db", "components", "pages", "bench", "api")
 ENTRY_POINTS = ("app.py", "manage.py")
 
 
