@@ -86,12 +86,9 @@ def preferences_url(token: str) -> str:
     return f"{public_url()}/preferences?token={quote(token)}"
 
 
-UNSUBSCRIBE_PATH = "/api/unsubscribe"
-
-
 def unsubscribe_url(token: str, purpose_code: str) -> str:
-    """The one-click unsubscribe URL (RFC 8058) for one purpose."""
-    return f"{public_url()}{UNSUBSCRIBE_PATH}?token={quote(token)}&purpose={quote(purpose_code)}"
+    """The one-click unsubscribe URL (RFC 8058) for one purpose, served by api/unsubscribe.py."""
+    return f"{public_url()}/unsubscribe/{quote(token)}?purpose={quote(purpose_code)}"
 
 
 @dataclass(frozen=True)

@@ -269,7 +269,7 @@ def test_marketing_email_carries_the_rfc_8058_headers_and_the_personal_link(
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     urls = re.findall(r"<([^>]+)>", header)
     assert len(urls) == 2
-    assert "/api/unsubscribe?token=" in urls[0] and "purpose=newsletter" in urls[0]
+    assert "/unsubscribe/" in urls[0] and "purpose=newsletter" in urls[0]
     assert "/preferences?token=" in urls[1]
     assert urls[1] in message.get_content()
     token = urls[1].split("token=")[1]
