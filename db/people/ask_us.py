@@ -14,7 +14,9 @@ from typing import Any
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
+from db.auth.actor import Actor
 from db.auth.audit import record
+from db.auth.visibility import require_reader
 from db.core.errors import ValidationError
 from db.core.limits import PublicForm, check_allowance, note_submission
 from db.core.normalise import clean_text, normalise_email, normalise_phone
@@ -225,8 +227,10 @@ def ask(*, session: Session, ask_in: AskIn, visitor: str) -> None:
     session.commit()
 
 
-def open_questions(*, session: Session, owner_id: int, limit: int = 10) -> list[Task]:
-    """A user's open tasks to answer Ask us questions, oldest first."""
+def open_questions(*, session: Session, actor: Actor, limit: int = 10) -> list[Task]:
+    """The actor's own open tasks to answer Ask us questions, oldest first."""
+    require_reader(actor, what="tasks")
+    owner_id = actor.id
     return list(
         session.exec(
             select(Task)
