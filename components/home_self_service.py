@@ -5,8 +5,7 @@ import streamlit as st
 from components.text import escape_markdown
 from components.ui import FAILED, run
 from db.models.auth import User
-from db.models.people import Task
-from db.people.ask_us import open_questions
+from db.people.ask_us import Question, open_questions
 
 
 def questions_panel(user: User) -> None:
@@ -17,11 +16,15 @@ def questions_panel(user: User) -> None:
         return
     assert isinstance(tasks, list)
     st.subheader("Questions from the Ask us page")
-    task: Task
-    for task in tasks:
+    question: Question
+    for question in tasks:
+        task = question.task
         st.page_link(
             "pages/contact.py",
-            label=f"{escape_markdown(task.title)} · due {task.due_on:%d %b}",
+            label=(
+                f"{escape_markdown(question.name)} is waiting · "
+                f"{escape_markdown(task.title)} · due {task.due_on:%d %b}"
+            ),
             icon=":material/contact_support:",
             query_params={"id": str(task.contact_id)},
         )

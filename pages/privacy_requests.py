@@ -7,6 +7,7 @@ import streamlit as st
 
 from components import page
 from components.db import db_session
+from components.pipeline_ui import query_id
 from components.text import escape_markdown
 from components.ui import FAILED, act, attempt, pager, run
 from db.consent.requests import (
@@ -149,10 +150,16 @@ with register_tab:
                     st.success(f"Registered request #{made.id}; due {made.due_on:%d %b %Y}.")
 
 with work_tab:
+    listed_ids = [r.id for r in rows]
+    # ?request=ID opens that request (a link from an email or a bookmark).
+    wanted = query_id("request")
+    if wanted is not None and wanted not in listed_ids:
+        listed_ids.insert(0, wanted)
     request_id = st.selectbox(
         "Request",
-        [r.id for r in rows],
-        format_func=lambda i: f"#{i}",
+        listed_ids,
+        index=listed_ids.index(wanted) if wanted is not None else 0,
+        format_func=lambda i: f"#{i} · {names.get(i or 0, '')}".rstrip(" ·"),
         key="dsr_id",
         help="The requests listed above; change the filter to reach others.",
     )

@@ -227,19 +227,27 @@ def ask(*, session: Session, ask_in: AskIn, visitor: str) -> None:
     session.commit()
 
 
-def open_questions(*, session: Session, actor: Actor, limit: int = 10) -> list[Task]:
-    """The actor's own open tasks to answer Ask us questions, oldest first."""
+@dataclass(frozen=True)
+class Question:
+    """An open Ask us task and the person waiting for the answer."""
+
+    task: Task
+    name: str
+
+
+def open_questions(*, session: Session, actor: Actor, limit: int = 10) -> list[Question]:
+    """The actor's own open tasks to answer Ask us questions, oldest first, with the
+    name of the person who asked."""
     require_reader(actor, what="tasks")
-    owner_id = actor.id
-    return list(
-        session.exec(
-            select(Task)
-            .where(
-                col(Task.owner_id) == owner_id,
-                col(Task.done_at).is_(None),
-                col(Task.title).startswith(TASK_PREFIX),
-            )
-            .order_by(col(Task.created_at))
-            .limit(limit)
-        ).all()
-    )
+    rows = session.exec(
+        select(Task, Contact)
+        .join(Contact, col(Contact.id) == col(Task.contact_id))
+        .where(
+            col(Task.owner_id) == actor.id,
+            col(Task.done_at).is_(None),
+            col(Task.title).startswith(TASK_PREFIX),
+        )
+        .order_by(col(Task.created_at))
+        .limit(limit)
+    ).all()
+    return [Question(task, contact.full_name or "(no name)") for task, contact in rows]

@@ -164,7 +164,7 @@ def test_a_refusal_without_the_right_to_complain_is_refused_then_recorded(
 ) -> None:
     at = run_page("pages/privacy_requests.py", "privacy")
     chosen = at.selectbox(key="dsr_id").options[-1]
-    at.selectbox(key="dsr_id").set_value(int(chosen.lstrip("#")))
+    at.selectbox(key="dsr_id").set_value(int(chosen.lstrip("#").split(" ")[0]))
     at.run()
     at.text_area(key="dsr_refusal").input("Manifestly unfounded: the same request, weekly.")
     at.button(key="FormSubmitter:refuse-Refuse the request").click()

@@ -532,7 +532,10 @@ def test_ask_us_matches_or_creates_the_contact_logs_the_question_and_gives_a_tas
     assert tasks[0].contact_id == known.id
     assert "weekdays after 5 pm" in tasks[0].title
     assert tasks[1].owner_id is not None
-    assert any(t.id == tasks[0].id for t in open_questions(session=world, actor=sales))
+    assert any(
+        q.task.id == tasks[0].id and q.name == "Ada Lovelace"
+        for q in open_questions(session=world, actor=sales)
+    )
     waiting, total = unanswered_contacts(session=world, actor=sales)
     assert known.id in {w.contact_id for w in waiting} and total >= 1
 
