@@ -59,6 +59,7 @@ COMMANDS: dict[str, frozenset[Role]] = {
     "db.people.interactions.complete_task": PEOPLE_WRITERS,
     "db.people.interactions.overdue_tasks": PEOPLE_READERS,
     "db.people.interactions.my_open_tasks": PEOPLE_READERS,
+    "db.people.ask_us.open_questions": PEOPLE_READERS,
     # cases (reporters use the public intake and follow-up, which take no actor)
     "db.cases.actions.acknowledge": REVIEWERS,
     "db.cases.actions.add_note": REVIEWERS,
@@ -225,6 +226,14 @@ COMMANDS: dict[str, frozenset[Role]] = {
     "db.consent.requests.refuse_request": PRIVACY,
     "db.consent.requests.register_request": PRIVACY,
     "db.consent.requests.verify_identity": PRIVACY,
+    "db.consent.requests.complete_portability": PRIVACY,
+    "db.consent.requests.complete_nothing_held": PRIVACY,
+    "db.consent.requests.link_contact": PRIVACY,
+    "db.consent.requests.find_subjects": PRIVACY,
+    "db.consent.requests.subject_names": PRIVACY,
+    "db.consent.preferences.issue_link": CONSENT_RECORDERS,
+    "db.consent.preferences.send_preference_link": CONSENT_RECORDERS,
+    "db.consent.preferences.marketing_email": CONSENT_RECORDERS,
 }
 
 # Who may run each kind of import (run_import checks the kind's roles; the Import page
