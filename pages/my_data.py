@@ -147,6 +147,7 @@ with follow_tab:
                         if answer is not FAILED:
                             st.session_state.pop(DOWNLOAD_TICKET, None)
                             st.session_state["my_data_export"] = answer
+                            st.rerun()
     export: AccessExport | None = st.session_state.get("my_data_export")
     if export is not None:
         st.success("Your data is ready.")
