@@ -37,7 +37,7 @@ test: lint
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy db components manage.py app.py pages bench
+	$(BIN)/mypy db components manage.py app.py pages bench api
 
 ## The page-latency benchmark at scales 1 and 10 (not part of `make test`).
 bench: $(VENV)/.dev-installed

@@ -9,6 +9,7 @@ being imported. Paths must not start with Streamlit's own prefixes (`/_stcore/`,
 
 from starlette.routing import BaseRoute
 
+import api.unsubscribe
 import api.v1
 
 
@@ -16,4 +17,5 @@ def routes() -> list[BaseRoute]:
     """The routes of every module, in the order Starlette tries them."""
     return [
         *api.v1.routes,
+        *api.unsubscribe.routes,
     ]

@@ -10,6 +10,7 @@ from components.home_consent import privacy_panel
 from components.home_experience import customers_panel, team_panel
 from components.home_notifications import notifications_panel
 from components.home_pipeline import pipeline_panel
+from components.home_self_service import questions_panel
 from components.home_surveys import engagement_panel
 from components.pipeline_ui import local_time
 from components.text import escape_markdown
@@ -98,6 +99,7 @@ PANELS: list[tuple[frozenset[Role], Callable[[User], None]]] = [
     (frozenset({Role.admin}), _admin_panel),
     (frozenset({Role.sales, Role.manager}), pipeline_panel),
     (frozenset({Role.sales, Role.manager}), customers_panel),
+    (frozenset({Role.sales, Role.manager}), questions_panel),
     (frozenset({Role.manager}), team_panel),
     (frozenset({Role.reviewer}), reviewer_panel),
     (frozenset({Role.hr, Role.manager}), engagement_panel),

@@ -14,6 +14,7 @@ from components.marketing_ui import forget, override_reason_input
 from components.pipeline_ui import query_id
 from components.text import escape_markdown
 from components.ui import act, attempt
+from db.consent.preferences import send_preference_link
 from db.consent.receipts import receipts
 from db.consent.records import (
     EVIDENCE_MAX,
@@ -229,6 +230,20 @@ if issued:
         mime="application/json",
         icon=":material/receipt_long:",
     )
+
+if contact.erased_at is None and contact.email:
+    if st.button(
+        "Email them their preference link",
+        key="send_preference_link",
+        icon=":material/forward_to_inbox:",
+        help="A personal link where they see and change what they agreed to, themselves.",
+    ):
+        act(
+            send_preference_link,
+            done="Sent: they can now change their preferences themselves.",
+            contact_id=contact.id or 0,
+            actor=user,
+        )
 
 if contact.erased_at is None and user.has_any({Role.sales, Role.manager, Role.admin}):
     st.markdown("**Log a marketing message**")

@@ -7,25 +7,32 @@ import streamlit as st
 
 from components import page
 from components.db import db_session
+from components.pipeline_ui import query_id
 from components.text import escape_markdown
-from components.ui import attempt, pager
+from components.ui import FAILED, act, attempt, pager, run
 from db.consent.requests import (
     EXTEND_REASON_MAX,
-    METHOD_MAX,
     NOTES_MAX,
     OUTCOME_MAX,
     REFUSAL_MAX,
+    VERIFICATION_METHODS,
+    VERIFICATION_NOTE_MAX,
     AccessExport,
     CaseReleases,
     case_releases,
     complete_access,
     complete_erasure,
+    complete_nothing_held,
     complete_other,
+    complete_portability,
     extend_request,
+    find_subjects,
     get_request,
+    link_contact,
     list_requests,
     refuse_request,
     register_request,
+    subject_names,
     verify_identity,
 )
 from db.core.normalise import SEARCH_MAX
@@ -36,7 +43,6 @@ from db.models.consent import (
     RequestStatus,
 )
 from db.models.people import Contact
-from db.people.contacts import ContactFilter, find_contacts
 
 user = page(__file__)
 st.title("Data-subject requests")
@@ -64,6 +70,8 @@ first = attempt(lambda: load_page(0)) or ([], 0)
 total = first[1]
 offset = pager(total=total, page_size=PAGE_SIZE, key="dsr_page") if total else 0
 rows = first[0] if offset == 0 else (attempt(lambda: load_page(offset)) or ([], 0))[0]
+named = run(subject_names, requests=rows, actor=user)
+names: dict[int, str] = {} if named is FAILED else named  # type: ignore[assignment]
 if rows:
     st.dataframe(
         pd.DataFrame(
@@ -71,7 +79,8 @@ if rows:
                 {
                     "#": r.id,
                     "Kind": r.kind,
-                    "Contact": r.contact_id,
+                    "Person": names.get(r.id or 0, ""),
+                    "Reference": r.reference or "",
                     "Received": r.received_on,
                     "Deadline": r.deadline,
                     "Extended": "yes" if r.extended_due_on else "",
@@ -95,55 +104,62 @@ register_tab, work_tab = st.tabs(["Register a request", "Work on a request"])
 
 with register_tab:
     query = st.text_input(
-        "Find the person", key="dsr_find", placeholder="Name or email", max_chars=SEARCH_MAX
+        "Find the person",
+        key="dsr_find",
+        placeholder="Full name, family name, email or phone",
+        max_chars=SEARCH_MAX,
     )
     matches: list[Contact] = []
     if query.strip():
-
-        def search() -> list[Contact]:
-            with db_session() as session:
-                found, _ = find_contacts(
-                    session=session, actor=user, flt=ContactFilter(query=query), limit=20
-                )
-                return found
-
-        matches = attempt(search) or []
+        found = run(find_subjects, query=query, actor=user)
+        matches = [] if found is FAILED else list(found)  # type: ignore[arg-type]
         if not matches:
-            st.warning("No contact matches.")
+            st.warning("No contact matches. Try the full name, the email or the phone number.")
+        elif len(matches) > 1:
+            st.info(f"{len(matches)} people match: choose the right one below.")
     if matches:
         with st.form("register_request"):
+            # Never chosen for the officer: with several matches nothing is preselected.
             person = st.selectbox(
                 "Person",
                 matches,
-                format_func=lambda c: f"{c.full_name} · {c.email or 'no email'} · #{c.id}",
+                index=0 if len(matches) == 1 else None,
+                placeholder="Choose the person this request is about",
+                format_func=lambda c: (
+                    f"{c.full_name} · {c.email or 'no email'} · {c.phone or 'no phone'} · #{c.id}"
+                ),
             )
             kind = st.selectbox("Kind", list(RequestKind), format_func=str)
             received = st.date_input("Received on", value=today, max_value=today)
             notes = st.text_area("Notes (how it arrived, what was asked)", max_chars=NOTES_MAX)
-            if st.form_submit_button("Register", type="primary") and person is not None:
-
-                def register() -> PrivacyRequest:
-                    with db_session() as session:
-                        return register_request(
-                            session=session,
-                            request_in=PrivacyRequestCreate(
-                                kind=RequestKind(str(kind)),
-                                contact_id=person.id or 0,
-                                received_on=received,
-                                notes=notes or None,
-                            ),
-                            actor=user,
-                        )
-
-                made = attempt(register)
-                if made is not None:
+            pressed = st.form_submit_button("Register", type="primary")
+            if pressed and person is None:
+                st.error("Person: choose who the request is about.")
+            if pressed and person is not None:
+                made = run(
+                    register_request,
+                    request_in=PrivacyRequestCreate(
+                        kind=RequestKind(str(kind)),
+                        contact_id=person.id or 0,
+                        received_on=received,
+                        notes=notes or None,
+                    ),
+                    actor=user,
+                )
+                if isinstance(made, PrivacyRequest):
                     st.success(f"Registered request #{made.id}; due {made.due_on:%d %b %Y}.")
 
 with work_tab:
+    listed_ids = [r.id for r in rows]
+    # ?request=ID opens that request (a link from an email or a bookmark).
+    wanted = query_id("request")
+    if wanted is not None and wanted not in listed_ids:
+        listed_ids.insert(0, wanted)
     request_id = st.selectbox(
         "Request",
-        [r.id for r in rows],
-        format_func=lambda i: f"#{i}",
+        listed_ids,
+        index=listed_ids.index(wanted) if wanted is not None else 0,
+        format_func=lambda i: f"#{i} · {names.get(i or 0, '')}".rstrip(" ·"),
         key="dsr_id",
         help="The requests listed above; change the filter to reach others.",
     )
@@ -156,7 +172,7 @@ with work_tab:
     if opened is not None:
         req: PrivacyRequest = opened
         st.text(
-            f"#{req.id} · {req.kind} · contact {req.contact_id} · received "
+            f"#{req.id} · {req.kind} · {names.get(req.id or 0, '')} · received "
             f"{req.received_on:%d %b %Y} · due {req.deadline:%d %b %Y} · {req.status}"
         )
         if req.notes:
@@ -175,24 +191,80 @@ with work_tab:
         if req.status == RequestStatus.open:
             if req.verified_at is None:
                 with st.form("verify"):
-                    method = st.text_input(
-                        "How identity was verified", key="dsr_method", max_chars=METHOD_MAX
+                    method = st.selectbox(
+                        "How identity was verified",
+                        VERIFICATION_METHODS,
+                        index=None,
+                        placeholder="Choose how",
+                        key="dsr_method",
+                    )
+                    note = st.text_area(
+                        "What was checked",
+                        key="dsr_verify_note",
+                        max_chars=VERIFICATION_NOTE_MAX,
+                        placeholder="e.g. passport seen; name and date of birth match the record",
                     )
                     if st.form_submit_button("Record verification"):
-
-                        def verify() -> PrivacyRequest:
-                            with db_session() as session:
-                                return verify_identity(
-                                    session=session,
-                                    request_id=req.id or 0,
-                                    method=method,
-                                    version=req.version,
-                                    actor=user,
-                                )
-
-                        attempt(verify, success="Identity verification recorded.")
+                        act(
+                            verify_identity,
+                            done="Identity verification recorded.",
+                            request_id=req.id or 0,
+                            method=method or "",
+                            note=note,
+                            version=req.version,
+                            actor=user,
+                        )
             else:
-                st.caption(f"Identity verified: {escape_markdown(req.verification_method or '')}")
+                st.caption(
+                    f"Identity verified: {escape_markdown(req.verification_method or '')}"
+                    + (
+                        f" — {escape_markdown(req.verification_note)}"
+                        if req.verification_note
+                        else ""
+                    )
+                )
+            if req.contact_id is None:
+                st.warning(
+                    "This request came from the public page and is not linked to a contact "
+                    "(no contact, or several, have the requester's address). Link it to the "
+                    "person it is about, or answer that we hold nothing."
+                )
+                link_query = st.text_input(
+                    "Find the person to link",
+                    key="dsr_link_find",
+                    placeholder="Full name, family name, email or phone",
+                    max_chars=SEARCH_MAX,
+                )
+                if link_query.strip():
+                    found_link = run(find_subjects, query=link_query, actor=user)
+                    candidates: list[Contact] = (
+                        [] if found_link is FAILED else list(found_link)  # type: ignore[arg-type]
+                    )
+                    chosen = st.selectbox(
+                        "Person",
+                        candidates,
+                        index=None,
+                        placeholder="Choose the person",
+                        key="dsr_link_person",
+                        format_func=lambda c: f"{c.full_name} · {c.email or 'no email'} · #{c.id}",
+                    )
+                    if st.button("Link the request", key="dsr_link", disabled=chosen is None):
+                        act(
+                            link_contact,
+                            done="Linked to the person.",
+                            request_id=req.id or 0,
+                            contact_id=chosen.id or 0 if chosen else 0,
+                            version=req.version,
+                            actor=user,
+                        )
+                if st.button("Answer: we hold nothing about them", key="dsr_nothing"):
+                    act(
+                        complete_nothing_held,
+                        done="Answered: we hold nothing. The requester can see it by reference.",
+                        request_id=req.id or 0,
+                        version=req.version,
+                        actor=user,
+                    )
             if req.extended_due_on is None:
                 with st.form("extend"):
                     reason = st.text_input(
@@ -240,6 +312,17 @@ with work_tab:
                     produced = attempt(access, success="Access request completed.")
                     if produced is not None:
                         st.session_state["dsr_export"] = produced
+            elif req.kind == RequestKind.portability:
+                if st.button("Complete: produce the machine-readable export", key="dsr_port"):
+                    made_port = run(
+                        complete_portability,
+                        request_id=req.id or 0,
+                        version=req.version,
+                        actor=user,
+                    )
+                    if made_port is not FAILED:
+                        st.session_state["dsr_export"] = made_port
+                        st.success("Portability request completed.")
             elif req.kind == RequestKind.erasure:
                 sure = st.checkbox(
                     "I understand erasure anonymises this person everywhere and cannot be undone",

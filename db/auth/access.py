@@ -68,6 +68,7 @@ COMMANDS: dict[str, frozenset[Role]] = {
     "db.people.interactions.overdue_tasks": PEOPLE_READERS,
     "db.people.interactions.count_overdue_tasks": PEOPLE_READERS,
     "db.people.interactions.my_open_tasks": PEOPLE_READERS,
+    "db.people.ask_us.open_questions": PEOPLE_READERS,
     # cases (reporters use the public intake and follow-up, which take no actor)
     "db.cases.actions.acknowledge": REVIEWERS,
     "db.cases.actions.add_note": REVIEWERS,
@@ -279,6 +280,14 @@ COMMANDS: dict[str, frozenset[Role]] = {
     "db.integrations.notifications.set_preferences": EVERYONE,
     "db.integrations.notifications.my_notifications": EVERYONE,
     "db.integrations.notifications.mark_all_read": EVERYONE,
+    "db.consent.requests.complete_portability": PRIVACY,
+    "db.consent.requests.complete_nothing_held": PRIVACY,
+    "db.consent.requests.link_contact": PRIVACY,
+    "db.consent.requests.find_subjects": PRIVACY,
+    "db.consent.requests.subject_names": PRIVACY,
+    "db.consent.preferences.issue_link": CONSENT_RECORDERS,
+    "db.consent.preferences.send_preference_link": CONSENT_RECORDERS,
+    "db.consent.preferences.marketing_email": CONSENT_RECORDERS,
 }
 
 # Who may run each kind of import (run_import checks the kind's roles; the Import page

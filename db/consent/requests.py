@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, SQLModel, col, select
 
 import db.models.cases as cases_models
@@ -15,7 +15,7 @@ from db.consent.erasure import erase_contact
 from db.consent.records import append_system_events
 from db.core.deadlines import extended_due, request_due
 from db.core.errors import Conflict, NotFound, ValidationError
-from db.core.normalise import clean_text
+from db.core.normalise import clean_text, normalise_phone, search_text
 from db.core.types import utcnow
 from db.models.auth import Role
 from db.models.cases import Case, CaseExclusion, CaseRelease
@@ -108,23 +108,49 @@ def _save(
     return request
 
 
+# How a privacy officer may establish who the requester is; each needs a note saying what
+# was seen or checked.
+VERIFICATION_METHODS = (
+    "Emailed code",
+    "Reply from the email address on file",
+    "Call back to the phone number on file",
+    "Identity document seen",
+    "Signed-in customer account",
+    "Known to staff in person",
+)
+VERIFICATION_NOTE_MAX = 1000
+
+
 def verify_identity(
-    *, session: Session, request_id: int, method: str, version: int, actor: Actor
+    *,
+    session: Session,
+    request_id: int,
+    method: str,
+    note: str,
+    version: int,
+    actor: Actor,
 ) -> PrivacyRequest:
-    """Record who verified the requester's identity and how."""
+    """Record who verified the requester's identity, how, and what was checked."""
     request = _open(session, request_id, version, actor)
-    how = clean_text(
-        method, field="method", label="How identity was verified", max_length=METHOD_MAX
-    )
-    if not how:
+    if method not in VERIFICATION_METHODS:
         raise ValidationError(
-            "How identity was verified: say how (e.g. passport seen, reply from email on file).",
+            "How identity was verified: choose one of " + ", ".join(VERIFICATION_METHODS) + ".",
             field="method",
+        )
+    what = clean_text(
+        note, field="note", label="What was checked", max_length=VERIFICATION_NOTE_MAX
+    )
+    if not what or len(what) < 10:
+        raise ValidationError(
+            "What was checked: say in a sentence what you saw or compared (for example "
+            "'passport seen, name and date of birth match the record').",
+            field="note",
         )
     request.verified_at = utcnow()
     request.verified_by_id = actor.id
-    request.verification_method = how
-    return _save(session, request, actor, "verify", method=how)
+    request.verification_method = method
+    request.verification_note = what
+    return _save(session, request, actor, "verify", method=method)
 
 
 def extend_request(
@@ -252,6 +278,8 @@ def case_releases(*, session: Session, request_id: int, actor: Actor) -> CaseRel
     released, and how many still wait for them."""
     request = get_request(session=session, request_id=request_id, actor=actor)
     released = {release.case_id for release, _case in _releases(session, request_id)}
+    if request.contact_id is None:
+        return CaseReleases(len(released), 0)
     waiting = [c for c in _named_cases(session, request.contact_id) if c.id not in released]
     return CaseReleases(len(released), len(waiting) if request.kind == RequestKind.access else 0)
 
@@ -314,9 +342,7 @@ def complete_access(
     """Answer an access request: produce the export and close the request."""
     request = _open(session, request_id, version, actor)
     _ready(request, RequestKind.access)
-    contact = session.get(Contact, request.contact_id)
-    if contact is None:
-        raise NotFound("The person of this request no longer exists.")
+    contact = _subject(session, request)
     state = case_releases(session=session, request_id=request_id, actor=actor)
     if state.awaiting:
         raise Conflict(
@@ -339,8 +365,198 @@ def complete_access(
     request.completed_at = utcnow()
     request.completed_by_id = actor.id
     request.outcome = "Export of personal data provided."
+    _release(request)
     _save(session, request, actor, "complete", kind="access")
     return export
+
+
+def _release(request: PrivacyRequest) -> None:
+    """A request made on the public page: its requester may download the answer now."""
+    if request.reference is not None:
+        request.released_at = utcnow()
+        if request.kind in (RequestKind.access, RequestKind.portability):
+            request.outcome = (
+                "Your data is ready: download it on this page (we email you a code first)."
+            )
+
+
+def _subject(session: Session, request: PrivacyRequest) -> Contact:
+    """The person a request is about; a request nobody is linked to is refused."""
+    contact = session.get(Contact, request.contact_id) if request.contact_id else None
+    if contact is None:
+        raise Conflict(
+            "This request is not linked to a contact: link it to the person it is about, or "
+            "answer that we hold nothing about the requester."
+        )
+    return contact
+
+
+def build_portability_export(*, session: Session, contact: Contact) -> AccessExport:
+    """Art. 20: the data the person provided (their details, consent choices and what they
+    told us), as structured JSON, and a readable note of what the file holds."""
+    provided = {
+        key: getattr(contact, key)
+        for key in (
+            "given_name",
+            "family_name",
+            "email",
+            "email2",
+            "phone",
+            "mobile",
+            "street",
+            "street2",
+            "locality",
+            "postcode",
+            "region",
+            "country",
+            "date_of_birth",
+            "preferred_channel",
+        )
+        if getattr(contact, key) not in (None, "")
+    }
+    related = _rows_about(session, contact.id or 0)
+    consent = [
+        {
+            "purpose_id": r["purpose_id"],
+            "channel": r["channel"],
+            "action": r["action"],
+            "occurred_at": r["occurred_at"],
+            "source": r["source"],
+        }
+        for r in related.get("consent_event", [])
+    ]
+    told_us = [
+        {
+            "occurred_at": r["occurred_at"],
+            "channel": r["channel"],
+            "subject": r["subject"],
+            "body": r["body"],
+        }
+        for r in related.get("interaction", [])
+        if r.get("direction") == "inbound"
+    ]
+    data = {
+        "format": "rapport-portability-v1",
+        "generated_at": utcnow().isoformat(),
+        "person": {
+            k: (v.isoformat() if hasattr(v, "isoformat") else str(v)) for k, v in provided.items()
+        },
+        "consent_choices": consent,
+        "messages_from_the_person": told_us,
+    }
+    summary = (
+        f"Data {contact.full_name} provided, in a machine-readable file (JSON): "
+        f"{len(provided)} detail(s), {len(consent)} consent choice(s), "
+        f"{len(told_us)} message(s).\n"
+    )
+    return AccessExport(json.dumps(data, indent=2, default=str), summary)
+
+
+def complete_portability(
+    *, session: Session, request_id: int, version: int, actor: Actor
+) -> AccessExport:
+    """Answer a portability request (Art. 20): the machine-readable export, and close it."""
+    request = _open(session, request_id, version, actor)
+    _ready(request, RequestKind.portability)
+    contact = _subject(session, request)
+    export = build_portability_export(session=session, contact=contact)
+    request.status = RequestStatus.completed
+    request.completed_at = utcnow()
+    request.completed_by_id = actor.id
+    request.outcome = "Machine-readable export of the data the person provided."
+    _release(request)
+    _save(session, request, actor, "complete", kind="portability")
+    return export
+
+
+NOTHING_HELD = "We hold no personal data about you, other than this request."
+
+
+def complete_nothing_held(
+    *, session: Session, request_id: int, version: int, actor: Actor
+) -> PrivacyRequest:
+    """Answer a request from someone Rapport holds nothing on: "we hold nothing"."""
+    request = _open(session, request_id, version, actor)
+    _ready(request)
+    if request.contact_id is not None:
+        raise Conflict("This request is linked to a contact: answer it with what we hold.")
+    request.status = RequestStatus.completed
+    request.completed_at = utcnow()
+    request.completed_by_id = actor.id
+    request.outcome = NOTHING_HELD
+    if request.reference is not None:
+        request.released_at = utcnow()
+    return _save(session, request, actor, "complete", kind=str(request.kind), nothing_held=True)
+
+
+def link_contact(
+    *, session: Session, request_id: int, contact_id: int, version: int, actor: Actor
+) -> PrivacyRequest:
+    """Say which contact a public request is about (when its address matched none or several)."""
+    request = _open(session, request_id, version, actor)
+    if request.contact_id is not None:
+        raise Conflict("This request is already linked to a contact.")
+    contact = get_contact(session=session, contact_id=contact_id, actor=actor)
+    if contact.erased_at is not None:
+        raise Conflict("This person's data has already been erased.")
+    request.contact_id = contact.id
+    return _save(session, request, actor, "link", contact_id=contact.id)
+
+
+def find_subjects(*, session: Session, query: str, actor: Actor, limit: int = 20) -> list[Contact]:
+    """Live contacts matching a full name, a family or given name, an email or a phone
+    number, for the privacy officer to choose from (never chosen for them)."""
+    _require_privacy(actor, "find the person of a request")
+    text = search_text(query, label="Find the person")
+    if not text:
+        return []
+    lowered = text.lower()
+    full = func.lower(Contact.given_name + " " + Contact.family_name)
+    conditions: list[Any] = [
+        full.like(f"%{lowered}%"),
+        func.lower(Contact.family_name).like(f"{lowered}%"),
+        func.lower(Contact.given_name).like(f"{lowered}%"),
+        func.lower(Contact.email) == lowered,
+        func.lower(Contact.email2) == lowered,
+    ]
+    try:
+        phone = normalise_phone(text) if any(ch.isdigit() for ch in text) else None
+    except ValidationError:
+        phone = None
+    if phone:
+        conditions += [col(Contact.phone) == phone, col(Contact.mobile) == phone]
+    return list(
+        session.exec(
+            select(Contact)
+            .where(
+                or_(*conditions),
+                col(Contact.merged_into_id).is_(None),
+                col(Contact.erased_at).is_(None),
+            )
+            .order_by(col(Contact.family_name), col(Contact.given_name), col(Contact.id))
+            .limit(min(max(limit, 1), 100))
+        ).all()
+    )
+
+
+def subject_names(
+    *, session: Session, requests: list[PrivacyRequest], actor: Actor
+) -> dict[int, str]:
+    """The name of the person of each request (by request id), for the request list."""
+    _require_privacy(actor, "read data-subject requests")
+    ids = {r.contact_id for r in requests if r.contact_id is not None}
+    names = (
+        {
+            c.id: (c.full_name or "(no name)") if c.erased_at is None else "(erased)"
+            for c in session.exec(select(Contact).where(col(Contact.id).in_(ids))).all()
+        }
+        if ids
+        else {}
+    )
+    return {
+        r.id or 0: names.get(r.contact_id, "") if r.contact_id else "(not linked to a contact)"
+        for r in requests
+    }
 
 
 def complete_erasure(
@@ -349,8 +565,8 @@ def complete_erasure(
     """Honour an erasure request: anonymise everywhere, suppress, prove it in the ledger."""
     request = _open(session, request_id, version, actor)
     _ready(request, RequestKind.erasure)
-    contact = session.get(Contact, request.contact_id)
-    if contact is None or contact.erased_at is not None:
+    contact = _subject(session, request)
+    if contact.erased_at is not None:
         raise Conflict("This person has already been erased.")
     done = erase_contact(session=session, contact=contact, request=request, actor=actor)
     request.status = RequestStatus.completed
@@ -375,7 +591,8 @@ def complete_other(
     An objection also records an objection on every purpose, so marketing stops."""
     request = _open(session, request_id, version, actor)
     _ready(request)
-    if request.kind in {RequestKind.access, RequestKind.erasure}:
+    _subject(session, request)
+    if request.kind in {RequestKind.access, RequestKind.erasure, RequestKind.portability}:
         raise ValidationError(
             f"Complete a {request.kind} request with its own button.", field="kind"
         )
@@ -385,7 +602,7 @@ def complete_other(
     if request.kind == RequestKind.objection:
         append_system_events(
             session=session,
-            contact_id=request.contact_id,
+            contact_id=request.contact_id or 0,
             action=ConsentAction.object,
             evidence=f"Objection request #{request.id}",
             actor=actor,

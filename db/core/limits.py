@@ -43,6 +43,9 @@ class PublicForm(StrEnum):
     reporter_reply = "reporter_reply"
     survey_answer = "survey_answer"
     receipt_failure = "receipt_failure"
+    privacy_request = "privacy_request"
+    code_failure = "code_failure"
+    ask_us = "ask_us"
 
 
 _WHAT = {
@@ -50,6 +53,9 @@ _WHAT = {
     PublicForm.reporter_reply: "messages",
     PublicForm.survey_answer: "survey answers",
     PublicForm.receipt_failure: "wrong receipt codes",
+    PublicForm.privacy_request: "requests for a code",
+    PublicForm.code_failure: "wrong codes",
+    PublicForm.ask_us: "questions",
 }
 
 

@@ -63,6 +63,13 @@ class Settings(BaseSettings):
     public_per_minute: int = _env(
         "PUBLIC_PER_MINUTE", 60, "Submissions per form per minute from everyone", ge=1
     )
+    # Self-service pages
+    preference_link_days: int = _env(
+        "PREFERENCE_LINK_DAYS", 90, "Days a personal preference link works", ge=1, le=730
+    )
+    ask_us_team: str = _env(
+        "ASK_US_TEAM", "", "The team that answers Ask us questions from new people"
+    )
     # Cases
     case_retention_years: int = _env(
         "CASE_RETENTION_YEARS", 5, "Years a closed case's content is kept", ge=1, le=100

@@ -273,7 +273,8 @@ def _requests(session: Session, rng: random.Random, officer: User, contacts: lis
         request = verify_identity(
             session=session,
             request_id=request.id or 0,
-            method="Replied from the email address on file",
+            method="Reply from the email address on file",
+            note="The person replied from the address we hold for them.",
             version=request.version,
             actor=officer,
         )

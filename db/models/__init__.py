@@ -19,6 +19,7 @@ from db.models import (  # noqa: F401
     people,
     pipeline,
     reports,
+    self_service,
     survey_library,
     surveys,
 )

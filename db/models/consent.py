@@ -186,6 +186,8 @@ class RequestKind(StrEnum):
     erasure = "erasure"
     objection = "objection"
     restriction = "restriction"
+    # Art. 20: the data the person provided, in a structured, machine-readable format.
+    portability = "portability"
 
 
 class RequestStatus(StrEnum):
@@ -211,12 +213,20 @@ class PrivacyRequest(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     kind: RequestKind = Field(max_length=16, index=True)
-    contact_id: int = Field(foreign_key="contact.id", index=True)
+    # None for a request made on the public page by someone Rapport holds nothing on
+    # (or whose address several contacts share, until the privacy officer chooses).
+    contact_id: int | None = Field(default=None, foreign_key="contact.id", index=True)
     received_on: date = Field(index=True)
     notes: str | None = Field(default=None, max_length=2000)
     verified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     verified_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     verification_method: str | None = Field(default=None, max_length=200)
+    verification_note: str | None = Field(default=None, max_length=1000)
+    # Requests made by the person on the public page: the reference they follow it by,
+    # the address they proved they control, and when the answer was released to them.
+    reference: str | None = Field(default=None, max_length=16, unique=True, index=True)
+    requester_email: str | None = Field(default=None, max_length=254)
+    released_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     due_on: date
     extended_due_on: date | None = None
     extension_reason: str | None = Field(default=None, max_length=1000)

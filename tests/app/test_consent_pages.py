@@ -104,7 +104,8 @@ def test_privacy_home_shows_overdue_requests_and_violations(run_page: RunPage) -
 
 def test_a_privacy_officer_verifies_identity_on_an_open_request(run_page: RunPage) -> None:
     at = run_page("pages/privacy_requests.py", "privacy")
-    at.text_input(key="dsr_method").input("Called back on the number on file")
+    at.selectbox(key="dsr_method").set_value("Call back to the phone number on file")
+    at.text_area(key="dsr_verify_note").input("Called the number on file; they confirmed.")
     at.button(key="FormSubmitter:verify-Record verification").click()
     at.run()
     assert any("verification recorded" in s.value for s in at.success), [e.value for e in at.error]
@@ -163,7 +164,7 @@ def test_a_refusal_without_the_right_to_complain_is_refused_then_recorded(
 ) -> None:
     at = run_page("pages/privacy_requests.py", "privacy")
     chosen = at.selectbox(key="dsr_id").options[-1]
-    at.selectbox(key="dsr_id").set_value(int(chosen.lstrip("#")))
+    at.selectbox(key="dsr_id").set_value(int(chosen.lstrip("#").split(" ")[0]))
     at.run()
     at.text_area(key="dsr_refusal").input("Manifestly unfounded: the same request, weekly.")
     at.button(key="FormSubmitter:refuse-Refuse the request").click()

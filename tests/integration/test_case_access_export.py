@@ -58,7 +58,8 @@ def access_request(session: Session, contact_id: int, officer: User) -> PrivacyR
     return verify_identity(
         session=session,
         request_id=made.id or 0,
-        method="Passport seen",
+        method="Identity document seen",
+        note="Passport seen; the name matches the record.",
         version=made.version,
         actor=officer,
     )

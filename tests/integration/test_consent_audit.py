@@ -233,7 +233,8 @@ def test_request_deadlines_are_measured_and_breaches_listed(
     quick = verify_identity(
         session=session,
         request_id=quick.id or 0,
-        method="Passport",
+        method="Identity document seen",
+        note="Passport seen; the name matches the record.",
         version=quick.version,
         actor=officer,
     )

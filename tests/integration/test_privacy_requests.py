@@ -66,7 +66,8 @@ def request_for(
     return verify_identity(
         session=session,
         request_id=made.id or 0,
-        method="Passport seen",
+        method="Identity document seen",
+        note="Passport seen; the name matches the record.",
         version=made.version,
         actor=officer,
     )

@@ -2,7 +2,7 @@
 question library
 
 Revision ID: 0026_survey_rounds
-Revises: 0024_integrations_events
+Revises: 0025_self_service
 Create Date: 2026-12-03 15:30:00.000000
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import db.core.types
 
 revision: str = "0026_survey_rounds"
-down_revision: str | None = "0024_integrations_events"
+down_revision: str | None = "0025_self_service"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
