@@ -23,7 +23,7 @@ from db.imports.deals import DEALS_KIND
 from db.imports.employees import EMPLOYEES_KIND
 from db.imports.interactions import INTERACTIONS_KIND
 from db.imports.rows import ORGANIZATIONS_KIND
-from db.integrations import notifications, worker
+from db.integrations import mail_sync, notifications, worker
 from db.people import contacts, interactions, timeline
 from db.surveys.timeline import survey_answers_source
 
@@ -74,6 +74,7 @@ WORKER_JOBS: list[worker.Job] = [
     worker.Job("events", worker.dispatch_events),
     worker.Job("webhooks", worker.send_webhooks),
     worker.Job("notifications", worker.send_notification_emails),
+    worker.Job("mail", mail_sync.sync_job),
 ]
 
 # Notifications: who may be told about an entity (a case: its readers, never an

@@ -527,3 +527,14 @@ def sync_all(
                 )
             )
     return results
+
+
+def sync_job(session: Session, now: datetime) -> str:
+    """The worker's mail job: one pass over every connected mailbox (each under its lease)."""
+    results = sync_all(session=session)
+    if not results:
+        return "no mailbox is connected and enabled"
+    failed = [r.name for r in results if r.status == "failed"]
+    fetched = sum(r.fetched for r in results)
+    summary = f"{len(results)} mailbox(es), {fetched} message(s) read"
+    return f"{summary}; failed: {', '.join(failed)}" if failed else summary
