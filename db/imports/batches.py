@@ -9,7 +9,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Table, delete, insert
+from sqlalchemy import Table, delete
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
@@ -18,6 +18,7 @@ from db.auth.audit import record
 from db.core.errors import Conflict, NotFound, ValidationError
 from db.core.types import utcnow
 from db.duplicates.merge import references_to
+from db.imports.bulk import add_rows
 from db.imports.export import rows_csv
 from db.imports.files import detect_format, mapping_for, read_table
 from db.imports.kinds import (
@@ -333,7 +334,7 @@ def run_import(
         session.rollback()
         return result
     if touched:
-        session.execute(insert(ITEMS), [_item(batch.id or 0, t) for t in touched])
+        add_rows(session, ITEMS, [_item(batch.id or 0, t) for t in touched])
     batch.rows_read = result.rows_read
     batch.created, batch.updated = result.created, result.updated
     batch.rejected, batch.warnings = len(result.rejected), len(result.warnings)
