@@ -282,15 +282,17 @@ def cmd_survey_links(args: argparse.Namespace) -> int:
     from db.auth.actor import OPERATOR
     from db.core.engine import session_scope
     from db.core.errors import DomainError
-    from db.surveys.distribution import issue_links, links_csv, send_links
+    from db.surveys.distribution import describe_send, issue_links, links_csv, send_round
 
     with session_scope() as session:
         try:
             if args.email:
-                sent = send_links(
+                report = send_round(
                     session=session, survey_id=args.survey, actor=OPERATOR, reminder=args.reminder
                 )
-                print(f"Sent {sent} email(s).")
+                print(describe_send(report))
+                for address in report.addresses:
+                    print(f"  not sent (needs SMTPUTF8): {address}", file=sys.stderr)
             else:
                 sys.stdout.write(
                     links_csv(issue_links(session=session, survey_id=args.survey, actor=OPERATOR))

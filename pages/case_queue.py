@@ -113,7 +113,7 @@ def apply_view() -> None:
         return
     flt = chosen.flt
     state = st.session_state
-    state[FILTER_KEYS["statuses"]] = list(flt.statuses)
+    state[FILTER_KEYS["statuses"]] = [] if flt.statuses == OPEN_STATUSES else list(flt.statuses)
     state[FILTER_KEYS["severities"]] = list(flt.severities)
     state[FILTER_KEYS["category"]] = flt.category if flt.category in categories else ""
     state[FILTER_KEYS["assignee"]] = assignee_value(flt)
@@ -148,16 +148,14 @@ with queue_tab:
         help="Cases where the reporter wrote since you last opened them.",
     )
     cols = st.columns([3, 3, 2])
-    # A default only until the session holds a value (a saved view sets one).
-    status_default: dict[str, Any] = (
-        {} if FILTER_KEYS["statuses"] in st.session_state else {"default": list(OPEN_STATUSES)}
-    )
+    # Nothing chosen means the open cases (closed ones are asked for by choosing them),
+    # so the filter needs no default that a saved view would have to fight.
     statuses = cols[0].multiselect(
         "Status",
         [s.value for s in CaseStatus],
-        **status_default,
         format_func=lambda s: STATUS_LABELS[CaseStatus(s)],
         key=FILTER_KEYS["statuses"],
+        placeholder="Open cases",
     )
     severities = cols[1].multiselect(
         "Severity",
@@ -174,7 +172,7 @@ with queue_tab:
     )
     chosen_assignee = assignee or "any"
     flt = QueueFilter(
-        statuses=tuple(statuses),
+        statuses=tuple(statuses) or OPEN_STATUSES,
         category=category or None,
         assignee=chosen_assignee if not chosen_assignee.startswith("user:") else "any",
         assignee_id=int(chosen_assignee[5:]) if chosen_assignee.startswith("user:") else None,

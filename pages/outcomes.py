@@ -9,9 +9,12 @@ from components.experience_charts import scatter_chart, trend_chart
 from components.text import escape_markdown
 from components.ui import Failed, run
 from db.experience.outcomes import (
+    PIPELINE,
     TeamOutcomes,
+    better,
     closed_surveys,
     correlations,
+    in_words,
     outcome_trend,
     people_and_outcomes,
     points,
@@ -67,9 +70,11 @@ def load_trend(user_id: int | None, chosen: int) -> list[TeamOutcomes]:
     return loaded(run(outcome_trend, survey_id=chosen, actor=user))
 
 
-def _rounded(value: float | None) -> float | None:
-    """One decimal place is as precise as these figures are."""
-    return None if value is None else round(value, 1)
+def _rounded(value: float | None, measure: str = "") -> float | None:
+    """One decimal place is as precise as these figures are; money is whole pounds."""
+    if value is None:
+        return None
+    return float(round(value)) if measure == PIPELINE else round(value, 1)
 
 
 with st.spinner("Reading the survey results and the teams' customer figures…"):
@@ -95,7 +100,7 @@ st.dataframe(
                 "Team": r.team,
                 "Respondents": r.respondents,
                 "Engagement index": r.engagement_index,
-                **{m: _rounded(r.outcomes.get(m)) for m in measures},
+                **{m: _rounded(r.outcomes.get(m), m) for m in measures},
             }
             for r in rows
         ]
@@ -103,6 +108,7 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     # Thousands separated, as people read money and counts.
+    # Thousands separated, as people read money and counts; money in whole pounds.
     column_config={m: st.column_config.NumberColumn(format="localized") for m in measures},
 )
 
@@ -117,11 +123,9 @@ for i, found in enumerate(correlations(rows)):
         data = points(rows, found.outcome)
         if data:
             st.altair_chart(scatter_chart(data, outcome=found.outcome), width="stretch")
-        r_text = f"r = {found.r:+.2f}" if found.r is not None else "r not computed"
-        st.caption(
-            f"{r_text}, n = {found.n} team{'s' if found.n != 1 else ''}"
-            + (" (at least 3 teams with both figures are needed)" if found.r is None else "")
-        )
+        good = better(found.outcome)
+        said = in_words(found) + (f" On this axis, {good}." if good else "")
+        st.caption(escape_markdown(said))
 
 st.subheader("Across survey waves")
 st.caption("Did actions from the action plans move both engagement and outcomes?")
@@ -152,12 +156,13 @@ st.dataframe(
                 "Wave": r.wave,
                 "Team": r.team,
                 "Engagement index": r.engagement_index,
-                **{m: _rounded(r.outcomes.get(m)) for m in measures},
+                **{m: _rounded(r.outcomes.get(m), m) for m in measures},
             }
             for r in trend
         ]
     ),
     hide_index=True,
     width="stretch",
+    # Thousands separated, as people read money and counts; money in whole pounds.
     column_config={m: st.column_config.NumberColumn(format="localized") for m in measures},
 )

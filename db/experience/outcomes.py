@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 from db.auth.actor import Actor, require_role
 from db.cases.insights import cases_data_version
 from db.core.report_cache import cached
-from db.experience.customer_feedback import teams_nps_outcome
+from db.experience.customer_feedback import CUSTOMER_NPS, teams_nps_outcome
 from db.experience.moments import teams_moment_counts
 from db.experience.responsiveness import (
     Exchange,
@@ -367,3 +367,37 @@ def correlations(rows: list[TeamOutcomes]) -> list[Correlation]:
         pairs = [(float(p["engagement"]), float(p["outcome"])) for p in found]
         result.append(Correlation(name, len(pairs), pearson_r(pairs)))
     return result
+
+
+# Below this many teams with both figures, a correlation says too little to print its
+# size: one unusual team can swing r anywhere between -1 and 1. Only its sign is given.
+MIN_TEAMS_TO_SAY = 8
+# Which way is good on each outcome's axis.
+BETTER_WHEN_HIGHER = {WIN_RATE: True, PIPELINE: True, RESPONSE: False, NEGATIVE: False}
+BETTER_WHEN_HIGHER |= {CONCERNS: False, CUSTOMER_NPS: True}
+
+
+def better(outcome: str) -> str:
+    """Which direction is good on an outcome's axis, in words ('' when not known)."""
+    higher = BETTER_WHEN_HIGHER.get(outcome)
+    return "" if higher is None else "higher is better" if higher else "lower is better"
+
+
+def in_words(found: Correlation) -> str:
+    """What a correlation says, sized only when enough teams stand behind it.
+
+    The rule: with fewer than MIN_TEAMS_TO_SAY teams, only the direction is given and
+    the sentence says there are too few teams to say more; from there on, r is shown.
+    """
+    teams = f"n = {found.n} team{'s' if found.n != 1 else ''}"
+    needs = f"{teams}; a correlation needs at least {MIN_TEAMS_TO_SAY}"
+    moved = found.r is not None and found.r != 0
+    direction = "more" if found.r is not None and found.r > 0 else "less"
+    trend = f"More engaged teams had {direction} of this"
+    if found.n < MIN_TEAMS_TO_SAY:
+        if not moved:
+            return f"Too few teams to say ({needs})."
+        return f"{trend}, but there are too few teams to say how strongly ({needs})."
+    if not moved:
+        return f"No direction to report ({teams})."
+    return f"{trend}: r = {found.r:+.2f} ({teams})."

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from db.auth.visibility import can_change
 from db.core.normalise import normalise_email, normalise_phone, normalise_tags
 from db.core.types import utcnow
+from db.imports.bulk import add_rows, new_ids, uses_copy
 from db.imports.kinds import (
     CHUNK_SUPPRESSION_CHECKS,
     SUPPRESSION_CHECKS,
@@ -181,7 +182,7 @@ class _Chunk:
             self.matches.update({key: ids[index] for key, index in self.new_keys.items()})
             self.new_rows, self.new_tags, self.new_outcomes, self.new_keys = [], [], [], {}
         if self.tag_rows:
-            self.session.execute(insert(TAGS), self.tag_rows)
+            add_rows(self.session, TAGS, self.tag_rows)
             self.tag_rows = []
 
     def _tags_of(self, contact_id: int) -> set[str]:
@@ -200,6 +201,11 @@ def _insert_contacts(session: Session, rows: list[dict[str, Any]]) -> list[int]:
         ids = list(range(highest + 1, highest + 1 + len(rows)))
         session.execute(insert(CONTACTS), [{**r, "id": i} for r, i in zip(rows, ids, strict=True)])
         return ids
+    if uses_copy(session):
+        # COPY returns no ids: take them from the table's sequence first, then send them.
+        given = new_ids(session, CONTACTS, len(rows))
+        add_rows(session, CONTACTS, [{**r, "id": i} for r, i in zip(rows, given, strict=True)])
+        return given
     returning = insert(CONTACTS).returning(CONTACTS.c.id, sort_by_parameter_order=True)
     return list(session.execute(returning, rows).scalars())
 

@@ -110,3 +110,11 @@ def click_row(page: Any, row: int, *, leads_to: str) -> None:
         except PlaywrightTimeout:
             continue
     raise AssertionError(f"a click on row {row} never opened {leads_to}")
+
+
+def row_of(page: Any, reference: str) -> int:
+    """The row of the first table that shows this case reference (read from the grid's
+    accessible cells, whose ids are glide-cell-COLUMN-ROW)."""
+    cell = page.locator(f'td[role="gridcell"]:text-is("{reference}")').first
+    cell.wait_for(state="attached")
+    return int(str(cell.get_attribute("id")).rsplit("-", 1)[1])

