@@ -78,7 +78,7 @@ def test_the_receiver_gets_a_deal_move_signed_and_once_after_failing_twice(
         )
         start = utcnow()
         first = worker.run_once(engine=engine, now=start)  # type: ignore[arg-type]
-        assert [o.state for o in first] == ["ran"] * 4
+        assert [o.state for o in first] == ["ran"] * len(worker.JOBS)
         # Back-off: nothing is sent again before the first delay has passed.
         worker.run_once(engine=engine, now=start + timedelta(seconds=10))  # type: ignore[arg-type]
         assert len(receiver.hits) == 1
