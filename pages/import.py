@@ -25,10 +25,10 @@ from db.imports.files import detect_format, file_digest
 from db.imports.mapping import field_label, guess_fields
 from db.models.auth import Role
 
+user = page(__file__)
+
 SKIP = ""
 RESULT_KEY = "import_result"
-
-user = page(__file__)
 st.title("Import and export")
 
 

@@ -127,7 +127,8 @@ def test_the_owner_sees_only_their_mailbox_and_may_pause_it_but_not_move_it(
     at = run_page("pages/mailboxes.py", "sales")
     assert not at.exception
     assert at.dataframe[0].value["Mailbox"].tolist() == ["Sam's mail"]
-    assert not at.text_input  # nothing of where it connects is editable here
+    # Nothing of where it connects is editable here (the sidebar's search box aside).
+    assert all(box.key == "rapport_search" for box in at.text_input)
     at.button(key="mail_check").click()
     at.run()
     assert any("Signed in" in s.value for s in at.success), [e.value for e in at.error]
@@ -269,4 +270,6 @@ def test_a_message_delivered_to_a_mailbox_is_on_contact_360_after_one_sync_and_i
     # About to phone them: the 48-hour warning names this morning's email.
     at.selectbox(key="c360_channel").select("phone")
     at.run()
-    assert any("email" in w.value for w in at.warning), [w.value for w in at.warning]
+    assert any("48 hours" in w.value for w in at.warning), [w.value for w in at.warning]
+    lines = [link.label for link in at.get("page_link")]
+    assert any(" · email · " in line for line in lines), lines
