@@ -408,7 +408,7 @@ def cmd_consent_audit(args: argparse.Namespace) -> int:
     from db.consent.audit.report import CSV_COLUMNS, report_csv_rows, run_audit
     from db.core.engine import session_scope
     from db.core.errors import DomainError
-    from db.imports.export import records_csv
+    from db.core.spreadsheets import records_csv
 
     out = Path(args.out)
     if out.suffix.lower() not in {".json", ".csv"}:

@@ -4,7 +4,7 @@ from typing import Any
 
 import pandas as pd
 
-from db.imports.export import records_csv
+from db.core.spreadsheets import records_csv
 
 # Columns that are only the report's plumbing, never shown.
 PLUMBING = {"level"}

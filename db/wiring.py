@@ -25,6 +25,7 @@ from db.imports.interactions import INTERACTIONS_KIND
 from db.imports.rows import ORGANIZATIONS_KIND
 from db.integrations import mail_sync, notifications, worker
 from db.people import contacts, interactions, timeline
+from db.pipeline import commands as pipeline_commands
 from db.surveys.timeline import survey_answers_source
 
 # Contact 360: every source of items about a person, merged by the timeline.
@@ -82,11 +83,18 @@ WORKER_JOBS: list[worker.Job] = [
 NOTIFICATION_AUDIENCES: dict[str, notifications.Audience] = {"case": case_audience}
 
 
+# A record linked to a deal: the pipeline area checks the link and notes the activity.
+DEAL_LINK_CHECKS: list[interactions.DealLinkCheck] = [pipeline_commands.check_deal_link]
+DEAL_ACTIVITY: list[interactions.DealActivity] = [pipeline_commands.note_deal_activity]
+
+
 def connect() -> None:
     """Fill every area's hooks from the lists above (idempotent)."""
     timeline.TIMELINE_SOURCES[:] = TIMELINE_SOURCES
     contacts.CONTACT_CHECKS[:] = CONTACT_CHECKS
     interactions.INTERACTION_CHECKS[:] = INTERACTION_CHECKS
+    interactions.DEAL_LINK_CHECKS[:] = DEAL_LINK_CHECKS
+    interactions.DEAL_ACTIVITY[:] = DEAL_ACTIVITY
     kinds.KINDS.clear()
     kinds.KINDS.update({kind.name: kind for kind in IMPORT_KINDS})
     kinds.SUPPRESSION_CHECKS[:] = list(SUPPRESSION_CHECKS)

@@ -13,7 +13,7 @@ from components.text import escape_markdown
 from components.ui import attempt
 from db.consent.audit.findings import AuditReport
 from db.consent.audit.report import CSV_COLUMNS, report_csv_rows, run_audit
-from db.imports.export import frame_csv, records_csv
+from db.core.spreadsheets import frame_csv, records_csv
 
 user = page(__file__)
 st.title("Consent audit")

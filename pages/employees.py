@@ -9,7 +9,7 @@ from components import page
 from components.text import escape_markdown
 from components.ui import Failed, act, flash, pager, run
 from db.core.normalise import EMAIL_MAX, SEARCH_MAX
-from db.imports.export import frame_csv
+from db.core.spreadsheets import frame_csv
 from db.models.surveys import EmployeeCreate
 from db.surveys.employees import (
     CSV_COLUMNS,

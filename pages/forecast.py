@@ -17,7 +17,7 @@ from components.pipeline_charts import bar_chart, forecast_chart
 from components.pipeline_ui import money, percent, viewer_locale
 from components.text import escape_markdown
 from components.ui import Failed, act, attempt, run, show_chart
-from db.imports.export import frame_csv
+from db.core.spreadsheets import frame_csv
 from db.models.auth import Role, User
 from db.models.pipeline import CURRENCIES, Pipeline, SalesTarget
 from db.pipeline.forecast import (

@@ -13,6 +13,7 @@ from db.auth.actor import Actor
 from db.auth.visibility import owner_filter, require_reader
 from db.core.normalise import normalise_email
 from db.core.report_cache import cached, register
+from db.core.spreadsheets import rows_csv
 from db.core.types import utcnow
 from db.duplicates.matching import (
     DEFAULT_MIN_SCORE,
@@ -24,7 +25,6 @@ from db.duplicates.matching import (
 )
 from db.duplicates.model import Model
 from db.duplicates.org_matching import find_organisation_matches
-from db.imports.export import rows_csv
 from db.models.people import Contact, ContactCreate, Organisation
 
 MATCH_COLUMNS = (

@@ -17,10 +17,10 @@ from sqlmodel import Session, col, select
 from db.auth.actor import Actor, require_role
 from db.auth.audit import record
 from db.core.errors import Conflict, NotFound, ValidationError
+from db.core.spreadsheets import rows_csv
 from db.core.types import utcnow
 from db.duplicates.merge import reference_columns
 from db.imports.bulk import add_rows
-from db.imports.export import rows_csv
 from db.imports.files import detect_format, mapping_for, read_table
 from db.imports.kinds import (
     ALL_KIND_NAMES,

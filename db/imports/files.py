@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from db.core.errors import ValidationError
-from db.imports.export import TEXT_MARK, needs_text_mark
+from db.core.spreadsheets import TEXT_MARK, needs_text_mark
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 200_000

@@ -23,7 +23,6 @@ from db.models.people import (
     TaskCreate,
 )
 from db.people.contacts import get_contact
-from db.pipeline.commands import get_deal, touch_deal
 
 # Checks that run before an interaction is saved, in the same transaction. Another
 # area registers its own (the consent area checks marketing messages); a check raises
@@ -35,25 +34,29 @@ TASK_TITLE_MAX = 200
 
 InteractionCheck = Callable[[Session, Contact, InteractionCreate, Actor], None]
 INTERACTION_CHECKS: list[InteractionCheck] = []  # filled by db.wiring
+# A record linked to a deal: checks that may refuse the link (session, actor, deal id,
+# contact id), and what notes the deal's activity (session, deal id, when). The
+# pipeline area fills both, through db.wiring: people sits below pipeline.
+DealLinkCheck = Callable[[Session, Actor, int, int | None], None]
+DEAL_LINK_CHECKS: list[DealLinkCheck] = []
+DealActivity = Callable[[Session, int, datetime], None]
+DEAL_ACTIVITY: list[DealActivity] = []
 
 
 def _linked_deal(
     *, session: Session, actor: Actor, deal_id: int | None, contact_id: int | None
 ) -> None:
-    """Refuse a link to a deal the actor may not change, or that is another person's.
+    """Refuse a link to a deal the actor may not change (the pipeline area's rule)."""
+    if deal_id is not None:
+        for check in DEAL_LINK_CHECKS:
+            check(session, actor, deal_id, contact_id)
 
-    A link puts the record on the deal's timeline and moves its activity clock, so it
-    changes the deal; a deal the actor cannot see is "not found", as if it did not exist.
-    """
-    if deal_id is None:
-        return
-    deal = get_deal(session=session, deal_id=deal_id, actor=actor)
-    require_change(session=session, actor=actor, owner_id=deal.owner_id, what="this deal")
-    if contact_id is not None and deal.contact_id is not None and deal.contact_id != contact_id:
-        raise ValidationError(
-            "Deal: that deal is with another person; choose one of this contact's deals.",
-            field="deal_id",
-        )
+
+def _deal_activity(session: Session, deal_id: int | None, at: datetime) -> None:
+    """Tell the pipeline area that a deal saw activity, in the caller's transaction."""
+    if deal_id is not None:
+        for note in DEAL_ACTIVITY:
+            note(session, deal_id, at)
 
 
 def log_interaction(
@@ -102,7 +105,7 @@ def log_interaction(
     if contact.last_activity_at is None or occurred_at > contact.last_activity_at:
         contact.last_activity_at = occurred_at
         session.add(contact)
-    touch_deal(session=session, deal_id=interaction.deal_id, at=occurred_at)
+    _deal_activity(session, interaction.deal_id, occurred_at)
     session.flush()
     record(
         session=session,
@@ -220,7 +223,7 @@ def complete_task(*, session: Session, task_id: int, version: int, actor: Actor)
             .where(col(Contact.id) == task.contact_id)
             .values(last_activity_at=utcnow())
         )
-    touch_deal(session=session, deal_id=task.deal_id, at=utcnow())
+    _deal_activity(session, task.deal_id, utcnow())
     record(session=session, actor=actor, action="task.done", entity="task", entity_id=task_id)
     session.commit()
     session.refresh(task)

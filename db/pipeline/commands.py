@@ -596,6 +596,26 @@ def change_pipeline(
     return deal
 
 
+def check_deal_link(session: Session, actor: Actor, deal_id: int, contact_id: int | None) -> None:
+    """Refuse linking a record to a deal the actor may not change, or another person's.
+
+    A link puts the record on the deal's timeline and moves its activity clock, so it
+    changes the deal; a deal the actor cannot see is "not found", as if it did not exist.
+    """
+    deal = get_deal(session=session, deal_id=deal_id, actor=actor)
+    require_change(session=session, actor=actor, owner_id=deal.owner_id, what="this deal")
+    if contact_id is not None and deal.contact_id is not None and deal.contact_id != contact_id:
+        raise ValidationError(
+            "Deal: that deal is with another person; choose one of this contact's deals.",
+            field="deal_id",
+        )
+
+
+def note_deal_activity(session: Session, deal_id: int, at: datetime) -> None:
+    """`touch_deal` in the shape of the people area's hook."""
+    touch_deal(session=session, deal_id=deal_id, at=at)
+
+
 def touch_deal(*, session: Session, deal_id: int | None, at: datetime) -> None:
     """Note activity on a deal (an interaction or a finished task) in the caller's transaction."""
     if deal_id is None:

@@ -29,7 +29,7 @@ from db.auth.audit import record
 from db.core.errors import Conflict, DomainError, ValidationError
 from db.core.settings import get_settings
 from db.core.small_groups import big_enough
-from db.imports.export import rows_csv
+from db.core.spreadsheets import rows_csv
 from db.models.auth import Role
 from db.models.people import Contact
 from db.models.surveys import (

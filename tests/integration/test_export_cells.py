@@ -18,9 +18,10 @@ from sqlmodel import Session, select
 
 from db.auth.accounts import get_user_by_username
 from db.auth.actor import OPERATOR
+from db.core.spreadsheets import FORMULA_STARTS
 from db.demo.fixtures import seed_users
 from db.imports.batches import run_import
-from db.imports.export import EXPORT_KINDS, FORMULA_STARTS, export_csv, export_xlsx
+from db.imports.export import EXPORT_KINDS, export_csv, export_xlsx
 from db.imports.files import read_table
 from db.models.auth import User
 from db.models.people import Contact, ContactUpdate, Organisation

@@ -13,9 +13,9 @@ from sqlmodel import Session, SQLModel, select
 
 from bench.import_file import HEADERS, contact_rows
 from db.auth.accounts import get_user_by_username
+from db.core.spreadsheets import rows_csv
 from db.demo.fixtures import seed_users
 from db.imports.batches import revert_batch, run_import
-from db.imports.export import rows_csv
 from db.models.imports import ImportItem
 from db.models.people import Contact, ContactTag, Organisation
 from tests.conftest import backends, drop_postgres_schema, fresh_engine

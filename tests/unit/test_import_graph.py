@@ -129,3 +129,60 @@ def test_no_module_imports_another_modules_private_names() -> None:
 def test_a_cycle_is_found_and_named() -> None:
     """The detector itself works: a made-up cycle is reported with its members."""
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+# The areas of db/, lowest first: each may import only those before it (and db.models,
+# which every area shares). db.wiring sits above them all and connects them; db.demo builds
+# the demo world from every area. Siblings are ordered too, so that two areas never lean
+# on each other: a need in the other direction goes through a hook in db/wiring.py.
+LAYERS = (
+    "core",
+    "auth",
+    "people",
+    "consent",
+    "pipeline",
+    "cases",
+    "duplicates",
+    "surveys",
+    "imports",
+    "integrations",
+    "experience",
+    "demo",
+)
+
+
+def area_of(module: str) -> str | None:
+    """`db.people.contacts` → `people`; None for modules outside the layered areas."""
+    parts = module.split(".")
+    if len(parts) < 2 or parts[0] != "db" or parts[1] not in LAYERS:
+        return None
+    return parts[1]
+
+
+def upward_imports(edges: dict[str, set[str]]) -> list[str]:
+    """Every import of an area's module into an area at its level or above it."""
+    found = []
+    for source, targets in edges.items():
+        here = area_of(source)
+        for target in targets:
+            there = area_of(target)
+            if here and there and there != here and LAYERS.index(there) > LAYERS.index(here):
+                found.append(f"{source} imports {target} ({here} may not import {there})")
+    return sorted(found)
+
+
+def test_every_area_of_db_is_a_package_in_the_layers() -> None:
+    packages = {p.name for p in (ROOT / "db").iterdir() if (p / "__init__.py").exists()}
+    assert packages - {"models", "migrations"} == set(LAYERS)
+    assert {p.name for p in (ROOT / "db").glob("*.py")} == {"__init__.py", "wiring.py"}
+
+
+def test_areas_depend_downward_only() -> None:
+    assert upward_imports(graph()) == []
+
+
+def test_an_upward_import_is_found_and_named() -> None:
+    edges = {"db.people.interactions": {"db.pipeline.commands", "db.core.errors"}}
+    assert upward_imports(edges) == [
+        "db.people.interactions imports db.pipeline.commands (people may not import pipeline)"
+    ]

@@ -22,9 +22,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 
-from db.duplicates.report import DuplicatePair, pairs_csv
-from db.imports.batches import problems_csv
-from db.imports.export import (
+from db.core.spreadsheets import (
     FORMULA_STARTS,
     frame_csv,
     records_csv,
@@ -32,6 +30,8 @@ from db.imports.export import (
     rows_xlsx,
     spreadsheet_cell,
 )
+from db.duplicates.report import DuplicatePair, pairs_csv
+from db.imports.batches import problems_csv
 from db.imports.files import read_table, unmarked
 from db.imports.kinds import Problem
 from db.surveys.distribution import IssuedLink, links_csv
@@ -212,10 +212,10 @@ def test_every_spreadsheet_download_of_every_page_is_covered_here() -> None:
 # Writers that bypass db/imports/export.py. The demo's directory file is generated to be imported,
 # never downloaded, so it may use the csv module directly.
 WRITERS = {"writer", "DictWriter", "to_csv", "to_excel", "Workbook", "ExcelWriter"}
-MAY_WRITE = {"db/imports/export.py", "db/demo/surveys.py"}
+MAY_WRITE = {"db/core/spreadsheets.py", "db/demo/surveys.py"}
 
 
-def test_no_code_writes_csv_or_xlsx_except_through_db_export() -> None:
+def test_no_code_writes_csv_or_xlsx_except_through_db_core_spreadsheets() -> None:
     sources = [ROOT / "app.py", ROOT / "manage.py"]
     for folder in ("db", "pages", "components"):
         sources += sorted((ROOT / folder).rglob("*.py"))
@@ -235,7 +235,9 @@ def test_no_code_writes_csv_or_xlsx_except_through_db_export() -> None:
             )
             if label in WRITERS:
                 offences.append(f"{name}:{node.lineno}: {label}")
-    assert not offences, "write spreadsheets through db/imports/export.py:\n" + "\n".join(offences)
+    assert not offences, "write spreadsheets through db/core/spreadsheets.py:\n" + "\n".join(
+        offences
+    )
 
 
 def test_control_characters_an_xlsx_cannot_hold_are_dropped_not_fatal() -> None:
