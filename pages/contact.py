@@ -37,9 +37,8 @@ from db.people.contacts import (
     ContactFilter,
     find_contacts,
     get_contact,
-    set_tags,
+    save_contact,
     tags_of,
-    update_contact,
 )
 from db.people.interactions import (
     BODY_MAX,
@@ -382,16 +381,11 @@ with tab_edit:
                     "notes": notes or None,
                 },
             )
-            update_contact(
+            return save_contact(
                 session=session,
                 contact_id=contact.id or 0,
                 patch=patch,
                 version=version,
-                actor=user,
-            )
-            return set_tags(
-                session=session,
-                contact_id=contact.id or 0,
                 tags=[t for t in tag_text.split(",") if t.strip()],
                 actor=user,
             )

@@ -56,6 +56,7 @@ COMMANDS: dict[str, frozenset[Role]] = {
     "db.people.contacts.get_contact": PEOPLE_READERS,
     "db.people.contacts.update_contact": PEOPLE_WRITERS,
     "db.people.contacts.set_tags": PEOPLE_WRITERS,
+    "db.people.contacts.save_contact": PEOPLE_WRITERS,
     "db.people.contacts.find_contacts": PEOPLE_READERS,
     "db.people.contacts.contacts_after": PEOPLE_READERS,
     "db.people.search.search_contacts": PEOPLE_READERS,

@@ -279,6 +279,30 @@ def update_contact(
     *, session: Session, contact_id: int, patch: ContactUpdate, version: int, actor: Actor
 ) -> Contact:
     """Change a contact's details, refusing a stale edit."""
+    contact = _update(session, contact_id, patch, version, actor)
+    session.commit()
+    return contact
+
+
+def save_contact(
+    *,
+    session: Session,
+    contact_id: int,
+    patch: ContactUpdate,
+    version: int,
+    tags: list[str],
+    actor: Actor,
+) -> Contact:
+    """Change a contact's details and tags together: both are saved, or neither is."""
+    contact = _update(session, contact_id, patch, version, actor)
+    _replace_tags(session, contact, tags, actor)
+    session.commit()
+    return contact
+
+
+def _update(
+    session: Session, contact_id: int, patch: ContactUpdate, version: int, actor: Actor
+) -> Contact:
     require_writer(actor, what="contacts")
     contact = get_contact(session=session, contact_id=contact_id, actor=actor)
     require_change(session=session, actor=actor, owner_id=contact.owner_id, what="this contact")
@@ -315,7 +339,6 @@ def update_contact(
         entity_id=contact.id,
         details={"fields": sorted(changes)},
     )
-    session.commit()
     return contact
 
 
@@ -324,6 +347,13 @@ def set_tags(*, session: Session, contact_id: int, tags: list[str], actor: Actor
     require_writer(actor, what="contacts")
     contact = get_contact(session=session, contact_id=contact_id, actor=actor)
     require_change(session=session, actor=actor, owner_id=contact.owner_id, what="this contact")
+    cleaned = _replace_tags(session, contact, tags, actor)
+    session.commit()
+    return cleaned
+
+
+def _replace_tags(session: Session, contact: Contact, tags: list[str], actor: Actor) -> list[str]:
+    """Replace a contact's tags in the caller's transaction (the caller checked the actor)."""
     cleaned = normalise_tags(tags)
     session.execute(delete(ContactTag).where(col(ContactTag.contact_id) == contact.id))
     for tag in cleaned:
@@ -336,7 +366,6 @@ def set_tags(*, session: Session, contact_id: int, tags: list[str], actor: Actor
         entity_id=contact.id,
         details={"tags": cleaned},
     )
-    session.commit()
     return cleaned
 
 

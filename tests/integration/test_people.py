@@ -291,3 +291,36 @@ def test_an_organisation_must_be_visible_to_link_a_contact(people: Session) -> N
     assert org.domain == "south.example.org"
     with pytest.raises(NotFound):
         contact_for(people, "sales", organisation_id=org.id)
+
+
+def test_a_contact_and_its_tags_are_saved_together_or_not_at_all(people: Session) -> None:
+    from db.people.contacts import save_contact, set_tags
+
+    admin = user(people, "admin")
+    contact = contact_for(people, "admin", given_name="Tove", family_name="Lind")
+    set_tags(session=people, contact_id=contact.id or 0, tags=["kept"], actor=admin)
+    people.refresh(contact)
+    with pytest.raises(ValidationError):
+        save_contact(
+            session=people,
+            contact_id=contact.id or 0,
+            patch=ContactUpdate(job_title="Nurse"),
+            version=contact.version,
+            tags=["x" * 500],  # a tag too long: the whole save is refused
+            actor=admin,
+        )
+    people.rollback()
+    people.expire_all()
+    kept = people.get(Contact, contact.id)
+    assert kept is not None and kept.job_title is None
+    assert tags_of(session=people, contact_id=contact.id or 0) == ["kept"]
+    saved = save_contact(
+        session=people,
+        contact_id=contact.id or 0,
+        patch=ContactUpdate(job_title="Nurse"),
+        version=kept.version,
+        tags=["ward 3", "night"],
+        actor=admin,
+    )
+    assert saved.job_title == "Nurse"
+    assert tags_of(session=people, contact_id=contact.id or 0) == ["night", "ward 3"]
