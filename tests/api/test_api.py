@@ -421,14 +421,21 @@ def test_consent_is_recorded_with_evidence_and_the_may_i_send_answer_follows_it(
             "evidence": "Newsletter form",
             "occurred_at": (datetime.now(UTC) - timedelta(minutes=5)).isoformat(),
         }
+        # A grant is the privacy office's to record (or the person's own): a salesperson's
+        # token is refused, the web form's integration records it with the privacy token.
+        refused = client.post("/api/v1/consent/events", json=event)
+        assert refused.status_code in (403, 404), refused.text
+        assert "privacy officer" in refused.json()["error"]
+    with api(served, tokens["privacy"]) as office:
         assert_error(
-            client.post("/api/v1/consent/events", json=event | {"notice_id": None}),
+            office.post("/api/v1/consent/events", json=event | {"notice_id": None}),
             422,
             "notice_id",
         )
-        recorded = client.post("/api/v1/consent/events", json=event)
+        recorded = office.post("/api/v1/consent/events", json=event)
         assert recorded.status_code == 201, recorded.text
         assert recorded.json()["evidence"] == "Newsletter form"
+    with api(served, tokens["sales"]) as client:
         assert ask()["allowed"] is True and ask("sms")["allowed"] is False
         sent = client.post(
             "/api/v1/interactions",
