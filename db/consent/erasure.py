@@ -17,6 +17,7 @@ from db.core.types import utcnow
 from db.models.auth import Role
 from db.models.consent import ConsentAction, ConsentEvent, PrivacyRequest, Suppression
 from db.models.people import Contact, ContactTag, Interaction, Task
+from db.models.self_service import EmailedCode, PreferenceLink
 from db.models.surveys import SurveyResponse
 
 ERASED = "[erased]"
@@ -207,8 +208,14 @@ def erase_contact(
     session.execute(
         update(PrivacyRequest)
         .where(col(PrivacyRequest.contact_id) == cid)
-        .values(notes=None, refusal_reason=None)
+        .values(notes=None, refusal_reason=None, requester_email=None)
     )
+    # Self-service traces: their personal links stop existing, and codes emailed to their
+    # addresses (pending requests, downloads) are forgotten with the addresses.
+    session.execute(delete(PreferenceLink).where(col(PreferenceLink.contact_id) == cid))
+    addresses = [a.lower() for a in (contact.email, contact.email2) if a]
+    if addresses:
+        session.execute(delete(EmailedCode).where(func.lower(EmailedCode.email).in_(addresses)))
     for field in (
         "job_title",
         "email",

@@ -561,3 +561,38 @@ def test_ask_us_says_which_detail_is_missing_and_is_rate_limited(
             ask_in=AskIn(question="Hi", name="Ann", answer_by="Email", email="ann@example.org"),
             visitor="r",
         )
+
+
+def test_erasure_removes_the_persons_links_codes_and_requester_address(
+    world: Session, mailbox: Mailbox
+) -> None:
+    from db.consent.requests import complete_erasure
+    from tests.integration.test_privacy_requests import request_for
+
+    contact, _purpose_id, _notice = _granted_person(world)
+    privacy = user(world, "privacy")
+    link = issue_link(session=world, contact_id=contact.id or 0, actor=privacy)
+    world.add(
+        EmailedCode(
+            purpose="request",
+            ticket_hash="t" * 64,
+            code_hash="c" * 64,
+            email="ADA@example.org",
+            expires_at=utcnow() + timedelta(minutes=30),
+        )
+    )
+    world.commit()
+    request = request_for(world, contact, RequestKind.erasure)
+    request.requester_email = "ada@example.org"
+    world.add(request)
+    world.commit()
+    world.refresh(request)
+    complete_erasure(
+        session=world, request_id=request.id or 0, version=request.version, actor=privacy
+    )
+    world.expire_all()
+    assert world.exec(select(PreferenceLink)).all() == []
+    assert world.exec(select(EmailedCode)).all() == []
+    assert world.get(PrivacyRequest, request.id).requester_email is None  # type: ignore[union-attr]
+    with pytest.raises(NotFound, match="does not work"):
+        open_preferences(session=world, token=link.token)
