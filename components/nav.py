@@ -148,6 +148,13 @@ SCREENS: tuple[Screen, ...] = (
         "Administration",
     ),
     Screen(
+        "pages/intake_questions.py",
+        "Intake questions",
+        ":material/quiz:",
+        frozenset({Role.admin}),
+        "Administration",
+    ),
+    Screen(
         "pages/raise_concern.py",
         "Raise a concern",
         ":material/campaign:",

@@ -76,3 +76,43 @@ def test_admin_home_shows_users_and_locked_accounts(run_page: RunPage) -> None:
     at = run_page("app.py", "admin")
     labels = {m.label for m in at.metric}
     assert {"Users", "Locked accounts"} <= labels
+
+
+def test_an_admin_changes_a_categorys_intake_questions_and_a_reviewer_may_not(
+    run_page: RunPage,
+) -> None:
+    import pandas as pd
+
+    at = run_page("pages/intake_questions.py", "admin")
+    assert not at.exception, [e.value for e in at.exception]
+    category = at.selectbox(key="iq_category").value
+    key = f"iq_table_{category}"
+    edited = pd.DataFrame(
+        [
+            {"Question": "Which ward were you on?", "Answered as": "text"},
+            {"Question": "On which day did it start?", "Answered as": "date"},
+        ]
+    )
+    # AppTest has no data editor driver: set the edited table the way a person's edit would.
+    at.session_state[key] = {
+        "edited_rows": {},
+        "added_rows": [],
+        "deleted_rows": list(range(len(at.dataframe[0].value) if at.dataframe else 0)),
+    }
+    at.run()
+    at.session_state[key] = {
+        "edited_rows": {},
+        "added_rows": edited.to_dict("records"),
+        "deleted_rows": list(range(len(at.dataframe[0].value) if at.dataframe else 0)),
+    }
+    at.run()
+    at.button(key=f"iq_save_{category}").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Saved 2 question(s)" in s.value for s in at.success), (
+        [e.value for e in at.error],
+        [s.value for s in at.success],
+    )
+    reviewer = run_page("pages/intake_questions.py", "reviewer")
+    assert any("don't have access" in e.value for e in reviewer.error)
+    assert [b.key for b in reviewer.button] == ["rapport_sign_out"]
