@@ -11,7 +11,7 @@ This module may import every area; no area imports it.
 from db.cases.retention import note_erasure_request
 from db.cases.review import case_audience
 from db.cases.timeline import cases_source
-from db.consent import erasure
+from db.consent import erasure, self_service
 from db.consent.erasure import erased_identifiers, erased_identifiers_of_rows
 from db.consent.marketing import check_marketing_consent
 from db.consent.timeline import consent_source
@@ -76,6 +76,7 @@ WORKER_JOBS: list[worker.Job] = [
     worker.Job("webhooks", worker.send_webhooks),
     worker.Job("notifications", worker.send_notification_emails),
     worker.Job("mail", mail_sync.sync_job),
+    worker.Job("codes", self_service.forget_expired_codes),
 ]
 
 # Notifications: who may be told about an entity (a case: its readers, never an

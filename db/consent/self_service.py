@@ -384,3 +384,14 @@ def nothing_held_export(request: PrivacyRequest) -> AccessExport:
         "note": "No personal data is held about this address.",
     }
     return AccessExport(json.dumps(data, indent=2), text)
+
+
+def forget_expired_codes(session: Session, now: datetime) -> str:
+    """The worker's job: emailed codes past their time are deleted with their addresses,
+    even when nobody asks for another code."""
+    expired = session.exec(
+        select(func.count()).select_from(EmailedCode).where(col(EmailedCode.expires_at) <= now)
+    ).one()
+    _forget_expired(session, now)
+    session.commit()
+    return f"{expired} expired emailed code(s) forgotten"

@@ -596,3 +596,22 @@ def test_erasure_removes_the_persons_links_codes_and_requester_address(
     assert world.get(PrivacyRequest, request.id).requester_email is None  # type: ignore[union-attr]
     with pytest.raises(NotFound, match="does not work"):
         open_preferences(session=world, token=link.token)
+
+
+def test_the_worker_forgets_expired_emailed_codes_and_their_addresses(world: Session) -> None:
+    from db.consent.self_service import forget_expired_codes
+
+    now = utcnow()
+    for n, minutes in enumerate((-5, 25)):
+        world.add(
+            EmailedCode(
+                purpose="request",
+                ticket_hash=f"{n}" * 64,
+                code_hash="c" * 64,
+                email=f"person{n}@example.org",
+                expires_at=now + timedelta(minutes=minutes),
+            )
+        )
+    world.commit()
+    assert forget_expired_codes(world, now) == "1 expired emailed code(s) forgotten"
+    assert [c.email for c in world.exec(select(EmailedCode)).all()] == ["person1@example.org"]
