@@ -25,7 +25,7 @@ run: $(VENV)/.installed
 	$(BIN)/python manage.py seed --if-empty
 	$(BIN)/python manage.py demo-info
 	@echo "Serving Rapport on http://localhost:$(PORT) (its HTTP API under /api/v1/)"
-	@echo "Starting the worker beside it (webhooks, notifications, deadlines; its log lines read 'rapport.worker')"
+	@echo "Starting the worker beside it (webhooks, notifications, deadlines, mail sync; its log lines read 'rapport.worker')"
 	$(BIN)/python manage.py worker --every 5 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; echo "Worker stopped."' EXIT; trap 'exit 0' INT TERM; \
 	$(BIN)/streamlit run app.py --server.port $(PORT)
