@@ -223,10 +223,12 @@ COMMANDS: dict[str, frozenset[Role]] = {
     "db.imports.export.export_csv": DATA_STEWARDS,
     "db.imports.export.export_rows": DATA_STEWARDS,
     "db.imports.export.export_xlsx": DATA_STEWARDS,
+    "db.imports.export.export_file": DATA_STEWARDS,
     "db.imports.batches.list_batches": IMPORTERS,
     "db.imports.batches.revert_batch": IMPORTERS,
     # run_import is called with kind=contacts here; IMPORT_KINDS below has each kind.
     "db.imports.batches.run_import": DATA_STEWARDS,
+    "db.imports.batches.preview_rows": DATA_STEWARDS,
     "db.duplicates.merge.merge_contacts": DATA_STEWARDS,
     "db.duplicates.merge.recent_merges": DATA_STEWARDS,
     "db.duplicates.merge.undo_merge": DATA_STEWARDS,

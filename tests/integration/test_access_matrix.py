@@ -128,6 +128,13 @@ OVERRIDES: dict[str, dict[str, Any]] = {
         "kind": "contacts",
         "data": b"Given name,Family name\nAna,Silva\n",
     },
+    "db.imports.batches.preview_rows": {
+        "kind": "contacts",
+        "headers": ["Given name", "Family name"],
+        "rows": [["Ana", "Silva"]],
+        "mapping": [("Given name", "given_name"), ("Family name", "family_name")],
+    },
+    "db.imports.export.export_file": {"kind": "contacts", "fmt": "csv"},
 }
 
 
