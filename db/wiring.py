@@ -26,6 +26,7 @@ from db.imports.rows import ORGANIZATIONS_KIND
 from db.integrations import mail_sync, notifications, worker
 from db.people import contacts, interactions, timeline
 from db.pipeline import commands as pipeline_commands
+from db.surveys import schedule as survey_schedule
 from db.surveys.timeline import survey_answers_source
 
 # Contact 360: every source of items about a person, merged by the timeline.
@@ -77,6 +78,7 @@ WORKER_JOBS: list[worker.Job] = [
     worker.Job("notifications", worker.send_notification_emails),
     worker.Job("mail", mail_sync.sync_job),
     worker.Job("codes", self_service.forget_expired_codes),
+    worker.Job("survey-schedule", survey_schedule.schedule_job),
 ]
 
 # Notifications: who may be told about an entity (a case: its readers, never an

@@ -123,6 +123,17 @@ class Survey(SurveyBase, table=True):
     # is resumed by the next send, which skips whoever it already reached.
     mail_round: int = Field(default=0)
     mail_round_done: bool = Field(default=True)
+    # The schedule the worker follows: open and close at set times by itself, and
+    # remind those who have not answered `remind_after_days` after opening, then every
+    # `remind_every_days`, up to `remind_max` reminders. `reminders_sent` is claimed by
+    # a conditional UPDATE, so two workers never send the same reminder.
+    opens_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closes_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    opened_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    remind_after_days: int | None = Field(default=None)
+    remind_every_days: int | None = Field(default=None)
+    remind_max: int = Field(default=0)
+    reminders_sent: int = Field(default=0)
 
 
 class SurveyCreate(SurveyBase):

@@ -30,6 +30,7 @@ from db.core.errors import Conflict, DomainError, ValidationError
 from db.core.settings import get_settings
 from db.core.small_groups import big_enough
 from db.core.spreadsheets import rows_csv
+from db.core.types import utcnow
 from db.models.auth import Role
 from db.models.people import Contact
 from db.models.surveys import (
@@ -101,6 +102,7 @@ def open_survey(*, session: Session, survey_id: int, actor: Actor) -> int:
             )
         )
     survey.status = SurveyStatus.open.value
+    survey.opened_at = survey.opened_at or utcnow()
     survey.version += 1
     session.add(survey)
     record(
