@@ -5,13 +5,11 @@ from datetime import timedelta
 from sqlmodel import Session, select
 
 from db.auth.actor import OPERATOR
-from db.consent.state import ConsentState
 from db.core.types import utcnow
 from db.models.consent import ConsentAction
 from db.models.surveys import Survey, SurveyInvitation, SurveyStatus
 from db.surveys.distribution import SmtpSettings
 from db.surveys.schedule import Schedule, reminders_due, run_schedule, set_schedule
-from db.surveys.voice import SKIP_REASONS
 from tests.integration.consent_helpers import consent, purpose
 from tests.integration.test_survey_voice import contact_survey, customers, hr, world
 from tests.integration.test_surveys import new_survey, staff
