@@ -10,7 +10,7 @@ from components import page
 from components.db import db_session
 from components.text import escape_markdown
 from components.ui import Failed, act, attempt, flash, pager, run
-from db.duplicates.matching import DEFAULT_MIN_SCORE
+from db.duplicates.matching import DEFAULT_MIN_SCORE, Progress
 from db.duplicates.merge import (
     MERGE_FIELDS,
     default_choices,
@@ -29,6 +29,7 @@ from db.duplicates.report import (
     duplicate_organisations_report,
     duplicate_pairs_report,
     pairs_csv,
+    pairs_need_full_run,
 )
 from db.models.people import Contact, Organisation
 from db.people.contacts import get_contact, get_organisation
@@ -43,14 +44,19 @@ st.caption(
 )
 
 
-@st.cache_data(ttl=120, show_spinner="Comparing contacts…")
-def load_pairs(user_id: int | None, min_score: float) -> tuple[list[dict[str, Any]], str]:
+@st.cache_data(ttl=120, show_spinner=False)
+def load_pairs(
+    user_id: int | None, min_score: float, _progress: Progress | None = None
+) -> tuple[list[dict[str, Any]], str]:
     """Likely duplicate pairs as plain rows and as CSV (cached briefly; cleared by a merge).
 
-    Underneath, the pairs are stored in the database until a contact changes, so only
-    the first visit after a change waits for the whole table to be compared."""
+    Underneath, the pairs are stored in the database; after a change only the changed
+    contacts' candidates are compared, so only a visit with no stored run to start from
+    waits for the whole table (and `_progress` shows how far it has got)."""
     with db_session() as session:
-        pairs = duplicate_pairs_report(session=session, actor=user, min_score=min_score)
+        pairs = duplicate_pairs_report(
+            session=session, actor=user, min_score=min_score, progress=_progress
+        )
     return [
         {
             "left_id": p.left_id,
@@ -105,7 +111,28 @@ min_score = st.slider(
     step=0.05,
     help=f"{DEFAULT_MIN_SCORE} balances precision and recall on our labelled test sets.",
 )
-rows, csv_text = attempt(lambda: load_pairs(user.id, min_score)) or ([], "")
+
+
+def pairs_with_progress() -> tuple[list[dict[str, Any]], str]:
+    """The pairs; when every contact must be compared afresh, the page says so and shows
+    how far the comparison has got (otherwise the stored run answers within a second)."""
+    if run(pairs_need_full_run, actor=user, min_score=min_score) is not True:
+        with st.spinner("Comparing the contacts changed since the last run…"):
+            return load_pairs(user.id, min_score)
+    with st.status(
+        "Recomputing all duplicate pairs: there is no recent run to start from…", expanded=True
+    ) as status:
+        bar = st.progress(0.0, text="Starting")
+
+        def shown(step: str, fraction: float) -> None:
+            bar.progress(min(max(fraction, 0.0), 1.0), text=step)
+
+        found = load_pairs(user.id, min_score, shown)
+        status.update(label="Recomputed all duplicate pairs.", state="complete", expanded=False)
+    return found
+
+
+rows, csv_text = attempt(pairs_with_progress) or ([], "")
 st.subheader(f"{len(rows)} likely duplicate pair{'s' if len(rows) != 1 else ''}")
 if rows:
     # A page of pairs at a time: at 100k contacts there are thousands of pairs, and

@@ -16,7 +16,7 @@ import random
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import combinations
@@ -552,6 +552,14 @@ def complete_chains(
     return implied
 
 
+# Told of each step of a run as it begins: its description and the fraction done.
+Progress = Callable[[str, float], None]
+
+
+def _silent(_step: str, _fraction: float) -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class MatchRun:
     """The matches of one run and the model that scored them."""
@@ -568,6 +576,7 @@ def match_records(
     fresh: set[int] | None = None,
     known: Mapping[tuple[int, int], Match] | None = None,
     model: Model | None = None,
+    progress: Progress | None = None,
 ) -> MatchRun:
     """Every pair of records scoring at least `min_score`, best first, and the model
     that scored them (learned from these records unless one is given).
@@ -581,17 +590,25 @@ def match_records(
     model a score depends on its two records alone, so a pair of unchanged records keeps
     its earlier result, and one absent from `known` scored below `min_score` then as now.
     The result equals a full run with that model.
+
+    `progress(step, fraction)` is told of each step as it begins (for a progress bar).
     """
+    tell = progress or _silent
+    tell("Preparing the contacts", 0.0)
     people = [prepare(i, r) for i, r in enumerate(records)]
+    tell("Finding candidate pairs", 0.15)
     pairs = sorted(candidate_pairs(people))
     kept: list[Match] = []
     if fresh is not None and model is not None:
         earlier = known or {}
         kept = [earlier[p] for p in pairs if p in earlier and not (p[0] in fresh or p[1] in fresh)]
         pairs = [p for p in pairs if p[0] in fresh or p[1] in fresh]
+    tell(f"Comparing {len(pairs):,} candidate pairs", 0.3)
     levels = compare_all(people, pairs, workers)
     if model is None:
+        tell("Learning the weights of evidence", 0.75)
         model = learn(people, levels)
+    tell("Scoring the pairs and completing chains", 0.9)
     scores = _scores(levels, model)
     matches = []
     for i in np.flatnonzero(scores >= min_score).tolist():
@@ -601,6 +618,7 @@ def match_records(
     matches += [m for m in kept if not is_implied(m)]
     matches += complete_chains(people, matches, model, min_score)
     matches.sort(key=lambda m: (-m.score, m.left, m.right))
+    tell("Done", 1.0)
     return MatchRun(matches=matches, model=model)
 
 

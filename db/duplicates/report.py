@@ -12,12 +12,13 @@ from sqlmodel import Session, col, select
 from db.auth.actor import Actor
 from db.auth.visibility import owner_filter, require_reader
 from db.core.normalise import normalise_email
-from db.core.report_cache import cached, register
+from db.core.report_cache import cached, loads, register
 from db.core.spreadsheets import rows_csv
 from db.core.types import utcnow
 from db.duplicates.matching import (
     DEFAULT_MIN_SCORE,
     Match,
+    Progress,
     best_matches_for,
     fold,
     match_records,
@@ -26,6 +27,7 @@ from db.duplicates.matching import (
 from db.duplicates.model import Model
 from db.duplicates.org_matching import find_organisation_matches
 from db.models.people import Contact, ContactCreate, Organisation
+from db.models.reports import ReportCache
 
 MATCH_COLUMNS = (
     "id",
@@ -125,6 +127,7 @@ def match_contacts(
     min_score: float = DEFAULT_MIN_SCORE,
     workers: int = 1,
     previous: PairsRun | None = None,
+    progress: Progress | None = None,
 ) -> PairsRun:
     """A run of the matcher over the live contacts the actor may read. Given the
     `previous` run (same actor and threshold), only pairs touching a contact created,
@@ -150,7 +153,13 @@ def match_contacts(
         fresh, known = None, {}  # no weights to rescore with: a full run learns them anew
     pairs = []
     run = match_records(
-        records, min_score=min_score, workers=workers, fresh=fresh, known=known, model=model
+        records,
+        min_score=min_score,
+        workers=workers,
+        fresh=fresh,
+        known=known,
+        model=model,
+        progress=progress,
     )
     found = run.matches
     for match in found:
@@ -299,24 +308,55 @@ def contacts_data_version(*, session: Session) -> str:
     return ":".join(str(f or 0) for f in figures)
 
 
-def duplicate_pairs_report(
+def _pairs_key(actor: Actor, min_score: float) -> str:
+    return f"duplicate-runs:{actor.id}:{min_score:.4f}"
+
+
+def pairs_need_full_run(
     *, session: Session, actor: Actor, min_score: float = DEFAULT_MIN_SCORE
+) -> bool:
+    """Whether the next duplicate_pairs_report compares every contact from nothing: no
+    stored run (or one older than PAIRS_MAX_AGE, unreadable, or without its model to
+    rescore changes with). Otherwise it reads the stored run or rescores only changes."""
+    require_reader(actor, what="contacts")
+    row = session.get(ReportCache, _pairs_key(actor, min_score))
+    if row is None or utcnow() - row.computed_at > PAIRS_MAX_AGE:
+        return True
+    try:
+        stored = loads(row.payload)
+    except (KeyError, TypeError, ValueError):
+        return True
+    if not isinstance(stored, PairsRun):
+        return True
+    return stored.model is None and row.version != contacts_data_version(session=session)
+
+
+def duplicate_pairs_report(
+    *,
+    session: Session,
+    actor: Actor,
+    min_score: float = DEFAULT_MIN_SCORE,
+    progress: Progress | None = None,
 ) -> list[DuplicatePair]:
     """find_duplicate_pairs, stored until a contact changes (the match takes seconds at
     100k contacts; reading it back takes milliseconds). After a change, the stored run
-    is brought up to date by rescoring only the pairs that touch changed contacts."""
+    is brought up to date by rescoring only the pairs that touch changed contacts.
+    `progress` is told of each step of the matching, when there is any to do."""
     require_reader(actor, what="contacts")
     run = cached(
         session=session,
-        key=f"duplicate-runs:{actor.id}:{min_score:.4f}",
+        key=_pairs_key(actor, min_score),
         version=contacts_data_version(session=session),
-        compute=lambda: match_contacts(session=session, actor=actor, min_score=min_score),
+        compute=lambda: match_contacts(
+            session=session, actor=actor, min_score=min_score, progress=progress
+        ),
         max_age=PAIRS_MAX_AGE,
         refresh=lambda stored: match_contacts(
             session=session,
             actor=actor,
             min_score=min_score,
             previous=stored if isinstance(stored, PairsRun) else None,
+            progress=progress,
         ),
     )
     return run.pairs
