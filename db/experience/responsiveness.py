@@ -1,8 +1,9 @@
 """Responsiveness: how long people wait for an answer after they contact us.
 
 For every inbound interaction the database finds the next outbound interaction with
-the same person on any channel (a correlated subquery on ix_interaction_contact_time);
-hours are then counted two ways, elapsed and business hours (weekends excluded).
+the same person on any channel (a correlated subquery, one seek on
+ix_interaction_contact_direction_time); hours are then counted two ways, elapsed and
+business hours (weekends excluded).
 """
 
 import statistics

@@ -217,6 +217,9 @@ class Interaction(InteractionBase, table=True):
     __table_args__ = (
         Index("ix_interaction_contact_time", "contact_id", "occurred_at"),
         Index("ix_interaction_purpose_time", "purpose", "occurred_at"),
+        # The first answer after an inbound contact (responsiveness, team outcomes) is one
+        # seek here; (contact, time) read every later interaction of the person to find it.
+        Index("ix_interaction_contact_direction_time", "contact_id", "direction", "occurred_at"),
         # Covering: the consent audit asks, for each of hundreds of thousands of opt-outs,
         # what marketing the person was sent afterwards and on which channel. This answers
         # from the index alone, where (contact, time) read every later message's row
