@@ -64,3 +64,101 @@ def release_step(
         now = current.get(leaf, 0)
         step[leaf] = now if now - before >= k else before
     return {leaf: n for leaf, n in step.items() if n}
+
+
+Cell = tuple[str, str]
+
+
+def _rank(rows: list[list[int]]) -> int:
+    """The exact rank of a small integer matrix (Gaussian elimination over fractions)."""
+    from fractions import Fraction
+
+    matrix = [[Fraction(v) for v in row] for row in rows if any(row)]
+    rank = 0
+    width = len(matrix[0]) if matrix else 0
+    for column in range(width):
+        pivot = next((i for i in range(rank, len(matrix)) if matrix[i][column]), None)
+        if pivot is None:
+            continue
+        matrix[rank], matrix[pivot] = matrix[pivot], matrix[rank]
+        for i in range(len(matrix)):
+            if i != rank and matrix[i][column]:
+                factor = matrix[i][column] / matrix[rank][column]
+                matrix[i] = [a - factor * b for a, b in zip(matrix[i], matrix[rank], strict=True)]
+        rank += 1
+    return rank
+
+
+def derivable(hidden: set[Cell], shown_lines: list[set[Cell]], target: set[Cell]) -> bool:
+    """True when the sum over `target` follows from the shown figures by linear algebra.
+
+    Every shown line (a row total, a column total, the grand total) is one equation over
+    the hidden cells it holds (its shown cells are known). The attacker knows the sum
+    over `target` exactly when that sum is a combination of the equations.
+    """
+    unknown = sorted(hidden)
+    if not target & hidden:
+        return True
+    equations = [[1 if c in line else 0 for c in unknown] for line in shown_lines]
+    goal = [1 if c in target else 0 for c in unknown]
+    return _rank([*equations, goal]) == _rank(equations)
+
+
+def hide_cross_cells(cells: dict[Cell, int], k: int) -> tuple[dict[Cell, str], set[str], set[str]]:
+    """The small-group rule for two cuts applied together (rows × columns of a table).
+
+    Returns the hidden cells (with why), the hidden row totals and the hidden column
+    totals. Row and column totals go through `hide_small_groups`, as the one-cut views
+    do; in each shown row and column the hidden cells are covered the same way; then,
+    while any group under `k` (a cell, a hidden row or a hidden column) can still be
+    worked out from every shown total and cell together, the smallest shown cell beside
+    it is hidden too. So no combination of the table's figures, nor of the one-cut views
+    beside it, gives a group under the threshold.
+    """
+    rows: dict[str, int] = {}
+    columns: dict[str, int] = {}
+    for (r, c), n in cells.items():
+        rows[r] = rows.get(r, 0) + n
+        columns[c] = columns.get(c, 0) + n
+    total = sum(cells.values())
+    hidden_rows = set(hide_small_groups(rows, k)) if big_enough(total, k) else set(rows)
+    hidden_columns = set(hide_small_groups(columns, k)) if big_enough(total, k) else set(columns)
+    hidden: dict[Cell, str] = {
+        cell: (SMALL.format(k=k) if not big_enough(n, k) else COVER)
+        for cell, n in cells.items()
+        if not big_enough(n, k) or cell[0] in hidden_rows or cell[1] in hidden_columns
+    }
+
+    def lines() -> list[set[Cell]]:
+        found = [{cell for cell in cells if cell[0] == r} for r in rows if r not in hidden_rows]
+        found += [
+            {cell for cell in cells if cell[1] == c} for c in columns if c not in hidden_columns
+        ]
+        if big_enough(total, k):
+            found.append(set(cells))
+        return found
+
+    def sensitive() -> list[set[Cell]]:
+        groups = [{cell} for cell, n in cells.items() if 0 < n < k]
+        groups += [{cell for cell in cells if cell[0] == r} for r in hidden_rows if rows[r] < k]
+        groups += [
+            {cell for cell in cells if cell[1] == c} for c in hidden_columns if columns[c] < k
+        ]
+        return groups
+
+    while True:
+        shown_lines = lines()
+        exposed = next((g for g in sensitive() if derivable(set(hidden), shown_lines, g)), None)
+        if exposed is None:
+            return hidden, hidden_rows, hidden_columns
+        near = {r for r, _ in exposed}, {c for _, c in exposed}
+        candidates = sorted(
+            (n, cell)
+            for cell, n in cells.items()
+            if cell not in hidden and (cell[0] in near[0] or cell[1] in near[1])
+        )
+        if not candidates:
+            candidates = sorted((n, cell) for cell, n in cells.items() if cell not in hidden)
+        if not candidates:  # every cell hidden and a total still gives a group away
+            return hidden, set(rows), set(columns)
+        hidden[candidates[0][1]] = COVER
