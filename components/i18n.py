@@ -44,14 +44,16 @@ _FR: dict[str, str] = {
         "Une partie de ce questionnaire n'est pas encore traduite et s'affiche en "
         "{language} : {missing}."
     ),
-    # Raise a concern
+    # Raise a concern, Ask us, My data, Preferences
     "Raise a concern": "Signaler un problème",
-    # Ask us
-    "Ask us": "Nous contacter",
-    # My data
-    "My data": "Mes données",
-    # Preferences
-    "Preferences": "Préférences",
+    "Ask us": "Nous poser une question",
+    "Your data and your rights": "Vos données et vos droits",
+    "Your preferences": "Vos préférences",
+    "Open the personal link from one of our emails. If you only have the code at the end "
+    "of the link (after token=), paste it here.": (
+        "Ouvrez le lien personnel reçu dans l'un de nos e-mails. Si vous n'avez que le code "
+        "à la fin du lien (après token=), collez-le ici."
+    ),
 }
 
 MESSAGES: dict[str, dict[str, str]] = {"fr": _FR}
