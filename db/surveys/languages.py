@@ -54,6 +54,11 @@ def choices_key(code: str) -> str:
     return f"c:{code}"
 
 
+def section_key(section: str) -> str:
+    """The translation key of a section's name."""
+    return f"s:{section}"
+
+
 def check_language(language: str) -> str:
     """The language code if the app speaks it, else ValidationError."""
     if language not in LANGUAGES:
@@ -100,7 +105,11 @@ def translation_rows(*, session: Session, survey_id: int, language: str) -> list
     survey = get_survey(session=session, survey_id=survey_id)
     done = translations(session=session, survey_id=survey_id, language=language)
     rows = [TranslationRow("title", "Survey title", survey.title, done.get("title", ""))]
-    for question in list_questions(session=session, survey_id=survey_id):
+    questions = list_questions(session=session, survey_id=survey_id)
+    for section in dict.fromkeys(question.section for question in questions):
+        key = section_key(section)
+        rows.append(TranslationRow(key, f"Section {section}", section, done.get(key, "")))
+    for question in questions:
         rows.append(
             TranslationRow(
                 question_key(question.code),
@@ -217,7 +226,7 @@ def localise(*, session: Session, questionnaire: Questionnaire, language: str) -
         text = done.get(question_key(question.code))
         if text is None:
             missing.append(question.code)
-        questions.append(replace_question(question, text))
+        questions.append(replace_question(question, text, done.get(section_key(question.section))))
         if question.kind == QuestionKind.choice.value and question.choices:
             choices = done.get(choices_key(question.code))
             if choices is None:
@@ -233,11 +242,13 @@ def localise(*, session: Session, questionnaire: Questionnaire, language: str) -
     return Localised(localised, language, own, missing, choice_labels)
 
 
-def replace_question(question: SurveyQuestion, text: str | None) -> SurveyQuestion:
-    """A detached copy of `question` showing `text` (the original when None)."""
+def replace_question(
+    question: SurveyQuestion, text: str | None, section: str | None
+) -> SurveyQuestion:
+    """A detached copy of `question` showing `text` in `section` (originals when None)."""
     copy = SurveyQuestion.model_validate(question.model_dump())
-    if text is not None:
-        copy.text = text
+    copy.text = text or question.text
+    copy.section = section or question.section
     return copy
 
 
