@@ -27,9 +27,19 @@ AGREE_LABELS = {
     5: "Strongly agree",
 }
 
+drawn: list[str] = []
+
+
+def pick(offered: list[str] | None = None) -> str:
+    """The language picker, drawn once per run (the link-code step may already have)."""
+    if not drawn:
+        drawn.append(language_picker(offered))
+    return drawn[0]
+
+
 token = str(st.query_params.get("token", "")).strip()
 if not token:
-    language_picker()
+    pick()
     st.title(t("Answer a survey"))
     st.info(
         t(
@@ -42,7 +52,7 @@ if not token:
         st.stop()
 
 if st.session_state.get("answered_token") == token:
-    language_picker()
+    pick()
     st.title(t("Thank you"))
     st.success(t("Your answers are in."))
     # What this survey stores, as it was said before answering (kept from that run),
@@ -63,7 +73,7 @@ original = run(open_link, token=token)
 if isinstance(original, Failed):
     st.stop()
 offered = run(survey_languages, survey_id=original.survey_id)
-language = language_picker(None if isinstance(offered, Failed) else offered)
+language = pick(None if isinstance(offered, Failed) else offered)
 localised = run(localise, questionnaire=original, language=language)
 if isinstance(localised, Failed):
     st.stop()
@@ -108,11 +118,12 @@ def ask(question: SurveyQuestion, number: int) -> None:
     value: int | str | None
     if kind == QuestionKind.agree5:
         options = list(AGREE_LABELS)
+        agree_labels = {option: t(label) for option, label in AGREE_LABELS.items()}
         value = st.radio(
             label,
             options,
             index=options.index(current) if current in options else None,
-            format_func=lambda option: t(AGREE_LABELS[option]),
+            format_func=agree_labels.__getitem__,
             horizontal=True,
             key=key,
         )
@@ -134,7 +145,7 @@ def ask(question: SurveyQuestion, number: int) -> None:
             label,
             choices,
             index=choices.index(current) if current in choices else None,
-            format_func=lambda choice: escape_markdown(shown[choice]),
+            format_func={c: escape_markdown(label) for c, label in shown.items()}.__getitem__,
             key=key,
         )
     else:
