@@ -220,6 +220,13 @@ SCREENS: tuple[Screen, ...] = (
     ),
     Screen("pages/surveys.py", "Surveys", ":material/ballot:", frozenset({Role.hr}), "Engagement"),
     Screen(
+        "pages/survey_translations.py",
+        "Survey translations",
+        ":material/translate:",
+        frozenset({Role.hr}),
+        "Engagement",
+    ),
+    Screen(
         "pages/survey_results.py",
         "Survey results",
         ":material/insights:",

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from components import page
+from components.i18n import language_picker, t
 from components.text import escape_markdown
 from components.ui import FAILED, run, visitor_id
 from db.core.normalise import EMAIL_MAX, PHONE_MAX
@@ -19,7 +20,8 @@ from db.people.ask_us import (
 
 page(__file__, public=True)
 organisation = get_settings().organisation_name
-st.title("Ask us")
+language_picker()
+st.title(t("Ask us"))
 st.caption(
     f"Ask {escape_markdown(organisation)} a question and tell us how you would like the "
     "answer. Someone from the team will answer the way you choose."

@@ -4,6 +4,7 @@ follow the request by its reference, and download the answer once it is released
 import streamlit as st
 
 from components import page
+from components.i18n import language_picker, t
 from components.text import escape_markdown
 from components.ui import FAILED, run, visitor_id
 from db.consent.requests import NOTES_MAX, AccessExport
@@ -25,7 +26,8 @@ from db.models.consent import RequestKind
 
 page(__file__, public=True)
 organisation = get_settings().organisation_name
-st.title("Your data and your rights")
+language_picker()
+st.title(t("Your data and your rights"))
 st.caption(
     f"Ask {escape_markdown(organisation)} what it holds about you, or to correct, erase, "
     "stop using or hand over your data. We answer within one month."

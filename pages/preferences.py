@@ -5,6 +5,7 @@ import json
 import streamlit as st
 
 from components import page
+from components.i18n import language_picker, t
 from components.text import escape_markdown
 from components.ui import FAILED, flash, run
 from db.consent.preferences import (
@@ -24,7 +25,8 @@ from db.models.consent import ConsentChannel
 
 page(__file__, public=True)
 organisation = get_settings().organisation_name
-st.title("Your preferences")
+language_picker()
+st.title(t("Your preferences"))
 st.caption(
     f"Choose what you hear from {escape_markdown(organisation)} and how. Each change "
     "takes effect at once and is kept as a record of your choice."
@@ -33,10 +35,12 @@ st.caption(
 token = str(st.query_params.get("token", "")).strip()
 if not token:
     st.info(
-        "Open the personal link from one of our emails. If you only have the code at the "
-        "end of the link (after token=), paste it here."
+        t(
+            "Open the personal link from one of our emails. If you only have the code at "
+            "the end of the link (after token=), paste it here."
+        )
     )
-    token = st.text_input("Link code", key="pref_token", max_chars=TOKEN_MAX).strip()
+    token = st.text_input(t("Link code"), key="pref_token", max_chars=TOKEN_MAX).strip()
     if not token:
         st.stop()
 

@@ -7,6 +7,7 @@ from sqlmodel import Session
 
 from components import page
 from components.drafts import clear_next_run, clear_pending
+from components.i18n import language_picker, t
 from components.text import escape_markdown
 from components.ui import Failed, run, visitor_id
 from db.cases.common import SHORT_TEXT_MAX, TEXT_MAX, list_categories
@@ -24,7 +25,8 @@ from db.models.cases import CaseQuestion, ConcernCreate, QuestionKind, Urgency
 
 page(__file__, public=True)
 clear_pending()  # the form is emptied once a concern was sent
-st.title("Raise a concern")
+language_picker()
+st.title(t("Raise a concern"))
 
 RESULT_KEY = "concern_submitted"
 

@@ -21,6 +21,7 @@ from db.surveys.answers import import_response
 from db.surveys.builder import close_survey, copy_to_new_wave, create_survey, list_questions
 from db.surveys.distribution import open_survey
 from db.surveys.employees import import_employees_csv
+from db.surveys.languages import save_translations
 from db.surveys.voice import ContactSurveyCreate, create_contact_survey, open_contact_survey
 
 # Team names match the demo users' teams (North, South) so engagement can be read
@@ -216,6 +217,21 @@ def _customer_nps(session: Session) -> int:
     return answered
 
 
+# The pulse in French, item by item (same codes, so French answers combine with English).
+PULSE_FRENCH = {
+    "title": "Baromètre trimestriel",
+    "s:Pulse": "Baromètre",
+    "q:eng_proud": "Je suis fier ou fière de travailler pour cette organisation.",
+    "q:eng_stay": "Je me vois encore travailler ici dans deux ans.",
+    "q:enps": (
+        "Quelle est la probabilité que vous recommandiez cette organisation comme employeur ?"
+    ),
+    "q:mgr_support": "Mon ou ma responsable me soutient quand j'en ai besoin.",
+    "q:work_manageable": "Ma charge de travail est gérable.",
+    "q:comment": "Souhaitez-vous nous dire autre chose ?",
+}
+
+
 def seed_surveys(session: Session, rng: random.Random, scale: float) -> dict[str, int]:
     """A customer NPS survey, employees, three closed engagement waves, a pulse, an action plan."""
     customer_answers = _customer_nps(session)
@@ -283,6 +299,9 @@ def seed_surveys(session: Session, rng: random.Random, scale: float) -> dict[str
     )
     assert pulse.id is not None
     open_survey(session=session, survey_id=pulse.id, actor=OPERATOR)
+    save_translations(
+        session=session, actor=OPERATOR, survey_id=pulse.id, language="fr", texts=PULSE_FRENCH
+    )
     responses += _answer_wave(session, rng, pulse.id, 0.5, today)
     return {
         "employees": report.created,

@@ -104,6 +104,9 @@ class SurveyBase(SQLModel):
     audience_tag: str | None = Field(default=None, max_length=60)
     audience_organisation_id: int | None = Field(default=None)
     anonymous: bool = Field(default=True)
+    # The language the survey is written in; translations (SurveyTranslation) add others,
+    # and the answering page falls back to this one for anything untranslated.
+    language: str = Field(default="en", max_length=8)
 
 
 class Survey(SurveyBase, table=True):
@@ -155,6 +158,22 @@ class SurveyQuestion(SQLModel, table=True):
     # Choices of a single-choice question, one per line.
     choices: str | None = Field(default=None, max_length=2000)
     required: bool = Field(default=True)
+
+
+class SurveyTranslation(SQLModel, table=True):
+    """One piece of a survey's wording in another language, keyed so results still combine.
+
+    `key` is "title", or "q:<item code>" for a question's text, or "c:<item code>" for
+    a single-choice question's choices (one per line, in the same order as the
+    original). Answers are stored by question and choice position, never by text.
+    """
+
+    __tablename__ = "survey_translation"
+
+    survey_id: int = Field(foreign_key="survey.id", primary_key=True, ondelete="CASCADE")
+    language: str = Field(primary_key=True, max_length=8)
+    key: str = Field(primary_key=True, max_length=48)
+    text: str = Field(max_length=2000)
 
 
 class SurveyInvitation(SQLModel, table=True):
