@@ -1,7 +1,7 @@
 """surveys in several languages: a survey's own language and its translations
 
 Revision ID: 0031_survey_languages
-Revises: 0029_stage_added_at
+Revises: 0030_survey_schedule
 Create Date: 2026-12-04 16:00:00.000000
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0031_survey_languages"
-down_revision: str | None = "0029_stage_added_at"
+down_revision: str | None = "0030_survey_schedule"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

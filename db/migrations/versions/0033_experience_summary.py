@@ -1,7 +1,7 @@
 """experience speed: interactions indexed by person, direction and time
 
 Revision ID: 0033_experience_summary
-Revises: 0030_survey_schedule
+Revises: 0031_survey_languages
 Create Date: 2026-12-04 16:05:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import db.core.types  # noqa: F401  (autogenerate writes db.core.types.UTCDateTime)
 
 revision: str = "0033_experience_summary"
-down_revision: str | None = "0030_survey_schedule"
+down_revision: str | None = "0031_survey_languages"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
