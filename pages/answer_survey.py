@@ -86,7 +86,7 @@ if localised.missing:
     st.warning(
         t(
             "Part of this survey is not translated yet and is shown in {language}: {missing}.",
-            language=LANGUAGES.get(localised.fallback, localised.fallback),
+            language=escape_markdown(LANGUAGES.get(localised.fallback, localised.fallback)),
             missing=escape_markdown(", ".join(localised.missing)),
         ),
         icon=":material/translate:",
@@ -118,12 +118,11 @@ def ask(question: SurveyQuestion, number: int) -> None:
     value: int | str | None
     if kind == QuestionKind.agree5:
         options = list(AGREE_LABELS)
-        agree_labels = {option: t(label) for option, label in AGREE_LABELS.items()}
         value = st.radio(
             label,
             options,
             index=options.index(current) if current in options else None,
-            format_func=agree_labels.__getitem__,
+            format_func=lambda option: t(AGREE_LABELS[option]),
             horizontal=True,
             key=key,
         )
@@ -145,7 +144,7 @@ def ask(question: SurveyQuestion, number: int) -> None:
             label,
             choices,
             index=choices.index(current) if current in choices else None,
-            format_func={c: escape_markdown(label) for c, label in shown.items()}.__getitem__,
+            format_func=lambda choice: escape_markdown(shown[choice]),
             key=key,
         )
     else:

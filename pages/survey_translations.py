@@ -47,7 +47,7 @@ language = st.selectbox(
     format_func=LANGUAGES.__getitem__,
     key="translate_language",
 )
-st.caption(f"Written in {LANGUAGES.get(survey.language, survey.language)}.")
+st.caption(f"Written in {escape_markdown(LANGUAGES.get(survey.language, survey.language))}.")
 
 rows = run(translation_rows, survey_id=survey_id, language=language)
 if isinstance(rows, Failed):
@@ -60,7 +60,7 @@ with st.form(f"translate_{survey_id}_{language}"):
     for row in rows:
         st.markdown(f"**{escape_markdown(row.label)}** — {escape_markdown(row.original)}")
         texts[row.key] = st.text_area(
-            f"{row.label} in {LANGUAGES[language]}",
+            f"{escape_markdown(row.label)} in {LANGUAGES[language]}",
             value=row.translation,
             max_chars=MAX_TRANSLATION,
             key=f"tr_{survey_id}_{language}_{row.key}",

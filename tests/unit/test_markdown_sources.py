@@ -112,7 +112,10 @@ NUMERIC_CALLS = {"len", "int", "float", "round", "abs", "sum", "min", "max", "ra
 NUMERIC_CALLS |= {"percent"}  # components.pipeline_ui: percentages
 # Not money: an amount carries its currency's symbol, and "$" opens Streamlit's LaTeX.
 NUMERIC_CALLS |= {"count_of"}  # components.text: a number and a noun Rapport wrote
+NUMERIC_CALLS |= {"long_date"}  # components.i18n: a date written out by the code
 NUMERIC_CALLS |= {"shown_of"}  # components.home_pipeline: "10 of 13"
+# components.i18n's translation of a sentence the code wrote.
+TRANSLATE = "t"
 # String methods keep a text as safe (or as unsafe) as it was.
 SAME_TEXT = {"lower", "upper", "capitalize", "title", "strip", "replace"}
 # Calls whose result is a sentence Rapport wrote, reviewed here once: domain errors are
@@ -300,6 +303,14 @@ class Module:
                 return []
             if name == HELPER or (isinstance(expr.func, ast.Name) and name in NUMERIC_CALLS):
                 return []
+            if isinstance(expr.func, ast.Name) and name == TRANSLATE and expr.args:
+                # components.i18n.t: the code's own sentence in the visitor's language
+                # (the message table is the code's own words); the values filled in are checked.
+                parts = [*expr.args[1:], *(k.value for k in expr.keywords)]
+                first = expr.args[0]
+                if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+                    parts.insert(0, first)
+                return [bad for part in parts for bad in self.unsafe(part, depth + 1)]
             if isinstance(expr.func, ast.Attribute) and name in {"join", "format"}:
                 parts = [*expr.args, *(k.value for k in expr.keywords)]
                 return [bad for part in parts for bad in self.unsafe(part, depth + 1)]
