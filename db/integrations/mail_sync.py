@@ -6,7 +6,8 @@ messages past the last UID done (under the folder's UIDVALIDITY; when the server
 changes it, the folder is read again from the start, and the unique key of message and
 contact keeps what was logged from being logged twice). Each message is logged for every
 live contact whose email or second email is one of its senders or recipients (To, Cc,
-Bcc; the direction comes from the folder), through the people area's `log_interaction`, so every interaction check runs.
+Bcc; the direction comes from the folder), through the people area's `log_interaction`,
+so every interaction check runs.
 The folder's cursor moves in the transaction that finishes the message, so a restart
 reads nothing again that was done and misses nothing that was not.
 """
