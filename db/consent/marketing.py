@@ -79,7 +79,12 @@ def check_marketing_consent(
     if state == ConsentState.granted:
         return
     name = contact.full_name or f"Contact {contact.id}"
-    if state == ConsentState.objected:
+    if state == ConsentState.objected and not (
+        item.override_reason and getattr(actor, "records_what_was_sent", False)
+    ):
+        # An objection is absolute for what is about to be sent; only an actor that
+        # records what was already sent (the mailbox sync reading Sent) logs it, so the
+        # consent audit reports it as a violation.
         raise ConsentRefused(
             f"{name} has objected to direct marketing. An objection is absolute, so this "
             "message cannot be logged, even with an override."

@@ -5,8 +5,9 @@ For each mailbox the worker holds the lease of: sign in, and for each folder rea
 messages past the last UID done (under the folder's UIDVALIDITY; when the server
 changes it, the folder is read again from the start, and the unique key of message and
 contact keeps what was logged from being logged twice). Each message is logged for every
-live contact whose email or second email is one of its senders (INBOX) or recipients
-(Sent), through the people area's `log_interaction`, so every interaction check runs.
+live contact whose email or second email is one of its senders or recipients (To, Cc,
+Bcc; the direction comes from the folder), through the people area's `log_interaction`,
+so every interaction check runs.
 The folder's cursor moves in the transaction that finishes the message, so a restart
 reads nothing again that was done and misses nothing that was not.
 """
@@ -63,6 +64,9 @@ class MailSync(Operator):
 
     username = "mail-sync"
     display_name = "Mailbox sync"
+    # What it finds in Sent was sent already: logged (and flagged by the consent audit)
+    # even against an objection, never refused, since refusing would hide it.
+    records_what_was_sent = True
 
 
 SYNC_ACTOR = MailSync()
@@ -244,7 +248,7 @@ def _log_for_contact(ctx: _Context, message: ParsedMessage, contact: Contact) ->
         try:
             interaction = log_interaction(session=session, interaction_in=item, actor=SYNC_ACTOR)
         except DomainError as absolute:
-            # An objection cannot be overridden: it is kept here, with the reason.
+            # Another check refused it: it is kept here, with the reason.
             session.rollback()
             _refused(ctx, message, contact, str(absolute))
             return
@@ -309,9 +313,10 @@ def process_message(ctx: _Context, uid: int, message: ParsedMessage) -> None:
     """Log one message for its contacts, note an unknown sender, and move the cursor."""
     session = ctx.session
     inbound = ctx.folder.role == FolderRole.inbox
-    parties = message.senders if inbound else message.recipients
+    # Every party is matched: the senders, and each To, Cc and Bcc recipient (a contact
+    # copied on a message to the mailbox was in the conversation too).
     named: dict[str, str] = {}
-    for name, address in parties:
+    for name, address in (*message.senders, *message.recipients):
         email = _normalised(address)
         if email and email not in ctx.own and email not in named:
             named[email] = name
@@ -323,8 +328,9 @@ def process_message(ctx: _Context, uid: int, message: ParsedMessage) -> None:
                 seen.add(contact.id or 0)
                 _log_for_contact(ctx, message, contact)
     if inbound and not message.automatic:
+        senders = {_normalised(address) for _name, address in message.senders}
         for email, name in named.items():
-            if email not in matches and not _suppressed(session, email):
+            if email in senders and email not in matches and not _suppressed(session, email):
                 _note_unknown(ctx, message, name, email)
     folder = session.get(MailFolder, ctx.folder.id, populate_existing=True)
     assert folder is not None

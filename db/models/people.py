@@ -108,7 +108,7 @@ class ContactBase(SQLModel):
     organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
     job_title: str | None = Field(default=None, max_length=120)
     email: str | None = Field(default=None, max_length=254, index=True)
-    email2: str | None = Field(default=None, max_length=254)
+    email2: str | None = Field(default=None, max_length=254, index=True)
     phone: str | None = Field(default=None, max_length=32, index=True)
     mobile: str | None = Field(default=None, max_length=32)
     street: str | None = Field(default=None, max_length=200)

@@ -288,6 +288,39 @@ def test_a_message_cc_d_to_two_connected_mailboxes_is_logged_once(
     assert list_unknown_senders(session=session, actor=OPERATOR)[1] == 0
 
 
+def test_every_to_and_cc_recipient_of_an_inbound_message_is_matched_once_per_contact(
+    session: Session, imap: ImapServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, first_password = imap.add_user()
+    second, second_password = imap.add_user()
+    monkeypatch.setenv("MAILBOX_PASSWORD_ONE", first_password)
+    monkeypatch.setenv("MAILBOX_PASSWORD_TWO", second_password)
+    connect(session, imap, first, "hello@rapport.example", password_env="MAILBOX_PASSWORD_ONE")
+    connect(session, imap, second, "dana@rapport.example", password_env="MAILBOX_PASSWORD_TWO")
+    ana = contact(session, "Ana", "Silva", email="ana@example.org")
+    ben = contact(session, "Ben", "Okafor", email="ben@example.org")
+    cleo = contact(session, "Cleo", "Marsh", email="cleo@work.example", email2="cleo@home.example")
+    message = mail(
+        "Ana Silva <ana@example.org>",
+        "hello@rapport.example, Ben <BEN@example.org>",
+        "All of us",
+        cc="dana@rapport.example, Cleo@Home.Example, stranger@example.net",
+        message_id="<all-of-us@example.org>",
+    ).as_bytes()
+    imap.deliver(first, first_password, message)
+    imap.deliver(second, second_password, message)
+
+    results = sync_all(session=session)
+
+    assert [r.status for r in results] == ["synced", "synced"]
+    assert [r.logged for r in results] == [3, 0]
+    for person in (ana, ben, cleo):
+        (only,) = interactions_of(session, person)
+        assert only.direction == Direction.inbound and only.subject == "All of us"
+    # Only a sender is listed as unknown, never a stranger who was only copied.
+    assert list_unknown_senders(session=session, actor=OPERATOR)[1] == 0
+
+
 def test_a_restart_midway_fetches_nothing_twice_and_misses_nothing(
     session: Session, imap: ImapServer, account: tuple[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -506,27 +539,28 @@ def test_marketing_found_in_sent_goes_through_the_consent_check_and_the_audit_sh
     result = sync_mailbox(session=session, mailbox_id=box)
 
     sent_folder = next(f for f in result.folders if f.role == "sent")
-    assert (sent_folder.logged, sent_folder.overridden, sent_folder.refused) == (1, 1, 1)
+    assert (sent_folder.logged, sent_folder.overridden, sent_folder.refused) == (1, 2, 0)
     (ok,) = interactions_of(session, agreed)
     assert ok.purpose == Purpose.marketing and ok.override_reason is None
-    (violation,) = interactions_of(session, never)
-    assert (
-        violation.override_reason
-        and "Sent folder of news@rapport.example" in violation.override_reason
-    )
-    assert interactions_of(session, objected) == []  # an objection cannot be overridden
-    refused = session.exec(
+    for person in (never, objected):
+        (violation,) = interactions_of(session, person)
+        assert (
+            violation.override_reason
+            and "Sent folder of news@rapport.example" in violation.override_reason
+        )
+    # It was sent already, so even against an objection it is logged, not refused, and
+    # flagged with the check's reason.
+    flagged = session.exec(
         select(MailMessageContact).where(col(MailMessageContact.contact_id) == objected.id)
     ).one()
-    assert refused.status == MailLinkStatus.refused and "objected" in (refused.reason or "")
-    # The consent audit reports the message sent without consent, and the refusal is in
-    # the audit log.
+    assert flagged.status == MailLinkStatus.overridden and "objected" in (flagged.reason or "")
+    # The consent audit reports both messages sent without valid consent.
     report = run_audit(session=session, actor=user(session, "privacy"))
     violations = next(f for f in report.findings if f.key == "violations")
-    assert {r["contact_id"] for r in violations.rows} == {never.id}
-    assert violations.summary["overridden"] == 1
+    assert {r["contact_id"] for r in violations.rows} == {never.id, objected.id}
+    assert violations.summary["overridden"] == 2
     events = session.exec(select(AuditEvent).where(col(AuditEvent.action) == "mail.refused")).all()
-    assert len(events) == 1 and "Cleo" not in (events[0].details or "")
+    assert events == []
 
 
 def test_a_mailbox_that_refuses_the_login_or_cannot_be_reached_says_so_and_the_others_sync(
