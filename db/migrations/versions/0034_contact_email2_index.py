@@ -2,7 +2,7 @@
 against both is an index lookup
 
 Revision ID: 0034_contact_email2_index
-Revises: 0029_stage_added_at
+Revises: 0033_experience_summary
 Create Date: 2026-12-04 16:00:00.000000
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0034_contact_email2_index"
-down_revision: str | None = "0029_stage_added_at"
+down_revision: str | None = "0033_experience_summary"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
