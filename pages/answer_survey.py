@@ -118,11 +118,13 @@ def ask(question: SurveyQuestion, number: int) -> None:
     value: int | str | None
     if kind == QuestionKind.agree5:
         options = list(AGREE_LABELS)
+        # Labels fixed now, in the visitor's language (the widget formats them later too).
+        agree_labels = {option: t(AGREE_LABELS[option]) for option in AGREE_LABELS}
         value = st.radio(
             label,
             options,
             index=options.index(current) if current in options else None,
-            format_func=lambda option: t(AGREE_LABELS[option]),
+            format_func=agree_labels.__getitem__,
             horizontal=True,
             key=key,
         )
@@ -144,7 +146,7 @@ def ask(question: SurveyQuestion, number: int) -> None:
             label,
             choices,
             index=choices.index(current) if current in choices else None,
-            format_func=lambda choice: escape_markdown(shown[choice]),
+            format_func={c: escape_markdown(label) for c, label in shown.items()}.__getitem__,
             key=key,
         )
     else:
