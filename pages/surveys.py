@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from components import page
+from components.pipeline_ui import local_time, viewer_zone
 from components.text import escape_markdown
 from components.ui import Failed, act, flash, run
 from db.models.people import ContactKind
@@ -45,6 +46,7 @@ from db.surveys.distribution import (
 )
 from db.surveys.employees import org_choices
 from db.surveys.library import add_from_library, add_to_library, library
+from db.surveys.schedule import Schedule, set_schedule
 from db.surveys.voice import (
     CONTACT_TEMPLATES,
     AudienceChoices,
@@ -456,6 +458,88 @@ if opened and opened[0] == survey_id:
             )
     else:
         st.success(f"Opened {quoted}: {outcome:,} people invited. Now send or download links.")
+
+
+def describe_schedule() -> str:
+    """The survey's schedule in a line, with how many reminders have gone (counts only)."""
+    parts = []
+    if survey.opens_at and survey.status == SurveyStatus.draft.value:
+        parts.append(f"opens by itself {local_time(survey.opens_at)}")
+    if survey.closes_at:
+        parts.append(f"closes by itself {local_time(survey.closes_at)}")
+    if survey.remind_max:
+        rule = f"first {survey.remind_after_days} days after opening"
+        if survey.remind_max > 1:
+            rule += f", then every {survey.remind_every_days} days"
+        parts.append(f"up to {survey.remind_max} reminders ({rule})")
+    told = " · ".join(parts) or "no schedule: opening, reminders and closing are done by hand"
+    return f"{told} · reminders sent so far: {survey.reminders_sent}"
+
+
+def pick_moment(
+    label: str, stored: dt.datetime | None, default: dt.date, hour: int, key: str
+) -> dt.datetime | None:
+    """A date and a time in the viewer's zone, or None when left unticked; UTC."""
+    zone = viewer_zone()
+    shown = stored.astimezone(zone) if stored else None
+    wanted = st.checkbox(label, value=stored is not None, key=f"{key}_on_{sid}")
+    cols = st.columns(2)
+    day = cols[0].date_input(
+        "Date", value=shown.date() if shown else default, key=f"{key}_date_{sid}"
+    )
+    at = cols[1].time_input(
+        "Time", value=shown.time() if shown else dt.time(hour), key=f"{key}_time_{sid}"
+    )
+    if not wanted or day is None or at is None:
+        return None
+    return dt.datetime.combine(day, at, tzinfo=zone).astimezone(dt.UTC)
+
+
+if survey.status != SurveyStatus.closed.value:
+    st.subheader("Schedule")
+    st.caption(
+        f"Now: {escape_markdown(describe_schedule())}. The worker (`manage.py worker`, "
+        "started by `make run`) opens, reminds only those who have not answered, and "
+        "closes at these times; who has answered is never shown."
+    )
+    with st.form(f"schedule_{sid}"):
+        st.caption(f"Times are in your time zone ({viewer_zone()}).")
+        opens_at = (
+            pick_moment("Open at a set time", survey.opens_at, survey.opens_on, 9, "sched_open")
+            if survey.status == SurveyStatus.draft.value
+            else None
+        )
+        closes_at = pick_moment(
+            "Close at a set time", survey.closes_at, survey.closes_on, 17, "sched_close"
+        )
+        rule = st.columns(3)
+        remind_max = rule[0].number_input(
+            "Reminders, at most", 0, 10, survey.remind_max, key=f"sched_max_{sid}"
+        )
+        remind_after = rule[1].number_input(
+            "First reminder after (days)",
+            1,
+            365,
+            survey.remind_after_days or 3,
+            key=f"sched_after_{sid}",
+        )
+        remind_every = rule[2].number_input(
+            "Then every (days)", 1, 365, survey.remind_every_days or 3, key=f"sched_every_{sid}"
+        )
+        if st.form_submit_button("Save schedule"):
+            act(
+                set_schedule,
+                done=f"Saved the schedule of {quoted}.",
+                survey_id=survey_id,
+                schedule=Schedule(
+                    opens_at=opens_at,
+                    closes_at=closes_at,
+                    remind_after_days=int(remind_after) if remind_max else None,
+                    remind_every_days=int(remind_every) if remind_max else None,
+                    remind_max=int(remind_max),
+                ),
+                actor=hr,
+            )
 
 if survey.status == SurveyStatus.open.value:
     st.subheader("Distribution")

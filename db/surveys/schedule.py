@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 from db.auth.actor import Actor, Operator, require_role
 from db.auth.audit import record
 from db.core.errors import DomainError, ValidationError
+from db.core.types import utcnow
 from db.models.auth import Role
 from db.models.surveys import AudienceKind, Survey, SurveyStatus
 from db.surveys.builder import close_survey, get_survey
@@ -49,11 +50,32 @@ class Schedule:
     remind_max: int = 0
 
 
-def set_schedule(*, session: Session, survey_id: int, actor: Actor, schedule: Schedule) -> Survey:
+# A time picked for "now" is a little behind by the time it is saved (pickers go by the
+# minute): that much in the past is taken as "at once", more is refused.
+PAST_GRACE = timedelta(minutes=5)
+
+
+def set_schedule(
+    *,
+    session: Session,
+    survey_id: int,
+    actor: Actor,
+    schedule: Schedule,
+    now: datetime | None = None,
+) -> Survey:
     """Set (or clear, with None) when a survey opens, closes and reminds (HR)."""
     require_role(actor, Role.hr, doing="schedule surveys")
     survey = get_survey(session=session, survey_id=survey_id)
     s = schedule
+    earliest = (now or utcnow()) - PAST_GRACE
+    if s.opens_at and s.opens_at < earliest:
+        raise ValidationError(
+            "Opens at: that time has passed; choose a later one.", field="opens_at"
+        )
+    if s.closes_at and s.closes_at < earliest:
+        raise ValidationError(
+            "Closes at: that time has passed; choose a later one.", field="closes_at"
+        )
     if s.opens_at and s.closes_at and s.closes_at <= s.opens_at:
         raise ValidationError("Closes at: choose a time after it opens.", field="closes_at")
     if s.opens_at and survey.status != SurveyStatus.draft.value:

@@ -2,9 +2,11 @@
 
 from datetime import timedelta
 
+import pytest
 from sqlmodel import Session, select
 
 from db.auth.actor import OPERATOR
+from db.core.errors import ValidationError
 from db.core.types import utcnow
 from db.models.consent import ConsentAction
 from db.models.surveys import Survey, SurveyInvitation, SurveyStatus
@@ -108,3 +110,36 @@ def test_reminders_due_counts_from_opening() -> None:
         3,
         3,
     ]
+
+
+def test_a_time_already_past_is_refused_and_one_just_gone_is_taken_as_now(
+    session: Session,
+) -> None:
+    sid = new_survey(session).id or 0
+    now = utcnow()
+    with pytest.raises(ValidationError, match="Opens at: that time has passed"):
+        set_schedule(
+            session=session,
+            survey_id=sid,
+            actor=OPERATOR,
+            schedule=Schedule(opens_at=now - timedelta(hours=1)),
+            now=now,
+        )
+    with pytest.raises(ValidationError, match="Closes at: that time has passed"):
+        set_schedule(
+            session=session,
+            survey_id=sid,
+            actor=OPERATOR,
+            schedule=Schedule(closes_at=now - timedelta(days=1)),
+            now=now,
+        )
+    session.rollback()
+    # A minute picked on the page is a little behind by the time it is saved.
+    saved = set_schedule(
+        session=session,
+        survey_id=sid,
+        actor=OPERATOR,
+        schedule=Schedule(opens_at=now - timedelta(minutes=1)),
+        now=now,
+    )
+    assert saved.opens_at is not None and saved.closes_at is None
