@@ -159,7 +159,7 @@ def test_two_workers_racing_on_one_database_deliver_every_event_exactly_once(
         assert len(ids) == EVENTS and receiver.duplicates == 0, "no delivery was sent twice"
         assert all(hit.signed and hit.answered == 200 for hit in receiver.hits)
         for log in logs:
-            jobs = "deadlines, events, webhooks, notifications, mail, codes"
+            jobs = "deadlines, events, webhooks, notifications, mail, codes, survey-schedule"
             assert f"Worker running {jobs} every 0.1 s" in log
             assert "Worker stopped." in log
         # Both ran passes, and the lease kept one of them out of a job the other was in.
@@ -198,4 +198,5 @@ def test_the_worker_command_runs_one_pass_and_says_what_each_job_did(
         "notifications: ran: 0 sent, 0 digest(s), 0 to retry, 0 failed, 0 not sent",
         "mail: ran: no mailbox is connected and enabled",
         "codes: ran: 0 expired emailed code(s) forgotten",
+        "survey-schedule: ran: nothing due",
     ]
