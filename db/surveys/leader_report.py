@@ -10,7 +10,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from fpdf import FPDF  # type: ignore[import-untyped]
+from fpdf import FPDF, XPos, YPos  # type: ignore[import-untyped]
 from sqlmodel import Session
 
 from db.auth.actor import Actor
@@ -22,6 +22,10 @@ FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 
 
 class _Report(FPDF):  # type: ignore[misc]
+    def para(self, height: float, text: str) -> None:
+        """A full-width paragraph; the next one starts at the left margin below it."""
+        self.multi_cell(0, height, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
     def footer(self) -> None:
         self.set_y(-12)
         self.set_font("body", size=8)
@@ -48,19 +52,17 @@ def leader_pdf(
     pdf.set_auto_page_break(True, margin=15)
     pdf.add_page()
     pdf.set_font("body", "B", 20)
-    pdf.multi_cell(0, 10, survey.title)
+    pdf.para(10, survey.title)
     pdf.set_font("body", size=12)
-    who = getattr(actor, "name", None) or getattr(actor, "username", "")
     for line in (
         f"Wave {survey.wave}",
         f"Group: {group.label}",
-        f"Prepared for: {who}",
+        f"Prepared for: {actor.display_name or actor.username}",
         f"Date: {(today or dt.date.today()).isoformat()}",
     ):
-        pdf.multi_cell(0, 8, line)
+        pdf.para(8, line)
     pdf.ln(4)
-    pdf.multi_cell(
-        0,
+    pdf.para(
         6,
         f"Confidential. Results appear only for groups of {survey.min_group} or more "
         f"responses, and comments for groups of {survey.comment_min} or more, exactly as on "
@@ -70,7 +72,7 @@ def leader_pdf(
     def heading(text: str) -> None:
         pdf.ln(4)
         pdf.set_font("body", "B", 14)
-        pdf.multi_cell(0, 8, text)
+        pdf.para(8, text)
         pdf.set_font("body", size=10)
 
     def rows(table: list[list[str]]) -> None:
@@ -91,14 +93,14 @@ def leader_pdf(
     )
     if not group.shown:
         heading("Results")
-        pdf.multi_cell(0, 6, f"Results for {group.label} are withheld: {group.reason}.")
+        pdf.para(6, f"Results for {group.label} are withheld: {group.reason}.")
         return bytes(pdf.output())
     result = results(session=session, survey_id=survey_id, group_key=group_key, actor=actor)
     heading("Engagement")
-    pdf.multi_cell(0, 6, f"Responses: {group.n}")
-    pdf.multi_cell(0, 6, f"Engagement index: {_pct(result.engagement_index)}")
+    pdf.para(6, f"Responses: {group.n}")
+    pdf.para(6, f"Engagement index: {_pct(result.engagement_index)}")
     if result.enps is not None:
-        pdf.multi_cell(0, 6, f"eNPS: {result.enps:+.0f}")
+        pdf.para(6, f"eNPS: {result.enps:+.0f}")
     heading("Favourability by theme")
     rows(
         [["Theme", "Favourable", "Neutral", "Unfavourable"]]
@@ -130,8 +132,8 @@ def leader_pdf(
     heading("Comments")
     if said:
         for text in said:
-            pdf.multi_cell(0, 6, f"“{text}”")
+            pdf.para(6, f"“{text}”")
             pdf.ln(1)
     else:
-        pdf.multi_cell(0, 6, f"Comments are shown only for groups of {survey.comment_min} or more.")
+        pdf.para(6, f"Comments are shown only for groups of {survey.comment_min} or more.")
     return bytes(pdf.output())
