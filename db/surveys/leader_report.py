@@ -14,11 +14,12 @@ from fpdf import FPDF, XPos, YPos  # type: ignore[import-untyped]
 from sqlmodel import Session
 
 from db.auth.actor import Actor
-from db.core.errors import Forbidden
+from db.core.errors import DomainError, Forbidden
 from db.surveys.builder import get_survey
 from db.surveys.reports import comments, groups, heatmap, participation, results, trend
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+FONTS = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}  # style -> file, from fonts-dejavu-core
 
 
 class _Report(FPDF):  # type: ignore[misc]
@@ -40,6 +41,12 @@ def leader_pdf(
     *, session: Session, survey_id: int, group_key: str, actor: Actor, today: dt.date | None = None
 ) -> bytes:
     """The PDF report of one group this actor may see; Forbidden for any other group."""
+    missing = [str(FONT_DIR / name) for name in FONTS.values() if not (FONT_DIR / name).is_file()]
+    if missing:
+        raise DomainError(
+            f"The PDF cannot be made: the font file {missing[0]} is missing. "
+            "Install the fonts-dejavu-core package."
+        )
     visible = {g.key: g for g in groups(session=session, survey_id=survey_id, actor=actor)}
     if group_key not in visible:
         raise Forbidden("You can only see results for your own team.")
@@ -47,8 +54,8 @@ def leader_pdf(
     survey = get_survey(session=session, survey_id=survey_id)
     pdf = _Report()
     pdf.alias_nb_pages()
-    pdf.add_font("body", "", str(FONT_DIR / "DejaVuSans.ttf"))
-    pdf.add_font("body", "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
+    for style, name in FONTS.items():
+        pdf.add_font("body", style, str(FONT_DIR / name))
     pdf.set_auto_page_break(True, margin=15)
     pdf.add_page()
     pdf.set_font("body", "B", 20)

@@ -9,12 +9,13 @@ from pypdf import PdfReader
 from sqlmodel import Session
 
 from db.auth.actor import OPERATOR
-from db.core.errors import Forbidden
+from db.core.errors import DomainError, Forbidden
 from db.models.auth import Role
 from db.surveys.answers import submit_answers
 from db.surveys.builder import close_survey
 from db.surveys.distribution import open_survey
 from db.surveys.held import flush_held_answers
+from db.surveys import leader_report
 from db.surveys.leader_report import leader_pdf
 from tests.integration.test_surveys import TODAY, answers_for, new_survey, staff, tokens_of, user
 
@@ -89,3 +90,14 @@ def test_a_manager_gets_their_team_and_is_refused_another(session: Session) -> N
         leader_pdf(session=session, survey_id=sid, group_key=SOUTH, actor=maya)
     with pytest.raises(Forbidden):
         leader_pdf(session=session, survey_id=sid, group_key="all", actor=maya)
+
+
+def test_a_missing_font_file_is_named_with_the_package_to_install(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(leader_report, "FONT_DIR", tmp_path)
+    hr = user(session, "hana", Role.hr)
+    with pytest.raises(DomainError) as refused:
+        leader_pdf(session=session, survey_id=1, group_key="all", actor=hr)
+    assert str(tmp_path / "DejaVuSans.ttf") in str(refused.value)
+    assert "fonts-dejavu-core" in str(refused.value)
