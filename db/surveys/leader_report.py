@@ -7,6 +7,7 @@ Rendered by fpdf2 with a font embedded from disk: nothing is fetched from the in
 """
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,17 @@ from sqlmodel import Session
 from db.auth.actor import Actor
 from db.core.errors import DomainError, Forbidden
 from db.surveys.builder import get_survey
-from db.surveys.reports import comments, groups, heatmap, participation, results, trend
+from db.surveys.reports import (
+    WHILE_OPEN,
+    comments,
+    groups,
+    heatmap,
+    participation,
+    results,
+    results_released,
+    trend,
+)
+from db.surveys.voice import is_contact_survey
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 FONTS = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}  # style -> file, from fonts-dejavu-core
@@ -35,6 +46,11 @@ class _Report(FPDF):  # type: ignore[misc]
 
 def _pct(value: object) -> str:
     return "–" if value is None else f"{float(str(value)):.0f}%"
+
+
+def pdf_file_name(title: str, label: str) -> str:
+    """A download name from the survey's title and the group: letters, digits and dashes."""
+    return re.sub(r"[^\w]+", "-", f"{title} {label}").strip("-") + ".pdf"
 
 
 def leader_pdf(
@@ -98,6 +114,10 @@ def leader_pdf(
             for r in turnout
         ]
     )
+    if not results_released(survey):
+        heading("Results")
+        pdf.para(6, f"This survey is open: {WHILE_OPEN.format(k=survey.min_group)}.")
+        return bytes(pdf.output())
     if not group.shown:
         heading("Results")
         pdf.para(6, f"Results for {group.label} are withheld: {group.reason}.")
@@ -107,7 +127,8 @@ def leader_pdf(
     pdf.para(6, f"Responses: {group.n}")
     pdf.para(6, f"Engagement index: {_pct(result.engagement_index)}")
     if result.enps is not None:
-        pdf.para(6, f"eNPS: {result.enps:+.0f}")
+        nps = "NPS" if is_contact_survey(survey) else "eNPS"
+        pdf.para(6, f"{nps}: {result.enps:+.0f}")
     heading("Favourability by theme")
     rows(
         [["Theme", "Favourable", "Neutral", "Unfavourable"]]

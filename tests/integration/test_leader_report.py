@@ -11,12 +11,12 @@ from sqlmodel import Session
 from db.auth.actor import OPERATOR
 from db.core.errors import DomainError, Forbidden
 from db.models.auth import Role
+from db.surveys import leader_report
 from db.surveys.answers import submit_answers
 from db.surveys.builder import close_survey
 from db.surveys.distribution import open_survey
 from db.surveys.held import flush_held_answers
-from db.surveys import leader_report
-from db.surveys.leader_report import leader_pdf
+from db.surveys.leader_report import leader_pdf, pdf_file_name
 from tests.integration.test_surveys import TODAY, answers_for, new_survey, staff, tokens_of, user
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -101,3 +101,17 @@ def test_a_missing_font_file_is_named_with_the_package_to_install(
         leader_pdf(session=session, survey_id=1, group_key="all", actor=hr)
     assert str(tmp_path / "DejaVuSans.ttf") in str(refused.value)
     assert "fonts-dejavu-core" in str(refused.value)
+
+
+def test_an_open_survey_gives_participation_and_no_results(session: Session) -> None:
+    staff(session, {("Sales", "North"): 6})
+    sid = new_survey(session).id or 0
+    open_survey(session=session, survey_id=sid, actor=OPERATOR)
+    hr = user(session, "hana", Role.hr)
+    text = text_of(leader_pdf(session=session, survey_id=sid, group_key="all", actor=hr))
+    assert "This survey is open: results are shown once the survey closes" in text
+    assert "Engagement index" not in text and "Favourability by theme" not in text
+
+
+def test_the_file_name_keeps_letters_and_digits_of_title_and_group() -> None:
+    assert pdf_file_name("Pulse / Q3: 2026", "North") == "Pulse-Q3-2026-North.pdf"
