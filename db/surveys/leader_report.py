@@ -93,13 +93,15 @@ def leader_pdf(
     )
 
     def heading(text: str) -> None:
+        if pdf.will_page_break(30):  # never a heading alone at the foot of a page
+            pdf.add_page()
         pdf.ln(4)
         pdf.set_font("body", "B", 14)
         pdf.para(8, text)
         pdf.set_font("body", size=10)
 
-    def rows(table: list[list[str]]) -> None:
-        with pdf.table(first_row_as_headings=True) as t:
+    def rows(table: list[list[str]], widths: tuple[int, ...] | None = None) -> None:
+        with pdf.table(first_row_as_headings=True, col_widths=widths) as t:
             for r in table:
                 row = t.row()
                 for c in r:
@@ -140,14 +142,19 @@ def leader_pdf(
     heading("Items")
     rows(
         [["Item", "Question", "Favourable"]]
-        + [[str(i["code"]), str(i["question"]), _pct(i["favourable"])] for i in result.items]
+        + [[str(i["code"]), str(i["question"]), _pct(i["favourable"])] for i in result.items],
+        widths=(3, 7, 2),
     )
     heading("Your groups")
     cells: list[dict[str, Any]] = heatmap(session=session, survey_id=survey_id, actor=actor)
     rows(
         [["Group", "Theme", "Favourable"]]
         + [
-            [str(c["group"]), str(c["factor"] or ""), _pct(c["favourable"]) + f" {c['note']}"]
+            [
+                str(c["group"]),
+                str(c["factor"] or ""),
+                f"{_pct(c['favourable'])} {c['note']}".strip(),
+            ]
             for c in cells
         ]
     )
