@@ -25,6 +25,7 @@ from db.surveys.actions import (
 )
 from db.surveys.builder import list_surveys
 from db.surveys.choices import ChoiceResult, choice_results, choice_rows
+from db.surveys.leader_report import leader_pdf, pdf_file_name
 from db.surveys.reports import (
     WHILE_OPEN,
     cache_key,
@@ -132,6 +133,18 @@ elif not group.shown:
         f"{escape_markdown(group.reason)}. This protects the "
         "anonymity of the people who answered."
     )
+
+if released:
+    # The group on screen as a PDF for its leader: the same figures, withheld the same way.
+    pdf = run(leader_pdf, survey_id=survey_id, group_key=group_key, actor=user)
+    if not isinstance(pdf, Failed):
+        st.download_button(
+            "Download PDF for this group",
+            pdf,
+            file_name=pdf_file_name(survey.title, group.label),
+            mime="application/pdf",
+            key="dl_leader_pdf",
+        )
 
 
 result = read("results", results, group_key=group_key) if group.shown and released else None

@@ -109,6 +109,19 @@ def test_a_manager_sees_only_their_team(run_page: RunPage) -> None:
     assert options and all(o.endswith("North") for o in options)
 
 
+def test_a_manager_downloads_the_pdf_of_their_team_once_results_are_out(
+    run_page: RunPage,
+) -> None:
+    at = run_page("pages/survey_results.py", "manager")
+    for wanted, offered in (("(closed)", True), ("(open)", False)):
+        survey_box = at.selectbox(key="results_survey")
+        survey_box.select(next(o for o in survey_box.options if o.endswith(wanted)))
+        at.run()
+        assert not at.exception
+        labels = [b.label for b in at.get("download_button")]
+        assert ("Download PDF for this group" in labels) is offered, (wanted, labels)
+
+
 def test_hr_creates_a_customer_nps_survey_of_contacts(run_page: RunPage) -> None:
     at = run_page("pages/surveys.py", "hr")
     at.text_input(key="contact_title").input("Spring NPS")
