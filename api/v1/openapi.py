@@ -138,9 +138,15 @@ def _list(summary: str, item: str, items: str, *filters: dict[str, Any]) -> dict
     )
 
 
-def _create(summary: str, record: dict[str, Any], body: str) -> dict[str, Any]:
+def _create(
+    summary: str,
+    record: dict[str, Any],
+    body: str,
+    done: str = "Created.",
+    errors: tuple[str, ...] = CREATE_ERRORS,
+) -> dict[str, Any]:
     """Create a record from the body schema named `body`."""
-    return _op(summary, ("201", _json(record, "Created.")), errors=CREATE_ERRORS, body=_ref(body))
+    return _op(summary, ("201", _json(record, done)), errors=errors, body=_ref(body))
 
 
 def _one(name: str, record: dict[str, Any]) -> dict[str, Any]:
@@ -277,12 +283,13 @@ def build() -> dict[str, Any]:
             ),
         },
         "/api/v1/interactions": {
-            "post": _op(
+            "post": _create(
                 "Log a call, message or visit. Outbound marketing is checked against "
                 "consent: a refusal is a 409 with the reason.",
-                ("201", _json(_ref("Interaction"), "Logged.")),
-                errors=RECORD_ERRORS,
-                body=_ref("InteractionCreate"),
+                _ref("Interaction"),
+                "InteractionCreate",
+                "Logged.",
+                RECORD_ERRORS,
             ),
         },
         "/api/v1/deals": {
@@ -324,11 +331,11 @@ def build() -> dict[str, Any]:
             ),
         },
         "/api/v1/consent/events": {
-            "post": _op(
+            "post": _create(
                 "Record a grant, withdrawal or objection, with its evidence.",
-                ("201", _json(_ref("ConsentEvent"), "Recorded.")),
-                errors=CREATE_ERRORS,
-                body=_ref("ConsentEventIn"),
+                _ref("ConsentEvent"),
+                "ConsentEventIn",
+                "Recorded.",
             ),
         },
         "/api/v1/consent/check": {
