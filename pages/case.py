@@ -140,6 +140,23 @@ def act_and_clear(
         st.rerun()
 
 
+def reasoned_change(
+    reason_label: str,
+    draft: str,
+    button: str,
+    command: Callable[..., object],
+    done: str,
+    **arguments: object,
+) -> None:
+    """A reason box and a button that runs a versioned case command with that reason."""
+    reason = st.text_input(reason_label, key=key(draft), max_chars=SHORT_TEXT_MAX)
+    if st.button(button, key=button.lower().replace(" ", "_")):
+        act_and_clear(
+            command, done, (draft,), actor=reviewer, case_id=case_id, reason=reason,
+            version=version, **arguments,
+        )  # fmt: skip
+
+
 CLOCK_WORDS = {
     ClockState.overdue: "overdue",
     ClockState.due_soon: "due soon",
@@ -328,20 +345,14 @@ with actions:
             value=case.severity or Severity.none.value,
             key=key("grade"),
         )
-        grade_reason = st.text_input(
-            "Reason for this grade", key=key("grade_reason"), max_chars=SHORT_TEXT_MAX
+        reasoned_change(
+            "Reason for this grade",
+            "grade_reason",
+            "Set severity",
+            set_severity,
+            "Severity set.",
+            severity=Severity(grade),
         )
-        if st.button("Set severity", key="set_severity"):
-            act_and_clear(
-                set_severity,
-                "Severity set.",
-                ("grade_reason",),
-                actor=reviewer,
-                case_id=case_id,
-                severity=Severity(grade),
-                reason=grade_reason,
-                version=version,
-            )
         moves = sorted(MOVES.get(status, frozenset()), key=lambda s: list(CaseStatus).index(s))
         if moves:
             target = st.selectbox(
@@ -350,20 +361,14 @@ with actions:
                 format_func=lambda v: STATUS_LABELS[CaseStatus(v)],
                 key=key("move_to"),
             )
-            move_reason = st.text_input(
-                "Reason for the change", key=key("move_reason"), max_chars=SHORT_TEXT_MAX
+            reasoned_change(
+                "Reason for the change",
+                "move_reason",
+                "Change status",
+                change_status,
+                "Status changed.",
+                status=CaseStatus(target),
             )
-            if st.button("Change status", key="change_status"):
-                act_and_clear(
-                    change_status,
-                    "Status changed.",
-                    ("move_reason",),
-                    actor=reviewer,
-                    case_id=case_id,
-                    status=CaseStatus(target),
-                    reason=move_reason,
-                    version=version,
-                )
 
     with tabs["Assign"]:
         # Only reviewers who may see the case are offered: never an excluded one.

@@ -116,6 +116,49 @@ def _versioned(fields: dict[str, Any], required: list[str]) -> dict[str, Any]:
     }
 
 
+INTEGER = {"type": "integer"}
+# The deal commands: (path's last part, summary, response text, body fields, required).
+DEAL_COMMANDS: list[tuple[str, str, str, dict[str, Any], list[str]]] = [
+    ("move", "Move an open deal to another stage of its pipeline.", "Moved.",
+     {"stage_id": INTEGER}, ["stage_id"]),
+    ("win", "Close as won with the final amount.", "Won.",
+     {"amount": {"type": ["string", "number"]}}, ["amount"]),
+    ("lose", "Close as lost, with a reason from the list and a note.", "Lost.",
+     {"lost_reason_id": INTEGER, "note": {"type": ["string", "null"]}}, ["lost_reason_id"]),
+]  # fmt: skip
+
+
+def _list(summary: str, item: str, items: str, *filters: dict[str, Any]) -> dict[str, Any]:
+    """A paged list of records you can see, with its exact-match filters."""
+    return _op(
+        summary,
+        ("200", _json(_page(item), f"A page of {items}.")),
+        errors=LIST_ERRORS,
+        params=[*filters, *PAGING],
+    )
+
+
+def _create(
+    summary: str,
+    record: dict[str, Any],
+    body: str,
+    done: str = "Created.",
+    errors: tuple[str, ...] = CREATE_ERRORS,
+) -> dict[str, Any]:
+    """Create a record from the body schema named `body`."""
+    return _op(summary, ("201", _json(record, done)), errors=errors, body=_ref(body))
+
+
+def _one(name: str, record: dict[str, Any]) -> dict[str, Any]:
+    """One record by id."""
+    return _op(
+        f"One {name}.",
+        ("200", _json(record, f"The {name}.")),
+        errors=("401", "404", "429"),
+        params=[ID],
+    )
+
+
 @cache
 def build() -> dict[str, Any]:
     """The whole document (built once per process)."""
@@ -211,31 +254,18 @@ def build() -> dict[str, Any]:
             )
         },
         "/api/v1/contacts": {
-            "get": _op(
+            "get": _list(
                 "Contacts you can see, by id; filters match exactly.",
-                ("200", _json(_page("Contact"), "A page of contacts.")),
-                errors=LIST_ERRORS,
-                params=[
-                    _query("email", "Either of the contact's addresses."),
-                    _query("phone", "The phone or mobile, in any common format."),
-                    _query("ref", "The external reference."),
-                    *PAGING,
-                ],
+                "Contact",
+                "contacts",
+                _query("email", "Either of the contact's addresses."),
+                _query("phone", "The phone or mobile, in any common format."),
+                _query("ref", "The external reference."),
             ),
-            "post": _op(
-                "Create a contact.",
-                ("201", _json(contact, "Created.")),
-                errors=CREATE_ERRORS,
-                body=_ref("ContactCreate"),
-            ),
+            "post": _create("Create a contact.", contact, "ContactCreate"),
         },
         "/api/v1/contacts/{id}": {
-            "get": _op(
-                "One contact.",
-                ("200", _json(contact, "The contact.")),
-                errors=("401", "404", "429"),
-                params=[ID],
-            ),
+            "get": _one("contact", contact),
             "patch": _op(
                 "Change the fields sent; `version` must be the one you read.",
                 ("200", _json(contact, "Changed.")),
@@ -253,80 +283,38 @@ def build() -> dict[str, Any]:
             ),
         },
         "/api/v1/interactions": {
-            "post": _op(
+            "post": _create(
                 "Log a call, message or visit. Outbound marketing is checked against "
                 "consent: a refusal is a 409 with the reason.",
-                ("201", _json(_ref("Interaction"), "Logged.")),
-                errors=RECORD_ERRORS,
-                body=_ref("InteractionCreate"),
+                _ref("Interaction"),
+                "InteractionCreate",
+                "Logged.",
+                RECORD_ERRORS,
             ),
         },
         "/api/v1/deals": {
-            "get": _op(
+            "get": _list(
                 "Deals you can see, by id.",
-                ("200", _json(_page("DealRow"), "A page of deals.")),
-                errors=LIST_ERRORS,
-                params=[
-                    _query("status", "open, won or lost."),
-                    _query("pipeline_id", "Only this pipeline.", "integer"),
-                    _query("stage_id", "Only this stage.", "integer"),
-                    *PAGING,
-                ],
+                "DealRow",
+                "deals",
+                _query("status", "open, won or lost."),
+                _query("pipeline_id", "Only this pipeline.", "integer"),
+                _query("stage_id", "Only this stage.", "integer"),
             ),
-            "post": _op(
-                "Create an open deal.",
-                ("201", _json(deal, "Created.")),
-                errors=CREATE_ERRORS,
-                body=_ref("DealCreate"),
-            ),
+            "post": _create("Create an open deal.", deal, "DealCreate"),
         },
-        "/api/v1/deals/{id}": {
-            "get": _op(
-                "One deal.",
-                ("200", _json(deal, "The deal.")),
-                errors=("401", "404", "429"),
-                params=[ID],
-            ),
-        },
-        "/api/v1/deals/{id}/move": {
-            "post": _op(
-                "Move an open deal to another stage of its pipeline.",
-                ("200", _json(deal, "Moved.")),
-                errors=RECORD_ERRORS,
-                params=[ID],
-                body=_versioned(
-                    {"stage_id": {"type": "integer"}, "version": {"type": "integer"}},
-                    ["stage_id", "version"],
-                ),
-            ),
-        },
-        "/api/v1/deals/{id}/win": {
-            "post": _op(
-                "Close as won with the final amount.",
-                ("200", _json(deal, "Won.")),
-                errors=RECORD_ERRORS,
-                params=[ID],
-                body=_versioned(
-                    {"amount": {"type": ["string", "number"]}, "version": {"type": "integer"}},
-                    ["amount", "version"],
-                ),
-            ),
-        },
-        "/api/v1/deals/{id}/lose": {
-            "post": _op(
-                "Close as lost, with a reason from the list and a note.",
-                ("200", _json(deal, "Lost.")),
-                errors=RECORD_ERRORS,
-                params=[ID],
-                body=_versioned(
-                    {
-                        "lost_reason_id": {"type": "integer"},
-                        "note": {"type": ["string", "null"]},
-                        "version": {"type": "integer"},
-                    },
-                    ["lost_reason_id", "version"],
-                ),
-            ),
+        "/api/v1/deals/{id}": {"get": _one("deal", deal)},
+        **{
+            f"/api/v1/deals/{{id}}/{command}": {
+                "post": _op(
+                    summary,
+                    ("200", _json(deal, done)),
+                    errors=RECORD_ERRORS,
+                    params=[ID],
+                    body=_versioned(fields | {"version": INTEGER}, [*required, "version"]),
+                )
+            }
+            for command, summary, done, fields, required in DEAL_COMMANDS
         },
         "/api/v1/pipelines": {
             "get": _op(
@@ -343,11 +331,11 @@ def build() -> dict[str, Any]:
             ),
         },
         "/api/v1/consent/events": {
-            "post": _op(
+            "post": _create(
                 "Record a grant, withdrawal or objection, with its evidence.",
-                ("201", _json(_ref("ConsentEvent"), "Recorded.")),
-                errors=CREATE_ERRORS,
-                body=_ref("ConsentEventIn"),
+                _ref("ConsentEvent"),
+                "ConsentEventIn",
+                "Recorded.",
             ),
         },
         "/api/v1/consent/check": {

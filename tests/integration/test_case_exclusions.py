@@ -11,8 +11,6 @@ from datetime import date
 import pytest
 from sqlmodel import Session, col, select
 
-from db.auth.accounts import create_user
-from db.auth.actor import OPERATOR
 from db.cases.actions import acknowledge, close_case
 from db.cases.intake import submit_concern
 from db.cases.review import (
@@ -26,11 +24,12 @@ from db.cases.review import (
 from db.cases.welfare import open_welfare_case
 from db.core.errors import Forbidden, NotFound, ValidationError
 from db.models.audit import AuditEvent
-from db.models.auth import Role, User, UserCreate
+from db.models.auth import Role, User
 from db.models.cases import Case, ConcernCreate, Outcome, WelfareCreate
 from db.models.people import ContactCreate
 from db.people.contacts import create_contact
 from db.people.timeline import timeline
+from tests import helpers
 
 
 @pytest.fixture(autouse=True)
@@ -39,18 +38,7 @@ def cheap_scrypt(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def make_user(session: Session, username: str, *roles: Role) -> User:
-    return create_user(
-        session=session,
-        user_in=UserCreate(
-            username=username,
-            display_name=username.title(),
-            email=f"{username}@example.org",
-            password="correct horse battery",
-            roles=list(roles),
-            team="North",
-        ),
-        actor=OPERATOR,
-    )
+    return helpers.make_user(session, username, *roles, team="North")
 
 
 def new_case(session: Session) -> Case:

@@ -7,7 +7,6 @@ import pytest
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, SQLModel, col, select
 
-from db.auth.accounts import create_user
 from db.auth.actor import OPERATOR
 from db.cases.actions import (
     acknowledge,
@@ -32,7 +31,7 @@ from db.cases.welfare import due_check_ins, log_check_in, open_welfare_case
 from db.core.errors import Conflict, Forbidden, NotFound, ValidationError
 from db.core.types import utcnow
 from db.models.audit import AuditEvent
-from db.models.auth import Role, User, UserCreate
+from db.models.auth import Role, User
 from db.models.cases import (
     Case,
     CaseEvent,
@@ -42,6 +41,7 @@ from db.models.cases import (
     Outcome,
     WelfareCreate,
 )
+from tests.helpers import make_user
 
 MARKER = "the-reporter-wrote-this-7c1f"
 
@@ -49,20 +49,6 @@ MARKER = "the-reporter-wrote-this-7c1f"
 @pytest.fixture(autouse=True)
 def cheap_scrypt(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RAPPORT_RECEIPT_SCRYPT_LOG2N", "10")
-
-
-def make_user(session: Session, username: str, *roles: Role) -> User:
-    return create_user(
-        session=session,
-        user_in=UserCreate(
-            username=username,
-            display_name=username.title(),
-            email=f"{username}@example.org",
-            password="correct horse battery",
-            roles=list(roles),
-        ),
-        actor=OPERATOR,
-    )
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from email.message import Message
 import pytest
 from sqlmodel import Session, select
 
-from db.auth.accounts import create_user, deactivate_user, get_user_by_username
+from db.auth.accounts import deactivate_user, get_user_by_username
 from db.auth.actor import OPERATOR
 from db.cases.intake import reporter_reply, submit_concern
 from db.cases.review import exclude_reviewer
@@ -20,7 +20,7 @@ from db.core.types import utcnow
 from db.demo.fixtures import seed_users
 from db.integrations import notifications, worker
 from db.integrations.mail import MailServer
-from db.models.auth import Role, User, UserCreate
+from db.models.auth import Role, User
 from db.models.cases import ConcernCreate
 from db.models.consent import PrivacyRequestCreate, RequestKind
 from db.models.integrations_events import DomainEvent, EmailStatus, Notification
@@ -30,6 +30,7 @@ from db.people.contacts import create_contact
 from db.people.interactions import create_task
 from db.pipeline.commands import create_deal
 from db.pipeline.setup import StageSpec, create_pipeline
+from tests.helpers import make_user
 from tests.smtp_sink import Mailbox, smtp_sink
 
 MARKER = "words-only-the-reporter-wrote-91ab"
@@ -39,20 +40,6 @@ MARKER = "words-only-the-reporter-wrote-91ab"
 def cheap_scrypt(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RAPPORT_RECEIPT_SCRYPT_LOG2N", "10")
     monkeypatch.setenv("RAPPORT_PUBLIC_URL", "https://rapport.example.org")
-
-
-def make_user(session: Session, username: str, *roles: Role) -> User:
-    return create_user(
-        session=session,
-        user_in=UserCreate(
-            username=username,
-            display_name=username.title(),
-            email=f"{username}@example.org",
-            password="correct horse battery",
-            roles=list(roles),
-        ),
-        actor=OPERATOR,
-    )
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Deals, stage history, forecasts and the contact timeline: rules, metrics and access."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -99,6 +99,18 @@ def reason_id(session: Session) -> int:
 
 
 # --- creating and validating ------------------------------------------------------
+
+
+def move(session: Session, deal: Deal, stage_id: int, actor: User, at: datetime) -> Deal:
+    """Move `deal` to `stage_id` at `at`, from the version it carries."""
+    return move_deal(
+        session=session,
+        deal_id=deal.id or 0,
+        stage_id=stage_id,
+        version=deal.version,
+        actor=actor,
+        at=at,
+    )
 
 
 def test_a_new_deal_starts_in_the_first_stage_with_its_history(world) -> None:  # type: ignore[no-untyped-def]
@@ -319,30 +331,9 @@ def test_time_in_stage_and_conversion_handle_backward_moves_and_skips(world) -> 
     t0 = utcnow() - timedelta(days=30)
     # A: Lead 2 days → Qualified 1 day → back to Lead 1 day → Proposal 2 days → won.
     a = new_deal(session, pipeline, "sales", at=t0)
-    a = move_deal(
-        session=session,
-        deal_id=a.id or 0,
-        stage_id=qualified,
-        version=a.version,
-        actor=sales,
-        at=t0 + timedelta(days=2),
-    )
-    a = move_deal(
-        session=session,
-        deal_id=a.id or 0,
-        stage_id=lead,
-        version=a.version,
-        actor=sales,
-        at=t0 + timedelta(days=3),
-    )
-    a = move_deal(
-        session=session,
-        deal_id=a.id or 0,
-        stage_id=proposal,
-        version=a.version,
-        actor=sales,
-        at=t0 + timedelta(days=4),
-    )
+    a = move(session, a, qualified, sales, t0 + timedelta(days=2))
+    a = move(session, a, lead, sales, t0 + timedelta(days=3))
+    a = move(session, a, proposal, sales, t0 + timedelta(days=4))
     win_deal(
         session=session,
         deal_id=a.id or 0,
@@ -353,14 +344,7 @@ def test_time_in_stage_and_conversion_handle_backward_moves_and_skips(world) -> 
     )
     # B: skips Qualified (Lead 4 days → Proposal 1 day), then lost.
     b = new_deal(session, pipeline, "sales", at=t0)
-    b = move_deal(
-        session=session,
-        deal_id=b.id or 0,
-        stage_id=proposal,
-        version=b.version,
-        actor=sales,
-        at=t0 + timedelta(days=4),
-    )
+    b = move(session, b, proposal, sales, t0 + timedelta(days=4))
     lose_deal(
         session=session,
         deal_id=b.id or 0,
@@ -372,22 +356,8 @@ def test_time_in_stage_and_conversion_handle_backward_moves_and_skips(world) -> 
     )
     # C: Lead 1 day → Qualified 1 day → back to Lead, still open.
     c = new_deal(session, pipeline, "sales", at=t0)
-    c = move_deal(
-        session=session,
-        deal_id=c.id or 0,
-        stage_id=qualified,
-        version=c.version,
-        actor=sales,
-        at=t0 + timedelta(days=1),
-    )
-    move_deal(
-        session=session,
-        deal_id=c.id or 0,
-        stage_id=lead,
-        version=c.version,
-        actor=sales,
-        at=t0 + timedelta(days=2),
-    )
+    c = move(session, c, qualified, sales, t0 + timedelta(days=1))
+    move(session, c, lead, sales, t0 + timedelta(days=2))
 
     flt = ForecastFilter(since=(t0 - timedelta(days=1)).date(), until=utcnow().date())
     times = {
@@ -555,14 +525,7 @@ def test_the_timeline_merges_interactions_deal_changes_and_tasks_newest_first(wo
             actor=sales,
         )
     deal = new_deal(session, pipeline, "sales", contact_id=contact.id, at=now - timedelta(days=4))
-    move_deal(
-        session=session,
-        deal_id=deal.id or 0,
-        stage_id=stages[1].id or 0,
-        version=deal.version,
-        actor=sales,
-        at=now - timedelta(days=2),
-    )
+    move(session, deal, stages[1].id or 0, sales, now - timedelta(days=2))
     create_task(
         session=session,
         task_in=TaskCreate(title="Call back", due_on=now.date(), contact_id=contact.id),

@@ -7,7 +7,6 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from db.auth.accounts import create_user
 from db.auth.actor import OPERATOR
 from db.cases.common import SHORT_TEXT_MAX, ensure_categories
 from db.cases.review import exclude_reviewer
@@ -16,7 +15,7 @@ from db.consent.csv_import import import_consent
 from db.consent.records import WORDING_MAX, create_purpose, publish_notice, revise_notice
 from db.core.errors import ValidationError
 from db.core.normalise import EMAIL_MAX, PHONE_MAX, SEARCH_MAX, TAG_COUNT_MAX
-from db.models.auth import Role, User, UserCreate
+from db.models.auth import Role, User
 from db.models.cases import Case, CaseEvent, CaseExclusion, WelfareCreate
 from db.models.consent import ConsentEvent, ConsentPurposeCreate, Notice
 from db.models.people import ContactCreate, ContactTag
@@ -25,23 +24,13 @@ from db.people.contacts import ContactFilter, create_contact, find_contacts, set
 from db.surveys.actions import ACTIONS_MAX, create_action
 from db.surveys.builder import SURVEY_TITLE_MAX, copy_to_new_wave, create_survey
 from db.surveys.employees import import_employees_csv
+from tests import helpers
 
 HUGE = "x" * 140_000  # over the csv module's default field limit of 131,072
 
 
 def make_user(session: Session, username: str, *roles: Role) -> User:
-    return create_user(
-        session=session,
-        user_in=UserCreate(
-            username=username,
-            display_name=username.title(),
-            email=f"{username}@example.org",
-            password="correct horse battery",
-            roles=list(roles),
-            team="North",
-        ),
-        actor=OPERATOR,
-    )
+    return helpers.make_user(session, username, *roles, team="North")
 
 
 def count(session: Session, table: type) -> int:
