@@ -503,7 +503,7 @@ if survey.status != SurveyStatus.closed.value:
         "closes at these times; who has answered is never shown."
     )
     with st.form(f"schedule_{sid}"):
-        st.caption(f"Times are in your time zone ({viewer_zone()}).")
+        st.caption(f"Times are in your time zone ({escape_markdown(str(viewer_zone()))}).")
         opens_at = (
             pick_moment("Open at a set time", survey.opens_at, survey.opens_on, 9, "sched_open")
             if survey.status == SurveyStatus.draft.value

@@ -146,6 +146,7 @@ COMMANDS: dict[str, frozenset[Role]] = {
     "db.surveys.reports.heatmap": HR_AND_MANAGERS,
     "db.surveys.reports.participation": HR_AND_MANAGERS,
     "db.surveys.reports.results": HR_AND_MANAGERS,
+    "db.surveys.leader_report.leader_pdf": HR_AND_MANAGERS,
     "db.surveys.reports.trend": HR_AND_MANAGERS,
     "db.surveys.builder.list_surveys": HR_AND_MANAGERS,
     "db.surveys.voice.create_contact_survey": HR,
