@@ -58,7 +58,7 @@ def test_reporters_evidence_reaches_the_reviewer_stripped_and_only_as_a_download
     reviewer.on("request", lambda request: requests.append(request.url))
     sign_in(reviewer, server, "reviewer", DEMO_PASSWORD)
     reviewer.goto(f"{server}/case?case={reference}")
-    reviewer.get_by_text("Evidence (2)").wait_for()
+    reviewer.get_by_text("Evidence (2)").first.wait_for()
     wait_until_idle(reviewer)
     steps.shot(reviewer, "evidence-listed")
     main = reviewer.get_by_test_id("stMain")
