@@ -46,7 +46,7 @@ from db.surveys.distribution import (
 )
 from db.surveys.employees import org_choices
 from db.surveys.library import add_from_library, add_to_library, library
-from db.surveys.schedule import Schedule, set_schedule
+from db.surveys.schedule import Schedule, ScheduleProblem, schedule_problem, set_schedule
 from db.surveys.voice import (
     CONTACT_TEMPLATES,
     AudienceChoices,
@@ -502,6 +502,12 @@ if survey.status != SurveyStatus.closed.value:
         "started by `make run`) opens, reminds only those who have not answered, and "
         "closes at these times; who has answered is never shown."
     )
+    problem = run(schedule_problem, survey_id=survey_id, actor=hr)
+    if isinstance(problem, ScheduleProblem):
+        st.warning(
+            f"The worker could not open this survey at {escape_markdown(local_time(problem.at))}:"
+            f" {escape_markdown(problem.reason)} Fix that, then set the opening time again."
+        )
     with st.form(f"schedule_{sid}"):
         st.caption(f"Times are in your time zone ({escape_markdown(str(viewer_zone()))}).")
         opens_at = (

@@ -126,6 +126,7 @@ COMMANDS: dict[str, frozenset[Role]] = {
     "db.surveys.distribution.send_links": HR,
     "db.surveys.distribution.send_round": HR,
     "db.surveys.schedule.set_schedule": HR,
+    "db.surveys.schedule.schedule_problem": HR,
     "db.surveys.languages.save_translations": HR,
     "db.surveys.builder.delete_draft": HR,
     "db.surveys.builder.edit_question": HR,

@@ -12,6 +12,7 @@ Every step is claimed by a conditional UPDATE (a survey's version for opening an
 closing, `reminders_sent` for a reminder), so two workers never do the same step twice.
 """
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,6 +23,7 @@ from db.auth.actor import Actor, Operator, require_role
 from db.auth.audit import record
 from db.core.errors import DomainError, ValidationError
 from db.core.types import utcnow
+from db.models.audit import AuditEvent
 from db.models.auth import Role
 from db.models.surveys import AudienceKind, Survey, SurveyStatus
 from db.surveys.builder import close_survey, get_survey
@@ -115,6 +117,33 @@ def set_schedule(
     )
     session.commit()
     return survey
+
+
+@dataclass(frozen=True)
+class ScheduleProblem:
+    """Why the worker could not follow a survey's schedule, and when it gave up."""
+
+    at: datetime
+    reason: str
+
+
+def schedule_problem(*, session: Session, survey_id: int, actor: Actor) -> ScheduleProblem | None:
+    """The last scheduled step that failed, unless HR has set the schedule again since (HR)."""
+    require_role(actor, Role.hr, doing="see survey schedules")
+    last = session.exec(
+        select(AuditEvent)
+        .where(
+            col(AuditEvent.entity) == "survey",
+            col(AuditEvent.entity_id) == str(survey_id),
+            col(AuditEvent.action).in_(("survey.schedule", "survey.schedule.failed")),
+        )
+        .order_by(col(AuditEvent.seq).desc())
+        .limit(1)
+    ).first()
+    if last is None or last.action != "survey.schedule.failed":
+        return None
+    reason = json.loads(last.details or "{}").get("reason") or "no reason was recorded"
+    return ScheduleProblem(at=last.occurred_at, reason=str(reason))
 
 
 def reminders_due(survey: Survey, now: datetime) -> int:

@@ -2,8 +2,13 @@
 
 from datetime import UTC, date, datetime, time, timedelta
 
+from db.auth.actor import OPERATOR
+from db.core.types import utcnow
+from db.models.surveys import Survey
+from db.surveys.schedule import Schedule, run_schedule, set_schedule
 from tests.app.conftest import RunPage
 from tests.app.test_survey_actions import (
+    database,
     leave_the_demo_as_it_was,
     make_survey,
     read_survey,
@@ -89,3 +94,25 @@ def test_a_time_already_past_is_refused(run_page: RunPage, app_database: str) ->
     assert any("Closes at: that time has passed" in e.value for e in at.error)
     stored = read_survey(app_database, target)
     assert stored is not None and stored.closes_at is None
+
+
+def test_an_opening_the_worker_could_not_make_is_explained_on_the_page(
+    run_page: RunPage, app_database: str
+) -> None:
+    target = make_survey(app_database, "Too small to open", opened=False)
+    with database(app_database) as session:
+        survey = session.get(Survey, target)
+        assert survey is not None
+        survey.min_group = 100_000  # more people than the organisation has
+        session.add(survey)
+        session.commit()
+        now = utcnow()
+        plan = Schedule(opens_at=now + timedelta(minutes=1))
+        set_schedule(session=session, survey_id=target, actor=OPERATOR, schedule=plan)
+        assert "could not open" in run_schedule(session, now + timedelta(minutes=1))
+    at = run_page("pages/surveys.py", "hr")
+    at.selectbox(key="chosen_survey").select(target)
+    at.run()
+    assert not at.exception
+    (warning,) = [w.value for w in at.warning if "could not open this survey" in w.value]
+    assert "set the opening time again" in warning

@@ -11,7 +11,13 @@ from db.core.types import utcnow
 from db.models.consent import ConsentAction
 from db.models.surveys import Survey, SurveyInvitation, SurveyStatus
 from db.surveys.distribution import SmtpSettings
-from db.surveys.schedule import Schedule, reminders_due, run_schedule, set_schedule
+from db.surveys.schedule import (
+    Schedule,
+    reminders_due,
+    run_schedule,
+    schedule_problem,
+    set_schedule,
+)
 from tests.integration.consent_helpers import consent, purpose
 from tests.integration.test_survey_voice import contact_survey, customers, hr, world
 from tests.integration.test_surveys import new_survey, staff
@@ -143,3 +149,24 @@ def test_a_time_already_past_is_refused_and_one_just_gone_is_taken_as_now(
         now=now,
     )
     assert saved.opens_at is not None and saved.closes_at is None
+
+
+def test_a_scheduled_opening_that_fails_tells_hr_why_until_the_schedule_is_set_again(
+    session: Session,
+) -> None:
+    staff(session, {("Sales", "North"): 2})  # fewer people than the survey's threshold
+    sid = new_survey(session).id or 0
+    start = utcnow()
+    plan = Schedule(opens_at=start + timedelta(hours=1))
+    set_schedule(session=session, survey_id=sid, actor=OPERATOR, schedule=plan)
+    assert schedule_problem(session=session, survey_id=sid, actor=OPERATOR) is None
+    line = run_schedule(session, start + timedelta(hours=1))
+    assert "could not open" in line
+    problem = schedule_problem(session=session, survey_id=sid, actor=OPERATOR)
+    assert problem is not None and problem.reason and problem.reason in line
+    stored = session.get(Survey, sid)
+    assert stored is not None
+    assert stored.status == SurveyStatus.draft.value and stored.opens_at is None
+    # HR sets the time again: the old failure is no longer the survey's news.
+    set_schedule(session=session, survey_id=sid, actor=OPERATOR, schedule=plan)
+    assert schedule_problem(session=session, survey_id=sid, actor=OPERATOR) is None
