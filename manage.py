@@ -303,6 +303,53 @@ def cmd_survey_links(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_survey_report(args: argparse.Namespace) -> int:
+    """Write each group's leader PDF of a survey (or one group's) into a folder."""
+    from pathlib import Path
+
+    from db.auth.actor import OPERATOR
+    from db.core.engine import session_scope
+    from db.core.errors import DomainError
+    from db.surveys.builder import get_survey
+    from db.surveys.leader_report import leader_pdf, pdf_file_name
+    from db.surveys.reports import groups
+
+    folder = Path(args.out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    with session_scope() as session:
+        try:
+            survey = get_survey(session=session, survey_id=args.survey)
+            found = groups(session=session, survey_id=args.survey, actor=OPERATOR)
+            wanted = [g for g in found if args.group in (None, g.key)]
+            if not wanted:
+                keys = ", ".join(g.key for g in found)
+                print(
+                    f"--group: survey {args.survey} has no group {args.group!r}; it has {keys}.",
+                    file=sys.stderr,
+                )
+                return 2
+            written: set[Path] = set()
+            for group in wanted:
+                path = folder / pdf_file_name(survey.title, group.label)
+                if path in written:  # two teams of one name in different departments
+                    path = path.with_stem(f"{path.stem}-{len(written) + 1}")
+                written.add(path)
+                path.write_bytes(
+                    leader_pdf(
+                        session=session,
+                        survey_id=args.survey,
+                        group_key=group.key,
+                        actor=OPERATOR,
+                    )
+                )
+                told = "results" if group.shown else f"withheld: {group.reason}"
+                print(f"{path}  ({group.label}; {told})")
+        except DomainError as err:
+            print(err, file=sys.stderr)
+            return 1
+    return 0
+
+
 def cmd_make_migration(args: argparse.Namespace) -> int:
     """Autogenerate a migration from the models (developers)."""
     from db.core.engine import get_engine
@@ -695,6 +742,11 @@ def build_parser() -> argparse.ArgumentParser:
     links.add_argument("--email", action="store_true", help="email them instead of printing CSV")
     links.add_argument("--reminder", action="store_true", help="word the email as a reminder")
     links.set_defaults(func=cmd_survey_links)
+    report = sub.add_parser("survey-report", help=cmd_survey_report.__doc__)
+    report.add_argument("survey", type=int, help="survey id (shown on the Surveys page)")
+    report.add_argument("--out-dir", required=True, help="folder for the PDF files")
+    report.add_argument("--group", help="only this group's key (default: every group)")
+    report.set_defaults(func=cmd_survey_report)
     audit = sub.add_parser("consent-audit", help=cmd_consent_audit.__doc__)
     audit.add_argument("--out", required=True, help="FILE.json or FILE.csv")
     audit.add_argument("--since", help="first day, YYYY-MM-DD (default: a year before --until)")

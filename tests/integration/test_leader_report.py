@@ -8,7 +8,9 @@ import pytest
 from pypdf import PdfReader
 from sqlmodel import Session
 
+import manage
 from db.auth.actor import OPERATOR
+from db.core.engine import reset_engines, session_scope
 from db.core.errors import DomainError, Forbidden
 from db.models.auth import Role
 from db.surveys import leader_report
@@ -115,3 +117,41 @@ def test_an_open_survey_gives_participation_and_no_results(session: Session) -> 
 
 def test_the_file_name_keeps_letters_and_digits_of_title_and_group() -> None:
     assert pdf_file_name("Pulse / Q3: 2026", "North") == "Pulse-Q3-2026-North.pdf"
+
+
+def test_the_command_line_writes_each_groups_pdf_for_leaders_who_never_open_the_app(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("RAPPORT_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    try:
+        assert manage.main(["migrate"]) == 0
+        capsys.readouterr()
+        with session_scope() as session:
+            sid = closed_survey(session)
+        out_dir = tmp_path / "pdfs"
+        assert manage.main(["survey-report", str(sid), "--out-dir", str(out_dir)]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        written = sorted(out_dir.iterdir())
+        # The whole survey, the department and its three teams: one file each.
+        assert len(written) == len(lines) == 5
+        south = next(line for line in lines if "(South; withheld" in line)
+        south_text = text_of(Path(south.split("  (")[0]).read_bytes())
+        assert "south remark" not in south_text and "withheld" in south_text.lower()
+        north = next(line for line in lines if "(North; results)" in line)
+        assert "Group: North" in text_of(Path(north.split("  (")[0]).read_bytes())
+
+        assert (
+            manage.main(["survey-report", str(sid), "--out-dir", str(out_dir), "--group", NORTH])
+            == 0
+        )
+        assert len(capsys.readouterr().out.splitlines()) == 1
+        assert (
+            manage.main(
+                ["survey-report", str(sid), "--out-dir", str(out_dir), "--group", "d:Nowhere"]
+            )
+            == 2
+        )
+        assert "has no group 'd:Nowhere'" in capsys.readouterr().err
+        assert manage.main(["survey-report", "999999", "--out-dir", str(out_dir)]) == 1
+    finally:
+        reset_engines()
