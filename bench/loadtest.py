@@ -20,17 +20,15 @@ import asyncio
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
-import sys
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bench.runner import DATA, ROOT, database_for
+from bench.serve import ServerDidNotStart, start_app, stop_app
 from components.nav import SCREENS
 from db.demo.fixtures import DEMO_PASSWORD, DEMO_USERS
 
@@ -80,48 +78,16 @@ def url_path(page: str) -> str:
     return "" if page == "app.py" else Path(page).stem
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def start_server(database_url: str) -> tuple[subprocess.Popen[bytes], str]:
-    """Serve the app on loopback and wait until it answers."""
-    port = _free_port()
+    """Serve the app on loopback over `database_url` and wait until it answers."""
     env = dict(os.environ, RAPPORT_DATABASE_URL=database_url)
     env.setdefault("RAPPORT_COOKIE_KEY", "loadtest-" + "k" * 40)
     DATA.mkdir(parents=True, exist_ok=True)
-    # The server's own log, to read when a page failed.
-    log = SERVER_LOG.open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2):
-                return process, base
-        except OSError:
-            time.sleep(0.3)
-    process.kill()
-    raise SystemExit("the server did not start")
+    try:
+        # The server's own log, to read when a page failed.
+        return start_app(env, SERVER_LOG)
+    except ServerDidNotStart as err:
+        raise SystemExit(str(err)) from err
 
 
 async def rendered(page: Any, previous_title: str | None, timeout_s: float) -> None:
@@ -339,8 +305,7 @@ def main(argv: list[str] | None = None) -> int:
         tally = asyncio.run(run(base, args.users, args.seconds, pace))
         elapsed = time.monotonic() - started
     finally:
-        process.terminate()
-        process.wait(timeout=20)
+        stop_app(process)
     report = {
         "users": args.users,
         "seconds": round(elapsed, 1),

@@ -3,10 +3,8 @@ tests, once per database backend, with the demo world seeded into it."""
 
 import os
 import secrets
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +13,7 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
+from bench.serve import ServerDidNotStart, start_app, stop_app
 from db.core.engine import make_engine
 from tests.conftest import (
     POSTGRES_URL,
@@ -23,13 +22,6 @@ from tests.conftest import (
     drop_postgres_schema,
     postgres_schema_engine,
 )
-
-
-def free_port() -> int:
-    """A port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -59,47 +51,14 @@ class Served:
 
 
 def start_server(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """Start `streamlit run app.py` on a free port and wait until it answers."""
-    port = free_port()
-    handle = log.open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=handle,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/_stcore/health", timeout=2).status_code == 200:
-                return process, url
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    process.kill()
-    pytest.fail("the server did not start:\n" + log.read_text())
-
-
-def stop_server(process: subprocess.Popen[bytes]) -> None:
-    """Stop a server started by start_server."""
-    process.terminate()
+    """Start the app on a free loopback port; the test fails with its log if it does not."""
     try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+        return start_app(env, log)
+    except ServerDidNotStart as err:
+        pytest.fail(str(err))
+
+
+stop_server = stop_app
 
 
 def database_url(backend: str, folder: Path) -> tuple[str, str | None]:
