@@ -21,7 +21,7 @@ from pathlib import Path
 
 from imapclient import IMAPClient
 
-from bench.serve import free_port
+from bench.serve import free_port, stop_app
 
 NOBODY = 65534
 
@@ -193,12 +193,7 @@ def running_dovecot() -> Iterator[ImapServer]:
         _wait_for(port, process, server)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_app(process)
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -100,23 +100,16 @@ def acknowledge(
     case.status = CaseStatus.acknowledged.value
     case.acknowledged_at = now
     append_event(
-        session=session,
-        case=case,
-        kind=EventKind.acknowledged,
-        actor=actor,
-        at=now,
+        session,
+        case,
+        EventKind.acknowledged,
+        actor,
+        now,
         from_status=CaseStatus.new.value,
         to_status=CaseStatus.acknowledged.value,
     )
     if body:
-        append_event(
-            session=session,
-            case=case,
-            kind=EventKind.message_to_reporter,
-            actor=actor,
-            at=now,
-            body=body,
-        )
+        append_event(session, case, EventKind.message_to_reporter, actor, now, body=body)
     if case.assignee_id is None:
         case.assignee_id = actor.id
     return _save(session, actor, case, "case.acknowledge", {})
@@ -139,15 +132,7 @@ def set_severity(
     grade = Severity(severity)
     case.severity = grade.value
     case.severity_rank = SEVERITY_RANK[grade]
-    append_event(
-        session=session,
-        case=case,
-        kind=EventKind.severity_set,
-        actor=actor,
-        at=now,
-        severity=grade.value,
-        body=why,
-    )
+    append_event(session, case, EventKind.severity_set, actor, now, severity=grade.value, body=why)
     return _save(session, actor, case, "case.severity", {"severity": grade.value})
 
 
@@ -175,11 +160,11 @@ def change_status(
     why = _reason(reason)
     case.status = target.value
     append_event(
-        session=session,
-        case=case,
-        kind=EventKind.status_changed,
-        actor=actor,
-        at=now,
+        session,
+        case,
+        EventKind.status_changed,
+        actor,
+        now,
         from_status=current.value,
         to_status=target.value,
         body=why,
@@ -194,9 +179,7 @@ def add_note(
     now = now or utcnow()
     case = _load(session, actor, case_id, None, "add a note")
     body = clean_text(text, label="Note", field="note", limit=TEXT_MAX, required=True)
-    append_event(
-        session=session, case=case, kind=EventKind.internal_note, actor=actor, at=now, body=body
-    )
+    append_event(session, case, EventKind.internal_note, actor, now, body=body)
     return _save(session, actor, case, "case.note", {})
 
 
@@ -220,13 +203,7 @@ def message_reporter(
     if case.acknowledged_at is None:
         raise Conflict("Acknowledge the case first; the acknowledgement can carry your message.")
     append_event(
-        session=session,
-        case=case,
-        kind=EventKind.message_to_reporter,
-        actor=actor,
-        at=now,
-        body=body,
-        feedback=feedback,
+        session, case, EventKind.message_to_reporter, actor, now, body=body, feedback=feedback
     )
     if feedback:
         case.feedback_at = now
@@ -264,20 +241,14 @@ def close_case(
     case.closed_at = now
     if body:
         append_event(
-            session=session,
-            case=case,
-            kind=EventKind.message_to_reporter,
-            actor=actor,
-            at=now,
-            body=body,
-            feedback=True,
+            session, case, EventKind.message_to_reporter, actor, now, body=body, feedback=True
         )
     append_event(
-        session=session,
-        case=case,
-        kind=EventKind.closed,
-        actor=actor,
-        at=now,
+        session,
+        case,
+        EventKind.closed,
+        actor,
+        now,
         from_status=previous,
         to_status=CaseStatus.closed.value,
         outcome=result.value,
@@ -310,11 +281,11 @@ def reopen_case(
     case.closed_at = None
     case.outcome = None
     append_event(
-        session=session,
-        case=case,
-        kind=EventKind.reopened,
-        actor=actor,
-        at=now,
+        session,
+        case,
+        EventKind.reopened,
+        actor,
+        now,
         from_status=CaseStatus.closed.value,
         to_status=CaseStatus.under_review.value,
         body=why,

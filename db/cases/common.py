@@ -142,15 +142,16 @@ def actor_label(actor: Actor) -> str:
 
 
 def append_event(
-    *,
     session: Session,
     case: Case,
     kind: EventKind,
     actor: Actor | None,
     at: datetime,
+    /,
     **fields: Any,
 ) -> CaseEvent:
-    """Add an entry to a case's timeline (the caller commits)."""
+    """Add an entry to a case's timeline (the caller commits): what, by whom, when, and
+    the kind's own fields (a body, a status change, a severity…)."""
     assert case.id is not None
     event = CaseEvent(
         case_id=case.id,

@@ -314,7 +314,7 @@ def submit_concern(
     refresh_deadlines(session=session, case=case)
     session.add(case)
     session.flush()
-    append_event(session=session, case=case, kind=EventKind.received, actor=None, at=now)
+    append_event(session, case, EventKind.received, None, now)
     store_evidence(session=session, case=case, files=files, at=now)
     for user_id in sorted(excluded):
         assert case.id is not None
@@ -531,14 +531,7 @@ def reporter_reply(
         raise NotFound(
             "This case has been closed and its content erased under the retention rules."
         )
-    append_event(
-        session=session,
-        case=case,
-        kind=EventKind.message_from_reporter,
-        actor=None,
-        at=now,
-        body=body,
-    )
+    append_event(session, case, EventKind.message_from_reporter, None, now, body=body)
     store_evidence(session=session, case=case, files=files, at=now)
     case.reporter_at = now
     case.version += 1

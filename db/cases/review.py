@@ -408,11 +408,11 @@ def claim_case(
         raise Conflict(f"Case {case.reference} was claimed by {name} first — reload the queue.")
     session.refresh(case)
     append_event(
-        session=session,
-        case=case,
-        kind=EventKind.assigned,
-        actor=actor,
-        at=now,
+        session,
+        case,
+        EventKind.assigned,
+        actor,
+        now,
         assignee_id=actor.id,
         body="Claimed the case.",
     )
@@ -448,11 +448,11 @@ def assign_case(
     case.version += 1
     session.add(case)
     append_event(
-        session=session,
-        case=case,
-        kind=EventKind.assigned,
-        actor=actor,
-        at=now,
+        session,
+        case,
+        EventKind.assigned,
+        actor,
+        now,
         assignee_id=assignee_id,
         body=f"Assigned to {target.display_name}.",
     )
@@ -510,11 +510,11 @@ def exclude_reviewer(
     case.version += 1
     session.add(case)
     append_event(
-        session=session,
-        case=case,
-        kind=EventKind.exclusion,
-        actor=actor,
-        at=now,
+        session,
+        case,
+        EventKind.exclusion,
+        actor,
+        now,
         body=f"Excluded {target.display_name}: {reason.strip()}",
     )
     record(
@@ -705,11 +705,11 @@ def release_to_access_request(
     )
     session.add(release)
     append_event(
-        session=session,
-        case=case,
-        kind=EventKind.internal_note,
-        actor=actor,
-        at=now,
+        session,
+        case,
+        EventKind.internal_note,
+        actor,
+        now,
         body=f"Released to access request #{request_id}"
         + ("." if text else ": nothing the person is entitled to."),
     )

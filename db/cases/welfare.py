@@ -83,16 +83,9 @@ def open_welfare_case(
     session.add(case)
     session.flush()
     assert case.id is not None
+    append_event(session, case, EventKind.received, actor, now, body=reason)
     append_event(
-        session=session, case=case, kind=EventKind.received, actor=actor, at=now, body=reason
-    )
-    append_event(
-        session=session,
-        case=case,
-        kind=EventKind.acknowledged,
-        actor=actor,
-        at=now,
-        to_status=CaseStatus.acknowledged.value,
+        session, case, EventKind.acknowledged, actor, now, to_status=CaseStatus.acknowledged.value
     )
     for n in range(welfare_in.check_ins):
         due = welfare_in.first_check_in + timedelta(days=n * welfare_in.every_days)
@@ -134,11 +127,11 @@ def log_check_in(
     check_in.outcome = text
     session.add(check_in)
     append_event(
-        session=session,
-        case=case,
-        kind=EventKind.check_in,
-        actor=actor,
-        at=now,
+        session,
+        case,
+        EventKind.check_in,
+        actor,
+        now,
         body=f"Check-in due {check_in.due_on:%Y-%m-%d}: {text}",
     )
     case.version += 1

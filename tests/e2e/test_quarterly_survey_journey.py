@@ -24,7 +24,7 @@ from db.models.surveys import Survey
 from db.surveys.languages import translation_rows
 from tests.e2e.conftest import ARTIFACTS, Steps, manage
 from tests.e2e.test_consent_withdrawal import choose
-from tests.e2e.test_sign_in_and_admin import DEMO_PASSWORD, field, new_page, sign_in
+from tests.e2e.test_sign_in_and_admin import field, open_signed_in
 from tests.e2e.test_sign_in_and_admin import wait_until_idle as idle
 from tests.e2e.test_survey_journey import PHONE, SLOW
 from tests.e2e.test_survey_languages import answer_all
@@ -88,12 +88,7 @@ def test_a_quarter_in_two_languages_with_an_automatic_reminder_and_a_leaders_pdf
     browser: Any, server: str, server_env: dict[str, str], steps: Steps
 ) -> None:
     url = server_env["RAPPORT_DATABASE_URL"]
-    hr = new_page(browser)
-    hr.set_default_timeout(SLOW)
-    sign_in(hr, server, "hr", DEMO_PASSWORD)
-    hr.goto(f"{server}/surveys")
-    hr.get_by_role("heading", name="Surveys", exact=True).wait_for()
-    idle(hr)
+    hr = open_signed_in(browser, server, "hr", "surveys", "Surveys")
 
     # Built from the pulse template, for one team.
     hr.get_by_text("New survey").click()
@@ -194,12 +189,9 @@ def test_a_quarter_in_two_languages_with_an_automatic_reminder_and_a_leaders_pdf
     hr.context.close()
 
     # The team's leader takes the PDF: four answers, in two languages, counted together.
-    leader = new_page(browser, accept_downloads=True)
-    leader.set_default_timeout(SLOW)
-    sign_in(leader, server, "manager", DEMO_PASSWORD)
-    leader.goto(f"{server}/survey_results")
-    leader.get_by_role("heading", name="Survey results").wait_for()
-    idle(leader)
+    leader = open_signed_in(
+        browser, server, "manager", "survey_results", "Survey results", accept_downloads=True
+    )
     choose(leader, "Survey", f"{TITLE} (closed)")
     idle(leader)
     choose(leader, "Group", "· · North")

@@ -39,6 +39,18 @@ def sign_in(page: Any, url: str, username: str, password: str) -> None:
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 
+def open_signed_in(
+    browser: Any, server: str, username: str, path: str, heading: str, **context: Any
+) -> Any:
+    """A fresh laptop-sized page signed in as a demo user, on `path`, settled."""
+    page = new_page(browser, **context)
+    sign_in(page, server, username, DEMO_PASSWORD)
+    page.goto(f"{server}/{path}")
+    page.get_by_role("heading", name=heading, exact=True).wait_for()
+    wait_until_idle(page)
+    return page
+
+
 def wait_until_idle(page: Any, *, settle_ms: int = 300) -> None:
     """Wait until Streamlit has finished running the script, and stays finished.
 

@@ -14,7 +14,7 @@ from db.surveys.distribution import issue_links, open_survey
 from db.surveys.voice import ContactSurveyCreate, create_contact_survey, open_contact_survey
 from tests.e2e.conftest import Steps
 from tests.e2e.test_consent_withdrawal import choose
-from tests.e2e.test_sign_in_and_admin import DEMO_PASSWORD, new_page, sign_in, wait_until_idle
+from tests.e2e.test_sign_in_and_admin import open_signed_in, wait_until_idle
 from tests.e2e.test_survey_journey import PHONE, SLOW
 
 
@@ -69,12 +69,7 @@ def test_closing_keeps_the_survey_on_screen_and_a_named_survey_says_what_it_keep
     browser: Any, server: str, server_env: dict[str, str], steps: Steps
 ) -> None:
     opened, draft, token = prepare(server_env)
-    hr = new_page(browser)
-    hr.set_default_timeout(SLOW)
-    sign_in(hr, server, "hr", DEMO_PASSWORD)
-    hr.goto(f"{server}/surveys")
-    hr.get_by_role("heading", name="Surveys", exact=True).wait_for()
-    wait_until_idle(hr)
+    hr = open_signed_in(browser, server, "hr", "surveys", "Surveys")
     label = f"December customer check · #{opened}"
     choose(hr, "Survey", label)
     hr.get_by_text(re.compile("^Status: open")).wait_for()
