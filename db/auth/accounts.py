@@ -157,10 +157,10 @@ def create_user(*, session: Session, user_in: UserCreate, actor: Actor) -> User:
     session.add(user)
     session.flush()
     record(
-        session=session,
-        actor=actor,
-        action="user.create",
-        entity="user",
+        session,
+        actor,
+        "user.create",
+        "user",
         entity_id=user.id,
         details={"username": username, "roles": [r.value for r in roles], "team": user.team},
     )
@@ -186,14 +186,7 @@ def update_user(
     user.sqlmodel_update(changes)
     user.version += 1
     session.add(user)
-    record(
-        session=session,
-        actor=actor,
-        action="user.update",
-        entity="user",
-        entity_id=user.id,
-        details=changes,
-    )
+    record(session, actor, "user.update", "user", entity_id=user.id, details=changes)
     session.commit()
     return user
 
@@ -218,10 +211,10 @@ def set_roles(*, session: Session, user_id: int, roles: list[Role], actor: Actor
     user.version += 1
     session.add(user)
     record(
-        session=session,
-        actor=actor,
-        action="user.roles",
-        entity="user",
+        session,
+        actor,
+        "user.roles",
+        "user",
         entity_id=user.id,
         details={"before": before, "after": [r.value for r in new_roles]},
     )
@@ -257,7 +250,7 @@ def deactivate_user(*, session: Session, user_id: int, actor: Actor) -> User:
     user.version += 1
     session.add(user)
     _revoke_all(session=session, user_id=user.id)
-    record(session=session, actor=actor, action="user.deactivate", entity="user", entity_id=user.id)
+    record(session, actor, "user.deactivate", "user", entity_id=user.id)
     session.commit()
     return user
 
@@ -271,7 +264,7 @@ def reactivate_user(*, session: Session, user_id: int, actor: Actor) -> User:
     user.locked_until = None
     user.version += 1
     session.add(user)
-    record(session=session, actor=actor, action="user.reactivate", entity="user", entity_id=user.id)
+    record(session, actor, "user.reactivate", "user", entity_id=user.id)
     session.commit()
     return user
 
@@ -284,7 +277,7 @@ def unlock_user(*, session: Session, user_id: int, actor: Actor) -> User:
     user.locked_until = None
     user.version += 1
     session.add(user)
-    record(session=session, actor=actor, action="user.unlock", entity="user", entity_id=user.id)
+    record(session, actor, "user.unlock", "user", entity_id=user.id)
     session.commit()
     return user
 
@@ -301,13 +294,7 @@ def reset_password(*, session: Session, user_id: int, new_password: str, actor: 
     user.version += 1
     session.add(user)
     _revoke_all(session=session, user_id=user.id)
-    record(
-        session=session,
-        actor=actor,
-        action="user.password_reset",
-        entity="user",
-        entity_id=user.id,
-    )
+    record(session, actor, "user.password_reset", "user", entity_id=user.id)
     session.commit()
     return user
 
@@ -338,9 +325,7 @@ def change_own_password(
     session.add(user)
     # Other browsers signed in as this user are signed out; this one stays.
     _revoke_all(session=session, user_id=user.id, except_hash=_token_hash(keep_session))
-    record(
-        session=session, actor=user, action="user.password_change", entity="user", entity_id=user.id
-    )
+    record(session, user, "user.password_change", "user", entity_id=user.id)
     session.commit()
     return user
 
@@ -548,10 +533,10 @@ def authenticate(
     session.refresh(user)
     if not user.is_active:
         record(
-            session=session,
-            actor=user,
-            action="login.refused",
-            entity="user",
+            session,
+            user,
+            "login.refused",
+            "user",
             entity_id=user.id,
             details={"reason": "deactivated"},
         )
@@ -567,42 +552,22 @@ def authenticate(
         # check takes as long as every other's.
         user.password_hash = hash_password(password)
     session.add(user)
-    record(session=session, actor=user, action="login.success", entity="user", entity_id=user.id)
+    record(session, user, "login.success", "user", entity_id=user.id)
     session.commit()
     return user
 
 
 def _record_failure(*, session: Session, user: User | None, claim: _Claim) -> None:
     if user is None:
-        record(
-            session=session,
-            actor=None,
-            action="login.failure",
-            entity="user",
-            details={"reason": "unknown username"},
-        )
+        record(session, None, "login.failure", "user", details={"reason": "unknown username"})
         session.commit()
         return
     details: dict[str, object] = {"failed_logins": claim.failed_logins}
     if claim.locked_until is not None:
         details["locked_until"] = claim.locked_until.isoformat()
-    record(
-        session=session,
-        actor=user,
-        action="login.failure",
-        entity="user",
-        entity_id=user.id,
-        details=details,
-    )
+    record(session, user, "login.failure", "user", entity_id=user.id, details=details)
     if "locked_until" in details:
-        record(
-            session=session,
-            actor=user,
-            action="user.locked",
-            entity="user",
-            entity_id=user.id,
-            details=details,
-        )
+        record(session, user, "user.locked", "user", entity_id=user.id, details=details)
     session.commit()
 
 
@@ -667,7 +632,7 @@ def close_session(*, session: Session, token: str) -> None:
     row.revoked_at = utcnow()
     session.add(row)
     user = session.get(User, row.user_id)
-    record(session=session, actor=user, action="logout", entity="user", entity_id=row.user_id)
+    record(session, user, "logout", "user", entity_id=row.user_id)
     session.commit()
 
 

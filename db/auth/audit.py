@@ -60,7 +60,6 @@ def ensure_head(*, session: Session) -> None:
 
 
 def record(
-    *,
     session: Session,
     actor: Actor | None,
     action: str,
@@ -68,7 +67,11 @@ def record(
     entity_id: object | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append an event in the caller's transaction (the caller commits)."""
+    """Append an event in the caller's transaction (the caller commits).
+
+    Called as `record(session, actor, "case.assign", "case", entity_id=..., details=...)`:
+    who did what to which kind of thing, then which one and the particulars.
+    """
     # Take the head row's write lock first, so two writers queue up rather than
     # both linking to the same predecessor (a fork the verifier would flag).
     result = session.execute(
@@ -119,7 +122,7 @@ def record_view(
     *, session: Session, actor: Actor, entity: str, entity_id: object, what: str = "view"
 ) -> None:
     """Record that `actor` opened a sensitive record (commits)."""
-    record(session=session, actor=actor, action=what, entity=entity, entity_id=entity_id)
+    record(session, actor, what, entity, entity_id=entity_id)
     session.commit()
 
 

@@ -64,14 +64,7 @@ def _save(
     if is_excluded(session=session, case_id=case.id, user_id=actor.id):
         session.rollback()
         raise NotFound("There is no such case that you can open.")
-    record(
-        session=session,
-        actor=actor,
-        action=action,
-        entity="case",
-        entity_id=case.reference,
-        details=details,
-    )
+    record(session, actor, action, "case", entity_id=case.reference, details=details)
     session.commit()
     return case
 

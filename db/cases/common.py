@@ -212,10 +212,10 @@ def set_category_deadlines(
     category.ack_days, category.feedback_months = ack_days, feedback_months
     session.add(category)
     record(
-        session=session,
-        actor=actor,
-        action="case.category_deadlines",
-        entity="case_category",
+        session,
+        actor,
+        "case.category_deadlines",
+        "case_category",
         entity_id=key,
         details={
             "before": before,

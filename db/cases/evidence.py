@@ -220,10 +220,10 @@ def evidence_content(*, session: Session, actor: Actor, attachment_id: int) -> t
         raise NotFound("There is no such file that you can open.")
     case = case_by_id(session=session, actor=actor, case_id=found.case_id)
     record(
-        session=session,
-        actor=actor,
-        action="case.evidence_download",
-        entity="case",
+        session,
+        actor,
+        "case.evidence_download",
+        "case",
         entity_id=case.reference,
         details={"file": found.filename},
     )

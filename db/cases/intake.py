@@ -323,10 +323,10 @@ def submit_concern(
         )
     # The audit entry says that a concern arrived, never what it says or who sent it.
     record(
-        session=session,
-        actor=None,
-        action="case.received",
-        entity="case",
+        session,
+        None,
+        "case.received",
+        "case",
         entity_id=case.reference,
         details={
             "category": category.key,
@@ -430,10 +430,10 @@ def _case_for_reporter(
     if visitor is not None:
         _note_receipt_failure(session=session, visitor=visitor, mine=mine, now=now)
     record(
-        session=session,
-        actor=None,
-        action="case.receipt_failure",
-        entity="case",
+        session,
+        None,
+        "case.receipt_failure",
+        "case",
         entity_id=case.reference if stored and case is not None else None,
     )
     session.commit()
@@ -537,10 +537,10 @@ def reporter_reply(
     case.version += 1
     session.add(case)
     record(
-        session=session,
-        actor=None,
-        action="case.reporter_message",
-        entity="case",
+        session,
+        None,
+        "case.reporter_message",
+        "case",
         entity_id=case.reference,
         details={"evidence": len(files)},
     )

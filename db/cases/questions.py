@@ -126,10 +126,10 @@ def set_category_questions(
     ]
     session.add_all(made)
     record(
-        session=session,
-        actor=actor,
-        action="case.category_questions",
-        entity="case_category",
+        session,
+        actor,
+        "case.category_questions",
+        "case_category",
         entity_id=found.key,
         details={"questions": len(made)},
     )

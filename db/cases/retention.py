@@ -81,10 +81,10 @@ def purge_cases(
         case.version += 1
         session.add(case)
         record(
-            session=session,
-            actor=actor,
-            action="case.purge",
-            entity="case",
+            session,
+            actor,
+            "case.purge",
+            "case",
             entity_id=case.reference,
             details={"closed_at": case.closed_at.isoformat() if case.closed_at else None},
         )

@@ -253,13 +253,7 @@ def _refuse_excluded(session: Session, actor: Actor, condition: Any, message: st
         .where(condition, col(CaseExclusion.user_id) == actor.id)
     ).first()
     if excluded is not None:
-        record(
-            session=session,
-            actor=actor,
-            action="case.open_excluded",
-            entity="case",
-            entity_id=excluded,
-        )
+        record(session, actor, "case.open_excluded", "case", entity_id=excluded)
         session.commit()
     raise NotFound(message)
 
@@ -416,9 +410,7 @@ def claim_case(
         assignee_id=actor.id,
         body="Claimed the case.",
     )
-    record(
-        session=session, actor=actor, action="case.claim", entity="case", entity_id=case.reference
-    )
+    record(session, actor, "case.claim", "case", entity_id=case.reference)
     session.commit()
     return case
 
@@ -457,10 +449,10 @@ def assign_case(
         body=f"Assigned to {target.display_name}.",
     )
     record(
-        session=session,
-        actor=actor,
-        action="case.assign",
-        entity="case",
+        session,
+        actor,
+        "case.assign",
+        "case",
         entity_id=case.reference,
         details={"assignee_id": assignee_id},
     )
@@ -518,12 +510,11 @@ def exclude_reviewer(
         body=f"Excluded {target.display_name}: {reason.strip()}",
     )
     record(
-        session=session,
-        actor=actor,
-        action="case.exclude",
-        entity="case",
+        session,
+        actor,
+        "case.exclude",
+        "case",
         entity_id=case.reference,
-        # A reviewer leaving out a colleague is flagged for an administrator at once.
         details={"user_id": user_id, "colleague": user_id != actor.id},
     )
     session.commit()
@@ -714,10 +705,10 @@ def release_to_access_request(
         + ("." if text else ": nothing the person is entitled to."),
     )
     record(
-        session=session,
-        actor=actor,
-        action="case.release",
-        entity="case",
+        session,
+        actor,
+        "case.release",
+        "case",
         entity_id=case.reference,
         details={"request_id": request_id, "empty": text is None},
     )

@@ -91,10 +91,10 @@ def open_welfare_case(
         due = welfare_in.first_check_in + timedelta(days=n * welfare_in.every_days)
         session.add(CheckIn(case_id=case.id, due_on=due))
     record(
-        session=session,
-        actor=actor,
-        action="case.welfare_open",
-        entity="case",
+        session,
+        actor,
+        "case.welfare_open",
+        "case",
         entity_id=case.reference,
         details={"check_ins": welfare_in.check_ins, "every_days": welfare_in.every_days},
     )
@@ -136,13 +136,7 @@ def log_check_in(
     )
     case.version += 1
     session.add(case)
-    record(
-        session=session,
-        actor=actor,
-        action="case.check_in",
-        entity="case",
-        entity_id=case.reference,
-    )
+    record(session, actor, "case.check_in", "case", entity_id=case.reference)
     session.commit()
     return check_in
 

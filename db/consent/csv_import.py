@@ -241,10 +241,10 @@ def import_consent(
         session.rollback()
         return ImportReport(good, bad, True)
     record(
-        session=session,
-        actor=actor,
-        action="consent.import",
-        entity="consent_event",
+        session,
+        actor,
+        "consent.import",
+        "consent_event",
         details={"imported": good, "refused": len(bad)},
     )
     session.commit()

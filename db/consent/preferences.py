@@ -105,13 +105,7 @@ def issue_link(*, session: Session, contact_id: int, actor: Actor) -> IssuedLink
     require_role(actor, *RECORDERS, doing="send preference links")
     contact = get_contact(session=session, contact_id=contact_id, actor=actor)
     link = new_link(session=session, contact=contact)
-    record(
-        session=session,
-        actor=actor,
-        action="preference_link.issue",
-        entity="contact",
-        entity_id=contact.id,
-    )
+    record(session, actor, "preference_link.issue", "contact", entity_id=contact.id)
     session.commit()
     return link
 
@@ -374,10 +368,10 @@ def set_preferred_channel(*, session: Session, token: str, preferred: str | None
     contact.updated_at = utcnow()
     session.add(contact)
     record(
-        session=session,
-        actor=None,
-        action="contact.preferred_channel",
-        entity="contact",
+        session,
+        None,
+        "contact.preferred_channel",
+        "contact",
         entity_id=contact.id,
         details={"channel": channel.value if channel else None, "by": SELF_SERVICE_NAME},
     )
@@ -476,11 +470,5 @@ def send_preference_link(*, session: Session, contact_id: int, actor: Actor) -> 
             ),
         )
     )
-    record(
-        session=session,
-        actor=actor,
-        action="preference_link.send",
-        entity="contact",
-        entity_id=contact.id,
-    )
+    record(session, actor, "preference_link.send", "contact", entity_id=contact.id)
     session.commit()

@@ -116,10 +116,10 @@ def create_purpose(
     session.add(purpose)
     session.flush()
     record(
-        session=session,
-        actor=actor,
-        action="purpose.create",
-        entity="consent_purpose",
+        session,
+        actor,
+        "purpose.create",
+        "consent_purpose",
         entity_id=purpose.id,
         details={"code": code, "lawful_basis": purpose.lawful_basis},
     )
@@ -190,10 +190,10 @@ def update_purpose(
     purpose.version += 1
     session.add(purpose)
     record(
-        session=session,
-        actor=actor,
-        action="purpose.update",
-        entity="consent_purpose",
+        session,
+        actor,
+        "purpose.update",
+        "consent_purpose",
         entity_id=purpose.id,
         details={"code": purpose.code, "version": purpose.version, "changes": diff},
     )
@@ -243,10 +243,10 @@ def publish_notice(
     session.add(notice)
     session.flush()
     record(
-        session=session,
-        actor=actor,
-        action="notice.publish",
-        entity="consent_notice",
+        session,
+        actor,
+        "notice.publish",
+        "consent_notice",
         entity_id=notice.id,
         details={"purpose": purpose.code, "version": notice.version},
     )
@@ -276,13 +276,7 @@ def revise_notice(*, session: Session, notice_id: int, wording: str, actor: Acto
     text = _wording(wording)
     notice.wording = text
     session.add(notice)
-    record(
-        session=session,
-        actor=actor,
-        action="notice.revise",
-        entity="consent_notice",
-        entity_id=notice.id,
-    )
+    record(session, actor, "notice.revise", "consent_notice", entity_id=notice.id)
     session.commit()
     return notice
 
@@ -386,10 +380,10 @@ def record_consent(
     append(session=session, event=event)
     session.flush()
     record(
-        session=session,
-        actor=actor,
-        action=f"consent.{event.action}",
-        entity="consent_event",
+        session,
+        actor,
+        f"consent.{event.action}",
+        "consent_event",
         entity_id=event.id,
         details={
             "contact_id": contact.id,

@@ -62,10 +62,10 @@ def register_request(
     session.add(request)
     session.flush()
     record(
-        session=session,
-        actor=actor,
-        action="privacy_request.register",
-        entity="privacy_request",
+        session,
+        actor,
+        "privacy_request.register",
+        "privacy_request",
         entity_id=request.id,
         details={"kind": request.kind, "contact_id": contact.id, "due_on": str(request.due_on)},
     )
@@ -97,10 +97,10 @@ def _save(
     request.version += 1
     session.add(request)
     record(
-        session=session,
-        actor=actor,
-        action=f"privacy_request.{action}",
-        entity="privacy_request",
+        session,
+        actor,
+        f"privacy_request.{action}",
+        "privacy_request",
         entity_id=request.id,
         details=details,
     )

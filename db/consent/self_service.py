@@ -231,10 +231,10 @@ def confirm_request(*, session: Session, ticket: str, code: str, visitor: str) -
     session.delete(pending)
     session.flush()
     record(
-        session=session,
-        actor=None,
-        action="privacy_request.public",
-        entity="privacy_request",
+        session,
+        None,
+        "privacy_request.public",
+        "privacy_request",
         entity_id=request.id,
         details={"kind": request.kind, "due_on": str(request.due_on)},
     )
@@ -360,13 +360,7 @@ def download_answer(*, session: Session, ticket: str, code: str, visitor: str) -
     else:
         export = build_access_export(session=session, contact=contact, request_id=request.id)
     session.delete(pending)
-    record(
-        session=session,
-        actor=None,
-        action="privacy_request.download",
-        entity="privacy_request",
-        entity_id=request.id,
-    )
+    record(session, None, "privacy_request.download", "privacy_request", entity_id=request.id)
     session.commit()
     return export
 

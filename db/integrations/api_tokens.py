@@ -127,10 +127,10 @@ def create_token(
             f"Name: a token called {cleaned!r} already exists; choose another name."
         ) from err
     record(
-        session=session,
-        actor=actor,
-        action="api_token.create",
-        entity="api_token",
+        session,
+        actor,
+        "api_token.create",
+        "api_token",
         entity_id=token.id,
         details={"name": cleaned, "user": user.username, "days": lifetime},
     )
@@ -173,10 +173,10 @@ def revoke_token(*, session: Session, name: str, actor: Actor) -> ApiToken:
     token.revoked_by_id = actor.id
     session.add(token)
     record(
-        session=session,
-        actor=actor,
-        action="api_token.revoke",
-        entity="api_token",
+        session,
+        actor,
+        "api_token.revoke",
+        "api_token",
         entity_id=token.id,
         details={"name": token.name},
     )
@@ -221,10 +221,10 @@ def authenticate(
     if why is not None:
         # A known token used after it stopped working is worth a line in the audit log.
         record(
-            session=session,
-            actor=user,
-            action="api.refused",
-            entity="api_token",
+            session,
+            user,
+            "api.refused",
+            "api_token",
             entity_id=found.id,
             details={"token": found.name, "why": why},
         )
@@ -287,10 +287,10 @@ def audit_call(
 ) -> None:
     """Write one API call to the audit log under the token's name (commits)."""
     record(
-        session=session,
-        actor=user,
-        action="api.call",
-        entity="api_token",
+        session,
+        user,
+        "api.call",
+        "api_token",
         entity_id=token.id,
         details={"token": token.name, "method": method, "route": route, "status": status}
         | (details or {}),

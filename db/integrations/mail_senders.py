@@ -110,13 +110,7 @@ def ignore_sender(*, session: Session, sender_id: int, actor: Actor) -> None:
     sender.decided_by_id = actor.id
     sender.decided_at = utcnow()
     session.add(sender)
-    record(
-        session=session,
-        actor=actor,
-        action="mail.sender_ignore",
-        entity="mail_unknown_sender",
-        entity_id=sender.id,
-    )
+    record(session, actor, "mail.sender_ignore", "mail_unknown_sender", entity_id=sender.id)
     session.commit()
 
 

@@ -269,10 +269,10 @@ def _refused(ctx: _Context, message: ParsedMessage, contact: Contact, reason: st
         ctx.result.already += 1
         return
     record(
-        session=ctx.session,
-        actor=SYNC_ACTOR,
-        action="mail.refused",
-        entity="mail_message_contact",
+        ctx.session,
+        SYNC_ACTOR,
+        "mail.refused",
+        "mail_message_contact",
         entity_id=link.id,
         details={
             "mailbox_id": ctx.mailbox.id,

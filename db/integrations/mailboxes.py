@@ -214,10 +214,10 @@ def create_mailbox(*, session: Session, mailbox_in: MailboxCreate, actor: Actor)
     session.add(mailbox)
     _saved(session, mailbox)
     record(
-        session=session,
-        actor=actor,
-        action="mailbox.create",
-        entity="mailbox",
+        session,
+        actor,
+        "mailbox.create",
+        "mailbox",
         entity_id=mailbox.id,
         details={"host": mailbox.host, "owner_id": mailbox.owner_id},
     )
@@ -251,10 +251,10 @@ def update_mailbox(
     session.add(mailbox)
     _saved(session, mailbox)
     record(
-        session=session,
-        actor=actor,
-        action="mailbox.update",
-        entity="mailbox",
+        session,
+        actor,
+        "mailbox.update",
+        "mailbox",
         entity_id=mailbox.id,
         details={"changed": sorted(values)},
     )

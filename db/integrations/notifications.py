@@ -156,10 +156,10 @@ def set_preferences(
             session.rollback()
             raise Conflict("Your settings changed in another window; reload the page.")
     record(
-        session=session,
-        actor=actor,
-        action="notifications.settings",
-        entity="app_user",
+        session,
+        actor,
+        "notifications.settings",
+        "app_user",
         entity_id=user_id,
         details={"muted": muted.split(), "digest": digest},
     )

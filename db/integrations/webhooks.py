@@ -139,10 +139,10 @@ def register_endpoint(
     session.add(endpoint)
     session.flush()
     record(
-        session=session,
-        actor=actor,
-        action="webhook.register",
-        entity="webhook_endpoint",
+        session,
+        actor,
+        "webhook.register",
+        "webhook_endpoint",
         entity_id=endpoint.id,
         details={"url": cleaned, "kinds": chosen.split()},
     )
@@ -182,10 +182,10 @@ def set_endpoint(
         session.rollback()
         raise Conflict("Someone changed this endpoint since you opened it; reload the page.")
     record(
-        session=session,
-        actor=actor,
-        action="webhook.change",
-        entity="webhook_endpoint",
+        session,
+        actor,
+        "webhook.change",
+        "webhook_endpoint",
         entity_id=endpoint_id,
         details={"active": active, "kinds": chosen.split()},
     )
@@ -262,13 +262,7 @@ def replay_delivery(*, session: Session, actor: Actor, delivery_id: int) -> Webh
     delivery.attempts = 0
     delivery.next_attempt_at = utcnow()
     session.add(delivery)
-    record(
-        session=session,
-        actor=actor,
-        action="webhook.replay",
-        entity="webhook_delivery",
-        entity_id=delivery_id,
-    )
+    record(session, actor, "webhook.replay", "webhook_delivery", entity_id=delivery_id)
     session.commit()
     return delivery
 

@@ -217,10 +217,10 @@ def ask(*, session: Session, ask_in: AskIn, visitor: str) -> None:
     note_submission(session=session, form=PublicForm.ask_us, visitor=visitor, now=now)
     session.flush()
     record(
-        session=session,
-        actor=None,
-        action="ask_us.question",
-        entity="interaction",
+        session,
+        None,
+        "ask_us.question",
+        "interaction",
         entity_id=interaction.id,
         details={"contact_id": contact.id, "new_contact": new, "channel": channel.value},
     )

@@ -121,10 +121,10 @@ def create_organisation(
     session.add(org)
     session.flush()
     record(
-        session=session,
-        actor=actor,
-        action="organisation.create",
-        entity="organisation",
+        session,
+        actor,
+        "organisation.create",
+        "organisation",
         entity_id=org.id,
         details={"name": org.name},
     )
@@ -160,14 +160,7 @@ def update_organisation(
     org.updated_at = utcnow()
     org.updated_by_id = actor.id
     session.add(org)
-    record(
-        session=session,
-        actor=actor,
-        action="organisation.update",
-        entity="organisation",
-        entity_id=org.id,
-        details=changes,
-    )
+    record(session, actor, "organisation.update", "organisation", entity_id=org.id, details=changes)
     session.commit()
     return org
 
@@ -244,10 +237,10 @@ def create_contact(*, session: Session, contact_in: ContactCreate, actor: Actor)
     for tag in tags:
         session.add(ContactTag(contact_id=contact.id or 0, tag=tag))
     record(
-        session=session,
-        actor=actor,
-        action="contact.create",
-        entity="contact",
+        session,
+        actor,
+        "contact.create",
+        "contact",
         entity_id=contact.id,
         details={"kind": contact.kind, "tags": tags},
     )
@@ -332,10 +325,10 @@ def _update(
     contact.updated_by_id = actor.id
     session.add(contact)
     record(
-        session=session,
-        actor=actor,
-        action="contact.update",
-        entity="contact",
+        session,
+        actor,
+        "contact.update",
+        "contact",
         entity_id=contact.id,
         details={"fields": sorted(changes)},
     )
@@ -359,12 +352,7 @@ def _replace_tags(session: Session, contact: Contact, tags: list[str], actor: Ac
     for tag in cleaned:
         session.add(ContactTag(contact_id=contact.id or 0, tag=tag))
     record(
-        session=session,
-        actor=actor,
-        action="contact.tags",
-        entity="contact",
-        entity_id=contact.id,
-        details={"tags": cleaned},
+        session, actor, "contact.tags", "contact", entity_id=contact.id, details={"tags": cleaned}
     )
     return cleaned
 

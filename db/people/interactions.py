@@ -108,10 +108,10 @@ def log_interaction(
     _deal_activity(session, interaction.deal_id, occurred_at)
     session.flush()
     record(
-        session=session,
-        actor=actor,
-        action="interaction.log",
-        entity="interaction",
+        session,
+        actor,
+        "interaction.log",
+        "interaction",
         entity_id=interaction.id,
         details={
             "contact_id": contact.id,
@@ -190,10 +190,10 @@ def create_task(*, session: Session, task_in: TaskCreate, actor: Actor) -> Task:
     session.add(task)
     session.flush()
     record(
-        session=session,
-        actor=actor,
-        action="task.create",
-        entity="task",
+        session,
+        actor,
+        "task.create",
+        "task",
         entity_id=task.id,
         details={"due_on": task.due_on.isoformat(), "contact_id": task.contact_id},
     )
@@ -224,7 +224,7 @@ def complete_task(*, session: Session, task_id: int, version: int, actor: Actor)
             .values(last_activity_at=utcnow())
         )
     _deal_activity(session, task.deal_id, utcnow())
-    record(session=session, actor=actor, action="task.done", entity="task", entity_id=task_id)
+    record(session, actor, "task.done", "task", entity_id=task_id)
     session.commit()
     session.refresh(task)
     return task

@@ -47,10 +47,10 @@ def save_checkpoint(session: Session, ledger: LedgerCheck, actor: Actor) -> None
     if ledger.checkpoint is not None and ledger.checkpoint.seq == ledger.last_seq:
         return  # nothing new since the last one
     anchor = record(
-        session=session,
-        actor=actor,
-        action=CHECKPOINT_ACTION,
-        entity="consent_ledger",
+        session,
+        actor,
+        CHECKPOINT_ACTION,
+        "consent_ledger",
         entity_id=ledger.last_seq,
         details={"seq": ledger.last_seq, "hash": ledger.last_hash, "mode": ledger.mode},
     )

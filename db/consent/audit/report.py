@@ -98,10 +98,10 @@ def run_audit(
         else trend_from_rows(violations.rows)
     )
     record(
-        session=session,
-        actor=actor,
-        action="consent.audit",
-        entity="consent_audit",
+        session,
+        actor,
+        "consent.audit",
+        "consent_audit",
         details={
             "since": start.isoformat(),
             "until": end.isoformat(),

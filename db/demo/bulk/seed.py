@@ -314,10 +314,10 @@ def seed_scale(*, session: Session, scale: float, seed: int = 7) -> dict[str, in
     for seeder in BULK_SEEDERS:
         counts.update(seeder(session, world))
     record(
-        session=session,
-        actor=OPERATOR,
-        action="seed.bulk",
-        entity="database",
+        session,
+        OPERATOR,
+        "seed.bulk",
+        "database",
         details={"scale": scale, "seed": seed, "counts": counts},
     )
     session.merge(AppMeta(key=SCALE_MARKER, value=str(scale)))
