@@ -18,10 +18,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from imapclient import IMAPClient
 
 from bench.serve import free_port, stop_app
+from db.models.integrations_mail import Mailbox
 
 NOBODY = 65534
 
@@ -97,6 +99,21 @@ class ImapServer:
     def ca_file(self) -> Path:
         """The self-signed certificate the server presents (for "localhost")."""
         return self.root / "tls" / "cert.pem"
+
+    def mailbox(
+        self, username: str, name: str, address: str, password_env: str, **more: Any
+    ) -> Mailbox:
+        """A (not yet saved) mailbox row that signs in to this server as `username`."""
+        return Mailbox(
+            name=name,
+            address=address,
+            host=self.host,
+            port=self.port,
+            security="plain",
+            username=username,
+            password_env=password_env,
+            **more,
+        )
 
     def add_user(self, name: str | None = None, password: str | None = None) -> tuple[str, str]:
         """A new user with an empty INBOX and Sent; returns (username, password)."""

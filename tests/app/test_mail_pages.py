@@ -101,28 +101,15 @@ def test_the_owner_sees_only_their_mailbox_and_may_pause_it_but_not_move_it(
     sales = get_user_by_username(session=app_db, username="sales")
     assert sales is not None
     app_db.add(
-        Mailbox(
-            name="Sam's mail",
-            address="sam@rapport.example",
-            host=imap.host,
-            port=imap.port,
-            security="plain",
-            username=username,
-            password_env="MAILBOX_PASSWORD_SALES",
+        imap.mailbox(
+            username,
+            "Sam's mail",
+            "sam@rapport.example",
+            "MAILBOX_PASSWORD_SALES",
             owner_id=sales.id,
         )
     )
-    app_db.add(
-        Mailbox(
-            name="Hello",
-            address="hello@rapport.example",
-            host=imap.host,
-            port=imap.port,
-            security="plain",
-            username=username,
-            password_env="MAILBOX_PASSWORD_SALES",
-        )
-    )
+    app_db.add(imap.mailbox(username, "Hello", "hello@rapport.example", "MAILBOX_PASSWORD_SALES"))
     app_db.commit()
     at = run_page("pages/mailboxes.py", "sales")
     assert not at.exception
@@ -156,17 +143,7 @@ def test_an_unknown_sender_becomes_a_contact_from_the_list_and_another_is_ignore
 ) -> None:
     username, password = imap.add_user()
     monkeypatch.setenv("MAILBOX_PASSWORD_HELLO", password)
-    app_db.add(
-        Mailbox(
-            name="Hello",
-            address="hello@rapport.example",
-            host=imap.host,
-            port=imap.port,
-            security="plain",
-            username=username,
-            password_env="MAILBOX_PASSWORD_HELLO",
-        )
-    )
+    app_db.add(imap.mailbox(username, "Hello", "hello@rapport.example", "MAILBOX_PASSWORD_HELLO"))
     app_db.commit()
     for sender, subject in (
         ("Ines Duarte <ines.duarte@example.pt>", "Pedido de informação"),
@@ -235,17 +212,7 @@ def test_a_message_delivered_to_a_mailbox_is_on_contact_360_after_one_sync_and_i
         .order_by(col(Contact.id))
     ).first()
     assert person is not None and person.email
-    app_db.add(
-        Mailbox(
-            name="Hello",
-            address="hello@rapport.example",
-            host=imap.host,
-            port=imap.port,
-            security="plain",
-            username=username,
-            password_env="MAILBOX_PASSWORD_HELLO",
-        )
-    )
+    app_db.add(imap.mailbox(username, "Hello", "hello@rapport.example", "MAILBOX_PASSWORD_HELLO"))
     app_db.commit()
     message = EmailMessage()
     message["From"] = person.email.upper()

@@ -16,7 +16,6 @@ from sqlmodel import col, select
 from db.core.engine import make_engine, session_scope
 from db.core.types import utcnow
 from db.models.auth import User
-from db.models.integrations_mail import Mailbox
 from db.models.people import Contact
 from tests.conftest import IN_CI, ROOT
 from tests.e2e.conftest import Steps
@@ -88,15 +87,7 @@ def test_a_connected_mailbox_feeds_contact_360_and_shows_its_failures(
     # A second mailbox whose password is wrong, added by the operator beside it.
     with session_scope(engine) as session:
         session.add(
-            Mailbox(
-                name="Old shared box",
-                address="old@rapport.example",
-                host=imap.host,
-                port=imap.port,
-                security="plain",
-                username=username,
-                password_env="MAILBOX_PASSWORD_OLD",
-            )
+            imap.mailbox(username, "Old shared box", "old@rapport.example", "MAILBOX_PASSWORD_OLD")
         )
         session.commit()
     engine.dispose()
