@@ -11,6 +11,7 @@ from db.core.limits import TooManySubmissions
 from db.core.types import utcnow
 from db.models.cases import Case, ConcernCreate
 from db.models.limits import PublicSubmission
+from tests.integration.test_surveys import answers_for, opened_pulse
 
 
 @pytest.fixture(autouse=True)
@@ -115,53 +116,18 @@ def test_the_counter_keeps_no_content_and_forgets_entries_after_an_hour(
 def test_survey_answers_are_limited_per_session_and_a_refusal_keeps_the_link_unused(
     session: Session,
 ) -> None:
-    from datetime import date
-    from urllib.parse import parse_qs, urlparse
-
-    from db.auth.actor import OPERATOR
-    from db.models.surveys import EmployeeCreate, SurveyCreate, SurveyResponse
+    from db.models.surveys import SurveyResponse
     from db.surveys.answers import open_link, submit_answers
-    from db.surveys.builder import create_survey, list_questions
-    from db.surveys.distribution import issue_links, open_survey
-    from db.surveys.employees import create_employee
     from db.surveys.held import flush_held_answers
 
-    today = date.today()
-    for n in range(5):
-        create_employee(
-            session=session,
-            employee_in=EmployeeCreate(
-                name=f"Person {n}",
-                email=f"p{n}@example.org",
-                department="Sales",
-                team="North",
-                location="Leeds",
-                start_date=today - timedelta(days=400),
-            ),
-            actor=OPERATOR,
-        )
-    survey = create_survey(
-        session=session,
-        survey_in=SurveyCreate(
-            title="Pulse", opens_on=today, closes_on=today + timedelta(days=7), template="pulse"
-        ),
-        actor=OPERATOR,
-    )
-    open_survey(session=session, survey_id=survey.id or 0, actor=OPERATOR)
-    tokens = [
-        parse_qs(urlparse(link.url).query)["token"][0]
-        for link in issue_links(session=session, survey_id=survey.id or 0, actor=OPERATOR)
-    ]
-    answers: dict[int, int | str | None] = {
-        q.id or 0: {"agree5": 4, "scale10": 8}.get(q.kind)
-        for q in list_questions(session=session, survey_id=survey.id or 0)
-    }
+    sid, tokens = opened_pulse(session)
+    answers = answers_for(session, sid, 4)
     # One shared computer: a kiosk browser session answering on behalf of several links.
     for token in tokens[:2]:
         submit_answers(session=session, token=token, answers=answers, visitor="kiosk")
     with pytest.raises(TooManySubmissions, match="2 survey answers from this browser"):
         submit_answers(session=session, token=tokens[2], answers=answers, visitor="kiosk")
     # Answers are held for a batch: write them now to count what was stored.
-    flush_held_answers(session=session, survey_id=survey.id)
+    flush_held_answers(session=session, survey_id=sid)
     assert len(session.exec(select(SurveyResponse)).all()) == 2
     assert open_link(session=session, token=tokens[2]).title == "Pulse"  # still usable

@@ -1,8 +1,7 @@
 """The public forms' rate-limit table links nothing: not to a concern or an answer by time,
 not one browser session's uses across forms, hours or submissions; it forgets past hours."""
 
-from datetime import UTC, date, datetime, timedelta
-from urllib.parse import parse_qs, urlparse
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import assume, given
@@ -11,7 +10,6 @@ from sqlalchemy import DateTime, func, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
-from db.auth.actor import OPERATOR
 from db.cases.intake import reporter_reply, submit_concern
 from db.core.limits import (
     PublicForm,
@@ -25,11 +23,8 @@ from db.core.limits import (
 from db.core.types import utcnow
 from db.models.cases import ConcernCreate
 from db.models.limits import EVERYONE, PublicSubmission
-from db.models.surveys import EmployeeCreate, SurveyCreate
 from db.surveys.answers import submit_answers
-from db.surveys.builder import create_survey, list_questions
-from db.surveys.distribution import issue_links, open_survey
-from db.surveys.employees import create_employee
+from tests.integration.test_surveys import answers_for, opened_pulse
 
 VISITORS = ["browser-a", "browser-b", "browser-c"]
 BASE = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -140,36 +135,8 @@ def test_one_browser_session_has_unrelated_keys_on_every_form_in_every_hour_for_
 def test_a_survey_answer_leaves_no_moment_that_pairs_with_the_response_or_invitation(
     session: Session,
 ) -> None:
-    today = date.today()
-    for n in range(5):
-        create_employee(
-            session=session,
-            employee_in=EmployeeCreate(
-                name=f"Person {n}",
-                email=f"p{n}@example.org",
-                department="Sales",
-                team="North",
-                location="Leeds",
-                start_date=today - timedelta(days=400),
-            ),
-            actor=OPERATOR,
-        )
-    survey = create_survey(
-        session=session,
-        survey_in=SurveyCreate(
-            title="Pulse", opens_on=today, closes_on=today + timedelta(days=7), template="pulse"
-        ),
-        actor=OPERATOR,
-    )
-    open_survey(session=session, survey_id=survey.id or 0, actor=OPERATOR)
-    tokens = [
-        parse_qs(urlparse(link.url).query)["token"][0]
-        for link in issue_links(session=session, survey_id=survey.id or 0, actor=OPERATOR)
-    ]
-    answers: dict[int, int | str | None] = {
-        q.id or 0: {"agree5": 4, "scale10": 8}.get(q.kind)
-        for q in list_questions(session=session, survey_id=survey.id or 0)
-    }
+    sid, tokens = opened_pulse(session)
+    answers = answers_for(session, sid, 4)
     # The same browser session raises a concern and answers the survey.
     submit_concern(session=session, concern_in=concern(), visitor="browser-a")
     submit_answers(session=session, token=tokens[0], answers=answers, visitor="browser-a")

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 from sqlalchemy import event, func
@@ -25,14 +24,12 @@ from db.core.engine import make_engine
 from db.core.errors import Conflict
 from db.demo.fixtures import seed_users
 from db.models.pipeline import Deal, DealCreate, DealUpdate, StageChange
-from db.models.surveys import EmployeeCreate, SurveyCreate, SurveyInvitation, SurveyResponse
+from db.models.surveys import SurveyInvitation, SurveyResponse
 from db.pipeline.commands import create_deal, move_deal, update_deal
 from db.pipeline.setup import StageSpec, create_pipeline, list_stages
 from db.surveys.answers import LinkProblem, submit_answers
-from db.surveys.builder import create_survey, list_questions
-from db.surveys.distribution import issue_links, open_survey
-from db.surveys.employees import create_employee
 from tests.conftest import IN_CI, POSTGRES_URL, ROOT, drop_postgres_schema, fresh_engine
+from tests.integration.test_surveys import answers_for, opened_pulse
 
 
 def act_in_child(schema: str, action: str, args_json: str, go_file: str) -> None:
@@ -210,37 +207,10 @@ def test_two_servers_editing_one_deal_with_the_same_version_keep_one_edit(
 def test_two_servers_submitting_one_survey_link_store_one_response(
     shared: tuple[Engine, str, Path],
 ) -> None:
-    from datetime import date, timedelta
-
     engine, schema, tmp = shared
-    today = date.today()
     with Session(engine, expire_on_commit=False) as session:
-        for n in range(5):
-            create_employee(
-                session=session,
-                employee_in=EmployeeCreate(
-                    name=f"Person {n}",
-                    email=f"p{n}@example.org",
-                    department="Sales",
-                    team="North",
-                    location="Leeds",
-                    start_date=today - timedelta(days=400),
-                ),
-                actor=OPERATOR,
-            )
-        survey = create_survey(
-            session=session,
-            survey_in=SurveyCreate(
-                title="Pulse", opens_on=today, closes_on=today + timedelta(days=7), template="pulse"
-            ),
-            actor=OPERATOR,
-        )
-        open_survey(session=session, survey_id=survey.id or 0, actor=OPERATOR)
-        link = issue_links(session=session, survey_id=survey.id or 0, actor=OPERATOR)[0]
-        token = parse_qs(urlparse(link.url).query)["token"][0]
-        answers: dict[str, int | str | None] = {}
-        for q in list_questions(session=session, survey_id=survey.id or 0):
-            answers[str(q.id)] = {"agree5": 4, "scale10": 8}.get(q.kind)
+        sid, (token, *_) = opened_pulse(session)
+        answers = {str(q): a for q, a in answers_for(session, sid, 4).items()}
     run = ("answer", {"token": token, "answers": answers})
     outcomes = race(schema, tmp, [run, run])
     assert outcomes[1] == "won"

@@ -94,6 +94,14 @@ def tokens_of(session: Session, survey_id: int) -> dict[str, str]:
     }
 
 
+def opened_pulse(session: Session, people: int = 5) -> tuple[int, list[str]]:
+    """A pulse opened to `people` in Sales/North: its id and one fresh link token each."""
+    staff(session, {("Sales", "North"): people})
+    sid = new_survey(session).id or 0
+    open_survey(session=session, survey_id=sid, actor=OPERATOR)
+    return sid, list(tokens_of(session, sid).values())
+
+
 def answers_for(session: Session, survey_id: int, score: int, comment: str | None = None):  # type: ignore[no-untyped-def]
     result: dict[int, int | str | None] = {}
     for q in list_questions(session=session, survey_id=survey_id):
