@@ -31,79 +31,60 @@ def volume_chart(cells: Sequence[VolumeCell]) -> alt.Chart:
     return chart
 
 
-def timing_chart(rows: Sequence[CategoryFigures]) -> alt.Chart:
-    """Mean days to acknowledge and to close, per category (withheld categories left out)."""
-    records = []
-    for row in rows:
-        if row.cases is None:
-            continue
-        if row.days_to_acknowledge is not None:
-            records.append(
-                {
-                    "category": row.category,
-                    "measure": "to acknowledge",
-                    "days": row.days_to_acknowledge,
-                }
-            )
-        if row.days_to_close is not None:
-            records.append(
-                {"category": row.category, "measure": "to close", "days": row.days_to_close}
-            )
-    frame = pd.DataFrame(records, columns=["category", "measure", "days"])
+def _grouped_bars(
+    rows: Sequence[CategoryFigures],
+    column: tuple[str, str],
+    measures: dict[str, str],
+    x: alt.X,
+    fmt: str,
+) -> alt.Chart:
+    """Bars per category, one per measure (label -> CategoryFigures attribute) side by side;
+    withheld categories and missing figures are left out. `series` is the measure's column
+    and legend title; the value's column is the one `x` plots."""
+    series, legend = column
+    value = str(x.shorthand).split(":")[0]
+    records = [
+        {"category": row.category, series: label, value: getattr(row, attr)}
+        for row in rows
+        if row.cases is not None
+        for label, attr in measures.items()
+        if getattr(row, attr) is not None
+    ]
+    frame = pd.DataFrame(records, columns=["category", series, value])
     chart: alt.Chart = (
         alt.Chart(frame)
         .mark_bar()
         .encode(
             y=alt.Y("category:N", title="Category"),
-            x=alt.X("days:Q", title="Mean days"),
-            color=alt.Color("measure:N", title="Time"),
-            yOffset=alt.YOffset("measure:N"),
-            tooltip=["category:N", "measure:N", alt.Tooltip("days:Q", format=".1f")],
+            x=x,
+            color=alt.Color(f"{series}:N", title=legend),
+            yOffset=alt.YOffset(f"{series}:N"),
+            tooltip=["category:N", f"{series}:N", alt.Tooltip(f"{value}:Q", format=fmt)],
         )
     )
     return chart
+
+
+def timing_chart(rows: Sequence[CategoryFigures]) -> alt.Chart:
+    """Mean days to acknowledge and to close, per category (withheld categories left out)."""
+    measures = {"to acknowledge": "days_to_acknowledge", "to close": "days_to_close"}
+    days = alt.X("days:Q", title="Mean days")
+    return _grouped_bars(rows, ("measure", "Time"), measures, days, ".1f")
 
 
 def sla_chart(rows: Sequence[CategoryFigures]) -> alt.Chart:
     """Share of cases acknowledged and answered on time, per category."""
-    records = []
-    for row in rows:
-        if row.cases is None:
-            continue
-        if row.acknowledged_on_time is not None:
-            records.append(
-                {
-                    "category": row.category,
-                    "deadline": "acknowledged in time",
-                    "share": row.acknowledged_on_time,
-                }
-            )
-        if row.feedback_on_time is not None:
-            records.append(
-                {
-                    "category": row.category,
-                    "deadline": "feedback in time",
-                    "share": row.feedback_on_time,
-                }
-            )
-    frame = pd.DataFrame(records, columns=["category", "deadline", "share"])
-    chart: alt.Chart = (
-        alt.Chart(frame)
-        .mark_bar()
-        .encode(
-            y=alt.Y("category:N", title="Category"),
-            x=alt.X(
-                "share:Q",
-                title="Share on time",
-                axis=alt.Axis(format="%"),
-                scale=alt.Scale(domain=[0, 1]),
-            ),
-            color=alt.Color("deadline:N", title="Deadline"),
-            yOffset=alt.YOffset("deadline:N"),
-            tooltip=["category:N", "deadline:N", alt.Tooltip("share:Q", format=".0%")],
-        )
+    measures = {
+        "acknowledged in time": "acknowledged_on_time",
+        "feedback in time": "feedback_on_time",
+    }
+    share = alt.X(
+        "share:Q",
+        title="Share on time",
+        axis=alt.Axis(format="%"),
+        scale=alt.Scale(domain=[0, 1]),
     )
-    return chart
+    return _grouped_bars(rows, ("deadline", "Deadline"), measures, share, ".0%")
 
 
 def backlog_chart(buckets: Sequence[Bucket]) -> alt.Chart:
