@@ -184,11 +184,35 @@ def update_user(
     if "email" in changes:
         changes["email"] = changes["email"].strip().lower()
     user.sqlmodel_update(changes)
+    return _saved(session, actor, user, "user.update", changes)
+
+
+def _saved(
+    session: Session,
+    actor: Actor,
+    user: User,
+    action: str,
+    details: dict[str, Any] | None = None,
+    *,
+    sign_out: bool = False,
+) -> User:
+    """Store a change to a user with a new version and its audit entry, and commit.
+
+    `sign_out` ends every session of theirs (a deactivation, a reset password).
+    """
     user.version += 1
     session.add(user)
-    record(session, actor, "user.update", "user", entity_id=user.id, details=changes)
+    if sign_out:
+        _revoke_all(session=session, user_id=user.id)
+    record(session, actor, action, "user", entity_id=user.id, details=details)
     session.commit()
     return user
+
+
+def _unlocked(user: User) -> None:
+    """Forget failed sign-ins and any lockout."""
+    user.failed_logins = 0
+    user.locked_until = None
 
 
 def _check_version(user: User, version: int) -> None:
@@ -247,12 +271,7 @@ def deactivate_user(*, session: Session, user_id: int, actor: Actor) -> User:
     if Role.admin in user.roles:
         _refuse_removing_last_admin(session=session, user=user)
     user.is_active = False
-    user.version += 1
-    session.add(user)
-    _revoke_all(session=session, user_id=user.id)
-    record(session, actor, "user.deactivate", "user", entity_id=user.id)
-    session.commit()
-    return user
+    return _saved(session, actor, user, "user.deactivate", sign_out=True)
 
 
 def reactivate_user(*, session: Session, user_id: int, actor: Actor) -> User:
@@ -260,26 +279,16 @@ def reactivate_user(*, session: Session, user_id: int, actor: Actor) -> User:
     require_role(actor, Role.admin, doing="reactivate users")
     user = get_user(session=session, user_id=user_id)
     user.is_active = True
-    user.failed_logins = 0
-    user.locked_until = None
-    user.version += 1
-    session.add(user)
-    record(session, actor, "user.reactivate", "user", entity_id=user.id)
-    session.commit()
-    return user
+    _unlocked(user)
+    return _saved(session, actor, user, "user.reactivate")
 
 
 def unlock_user(*, session: Session, user_id: int, actor: Actor) -> User:
     """Lift a sign-in lockout before its cooldown ends (admin only)."""
     require_role(actor, Role.admin, doing="unlock accounts")
     user = get_user(session=session, user_id=user_id)
-    user.failed_logins = 0
-    user.locked_until = None
-    user.version += 1
-    session.add(user)
-    record(session, actor, "user.unlock", "user", entity_id=user.id)
-    session.commit()
-    return user
+    _unlocked(user)
+    return _saved(session, actor, user, "user.unlock")
 
 
 def reset_password(*, session: Session, user_id: int, new_password: str, actor: Actor) -> User:
@@ -289,14 +298,8 @@ def reset_password(*, session: Session, user_id: int, new_password: str, actor: 
     validate_password(new_password, username=user.username)
     user.password_hash = hash_password(new_password)
     user.password_changed_at = utcnow()
-    user.failed_logins = 0
-    user.locked_until = None
-    user.version += 1
-    session.add(user)
-    _revoke_all(session=session, user_id=user.id)
-    record(session, actor, "user.password_reset", "user", entity_id=user.id)
-    session.commit()
-    return user
+    _unlocked(user)
+    return _saved(session, actor, user, "user.password_reset", sign_out=True)
 
 
 def change_own_password(
