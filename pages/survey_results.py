@@ -95,7 +95,9 @@ def read(
         found = fetch()
         return None if isinstance(found, Failed) else found
     try:
-        return cast(T, _cached(name, (*key, tuple(sorted(arguments.items()))), fetch))
+        # The survey on screen is in the key: a series read covers every wave of the series.
+        cached = _cached(name, (*key, survey_id, tuple(sorted(arguments.items()))), fetch)
+        return cast(T, cached)
     except _NotCached:
         return None
 
