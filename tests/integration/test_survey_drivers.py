@@ -1,14 +1,18 @@
 """Drivers people can act on: the matrix's arithmetic, its quadrants, and the heatmap's
 comparisons, with the small-group rule played as the attacker across waves."""
 
+import json
 import statistics
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import Session
 
 from db.auth.actor import OPERATOR
 from db.core.errors import Forbidden
+from db.core.migrate import upgrade
 from db.core.small_groups import COVER
 from db.models.auth import Role
 from db.models.surveys import QuestionKind
@@ -28,6 +32,7 @@ from db.surveys.drivers import (
 )
 from db.surveys.held import flush_held_answers
 from db.surveys.reports import groups, results
+from tests.conftest import backends, drop_postgres_schema, fresh_engine
 from tests.integration.test_surveys import TODAY, answer_all, new_survey, staff, tokens_of, user
 
 # Per respondent i of 40: the engagement answer, then each driver item's answer.
@@ -242,3 +247,51 @@ def test_comparisons_never_give_back_a_group_the_previous_wave_withheld(
     known |= {g for g, c in cells.items() if c["vs previous wave"] is not None}
     unknown = sum(len(wave1[d]) for d in wave1 if d not in known)
     assert unknown == 0 or unknown >= k, f"{unknown} people's wave-1 score can be worked out"
+
+
+@pytest.mark.parametrize("backend", backends())
+def test_waves_copied_before_the_upgrade_learn_their_source_from_the_audit_log(
+    backend: str, tmp_path: Path
+) -> None:
+    engine, schema = fresh_engine(backend, tmp_path)
+    try:
+        upgrade(engine, "0034_contact_email2_index")
+        survey = (
+            "INSERT INTO survey (id, title, opens_on, closes_on, min_group, comment_min, wave,"
+            " status, created_at, version) VALUES (:id, 'Pulse', :day, :day, 5, 10, :wave,"
+            " 'closed', :now, 1)"
+        )
+        event = (
+            "INSERT INTO audit_event (id, seq, occurred_at, actor_name, action, entity,"
+            " entity_id, details, prev_hash, hash) VALUES (:id, :id, :now, 'hana', :action,"
+            " 'survey', :entity, :details, '0', '0')"
+        )
+        now = datetime.now(UTC)
+        with engine.begin() as connection:
+            for number in (1, 2, 3):
+                connection.execute(
+                    text(survey), {"id": number, "day": TODAY, "wave": number, "now": now}
+                )
+            # Wave 3 was copied from wave 1, not from the wave before it.
+            for number, (action, entity, source) in enumerate(
+                [("survey.copy", "2", 1), ("survey.copy", "3", 1), ("survey.close", "2", 2)], 1
+            ):
+                connection.execute(
+                    text(event),
+                    {
+                        "id": number,
+                        "now": now,
+                        "action": action,
+                        "entity": entity,
+                        "details": json.dumps({"from": source}),
+                    },
+                )
+        upgrade(engine)
+        with engine.connect() as connection:
+            found = dict(connection.execute(text("SELECT id, copied_from_id FROM survey")).all())
+        assert found == {1: None, 2: 1, 3: 1}
+    finally:
+        if schema:
+            drop_postgres_schema(engine, schema)
+        else:
+            engine.dispose()
