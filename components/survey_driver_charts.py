@@ -88,21 +88,14 @@ def driver_chart(
         )
     )
     lines = pd.DataFrame([{"impact": median_impact, "favourable": company_favourable}])
-    impact_rule = (
-        alt.Chart(lines)
-        .mark_rule(strokeDash=[4, 4], color="#616161")
-        .encode(
-            y=alt.Y("impact:Q", scale=y_scale),
-            tooltip=[alt.Tooltip("impact:Q", title="Median impact")],
-        )
+    rule = alt.Chart(lines).mark_rule(strokeDash=[4, 4], color="#616161")
+    impact_rule = rule.encode(
+        y=alt.Y("impact:Q", scale=y_scale),
+        tooltip=[alt.Tooltip("impact:Q", title="Median impact")],
     )
-    score_rule = (
-        alt.Chart(lines)
-        .mark_rule(strokeDash=[4, 4], color="#616161")
-        .encode(
-            x=alt.X("favourable:Q", scale=x_scale),
-            tooltip=[alt.Tooltip("favourable:Q", title="Company % favourable")],
-        )
+    score_rule = rule.encode(
+        x=alt.X("favourable:Q", scale=x_scale),
+        tooltip=[alt.Tooltip("favourable:Q", title="Company % favourable")],
     )
     ends = {"low": 0, "high": 1}
     names = pd.DataFrame(
