@@ -38,13 +38,16 @@ from db.surveys.reports import (
     report_scope,
     results_released,
     scope_group,
+    survey_questions,
 )
+from db.surveys.tallies import ENGAGEMENT_FACTOR
 
 # Respondents needed before impact is estimated: at 30 the standard error of r is
 # about 0.18, small enough to tell a strong driver from a weak one.
 IMPACT_MIN_RESPONSES = 30
 TOO_FEW = "too few responses to estimate impact (fewer than {m})"
 NO_SPREAD = "everyone answered alike, so impact cannot be estimated"
+NO_OUTCOME = "this survey has no engagement items to measure impact against"
 
 FOCUS = "Focus here"  # high impact, score below the company's
 STRENGTH = "Strength"  # high impact, score at or above the company's
@@ -116,6 +119,9 @@ def driver_matrix(
         return DriverMatrix(group, note=WHILE_OPEN.format(k=k))
     if not group.shown:
         return DriverMatrix(group, note=group.reason)
+    questions = survey_questions(session, survey_id)
+    if not any(q.factor == ENGAGEMENT_FACTOR for q in questions):
+        return DriverMatrix(group, note=NO_OUTCOME)
     if group.n < IMPACT_MIN_RESPONSES:
         return DriverMatrix(group, note=TOO_FEW.format(m=IMPACT_MIN_RESPONSES))
     impacts = {str(r["code"]): r for r in driver_impacts(session, scope, group)}

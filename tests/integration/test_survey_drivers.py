@@ -24,6 +24,7 @@ from db.surveys.drivers import (
     IMPACT_MIN_RESPONSES,
     MAINTAIN,
     MONITOR,
+    NO_OUTCOME,
     NO_PREVIOUS,
     STRENGTH,
     TOO_FEW,
@@ -173,6 +174,31 @@ def test_a_group_below_the_threshold_shows_no_driver_and_no_comparison(session: 
     cells = compared_heatmap(session=session, survey_id=sid, actor=hr)
     assert all(c["vs previous wave"] is None for c in cells)
     assert {c["note"] for c in cells if c["group"] == "Sales"} == {NO_PREVIOUS}
+
+
+def test_a_survey_without_engagement_items_says_there_is_nothing_to_measure_impact_against(
+    session: Session,
+) -> None:
+    staff(session, {("Sales", "North"): 5})
+    sid = new_survey(session, template="blank").id or 0
+    add_question(
+        session=session,
+        survey_id=sid,
+        section="Work",
+        code="growth_path",
+        text="I can grow here.",
+        kind=QuestionKind.agree5,
+        factor="growth",
+        choices=None,
+        required=True,
+        actor=OPERATOR,
+    )
+    open_survey(session=session, survey_id=sid, actor=OPERATOR)
+    answer_all(session, sid, {f"p{i}@example.org": 4 for i in range(1, 6)})
+    close_survey(session=session, survey_id=sid, actor=OPERATOR)
+    hr = user(session, "hana", Role.hr)
+    matrix = driver_matrix(session=session, survey_id=sid, group_key="all", actor=hr)
+    assert matrix.note == NO_OUTCOME and matrix.drivers == []
 
 
 def favourable_of(session: Session, sid: int, actor: object, key: str) -> float:
