@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from components import page
+from components.survey_drivers import driver_section, signed
 from components.survey_tables import readable_csv, readable_frame
 from components.surveys_charts import choice_chart, factor_chart, heatmap_chart, trend_chart
 from components.text import escape_markdown
@@ -25,14 +26,13 @@ from db.surveys.actions import (
 )
 from db.surveys.builder import list_surveys
 from db.surveys.choices import ChoiceResult, choice_results, choice_rows
+from db.surveys.drivers import compared_heatmap, driver_matrix
 from db.surveys.leader_report import leader_pdf, pdf_file_name
 from db.surveys.reports import (
     WHILE_OPEN,
     cache_key,
     comments,
-    drivers,
     groups,
-    heatmap,
     participation,
     results,
     results_released,
@@ -95,7 +95,9 @@ def read(
         found = fetch()
         return None if isinstance(found, Failed) else found
     try:
-        return cast(T, _cached(name, (*key, tuple(sorted(arguments.items()))), fetch))
+        # The survey on screen is in the key: a series read covers every wave of the series.
+        cached = _cached(name, (*key, survey_id, tuple(sorted(arguments.items()))), fetch)
+        return cast(T, cached)
     except _NotCached:
         return None
 
@@ -233,10 +235,14 @@ if view == "Factors and items":
         st.info("Nothing to show for this group.")
 
 if view == "Heatmap":
-    cells = read("heatmap", heatmap) or []
+    cells = read("heatmap", compared_heatmap, series=True) or []
     if cells:
         chart("heatmap", cells)
-        table(cells, "heatmap", "dl_heatmap")
+        st.caption(
+            "± are points of % favourable against the company overall and against the wave "
+            "this survey was copied from, shown only where both figures are shown."
+        )
+        table(signed(cells), "heatmap", "dl_heatmap")
 
 if view == "Participation":
     turnout: list[dict[str, Any]] = read("participation", participation) or []
@@ -275,16 +281,11 @@ if view == "Trend":
         st.info("Pick items to compare across the waves in which this group was large enough.")
 
 if view == "Drivers":
-    st.caption(
-        "How strongly each item moves with the engagement index across respondents "
-        "(Pearson's r). High impact and low score: the place to start."
-    )
+    matrix = read("drivers", driver_matrix, group_key=group_key)
+    driver_table = driver_section(matrix)
+    if driver_table:
+        table(driver_table, "drivers", "dl_drivers")
 
-    driver_rows = read("drivers", drivers, group_key=group_key) if group.shown else None
-    if driver_rows:
-        table(driver_rows, "drivers", "dl_drivers")
-    else:
-        st.info("Nothing to show for this group.")
 
 if view == "Comments":
     said = read("comments", comments, group_key=group_key) or []

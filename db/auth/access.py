@@ -141,6 +141,8 @@ COMMANDS: dict[str, frozenset[Role]] = {
     "db.surveys.actions.create_action": HR_AND_MANAGERS,
     "db.surveys.actions.list_actions": HR_AND_MANAGERS,
     "db.surveys.actions.set_action_status": HR_AND_MANAGERS,
+    "db.surveys.drivers.compared_heatmap": HR_AND_MANAGERS,
+    "db.surveys.drivers.driver_matrix": HR_AND_MANAGERS,
     "db.surveys.reports.comments": HR_AND_MANAGERS,
     "db.surveys.reports.drivers": HR_AND_MANAGERS,
     "db.surveys.reports.groups": HR_AND_MANAGERS,

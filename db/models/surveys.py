@@ -116,6 +116,9 @@ class Survey(SurveyBase, table=True):
     # Waves of one survey share a series id, so items with the same code trend.
     series_id: int | None = Field(default=None, index=True)
     wave: int = Field(default=1)
+    # The survey this wave was copied from ("Copy to a new wave"): the wave its results
+    # are compared with. Not a foreign key: deleting a draft leaves its copies standing.
+    copied_from_id: int | None = Field(default=None)
     status: str = Field(default=SurveyStatus.draft.value, max_length=16, index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     version: int = Field(default=1)

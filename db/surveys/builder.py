@@ -385,6 +385,7 @@ def copy_to_new_wave(
         anonymous=source.anonymous,
         series_id=series,
         wave=(last_wave or 1) + 1,
+        copied_from_id=source.id,
     )
     session.add(wave)
     session.flush()

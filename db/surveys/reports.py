@@ -348,15 +348,29 @@ def results(*, session: Session, survey_id: int, group_key: str, actor: Actor) -
     return _result(session, scope.survey, scope_group(scope, group_key))
 
 
-def heatmap(*, session: Session, survey_id: int, actor: Actor) -> list[dict[str, object]]:
-    """% favourable per factor × department (or × team for managers); hidden cells marked."""
-    scope = report_scope(session, survey_id, actor)
+def group_result(session: Session, scope: Scope, group: Group) -> GroupResult:
+    """The scores of a group of `scope` (nothing but the group when hidden or still open).
+
+    For reports that compare a visible group with one the viewer may not pick, such as
+    the whole survey as a benchmark beside a manager's team: the caller decides that.
+    """
+    return _result(session, scope.survey, group)
+
+
+def heatmap_results(session: Session, scope: Scope, actor: Actor) -> list[GroupResult]:
+    """The heatmap's rows: departments for HR, teams for managers; empty while open."""
     if not scope.final:
         return []
     wanted = [g for g in scope.visible if g.level == (1 if actor.has_any({Role.hr}) else 2)]
+    return [_result(session, scope.survey, group) for group in wanted]
+
+
+def heatmap(*, session: Session, survey_id: int, actor: Actor) -> list[dict[str, object]]:
+    """% favourable per factor × department (or × team for managers); hidden cells marked."""
+    scope = report_scope(session, survey_id, actor)
     cells: list[dict[str, object]] = []
-    for group in wanted:
-        result = _result(session, scope.survey, group)
+    for result in heatmap_results(session, scope, actor):
+        group = result.group
         if not group.shown:
             cells.append(
                 {"group": group.label, "factor": None, "favourable": None, "note": group.reason}
@@ -430,9 +444,17 @@ def drivers(
 ) -> list[dict[str, object]]:
     """Each non-engagement item's correlation with the engagement index, with n and score."""
     scope = report_scope(session, survey_id, actor)
-    group = scope_group(scope, group_key)
+    return driver_impacts(session, scope, scope_group(scope, group_key))
+
+
+def driver_impacts(session: Session, scope: Scope, group: Group) -> list[dict[str, Any]]:
+    """Per non-engagement item of a shown group: Pearson's r with engagement, n and score.
+
+    `n` counts the respondents who answered both the item and the engagement items.
+    """
     if not group.shown or not scope.final:
         return []
+    survey_id = scope.survey.id or 0
     query = (
         _tallied_driver_sums(survey_id, group)
         if uses_tallies(scope.survey)
