@@ -38,7 +38,6 @@ COMMANDS: dict[str, frozenset[Role]] = {
     "db.auth.accounts.list_users": ADMIN,
     "db.auth.accounts.locked_users": ADMIN,
     # audit
-    "db.auth.audit.record": EVERYONE,
     "db.auth.audit.record_view": EVERYONE,
     "db.auth.audit.count_events": ADMIN,
     "db.auth.audit.list_events": ADMIN,
@@ -78,7 +77,6 @@ COMMANDS: dict[str, frozenset[Role]] = {
     "db.cases.actions.message_reporter": REVIEWERS,
     "db.cases.actions.reopen_case": REVIEWERS,
     "db.cases.actions.set_severity": REVIEWERS,
-    "db.cases.common.append_event": EVERYONE,
     "db.cases.common.set_category_deadlines": ADMIN,
     "db.cases.evidence.evidence_content": REVIEWERS,
     "db.cases.evidence.list_evidence": REVIEWERS,
