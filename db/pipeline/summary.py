@@ -159,7 +159,7 @@ def deal_facts(session: Session, conditions: Sequence[Any] = ()) -> Iterable[Dea
     deal = Deal.__table__  # type: ignore[attr-defined]
     query = select(*(deal.c[n] for n in FACT_COLUMNS)).where(*conditions)
     for row in session.execute(query).mappings():
-        yield facts_of(row)
+        yield facts_of(dict(row))
 
 
 def rebuild_forecast_summary(session: Session) -> int:
