@@ -162,20 +162,24 @@ def _totals(session: Session, actor: Actor, flt: ForecastFilter) -> Totals:
             totals[(str(status), str(month), int(stage_id), int(reason_id))] = [
                 int(m or 0) for m in measures
             ]
+    closed = [DealStatus.won.value, DealStatus.lost.value]
     for low, high in parts:
-        in_part = or_(
+        # Two queries, each along its index (status, expected close / closed at).
+        in_part = [
             and_(
                 col(Deal.status) == DealStatus.open,
                 col(Deal.expected_close) >= low,
                 col(Deal.expected_close) <= high,
             ),
             and_(
-                col(Deal.status) != DealStatus.open,
+                col(Deal.status).in_(closed),
                 col(Deal.closed_at) >= _start(low),
                 col(Deal.closed_at) < _start(high + timedelta(days=1)),
             ),
-        )
-        shares = add_shares({}, deal_facts(session, [*_scope(actor, flt), in_part]))
+        ]
+        shares: dict[Any, list[int]] = {}
+        for part in in_part:
+            add_shares(shares, deal_facts(session, [*_scope(actor, flt), part]))
         for (_, _, _, status, month, stage_id, reason_id), measures in shares.items():
             row = totals.setdefault((status, month, stage_id, reason_id), [0] * len(MEASURES))
             for index, value in enumerate(measures):
@@ -192,11 +196,13 @@ def _cents(value: int) -> Decimal:
     return _money(Decimal(value) / 100)
 
 
-def by_close_month(*, session: Session, actor: Actor, flt: ForecastFilter) -> list[MonthRow]:
+def by_close_month(
+    *, session: Session, actor: Actor, flt: ForecastFilter, totals: Totals | None = None
+) -> list[MonthRow]:
     """Weighted pipeline (Σ amount × probability of open deals) by expected close month,
     beside won revenue by the month it closed."""
     require_role(actor, Role.admin, Role.manager, Role.sales, doing="see the forecast")
-    totals = _totals(session, actor, flt)
+    totals = _totals(session, actor, flt) if totals is None else totals
     stages = {k[2] for k in totals if k[0] == DealStatus.open.value}
     probability = dict(
         session.execute(
@@ -240,10 +246,12 @@ class Outcomes:
     velocity: Decimal | None
 
 
-def outcomes(*, session: Session, actor: Actor, flt: ForecastFilter) -> Outcomes:
+def outcomes(
+    *, session: Session, actor: Actor, flt: ForecastFilter, totals: Totals | None = None
+) -> Outcomes:
     """Win rate by count and value, average won size and cycle, and sales velocity."""
     require_role(actor, Role.admin, Role.manager, Role.sales, doing="see the forecast")
-    totals = _totals(session, actor, flt)
+    totals = _totals(session, actor, flt) if totals is None else totals
     won_n, lost_n = _sum(totals, DealStatus.won, "deals"), _sum(totals, DealStatus.lost, "deals")
     won_v = _cents(_sum(totals, DealStatus.won, "amount_cents"))
     lost_v = _cents(_sum(totals, DealStatus.lost, "amount_cents"))
@@ -394,11 +402,14 @@ class LostRow:
     value: Decimal
 
 
-def lost_reasons(*, session: Session, actor: Actor, flt: ForecastFilter) -> list[LostRow]:
+def lost_reasons(
+    *, session: Session, actor: Actor, flt: ForecastFilter, totals: Totals | None = None
+) -> list[LostRow]:
     """Lost deals of the period by reason, most frequent first."""
     require_role(actor, Role.admin, Role.manager, Role.sales, doing="see the forecast")
+    totals = _totals(session, actor, flt) if totals is None else totals
     by_reason: dict[int, list[int]] = {}
-    for (status, _, _, reason_id), (deals, cents, *_) in _totals(session, actor, flt).items():
+    for (status, _, _, reason_id), (deals, cents, *_) in totals.items():
         if status == DealStatus.lost.value:
             row = by_reason.setdefault(reason_id, [0, 0])
             row[0] += deals
@@ -440,12 +451,13 @@ def forecast_report(*, session: Session, actor: Actor, flt: ForecastFilter) -> F
     pipeline_id = flt.pipeline_id or 0
 
     def compute() -> ForecastReport:
+        totals = _totals(session, actor, flt)  # read once for the three reports built on it
         return ForecastReport(
-            months=by_close_month(session=session, actor=actor, flt=flt),
-            outcome=outcomes(session=session, actor=actor, flt=flt),
+            months=by_close_month(session=session, actor=actor, flt=flt, totals=totals),
+            outcome=outcomes(session=session, actor=actor, flt=flt, totals=totals),
             steps=conversion_funnel(session=session, actor=actor, flt=flt, pipeline_id=pipeline_id),
             times=time_in_stage(session=session, actor=actor, flt=flt, pipeline_id=pipeline_id),
-            lost=lost_reasons(session=session, actor=actor, flt=flt),
+            lost=lost_reasons(session=session, actor=actor, flt=flt, totals=totals),
         )
 
     _scope(actor, flt)  # refuses a reversed period before anything is stored
