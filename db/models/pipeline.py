@@ -102,6 +102,15 @@ class Deal(DealBase, table=True):
         Index("ix_deal_updated_at", "updated_at"),
         Index("ix_deal_created_at", "created_at"),
         Index("ix_deal_amount", "amount"),
+        # The forecast's conversion: one pipeline's deals created in a period, from the index.
+        Index(
+            "ix_deal_pipeline_created",
+            "pipeline_id",
+            "created_at",
+            "currency",
+            "status",
+            "owner_id",
+        ),
         # Ids are never reused (an import's items and stored reports name rows by id).
         {"sqlite_autoincrement": True},
     )
@@ -147,6 +156,15 @@ class StageChange(SQLModel, table=True):
     __table_args__ = (
         Index("ix_stage_change_deal_time", "deal_id", "changed_at"),
         Index("ix_stage_change_from_stage", "from_stage_id", "changed_at"),
+        # Conversion and time in stage read a deal's visits from this index alone.
+        Index(
+            "ix_stage_change_deal_visit",
+            "deal_id",
+            "changed_at",
+            "from_stage_id",
+            "to_stage_id",
+            "seconds_in_from",
+        ),
         # Ids are never reused (an import's items and stored reports name rows by id).
         {"sqlite_autoincrement": True},
     )

@@ -1,5 +1,6 @@
 """forecast summary: the weighted pipeline, won and lost sums and counts and won cycle
-seconds per pipeline, owner, currency and month, filled from the deals already there
+seconds per pipeline, owner, currency and month, filled from the deals already there;
+covering indexes for conversion and time in stage
 
 Revision ID: 0035_forecast_summary
 Revises: 0034_contact_email2_index
@@ -40,6 +41,18 @@ def upgrade() -> None:
             "pipeline_id", "owner_id", "currency", "status", "month", "stage_id", "lost_reason_id"
         ),
     )
+    op.create_index(
+        "ix_deal_pipeline_created",
+        "deal",
+        ["pipeline_id", "created_at", "currency", "status", "owner_id"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_stage_change_deal_visit",
+        "stage_change",
+        ["deal_id", "changed_at", "from_stage_id", "to_stage_id", "seconds_in_from"],
+        unique=False,
+    )
     # Existing deals: each counted once, by the function every command uses.
     with Session(bind=op.get_bind()) as session:
         rebuild_forecast_summary(session)
@@ -47,4 +60,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_stage_change_deal_visit", table_name="stage_change")
+    op.drop_index("ix_deal_pipeline_created", table_name="deal")
     op.drop_table("forecast_month")
