@@ -129,7 +129,8 @@ def op_create(
     close: Any,
     days: int,
     eur: bool,
-) -> None:  # noqa: E501
+) -> None:
+    """A deal made `days` ago in the `p`-th pipeline, in its currency or in EUR."""
     pipeline = world.pipelines[p % 2]
     create_deal(
         session=world.session,
