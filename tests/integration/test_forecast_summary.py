@@ -298,6 +298,7 @@ def _expected(world: World, actor: User, flt: ForecastFilter) -> tuple[Any, Any,
     session = world.session
     probability = {s.id: s.probability for s in session.exec(select(Stage)).all()}
     labels = {r.id: r.label for r in session.exec(select(LostReason)).all()}
+    teams = {u.id: u.team for u in session.exec(select(User)).all()}
     start = datetime.combine(flt.since, time.min, tzinfo=UTC)
     end = datetime.combine(flt.until + timedelta(days=1), time.min, tzinfo=UTC)
     deals = [
@@ -306,6 +307,8 @@ def _expected(world: World, actor: User, flt: ForecastFilter) -> tuple[Any, Any,
         if d.currency == flt.currency
         and d.pipeline_id == flt.pipeline_id
         and can_read(session=session, actor=actor, owner_id=d.owner_id)
+        and flt.owner_id in (None, d.owner_id)
+        and flt.team in (None, teams.get(d.owner_id))
     ]
     months = {m: [Decimal(0), Decimal(0), Decimal(0)] for m in months_between(flt.since, flt.until)}
     won, lost, cycle, lost_by = [], [], 0, {}
@@ -378,10 +381,14 @@ def _filters(world: World) -> list[ForecastFilter]:
     )
     # A period that starts and ends inside a month: the edges come from the deals.
     part = (TODAY - timedelta(days=200), TODAY + timedelta(days=45))
+    sales = world.user("sales").id
     return [
-        ForecastFilter(since=since, until=until, currency=p.currency, pipeline_id=p.id)
+        ForecastFilter(
+            since=since, until=until, currency=p.currency, pipeline_id=p.id, owner_id=o, team=t
+        )
         for since, until in (whole, part)
         for p in world.pipelines
+        for o, t in ((None, None), (sales, None), (None, "North"))
     ]
 
 
