@@ -38,6 +38,7 @@ from db.models.imports import ImportBatch, ImportItem
 from db.models.people import Contact, ContactTag, Interaction, Organisation
 from db.models.pipeline import Deal, Pipeline, Stage, StageChange
 from db.models.surveys import Employee
+from db.pipeline.summary import apply_deal_delta, apply_deal_deltas, deal_facts, facts_of
 
 UPDATE_BY = ("email", "external_ref", "none")
 # Rows handled under one savepoint, and looked up together, by kinds that handle chunks.
@@ -559,7 +560,10 @@ def revert_batch(*, session: Session, batch_id: int, actor: Actor) -> int:
         if row is None:
             continue
         if item.action == "updated":
+            before = facts_of(row) if model is Deal else None
             row.sqlmodel_update(_restore(model, json.loads(item.before or "{}")))
+            if before is not None:
+                apply_deal_delta(session, before, facts_of(row))
             row.version += 1
             if hasattr(row, "updated_at"):
                 row.updated_at = utcnow()
@@ -620,6 +624,9 @@ def _delete_created(
                         f"{entity.capitalize()} {row[-1]} is now used by {other.name} {key}; "
                         "revert refused. Nothing was reverted."
                     )
+            if model is Deal:
+                gone = deal_facts(session, [table.c.id.in_(chunk)])
+                apply_deal_deltas(session, ((facts, None) for facts in gone))
             session.execute(delete(table).where(table.c.id.in_(chunk)))
 
 

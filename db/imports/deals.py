@@ -29,6 +29,7 @@ from db.models.pipeline import (
     Stage,
     StageChange,
 )
+from db.pipeline.summary import apply_deal_delta, facts_of
 
 DEAL_FIELDS = frozenset(
     {
@@ -349,6 +350,7 @@ def handle_deal(ctx: RowContext, raw: dict[str, str]) -> list[Touched]:
     )
     ctx.session.add(deal)
     ctx.session.flush()
+    apply_deal_delta(ctx.session, None, facts_of(deal))
     history = [_change(ctx, deal.id or 0, "created", None, deal.stage_id, now)]
     if deal.status != DealStatus.open:
         history.append(_change(ctx, deal.id or 0, deal.status.value, None, deal.stage_id, now))
@@ -410,6 +412,7 @@ def _update(
             )
         )
     before = {k: getattr(deal, k) for k in changes}
+    facts_before = facts_of(deal)
     deal.sqlmodel_update(changes)
     deal.version += 1
     deal.updated_at = now
@@ -417,6 +420,7 @@ def _update(
     deal.last_activity_at = now
     ctx.session.add(deal)
     ctx.session.flush()
+    apply_deal_delta(ctx.session, facts_before, facts_of(deal))
     return [Touched("deal", deal.id or 0, "updated", before, deal.version), *history]
 
 

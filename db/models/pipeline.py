@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import Index, Numeric, UniqueConstraint
+from sqlalchemy import BigInteger, Index, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from db.core.types import UTCDateTime, utcnow
@@ -102,6 +102,15 @@ class Deal(DealBase, table=True):
         Index("ix_deal_updated_at", "updated_at"),
         Index("ix_deal_created_at", "created_at"),
         Index("ix_deal_amount", "amount"),
+        # The forecast's conversion: one pipeline's deals created in a period, from the index.
+        Index(
+            "ix_deal_pipeline_created",
+            "pipeline_id",
+            "created_at",
+            "currency",
+            "status",
+            "owner_id",
+        ),
         # Ids are never reused (an import's items and stored reports name rows by id).
         {"sqlite_autoincrement": True},
     )
@@ -147,6 +156,15 @@ class StageChange(SQLModel, table=True):
     __table_args__ = (
         Index("ix_stage_change_deal_time", "deal_id", "changed_at"),
         Index("ix_stage_change_from_stage", "from_stage_id", "changed_at"),
+        # Conversion and time in stage read a deal's visits from this index alone.
+        Index(
+            "ix_stage_change_deal_visit",
+            "deal_id",
+            "changed_at",
+            "from_stage_id",
+            "to_stage_id",
+            "seconds_in_from",
+        ),
         # Ids are never reused (an import's items and stored reports name rows by id).
         {"sqlite_autoincrement": True},
     )
@@ -161,6 +179,35 @@ class StageChange(SQLModel, table=True):
     seconds_in_from: int | None = None
     changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     changed_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+
+
+class ForecastMonth(SQLModel, table=True):
+    """The forecast's sums and counts for one pipeline, owner, currency and month.
+
+    Open deals count in their expected close month ("" when they have none) and stage;
+    won and lost deals in the UTC month they closed (lost ones under their reason). Money
+    is in whole cents, so sums are exact on every database. Kept by
+    `db.pipeline.summary.apply_deal_delta` in the transaction of every change to a deal.
+    """
+
+    __tablename__ = "forecast_month"
+
+    pipeline_id: int = Field(primary_key=True)
+    owner_id: int = Field(primary_key=True)
+    currency: str = Field(primary_key=True, max_length=3)
+    status: str = Field(primary_key=True, max_length=8)
+    month: str = Field(primary_key=True, max_length=7)
+    # The open deals' stage (0 for closed deals): its probability weighs them when read.
+    stage_id: int = Field(primary_key=True)
+    lost_reason_id: int = Field(primary_key=True)
+    deals: int = Field(default=0)
+    amount_cents: int = Field(default=0, sa_type=BigInteger)
+    # Open deals without a probability of their own: weighed by their stage's probability.
+    default_cents: int = Field(default=0, sa_type=BigInteger)
+    # Σ amount in cents × the deal's own probability (a whole percentage).
+    override_weight: int = Field(default=0, sa_type=BigInteger)
+    # Won deals: Σ whole seconds from creation to close.
+    cycle_seconds: int = Field(default=0, sa_type=BigInteger)
 
 
 class SalesTarget(SQLModel, table=True):

@@ -27,6 +27,7 @@ from db.models.pipeline import (
     StageChange,
 )
 from db.people.contacts import get_contact, get_organisation
+from db.pipeline.summary import apply_deal_delta, apply_deal_deltas, facts_after, facts_of
 
 DEAL_TITLE_MAX = 200
 SOURCE_MAX = 60
@@ -137,6 +138,7 @@ def create_deal(
     deal = Deal.model_validate(values)
     session.add(deal)
     session.flush()
+    apply_deal_delta(session, None, facts_of(deal))
     _history(
         session,
         deal,
@@ -214,6 +216,8 @@ def _save(
     """Write the changes only if nobody saved in between (compare-and-set on version)."""
     now = now or utcnow()
     values = {**values, "updated_at": now, "updated_by_id": actor.id, "last_activity_at": now}
+    # The version matched, so the deal as loaded is the row being changed.
+    before = facts_of(deal)
     result = session.execute(
         update(Deal)
         .where(col(Deal.id) == deal.id, col(Deal.version) == expected)
@@ -222,6 +226,7 @@ def _save(
     if result.rowcount != 1:  # type: ignore[attr-defined]
         session.rollback()
         raise _stale(session, deal)
+    apply_deal_delta(session, before, facts_after(before, values))
 
 
 def update_deal(
@@ -495,6 +500,7 @@ def reassign_deals(*, session: Session, deal_ids: list[int], owner_id: int, acto
     if len(deals) != len(set(deal_ids)):
         raise NotFound("Some of those deals no longer exist; reload the list.")
     now = utcnow()
+    moved = []
     for deal in deals:
         require_change(session=session, actor=actor, owner_id=deal.owner_id, what=f"deal {deal.id}")
         if actor.id is not None and deal.owner_id != owner_id != actor.id:
@@ -505,11 +511,14 @@ def reassign_deals(*, session: Session, deal_ids: list[int], owner_id: int, acto
                 entity_id=deal.id,
                 data={"owner_id": owner_id},
             )
+        before = facts_of(deal)
+        moved.append((before, facts_after(before, {"owner_id": owner_id})))
         deal.owner_id = owner_id
         deal.version += 1
         deal.updated_at = now
         deal.updated_by_id = actor.id
         session.add(deal)
+    apply_deal_deltas(session, moved)
     record(
         session=session,
         actor=actor,

@@ -1,4 +1,9 @@
-"""Forecast and pipeline reports: aggregated in SQL, combined by the formulas in db/metrics."""
+"""Forecast and pipeline reports, combined by the formulas in db/metrics.
+
+The weighted pipeline, won revenue, win rates, cycle and velocity are read from the
+summary that every change to a deal keeps (`db/pipeline/summary.py`), with the deals of
+any month the period covers only in part added from the deals themselves; conversion and
+time in stage are aggregated from the stage history in SQL."""
 
 import hashlib
 from dataclasses import dataclass
@@ -6,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal_column, or_
+from sqlalchemy import and_, case, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
@@ -15,18 +20,18 @@ from db.auth.visibility import owner_filter
 from db.core.errors import ValidationError
 from db.core.report_cache import cached, register
 from db.models.auth import Role, User
-from db.models.pipeline import Deal, DealStatus, LostReason, Stage, StageChange
+from db.models.pipeline import Deal, DealStatus, ForecastMonth, LostReason, Stage, StageChange
 from db.pipeline.metrics import (
     FunnelStep,
     average,
     days_in_stage,
-    fill_months,
     funnel,
     funnel_steps,
     months_between,
     sales_velocity,
     win_rate,
 )
+from db.pipeline.summary import MEASURES, add_shares, deal_facts
 
 
 @dataclass(frozen=True)
@@ -41,42 +46,26 @@ class ForecastFilter:
     team: str | None = None
 
 
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
-
-
-def _month(session: Session, column: Any, *, timestamp: bool) -> Any:
-    if _dialect(session) == "postgresql":
-        value = column.op("AT TIME ZONE")(literal_column("'UTC'")) if timestamp else column
-        return func.to_char(value, "YYYY-MM")
-    return func.strftime("%Y-%m", column)
-
-
-def _days_between(session: Session, start: Any, end: Any) -> Any:
-    if _dialect(session) == "postgresql":
-        return func.extract("epoch", end - start) / 86400.0
-    return func.julianday(end) - func.julianday(start)
-
-
 def _start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def _scope(actor: Actor, flt: ForecastFilter) -> list[Any]:
+def _scope(actor: Actor, flt: ForecastFilter, table: Any = Deal) -> list[Any]:
+    """The filter's conditions on deals, or on the summary rows (`table`), which carry the
+    same pipeline, owner and currency columns."""
     if flt.since > flt.until:
         raise ValidationError("Period: the start must be before the end.", field="since")
-    conditions: list[Any] = [col(Deal.currency) == flt.currency]
-    scope = owner_filter(actor, Deal.owner_id)
+    owner = col(table.owner_id)
+    conditions: list[Any] = [col(table.currency) == flt.currency]
+    scope = owner_filter(actor, owner)
     if scope is not None:
         conditions.append(scope)
     if flt.pipeline_id:
-        conditions.append(col(Deal.pipeline_id) == flt.pipeline_id)
+        conditions.append(col(table.pipeline_id) == flt.pipeline_id)
     if flt.owner_id:
-        conditions.append(col(Deal.owner_id) == flt.owner_id)
+        conditions.append(owner == flt.owner_id)
     if flt.team:
-        conditions.append(
-            col(Deal.owner_id).in_(sa_select(col(User.id)).where(col(User.team) == flt.team))
-        )
+        conditions.append(owner.in_(sa_select(col(User.id)).where(col(User.team) == flt.team)))
     return conditions
 
 
@@ -126,39 +115,119 @@ def stage_settings_version(*, session: Session) -> str:
     return hashlib.sha256(repr([tuple(r) for r in stages]).encode()).hexdigest()[:16]
 
 
-def by_close_month(*, session: Session, actor: Actor, flt: ForecastFilter) -> list[MonthRow]:
+# (status, month, stage id, lost reason id) → the summary's measures, in `MEASURES` order.
+Totals = dict[tuple[str, str, int, int], list[int]]
+
+
+def _periods(flt: ForecastFilter) -> tuple[list[str], list[tuple[date, date]]]:
+    """The period's whole months, and the parts of months it covers only in part."""
+    whole: list[str] = []
+    parts: list[tuple[date, date]] = []
+    for month in months_between(flt.since, flt.until):
+        first = date(int(month[:4]), int(month[5:]), 1)
+        last = (first + timedelta(days=31)).replace(day=1) - timedelta(days=1)
+        low, high = max(first, flt.since), min(last, flt.until)
+        if (low, high) == (first, last):
+            whole.append(month)
+        else:
+            parts.append((low, high))
+    return whole, parts
+
+
+def _totals(session: Session, actor: Actor, flt: ForecastFilter) -> Totals:
+    """The summary's rows for the period's whole months, plus the shares of the deals in
+    the months it covers only in part (read from the deals themselves)."""
+    totals: Totals = {}
+    whole, parts = _periods(flt)
+    if whole:
+        summary = ForecastMonth.__table__  # type: ignore[attr-defined]
+        rows = session.execute(
+            sa_select(
+                summary.c.status,
+                summary.c.month,
+                summary.c.stage_id,
+                summary.c.lost_reason_id,
+                *(func.sum(summary.c[m]) for m in MEASURES),
+            )
+            .where(
+                *_scope(actor, flt, ForecastMonth),
+                summary.c.month >= whole[0],
+                summary.c.month <= whole[-1],
+            )
+            .group_by(
+                summary.c.status, summary.c.month, summary.c.stage_id, summary.c.lost_reason_id
+            )
+        ).all()
+        for status, month, stage_id, reason_id, *measures in rows:
+            totals[(str(status), str(month), int(stage_id), int(reason_id))] = [
+                int(m or 0) for m in measures
+            ]
+    closed = [DealStatus.won.value, DealStatus.lost.value]
+    for low, high in parts:
+        # Two queries, each along its index (status, expected close / closed at).
+        in_part = [
+            and_(
+                col(Deal.status) == DealStatus.open,
+                col(Deal.expected_close) >= low,
+                col(Deal.expected_close) <= high,
+            ),
+            and_(
+                col(Deal.status).in_(closed),
+                col(Deal.closed_at) >= _start(low),
+                col(Deal.closed_at) < _start(high + timedelta(days=1)),
+            ),
+        ]
+        shares: dict[Any, list[int]] = {}
+        for part in in_part:
+            add_shares(shares, deal_facts(session, [*_scope(actor, flt), part]))
+        for (_, _, _, status, month, stage_id, reason_id), measures in shares.items():
+            row = totals.setdefault((status, month, stage_id, reason_id), [0] * len(MEASURES))
+            for index, value in enumerate(measures):
+                row[index] += value
+    return totals
+
+
+def _sum(totals: Totals, status: DealStatus, measure: str) -> int:
+    index = MEASURES.index(measure)
+    return sum(v[index] for (s, _, _, _), v in totals.items() if s == status.value)
+
+
+def _cents(value: int) -> Decimal:
+    return _money(Decimal(value) / 100)
+
+
+def by_close_month(
+    *, session: Session, actor: Actor, flt: ForecastFilter, totals: Totals | None = None
+) -> list[MonthRow]:
     """Weighted pipeline (Σ amount × probability of open deals) by expected close month,
     beside won revenue by the month it closed."""
     require_role(actor, Role.admin, Role.manager, Role.sales, doing="see the forecast")
-    conditions = _scope(actor, flt)
-    probability = func.coalesce(col(Deal.probability_override), col(Stage.probability))
-    month = _month(session, col(Deal.expected_close), timestamp=False)
-    open_rows = session.execute(
-        sa_select(
-            month,
-            func.sum(col(Deal.amount) * probability / 100.0),
-            func.sum(col(Deal.amount)),
+    totals = _totals(session, actor, flt) if totals is None else totals
+    stages = {k[2] for k in totals if k[0] == DealStatus.open.value}
+    probability = dict(
+        session.execute(
+            sa_select(col(Stage.id), col(Stage.probability)).where(col(Stage.id).in_(stages))
+        ).all()
+    )
+    # In cent-percents: amount in cents × a whole percentage.
+    weights: dict[str, int] = {}
+    amounts: dict[str, int] = {}
+    won: dict[str, int] = {}
+    for (status, month, stage_id, _), (_, cents, default, override, _) in totals.items():
+        if status == DealStatus.open.value:
+            weights[month] = weights.get(month, 0) + default * probability[stage_id] + override
+            amounts[month] = amounts.get(month, 0) + cents
+        elif status == DealStatus.won.value:
+            won[month] = won.get(month, 0) + cents
+    return [
+        MonthRow(
+            m,
+            _money(Decimal(weights.get(m, 0)) / 10000),
+            _cents(amounts.get(m, 0)),
+            _cents(won.get(m, 0)),
         )
-        .join(Stage, col(Stage.id) == col(Deal.stage_id))
-        .where(
-            *conditions,
-            col(Deal.status) == DealStatus.open,
-            col(Deal.expected_close) >= flt.since,
-            col(Deal.expected_close) <= flt.until,
-        )
-        .group_by(month)
-    ).all()
-    closed_month = _month(session, col(Deal.closed_at), timestamp=True)
-    won_rows = session.execute(
-        sa_select(closed_month, func.sum(col(Deal.amount)))
-        .where(*conditions, col(Deal.status) == DealStatus.won, *_closed_in(flt))
-        .group_by(closed_month)
-    ).all()
-    months = months_between(flt.since, flt.until)
-    weighted = dict(fill_months(months, {m: _money(w) for m, w, _ in open_rows}))
-    unweighted = dict(fill_months(months, {m: _money(a) for m, _, a in open_rows}))
-    won = dict(fill_months(months, {m: _money(v) for m, v in won_rows}))
-    return [MonthRow(m, weighted[m], unweighted[m], won[m]) for m in months]
+        for m in months_between(flt.since, flt.until)
+    ]
 
 
 @dataclass(frozen=True)
@@ -177,31 +246,22 @@ class Outcomes:
     velocity: Decimal | None
 
 
-def outcomes(*, session: Session, actor: Actor, flt: ForecastFilter) -> Outcomes:
+def outcomes(
+    *, session: Session, actor: Actor, flt: ForecastFilter, totals: Totals | None = None
+) -> Outcomes:
     """Win rate by count and value, average won size and cycle, and sales velocity."""
     require_role(actor, Role.admin, Role.manager, Role.sales, doing="see the forecast")
-    conditions = _scope(actor, flt)
-    cycle = _days_between(session, col(Deal.created_at), col(Deal.closed_at))
-    rows = session.execute(
-        sa_select(
-            col(Deal.status),
-            func.count(),
-            func.sum(col(Deal.amount)),
-            func.sum(case((col(Deal.status) == DealStatus.won, cycle), else_=0)),
-        )
-        .where(*conditions, col(Deal.status) != DealStatus.open, *_closed_in(flt))
-        .group_by(col(Deal.status))
-    ).all()
-    found = {
-        str(status): (int(n), _money(total), float(days or 0)) for status, n, total, days in rows
-    }
-    won_n, won_v, won_days = found.get(DealStatus.won.value, (0, Decimal("0.00"), 0.0))
-    lost_n, lost_v, _ = found.get(DealStatus.lost.value, (0, Decimal("0.00"), 0.0))
+    totals = _totals(session, actor, flt) if totals is None else totals
+    won_n, lost_n = _sum(totals, DealStatus.won, "deals"), _sum(totals, DealStatus.lost, "deals")
+    won_v = _cents(_sum(totals, DealStatus.won, "amount_cents"))
+    lost_v = _cents(_sum(totals, DealStatus.lost, "amount_cents"))
+    won_days = Decimal(_sum(totals, DealStatus.won, "cycle_seconds")) / 86400
+    summary = ForecastMonth.__table__  # type: ignore[attr-defined]
     open_count = int(
         session.execute(
-            sa_select(func.count())
-            .select_from(Deal)
-            .where(*conditions, col(Deal.status) == DealStatus.open)
+            sa_select(func.coalesce(func.sum(summary.c.deals), 0)).where(
+                *_scope(actor, flt, ForecastMonth), summary.c.status == DealStatus.open.value
+            )
         ).scalar_one()
     )
     rate = win_rate(won_n, lost_n)
@@ -245,9 +305,12 @@ def conversion_funnel(
     )
     if all(added_at is None for _, _, added_at in stages):
         # Every stage is as old as the pipeline: each deal's furthest stage says it all.
+        # Every stage's position written into the query (a few dozen stages), so the
+        # history is read from its covering index alone, without a look-up per change.
+        positions = dict(session.execute(sa_select(col(Stage.id), col(Stage.position))).all())
+        position = case(positions, value=col(StageChange.to_stage_id), else_=None)
         furthest_per_deal = (
-            sa_select(col(StageChange.deal_id), func.max(col(Stage.position)).label("furthest"))
-            .join(Stage, col(Stage.id) == col(StageChange.to_stage_id))
+            sa_select(col(StageChange.deal_id), func.max(position).label("furthest"))
             .join(Deal, col(Deal.id) == col(StageChange.deal_id))
             .where(*conditions, col(Deal.status) != DealStatus.won)
             .group_by(col(StageChange.deal_id))
@@ -342,17 +405,31 @@ class LostRow:
     value: Decimal
 
 
-def lost_reasons(*, session: Session, actor: Actor, flt: ForecastFilter) -> list[LostRow]:
+def lost_reasons(
+    *, session: Session, actor: Actor, flt: ForecastFilter, totals: Totals | None = None
+) -> list[LostRow]:
     """Lost deals of the period by reason, most frequent first."""
     require_role(actor, Role.admin, Role.manager, Role.sales, doing="see the forecast")
-    rows = session.execute(
-        sa_select(col(LostReason.label), func.count(), func.sum(col(Deal.amount)))
-        .join(LostReason, col(LostReason.id) == col(Deal.lost_reason_id))
-        .where(*_scope(actor, flt), col(Deal.status) == DealStatus.lost, *_closed_in(flt))
-        .group_by(col(LostReason.label))
-        .order_by(func.count().desc(), col(LostReason.label))
-    ).all()
-    return [LostRow(str(label), int(n), _money(v)) for label, n, v in rows]
+    totals = _totals(session, actor, flt) if totals is None else totals
+    by_reason: dict[int, list[int]] = {}
+    for (status, _, _, reason_id), (deals, cents, *_) in totals.items():
+        if status == DealStatus.lost.value:
+            row = by_reason.setdefault(reason_id, [0, 0])
+            row[0] += deals
+            row[1] += cents
+    labels = dict(
+        session.execute(
+            sa_select(col(LostReason.id), col(LostReason.label)).where(
+                col(LostReason.id).in_(by_reason)
+            )
+        ).all()
+    )
+    rows = [
+        LostRow(str(labels[reason_id]), deals, _cents(cents))
+        for reason_id, (deals, cents) in by_reason.items()
+        if reason_id in labels and deals
+    ]
+    return sorted(rows, key=lambda r: (-r.deals, r.reason))
 
 
 @register
@@ -377,12 +454,13 @@ def forecast_report(*, session: Session, actor: Actor, flt: ForecastFilter) -> F
     pipeline_id = flt.pipeline_id or 0
 
     def compute() -> ForecastReport:
+        totals = _totals(session, actor, flt)  # read once for the three reports built on it
         return ForecastReport(
-            months=by_close_month(session=session, actor=actor, flt=flt),
-            outcome=outcomes(session=session, actor=actor, flt=flt),
+            months=by_close_month(session=session, actor=actor, flt=flt, totals=totals),
+            outcome=outcomes(session=session, actor=actor, flt=flt, totals=totals),
             steps=conversion_funnel(session=session, actor=actor, flt=flt, pipeline_id=pipeline_id),
             times=time_in_stage(session=session, actor=actor, flt=flt, pipeline_id=pipeline_id),
-            lost=lost_reasons(session=session, actor=actor, flt=flt),
+            lost=lost_reasons(session=session, actor=actor, flt=flt, totals=totals),
         )
 
     _scope(actor, flt)  # refuses a reversed period before anything is stored

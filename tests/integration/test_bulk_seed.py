@@ -19,6 +19,7 @@ from db.models.cases import Case, CaseEvent, CaseStatus, EventKind
 from db.models.consent import ConsentAction, ConsentEvent, ConsentHead, Notice
 from db.models.people import Contact, Direction, Interaction, Task
 from db.models.pipeline import Deal, DealStatus, StageChange
+from db.pipeline.summary import recomputed_summary, stored_summary
 
 SCALE = 0.05
 
@@ -182,3 +183,12 @@ def test_the_duplicates_found_are_the_planted_ones(world: tuple[Session, dict[st
     assert planted, "the world should plant some duplicates"
     assert len(true) >= 0.7 * len(planted)
     assert len(pairs) - len(true) <= max(2, len(true) // 5)
+
+
+def test_the_seeded_deals_are_counted_in_the_forecast_summary(
+    world: tuple[Session, dict[str, int]],
+) -> None:
+    session, counts = world
+    stored = stored_summary(session)
+    assert stored == recomputed_summary(session)
+    assert sum(measures[0] for measures in stored.values()) == counts["deals"]

@@ -3,8 +3,8 @@
 Scale 1 is 20k deals. Each deal walks its pipeline the way the demo's deals do (forwards,
 backwards, skipping, then won or lost) but the walk is simulated in memory and written
 with executemany, so the rows are what `db/pipeline/commands.py` would have written: one
-`created` change, one change per move with the seconds spent in the stage it left, and a
-`won`/`lost` change that ends the last visit.
+`created` change, one change per move with the seconds spent in the stage it left, a
+`won`/`lost` change that ends the last visit, and each deal's share of the forecast summary.
 """
 
 from dataclasses import dataclass, field
@@ -23,6 +23,7 @@ from db.models.people import Channel, Contact, Direction, Interaction, Purpose, 
 from db.models.pipeline import Deal, DealStatus, Pipeline, Stage, StageChange
 from db.pipeline.commands import stage_change
 from db.pipeline.setup import add_lost_reason, create_pipeline
+from db.pipeline.summary import apply_deal_deltas, facts_of
 
 DEALS_PER_SCALE = 20_000
 # Share of a deal's steps with a call, meeting or email logged against the deal.
@@ -214,6 +215,9 @@ def seed_pipeline_bulk(session: Session, world: World) -> dict[str, int]:
             Interaction,
             ({**row, "deal_id": i} for i, w in zip(ids, walks, strict=True) for row in w.touches),
         )
+        # The forecast summary, by the function every command keeps it with.
+        apply_deal_deltas(session, ((None, facts_of(w.deal)) for w in walks))
+        session.commit()
     world.ids["deal"] = deal_ids
     return {
         "pipelines": len(pipelines),
