@@ -29,8 +29,11 @@ _DIGESTS_PER_QUERY = 2000
 # personal text), the suppression list itself, staff accounts, and case records, which
 # are kept under the exemptions for legal claims and whistleblowing record-keeping (GDPR
 # Art. 17(3)(e); Directive (EU) 2019/1937 Art. 18): otherwise a person named in a concern
-# could erase the evidence against them.
+# could erase the evidence against them. Aggregates keyed by codes (the forecast's
+# summary: pipeline, owner, status, currency, month) hold no personal text either, and a
+# name that happened to equal a code ("Open", "GBP") must not rewrite their keys.
 UNTOUCHED = {
+    "forecast_month",
     "case_category",
     "case_record",
     "case_event",

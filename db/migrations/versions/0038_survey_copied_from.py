@@ -1,7 +1,7 @@
 """a wave remembers the survey it was copied from, so results compare with that wave
 
 Revision ID: 0038_survey_copied_from
-Revises: 0034_contact_email2_index
+Revises: 0035_forecast_summary
 Create Date: 2026-12-04 18:40:00.000000
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0038_survey_copied_from"
-down_revision: str | None = "0034_contact_email2_index"
+down_revision: str | None = "0035_forecast_summary"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
