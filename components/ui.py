@@ -96,18 +96,21 @@ FAILED = Failed()
 FLASH_KEY = "rapport_flash"
 
 
-def run(command: Callable[..., T], /, **arguments: Any) -> T | Failed:
+def run(
+    command: Callable[..., T], /, *, success: str | None = None, **arguments: Any
+) -> T | Failed:
     """Run one db/ command in a session of its own (passed as `session=`).
 
     A domain error or a database fault is shown as a sentence and `FAILED` is returned,
     so a command that returns None is still told apart from one that was refused.
+    `success`, if given, is shown when the command worked.
     """
 
     def call() -> tuple[T]:
         with db_session() as session:
             return (command(session=session, **arguments),)
 
-    outcome = attempt(call)
+    outcome = attempt(call, success=success)
     return FAILED if outcome is None else outcome[0]
 
 

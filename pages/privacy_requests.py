@@ -9,7 +9,7 @@ from components import page
 from components.db import db_session
 from components.pipeline_ui import query_id
 from components.text import escape_markdown
-from components.ui import FAILED, act, attempt, pager, run
+from components.ui import FAILED, Failed, act, attempt, pager, run
 from db.consent.requests import (
     EXTEND_REASON_MAX,
     NOTES_MAX,
@@ -18,7 +18,6 @@ from db.consent.requests import (
     VERIFICATION_METHODS,
     VERIFICATION_NOTE_MAX,
     AccessExport,
-    CaseReleases,
     case_releases,
     complete_access,
     complete_erasure,
@@ -272,45 +271,32 @@ with work_tab:
                     )
                     told = st.date_input("Person told on", value=today, max_value=today)
                     if st.form_submit_button("Extend to three months"):
-
-                        def extend() -> PrivacyRequest:
-                            with db_session() as session:
-                                return extend_request(
-                                    session=session,
-                                    request_id=req.id or 0,
-                                    reason=reason,
-                                    notified_on=told,
-                                    version=req.version,
-                                    actor=user,
-                                )
-
-                        attempt(extend, success="Extended; the new deadline is recorded.")
+                        run(
+                            extend_request,
+                            success="Extended; the new deadline is recorded.",
+                            request_id=req.id or 0,
+                            reason=reason,
+                            notified_on=told,
+                            version=req.version,
+                            actor=user,
+                        )
             if req.kind == RequestKind.access:
-
-                def releases() -> CaseReleases:
-                    with db_session() as session:
-                        return case_releases(session=session, request_id=req.id or 0, actor=user)
-
-                state = attempt(releases)
-                if state is not None and (state.released or state.awaiting):
+                state = run(case_releases, request_id=req.id or 0, actor=user)
+                if not isinstance(state, Failed) and (state.released or state.awaiting):
                     st.caption(
                         f"Case records: {state.released:d} released by the case reviewers, "
                         f"{state.awaiting:d} waiting for them. Case content reaches the export "
                         "only as a reviewer releases it; anonymous concerns never do."
                     )
                 if st.button("Complete: produce the export", key="dsr_access"):
-
-                    def access() -> AccessExport:
-                        with db_session() as session:
-                            return complete_access(
-                                session=session,
-                                request_id=req.id or 0,
-                                version=req.version,
-                                actor=user,
-                            )
-
-                    produced = attempt(access, success="Access request completed.")
-                    if produced is not None:
+                    produced = run(
+                        complete_access,
+                        success="Access request completed.",
+                        request_id=req.id or 0,
+                        version=req.version,
+                        actor=user,
+                    )
+                    if not isinstance(produced, Failed):
                         st.session_state["dsr_export"] = produced
             elif req.kind == RequestKind.portability:
                 if st.button("Complete: produce the machine-readable export", key="dsr_port"):
@@ -329,35 +315,27 @@ with work_tab:
                     key="dsr_sure",
                 )
                 if st.button("Complete: erase the person", disabled=not sure, key="dsr_erase"):
-
-                    def erase() -> dict[str, object]:
-                        with db_session() as session:
-                            return complete_erasure(
-                                session=session,
-                                request_id=req.id or 0,
-                                version=req.version,
-                                actor=user,
-                            )
-
-                    attempt(erase, success="Erased; identifiers are suppressed from imports.")
+                    run(
+                        complete_erasure,
+                        success="Erased; identifiers are suppressed from imports.",
+                        request_id=req.id or 0,
+                        version=req.version,
+                        actor=user,
+                    )
             else:
                 with st.form("complete_other"):
                     outcome = st.text_area(
                         "What was done", key="dsr_outcome", max_chars=OUTCOME_MAX
                     )
                     if st.form_submit_button("Complete"):
-
-                        def finish() -> PrivacyRequest:
-                            with db_session() as session:
-                                return complete_other(
-                                    session=session,
-                                    request_id=req.id or 0,
-                                    outcome=outcome,
-                                    version=req.version,
-                                    actor=user,
-                                )
-
-                        attempt(finish, success="Request completed.")
+                        run(
+                            complete_other,
+                            success="Request completed.",
+                            request_id=req.id or 0,
+                            outcome=outcome,
+                            version=req.version,
+                            actor=user,
+                        )
             with st.expander("Refuse this request", icon=":material/block:"):
                 st.caption(
                     "GDPR Art. 12(4): tell the person, within the deadline, why no action is "
@@ -376,20 +354,16 @@ with work_tab:
                         key="dsr_complaint",
                     )
                     if st.form_submit_button("Refuse the request"):
-
-                        def refuse() -> PrivacyRequest:
-                            with db_session() as session:
-                                return refuse_request(
-                                    session=session,
-                                    request_id=req.id or 0,
-                                    reason=refusal,
-                                    notified_on=refused_told,
-                                    told_of_right_to_complain=complaint,
-                                    version=req.version,
-                                    actor=user,
-                                )
-
-                        attempt(refuse, success="Request refused; the reasons are recorded.")
+                        run(
+                            refuse_request,
+                            success="Request refused; the reasons are recorded.",
+                            request_id=req.id or 0,
+                            reason=refusal,
+                            notified_on=refused_told,
+                            told_of_right_to_complain=complaint,
+                            version=req.version,
+                            actor=user,
+                        )
 
 export: AccessExport | None = st.session_state.get("dsr_export")
 if export is not None:

@@ -7,8 +7,8 @@ from components import page
 from components.db import db_session
 from components.pipeline_ui import forget_version, opened_version
 from components.text import escape_markdown
-from components.ui import attempt
-from db.consent.csv_import import ImportReport, import_consent
+from components.ui import Failed, attempt, run
+from db.consent.csv_import import import_consent
 from db.consent.records import (
     DESCRIPTION_MAX,
     PURPOSE_CODE_MAX,
@@ -87,18 +87,8 @@ with notices_tab:
         with st.form("publish_notice", clear_on_submit=True):
             wording = st.text_area("Wording of the new version", key="nw", max_chars=WORDING_MAX)
             if st.form_submit_button("Publish new version"):
-
-                def publish() -> Notice:
-                    with db_session() as session:
-                        return publish_notice(
-                            session=session,
-                            purpose_id=chosen.id or 0,
-                            wording=wording,
-                            actor=user,
-                        )
-
-                made = attempt(publish)
-                if made is not None:
+                made = run(publish_notice, purpose_id=chosen.id or 0, wording=wording, actor=user)
+                if not isinstance(made, Failed):
                     st.success(f"Published version {made.version}.")
 
 with edit_tab:
@@ -151,24 +141,19 @@ with edit_tab:
             )
             save = st.form_submit_button("Save changes", icon=":material/save:")
         if save:
-
-            def change() -> ConsentPurpose:
-                with db_session() as session:
-                    return update_purpose(
-                        session=session,
-                        purpose_id=target.id or 0,
-                        patch=ConsentPurposeUpdate(
-                            name=new_name,
-                            description=new_description,
-                            lawful_basis=LawfulBasis(str(new_basis)),
-                            refresh_months=int(new_months),
-                        ),
-                        version=version,
-                        actor=user,
-                    )
-
-            changed = attempt(change)
-            if changed is not None:
+            changed = run(
+                update_purpose,
+                purpose_id=target.id or 0,
+                patch=ConsentPurposeUpdate(
+                    name=new_name,
+                    description=new_description,
+                    lawful_basis=LawfulBasis(str(new_basis)),
+                    refresh_months=int(new_months),
+                ),
+                version=version,
+                actor=user,
+            )
+            if not isinstance(changed, Failed):
                 forget_version(version_key)
                 if changed.version == target.version:
                     st.info("Nothing was different; nothing was saved.")
@@ -192,23 +177,19 @@ with new_tab, st.form("new_purpose"):
     marketing = st.checkbox("Permits direct marketing", key="pk")
     description = st.text_area("Description", key="pd", max_chars=DESCRIPTION_MAX)
     if st.form_submit_button("Create purpose", type="primary"):
-
-        def create() -> ConsentPurpose:
-            with db_session() as session:
-                return create_purpose(
-                    session=session,
-                    purpose_in=ConsentPurposeCreate(
-                        code=code,
-                        name=name,
-                        description=description,
-                        lawful_basis=LawfulBasis(str(basis)),
-                        refresh_months=int(months),
-                        covers_marketing=marketing,
-                    ),
-                    actor=user,
-                )
-
-        attempt(create, success="Purpose created.")
+        run(
+            create_purpose,
+            success="Purpose created.",
+            purpose_in=ConsentPurposeCreate(
+                code=code,
+                name=name,
+                description=description,
+                lawful_basis=LawfulBasis(str(basis)),
+                refresh_months=int(months),
+                covers_marketing=marketing,
+            ),
+            actor=user,
+        )
 
 with import_tab:
     st.caption(
@@ -220,12 +201,8 @@ with import_tab:
     if upload is not None and st.button("Import", key="cimport"):
         text = upload.getvalue().decode("utf-8-sig", errors="replace")
 
-        def run_import() -> ImportReport:
-            with db_session() as session:
-                return import_consent(session=session, text=text, actor=user, dry_run=dry_run)
-
-        result = attempt(run_import)
-        if result is not None:
+        result = run(import_consent, text=text, actor=user, dry_run=dry_run)
+        if not isinstance(result, Failed):
             verb = "Would import" if result.dry_run else "Imported"
             st.success(f"{verb} {result.imported} events; {len(result.bad)} rows refused.")
             if result.bad:
