@@ -14,18 +14,15 @@ import datetime as dt
 from decimal import Decimal
 
 import streamlit as st
-from sqlmodel import Session
 
 from components import page
 from components.pipeline_ui import money, money_totals
 from components.text import count_of, escape_markdown
 from components.ui import Failed, flash, run
 from db.core.types import utcnow
-from db.models.auth import User
-from db.models.pipeline import Pipeline
 from db.pipeline.commands import lose_deal, move_deal, win_deal
-from db.pipeline.queries import DealFilter, DealRow, assignable_owners, board
-from db.pipeline.setup import list_lost_reasons, list_pipelines
+from db.pipeline.queries import DealFilter, DealRow, board, pipeline_choices
+from db.pipeline.setup import list_lost_reasons
 
 user = page(__file__)
 st.title("Board")
@@ -38,20 +35,14 @@ LOSING_KEY = "board_losing"
 CLOSE_PERIODS = {"Any time": None, "Next 30 days": 30, "Next 90 days": 90, "This year": 365}
 
 
-def load_choices(*, session: Session) -> tuple[list[Pipeline], list[User]]:
-    return list_pipelines(session=session, actor=user), assignable_owners(
-        session=session, actor=user
-    )
-
-
-choices = run(load_choices)
-pipelines, owners = ([], []) if isinstance(choices, Failed) else choices
+choices = run(pipeline_choices, actor=user)
+pipelines, owners = ([], []) if isinstance(choices, Failed) else (choices.pipelines, choices.owners)
 if not pipelines:
     st.info("No pipelines yet. A manager or administrator sets them up in Pipeline settings.")
     st.stop()
 names = {p.id: p.name for p in pipelines}
 owner_names = {u.id: u.display_name for u in owners}
-teams = sorted({u.team for u in owners if u.team})
+teams = [] if isinstance(choices, Failed) else choices.teams
 cols = st.columns(4)
 pipeline_id = cols[0].selectbox(
     "Pipeline", list(names), format_func=lambda i: names[i], key="board_pipeline"

@@ -13,11 +13,9 @@ from components.text import count_of, escape_markdown
 from components.ui import Failed, flash, pager, run
 from db.core.normalise import SEARCH_MAX
 from db.core.validation import parse_model
-from db.models.auth import User
-from db.models.pipeline import DealStatus, DealUpdate, Pipeline
+from db.models.pipeline import DealStatus, DealUpdate
 from db.pipeline.commands import reassign_deals, update_deal
-from db.pipeline.queries import SORTS, DealFilter, assignable_owners, find_deals
-from db.pipeline.setup import list_pipelines
+from db.pipeline.queries import SORTS, DealFilter, find_deals, pipeline_choices
 
 user = page(__file__)
 st.title("Deals")
@@ -31,14 +29,8 @@ SORT_LABELS = {
 }
 
 
-def load_choices(*, session: Session) -> tuple[list[Pipeline], list[User]]:
-    return list_pipelines(session=session, actor=user), assignable_owners(
-        session=session, actor=user
-    )
-
-
-choices = run(load_choices)
-pipelines, owners = ([], []) if isinstance(choices, Failed) else choices
+choices = run(pipeline_choices, actor=user)
+pipelines, owners = ([], []) if isinstance(choices, Failed) else (choices.pipelines, choices.owners)
 names = {p.id: p.name for p in pipelines}
 owner_names = {u.id: u.display_name for u in owners}
 # Home's "see all" opens the rotting deals (?view=rotting, &mine=1 for a seller's own);

@@ -18,8 +18,8 @@ from components.pipeline_ui import money, percent, viewer_locale
 from components.text import escape_markdown
 from components.ui import Failed, act, attempt, run, show_chart
 from db.core.spreadsheets import frame_csv
-from db.models.auth import Role, User
-from db.models.pipeline import CURRENCIES, Pipeline, SalesTarget
+from db.models.auth import Role
+from db.models.pipeline import CURRENCIES, SalesTarget
 from db.pipeline.forecast import (
     ForecastFilter,
     ForecastReport,
@@ -27,8 +27,7 @@ from db.pipeline.forecast import (
     pipeline_data_version,
     stage_settings_version,
 )
-from db.pipeline.queries import assignable_owners
-from db.pipeline.setup import list_pipelines
+from db.pipeline.queries import pipeline_choices
 from db.pipeline.targets import list_targets, quarter_of, set_target, target_teams
 
 user = page(__file__)
@@ -44,21 +43,15 @@ def default_period(day: dt.date) -> tuple[dt.date, dt.date]:
     return dt.date(start_year, start_month + 1, 1), end
 
 
-def load_choices(*, session: Session) -> tuple[list[Pipeline], list[User]]:
-    return list_pipelines(session=session, actor=user), assignable_owners(
-        session=session, actor=user
-    )
-
-
-choices = run(load_choices)
-pipelines, owners = ([], []) if isinstance(choices, Failed) else choices
+choices = run(pipeline_choices, actor=user)
+pipelines, owners = ([], []) if isinstance(choices, Failed) else (choices.pipelines, choices.owners)
 if not pipelines:
     st.info("No pipelines yet.")
     st.stop()
 names = {p.id: p.name for p in pipelines}
 currencies = {p.id: p.currency for p in pipelines}
 owner_names = {u.id: u.display_name for u in owners}
-teams = sorted({u.team for u in owners if u.team})
+teams = [] if isinstance(choices, Failed) else choices.teams
 today = dt.date.today()
 cols = st.columns([3, 2, 3, 2, 2])
 period = cols[0].date_input("Period", value=default_period(today), key="fc_period")

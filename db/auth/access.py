@@ -158,6 +158,7 @@ COMMANDS: dict[str, frozenset[Role]] = {
     "db.experience.customer_feedback.customer_nps_by_team": PEOPLE_READERS,
     # pipeline
     "db.pipeline.queries.assignable_owners": PIPELINE,
+    "db.pipeline.queries.pipeline_choices": PIPELINE,
     "db.pipeline.queries.board": PEOPLE_READERS,
     "db.pipeline.queries.deal_history": PEOPLE_READERS,
     "db.pipeline.queries.deal_interactions": PEOPLE_READERS,

@@ -17,8 +17,9 @@ from db.core.normalise import search_text
 from db.core.types import utcnow
 from db.models.auth import User
 from db.models.people import Contact, Interaction, Organisation, Task
-from db.models.pipeline import Deal, DealStatus, LostReason, Stage, StageChange
+from db.models.pipeline import Deal, DealStatus, LostReason, Pipeline, Stage, StageChange
 from db.pipeline.commands import get_deal
+from db.pipeline.setup import list_pipelines
 
 PAGE_SIZE_MAX = 500
 SORTS: dict[str, Any] = {
@@ -419,6 +420,27 @@ def assignable_owners(*, session: Session, actor: Actor) -> list[User]:
         if u.has_any(frozenset({"sales", "manager"}))  # type: ignore[arg-type]
         and can_change(session=session, actor=actor, owner_id=u.id)
     ]
+
+
+@dataclass(frozen=True)
+class PipelineChoices:
+    """What the pipeline pages' filters offer this actor."""
+
+    pipelines: list[Pipeline]
+    owners: list[User]
+
+    @property
+    def teams(self) -> list[str]:
+        """The teams of the owners on offer, sorted."""
+        return sorted({u.team for u in self.owners if u.team})
+
+
+def pipeline_choices(*, session: Session, actor: Actor) -> PipelineChoices:
+    """The pipelines the actor sees and the owners they may filter and assign by."""
+    return PipelineChoices(
+        list_pipelines(session=session, actor=actor),
+        assignable_owners(session=session, actor=actor),
+    )
 
 
 def deals_after(
