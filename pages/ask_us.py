@@ -23,49 +23,62 @@ organisation = get_settings().organisation_name
 language_picker()
 st.title(t("Ask us"))
 st.caption(
-    f"Ask {escape_markdown(organisation)} a question and tell us how you would like the "
-    "answer. Someone from the team will answer the way you choose."
+    t(
+        "Ask {organisation} a question and tell us how you would like the answer. Someone "
+        "from the team will answer the way you choose.",
+        organisation=escape_markdown(organisation),
+    )
 )
 
 SENT = "ask_us_sent"
 if st.session_state.get(SENT):
     st.success(
-        "Thank you: your question is with the team, and they will answer the way you "
-        "asked. You can close this page."
+        t(
+            "Thank you: your question is with the team, and they will answer the way you "
+            "asked. You can close this page."
+        )
     )
-    if st.button("Ask another question", key="ask_again"):
+    if st.button(t("Ask another question"), key="ask_again"):
         st.session_state.pop(SENT, None)
         st.rerun()
     st.stop()
 
 with st.form("ask_us", clear_on_submit=False):
-    question = st.text_area("Your question", key="ask_question", max_chars=QUESTION_MAX, height=160)
-    name = st.text_input("Your name", key="ask_name", max_chars=NAME_MAX)
+    question = st.text_area(
+        t("Your question"), key="ask_question", max_chars=QUESTION_MAX, height=160
+    )
+    name = st.text_input(t("Your name"), key="ask_name", max_chars=NAME_MAX)
     answer_by = st.radio(
-        "How should we answer?", list(ANSWER_CHANNELS), key="ask_answer_by", horizontal=True
+        t("How should we answer?"),
+        list(ANSWER_CHANNELS),
+        format_func=lambda option: escape_markdown(t(option)),
+        key="ask_answer_by",
+        horizontal=True,
     )
     left, right = st.columns(2)
-    email = left.text_input("Email address", key="ask_email", max_chars=EMAIL_MAX)
+    email = left.text_input(t("Email address"), key="ask_email", max_chars=EMAIL_MAX)
     phone = right.text_input(
-        "Phone number",
+        t("Phone number"),
         key="ask_phone",
         max_chars=PHONE_MAX,
-        help="With the country code, e.g. +44 20 7946 0018.",
+        help=t("With the country code, e.g. +44 20 7946 0018."),
     )
     address = st.text_area(
-        "Postal address (to answer by post)", key="ask_address", max_chars=ADDRESS_MAX, height=80
+        t("Postal address (to answer by post)"), key="ask_address", max_chars=ADDRESS_MAX, height=80
     )
     reachable = st.text_input(
-        "When can we reach you? (optional)",
+        t("When can we reach you? (optional)"),
         key="ask_reachable",
         max_chars=WHEN_MAX,
-        placeholder="e.g. weekdays after 5 pm",
+        placeholder=t("e.g. weekdays after 5 pm"),
     )
     st.caption(
-        "We use these details only to answer you and keep a record of your question with "
-        "your details. See “Your data and rights” to ask what we hold."
+        t(
+            "We use these details only to answer you and keep a record of your question with "
+            "your details. See “Your data and rights” to ask what we hold."
+        )
     )
-    sent = st.form_submit_button("Send my question", type="primary")
+    sent = st.form_submit_button(t("Send my question"), type="primary")
 
 if sent:
     done = run(

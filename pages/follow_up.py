@@ -4,6 +4,7 @@ import streamlit as st
 
 from components import page
 from components.drafts import clear_next_run, clear_pending
+from components.i18n import language_picker, long_date, t
 from components.text import escape_markdown
 from components.ui import Failed, flash, run, visitor_id
 from db.cases.common import TEXT_MAX
@@ -24,27 +25,33 @@ from db.cases.intake import (
 
 page(__file__, public=True)
 clear_pending()  # the reply box is emptied once a reply was sent
-st.title("Follow up a concern")
+language_picker()
+st.title(t("Follow up a concern"))
 st.caption(
-    "Enter the case reference and the receipt code you were given. After five wrong codes "
-    "in one hour, this browser has to wait until the hour is over; nobody else's wrong "
-    "codes count against you."
+    t(
+        "Enter the case reference and the receipt code you were given. After five wrong codes "
+        "in one hour, this browser has to wait until the hour is over; nobody else's wrong "
+        "codes count against you."
+    )
 )
 
 OPEN_KEY = "follow_up_open"
 
 left, right = st.columns(2)
 reference = left.text_input(
-    "Case reference", key="follow_reference", placeholder="C-XXXXXX", max_chars=REFERENCE_INPUT_MAX
+    t("Case reference"),
+    key="follow_reference",
+    placeholder="C-XXXXXX",
+    max_chars=REFERENCE_INPUT_MAX,
 )
 receipt = right.text_input(
-    "Receipt code",
+    t("Receipt code"),
     key="follow_receipt",
     type="password",
     placeholder="XXXX-XXXX-XXXX-XXXX-XXXX",
     max_chars=RECEIPT_INPUT_MAX,
 )
-if st.button("Open my case", type="primary", key="follow_open"):
+if st.button(t("Open my case"), type="primary", key="follow_open"):
     st.session_state[OPEN_KEY] = True
 
 if not st.session_state.get(OPEN_KEY):
@@ -59,31 +66,36 @@ if isinstance(view, Failed):
     st.stop()
 
 cols = st.columns(3)
-cols[0].metric("Status", view.status)
-cols[1].metric("Category", view.category)
-cols[2].metric("Received", f"{view.received_at:%d %b %Y}")
+cols[0].metric(t("Status"), view.status)
+cols[1].metric(t("Category"), view.category)
+cols[2].metric(t("Received"), long_date(view.received_at, abbreviated=True))
 
-st.subheader("Messages and updates")
+st.subheader(t("Messages and updates"))
 for entry in view.entries:
     with st.container(border=True):
-        st.caption(f"{entry.occurred_at:%d %b %Y %H:%M} UTC · {escape_markdown(entry.what)}")
+        when = f"{long_date(entry.occurred_at, abbreviated=True)} {entry.occurred_at:%H:%M}"
+        st.caption(f"{when} UTC · {escape_markdown(entry.what)}")
         if entry.body:
             st.text(entry.body)
 
-st.subheader("Add information or reply")
+st.subheader(t("Add information or reply"))
 with st.form("reporter_reply", clear_on_submit=False):
-    text = st.text_area("Your message", key="follow_message", height=140, max_chars=TEXT_MAX)
+    text = st.text_area(t("Your message"), key="follow_message", height=140, max_chars=TEXT_MAX)
     uploads = st.file_uploader(
-        f"Evidence (optional): up to {MAX_FILES_PER_MESSAGE} photos or PDFs",
+        t("Evidence (optional): up to {count} photos or PDFs", count=MAX_FILES_PER_MESSAGE),
         type=list(UPLOAD_TYPES),
         accept_multiple_files=True,
         key="follow_files",
         max_upload_size=MAX_FILE_BYTES // (1024 * 1024),
-        help=f"{ACCEPTED}, up to {MAX_FILE_BYTES // (1024 * 1024)} MB each. What a file "
-        "says about where it came from (a photo's camera, place and time, a document's "
-        "author) is removed before the case team sees it.",
+        help=t(
+            "{accepted}, up to {size} MB each. What a file says about where it came from (a "
+            "photo's camera, place and time, a document's author) is removed before the case "
+            "team sees it.",
+            accepted=t(ACCEPTED),
+            size=MAX_FILE_BYTES // (1024 * 1024),
+        ),
     )
-    sent = st.form_submit_button("Send")
+    sent = st.form_submit_button(t("Send"))
 if sent:
     replied = run(
         reporter_reply,
@@ -94,7 +106,7 @@ if sent:
         visitor=visitor_id("follow_up"),
     )
     if not isinstance(replied, Failed):
-        flash("Sent. The case team will see your message.")
+        flash(t("Sent. The case team will see your message."))
         clear_next_run({"follow_message": ""})
         st.session_state.pop("follow_files", None)
         st.rerun()

@@ -4,7 +4,7 @@ follow the request by its reference, and download the answer once it is released
 import streamlit as st
 
 from components import page
-from components.i18n import language_picker, t
+from components.i18n import language_picker, long_date, t
 from components.text import escape_markdown
 from components.ui import FAILED, run, visitor_id
 from db.consent.requests import NOTES_MAX, AccessExport
@@ -29,47 +29,54 @@ organisation = get_settings().organisation_name
 language_picker()
 st.title(t("Your data and your rights"))
 st.caption(
-    f"Ask {escape_markdown(organisation)} what it holds about you, or to correct, erase, "
-    "stop using or hand over your data. We answer within one month."
+    t(
+        "Ask {organisation} what it holds about you, or to correct, erase, stop using or "
+        "hand over your data. We answer within one month.",
+        organisation=escape_markdown(organisation),
+    )
 )
 
 TICKET = "my_data_ticket"
 DOWNLOAD_TICKET = "my_data_download_ticket"
 visitor = visitor_id("my_data")
 
-ask_tab, follow_tab = st.tabs(["Make a request", "Follow a request"])
+ask_tab, follow_tab = st.tabs([t("Make a request"), t("Follow a request")])
 
 with ask_tab:
     registered: Registered | None = st.session_state.get("my_data_registered")
     if registered is not None:
         st.success(
-            f"Your request is registered. Its reference is {registered.reference}: keep it "
-            f"to follow the request. We answer by {registered.due_on:%d %B %Y}."
+            t(
+                "Your request is registered. Its reference is {reference}: keep it to follow "
+                "the request. We answer by {day}.",
+                reference=registered.reference,
+                day=long_date(registered.due_on),
+            )
         )
-        if st.button("Make another request", key="my_data_again"):
+        if st.button(t("Make another request"), key="my_data_again"):
             st.session_state.pop("my_data_registered", None)
             st.rerun()
     elif not st.session_state.get(TICKET):
         with st.form("my_data_request"):
             kind = st.radio(
-                "What would you like?",
+                t("What would you like?"),
                 list(KIND_WORDS),
-                format_func=lambda k: KIND_WORDS[RequestKind(k)],
+                format_func=lambda k: t(KIND_WORDS[RequestKind(k)]),
                 key="my_data_kind",
             )
             email = st.text_input(
-                "Your email address",
+                t("Your email address"),
                 key="my_data_email",
                 max_chars=EMAIL_MAX,
-                help="We send a code to this address to check it is yours.",
+                help=t("We send a code to this address to check it is yours."),
             )
             details = st.text_area(
-                "Anything we should know (optional)",
+                t("Anything we should know (optional)"),
                 key="my_data_details",
                 max_chars=NOTES_MAX,
-                help="For a correction, say what is wrong; otherwise leave it empty.",
+                help=t("For a correction, say what is wrong; otherwise leave it empty."),
             )
-            send = st.form_submit_button("Send me a code", type="primary")
+            send = st.form_submit_button(t("Send me a code"), type="primary")
         if send:
             ticket = run(
                 start_request,
@@ -83,14 +90,16 @@ with ask_tab:
                 st.rerun()
     else:
         st.info(
-            "We have sent a code to the address you gave. Enter it here to register your "
-            "request. (If it does not arrive within a few minutes, check the address.)"
+            t(
+                "We have sent a code to the address you gave. Enter it here to register your "
+                "request. (If it does not arrive within a few minutes, check the address.)"
+            )
         )
         with st.form("my_data_confirm"):
             code = st.text_input(
-                "Code from the email", key="my_data_code", max_chars=CODE_INPUT_MAX
+                t("Code from the email"), key="my_data_code", max_chars=CODE_INPUT_MAX
             )
-            confirm = st.form_submit_button("Register my request", type="primary")
+            confirm = st.form_submit_button(t("Register my request"), type="primary")
         if confirm:
             done = run(
                 confirm_request,
@@ -102,13 +111,13 @@ with ask_tab:
                 st.session_state.pop(TICKET, None)
                 st.session_state["my_data_registered"] = done
                 st.rerun()
-        if st.button("Start again", key="my_data_restart"):
+        if st.button(t("Start again"), key="my_data_restart"):
             st.session_state.pop(TICKET, None)
             st.rerun()
 
 with follow_tab:
     reference = st.text_input(
-        "Reference",
+        t("Reference"),
         key="my_data_reference",
         placeholder="R-XXXXX-XXXXX",
         max_chars=REFERENCE_INPUT_MAX,
@@ -117,16 +126,18 @@ with follow_tab:
         status = run(request_status, reference=reference)
         if status is not FAILED:
             assert isinstance(status, Status)
-            st.text(
-                f"{status.reference} · {KIND_WORDS[status.kind]}\n"
-                f"Received {status.received_on:%d %B %Y} · answer due by "
-                f"{status.deadline:%d %B %Y}\n{status.state}"
+            dates = t(
+                "Received {received} · answer due by {due}",
+                received=long_date(status.received_on),
+                due=long_date(status.deadline),
             )
+            kind_words = t(KIND_WORDS[status.kind])
+            st.text(f"{status.reference} · {kind_words}\n{dates}\n{status.state}")
             if status.answer:
                 st.text(status.answer)
             if status.downloadable:
                 if not st.session_state.get(DOWNLOAD_TICKET):
-                    if st.button("Email me a code to download", key="my_data_download_code"):
+                    if st.button(t("Email me a code to download"), key="my_data_download_code"):
                         ticket = run(start_download, reference=reference, visitor=visitor)
                         if ticket is not FAILED:
                             st.session_state[DOWNLOAD_TICKET] = ticket
@@ -134,11 +145,11 @@ with follow_tab:
                 else:
                     with st.form("my_data_download"):
                         code = st.text_input(
-                            "Code from the email",
+                            t("Code from the email"),
                             key="my_data_download_code_input",
                             max_chars=CODE_INPUT_MAX,
                         )
-                        fetch = st.form_submit_button("Show my download")
+                        fetch = st.form_submit_button(t("Show my download"))
                     if fetch:
                         answer = run(
                             download_answer,
@@ -152,17 +163,17 @@ with follow_tab:
                             st.rerun()
     export: AccessExport | None = st.session_state.get("my_data_export")
     if export is not None:
-        st.success("Your data is ready.")
+        st.success(t("Your data is ready."))
         one, two = st.columns(2)
         one.download_button(
-            "Download your data (JSON)",
+            t("Download your data (JSON)"),
             export.json_text,
             file_name="my-data.json",
             mime="application/json",
             key="my_data_json",
         )
         two.download_button(
-            "Download a readable summary",
+            t("Download a readable summary"),
             export.summary,
             file_name="my-data-summary.txt",
             mime="text/plain",

@@ -28,8 +28,11 @@ organisation = get_settings().organisation_name
 language_picker()
 st.title(t("Your preferences"))
 st.caption(
-    f"Choose what you hear from {escape_markdown(organisation)} and how. Each change "
-    "takes effect at once and is kept as a record of your choice."
+    t(
+        "Choose what you hear from {organisation} and how. Each change takes effect at once "
+        "and is kept as a record of your choice.",
+        organisation=escape_markdown(organisation),
+    )
 )
 
 token = str(st.query_params.get("token", "")).strip()
@@ -65,47 +68,50 @@ def change(purpose_id: int, channel: ConsentChannel, agree: bool, notice_id: int
         # Refused: the switch goes back to what is recorded.
         st.session_state[f"pref_{purpose_id}_{channel.value}"] = not agree
     else:
-        flash("Saved: you agreed." if agree else "Saved: we will stop.")
+        flash(t("Saved: you agreed.") if agree else t("Saved: we will stop."))
 
 
 if not prefs.choices:
-    st.info("There is nothing to choose yet.")
+    st.info(t("There is nothing to choose yet."))
 for choice in prefs.choices:
     with st.container(border=True):
         st.subheader(escape_markdown(choice.name))
         st.text(choice.wording)
         if choice.notice_version is not None:
-            st.caption(f"Wording version {choice.notice_version:d}")
+            st.caption(t("Wording version {version}", version=f"{choice.notice_version:d}"))
         columns = st.columns(len(CHOICE_CHANNELS))
         for column, channel in zip(columns, CHOICE_CHANNELS, strict=True):
             on = choice.agreed(channel)
             column.toggle(
-                CHANNEL_WORDS[channel],
+                t(CHANNEL_WORDS[channel]),
                 value=on,
                 key=f"pref_{choice.purpose_id}_{channel.value}",
                 on_change=change,
                 args=(choice.purpose_id, channel, not on, choice.notice_id),
-                help=f"Currently: {choice.states[channel].value}",
+                help=t("Currently: {state}", state=t(choice.states[channel].value)),
             )
         for channel, event_id in choice.grants.items():
             receipt = run(my_receipt, token=token, event_id=event_id)
             if receipt is not FAILED:
                 st.download_button(
-                    f"Download the receipt of your agreement ({CHANNEL_WORDS[channel].lower()})",
+                    t(
+                        "Download the receipt of your agreement ({channel})",
+                        channel=t(CHANNEL_WORDS[channel].lower()),
+                    ),
                     json.dumps(receipt, indent=2),
                     file_name=f"consent-receipt-{choice.code}-{channel.value}.json",
                     mime="application/json",
                     key=f"receipt_{choice.purpose_id}_{channel.value}",
                 )
 
-st.subheader("How should we reach you?")
+st.subheader(t("How should we reach you?"))
 options = ["No preference", *PREFERRED_CHANNELS]
 current = prefs.preferred or "No preference"
 preferred = st.radio(
-    "Preferred channel",
+    t("Preferred channel"),
     options,
     index=options.index(current),
-    format_func=escape_markdown,
+    format_func=lambda option: escape_markdown(t(option)),
     key="pref_channel",
     horizontal=True,
 )
@@ -116,17 +122,18 @@ if preferred != current:
         preferred=None if preferred == "No preference" else preferred,
     )
     if done is not FAILED:
-        flash("Saved: we will use the channel you chose.")
+        flash(t("Saved: we will use the channel you chose."))
         st.rerun()
 
-st.subheader("Stop everything")
-st.caption("Withdraws every agreement above, on every channel, in one click.")
-if st.button("Stop everything", type="primary", key="pref_stop"):
+st.subheader(t("Stop everything"))
+st.caption(t("Withdraws every agreement above, on every channel, in one click."))
+if st.button(t("Stop everything"), type="primary", key="pref_stop"):
     stopped = run(stop_everything, token=token)
     if stopped is not FAILED:
-        flash(
-            f"Done: {stopped} agreement{'s' if stopped != 1 else ''} withdrawn."
-            if stopped
-            else "Nothing was in force, so nothing changed."
-        )
+        if not stopped:
+            flash(t("Nothing was in force, so nothing changed."))
+        elif stopped == 1:
+            flash(t("Done: 1 agreement withdrawn."))
+        else:
+            flash(t("Done: {count} agreements withdrawn.", count=stopped))
         st.rerun()

@@ -32,34 +32,39 @@ RESULT_KEY = "concern_submitted"
 
 submitted: Submitted | None = st.session_state.get(RESULT_KEY)
 if submitted is not None:
-    st.success("Your concern has been received.")
+    st.success(t("Your concern has been received."))
     st.markdown(
-        "Keep **both** of these. You need them to read replies and add information on "
-        "*Follow up a concern*. We cannot show the receipt code again or recover it: "
-        "it is not stored anywhere in a readable form."
+        t(
+            "Keep **both** of these. You need them to read replies and add information on "
+            "*Follow up a concern*. We cannot show the receipt code again or recover it: "
+            "it is not stored anywhere in a readable form."
+        )
     )
     left, right = st.columns(2)
     with left:
-        st.caption("Case reference")
+        st.caption(t("Case reference"))
         st.code(submitted.reference, language=None)
     with right:
-        st.caption("Receipt code (secret)")
+        st.caption(t("Receipt code (secret)"))
         st.code(submitted.receipt, language=None)
-    saved = st.checkbox("I have saved my reference and receipt code", key="concern_saved")
-    if st.button("Done", type="primary", disabled=not saved, key="concern_done"):
+    saved = st.checkbox(t("I have saved my reference and receipt code"), key="concern_saved")
+    if st.button(t("Done"), type="primary", disabled=not saved, key="concern_done"):
         del st.session_state[RESULT_KEY]
         st.session_state.pop("concern_saved", None)
         st.rerun()
     st.stop()
 
-with st.expander("What is stored, and what is not", expanded=True, icon=":material/shield:"):
+with st.expander(t("What is stored, and what is not"), expanded=True, icon=":material/shield:"):
     st.markdown(
-        "- **Stored:** what you write in this form, the category, and the date it arrived.\n"
-        "- **Not stored:** your IP address, your browser, cookies, or any account, even if "
-        "you are signed in to Rapport on this computer. Nothing you write goes to server logs.\n"
-        "- If you choose to **stay anonymous**, we keep no name or contact details; we can only "
-        "reply on the follow-up page, with the reference and receipt code you get next.\n"
-        "- Be aware that the details you describe may themselves point to you."
+        t(
+            "- **Stored:** what you write in this form, the category, and the date it arrived.\n"
+            "- **Not stored:** your IP address, your browser, cookies, or any account, even if "
+            "you are signed in to Rapport on this computer. Nothing you write goes to server "
+            "logs.\n"
+            "- If you choose to **stay anonymous**, we keep no name or contact details; we can "
+            "only reply on the follow-up page, with the reference and receipt code you get next.\n"
+            "- Be aware that the details you describe may themselves point to you."
+        )
     )
 
 
@@ -74,27 +79,27 @@ if isinstance(choices, Failed):
 categories, reviewers = choices
 
 category = st.selectbox(
-    "Category", list(categories), format_func=lambda key: categories[key], key="concern_category"
+    t("Category"), list(categories), format_func=lambda key: categories[key], key="concern_category"
 )
 what = st.text_area(
-    "What happened",
+    t("What happened"),
     key="concern_what",
     height=180,
     max_chars=TEXT_MAX,
-    help="Describe what happened in your own words. Plain text: formatting is not applied.",
+    help=t("Describe what happened in your own words. Plain text: formatting is not applied."),
 )
-where = st.text_input("Where and when (optional)", key="concern_where", max_chars=SHORT_TEXT_MAX)
+where = st.text_input(t("Where and when (optional)"), key="concern_where", max_chars=SHORT_TEXT_MAX)
 occurred_on = st.date_input(
-    "Date it happened (optional)", value=None, key="concern_date", format="YYYY-MM-DD"
+    t("Date it happened (optional)"), value=None, key="concern_date", format="YYYY-MM-DD"
 )
 people = st.text_area(
-    "People involved (optional)", key="concern_people", height=80, max_chars=SHORT_TEXT_MAX
+    t("People involved (optional)"), key="concern_people", height=80, max_chars=SHORT_TEXT_MAX
 )
 asked = run(category_questions, category=category or "")
 questions: list[CaseQuestion] = [] if isinstance(asked, Failed) else asked
 answers: dict[int, str] = {}
 if questions:
-    st.markdown("**A few questions about this kind of concern** (optional)")
+    st.markdown(t("**A few questions about this kind of concern** (optional)"))
 for question in questions:
     assert question.id is not None
     if question.kind == QuestionKind.date.value:
@@ -114,25 +119,31 @@ for question in questions:
             max_chars=SHORT_TEXT_MAX,
         )
 uploads = st.file_uploader(
-    f"Evidence (optional): up to {MAX_FILES_PER_MESSAGE} photos or PDFs",
+    t("Evidence (optional): up to {count} photos or PDFs", count=MAX_FILES_PER_MESSAGE),
     type=list(UPLOAD_TYPES),
     accept_multiple_files=True,
     key="concern_files",
     max_upload_size=MAX_FILE_BYTES // (1024 * 1024),
-    help=f"{ACCEPTED}, up to {MAX_FILE_BYTES // (1024 * 1024)} MB each. Before anyone sees "
-    "them, we remove what files say about where they came from: a photo's camera, place "
-    "and time, a document's author. The file names are not kept.",
+    help=t(
+        "{accepted}, up to {size} MB each. Before anyone sees them, we remove what files say "
+        "about where they came from: a photo's camera, place and time, a document's author. "
+        "The file names are not kept.",
+        accepted=t(ACCEPTED),
+        size=MAX_FILE_BYTES // (1024 * 1024),
+    ),
 )
 urgency = st.radio(
-    "How urgent does it feel?",
+    t("How urgent does it feel?"),
     [u.value for u in Urgency],
     index=1,
+    format_func=lambda option: escape_markdown(t(option)),
     horizontal=True,
     key="concern_urgency",
 )
 identity = st.radio(
-    "Who you are",
+    t("Who you are"),
     ["Stay anonymous", "Leave my contact details"],
+    format_func=lambda option: escape_markdown(t(option)),
     key="concern_identity",
     horizontal=True,
 )
@@ -140,19 +151,19 @@ anonymous = identity == "Stay anonymous"
 name = email = phone = ""
 if not anonymous:
     left, middle, right = st.columns(3)
-    name = left.text_input("Your name", key="concern_name", max_chars=CONTACT_NAME_MAX)
-    email = middle.text_input("Email", key="concern_email", max_chars=EMAIL_MAX)
-    phone = right.text_input("Phone", key="concern_phone", max_chars=PHONE_MAX)
+    name = left.text_input(t("Your name"), key="concern_name", max_chars=CONTACT_NAME_MAX)
+    email = middle.text_input(t("Email"), key="concern_email", max_chars=EMAIL_MAX)
+    phone = right.text_input(t("Phone"), key="concern_phone", max_chars=PHONE_MAX)
 names = dict(reviewers)
 exclude = st.multiselect(
-    "Reviewers who should NOT see this concern (optional)",
+    t("Reviewers who should NOT see this concern (optional)"),
     list(names),
     format_func=lambda uid: names[uid],
     key="concern_exclude",
-    help="For example someone involved, or close to someone involved.",
+    help=t("For example someone involved, or close to someone involved."),
 )
 
-if st.button("Send my concern", type="primary", key="concern_send"):
+if st.button(t("Send my concern"), type="primary", key="concern_send"):
     result = run(
         submit_concern,
         concern_in=ConcernCreate(
