@@ -48,10 +48,12 @@ with st.form("ask_us", clear_on_submit=False):
         t("Your question"), key="ask_question", max_chars=QUESTION_MAX, height=160
     )
     name = st.text_input(t("Your name"), key="ask_name", max_chars=NAME_MAX)
+    # Labels fixed now, in the visitor's language (the widget formats them later too).
+    channels = {channel: escape_markdown(t(channel)) for channel in ANSWER_CHANNELS}
     answer_by = st.radio(
         t("How should we answer?"),
-        list(ANSWER_CHANNELS),
-        format_func=lambda option: escape_markdown(t(option)),
+        list(channels),
+        format_func=channels.__getitem__,
         key="ask_answer_by",
         horizontal=True,
     )

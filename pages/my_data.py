@@ -58,10 +58,12 @@ with ask_tab:
             st.rerun()
     elif not st.session_state.get(TICKET):
         with st.form("my_data_request"):
+            # Labels fixed now, in the visitor's language (the widget formats them later).
+            kinds = {k: escape_markdown(t(words)) for k, words in KIND_WORDS.items()}
             kind = st.radio(
                 t("What would you like?"),
-                list(KIND_WORDS),
-                format_func=lambda k: t(KIND_WORDS[RequestKind(k)]),
+                list(kinds),
+                format_func=kinds.__getitem__,
                 key="my_data_kind",
             )
             email = st.text_input(

@@ -107,11 +107,13 @@ for choice in prefs.choices:
 st.subheader(t("How should we reach you?"))
 options = ["No preference", *PREFERRED_CHANNELS]
 current = prefs.preferred or "No preference"
+# Labels fixed now, in the visitor's language (the widget formats them later too).
+shown = {option: escape_markdown(t(option)) for option in options}
 preferred = st.radio(
     t("Preferred channel"),
     options,
     index=options.index(current),
-    format_func=lambda option: escape_markdown(t(option)),
+    format_func=shown.__getitem__,
     key="pref_channel",
     horizontal=True,
 )

@@ -132,18 +132,21 @@ uploads = st.file_uploader(
         size=MAX_FILE_BYTES // (1024 * 1024),
     ),
 )
+# Labels fixed now, in the visitor's language (the widget formats them later too).
+urgencies = {u.value: escape_markdown(t(u.value)) for u in Urgency}
 urgency = st.radio(
     t("How urgent does it feel?"),
-    [u.value for u in Urgency],
+    list(urgencies),
     index=1,
-    format_func=lambda option: escape_markdown(t(option)),
+    format_func=urgencies.__getitem__,
     horizontal=True,
     key="concern_urgency",
 )
+identities = {i: escape_markdown(t(i)) for i in ("Stay anonymous", "Leave my contact details")}
 identity = st.radio(
     t("Who you are"),
-    ["Stay anonymous", "Leave my contact details"],
-    format_func=lambda option: escape_markdown(t(option)),
+    list(identities),
+    format_func=identities.__getitem__,
     key="concern_identity",
     horizontal=True,
 )

@@ -50,14 +50,22 @@ def sign_in_token(url: str, username: str) -> str:
 
 @pytest.fixture
 def run_page(app_database: str) -> Iterator[RunPage]:
-    """Run a page file as `username` (or signed out) and return the finished AppTest."""
+    """Run a page file as `username` (or signed out), opened with `query` in its link, and
+    return the finished AppTest."""
     st.cache_data.clear()
     st.cache_resource.clear()
 
-    def run(path: str, username: str | None = None, timeout: float = 30) -> AppTest:
+    def run(
+        path: str,
+        username: str | None = None,
+        timeout: float = 30,
+        query: dict[str, str] | None = None,
+    ) -> AppTest:
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
         if path != "app.py":
             at.switch_page(path)
+        for name, value in (query or {}).items():
+            at.query_params[name] = value  # as in the link the page was opened from
         if username is not None:
             at.session_state["rapport_session_token"] = sign_in_token(app_database, username)
         return at.run()
