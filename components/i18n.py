@@ -125,6 +125,7 @@ _FR: dict[str, str] = {
     "Reviewers who should NOT see this concern (optional)": (
         "Personnes chargées de l'examen qui ne doivent PAS voir ce signalement (facultatif)"
     ),
+    "Choose options": "Choisissez une ou plusieurs personnes",
     "For example someone involved, or close to someone involved.": (
         "Par exemple une personne impliquée, ou proche d'une personne impliquée."
     ),

@@ -162,6 +162,7 @@ exclude = st.multiselect(
     t("Reviewers who should NOT see this concern (optional)"),
     list(names),
     format_func=lambda uid: names[uid],
+    placeholder=t("Choose options"),
     key="concern_exclude",
     help=t("For example someone involved, or close to someone involved."),
 )
