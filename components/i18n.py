@@ -65,6 +65,7 @@ _FR: dict[str, str] = {
         "Pièces jointes (facultatif) : jusqu'à {count} photos ou PDF"
     ),
     "JPEG or PNG photos and PDF documents": "Photos JPEG ou PNG et documents PDF",
+    "{accepted}, up to {size} MB each.": "{accepted}, {size} Mo maximum chacun.",
     # Raise a concern
     "Your concern has been received.": "Votre signalement a bien été reçu.",
     "Keep **both** of these. You need them to read replies and add information on "
@@ -108,12 +109,11 @@ _FR: dict[str, str] = {
     "**A few questions about this kind of concern** (optional)": (
         "**Quelques questions sur ce type de signalement** (facultatif)"
     ),
-    "{accepted}, up to {size} MB each. Before anyone sees them, we remove what files say "
-    "about where they came from: a photo's camera, place and time, a document's author. "
-    "The file names are not kept.": (
-        "{accepted}, {size} Mo maximum chacun. Avant que quiconque ne les voie, nous retirons "
-        "ce que les fichiers disent de leur origine : l'appareil, le lieu et l'heure d'une "
-        "photo, l'auteur d'un document. Les noms des fichiers ne sont pas conservés."
+    "Before anyone sees them, we remove what files say about where they came from: a "
+    "photo's camera, place and time, a document's author. The file names are not kept.": (
+        "Avant que quiconque ne les voie, nous retirons ce que les fichiers disent de leur "
+        "origine : l'appareil, le lieu et l'heure d'une photo, l'auteur d'un document. Les "
+        "noms des fichiers ne sont pas conservés."
     ),
     "How urgent does it feel?": "À quel point est-ce urgent, selon vous ?",
     "low": "faible",
@@ -146,12 +146,10 @@ _FR: dict[str, str] = {
     "Messages and updates": "Messages et mises à jour",
     "Add information or reply": "Ajouter des informations ou répondre",
     "Your message": "Votre message",
-    "{accepted}, up to {size} MB each. What a file says about where it came from (a "
-    "photo's camera, place and time, a document's author) is removed before the case team "
-    "sees it.": (
-        "{accepted}, {size} Mo maximum chacun. Ce qu'un fichier dit de son origine "
-        "(l'appareil, le lieu et l'heure d'une photo, l'auteur d'un document) est retiré "
-        "avant que l'équipe chargée du dossier ne le voie."
+    "What a file says about where it came from (a photo's camera, place and time, a "
+    "document's author) is removed before the case team sees it.": (
+        "Ce qu'un fichier dit de son origine (l'appareil, le lieu et l'heure d'une photo, "
+        "l'auteur d'un document) est retiré avant que l'équipe chargée du dossier ne le voie."
     ),
     "Send": "Envoyer",
     "Sent. The case team will see your message.": (

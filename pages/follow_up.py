@@ -4,15 +4,12 @@ import streamlit as st
 
 from components import page
 from components.drafts import clear_next_run, clear_pending
+from components.evidence_ui import evidence_uploader
 from components.i18n import language_picker, long_date, t
 from components.text import escape_markdown
 from components.ui import Failed, flash, run, visitor_id
 from db.cases.common import TEXT_MAX
 from db.cases.evidence import (
-    ACCEPTED,
-    MAX_FILE_BYTES,
-    MAX_FILES_PER_MESSAGE,
-    UPLOAD_TYPES,
     EvidenceFile,
 )
 from db.cases.intake import (
@@ -81,20 +78,7 @@ for entry in view.entries:
 st.subheader(t("Add information or reply"))
 with st.form("reporter_reply", clear_on_submit=False):
     text = st.text_area(t("Your message"), key="follow_message", height=140, max_chars=TEXT_MAX)
-    uploads = st.file_uploader(
-        t("Evidence (optional): up to {count} photos or PDFs", count=MAX_FILES_PER_MESSAGE),
-        type=list(UPLOAD_TYPES),
-        accept_multiple_files=True,
-        key="follow_files",
-        max_upload_size=MAX_FILE_BYTES // (1024 * 1024),
-        help=t(
-            "{accepted}, up to {size} MB each. What a file says about where it came from (a "
-            "photo's camera, place and time, a document's author) is removed before the case "
-            "team sees it.",
-            accepted=t(ACCEPTED),
-            size=MAX_FILE_BYTES // (1024 * 1024),
-        ),
-    )
+    uploads = evidence_uploader("follow_files", reply=True)
     sent = st.form_submit_button(t("Send"))
 if sent:
     replied = run(
@@ -102,7 +86,7 @@ if sent:
         reference=reference,
         receipt=receipt,
         text=text,
-        evidence=[EvidenceFile(f.name, f.getvalue()) for f in uploads or []],
+        evidence=[EvidenceFile(f.name, f.getvalue()) for f in uploads],
         visitor=visitor_id("follow_up"),
     )
     if not isinstance(replied, Failed):

@@ -7,15 +7,12 @@ from sqlmodel import Session
 
 from components import page
 from components.drafts import clear_next_run, clear_pending
+from components.evidence_ui import evidence_uploader
 from components.i18n import language_picker, t
 from components.text import escape_markdown
 from components.ui import Failed, run, visitor_id
 from db.cases.common import SHORT_TEXT_MAX, TEXT_MAX, list_categories
 from db.cases.evidence import (
-    ACCEPTED,
-    MAX_FILE_BYTES,
-    MAX_FILES_PER_MESSAGE,
-    UPLOAD_TYPES,
     EvidenceFile,
 )
 from db.cases.intake import CONTACT_NAME_MAX, Submitted, reviewers_to_exclude, submit_concern
@@ -118,20 +115,7 @@ for question in questions:
             key=f"concern_q_{question.id}",
             max_chars=SHORT_TEXT_MAX,
         )
-uploads = st.file_uploader(
-    t("Evidence (optional): up to {count} photos or PDFs", count=MAX_FILES_PER_MESSAGE),
-    type=list(UPLOAD_TYPES),
-    accept_multiple_files=True,
-    key="concern_files",
-    max_upload_size=MAX_FILE_BYTES // (1024 * 1024),
-    help=t(
-        "{accepted}, up to {size} MB each. Before anyone sees them, we remove what files say "
-        "about where they came from: a photo's camera, place and time, a document's author. "
-        "The file names are not kept.",
-        accepted=t(ACCEPTED),
-        size=MAX_FILE_BYTES // (1024 * 1024),
-    ),
-)
+uploads = evidence_uploader("concern_files")
 # Labels fixed now, in the visitor's language (the widget formats them later too).
 urgencies = {u.value: escape_markdown(t(u.value)) for u in Urgency}
 urgency = st.radio(
@@ -184,7 +168,7 @@ if st.button(t("Send my concern"), type="primary", key="concern_send"):
             exclude_reviewer_ids=list(exclude),
             answers=answers,
         ),
-        evidence=[EvidenceFile(f.name, f.getvalue()) for f in uploads or []],
+        evidence=[EvidenceFile(f.name, f.getvalue()) for f in uploads],
         visitor=visitor_id("concern"),
     )
     if not isinstance(result, Failed):

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
+from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
 from db.auth.accounts import get_user_by_username, open_session
@@ -46,6 +47,15 @@ def sign_in_token(url: str, username: str) -> str:
             return open_session(session=session, user=user).token
     finally:
         engine.dispose()
+
+
+@pytest.fixture
+def app_engine(app_database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """The app database's engine; receipt codes hashed cheaply so concerns are quick."""
+    monkeypatch.setenv("RAPPORT_RECEIPT_SCRYPT_LOG2N", "10")
+    engine = make_engine(app_database)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """The case pages through AppTest: intake, follow-up, the case page, insights."""
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -11,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from db.auth.accounts import get_user_by_username
 from db.cases.intake import Submitted, reporter_reply, submit_concern
 from db.cases.welfare import open_welfare_case
-from db.core.engine import make_engine, session_scope
+from db.core.engine import session_scope
 from db.models.audit import AuditEvent
 from db.models.cases import Case, ConcernCreate, WelfareCreate
 from tests.app.conftest import RunPage, sign_in_token
@@ -21,14 +20,6 @@ INJECTION = (
     "![tracker](http://evil.example/pixel.png) <img src=x onerror=alert(1)> "
     "[click](javascript:alert(1)) **loud**"
 )
-
-
-@pytest.fixture
-def app_engine(app_database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
-    monkeypatch.setenv("RAPPORT_RECEIPT_SCRYPT_LOG2N", "10")
-    engine = make_engine(app_database)
-    yield engine
-    engine.dispose()
 
 
 def raise_directly(engine: Engine, text: str) -> Submitted:

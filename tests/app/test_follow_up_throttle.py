@@ -1,25 +1,14 @@
 """The follow-up page throttles the browser session that guesses, never the reporter's."""
 
-from collections.abc import Iterator
-
-import pytest
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
 from db.cases.intake import FREE_ATTEMPTS, Submitted, submit_concern
-from db.core.engine import make_engine, session_scope
+from db.core.engine import session_scope
 from db.models.cases import ConcernCreate
 from tests.app.conftest import RunPage
 
 WRONG = "AAAA-BBBB-CCCC-DDDD-EEEE"
-
-
-@pytest.fixture
-def app_engine(app_database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
-    monkeypatch.setenv("RAPPORT_RECEIPT_SCRYPT_LOG2N", "10")
-    engine = make_engine(app_database)
-    yield engine
-    engine.dispose()
 
 
 def raised(engine: Engine) -> Submitted:

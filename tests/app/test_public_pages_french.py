@@ -2,7 +2,6 @@
 page's French, and a concern is raised and followed up in French from start to finish."""
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -12,20 +11,12 @@ from streamlit.testing.v1 import AppTest
 from components.i18n import MESSAGES
 from db.auth.actor import OPERATOR
 from db.consent.preferences import issue_link
-from db.core.engine import make_engine, session_scope
+from db.core.engine import session_scope
 from db.models.people import Contact
 from tests.app.conftest import RunPage
 
 FRENCH = {"lang": "fr"}
 NO_BREAK = "\u00a0"
-
-
-@pytest.fixture
-def app_engine(app_database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
-    monkeypatch.setenv("RAPPORT_RECEIPT_SCRYPT_LOG2N", "10")
-    engine = make_engine(app_database)
-    yield engine
-    engine.dispose()
 
 
 def french(text: str) -> str:
