@@ -9,6 +9,7 @@ from sqlmodel import col, select
 from streamlit.testing.v1 import AppTest
 
 from components.i18n import MESSAGES
+from components.text import escape_markdown
 from db.auth.actor import OPERATOR
 from db.consent.preferences import issue_link
 from db.core.engine import session_scope
@@ -158,3 +159,23 @@ def test_the_preference_centre_in_french_records_a_choice(
     assert not at.exception
     done = {french("Saved: you agreed."), french("Saved: we will stop.")}
     assert done & {s.value for s in at.success}, [e.value for e in at.error]
+
+
+def test_a_question_is_asked_in_french(run_page: RunPage) -> None:
+    at = run_page("pages/ask_us.py", query=FRENCH)
+    channel = at.radio(key="ask_answer_by")
+    shown = ["E-mail", "Appel téléphonique", "SMS", "Courrier"]  # as the browser shows them
+    assert channel.options == [escape_markdown(label) for label in shown]
+    at.text_area(key="ask_question").input("Pouvez-vous me rappeler au sujet de ma facture ?")
+    at.text_input(key="ask_name").input("Camille Martin")
+    channel.set_value(escape_markdown("Appel téléphonique"))
+    at.text_input(key="ask_phone").input("+33 1 99 00 12 34")
+    at.button(key="FormSubmitter:ask_us-Envoyer ma question").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    thanks = french(
+        "Thank you: your question is with the team, and they will answer the way you asked. "
+        "You can close this page."
+    )
+    assert [s.value for s in at.success] == [thanks], [e.value for e in at.error]
+    assert at.button(key="ask_again").label == "Poser une autre question"
