@@ -141,6 +141,7 @@ COMMANDS: dict[str, frozenset[Role]] = {
     "db.surveys.actions.list_actions": HR_AND_MANAGERS,
     "db.surveys.actions.set_action_status": HR_AND_MANAGERS,
     "db.surveys.reports.comments": HR_AND_MANAGERS,
+    "db.surveys.cuts.cut_view": HR_AND_MANAGERS,
     "db.surveys.reports.drivers": HR_AND_MANAGERS,
     "db.surveys.reports.groups": HR_AND_MANAGERS,
     "db.surveys.reports.heatmap": HR_AND_MANAGERS,

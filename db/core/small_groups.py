@@ -3,8 +3,17 @@
 Every report that shows counts of people (survey results and comments, case insights,
 customer feedback, team outcomes) hides groups smaller than its threshold with
 `hide_small_groups`, and a report that is read again as answers arrive moves only in
-steps of the threshold (`release_step`). Imports nothing of Rapport.
+steps of the threshold (`release_step`). Views that cut the same people several ways
+at once (tenure band, location, manager, alone or two together, beside the department
+view) go through `hide_across_views`.
+Imports nothing of Rapport.
 """
+
+from collections.abc import Hashable, Iterable, Mapping
+from itertools import combinations
+from typing import Any
+
+import numpy as np
 
 SMALL = "fewer than {k} responses"
 COVER = "hidden so that a smaller group cannot be worked out by subtraction"
@@ -162,3 +171,97 @@ def hide_cross_cells(cells: dict[Cell, int], k: int) -> tuple[dict[Cell, str], s
         if not candidates:  # every cell hidden and a total still gives a group away
             return hidden, set(rows), set(columns)
         hidden[candidates[0][1]] = COVER
+
+
+# Unions of small atoms checked per step; past this the group is not shown (the rule
+# cannot vouch for it, so it withholds it).
+UNIONS_CHECKED = 4000
+_EPS = 1e-7
+
+
+def hide_across_views(
+    counts: Mapping[Hashable, int],
+    groups: Mapping[str, frozenset[Hashable]],
+    k: int,
+    *,
+    shown_already: Iterable[str] = (),
+) -> dict[str, str]:
+    """The small-group rule for many views at once: which groups to hide, and why.
+
+    `counts` holds the people per finest cell (a combination of every cut); each group
+    is a set of cells, and every view (one cut, two cuts together, the department view
+    in `shown_already`) shows some of them. Groups under `k` are hidden; the others are
+    taken in the order given and each is shown only if, with every figure shown before
+    it, no set of fewer than `k` people (above none) can be worked out by adding and
+    subtracting shown figures. That is complementary suppression across every view:
+    a one-cut view minus a two-cut view, either minus the department view, and so on.
+
+    Why the check is complete: every sum the shown figures give is constant on the
+    "atoms" (cells that every shown group holds both or neither of), so a small set of
+    people that can be worked out is a union of atoms each under `k`; every such union
+    is tried.
+    """
+    cells = sorted((c for c, n in counts.items() if n > 0), key=repr)
+    index = {c: i for i, c in enumerate(cells)}
+    sizes = np.array([counts[c] for c in cells], dtype=float)
+    basis = np.zeros((0, len(cells)))
+    atoms = np.zeros(len(cells), dtype=np.int64)
+
+    def vector(name: str) -> Any:
+        v = np.zeros(len(cells))
+        v[[index[c] for c in groups[name] if c in index]] = 1.0
+        return v
+
+    def extend(base: Any, v: Any) -> Any:
+        r = v - base.T @ (base @ v)
+        r = r - base.T @ (base @ r)  # twice, so rounding does not pile up
+        norm = float(np.linalg.norm(r))
+        return base if norm < _EPS else np.vstack([base, r / norm])
+
+    def refine(ids: Any, v: Any) -> Any:
+        _u, new = np.unique(np.stack([ids, v.astype(np.int64)]), axis=1, return_inverse=True)
+        return new.reshape(-1)
+
+    def exposes(base: Any, ids: Any) -> bool:
+        small = [
+            (int(sizes[ids == a].sum()), (ids == a).astype(float))
+            for a in np.unique(ids)
+            if sizes[ids == a].sum() < k
+        ]
+        if not small:
+            return False
+        people = [n for n, _v in small]
+        vectors = np.array([v for _n, v in small])
+        residuals = vectors - (vectors @ base.T) @ base
+        tried = 0
+        for size in range(1, len(small) + 1):
+            for combo in combinations(range(len(small)), size):
+                if sum(people[i] for i in combo) >= k:
+                    continue
+                tried += 1
+                if tried > UNIONS_CHECKED:
+                    return True
+                if np.abs(residuals[list(combo)].sum(axis=0)).max() < _EPS:
+                    return True
+        return False
+
+    for name in shown_already:
+        v = vector(name)
+        basis = extend(basis, v)
+        atoms = refine(atoms, v)
+    already = set(shown_already)
+    hidden: dict[str, str] = {}
+    for name in groups:
+        if name in already:
+            continue
+        v = vector(name)
+        if not big_enough(int(v @ sizes), k):
+            if v.any():
+                hidden[name] = SMALL.format(k=k)
+            continue
+        trial, ids = extend(basis, v), refine(atoms, v)
+        if exposes(trial, ids):
+            hidden[name] = COVER
+        else:
+            basis, atoms = trial, ids
+    return hidden
