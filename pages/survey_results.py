@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from components import page
+from components.survey_cuts import cut_filters, cut_items, cut_summary
 from components.survey_tables import readable_csv, readable_frame
 from components.surveys_charts import choice_chart, factor_chart, heatmap_chart, trend_chart
 from components.text import escape_markdown
@@ -25,6 +26,7 @@ from db.surveys.actions import (
 )
 from db.surveys.builder import list_surveys
 from db.surveys.choices import ChoiceResult, choice_results, choice_rows
+from db.surveys.cuts import cut_view
 from db.surveys.leader_report import leader_pdf, pdf_file_name
 from db.surveys.reports import (
     WHILE_OPEN,
@@ -172,6 +174,7 @@ open_by_item = {p.item_code: p.focus for p in plans if p.item_code and p.status 
 VIEWS = [
     "Factors and items",
     "Heatmap",
+    "Cuts",
     "Participation",
     "Trend",
     "Drivers",
@@ -182,6 +185,8 @@ VIEWS = [
 if not released:
     # Until the survey closes there is nothing but participation to look at.
     VIEWS = ["Participation", "Trend", "Action plans"]
+if contact_survey and "Cuts" in VIEWS:
+    VIEWS.remove("Cuts")  # customers are cut by kind and organisation only
 # One view at a time: each rerun computes and draws only what is on screen.
 view = st.radio("View", VIEWS, horizontal=True, key="results_view", label_visibility="collapsed")
 
@@ -237,6 +242,15 @@ if view == "Heatmap":
     if cells:
         chart("heatmap", cells)
         table(cells, "heatmap", "dl_heatmap")
+
+if view == "Cuts":
+    first_cut, second_cut = cut_filters(is_hr)
+    cut = read("cuts", cut_view, first=first_cut, second=second_cut)
+    if cut is not None and cut_summary(cut, first_cut, second_cut, survey.min_group):
+        table(cut.rows, "cuts", "dl_cuts")
+        cut_scores = cut_items(cut)
+        if cut_scores:
+            table(cut_scores, "cut-items", "dl_cut_items")
 
 if view == "Participation":
     turnout: list[dict[str, Any]] = read("participation", participation) or []

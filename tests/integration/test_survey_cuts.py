@@ -106,7 +106,9 @@ def members(row: dict[str, object], cells: list[tuple[str, ...]]) -> set[tuple[s
         elif column == "manager":
             who, _sep, kind = str(value).partition(": ")
             email = f"{who.lower()}@example.org"
-            under = {email} if who.lower() != "boss" else {email, "mia@example.org", "olu@example.org"}
+            under = (
+                {email} if who.lower() != "boss" else {email, "mia@example.org", "olu@example.org"}
+            )
             found = {
                 c for c in found if (c[4] == email if kind == "direct reports" else c[4] in under)
             }
@@ -175,7 +177,9 @@ def test_location_by_tenure_shows_big_cells_and_says_why_small_ones_are_hidden(
 ) -> None:
     sid = closed_survey(session)
     hr = user(session, "hana", Role.hr)
-    view = cut_view(session=session, survey_id=sid, first="tenure_band", second="location", actor=hr)
+    view = cut_view(
+        session=session, survey_id=sid, first="tenure_band", second="location", actor=hr
+    )
     by_cell = {(r["tenure band"], r["location"]): r for r in view.rows}
     assert by_cell[("1-2 years", "York")]["note"] == SMALL.format(k=5)
     assert by_cell[("1-2 years", "York")]["responses"] is None
@@ -198,7 +202,9 @@ def test_a_manager_sees_only_cuts_within_their_own_tree(session: Session) -> Non
     with pytest.raises(Forbidden):
         cut_view(session=session, survey_id=sid, first="location", actor=mia)
     nobody = user(session, "nora", Role.manager, team="North")
-    assert "nobody" in cut_view(session=session, survey_id=sid, first="manager", actor=nobody).message
+    assert (
+        "nobody" in cut_view(session=session, survey_id=sid, first="manager", actor=nobody).message
+    )
 
 
 def test_cuts_wait_for_the_close_and_stop_when_answers_arrive_after_it(session: Session) -> None:
@@ -217,7 +223,8 @@ def test_cuts_wait_for_the_close_and_stop_when_answers_arrive_after_it(session: 
     assert cut_view(session=session, survey_id=sid, first="location", actor=hr).rows
     last = session.exec(
         select(SurveyInvitation).where(
-            SurveyInvitation.survey_id == sid, SurveyInvitation.answered == False  # noqa: E712
+            SurveyInvitation.survey_id == sid,
+            SurveyInvitation.answered == False,  # noqa: E712
         )
     ).first()
     assert last is not None and last.id is not None
