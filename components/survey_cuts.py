@@ -37,7 +37,8 @@ def cut_summary(cut: CutView, first: str, second: str | None, k: int) -> bool:
         st.info("Nobody answered in any group of this cut.")
         return False
     st.caption(
-        f"A cell is blank where it holds fewer than {k} responses, or where it is hidden "
+        f"A cell is blank where it holds fewer than {escape_markdown(str(k))} responses, or "
+        "where it is hidden "
         "so that a small group cannot be worked out by subtracting it from other figures "
         "(totals, the department view, another cut). The note says which."
     )
