@@ -28,7 +28,7 @@ def cut_filters(is_hr: bool) -> tuple[str, str | None]:
     return str(first), second
 
 
-def cut_summary(cut: CutView, first: str, second: str | None, k: int) -> bool:
+def cut_summary(cut: CutView, first: str, second: str | None, k: int, comment_min: int) -> bool:
     """Explain the view and draw its chart; False when there is nothing to tabulate."""
     if cut.message:
         st.info(f"Cuts are not shown: {escape_markdown(cut.message)}.")
@@ -40,7 +40,8 @@ def cut_summary(cut: CutView, first: str, second: str | None, k: int) -> bool:
         f"A cell is blank where it holds fewer than {escape_markdown(str(k))} responses, or "
         "where it is hidden "
         "so that a small group cannot be worked out by subtracting it from other figures "
-        "(totals, the department view, another cut). The note says which."
+        "(totals, the department view, another cut). The note says which. Comments are "
+        f"counted only for groups of {escape_markdown(str(comment_min))} or more, by the same rule."
     )
     row_name = CUTS[first].lower()
     column_name = CUTS[second].lower() if second else None
@@ -52,7 +53,7 @@ def cut_summary(cut: CutView, first: str, second: str | None, k: int) -> bool:
         }
         for r in cut.rows
     ]
-    st.vega_lite_chart(spec=heatmap_chart(cells).to_dict(), width="stretch")
+    st.vega_lite_chart(spec=heatmap_chart(cells, keep_order=True).to_dict(), width="stretch")
     return True
 
 

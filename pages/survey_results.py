@@ -246,7 +246,9 @@ if view == "Heatmap":
 if view == "Cuts":
     first_cut, second_cut = cut_filters(is_hr)
     cut = read("cuts", cut_view, first=first_cut, second=second_cut)
-    if cut is not None and cut_summary(cut, first_cut, second_cut, survey.min_group):
+    if cut is not None and cut_summary(
+        cut, first_cut, second_cut, survey.min_group, survey.comment_min
+    ):
         table(cut.rows, "cuts", "dl_cuts")
         cut_scores = cut_items(cut)
         if cut_scores:

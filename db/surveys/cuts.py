@@ -339,9 +339,9 @@ def cut_view(
         if mine is not None and group.manager not in mine:
             continue
         reason = hidden.get(group.key, "")
-        row: dict[str, object] = {
-            CUTS[cut].lower(): part for cut, part in zip(columns, group.parts, strict=True)
-        }
+        named = {CUTS[c].lower(): part for c, part in zip(columns, group.parts, strict=True)}
+        # Columns in the order the viewer picked the cuts.
+        row: dict[str, object] = {CUTS[c].lower(): named[CUTS[c].lower()] for c in wanted}
         if reason:
             rows.append(
                 {
