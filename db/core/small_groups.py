@@ -10,7 +10,6 @@ Imports nothing of Rapport.
 """
 
 from collections.abc import Hashable, Iterable, Mapping
-from itertools import combinations
 from typing import Any
 
 import numpy as np
@@ -230,19 +229,26 @@ def hide_across_views(
         ]
         if not small:
             return False
+        small.sort(key=lambda pair: pair[0])
         people = [n for n, _v in small]
         vectors = np.array([v for _n, v in small])
         residuals = vectors - (vectors @ base.T) @ base
+        # Depth first over unions under `k`, smallest atoms first: a branch stops as soon
+        # as its people reach `k`, so only the unions that matter are ever formed.
         tried = 0
-        for size in range(1, len(small) + 1):
-            for combo in combinations(range(len(small)), size):
-                if sum(people[i] for i in combo) >= k:
-                    continue
+        stack: list[tuple[int, int, Any]] = [(0, 0, np.zeros(len(cells)))]
+        while stack:
+            start, total, summed = stack.pop()
+            for i in range(start, len(small)):
+                if total + people[i] >= k:
+                    break  # sorted: every later atom is at least as big
                 tried += 1
                 if tried > UNIONS_CHECKED:
                     return True
-                if np.abs(residuals[list(combo)].sum(axis=0)).max() < _EPS:
+                union = summed + residuals[i]
+                if np.abs(union).max() < _EPS:
                     return True
+                stack.append((i + 1, total + people[i], union))
         return False
 
     for name in shown_already:
