@@ -342,13 +342,14 @@ def test_answers_still_held_when_the_survey_closes_are_written_and_counted(
     assert everyone.n == 6
 
 
-# The directory an attacker holds: department, team, tenure band, location per invitee.
+# The directory an attacker holds: department, team, tenure band, location, manager.
 people = st.lists(
     st.tuples(
         st.sampled_from(["Sales", "Ops", "Care"]),
         st.sampled_from(["North", "South", "East", "Depot"]),
         st.sampled_from(["under 1 year", "1-2 years", "2-5 years"]),
         st.sampled_from(["Leeds", "York", "Hull"]),
+        st.sampled_from(["ann@example.org", "bo@example.org", ""]),  # the line manager
     ),
     min_size=1,
     max_size=60,
@@ -357,7 +358,7 @@ people = st.lists(
 
 @given(directory=people, k=st.integers(min_value=3, max_value=8))
 def test_every_stored_combination_is_shared_by_at_least_the_threshold_of_invitees(
-    directory: list[tuple[str, str, str, str]], k: int
+    directory: list[tuple[str, str, str, str, str]], k: int
 ) -> None:
     mapping = generalise(directory, k)
     stored = Counter(mapping[person] for person in directory)
