@@ -5,9 +5,8 @@ import re
 from typing import Any
 
 from tests.e2e.conftest import Steps
-from tests.e2e.test_sign_in_and_admin import DEMO_PASSWORD, new_page, sign_in, wait_until_idle
-
-SLOW = 45_000
+from tests.e2e.test_sign_in_and_admin import wait_until_idle
+from tests.e2e.test_survey_journey import hr_signed_in
 
 
 def pick(page: Any, label: str, typed: str, option: str | re.Pattern[str]) -> None:
@@ -22,10 +21,7 @@ def pick(page: Any, label: str, typed: str, option: str | re.Pattern[str]) -> No
 def test_hr_reads_a_two_cut_view_with_hidden_cells_explained(
     browser: Any, server: str, steps: Steps
 ) -> None:
-    hr = new_page(browser, accept_downloads=True)
-    hr.set_default_timeout(SLOW)
-    sign_in(hr, server, "hr", DEMO_PASSWORD)
-    hr.get_by_role("heading", name=re.compile("Good to see you, Hana")).first.wait_for()
+    hr = hr_signed_in(browser, server)
     hr.goto(f"{server}/survey_results")
     hr.get_by_role("heading", name="Survey results").wait_for()
     wait_until_idle(hr)

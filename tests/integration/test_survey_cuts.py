@@ -16,14 +16,15 @@ from db.auth.actor import OPERATOR
 from db.core.errors import Forbidden, ValidationError
 from db.core.small_groups import SMALL
 from db.models.auth import Role
-from db.models.surveys import EmployeeCreate, SurveyInvitation, SurveyResponse
-from db.surveys.answers import import_response, submit_answers
+from db.models.surveys import EmployeeCreate, SurveyResponse
+from db.surveys.answers import submit_answers
 from db.surveys.builder import close_survey
 from db.surveys.cuts import ADDED_SINCE_CLOSE, PAIRS, WAITING, cut_view
 from db.surveys.distribution import open_survey
 from db.surveys.employees import create_employee
 from db.surveys.held import flush_held_answers
 from db.surveys.reports import groups
+from tests.integration.test_survey_unlinking import import_paper_answer
 from tests.integration.test_surveys import TODAY, answers_for, new_survey, tokens_of, user
 
 YEARS = {"5+ years": 2500, "1-2 years": 500, "under 1 year": 100}
@@ -221,20 +222,7 @@ def test_cuts_wait_for_the_close_and_stop_when_answers_arrive_after_it(session: 
     assert cut_view(session=session, survey_id=sid, first="location", actor=hr).message == WAITING
     close_survey(session=session, survey_id=sid, actor=OPERATOR)
     assert cut_view(session=session, survey_id=sid, first="location", actor=hr).rows
-    last = session.exec(
-        select(SurveyInvitation).where(
-            SurveyInvitation.survey_id == sid,
-            SurveyInvitation.answered == False,  # noqa: E712
-        )
-    ).first()
-    assert last is not None and last.id is not None
-    import_response(
-        session=session,
-        invitation_id=last.id,
-        answers=answers_for(session, sid, 4),
-        submitted_on=TODAY,
-        actor=hr,
-    )
+    import_paper_answer(session, sid, 4, hr)
     late = cut_view(session=session, survey_id=sid, first="location", actor=hr)
     assert late.rows == [] and late.message == ADDED_SINCE_CLOSE.format(k=5)
 

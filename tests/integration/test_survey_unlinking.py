@@ -56,6 +56,24 @@ def answer(session: Session, survey_id: int, emails: list[str]) -> None:
         )
 
 
+def import_paper_answer(session: Session, survey_id: int, score: int, actor: Any) -> None:
+    """HR types in one paper answer, for the first invitation not yet answered."""
+    paper = session.exec(
+        select(SurveyInvitation).where(
+            SurveyInvitation.survey_id == survey_id,
+            SurveyInvitation.answered.is_(False),  # type: ignore[union-attr]
+        )
+    ).first()
+    assert paper is not None and paper.id is not None
+    import_response(
+        session=session,
+        invitation_id=paper.id,
+        answers=answers_for(session, survey_id, score),
+        submitted_on=TODAY,
+        actor=actor,
+    )
+
+
 def opened(session: Session, **extra: object) -> int:
     survey = new_survey(session, **extra)
     assert survey.id is not None
@@ -70,20 +88,7 @@ def test_the_xmin_join_pairs_no_response_with_its_invitation(session: Session) -
     sid = opened(session)
     answer(session, sid, [f"p{i}@example.org" for i in range(1, 12)])
     # One answer typed in by HR from a paper form takes the other path.
-    paper = session.exec(
-        select(SurveyInvitation).where(
-            SurveyInvitation.survey_id == sid,
-            SurveyInvitation.answered.is_(False),  # type: ignore[union-attr]
-        )
-    ).first()
-    assert paper is not None and paper.id is not None
-    import_response(
-        session=session,
-        invitation_id=paper.id,
-        answers=answers_for(session, sid, 2),
-        submitted_on=TODAY,
-        actor=OPERATOR,
-    )
+    import_paper_answer(session, sid, 2, OPERATOR)
     close_survey(session=session, survey_id=sid, actor=OPERATOR)
     assert session.execute(select(func.count()).select_from(SurveyResponse)).scalar_one() == 12
     joined = session.execute(
