@@ -200,61 +200,89 @@ def hide_across_views(
     people that can be worked out is a union of atoms each under `k`; every such union
     is tried.
     """
-    cells = sorted((c for c, n in counts.items() if n > 0), key=repr)
-    index = {c: i for i, c in enumerate(cells)}
-    sizes = np.array([counts[c] for c in cells], dtype=float)
-    basis = np.zeros((0, len(cells)))
-    atoms = np.zeros(len(cells), dtype=np.int64)
+    # Cells that every group holds both or neither of are one cell to every view: merged,
+    # they make the algebra smaller and change nothing that can be worked out.
+    names = list(groups)
+    member: dict[Hashable, list[int]] = {c: [] for c, n in counts.items() if n > 0}
+    for g, name in enumerate(names):
+        for c in groups[name]:
+            if c in member:
+                member[c].append(g)
+    merged: dict[tuple[int, ...], int] = {}
+    for c, where in member.items():
+        merged[tuple(where)] = merged.get(tuple(where), 0) + counts[c]
+    cells = sorted(merged)
+    sizes = np.array([merged[c] for c in cells], dtype=float)
+    by_group: dict[str, list[int]] = {name: [] for name in names}
+    for i, signature in enumerate(cells):
+        for g in signature:
+            by_group[names[g]].append(i)
+    width = len(cells)
+    basis = np.zeros((0, width))
+    atoms = np.zeros(width, dtype=np.int64)
+    # Per atom: the part of its indicator the shown figures cannot see (its residual).
+    residuals = np.ones((1, width)) if width else np.zeros((0, 0))
 
     def vector(name: str) -> Any:
-        v = np.zeros(len(cells))
-        v[[index[c] for c in groups[name] if c in index]] = 1.0
+        v = np.zeros(width)
+        v[by_group[name]] = 1.0
         return v
 
-    def extend(base: Any, v: Any) -> Any:
+    def direction(base: Any, v: Any) -> Any:
+        """The new direction `v` adds to the shown figures, or None if it adds none."""
         r = v - base.T @ (base @ v)
         r = r - base.T @ (base @ r)  # twice, so rounding does not pile up
         norm = float(np.linalg.norm(r))
-        return base if norm < _EPS else np.vstack([base, r / norm])
+        return None if norm < _EPS else r / norm
 
-    def refine(ids: Any, v: Any) -> Any:
-        _u, new = np.unique(np.stack([ids, v.astype(np.int64)]), axis=1, return_inverse=True)
-        return new.reshape(-1)
+    def split(base: Any, ids: Any, res: Any, v: Any, q: Any) -> tuple[Any, Any, Any]:
+        """Atoms refined by `v`, with their residuals once `q` joins the basis."""
+        pairs, new = np.unique(np.stack([ids, v.astype(np.int64)]), axis=1, return_inverse=True)
+        new = new.reshape(-1)
+        parents = pairs[0]
+        moved = res - np.outer(res @ q, q)
+        out = moved[parents]
+        halves = np.flatnonzero(np.bincount(parents)[parents] > 1)
+        for j in halves:
+            if pairs[1][j]:  # the half inside `v`: worked out afresh; the other is the rest
+                inside = (new == j).astype(float)
+                fresh = inside - base.T @ (base @ inside)
+                fresh = fresh - np.dot(fresh, q) * q
+                out[j] = fresh
+                partner = next(i for i in halves if parents[i] == parents[j] and i != j)
+                out[partner] = moved[parents[j]] - fresh
+        return np.vstack([base, q]), new, out
 
-    def exposes(base: Any, ids: Any) -> bool:
-        small = [
-            (int(sizes[ids == a].sum()), (ids == a).astype(float))
-            for a in np.unique(ids)
-            if sizes[ids == a].sum() < k
-        ]
-        if not small:
-            return False
-        small.sort(key=lambda pair: pair[0])
-        people = [n for n, _v in small]
-        vectors = np.array([v for _n, v in small])
-        residuals = vectors - (vectors @ base.T) @ base
+    def exposes(ids: Any, res: Any) -> bool:
+        people_of = np.bincount(ids, weights=sizes)
+        small = sorted((int(n), a) for a, n in enumerate(people_of) if n < k)
         # Depth first over unions under `k`, smallest atoms first: a branch stops as soon
         # as its people reach `k`, so only the unions that matter are ever formed.
         tried = 0
-        stack: list[tuple[int, int, Any]] = [(0, 0, np.zeros(len(cells)))]
+        stack: list[tuple[int, int, Any]] = [(0, 0, np.zeros(width))]
         while stack:
-            start, total, summed = stack.pop()
-            for i in range(start, len(small)):
-                if total + people[i] >= k:
+            begin, total, summed = stack.pop()
+            for i in range(begin, len(small)):
+                n, atom = small[i]
+                if total + n >= k:
                     break  # sorted: every later atom is at least as big
                 tried += 1
                 if tried > UNIONS_CHECKED:
                     return True
-                union = summed + residuals[i]
+                union = summed + res[atom]
                 if np.abs(union).max() < _EPS:
                     return True
-                stack.append((i + 1, total + people[i], union))
+                stack.append((i + 1, total + n, union))
         return False
 
+    def add(v: Any) -> tuple[Any, Any, Any] | None:
+        q = direction(basis, v)
+        return None if q is None else split(basis, atoms, residuals, v, q)
+
     for name in shown_already:
-        v = vector(name)
-        basis = extend(basis, v)
-        atoms = refine(atoms, v)
+        step = add(vector(name))
+        if step is not None:
+            basis, atoms, residuals = step
     already = set(shown_already)
     hidden: dict[str, str] = {}
     for name in groups:
@@ -265,9 +293,11 @@ def hide_across_views(
             if v.any():
                 hidden[name] = SMALL.format(k=k)
             continue
-        trial, ids = extend(basis, v), refine(atoms, v)
-        if exposes(trial, ids):
+        step = add(v)
+        if step is None:
+            continue  # already follows from what is shown: showing it tells nothing new
+        if exposes(step[1], step[2]):
             hidden[name] = COVER
         else:
-            basis, atoms = trial, ids
+            basis, atoms, residuals = step
     return hidden
