@@ -14,6 +14,7 @@ differ by fewer than the threshold). Waves are separate surveys with separate pe
 and each goes through the rule on its own.
 """
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from sqlmodel import Session, col
 
 from db.auth.actor import Actor
 from db.core.errors import Forbidden, ValidationError
+from db.core.report_cache import cached
 from db.core.small_groups import SMALL, hide_across_views
 from db.models.auth import Role
 from db.models.surveys import (
@@ -318,8 +320,10 @@ def cut_view(
         if not reports.get(me):
             return CutView([], {}, NO_TREE)
         mine = _tree_of(me, reports)
-    hidden = _hidden(survey.min_group, scope.groups, sums, one, pairs)
+    hidden = _hidden(session, survey.id, survey.min_group, scope.groups, sums, one, pairs)
     comment_hidden = _hidden(
+        session,
+        survey.id,
         survey.comment_min,
         build_tree({leaf: g.n for leaf, g in _leaves(scope.groups).items()}, survey.comment_min),
         sums,
@@ -367,6 +371,8 @@ def _leaves(groups: list[Group]) -> dict[tuple[str, str], Group]:
 
 
 def _hidden(
+    session: Session,
+    survey_id: int,
     k: int,
     tree: list[Group],
     sums: dict[Cell, Sums],
@@ -385,9 +391,25 @@ def _hidden(
     for pair in PAIRS:
         for group in pairs[pair]:
             groups[group.key] = group.cells
-    hidden = hide_across_views(
-        counts, groups, k, shown_already=[n for n in groups if n.startswith("tree:")]
+    # The rule is heavy on big surveys: computed once per state of its inputs and stored.
+    fingerprint = hashlib.sha256(
+        repr(
+            (
+                k,
+                sorted(map(repr, counts.items())),
+                [(n, sorted(map(repr, g))) for n, g in groups.items()],
+            )
+        ).encode()
+    ).hexdigest()
+    hidden: dict[str, str] = cached(
+        session=session,
+        key=f"survey-cuts:{survey_id}:{k}",
+        version=fingerprint,
+        compute=lambda: hide_across_views(
+            counts, groups, k, shown_already=[n for n in groups if n.startswith("tree:")]
+        ),
     )
+    hidden = dict(hidden)
     # Departments alone are the department view: shown or hidden as it is.
     for group in one["department"]:
         status = next((g for g in tree if g.key == f"d:{group.label}"), None)
