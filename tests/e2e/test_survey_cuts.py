@@ -25,7 +25,8 @@ def test_hr_reads_a_two_cut_view_with_hidden_cells_explained(
     hr.goto(f"{server}/survey_results")
     hr.get_by_role("heading", name="Survey results").wait_for()
     wait_until_idle(hr)
-    pick(hr, "Survey", "closed", re.compile(r"\(closed\)$"))
+    # The demo's closed engagement wave (another test may have closed a survey of its own).
+    pick(hr, "Survey", "Engagement survey", re.compile(r"^Engagement survey.*\(closed\)$"))
     hr.get_by_text("Cuts", exact=True).click()
     wait_until_idle(hr)
     pick(hr, "Cut by", "Location", "Location")
@@ -48,4 +49,4 @@ def test_hr_reads_a_two_cut_view_with_hidden_cells_explained(
     text = open(download.value.path(), encoding="utf-8").read()
     header = text.splitlines()[0]
     assert header.startswith("location,tenure band,responses"), header
-    assert re.search("fewer than 5 responses|cannot be worked out", text), text
+    assert re.search(r"fewer than \d+ responses|cannot be worked out", text), text
