@@ -142,6 +142,7 @@ COMMANDS: dict[str, frozenset[Role]] = {
     "db.surveys.drivers.compared_heatmap": HR_AND_MANAGERS,
     "db.surveys.drivers.driver_matrix": HR_AND_MANAGERS,
     "db.surveys.reports.comments": HR_AND_MANAGERS,
+    "db.surveys.cuts.cut_view": HR_AND_MANAGERS,
     "db.surveys.reports.drivers": HR_AND_MANAGERS,
     "db.surveys.reports.groups": HR_AND_MANAGERS,
     "db.surveys.reports.heatmap": HR_AND_MANAGERS,

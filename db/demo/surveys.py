@@ -118,7 +118,8 @@ def _directory_csv(rng: random.Random, size: int, today: date) -> str:
                 department,
                 team,
                 rng.choice(LOCATIONS),
-                None,
+                # Each team has its line manager; North's is the demo manager.
+                "manager@example.org" if team == "North" else f"lead.{team}@example.org".lower(),
                 start.isoformat(),
                 rng.choices(["full-time", "part-time", "contractor"], [8, 2, 1])[0],
             ]

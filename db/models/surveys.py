@@ -233,6 +233,9 @@ class SurveyResponse(SQLModel, table=True):
     team: str = Field(max_length=80)
     location: str = Field(max_length=80)
     tenure_band: str = Field(max_length=20)
+    # The respondent's line manager (their directory email), generalised like the other
+    # cuts: empty for contacts, for people with no manager and for earlier answers.
+    manager: str = Field(default="", max_length=254, sa_column_kwargs={"server_default": ""})
     submitted_on: date
     # Set only when a contact survey is declared non-anonymous (the contact agreed to
     # be named): then, and only then, the answer shows on the contact's timeline.

@@ -239,6 +239,8 @@ def test_after_submission_nothing_joins_a_response_to_a_person(
         "team",
         "location",
         "tenure_band",
+        # The line manager, generalised with the other cuts (test_survey_unlinking.py).
+        "manager",
         "submitted_on",
         # Filled only for a contact survey declared non-anonymous (test_survey_voice.py).
         "contact_id",
