@@ -15,11 +15,24 @@ from db.core.normalise import normalise_email
 from db.core.report_cache import cached, loads, register
 from db.core.spreadsheets import rows_csv
 from db.core.types import utcnow
+from db.duplicates.blocks import (
+    CLOCK_MARGIN,
+    MATCH_COLUMNS,
+    blocks_of_contacts,
+    blocks_synced,
+    members_of,
+    records_by_id,
+    sync_blocks,
+)
 from db.duplicates.matching import (
+    CHAIN_REASON,
     DEFAULT_MIN_SCORE,
+    WINDOW,
     Match,
+    MatchRun,
     Progress,
     best_matches_for,
+    block_pairs,
     fold,
     match_records,
     phone_key,
@@ -29,21 +42,6 @@ from db.duplicates.org_matching import find_organisation_matches
 from db.models.people import Contact, ContactCreate, Organisation
 from db.models.reports import ReportCache
 
-MATCH_COLUMNS = (
-    "id",
-    "external_ref",
-    "given_name",
-    "family_name",
-    "email",
-    "email2",
-    "phone",
-    "mobile",
-    "date_of_birth",
-    "postcode",
-    "locality",
-    "street",
-    "identifier",
-)
 CSV_HEADER = ("left_id", "left_external_ref", "right_id", "right_external_ref", "score", "reasons")
 
 
@@ -107,10 +105,10 @@ class PairsRun:
     # The weights the run learned from the contacts, kept so that rescoring the changed
     # contacts weighs evidence as the full run did (None in runs stored before).
     model: Model | None = None
-
-
-# Contacts edited this long before a run began are rescored too: server clocks may differ.
-CLOCK_MARGIN = timedelta(minutes=5)
+    # The blocks too crowded to compare every pair of (more than WINDOW members): their
+    # members' ids in the order compared, comma-separated, so a refresh knows which pairs
+    # a change added or removed there (None in runs stored before).
+    crowded: dict[str, str] | None = None
 
 
 def find_duplicate_pairs(
@@ -130,39 +128,32 @@ def match_contacts(
     progress: Progress | None = None,
 ) -> PairsRun:
     """A run of the matcher over the live contacts the actor may read. Given the
-    `previous` run (same actor and threshold), only pairs touching a contact created,
-    edited or newly readable since are scored; the pairs equal those of a full run."""
+    `previous` run (same actor and threshold), only the candidate pairs that a contact
+    created, edited, merged, erased or newly readable since could change are scored (see
+    `refresh_run`); the pairs equal those of a full run with the previous run's model."""
+    require_reader(actor, what="contacts")
+    if previous is not None and _can_refresh(session, previous):
+        return _refresh_run(
+            session=session, actor=actor, previous=previous, min_score=min_score, progress=progress
+        )
     started_at = utcnow()
     records = contact_records(session=session, actor=actor)
-    fresh: set[int] | None = None
-    known: dict[tuple[int, int], Match] = {}
-    if previous is not None:
-        index_of = {r["id"]: i for i, r in enumerate(records)}
-        compared = {int(i) for i in previous.ids.split(",") if i}
-        edited = session.exec(
-            select(Contact.id).where(col(Contact.updated_at) >= previous.started_at - CLOCK_MARGIN)
-        ).all()
-        fresh = {i for contact_id, i in index_of.items() if contact_id not in compared}
-        fresh |= {index_of[c] for c in edited if c in index_of}
-        for p in previous.pairs:
-            a, b = index_of.get(p.left_id), index_of.get(p.right_id)
-            if a is not None and b is not None:
-                known[(a, b)] = Match(a, b, p.score, p.reasons)
-    model = previous.model if previous is not None else None
-    if model is None:
-        fresh, known = None, {}  # no weights to rescore with: a full run learns them anew
+    run = match_records(records, min_score=min_score, workers=workers, progress=progress)
+    return _as_run(records, run, started_at, {int(r["id"]) for r in records})
+
+
+def _can_refresh(session: Session, previous: "PairsRun | None") -> bool:
+    """Whether `previous` holds what a refresh needs, and the blocks were built."""
+    if previous is None or previous.model is None or previous.crowded is None:
+        return False
+    return blocks_synced(session=session)
+
+
+def _as_run(
+    records: list[dict[str, Any]], run: MatchRun, started_at: datetime, live: set[int]
+) -> PairsRun:
     pairs = []
-    run = match_records(
-        records,
-        min_score=min_score,
-        workers=workers,
-        fresh=fresh,
-        known=known,
-        model=model,
-        progress=progress,
-    )
-    found = run.matches
-    for match in found:
+    for match in run.matches:
         left, right = records[match.left], records[match.right]
         if left["id"] > right["id"]:
             left, right = right, left
@@ -178,8 +169,120 @@ def match_contacts(
                 reasons=match.reasons,
             )
         )
-    ids = ",".join(str(r["id"]) for r in records)
-    return PairsRun(pairs=pairs, started_at=started_at, ids=ids, model=run.model)
+    crowded = {
+        key: ",".join(str(records[i]["id"]) for i in ordered)
+        for key, ordered in run.crowded.items()
+    }
+    return PairsRun(
+        pairs=pairs,
+        started_at=started_at,
+        ids=",".join(str(i) for i in sorted(live)),
+        model=run.model,
+        crowded=crowded,
+    )
+
+
+def _id_list(text: str) -> list[int]:
+    return [int(i) for i in text.split(",") if i]
+
+
+def _refresh_run(
+    *,
+    session: Session,
+    actor: Actor,
+    previous: PairsRun,
+    min_score: float,
+    progress: Progress | None,
+) -> PairsRun:
+    """The previous run brought up to date. A candidate pair comes from a block its two
+    contacts share: all pairs of a small block, name-order neighbours in a crowded one.
+    So only the blocks a changed contact falls (or fell) into can gain or lose pairs:
+    their members now come from the stored blocks, their order then from the run."""
+    started_at = utcnow()
+    if progress is not None:
+        progress("Finding the contacts changed since the last run", 0.0)
+    sync_blocks(session=session)
+    live = {int(i or 0) for i in session.exec(select(Contact.id).where(*_live_conditions(actor)))}
+    compared = set(_id_list(previous.ids))
+    edited = {
+        int(i or 0)
+        for i in session.exec(
+            select(Contact.id).where(col(Contact.updated_at) >= previous.started_at - CLOCK_MARGIN)
+        )
+    }
+    changed = (live ^ compared) | (edited & (live | compared))
+    before = {key: _id_list(ids) for key, ids in (previous.crowded or {}).items()}
+    affected = {key for key, ids in before.items() if not changed.isdisjoint(ids)}
+    for keys in blocks_of_contacts(session=session, ids=changed & live).values():
+        affected |= keys
+    crowded = {key: ids for key, ids in before.items() if key not in affected}
+    generated: set[tuple[int, int]] = set()
+    to_score: set[tuple[int, int]] = set()
+    near: set[int] = set()  # every contact in an affected block, then or now
+    for key, members in members_of(session=session, keys=affected).items():
+        ordered = [i for _rank, i in members if i in live]
+        pairs = set(block_pairs(ordered))
+        generated |= pairs
+        to_score |= {p for p in pairs if p[0] in changed or p[1] in changed}
+        if key in before:
+            # Pairs of unchanged contacts that a contact leaving brought within the window.
+            to_score |= pairs - set(block_pairs(before[key]))
+        if len(ordered) > WINDOW:
+            crowded[key] = ordered
+        near.update(ordered)
+    for key in affected & before.keys():
+        near.update(before[key])
+    kept: dict[tuple[int, int], DuplicatePair] = {}
+    unsure: list[DuplicatePair] = []
+    for pair in previous.pairs:
+        ends = (pair.left_id, pair.right_id)
+        if CHAIN_REASON in pair.reasons or not changed.isdisjoint(ends):
+            continue
+        if ends in generated or near.isdisjoint(ends):
+            kept[ends] = pair
+        else:
+            unsure.append(pair)
+    keys_of = blocks_of_contacts(
+        session=session, ids={i for p in unsure for i in (p.left_id, p.right_id)}
+    )
+    for pair in unsure:
+        shared = keys_of.get(pair.left_id, set()) & keys_of.get(pair.right_id, set())
+        if any(_still_paired(crowded.get(k), pair) for k in shared - affected):
+            kept[(pair.left_id, pair.right_id)] = pair
+    records = sorted(
+        records_by_id(session=session, ids={i for p in to_score | set(kept) for i in p}).values(),
+        key=lambda r: int(r["id"]),
+    )
+    index_of = {int(r["id"]): i for i, r in enumerate(records)}
+    run = match_records(
+        records,
+        min_score=min_score,
+        fresh={index_of[i] for i in changed if i in index_of},
+        known={
+            (index_of[a], index_of[b]): Match(index_of[a], index_of[b], p.score, p.reasons)
+            for (a, b), p in kept.items()
+        },
+        model=previous.model,
+        progress=progress,
+        candidates=[(index_of[a], index_of[b]) for a, b in to_score | set(kept)],
+    )
+    refreshed = _as_run(records, run, started_at, live)
+    refreshed_crowded = {key: ",".join(str(i) for i in ids) for key, ids in crowded.items()}
+    return PairsRun(
+        pairs=refreshed.pairs,
+        started_at=started_at,
+        ids=refreshed.ids,
+        model=previous.model,
+        crowded=refreshed_crowded,
+    )
+
+
+def _still_paired(ordered: list[int] | None, pair: DuplicatePair) -> bool:
+    """Whether a block unaffected by the changes (None: a small one) still pairs these."""
+    if ordered is None:
+        return True
+    where = {i: n for n, i in enumerate(ordered)}
+    return abs(where[pair.left_id] - where[pair.right_id]) < WINDOW
 
 
 def find_duplicate_organisations(
@@ -328,7 +431,31 @@ def pairs_need_full_run(
         return True
     if not isinstance(stored, PairsRun):
         return True
-    return stored.model is None and row.version != contacts_data_version(session=session)
+    return not _can_refresh(session, stored) and row.version != contacts_data_version(
+        session=session
+    )
+
+
+def _full_run(
+    *, session: Session, actor: Actor, min_score: float, progress: Progress | None
+) -> PairsRun:
+    """A full run that also brings the stored blocks up to date for later refreshes."""
+    started_at = utcnow()
+    records = contact_records(session=session, actor=actor)
+    run = match_records(records, min_score=min_score, progress=progress)
+    if progress is not None:
+        progress("Storing the blocks for later refreshes", 1.0)
+    # An actor who reads every contact has just prepared them all: the blocks' first
+    # build reuses that work.
+    everyone = owner_filter(actor, Contact.owner_id) is None
+    sync_blocks(
+        session=session,
+        live_people={int(r["id"]): run.people[i] for i, r in enumerate(records)}
+        if everyone
+        else None,
+        read_at=started_at,
+    )
+    return _as_run(records, run, started_at, {int(r["id"]) for r in records})
 
 
 def duplicate_pairs_report(
@@ -347,7 +474,7 @@ def duplicate_pairs_report(
         session=session,
         key=_pairs_key(actor, min_score),
         version=contacts_data_version(session=session),
-        compute=lambda: match_contacts(
+        compute=lambda: _full_run(
             session=session, actor=actor, min_score=min_score, progress=progress
         ),
         max_age=PAIRS_MAX_AGE,

@@ -22,3 +22,18 @@ class ReportCache(SQLModel, table=True):
     version: str = Field(max_length=200)
     payload: str = Field(sa_column=Column(Text, nullable=False))
     computed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ContactBlock(SQLModel, table=True):
+    """One block a live contact falls into for duplicate matching (derived from the
+    contact, derived again when it changes), so that after a change the matcher finds a
+    changed contact's candidates by an index instead of blocking the whole table again.
+    `rank` orders a crowded block's members as the matcher does (family, given name)."""
+
+    __tablename__ = "contact_block"
+
+    key: str = Field(sa_column=Column(Text, primary_key=True))
+    contact_id: int = Field(
+        foreign_key="contact.id", primary_key=True, index=True, ondelete="CASCADE"
+    )
+    rank: str = Field(sa_column=Column(Text, nullable=False))
