@@ -33,7 +33,7 @@ class ContactBlock(SQLModel, table=True):
     __tablename__ = "contact_block"
 
     key: str = Field(sa_column=Column(Text, primary_key=True))
-    contact_id: int = Field(
-        foreign_key="contact.id", primary_key=True, index=True, ondelete="CASCADE"
-    )
+    # No foreign key: merging moves every reference to a contact, and these rows are
+    # derived again instead (a deleted contact's rows are never read: not live).
+    contact_id: int = Field(primary_key=True, index=True)
     rank: str = Field(sa_column=Column(Text, nullable=False))

@@ -23,7 +23,6 @@ def upgrade() -> None:
         sa.Column("key", sa.Text(), nullable=False),
         sa.Column("contact_id", sa.Integer(), nullable=False),
         sa.Column("rank", sa.Text(), nullable=False),
-        sa.ForeignKeyConstraint(["contact_id"], ["contact.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("key", "contact_id"),
     )
     with op.batch_alter_table("contact_block", schema=None) as batch_op:
