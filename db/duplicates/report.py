@@ -398,12 +398,14 @@ PAIRS_MAX_AGE = timedelta(hours=24)
 
 def contacts_data_version(*, session: Session) -> str:
     """A fingerprint of the contacts matching reads: creating, editing, merging, undoing a
-    merge and erasing each change one of these figures, in every server process. Each
-    is answered from an index (one aggregate per query, so SQLite can)."""
+    merge, erasing and deleting (undoing an import) each change one of these figures, in
+    every server process. Each is answered from an index (one aggregate per query, so
+    SQLite can)."""
     table = Contact.__table__  # type: ignore[attr-defined]
     figures = [
         session.execute(sa_select(func.max(table.c.updated_at))).scalar_one(),
         session.execute(sa_select(func.max(table.c.id))).scalar_one(),
+        session.execute(sa_select(func.count()).select_from(table)).scalar_one(),
         session.execute(
             sa_select(func.count()).select_from(table).where(table.c.merged_into_id.is_not(None))
         ).scalar_one(),
@@ -470,20 +472,26 @@ def duplicate_pairs_report(
     is brought up to date by rescoring only the pairs that touch changed contacts.
     `progress` is told of each step of the matching, when there is any to do."""
     require_reader(actor, what="contacts")
+
+    def full_run() -> PairsRun:
+        return _full_run(session=session, actor=actor, min_score=min_score, progress=progress)
+
     run = cached(
         session=session,
         key=_pairs_key(actor, min_score),
         version=contacts_data_version(session=session),
-        compute=lambda: _full_run(
-            session=session, actor=actor, min_score=min_score, progress=progress
-        ),
+        compute=full_run,
         max_age=PAIRS_MAX_AGE,
-        refresh=lambda stored: match_contacts(
-            session=session,
-            actor=actor,
-            min_score=min_score,
-            previous=stored if isinstance(stored, PairsRun) else None,
-            progress=progress,
+        refresh=lambda stored: (
+            _refresh_run(
+                session=session,
+                actor=actor,
+                previous=stored,
+                min_score=min_score,
+                progress=progress,
+            )
+            if isinstance(stored, PairsRun) and _can_refresh(session, stored)
+            else full_run()
         ),
     )
     return run.pairs
