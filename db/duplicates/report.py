@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from db.auth.actor import Actor
 from db.auth.visibility import owner_filter, require_reader
 from db.core.normalise import normalise_email
-from db.core.report_cache import cached, loads, register
+from db.core.report_cache import cached, register, stored_fields
 from db.core.spreadsheets import rows_csv
 from db.core.types import utcnow
 from db.duplicates.blocks import (
@@ -25,6 +25,7 @@ from db.duplicates.blocks import (
     sync_blocks,
 )
 from db.duplicates.matching import (
+    CHAIN_LINK,
     CHAIN_REASON,
     DEFAULT_MIN_SCORE,
     WINDOW,
@@ -202,23 +203,32 @@ def _refresh_run(
     if progress is not None:
         progress("Finding the contacts changed since the last run", 0.0)
     sync_blocks(session=session)
-    live = {int(i or 0) for i in session.exec(select(Contact.id).where(*_live_conditions(actor)))}
+    table = Contact.__table__  # type: ignore[attr-defined]
+    live = set(session.execute(sa_select(table.c.id).where(*_live_conditions(actor))).scalars())
     compared = set(_id_list(previous.ids))
-    edited = {
-        int(i or 0)
-        for i in session.exec(
-            select(Contact.id).where(col(Contact.updated_at) >= previous.started_at - CLOCK_MARGIN)
-        )
-    }
+    edited = set(
+        session.execute(
+            sa_select(table.c.id).where(table.c.updated_at >= previous.started_at - CLOCK_MARGIN)
+        ).scalars()
+    )
     changed = (live ^ compared) | (edited & (live | compared))
-    before = {key: _id_list(ids) for key, ids in (previous.crowded or {}).items()}
-    affected = {key for key, ids in before.items() if not changed.isdisjoint(ids)}
+    # The crowded blocks a changed contact was in: found in the stored text, and only
+    # those read as numbers (a large table has thousands of crowded blocks).
+    marks = [f",{i}," for i in changed]
+    crowded = dict(previous.crowded or {})
+    before = {
+        key: _id_list(ids)
+        for key, ids in crowded.items()
+        if any(mark in f",{ids}," for mark in marks)
+    }
+    affected = set(before)
     for keys in blocks_of_contacts(session=session, ids=changed & live).values():
         affected |= keys
-    crowded = {key: ids for key, ids in before.items() if key not in affected}
     generated: set[tuple[int, int]] = set()
     to_score: set[tuple[int, int]] = set()
     near: set[int] = set()  # every contact in an affected block, then or now
+    for key in affected:
+        crowded.pop(key, None)
     for key, members in members_of(session=session, keys=affected).items():
         ordered = [i for _rank, i in members if i in live]
         pairs = set(block_pairs(ordered))
@@ -228,13 +238,60 @@ def _refresh_run(
             # Pairs of unchanged contacts that a contact leaving brought within the window.
             to_score |= pairs - set(block_pairs(before[key]))
         if len(ordered) > WINDOW:
-            crowded[key] = ordered
+            crowded[key] = ",".join(str(i) for i in ordered)
         near.update(ordered)
-    for key in affected & before.keys():
-        near.update(before[key])
+    for ids in before.values():
+        near.update(ids)
+    kept = _kept_pairs(session, previous.pairs, changed, generated, near, affected, crowded)
+    # Records are read only for the pairs to score and for the chains they may join.
+    involved = {i for p in to_score for i in p} | _chain_members(
+        [p for p, pair in kept.items() if pair.score >= CHAIN_LINK] + list(to_score)
+    )
+    inside = {p: pair for p, pair in kept.items() if p[0] in involved and p[1] in involved}
+    records = sorted(
+        records_by_id(session=session, ids=involved | {i for p in inside for i in p}).values(),
+        key=lambda r: int(r["id"]),
+    )
+    index_of = {int(r["id"]): i for i, r in enumerate(records)}
+    run = match_records(
+        records,
+        min_score=min_score,
+        fresh={index_of[i] for i in changed if i in index_of},
+        known={
+            (index_of[a], index_of[b]): Match(index_of[a], index_of[b], p.score, p.reasons)
+            for (a, b), p in inside.items()
+        },
+        model=previous.model,
+        progress=progress,
+        candidates=[(index_of[a], index_of[b]) for a, b in to_score | set(inside)],
+    )
+    found = _as_run(records, run, started_at, set()).pairs
+    found += [pair for p, pair in kept.items() if p not in inside]
+    found.sort(key=lambda p: (-p.score, p.left_id, p.right_id))
+    same = live == compared
+    return PairsRun(
+        pairs=found,
+        started_at=started_at,
+        ids=previous.ids if same else ",".join(str(i) for i in sorted(live)),
+        model=previous.model,
+        crowded=crowded,
+    )
+
+
+def _kept_pairs(
+    session: Session,
+    pairs: list[DuplicatePair],
+    changed: set[int],
+    generated: set[tuple[int, int]],
+    near: set[int],
+    affected: set[str],
+    crowded: dict[str, str],
+) -> dict[tuple[int, int], DuplicatePair]:
+    """The previous direct matches of two unchanged contacts that are still candidates
+    (so still matches: their score depends on the two contacts alone)."""
     kept: dict[tuple[int, int], DuplicatePair] = {}
     unsure: list[DuplicatePair] = []
-    for pair in previous.pairs:
+    for pair in pairs:
         ends = (pair.left_id, pair.right_id)
         if CHAIN_REASON in pair.reasons or not changed.isdisjoint(ends):
             continue
@@ -249,39 +306,33 @@ def _refresh_run(
         shared = keys_of.get(pair.left_id, set()) & keys_of.get(pair.right_id, set())
         if any(_still_paired(crowded.get(k), pair) for k in shared - affected):
             kept[(pair.left_id, pair.right_id)] = pair
-    records = sorted(
-        records_by_id(session=session, ids={i for p in to_score | set(kept) for i in p}).values(),
-        key=lambda r: int(r["id"]),
-    )
-    index_of = {int(r["id"]): i for i, r in enumerate(records)}
-    run = match_records(
-        records,
-        min_score=min_score,
-        fresh={index_of[i] for i in changed if i in index_of},
-        known={
-            (index_of[a], index_of[b]): Match(index_of[a], index_of[b], p.score, p.reasons)
-            for (a, b), p in kept.items()
-        },
-        model=previous.model,
-        progress=progress,
-        candidates=[(index_of[a], index_of[b]) for a, b in to_score | set(kept)],
-    )
-    refreshed = _as_run(records, run, started_at, live)
-    refreshed_crowded = {key: ",".join(str(i) for i in ids) for key, ids in crowded.items()}
-    return PairsRun(
-        pairs=refreshed.pairs,
-        started_at=started_at,
-        ids=refreshed.ids,
-        model=previous.model,
-        crowded=refreshed_crowded,
-    )
+    return kept
 
 
-def _still_paired(ordered: list[int] | None, pair: DuplicatePair) -> bool:
+def _chain_members(links: list[tuple[int, int]]) -> set[int]:
+    """Contacts in a group of three or more joined by these links (chains can form only
+    there; the links are a superset of the sure matches)."""
+    parent: dict[int, int] = {}
+
+    def root(i: int) -> int:
+        while parent.setdefault(i, i) != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for a, b in links:
+        parent[root(a)] = root(b)
+    sizes: dict[int, int] = {}
+    for i in list(parent):
+        sizes[root(i)] = sizes.get(root(i), 0) + 1
+    return {i for i in parent if sizes[root(i)] >= 3}
+
+
+def _still_paired(ordered: str | None, pair: DuplicatePair) -> bool:
     """Whether a block unaffected by the changes (None: a small one) still pairs these."""
     if ordered is None:
         return True
-    where = {i: n for n, i in enumerate(ordered)}
+    where = {i: n for n, i in enumerate(_id_list(ordered))}
     return abs(where[pair.left_id] - where[pair.right_id]) < WINDOW
 
 
@@ -427,15 +478,16 @@ def pairs_need_full_run(
     row = session.get(ReportCache, _pairs_key(actor, min_score))
     if row is None or utcnow() - row.computed_at > PAIRS_MAX_AGE:
         return True
-    try:
-        stored = loads(row.payload)
-    except (KeyError, TypeError, ValueError):
+    # Only what the run holds matters here: rebuilding it would cost as much as reading it.
+    fields = stored_fields(row.payload, PairsRun)
+    if fields is None:
         return True
-    if not isinstance(stored, PairsRun):
-        return True
-    return not _can_refresh(session, stored) and row.version != contacts_data_version(
-        session=session
+    refreshable = (
+        fields.get("model") is not None
+        and fields.get("crowded") is not None
+        and blocks_synced(session=session)
     )
+    return not refreshable and row.version != contacts_data_version(session=session)
 
 
 def _full_run(
