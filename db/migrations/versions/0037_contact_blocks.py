@@ -20,10 +20,11 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table(
         "contact_block",
-        sa.Column("key", sa.Text(), nullable=False),
+        sa.Column("key_hash", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("contact_id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.Text(), nullable=False),
         sa.Column("rank", sa.Text(), nullable=False),
-        sa.PrimaryKeyConstraint("key", "contact_id"),
+        sa.PrimaryKeyConstraint("key_hash", "contact_id"),
     )
     with op.batch_alter_table("contact_block", schema=None) as batch_op:
         batch_op.create_index(
