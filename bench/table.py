@@ -60,36 +60,47 @@ def page_table(pages: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _markdown(header: tuple[str, ...], rows: Iterable[tuple[object, ...]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
 def command_table(commands: list[dict[str, Any]]) -> str:
     """Operator commands: median seconds, every run, and the command's last line."""
-    lines = [
-        "| command | database | scale | seconds | runs | result |",
-        "| --- | --- | --- | --- | --- | --- |",
-    ]
-    for c in commands:
-        runs = ", ".join(f"{t:.1f}" for t in c.get("runs_s") or [c["seconds"]])
-        mark = " ⚠" if command_over_budget(c) else ""
-        lines.append(
-            f"| {c['command']} | {c.get('database', 'sqlite')} | {c['scale']:g} | "
-            f"{c['seconds']:.1f}{mark} | {runs} | {str(c.get('detail', ''))[:60]} |"
-        )
-    return "\n".join(lines)
+    return _markdown(
+        ("command", "database", "scale", "seconds", "runs", "result"),
+        (
+            (
+                c["command"],
+                c.get("database", "sqlite"),
+                f"{c['scale']:g}",
+                f"{c['seconds']:.1f}" + (" ⚠" if command_over_budget(c) else ""),
+                ", ".join(f"{t:.1f}" for t in c.get("runs_s") or [c["seconds"]]),
+                str(c.get("detail", ""))[:60],
+            )
+            for c in commands
+        ),
+    )
 
 
 def change_table(changes: list[dict[str, Any]]) -> str:
     """The duplicates page after contacts changed: median ms and every run (⚠ over 2 s)."""
-    lines = [
-        "| page | role | database | scale | contacts changed | ms | runs |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    for c in changes:
-        runs = ", ".join(f"{t:.0f}" for t in c.get("runs_ms") or [c["ms"]])
-        mark = " ⚠" if change_over_budget(c) else ""
-        lines.append(
-            f"| {c['page']} | {c['role']} | {c.get('database', 'sqlite')} | {c['scale']:g} | "
-            f"{c['changed']} | {c['ms']:.0f}{mark} | {runs} |"
-        )
-    return "\n".join(lines)
+    return _markdown(
+        ("page", "role", "database", "scale", "contacts changed", "ms", "runs"),
+        (
+            (
+                c["page"],
+                c["role"],
+                c.get("database", "sqlite"),
+                f"{c['scale']:g}",
+                c["changed"],
+                f"{c['ms']:.0f}" + (" ⚠" if change_over_budget(c) else ""),
+                ", ".join(f"{t:.0f}" for t in c.get("runs_ms") or [c["ms"]]),
+            )
+            for c in changes
+        ),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

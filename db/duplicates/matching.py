@@ -542,13 +542,8 @@ def is_implied(match: "Match") -> bool:
     return CHAIN_REASON in match.reasons
 
 
-def complete_chains(
-    people: Mapping[int, Person] | list[Person],
-    matches: list[Match],
-    model: Model,
-    min_score: float,
-) -> list[Match]:
-    """The pairs implied by chains of sure matches (see CHAIN_LINK), not yet in `matches`."""
+def linked_groups(links: Iterable[tuple[int, int]]) -> list[list[int]]:
+    """The groups of records that these links join (a chain of links is one group)."""
     parent: dict[int, int] = {}
 
     def root(i: int) -> int:
@@ -557,15 +552,25 @@ def complete_chains(
             i = parent[i]
         return i
 
-    for m in matches:
-        if m.score >= CHAIN_LINK:
-            parent[root(m.left)] = root(m.right)
+    for a, b in links:
+        parent[root(a)] = root(b)
     groups: dict[int, list[int]] = defaultdict(list)
     for i in list(parent):
         groups[root(i)].append(i)
+    return list(groups.values())
+
+
+def complete_chains(
+    people: Mapping[int, Person] | list[Person],
+    matches: list[Match],
+    model: Model,
+    min_score: float,
+) -> list[Match]:
+    """The pairs implied by chains of sure matches (see CHAIN_LINK), not yet in `matches`."""
+    groups = linked_groups((m.left, m.right) for m in matches if m.score >= CHAIN_LINK)
     direct = {(m.left, m.right) for m in matches}
     implied = []
-    for members in groups.values():
+    for members in groups:
         if not 3 <= len(members) <= CHAIN_MAX:
             continue
         for a, b in combinations(sorted(members), 2):

@@ -35,6 +35,7 @@ from db.duplicates.matching import (
     best_matches_for,
     block_pairs,
     fold,
+    linked_groups,
     match_records,
     phone_key,
 )
@@ -312,20 +313,7 @@ def _kept_pairs(
 def _chain_members(links: list[tuple[int, int]]) -> set[int]:
     """Contacts in a group of three or more joined by these links (chains can form only
     there; the links are a superset of the sure matches)."""
-    parent: dict[int, int] = {}
-
-    def root(i: int) -> int:
-        while parent.setdefault(i, i) != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for a, b in links:
-        parent[root(a)] = root(b)
-    sizes: dict[int, int] = {}
-    for i in list(parent):
-        sizes[root(i)] = sizes.get(root(i), 0) + 1
-    return {i for i in parent if sizes[root(i)] >= 3}
+    return {i for group in linked_groups(links) if len(group) >= 3 for i in group}
 
 
 def _still_paired(ordered: str | None, pair: DuplicatePair) -> bool:

@@ -132,17 +132,22 @@ def _change(session: Session, rng: random.Random, admin: User, ids: list[int]) -
         merge_contacts(session=session, survivor_id=survivor, merged_id=merged, actor=admin)
 
 
+def _world(session: Session, rng: random.Random, size: int) -> tuple[User, list[int]]:
+    """The demo users and `size` contacts, entered an hour ago (before any run's margin)."""
+    seed_users(session=session)
+    ids = [_create(session, rng) for _ in range(size)]
+    table = Contact.__table__  # type: ignore[attr-defined]
+    session.execute(update(table).values(updated_at=utcnow() - timedelta(hours=1)))
+    session.commit()
+    return _admin(session), ids
+
+
 @pytest.mark.parametrize("seed", [11, 12, 13, 14])
 def test_a_refresh_after_random_changes_in_crowded_blocks_equals_a_full_run(
     session: Session, monkeypatch: pytest.MonkeyPatch, seed: int
 ) -> None:
     rng = random.Random(seed)
-    seed_users(session=session)
-    admin = _admin(session)
-    ids = [_create(session, rng) for _ in range(90)]
-    table = Contact.__table__  # type: ignore[attr-defined]
-    session.execute(update(table).values(updated_at=utcnow() - timedelta(hours=1)))
-    session.commit()
+    admin, ids = _world(session, rng, 90)
     duplicate_pairs_report(session=session, actor=admin)
     first = _stored(session, admin)
     crowded = [ids.split(",") for ids in first.crowded.values()]  # type: ignore[union-attr]
@@ -179,11 +184,8 @@ def test_a_refresh_after_random_changes_in_crowded_blocks_equals_a_full_run(
 
 
 def test_a_visit_with_blocks_never_built_recomputes_every_pair(session: Session) -> None:
-    seed_users(session=session)
-    admin = _admin(session)
     rng = random.Random(5)
-    for _ in range(20):
-        _create(session, rng)
+    admin, _ids = _world(session, rng, 20)
     duplicate_pairs_report(session=session, actor=admin)
     assert not pairs_need_full_run(session=session, actor=admin)
     session.execute(delete(ContactBlock.__table__))  # type: ignore[attr-defined]
