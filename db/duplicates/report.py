@@ -133,7 +133,7 @@ def match_contacts(
     """A run of the matcher over the live contacts the actor may read. Given the
     `previous` run (same actor and threshold), only the candidate pairs that a contact
     created, edited, merged, erased or newly readable since could change are scored (see
-    `refresh_run`); the pairs equal those of a full run with the previous run's model."""
+    `_refresh_run`); the pairs equal those of a full run with the previous run's model."""
     require_reader(actor, what="contacts")
     if previous is not None and _can_refresh(session, previous):
         return _refresh_run(
