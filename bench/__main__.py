@@ -1,4 +1,5 @@
-"""python -m bench [--scales 1,10] [--runs 7] [--json OUT.json] [--pages SUBSTRING]."""
+"""python -m bench [--scales 1,10] [--runs 7] [--json OUT.json] [--pages SUBSTRING]
+[--no-commands] [--no-changes]."""
 
 import argparse
 import json
@@ -12,12 +13,15 @@ os.environ.setdefault("RAPPORT_COOKIE_KEY", "bench-" + "k" * 40)
 
 from bench.budgets import (  # noqa: E402
     as_dicts,
+    change_over_budget,
     command_over_budget,
     growth,
     page_over_budget,
 )
 from bench.runner import (  # noqa: E402
+    CHANGES_PAGE,
     as_records,
+    bench_changes,
     bench_commands,
     bench_pages,
     database_for,
@@ -33,6 +37,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--pages", default="", help="only pages whose path contains this")
     parser.add_argument("--no-commands", action="store_true", help="skip operator commands")
+    parser.add_argument(
+        "--no-changes",
+        action="store_true",
+        help="skip timing the duplicates page after contacts changed",
+    )
     args = parser.parse_args(argv)
     base_url = os.environ.get("RAPPORT_DATABASE_URL") or None
     database = make_url(base_url).get_backend_name() if base_url else "sqlite"
@@ -41,11 +50,18 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("with RAPPORT_DATABASE_URL set, run one scale at a time")
     pages: list[dict[str, object]] = []
     commands: list[dict[str, object]] = []
+    changes: list[dict[str, object]] = []
     for scale in scales:
         url = database_for(scale, base_url)
         print(f"\nScale {scale:g}: {args.runs} runs per page", flush=True)
         results = bench_pages(url, scale, args.runs, lambda p: args.pages in p)
         pages.extend(as_records(results))
+        if not args.no_changes and args.pages in CHANGES_PAGE:
+            with tempfile.TemporaryDirectory() as workdir:
+                changes.extend(
+                    {**r, "database": database}
+                    for r in as_records(bench_changes(url, scale, Path(workdir)))
+                )
         if not args.no_commands:
             with tempfile.TemporaryDirectory() as workdir:
                 commands.extend(
@@ -59,8 +75,14 @@ def main(argv: list[str] | None = None) -> int:
     for p in over:
         print(
             f"  over budget: {p['page']} ({p['role']}) at scale {p['scale']}: "
-            f"cold {p['cold_ms']} ms, warm {p['warm_ms']} ms"
+            f"first {p['first_ms']} ms, cold {p['cold_ms']} ms, warm {p['warm_ms']} ms"
         )
+    for c in changes:
+        if change_over_budget(c):
+            print(
+                f"  over budget: {c['page']} ({c['role']}) at scale {c['scale']} after "
+                f"{c['changed']} contacts changed: {c['ms']} ms {c['error']}"
+            )
     if grown:
         print(f"Growth over the limit: {sum(g.over for g in grown)} of {len(grown)}.")
     for g in grown:
@@ -82,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
                     "database": database,
                     "pages": pages,
                     "growth": as_dicts(grown),
+                    "changes": changes,
                     "commands": commands,
                     "peak_memory_mb": memory,
                 },
@@ -90,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             encoding="utf-8",
         )
         print(f"Wrote {args.json}")
-    errors = [p for p in pages if p["error"]]
+    errors = [p for p in pages + changes if p["error"]]
     return 1 if errors else 0
 
 
