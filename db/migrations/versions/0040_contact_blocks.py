@@ -1,8 +1,8 @@
 """the blocks each contact falls into for duplicate matching, so a refresh after a change
 finds the changed contacts' candidates by index
 
-Revision ID: 0037_contact_blocks
-Revises: 0034_contact_email2_index
+Revision ID: 0040_contact_blocks
+Revises: 0039_response_manager
 Create Date: 2026-12-04 19:00:00.000000
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0037_contact_blocks"
-down_revision: str | None = "0034_contact_email2_index"
+revision: str = "0040_contact_blocks"
+down_revision: str | None = "0039_response_manager"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
