@@ -18,5 +18,7 @@ if __name__ == "__main__":
     render_home(user)
 else:
     from api.server import routes
+    from components.branding import apply_theme
 
+    apply_theme()
     app = st.App(__file__, routes=routes())

@@ -296,7 +296,8 @@ def survey_email(mail: Mail, *, to: str, sender: str, headers: dict[str, str]) -
     message.set_content(mail.text)
     message.add_alternative(mail.html, subtype="html")
     if mail.logo:
-        page = message.get_payload()[1]  # type: ignore[index]
+        page = message.get_body(("html",))
+        assert isinstance(page, EmailMessage)
         page.add_related(mail.logo.data, "image", mail.logo.subtype, cid=f"<{LOGO_CID}>")
     return message
 
@@ -335,6 +336,9 @@ def require_real_sender(sender: str) -> None:
         )
 
 
+SAMPLE_NAME = "Alex"
+
+
 def preview_mail(
     *,
     session: Session,
@@ -359,7 +363,7 @@ def preview_mail(
     )
     contacts = survey.audience_kind == AudienceKind.contacts.value
     mail = sample.write(
-        "Alex",
+        SAMPLE_NAME,
         lambda shown: answer_url("SAMPLE-LINK", shown),
         preferences_url("SAMPLE-LINK") if contacts else None,
     )

@@ -1,0 +1,55 @@
+"""The organisation's look on screen: its colour as the app's theme, its logo and name at
+the top of the answering page, and the preview of a survey email.
+
+The colour (RAPPORT_BRAND_COLOUR) becomes Streamlit's `theme.primaryColor` once, when
+the server starts (app.py calls `apply_theme`), so buttons, progress bars and choices
+take it on every page without any markup of ours. The logo is read from the server's
+disk and served by Streamlit itself: the page calls out to nothing.
+"""
+
+import logging
+
+import streamlit as st
+from streamlit import config
+
+from components.text import escape_markdown
+from db.core.branding import LogoUnusable, logo, organisation_name
+from db.core.settings import get_settings
+from db.surveys.wording import Preview
+
+log = logging.getLogger("rapport")
+PREVIEW_HEIGHT = 640
+
+
+def apply_theme() -> None:
+    """Make RAPPORT_BRAND_COLOUR the theme's primary colour (once, at server start)."""
+    colour = get_settings().brand_colour
+    if colour:
+        config.set_option("theme.primaryColor", colour, where_defined="RAPPORT_BRAND_COLOUR")
+
+
+def brand_header() -> None:
+    """The organisation's logo (when configured) and name, above a public page's title."""
+    try:
+        mark = logo()
+    except LogoUnusable as err:
+        # The page still works without it; the operator finds the reason in the log.
+        log.warning("%s", err)
+        mark = None
+    if mark is not None:
+        st.image(mark.data, width=160)
+    st.markdown(f"**{escape_markdown(organisation_name())}**")
+
+
+def mail_preview(preview: Preview) -> None:
+    """A survey email as it will arrive: subject, the HTML in a frame, and the plain text.
+
+    The HTML is Rapport's own layout with every word HR typed escaped, and it carries a
+    policy that lets it run no script and load nothing but its inline logo.
+    """
+    st.markdown(f"**Subject:** {escape_markdown(preview.subject)}")
+    html_tab, text_tab = st.tabs(["HTML", "Plain text"])
+    with html_tab:
+        st.iframe(preview.html, height=PREVIEW_HEIGHT)
+    with text_tab:
+        st.text(preview.text)
