@@ -1,31 +1,22 @@
 """The organisation's look on screen: its colour as the app's theme, its logo and name at
 the top of the answering page, and the preview of a survey email.
 
-The colour (RAPPORT_BRAND_COLOUR) becomes Streamlit's `theme.primaryColor` once, when
-the server starts (app.py calls `apply_theme`), so buttons, progress bars and choices
-take it on every page without any markup of ours. The logo is read from the server's
+The colour (RAPPORT_BRAND_COLOUR) is Streamlit's `theme.primaryColor`, set by app.py
+when the server starts, so buttons, progress bars and choices take it on every page
+without any markup of ours. The logo is read from the server's
 disk and served by Streamlit itself: the page calls out to nothing.
 """
 
 import logging
 
 import streamlit as st
-from streamlit import config
 
 from components.text import escape_markdown
 from db.core.branding import LogoUnusable, logo, organisation_name
-from db.core.settings import get_settings
 from db.surveys.wording import Preview
 
 log = logging.getLogger("rapport")
 PREVIEW_HEIGHT = 640
-
-
-def apply_theme() -> None:
-    """Make RAPPORT_BRAND_COLOUR the theme's primary colour (once, at server start)."""
-    colour = get_settings().brand_colour
-    if colour:
-        config.set_option("theme.primaryColor", colour, where_defined="RAPPORT_BRAND_COLOUR")
 
 
 def brand_header() -> None:

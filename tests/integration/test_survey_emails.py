@@ -10,7 +10,6 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from PIL import Image
 from sqlmodel import Session, select
 
 from db.auth.actor import OPERATOR
@@ -31,6 +30,7 @@ from db.surveys.languages import save_translations
 from db.surveys.schedule import Schedule, run_schedule, set_schedule
 from db.surveys.voice import FEEDBACK_PURPOSE, open_contact_survey
 from db.surveys.wording import LOGO_CID, check_wording, reset_wording, save_wording, wording
+from tests.helpers import write_logo
 from tests.integration.consent_helpers import purpose
 from tests.integration.test_survey_voice import contact_survey, customers, hr, world
 from tests.integration.test_surveys import new_survey, staff
@@ -40,12 +40,6 @@ __all__ = ["world"]
 
 SENDER = "surveys@hopital-nord.example"
 LINK = re.compile(r"https?://\S+/answer_survey\?token=([\w-]+)(?:&lang=(\w+))?")
-
-
-def write_logo(path: Path) -> Path:
-    """A small PNG in the organisation's colour."""
-    Image.new("RGB", (64, 32), (138, 28, 124)).save(path, format="PNG")
-    return path
 
 
 @pytest.fixture
