@@ -16,7 +16,6 @@ from db.core.branding import LogoUnusable, logo, organisation_name
 from db.surveys.wording import Preview
 
 log = logging.getLogger("rapport")
-PREVIEW_HEIGHT = 640
 
 
 def brand_header() -> None:
@@ -41,6 +40,6 @@ def mail_preview(preview: Preview) -> None:
     st.markdown(f"**Subject:** {escape_markdown(preview.subject)}")
     html_tab, text_tab = st.tabs(["HTML", "Plain text"])
     with html_tab:
-        st.iframe(preview.html, height=PREVIEW_HEIGHT)
+        st.iframe(preview.html)
     with text_tab:
         st.text(preview.text)

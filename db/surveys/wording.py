@@ -350,8 +350,8 @@ class Letter:
             'style="max-width:600px;background:#ffffff;border-radius:8px;'
             "font-family:Arial,Helvetica,sans-serif;color:#0b1412;font-size:16px;"
             'line-height:1.5">'
-            f'<tr><td style="background:{self.colour};color:#ffffff;padding:16px 24px;'
-            f'border-radius:8px 8px 0 0;font-size:20px;font-weight:bold">{mark}{name}</td></tr>'
+            f'<tr><td style="padding:16px 24px;border-bottom:4px solid {self.colour};'
+            f'color:{self.colour};font-size:20px;font-weight:bold">{mark}{name}</td></tr>'
             f'<tr><td style="padding:24px">{rule.join(blocks)}</td></tr>'
             "</table></td></tr></table></body></html>"
         )
