@@ -1,7 +1,6 @@
 """Surveys: build from a template, open and distribute links, remind, close, copy a wave."""
 
 import datetime as dt
-from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -68,6 +67,7 @@ from db.surveys.wording import (
     KINDS,
     PLACEHOLDERS,
     SUBJECT_MAX,
+    Draft,
     reset_wording,
     save_wording,
     wording,
@@ -602,19 +602,14 @@ def wording_editor() -> None:
         reset = buttons[2].form_submit_button(
             "Back to the default wording", disabled=not current.edited
         )
-    words: dict[str, Any] = {
-        "survey_id": survey_id,
-        "language": language,
-        "kind": kind,
-        "actor": hr,
-    }
+    draft = Draft(language, kind, subject, body)
     if save:
         act(
             save_wording,
             done=f"Saved the {named} of {quoted}; the next emails use it.",
-            subject=subject,
-            body=body,
-            **words,
+            survey_id=survey_id,
+            draft=draft,
+            actor=hr,
         )
     if reset:
         for key in keys:
@@ -622,11 +617,14 @@ def wording_editor() -> None:
         act(
             reset_wording,
             done=f"The {named} of {quoted} is back to the default wording.",
-            **words,
+            survey_id=survey_id,
+            language=language,
+            kind=kind,
+            actor=hr,
         )
     if show:
         with st.spinner("Writing the preview…"):
-            preview = run(preview_mail, subject=subject, body=body, **words)
+            preview = run(preview_mail, survey_id=survey_id, draft=draft, actor=hr)
         if not isinstance(preview, Failed):
             st.caption(
                 f"As {escape_markdown(SAMPLE_NAME)} would receive it (a sample link that "

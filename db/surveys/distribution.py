@@ -43,11 +43,13 @@ from db.models.surveys import (
     SurveyStatus,
 )
 from db.surveys.builder import get_survey, list_questions
+from db.surveys.languages import check_language
 from db.surveys.tallies import current_release
 from db.surveys.tokens import TOKEN_BYTES, hash_token
 from db.surveys.voice import FEEDBACK_PURPOSE, feedback_withdrawn
 from db.surveys.wording import (
     LOGO_CID,
+    Draft,
     Letter,
     Mail,
     Preview,
@@ -339,17 +341,8 @@ def require_real_sender(sender: str) -> None:
 SAMPLE_NAME = "Alex"
 
 
-def preview_mail(
-    *,
-    session: Session,
-    actor: Actor,
-    survey_id: int,
-    language: str,
-    kind: str,
-    subject: str,
-    body: str,
-) -> Preview:
-    """The email `subject` and `body` would make in `language`, for a sample person (HR).
+def preview_mail(*, session: Session, actor: Actor, survey_id: int, draft: Draft) -> Preview:
+    """The email HR's `draft` would make, for a sample person (HR).
 
     The wording is checked as saving checks it; nothing is saved or sent.
     """
@@ -358,8 +351,8 @@ def preview_mail(
     sample = sample_letter(
         session=session,
         survey_id=survey_id,
-        language=language,
-        wording=check_wording(kind, subject, body),
+        language=check_language(draft.language),
+        wording=check_wording(draft.kind, draft.subject, draft.body),
     )
     contacts = survey.audience_kind == AudienceKind.contacts.value
     mail = sample.write(

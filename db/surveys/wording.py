@@ -192,35 +192,42 @@ def wording(*, session: Session, survey_id: int, language: str, kind: str) -> Wo
     return Wording(saved.subject, saved.body, edited=True)
 
 
-def save_wording(
-    *,
-    session: Session,
-    actor: Actor,
-    survey_id: int,
-    language: str,
-    kind: str,
-    subject: str,
-    body: str,
-) -> Wording:
-    """Keep HR's wording of the survey's invitation or reminder in `language` (HR)."""
-    require_role(actor, Role.hr, doing="word survey emails")
-    check_language(language)
-    get_survey(session=session, survey_id=survey_id)
-    checked = check_wording(kind, subject, body)
-    saved = session.get(SurveyMailWording, (survey_id, language, kind)) or SurveyMailWording(
-        survey_id=survey_id, language=language, kind=kind, subject="", body=""
-    )
-    saved.subject, saved.body, saved.updated_at = checked.subject, checked.body, utcnow()
-    session.add(saved)
+@dataclass(frozen=True)
+class Draft:
+    """HR's wording of one email in one language, as typed (to save or to preview)."""
+
+    language: str
+    kind: str
+    subject: str
+    body: str
+
+
+def _keep(
+    session: Session, actor: Actor, action: str, survey_id: int, language: str, kind: str
+) -> None:
     record(
         session=session,
         actor=actor,
-        action="survey.wording",
+        action=action,
         entity="survey",
         entity_id=survey_id,
         details={"kind": kind, "language": language},
     )
     session.commit()
+
+
+def save_wording(*, session: Session, actor: Actor, survey_id: int, draft: Draft) -> Wording:
+    """Keep HR's wording of the survey's invitation or reminder in a language (HR)."""
+    require_role(actor, Role.hr, doing="word survey emails")
+    language, kind = check_language(draft.language), draft.kind
+    get_survey(session=session, survey_id=survey_id)
+    checked = check_wording(kind, draft.subject, draft.body)
+    saved = session.get(SurveyMailWording, (survey_id, language, kind)) or SurveyMailWording(
+        survey_id=survey_id, language=language, kind=kind, subject="", body=""
+    )
+    saved.subject, saved.body, saved.updated_at = checked.subject, checked.body, utcnow()
+    session.add(saved)
+    _keep(session, actor, "survey.wording", survey_id, language, kind)
     return checked
 
 
@@ -234,15 +241,7 @@ def reset_wording(
     saved = session.get(SurveyMailWording, (survey_id, language, kind))
     if saved is not None:
         session.delete(saved)
-        record(
-            session=session,
-            actor=actor,
-            action="survey.wording.reset",
-            entity="survey",
-            entity_id=survey_id,
-            details={"kind": kind, "language": language},
-        )
-        session.commit()
+        _keep(session, actor, "survey.wording.reset", survey_id, language, kind)
     return default_wording(language, kind)
 
 

@@ -18,6 +18,17 @@ from tests.e2e.test_sign_in_and_admin import DEMO_PASSWORD, new_page, sign_in, w
 from tests.e2e.test_survey_journey import PHONE, SLOW
 
 
+def surveys_as_hr(browser: Any, server: str) -> Any:
+    """A desktop page signed in as the demo's HR, on Surveys, idle."""
+    hr = new_page(browser)
+    hr.set_default_timeout(SLOW)
+    sign_in(hr, server, "hr", DEMO_PASSWORD)
+    hr.goto(f"{server}/surveys")
+    hr.get_by_role("heading", name="Surveys", exact=True).wait_for()
+    wait_until_idle(hr)
+    return hr
+
+
 def prepare(env: dict[str, str]) -> tuple[int, int, str]:
     """An open staff survey with a newer draft above it, and a link to a named survey."""
     engine = make_engine(env["RAPPORT_DATABASE_URL"])
@@ -69,12 +80,7 @@ def test_closing_keeps_the_survey_on_screen_and_a_named_survey_says_what_it_keep
     browser: Any, server: str, server_env: dict[str, str], steps: Steps
 ) -> None:
     opened, draft, token = prepare(server_env)
-    hr = new_page(browser)
-    hr.set_default_timeout(SLOW)
-    sign_in(hr, server, "hr", DEMO_PASSWORD)
-    hr.goto(f"{server}/surveys")
-    hr.get_by_role("heading", name="Surveys", exact=True).wait_for()
-    wait_until_idle(hr)
+    hr = surveys_as_hr(browser, server)
     label = f"December customer check · #{opened}"
     choose(hr, "Survey", label)
     hr.get_by_text(re.compile("^Status: open")).wait_for()

@@ -7,12 +7,12 @@ from typing import Any
 from sqlmodel import select
 
 from db.core.engine import make_engine, session_scope
-from db.demo.fixtures import DEMO_PASSWORD
 from db.models.surveys import Survey, SurveyStatus
 from tests.app.test_survey_pages import fresh_token
 from tests.e2e.conftest import Steps
 from tests.e2e.test_consent_withdrawal import choose
-from tests.e2e.test_sign_in_and_admin import new_page, sign_in, wait_until_idle
+from tests.e2e.test_sign_in_and_admin import wait_until_idle
+from tests.e2e.test_survey_actions import surveys_as_hr
 from tests.e2e.test_survey_journey import PHONE, SLOW
 from tests.helpers import BRAND_COLOUR
 
@@ -61,12 +61,7 @@ def test_hr_previews_its_invitation_escaped_and_in_the_organisations_colour(
     browser: Any, server: str, server_env: dict[str, str], steps: Steps
 ) -> None:
     sid = pulse_id(server_env["RAPPORT_DATABASE_URL"])
-    hr = new_page(browser)
-    hr.set_default_timeout(SLOW)
-    sign_in(hr, server, "hr", DEMO_PASSWORD)
-    hr.goto(f"{server}/surveys")
-    hr.get_by_role("heading", name="Surveys", exact=True).wait_for()
-    wait_until_idle(hr)
+    hr = surveys_as_hr(browser, server)
     choose(hr, "Survey", f"Quarterly pulse · #{sid}")
     wait_until_idle(hr)
     hr.get_by_text("Invitation and reminder wording").click()

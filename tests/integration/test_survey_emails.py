@@ -21,6 +21,7 @@ from db.models.surveys import SurveyInvitation, SurveyMailWording
 from db.surveys.answers import open_link
 from db.surveys.distribution import (
     MailNotConfigured,
+    SendReport,
     SmtpSettings,
     open_survey,
     preview_mail,
@@ -29,7 +30,7 @@ from db.surveys.distribution import (
 from db.surveys.languages import save_translations
 from db.surveys.schedule import Schedule, run_schedule, set_schedule
 from db.surveys.voice import FEEDBACK_PURPOSE, open_contact_survey
-from db.surveys.wording import LOGO_CID, check_wording, reset_wording, save_wording, wording
+from db.surveys.wording import LOGO_CID, Draft, check_wording, reset_wording, save_wording, wording
 from tests.helpers import write_logo
 from tests.integration.consent_helpers import purpose
 from tests.integration.test_survey_voice import contact_survey, customers, hr, world
@@ -69,15 +70,23 @@ def opened_staff_survey(session: Session, people: int = 5) -> int:
     return sid
 
 
+def send_to(
+    port: int, session: Session, sid: int, *, sender: str = SENDER, reminder: bool = False
+) -> SendReport:
+    """One send through the sink on `port`."""
+    return send_round(
+        session=session,
+        survey_id=sid,
+        actor=OPERATOR,
+        smtp=SmtpSettings("127.0.0.1", port, sender=sender),
+        reminder=reminder,
+    )
+
+
 def send(session: Session, sid: int, *, reminder: bool = False) -> Mailbox:
+    """One send through a fresh sink; returns what it received."""
     with smtp_sink() as (port, mailbox):
-        send_round(
-            session=session,
-            survey_id=sid,
-            actor=OPERATOR,
-            smtp=SmtpSettings("127.0.0.1", port, sender=SENDER),
-            reminder=reminder,
-        )
+        send_to(port, session, sid, reminder=reminder)
     return mailbox
 
 
@@ -138,15 +147,9 @@ def test_hr_wording_reaches_the_scheduled_reminder_escaped_and_per_language(
     save_translations(
         session=session, actor=OPERATOR, survey_id=sid, language="fr", texts={"title": "Pouls"}
     )
-    save_wording(
-        session=session,
-        actor=OPERATOR,
-        survey_id=sid,
-        language="en",
-        kind="reminder",
-        subject="Last days for {survey_title}",
-        body="Hi {first_name}, <b>only</b> {close_date} left.\n\n{link}\n\n{organisation} HR",
-    )
+    body = "Hi {first_name}, <b>only</b> {close_date} left.\n\n{link}\n\n{organisation} HR"
+    draft = Draft("en", "reminder", "Last days for {survey_title}", body)
+    save_wording(session=session, actor=OPERATOR, survey_id=sid, draft=draft)
     start = utcnow()
     set_schedule(
         session=session,
@@ -190,30 +193,16 @@ def test_wording_with_a_bad_placeholder_is_refused_with_the_fix(
 ) -> None:
     sid = new_survey(session).id or 0
     with pytest.raises(ValidationError, match=re.escape(says)):
-        save_wording(
-            session=session,
-            actor=OPERATOR,
-            survey_id=sid,
-            language="en",
-            kind="invitation",
-            subject=subject,
-            body=body,
-        )
+        draft = Draft("en", "invitation", subject, body)
+        save_wording(session=session, actor=OPERATOR, survey_id=sid, draft=draft)
     assert session.exec(select(SurveyMailWording)).all() == []
 
 
 def test_braces_doubled_are_kept_and_resetting_brings_back_the_default(session: Session) -> None:
     sid = new_survey(session).id or 0
     assert check_wording("invitation", "Hi", "{{not a placeholder}} {link}").edited
-    save_wording(
-        session=session,
-        actor=OPERATOR,
-        survey_id=sid,
-        language="fr",
-        kind="invitation",
-        subject="Salut",
-        body="{link}",
-    )
+    draft = Draft("fr", "invitation", "Salut", "{link}")
+    save_wording(session=session, actor=OPERATOR, survey_id=sid, draft=draft)
     assert wording(session=session, survey_id=sid, language="fr", kind="invitation").edited
     assert not wording(session=session, survey_id=sid, language="en", kind="invitation").edited
     back = reset_wording(
@@ -227,15 +216,9 @@ def test_the_preview_escapes_hr_text_and_embeds_the_logo_without_sending(
     session: Session, branded: bytes
 ) -> None:
     sid = new_survey(session).id or 0
-    preview = preview_mail(
-        session=session,
-        actor=OPERATOR,
-        survey_id=sid,
-        language="en",
-        kind="invitation",
-        subject="<script>alert(1)</script> {survey_title}",
-        body='<img src="https://evil.example/p.png"> {first_name}\n\n{link}',
-    )
+    body = '<img src="https://evil.example/p.png"> {first_name}\n\n{link}'
+    draft = Draft("en", "invitation", "<script>alert(1)</script> {survey_title}", body)
+    preview = preview_mail(session=session, actor=OPERATOR, survey_id=sid, draft=draft)
     assert preview.subject == "<script>alert(1)</script> Pulse"
     assert "<script>" not in preview.html and 'evil.example/p.png">' not in preview.html
     assert "&lt;img src=&quot;https://evil.example/p.png&quot;&gt; Alex" in preview.html
@@ -252,19 +235,9 @@ def test_a_localhost_sender_is_refused_outside_the_demo_before_anything_is_sent(
     monkeypatch.setenv("RAPPORT_DEMO", "0")
     with smtp_sink() as (port, mailbox):
         with pytest.raises(MailNotConfigured, match="RAPPORT_SMTP_FROM"):
-            send_round(
-                session=session,
-                survey_id=sid,
-                actor=OPERATOR,
-                smtp=SmtpSettings("127.0.0.1", port, sender="surveys@localhost"),
-            )
+            send_to(port, session, sid, sender="surveys@localhost")
         assert mailbox.messages == []
-        report = send_round(
-            session=session,
-            survey_id=sid,
-            actor=OPERATOR,
-            smtp=SmtpSettings("127.0.0.1", port, sender=SENDER),
-        )
+        report = send_to(port, session, sid)
     assert report.sent == 5
     assert {i.sent_count for i in session.exec(select(SurveyInvitation)).all()} == {1}
 
@@ -278,12 +251,7 @@ def test_a_logo_that_is_not_an_image_stops_the_send_before_the_first_email(
     monkeypatch.setenv("RAPPORT_ORG_LOGO", str(fake))
     with smtp_sink() as (port, mailbox):
         with pytest.raises(LogoUnusable, match="not a PNG, JPEG or GIF"):
-            send_round(
-                session=session,
-                survey_id=sid,
-                actor=OPERATOR,
-                smtp=SmtpSettings("127.0.0.1", port, sender=SENDER),
-            )
+            send_to(port, session, sid)
     assert mailbox.messages == []
 
 
