@@ -19,16 +19,19 @@ log = logging.getLogger("rapport")
 
 
 def brand_header() -> None:
-    """The organisation's logo (when configured) and name, above a public page's title."""
+    """The organisation's logo (else its name), above a public page's title."""
     try:
         mark = logo()
     except LogoUnusable as err:
         # The page still works without it; the operator finds the reason in the log.
         log.warning("%s", err)
         mark = None
-    if mark is not None:
-        st.image(mark.data, width=160)
-    st.markdown(f"**{escape_markdown(organisation_name())}**")
+    name = organisation_name()
+    if mark is None:
+        st.markdown(f"**{escape_markdown(name)}**")
+    else:
+        # The logo stands for the name (screen readers read it out as the name).
+        st.image(mark.data, width=160, alt=name)
 
 
 def mail_preview(preview: Preview) -> None:

@@ -300,7 +300,14 @@ def survey_email(mail: Mail, *, to: str, sender: str, headers: dict[str, str]) -
     if mail.logo:
         page = message.get_body(("html",))
         assert isinstance(page, EmailMessage)
-        page.add_related(mail.logo.data, "image", mail.logo.subtype, cid=f"<{LOGO_CID}>")
+        page.add_related(
+            mail.logo.data,
+            "image",
+            mail.logo.subtype,
+            cid=f"<{LOGO_CID}>",
+            disposition="inline",
+            filename=f"logo.{mail.logo.subtype}",
+        )
     return message
 
 

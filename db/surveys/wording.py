@@ -161,8 +161,9 @@ def _fields(text: str, where: str) -> set[str]:
 def check_wording(kind: str, subject: str, body: str) -> Wording:
     """HR's wording cleaned and checked, or ValidationError with a sentence naming the fix."""
     label = _label(kind)
-    subject = " ".join((subject or "").split())
-    body = (body or "").replace("\r\n", "\n").strip()
+    # NUL is no character of a letter (and marks placeholders while the HTML is written).
+    subject = " ".join((subject or "").replace("\x00", "").split())
+    body = (body or "").replace("\x00", "").replace("\r\n", "\n").strip()
     if not subject:
         raise ValidationError(f"{label} subject: write one.", field="subject")
     if len(subject) > SUBJECT_MAX:

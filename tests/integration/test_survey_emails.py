@@ -108,6 +108,7 @@ def test_an_invitation_has_a_text_and_an_html_part_the_logo_inline_and_the_named
     # The logo travels inside the email, referred to by its Content-ID: nothing is fetched.
     assert len(images) == 1 and images[0].get_content() == branded
     assert images[0]["Content-ID"] == f"<{LOGO_CID}>"
+    assert images[0].get_content_disposition() == "inline"
     assert f'src="cid:{LOGO_CID}"' in page and "http" not in page.split("<img", 1)[1][:80]
     assert "#8a1c7c" in page
     # Both parts carry the same personal link, and it opens the survey.
@@ -201,6 +202,7 @@ def test_wording_with_a_bad_placeholder_is_refused_with_the_fix(
 def test_braces_doubled_are_kept_and_resetting_brings_back_the_default(session: Session) -> None:
     sid = new_survey(session).id or 0
     assert check_wording("invitation", "Hi", "{{not a placeholder}} {link}").edited
+    assert check_wording("invitation", "Hi", "a\x00b {link}").body == "ab {link}"
     draft = Draft("fr", "invitation", "Salut", "{link}")
     save_wording(session=session, actor=OPERATOR, survey_id=sid, draft=draft)
     assert wording(session=session, survey_id=sid, language="fr", kind="invitation").edited
