@@ -16,6 +16,9 @@ from db.core.branding import LogoUnusable, logo, organisation_name
 from db.surveys.wording import Preview
 
 log = logging.getLogger("rapport")
+# Fixed: the frame measured by its content came out too short while the mail's table
+# was still being laid out, and cut the preview off. A longer email scrolls inside.
+PREVIEW_HEIGHT = 600
 
 
 def brand_header() -> None:
@@ -43,6 +46,6 @@ def mail_preview(preview: Preview) -> None:
     st.markdown(f"**Subject:** {escape_markdown(preview.subject)}")
     html_tab, text_tab = st.tabs(["HTML", "Plain text"])
     with html_tab:
-        st.iframe(preview.html)
+        st.iframe(preview.html, height=PREVIEW_HEIGHT)
     with text_tab:
         st.text(preview.text)
