@@ -76,5 +76,10 @@ def test_hr_previews_its_invitation_escaped_and_in_the_organisations_colour(
     assert background(frame.get_by_text("Open the survey")) == BRAND_RGB
     assert frame.locator("img").evaluate("e => e.complete && e.naturalWidth") == 96
     wait_until_idle(hr)
-    hr.locator("iframe[srcdoc]").first.scroll_into_view_if_needed()
+    box = hr.locator("iframe[srcdoc]").first
+    box.scroll_into_view_if_needed()
+    # The frame is tall enough to show what the email says last, not cut off.
+    outer = box.bounding_box()
+    last = frame.get_by_text(re.compile("Results are shown only for groups")).bounding_box()
+    assert outer and last and last["y"] + last["height"] <= outer["y"] + outer["height"]
     steps.shot(hr, "invitation-preview")
