@@ -35,7 +35,7 @@ from tests.helpers import write_logo
 from tests.integration.consent_helpers import purpose
 from tests.integration.test_survey_voice import contact_survey, customers, hr, world
 from tests.integration.test_surveys import new_survey, staff
-from tests.smtp_sink import Mailbox, smtp_sink
+from tests.smtp_sink import Mailbox, plain_text, smtp_sink
 
 __all__ = ["world"]
 
@@ -56,11 +56,10 @@ def branded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> bytes:
 def parts(message: Message) -> tuple[str, str, list[EmailMessage]]:
     """The plain text, the HTML and the inline images of a received message."""
     assert isinstance(message, EmailMessage)
-    text = message.get_body(("plain",))
     page = message.get_body(("html",))
-    assert text is not None and page is not None
+    assert page is not None
     images = [p for p in message.walk() if p.get_content_maintype() == "image"]
-    return text.get_content(), page.get_content(), images  # type: ignore[return-value]
+    return plain_text(message), page.get_content(), images  # type: ignore[return-value]
 
 
 def opened_staff_survey(session: Session, people: int = 5) -> int:
