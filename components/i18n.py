@@ -11,7 +11,7 @@ from datetime import date
 
 import streamlit as st
 
-from db.surveys.languages import DEFAULT_LANGUAGE, LANGUAGES
+from db.surveys.languages import DEFAULT_LANGUAGE, LANGUAGES, written_date
 
 _FR: dict[str, str] = {
     # Language picker
@@ -58,10 +58,6 @@ _FR: dict[str, str] = {
 
 MESSAGES: dict[str, dict[str, str]] = {"fr": _FR}
 
-_MONTHS_FR = (
-    "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
-).split()
-
 
 def current_language() -> str:
     """The visitor's language: chosen on the page, or given in the link (?lang=fr)."""
@@ -80,9 +76,7 @@ def t(text: str, /, **values: object) -> str:
 
 def long_date(day: date) -> str:
     """A date written out in the visitor's language (04 December 2026 / 4 décembre 2026)."""
-    if current_language() == "fr":
-        return f"{day.day} {_MONTHS_FR[day.month - 1]} {day.year}"
-    return f"{day:%d %B %Y}"
+    return written_date(day, current_language())
 
 
 def language_picker(languages: list[str] | None = None) -> str:

@@ -179,6 +179,24 @@ class SurveyTranslation(SQLModel, table=True):
     text: str = Field(max_length=2000)
 
 
+class SurveyMailWording(SQLModel, table=True):
+    """HR's wording of a survey's invitation or reminder email in one language.
+
+    `kind` is "invitation" or "reminder". The subject and body hold placeholders such
+    as {first_name} and {link} (db/surveys/wording.py checks them); a language without
+    a row uses the default wording of that language.
+    """
+
+    __tablename__ = "survey_mail_wording"
+
+    survey_id: int = Field(foreign_key="survey.id", primary_key=True, ondelete="CASCADE")
+    language: str = Field(primary_key=True, max_length=8)
+    kind: str = Field(primary_key=True, max_length=16)
+    subject: str = Field(max_length=200)
+    body: str = Field(max_length=4000)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class SurveyInvitation(SQLModel, table=True):
     """One invited employee or contact: knows only whether they answered, never when or what."""
 

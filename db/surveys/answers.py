@@ -37,7 +37,6 @@ from db.models.surveys import (
     SurveyResponse,
 )
 from db.surveys.builder import list_questions
-from db.surveys.distribution import hash_token
 from db.surveys.employees import tenure_band
 from db.surveys.held import (
     Held,
@@ -48,6 +47,7 @@ from db.surveys.held import (
     pool_of,
 )
 from db.surveys.tallies import tally_survey
+from db.surveys.tokens import hash_token
 from db.surveys.voice import respondent_cuts
 
 MAX_TEXT = 4000

@@ -7,6 +7,7 @@ Anything not translated falls back to the survey's own language, and says so.
 """
 
 from dataclasses import dataclass, replace
+from datetime import date
 
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
@@ -42,6 +43,21 @@ _STORED = {
         ),
     }
 }
+
+
+_MONTHS = {
+    "fr": (
+        "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
+    ).split()
+}
+
+
+def written_date(day: date, language: str) -> str:
+    """A date written out in `language` (04 December 2026 / 4 décembre 2026)."""
+    months = _MONTHS.get(language)
+    if months is None:
+        return f"{day:%d %B %Y}"
+    return f"{day.day} {months[day.month - 1]} {day.year}"
 
 
 def question_key(code: str) -> str:
