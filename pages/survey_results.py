@@ -13,7 +13,7 @@ from components.survey_drivers import driver_section, signed
 from components.survey_tables import readable_csv, readable_frame
 from components.surveys_charts import choice_chart, factor_chart, heatmap_chart, trend_chart
 from components.text import escape_markdown
-from components.ui import Failed, act, run
+from components.ui import Failed, act, later, run
 from db.models.auth import Role
 from db.models.surveys import ActionPlan, ActionPlanCreate, ActionStatus, SurveyStatus
 from db.surveys.actions import (
@@ -29,7 +29,7 @@ from db.surveys.builder import list_surveys
 from db.surveys.choices import ChoiceResult, choice_results, choice_rows
 from db.surveys.cuts import cut_view
 from db.surveys.drivers import compared_heatmap, driver_matrix
-from db.surveys.leader_report import leader_pdf, pdf_file_name
+from db.surveys.leader_report import leader_pdf, pdf_file_name, pdf_unavailable
 from db.surveys.reports import (
     WHILE_OPEN,
     cache_key,
@@ -140,13 +140,17 @@ elif not group.shown:
 
 if released:
     # The group on screen as a PDF for its leader: the same figures, withheld the same way.
-    pdf = run(leader_pdf, survey_id=survey_id, group_key=group_key, actor=user)
-    if not isinstance(pdf, Failed):
+    # Made when clicked (it takes a second on a large survey), not on every rerun.
+    unavailable = pdf_unavailable()
+    if unavailable:
+        st.caption(escape_markdown(unavailable))
+    else:
         st.download_button(
             "Download PDF for this group",
-            pdf,
+            later(leader_pdf, survey_id=survey_id, group_key=group_key, actor=user),
             file_name=pdf_file_name(survey.title, group.label),
             mime="application/pdf",
+            on_click="ignore",
             key="dl_leader_pdf",
         )
 
