@@ -36,24 +36,97 @@ def moments_chart(rows: Sequence[dict[str, Any]]) -> alt.Chart:
     return chart
 
 
+# Names are written beside a few points only: beside every point, teams with close
+# figures print their names over each other. The rest are named by their tooltip.
+MOST_LABELS = 4
+# Two labelled points closer than this share of each axis's span would collide.
+LABEL_GAP = 0.12
+
+
+def labelled_teams(rows: Sequence[dict[str, Any]], *, most: int = MOST_LABELS) -> set[str]:
+    """The teams worth naming on a scatter: the extremes of each axis first, then the
+    others in order, skipping any point too close to one already named."""
+    points = [r for r in rows if r["engagement"] is not None and r["outcome"] is not None]
+    if not points:
+        return set()
+
+    def span(key: str) -> float:
+        values = [float(r[key]) for r in points]
+        return (max(values) - min(values)) or 1.0
+
+    wide, tall = span("engagement"), span("outcome")
+    by_outcome = sorted(points, key=lambda r: (float(r["outcome"]), str(r["team"])))
+    by_engagement = sorted(points, key=lambda r: (float(r["engagement"]), str(r["team"])))
+    order = [by_outcome[-1], by_outcome[0], by_engagement[-1], by_engagement[0], *by_outcome]
+    named: list[dict[str, Any]] = []
+    for row in order:
+        if len(named) >= most:
+            break
+        if any(
+            abs(float(row["engagement"]) - float(o["engagement"])) / wide < LABEL_GAP
+            and abs(float(row["outcome"]) - float(o["outcome"])) / tall < LABEL_GAP
+            for o in named
+        ):
+            continue
+        named.append(row)
+    return {str(r["team"]) for r in named}
+
+
 def scatter_chart(rows: Sequence[dict[str, Any]], *, outcome: str) -> alt.LayerChart:
-    """Engagement index (x) against one outcome (y), a labelled point per team.
+    """Engagement index (x) against one outcome (y), a point per team with its tooltip;
+    a few points (see `labelled_teams`) carry their team's name, set off from the point.
 
     `rows`: {"team": str, "engagement": number, "outcome": number}.
     """
     frame = pd.DataFrame(list(rows), columns=["team", "engagement", "outcome"])
+    named = labelled_teams(list(rows))
+    frame["label"] = [team if team in named else "" for team in frame["team"]]
     base = alt.Chart(frame).encode(
-        x=alt.X("engagement:Q", title="Engagement index (% favourable)"),
-        y=alt.Y("outcome:Q", title=outcome),
+        x=alt.X("engagement:Q", title="Engagement index (% favourable)", scale=alt.Scale(zero=False)),
+        y=alt.Y("outcome:Q", title=outcome, scale=alt.Scale(zero=False)),
         tooltip=[
-            alt.Tooltip("team:N"),
-            alt.Tooltip("engagement:Q", format=".1f"),
+            alt.Tooltip("team:N", title="Team"),
+            alt.Tooltip("engagement:Q", format=".1f", title="Engagement index"),
             alt.Tooltip("outcome:Q", format=",.1f", title=outcome),
         ],
     )
-    chart: alt.LayerChart = base.mark_circle(size=120) + base.mark_text(dx=8, align="left").encode(
-        text=alt.Text("team:N")
+    chart: alt.LayerChart = base.mark_circle(size=120) + base.mark_text(
+        dx=9, dy=-9, align="left", baseline="bottom"
+    ).encode(text=alt.Text("label:N"))
+    return chart
+
+
+def against_company_chart(
+    rows: Sequence[dict[str, Any]], *, outcome: str, money: bool = False
+) -> alt.LayerChart:
+    """One team's figure as a bar with the company's as a rule across it.
+
+    `rows`: {"who": "team" or "company", "name": str, "value": number}; the company row
+    may be missing (withheld), and then only the bar is drawn.
+    """
+    frame = pd.DataFrame(list(rows), columns=["who", "name", "value"])
+    number = ",.0f" if money else ",.1f"
+    x = alt.X("value:Q", title=outcome)
+    tooltip = [alt.Tooltip("name:N", title=" "), alt.Tooltip("value:Q", format=number, title=outcome)]
+    bar = (
+        alt.Chart(frame)
+        .transform_filter(alt.datum.who == "team")
+        .mark_bar(size=28)
+        .encode(x=x, y=alt.Y("name:N", title=None), tooltip=tooltip)
     )
+    rule = (
+        alt.Chart(frame)
+        .transform_filter(alt.datum.who == "company")
+        .mark_rule(color="#d62728", strokeWidth=3)
+        .encode(x=x, tooltip=tooltip)
+    )
+    note = (
+        alt.Chart(frame)
+        .transform_filter(alt.datum.who == "company")
+        .mark_text(align="left", dx=5, dy=-24, color="#d62728")
+        .encode(x=x, text=alt.Text("name:N"))
+    )
+    chart: alt.LayerChart = alt.layer(bar, rule, note).properties(height=90)
     return chart
 
 

@@ -26,10 +26,8 @@ from db.core.report_cache import cached
 from db.experience.customer_feedback import CUSTOMER_NPS, teams_nps_outcome
 from db.experience.moments import teams_moment_counts
 from db.experience.responsiveness import (
-    Exchange,
     interactions_data_version,
-    median_response_hours,
-    teams_exchanges,
+    teams_median_response_hours,
 )
 from db.models.auth import Role, User
 from db.models.people import Contact, Interaction
@@ -195,9 +193,7 @@ def teams_outcomes(
     pipeline = _pipeline_per_person(session, names, start, end)
     interactions = _interaction_counts(session, names, start, end)
     moments = teams_moment_counts(session=session, teams=names, start=start, end=end)
-    answered: dict[str, list[Exchange]] = {}
-    for exchange in teams_exchanges(session=session, teams=names, start=start, end=end):
-        answered.setdefault(exchange.team, []).append(exchange)
+    response = teams_median_response_hours(session=session, teams=names, start=start, end=end)
     extra = [source(session, names, start, end) for source in OUTCOME_SOURCES]
     figures: dict[str, dict[str, float | None]] = {}
     for team in names:
@@ -205,7 +201,7 @@ def teams_outcomes(
         figures[team] = {
             WIN_RATE: rates[team],
             PIPELINE: pipeline[team],
-            RESPONSE: median_response_hours(answered.get(team, [])),
+            RESPONSE: response[team],
             NEGATIVE: round(100.0 * negative / counted, 1) if counted else None,
             CONCERNS: float(moments.get(team, {}).get("service concern", 0)),
         }
