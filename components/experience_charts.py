@@ -79,20 +79,22 @@ def scatter_chart(rows: Sequence[dict[str, Any]], *, outcome: str) -> alt.LayerC
     `rows`: {"team": str, "engagement": number, "outcome": number}.
     """
     frame = pd.DataFrame(list(rows), columns=["team", "engagement", "outcome"])
-    named = labelled_teams(list(rows))
-    frame["label"] = [team if team in named else "" for team in frame["team"]]
+    named = sorted(labelled_teams(list(rows)))
     base = alt.Chart(frame).encode(
-        x=alt.X("engagement:Q", title="Engagement index (% favourable)", scale=alt.Scale(zero=False)),
-        y=alt.Y("outcome:Q", title=outcome, scale=alt.Scale(zero=False)),
+        x=alt.X(
+            "engagement:Q", title="Engagement index (% favourable)", scale=alt.Scale(zero=False)
+        ),
+        y=alt.Y("outcome:Q", title=outcome),
         tooltip=[
             alt.Tooltip("team:N", title="Team"),
             alt.Tooltip("engagement:Q", format=".1f", title="Engagement index"),
             alt.Tooltip("outcome:Q", format=",.1f", title=outcome),
         ],
     )
-    chart: alt.LayerChart = base.mark_circle(size=120) + base.mark_text(
+    labels = base.transform_filter(alt.FieldOneOfPredicate(field="team", oneOf=named))
+    chart: alt.LayerChart = base.mark_circle(size=120) + labels.mark_text(
         dx=9, dy=-9, align="left", baseline="bottom"
-    ).encode(text=alt.Text("label:N"))
+    ).encode(text=alt.Text("team:N"))
     return chart
 
 
@@ -107,7 +109,10 @@ def against_company_chart(
     frame = pd.DataFrame(list(rows), columns=["who", "name", "value"])
     number = ",.0f" if money else ",.1f"
     x = alt.X("value:Q", title=outcome)
-    tooltip = [alt.Tooltip("name:N", title=" "), alt.Tooltip("value:Q", format=number, title=outcome)]
+    tooltip = [
+        alt.Tooltip("name:N", title=" "),
+        alt.Tooltip("value:Q", format=number, title=outcome),
+    ]
     bar = (
         alt.Chart(frame)
         .transform_filter(alt.datum.who == "team")

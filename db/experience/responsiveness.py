@@ -23,7 +23,15 @@ from db.core.errors import ValidationError
 from db.core.report_cache import cached, register
 from db.core.types import utcnow
 from db.duplicates.report import contacts_data_version
-from db.experience.scope import aware, contact_scope, live_contact, page_and_total, scope_key
+from db.experience.scope import (
+    COMPANY,
+    aware,
+    contact_scope,
+    live_contact,
+    page_and_total,
+    scope_key,
+    team_key,
+)
 from db.models.auth import User
 from db.models.people import Channel, Contact, Direction, Interaction, Task
 
@@ -193,17 +201,17 @@ def teams_median_response_hours(
     teams: Sequence[str],
     start: datetime,
     end: datetime,
-    together: str | None = None,
+    together: bool = False,
 ) -> dict[str, float | None]:
     """Median elapsed hours to an answer of these teams' customers' inbound contacts in
-    [start, end), per team (or, given `together`, of all of them under that name).
+    [start, end), per team (or, `together`, of all of them under COMPANY).
 
     The same figure as `median_response_hours` over `teams_exchanges`, found in SQL: the
     waits are ranked per team by a window and only the middle one or two come back."""
     if not teams:
         return {}
     answered = next_outbound(col(Interaction.contact_id), col(Interaction.occurred_at))
-    team = col(User.team).label("team")
+    team = team_key(together).label("team")
     waits = (
         sa_select(team, answered.label("answered_at"), col(Interaction.occurred_at))
         .select_from(Interaction)
@@ -240,8 +248,8 @@ def teams_median_response_hours(
         )
     ).all():
         # As elapsed_hours counts it: seconds (an exact division) over 3600.
-        middle[together or str(name)].append(max(int(microseconds) / 10**6, 0.0) / 3600.0)
-    names = [together] if together else list(teams)
+        middle[str(name)].append(max(int(microseconds) / 10**6, 0.0) / 3600.0)
+    names = [COMPANY] if together else list(teams)
     return {name: _median(middle[name]) if name in middle else None for name in names}
 
 
