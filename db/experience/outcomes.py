@@ -318,9 +318,7 @@ def people_and_outcomes(*, session: Session, survey_id: int, actor: Actor) -> li
     ]
 
 
-def company_outcomes(
-    *, session: Session, survey_id: int, actor: Actor
-) -> dict[str, float | None]:
+def company_outcomes(*, session: Session, survey_id: int, actor: Actor) -> dict[str, float | None]:
     """The customer figures of every team in the company taken as one, over the wave's
     period: what one team's figures are read against."""
     require_role(actor, Role.hr, Role.manager, doing="see people and outcomes")
@@ -343,9 +341,7 @@ class AgainstCompany:
 
 def against_company(row: TeamOutcomes, company: dict[str, float | None]) -> list[AgainstCompany]:
     """Each outcome the team or the company has, in the page's order, side by side."""
-    names = list(OUTCOMES) + sorted(
-        {k for k in (*row.outcomes, *company) if k not in OUTCOMES}
-    )
+    names = list(OUTCOMES) + sorted({k for k in (*row.outcomes, *company) if k not in OUTCOMES})
     return [
         AgainstCompany(name, row.outcomes.get(name), company.get(name))
         for name in names
