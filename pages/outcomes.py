@@ -10,6 +10,7 @@ from components.text import escape_markdown
 from components.ui import Failed, run
 from db.experience.outcomes import (
     PIPELINE,
+    Correlation,
     TeamOutcomes,
     against_company,
     better,
@@ -34,6 +35,11 @@ CAUTION = (
     "A correlation across a handful of teams is weak evidence: with few points one unusual "
     "team can make r large or small, and it never shows what causes what. Read it as a "
     "question to explore with the teams, not as an answer."
+)
+ONE_TEAM_CAUTION = (
+    "One team beside the company over one period is weak evidence: it shows where the team "
+    "stands, not why, and says nothing on its own about engagement and outcomes moving "
+    "together. Read it as a question to explore with the team, not as an answer."
 )
 
 
@@ -143,6 +149,8 @@ def one_team(row: TeamOutcomes) -> None:
             "customers taken together (for service concerns, the average per team)."
         )
     )
+    st.warning(ONE_TEAM_CAUTION, icon=":material/info:")
+    st.caption(escape_markdown(in_words(Correlation("", 1, None))))
     with st.spinner("Reading the company's customer figures…"):
         try:
             company = load_company(user.id, survey_id or 0)
