@@ -225,20 +225,27 @@ def teams_median_response_hours(
             col(User.team).in_(list(teams)),
             *live_contact(),
         )
-        .subquery()
+        # Materialised: each inbound contact's answer is looked up once; a flattened
+        # subquery would repeat the lookup for every use of its time below.
+        .cte("waits")
+        .prefix_with("MATERIALIZED")
     )
-    wait = _microseconds(session, waits.c.answered_at, waits.c.occurred_at)
-    by = None if together else waits.c.team
-    ranked = (
+    # Each wait reckoned once, then ranked (the window orders by the stored figure).
+    timed = (
         sa_select(
             waits.c.team,
-            wait.label("wait"),
-            func.row_number().over(partition_by=by, order_by=wait).label("rank"),
-            func.count().over(partition_by=by).label("n"),
+            _microseconds(session, waits.c.answered_at, waits.c.occurred_at).label("wait"),
         )
         .where(waits.c.answered_at.is_not(None))
-        .subquery()
+        .cte("timed")
+        .prefix_with("MATERIALIZED")
     )
+    ranked = sa_select(
+        timed.c.team,
+        timed.c.wait,
+        func.row_number().over(partition_by=timed.c.team, order_by=timed.c.wait).label("rank"),
+        func.count().over(partition_by=timed.c.team).label("n"),
+    ).subquery()
     middle: dict[str, list[float]] = defaultdict(list)
     for name, microseconds in session.execute(
         sa_select(ranked.c.team, ranked.c.wait).where(
