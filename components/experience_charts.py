@@ -131,7 +131,7 @@ def against_company_chart(
         .mark_text(align="left", dx=5, dy=-24, color="#d62728")
         .encode(x=x, text=alt.Text("name:N"))
     )
-    chart: alt.LayerChart = alt.layer(bar, rule, note).properties(height=90)
+    chart: alt.LayerChart = alt.LayerChart(layer=[bar, rule, note]).properties(height=90)
     return chart
 
 
