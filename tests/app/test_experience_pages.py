@@ -212,4 +212,4 @@ def test_hr_sees_a_scatter_per_outcome_with_customer_nps_and_few_names_on_each(
     assert table["customer NPS"].notna().any()
     headings = [m.value for m in at.markdown]
     assert "**Customer NPS**" in headings
-    assert any("On this axis, higher is better" in c.value for c in at.caption)
+    assert any("higher is better" in c.value for c in at.caption)
