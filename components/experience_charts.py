@@ -82,7 +82,10 @@ def scatter_chart(rows: Sequence[dict[str, Any]], *, outcome: str) -> alt.LayerC
     named = sorted(labelled_teams(list(rows)))
     base = alt.Chart(frame).encode(
         x=alt.X(
-            "engagement:Q", title="Engagement index (% favourable)", scale=alt.Scale(zero=False)
+            "engagement:Q",
+            title="Engagement index (% favourable)",
+            # Room on both sides, so a name beside the outermost point is not cut off.
+            scale=alt.Scale(zero=False, padding=40),
         ),
         y=alt.Y("outcome:Q", title=outcome),
         tooltip=[
@@ -101,14 +104,19 @@ def scatter_chart(rows: Sequence[dict[str, Any]], *, outcome: str) -> alt.LayerC
 def against_company_chart(
     rows: Sequence[dict[str, Any]], *, outcome: str, money: bool = False
 ) -> alt.LayerChart:
-    """One team's figure as a bar with the company's as a rule across it.
+    """One team's figure as a bar with the company's as a red rule across it.
 
     `rows`: {"who": "team" or "company", "name": str, "value": number}; the company row
     may be missing (withheld), and then only the bar is drawn.
     """
     frame = pd.DataFrame(list(rows), columns=["who", "name", "value"])
+    values = [float(v) for v in frame["value"]] or [0.0]
+    # Both figures inside the axis, with room: a rule on the plot's edge is not seen.
+    low, high = min(0.0, *values), max(0.0, *values)
+    room = (high - low) * 0.1 or 1.0
+    scale = alt.Scale(domain=[low - room if low < 0 else 0.0, high + room], nice=False)
     number = ",.0f" if money else ",.1f"
-    x = alt.X("value:Q", title=outcome)
+    x = alt.X("value:Q", title=outcome, scale=scale, axis=alt.Axis(format=number))
     tooltip = [
         alt.Tooltip("name:N", title=" "),
         alt.Tooltip("value:Q", format=number, title=outcome),
@@ -122,16 +130,10 @@ def against_company_chart(
     rule = (
         alt.Chart(frame)
         .transform_filter(alt.datum.who == "company")
-        .mark_rule(color="#d62728", strokeWidth=3)
+        .mark_rule(color="#d62728", strokeWidth=4)
         .encode(x=x, tooltip=tooltip)
     )
-    note = (
-        alt.Chart(frame)
-        .transform_filter(alt.datum.who == "company")
-        .mark_text(align="left", dx=5, dy=-24, color="#d62728")
-        .encode(x=x, text=alt.Text("name:N"))
-    )
-    chart: alt.LayerChart = alt.LayerChart(layer=[bar, rule, note]).properties(height=90)
+    chart: alt.LayerChart = alt.LayerChart(layer=[bar, rule]).properties(height=70)
     return chart
 
 

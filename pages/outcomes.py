@@ -134,6 +134,13 @@ def heading(outcome: str) -> str:
     return outcome[:1].upper() + outcome[1:]
 
 
+def figure(value: float | None, outcome: str) -> str:
+    """A figure as the table shows it, thousands separated; a sentence when there is none."""
+    if value is None:
+        return "none in this period, or withheld"
+    return f"{value:,.0f}" if outcome == PIPELINE else f"{value:,.1f}"
+
+
 def one_team(row: TeamOutcomes) -> None:
     """One team: each outcome as a bar, with the company's figure as a line across it."""
     st.subheader(f"{row.team} against the company")
@@ -173,10 +180,10 @@ def one_team(row: TeamOutcomes) -> None:
                 width="stretch",
             )
             said = [better(found.outcome).capitalize() + "." if better(found.outcome) else ""]
-            if found.team is None:
-                said.append(f"No figure for {row.team} in this period.")
-            if found.company is None:
-                said.append("The company's figure is withheld or not known.")
+            said.append(
+                f"{row.team}: {figure(found.team, found.outcome)}; "
+                f"company: {figure(found.company, found.outcome)}."
+            )
             st.caption(escape_markdown(" ".join(x for x in said if x)))
 
 
