@@ -104,36 +104,40 @@ def scatter_chart(rows: Sequence[dict[str, Any]], *, outcome: str) -> alt.LayerC
 def against_company_chart(
     rows: Sequence[dict[str, Any]], *, outcome: str, money: bool = False
 ) -> alt.LayerChart:
-    """One team's figure as a bar with the company's as a red rule across it.
+    """One team's figure as a bar with the company's as a red line across it.
 
     `rows`: {"who": "team" or "company", "name": str, "value": number}; the company row
     may be missing (withheld), and then only the bar is drawn.
     """
     frame = pd.DataFrame(list(rows), columns=["who", "name", "value"])
+    # Both marks on the team's row: the company's is a line across the team's bar.
+    team = next((r["name"] for r in rows if r["who"] == "team"), "")
+    frame["row"] = team
     values = [float(v) for v in frame["value"]] or [0.0]
-    # Both figures inside the axis, with room: a rule on the plot's edge is not seen.
+    # Both figures inside the axis, with room: a line on the plot's edge is not seen.
     low, high = min(0.0, *values), max(0.0, *values)
     room = (high - low) * 0.1 or 1.0
     scale = alt.Scale(domain=[low - room if low < 0 else 0.0, high + room], nice=False)
     number = ",.0f" if money else ",.1f"
     x = alt.X("value:Q", title=outcome, scale=scale, axis=alt.Axis(format=number))
+    y = alt.Y("row:N", title=None)
     tooltip = [
         alt.Tooltip("name:N", title=" "),
         alt.Tooltip("value:Q", format=number, title=outcome),
     ]
     bar = (
-        alt.Chart(frame)
+        alt.Chart()
         .transform_filter(alt.datum.who == "team")
-        .mark_bar(size=28)
-        .encode(x=x, y=alt.Y("name:N", title=None), tooltip=tooltip)
+        .mark_bar(size=26)
+        .encode(x=x, y=y, tooltip=tooltip)
     )
     rule = (
-        alt.Chart(frame)
+        alt.Chart()
         .transform_filter(alt.datum.who == "company")
-        .mark_rule(color="#d62728", strokeWidth=4)
-        .encode(x=x, tooltip=tooltip)
+        .mark_tick(color="#d62728", thickness=4, size=44)
+        .encode(x=x, y=y, tooltip=tooltip)
     )
-    chart: alt.LayerChart = alt.LayerChart(layer=[bar, rule]).properties(height=70)
+    chart: alt.LayerChart = alt.layer(bar, rule, data=frame).properties(height=90)
     return chart
 
 

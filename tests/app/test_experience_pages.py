@@ -193,7 +193,7 @@ def test_a_manager_with_one_team_sees_it_against_the_company_not_one_dot_scatter
     assert "Engagement and each outcome" not in [s.value for s in at.subheader]
     # A bar with the company's line for each outcome the team or the company has.
     specs = [c.proto.spec for c in at.get("vega_lite_chart")]
-    assert len(specs) == 6 and all('"rule"' in s for s in specs)
+    assert len(specs) == 6 and all('"tick"' in s for s in specs)
     assert any(c.value.startswith("Lower is better") for c in at.caption)
     assert any(c.value.startswith("Higher is better") for c in at.caption)
     table = at.dataframe[0].value

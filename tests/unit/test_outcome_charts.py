@@ -37,6 +37,7 @@ def test_a_team_against_the_company_is_a_bar_and_a_rule_with_money_in_whole_poun
     ]
     spec = against_company_chart(rows, outcome="pipeline (GBP)", money=True).to_dict()
     marks = [layer["mark"]["type"] for layer in spec["layer"]]
-    assert marks[:2] == ["bar", "rule"]
+    assert marks == ["bar", "tick"]
+    assert spec["layer"][1]["mark"]["color"] == "#d62728"
     assert spec["layer"][0]["encoding"]["x"]["type"] == "quantitative"
     assert spec["layer"][0]["encoding"]["tooltip"][1]["format"] == ",.0f"
