@@ -33,9 +33,10 @@ from db.surveys.answers import submit_answers
 from db.surveys.builder import list_questions
 from db.surveys.distribution import issue_links
 from db.surveys.held import flush_held_answers
-from db.surveys.voice import ContactSurveyCreate, create_contact_survey, open_contact_survey
+from db.surveys.voice import open_contact_survey
 from tests.integration.consent_helpers import consent, person, purpose
 from tests.integration.test_experience import contact, engagement_wave, log, who
+from tests.integration.test_survey_voice import contact_survey
 
 START = datetime(2025, 3, 1, tzinfo=UTC)
 END = datetime(2025, 4, 1, tzinfo=UTC)
@@ -155,18 +156,7 @@ def test_customer_nps_is_credited_to_the_owners_team_and_the_company_hides_a_sma
         + nps_customers(session, "sales2", south_scores)
     }
     hr_user = who(session, "hr")
-    survey = create_contact_survey(
-        session=session,
-        survey_in=ContactSurveyCreate(
-            title="How did we do?",
-            template="customer NPS",
-            opens_on=date.today(),
-            closes_on=date.today() + timedelta(days=7),
-            anonymous=False,
-        ),
-        actor=hr_user,
-    )
-    sid = survey.id or 0
+    sid = contact_survey(session, anonymous=False)
     open_contact_survey(session=session, survey_id=sid, actor=hr_user)
     start = utcnow() - timedelta(minutes=1)
     questions = list_questions(session=session, survey_id=sid)
