@@ -137,7 +137,7 @@ def against_company_chart(
         .mark_tick(color="#d62728", thickness=4, size=44)
         .encode(x=x, y=y, tooltip=tooltip)
     )
-    chart: alt.LayerChart = alt.layer(bar, rule, data=frame).properties(height=90)
+    chart: alt.LayerChart = alt.LayerChart(data=frame, layer=[bar, rule]).properties(height=90)
     return chart
 
 
