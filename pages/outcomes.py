@@ -143,7 +143,7 @@ def figure(value: float | None, outcome: str) -> str:
 
 def one_team(row: TeamOutcomes) -> None:
     """One team: each outcome as a bar, with the company's figure as a line across it."""
-    st.subheader(f"{row.team} against the company")
+    st.subheader(escape_markdown(f"{row.team} against the company"))
     st.caption(
         escape_markdown(
             f"Engagement index of {row.team}: "
