@@ -210,6 +210,7 @@ COMMANDS: dict[str, frozenset[Role]] = {
     "db.experience.moments.contact_moments": PEOPLE_READERS,
     "db.experience.moments.flagged_contacts": EXPERIENCE,
     "db.experience.moments.moments_by_month": EXPERIENCE,
+    "db.experience.outcomes.company_outcomes": HR_AND_MANAGERS,
     "db.experience.outcomes.closed_surveys": HR_AND_MANAGERS,
     "db.experience.outcomes.outcome_trend": HR_AND_MANAGERS,
     "db.experience.outcomes.people_and_outcomes": HR_AND_MANAGERS,
