@@ -23,6 +23,7 @@ from db.duplicates.merge import reference_columns
 from db.imports.bulk import add_rows
 from db.imports.files import detect_format, mapping_for, read_table
 from db.imports.kinds import (
+    ADDED_TAGS,
     ALL_KIND_NAMES,
     KINDS,
     Kind,
@@ -54,6 +55,7 @@ _ENTITIES: dict[str, type[Any]] = {
 # Import items go in through the table in one executemany, not one ORM object each.
 ITEMS: Table = ImportItem.__table__  # type: ignore[attr-defined]
 BATCHES: Table = ImportBatch.__table__  # type: ignore[attr-defined]
+TAGS: Table = ContactTag.__table__  # type: ignore[attr-defined]
 # Everyone who may run some kind of import sees the batches of the kinds they may run.
 IMPORTERS = (Role.admin, Role.manager, Role.hr)
 
@@ -553,18 +555,28 @@ def _put_back(
     Each update the batch made counts one version, as undoing them one by one would; where
     several changed one field, the value before the first is the one put back. Records
     the batch also created are about to be deleted, and records deleted since are gone:
-    neither is updated. Records that change the same columns go in one executemany.
+    neither is updated. Records that change the same columns go in one executemany, and
+    the tags the batch gave contacts are taken off again.
     """
     before: dict[tuple[str, int], dict[str, Any]] = {}
     undone: dict[tuple[str, int], int] = {}
+    added: list[dict[str, Any]] = []
     for item in sorted(items, key=lambda i: i.id or 0):
         key = (item.entity, item.entity_id)
         if item.action != "updated" or key in created or key not in current:
             continue
         values = before.setdefault(key, {})
         for name, value in json.loads(item.before or "{}").items():
-            values.setdefault(name, value)
+            if name == ADDED_TAGS:
+                added.extend({"t_contact": item.entity_id, "t_tag": tag} for tag in value)
+            else:
+                values.setdefault(name, value)
         undone[key] = undone.get(key, 0) + 1
+    untag = delete(TAGS).where(
+        TAGS.c.contact_id == bindparam("t_contact"), TAGS.c.tag == bindparam("t_tag")
+    )
+    for start in range(0, len(added), _IN_CHUNK):
+        session.execute(untag, added[start : start + _IN_CHUNK])
     now, restored = utcnow(), {}
     shapes: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = {}
     for (entity, entity_id), values in before.items():

@@ -21,6 +21,7 @@ from db.core.normalise import normalise_email, normalise_phone, normalise_tags
 from db.core.types import utcnow
 from db.imports.bulk import add_rows, new_ids, uses_copy
 from db.imports.kinds import (
+    ADDED_TAGS,
     CHUNK_SUPPRESSION_CHECKS,
     SUPPRESSION_CHECKS,
     Kind,
@@ -160,6 +161,8 @@ class _Chunk:
         if not changes and not tags:
             return []
         before = {k: _plain(getattr(existing, k)) for k in changes}
+        if tags:
+            before[ADDED_TAGS] = tags
         existing.sqlmodel_update(changes)
         existing.version += 1
         existing.updated_at = utcnow()
