@@ -21,7 +21,8 @@ def _load(paths: Iterable[Path]) -> tuple[list[dict[str, Any]], list[dict[str, A
         data = json.loads(path.read_text(encoding="utf-8"))
         database = str(data.get("database", "sqlite"))
         pages.extend({**p, "database": database} for p in data.get("pages", []))
-        commands.extend({**c, "database": database} for c in data.get("commands", []))
+        # A run with --postgres holds both databases' commands, each record marked.
+        commands.extend({"database": database, **c} for c in data.get("commands", []))
     return pages, commands
 
 
