@@ -35,6 +35,16 @@ def new_ids(session: Session, table: Table, count: int) -> list[int]:
     )
 
 
+def sqlite_last_id(session: Session, table: str) -> int:
+    """The highest id SQLite ever gave in `table`, deleted rows included (AUTOINCREMENT
+    keeps it in sqlite_sequence), so ids given after it are never a deleted row's."""
+    given = session.execute(
+        text("SELECT seq FROM sqlite_sequence WHERE name = :name"), {"name": table}
+    ).scalar()
+    live = session.execute(text(f"SELECT max(id) FROM {table}")).scalar()  # noqa: S608
+    return max(int(given or 0), int(live or 0))
+
+
 def add_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert rows (dicts of column values; missing columns take their defaults)."""
     if not rows:
@@ -43,6 +53,9 @@ def add_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> 
         session.execute(insert(table), list(rows))
         return
     names = list(dict.fromkeys(name for row in rows for name in row))
+    # COPY, unlike an INSERT, leaves a column no row names to the server, which knows
+    # nothing of the Python-side defaults: send those too.
+    names += [c.name for c in table.c if c.default is not None and c.name not in names]
     dialect = session.get_bind().dialect
     processors = [table.c[name].type.bind_processor(dialect) for name in names]
     defaults = {name: _python_default(table, name) for name in names}
