@@ -61,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     commands: list[dict[str, object]] = []
     for scale in scales:
         url = database_for(scale, base_url)
-        print(f"\nScale {scale:g}: {args.runs} runs per page", flush=True)
+        doing = "operator commands" if args.no_pages else f"{args.runs} runs per page"
+        print(f"\nScale {scale:g}: {doing}", flush=True)
         if not args.no_pages:
             results = bench_pages(url, scale, args.runs, lambda p: args.pages in p)
             pages.extend(as_records(results))
