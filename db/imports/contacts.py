@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from db.auth.visibility import can_change
 from db.core.normalise import normalise_email, normalise_phone, normalise_tags
 from db.core.types import utcnow
-from db.imports.bulk import add_rows, new_ids, sqlite_last_id, uses_copy
+from db.imports.bulk import add_rows, new_ids, one_of, sqlite_last_id, uses_copy
 from db.imports.kinds import (
     ADDED_TAGS,
     CHUNK_SUPPRESSION_CHECKS,
@@ -226,7 +226,10 @@ def _erased(session: Session, rows: Sequence[dict[str, Any]]) -> set[tuple[str, 
     found = session.exec(
         select(Contact.email, Contact.external_ref).where(
             col(Contact.erased_at).is_not(None),
-            or_(col(Contact.email).in_(emails), col(Contact.external_ref).in_(refs)),
+            or_(
+                one_of(session, Contact.email, emails),
+                one_of(session, Contact.external_ref, refs),
+            ),
         )
     )
     erased: set[tuple[str, str]] = set()
@@ -243,7 +246,7 @@ def _matching(session: Session, update_by: str, keys: set[str]) -> dict[str, Con
     if not keys:
         return {}
     column = col(Contact.email) if update_by == "email" else col(Contact.external_ref)
-    query = select(Contact).where(column.in_(keys))
+    query = select(Contact).where(one_of(session, column, keys))
     if update_by == "email":
         query = query.order_by(col(Contact.merged_into_id).is_not(None))
     first: dict[str, Contact] = {}
@@ -263,7 +266,7 @@ def _tags(session: Session, contact_ids: set[int]) -> dict[int, set[str]]:
     if contact_ids:
         found = session.exec(
             select(ContactTag.contact_id, ContactTag.tag).where(
-                col(ContactTag.contact_id).in_(contact_ids)
+                one_of(session, ContactTag.contact_id, contact_ids)
             )
         )
         for contact_id, tag in found:

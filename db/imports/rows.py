@@ -16,7 +16,7 @@ from db.core.normalise import (
     normalise_domain,
 )
 from db.core.types import utcnow
-from db.imports.bulk import add_rows, new_ids, sqlite_last_id
+from db.imports.bulk import add_rows, new_ids, one_of, sqlite_last_id
 from db.imports.kinds import Kind, RowContext, RowError, Touched
 from db.models.auth import Role, User
 from db.models.people import (
@@ -249,7 +249,10 @@ def prefetch_organisations(ctx: RowContext, values: Iterable[str | None]) -> Non
     domains = {lower: _domain_in(value) for lower, value in wanted.items()}
     folded = func.lower(Organisation.name)
     names = {value.strip().lower() for value in wanted.values()}
-    condition = or_(folded.in_(names), col(Organisation.domain).in_({*domains.values()} - {None}))
+    condition = or_(
+        one_of(ctx.session, folded, names),
+        one_of(ctx.session, Organisation.domain, {*domains.values()} - {None}),
+    )
     found = ctx.session.exec(
         select(Organisation, folded)
         .where(condition)
