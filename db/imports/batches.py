@@ -585,9 +585,10 @@ def _put_back(
         values = {k: v for k, v in _restore(model, values).items() if k in table.c}
         version = current[(entity, entity_id)] + undone[(entity, entity_id)]
         restored[(entity, entity_id)] = version
-        shape = shapes.setdefault((entity, tuple(sorted(values))), [])
-        shape.append({**{f"v_{k}": v for k, v in values.items()}, "v_id": entity_id})
-        shape[-1]["v_version"] = version
+        params = {f"v_{k}": v for k, v in values.items()}
+        shapes.setdefault((entity, tuple(sorted(values))), []).append(
+            {**params, "v_id": entity_id, "v_version": version}
+        )
     for (entity, columns), rows in shapes.items():
         table = _ENTITIES[entity].__table__
         stamped: dict[str, Any] = {"version": bindparam("v_version")}
