@@ -21,7 +21,8 @@ def _load(paths: Iterable[Path]) -> dict[str, list[dict[str, Any]]]:
         data = json.loads(path.read_text(encoding="utf-8"))
         database = str(data.get("database", "sqlite"))
         for kind, records in found.items():
-            records.extend({**r, "database": database} for r in data.get(kind, []))
+            # A run with --postgres holds both databases' commands, each record marked.
+            records.extend({"database": database, **r} for r in data.get(kind, []))
     return found
 
 
