@@ -255,7 +255,8 @@ if view == "Heatmap":
 
 if view == "Cuts":
     first_cut, second_cut = cut_filters(is_hr)
-    cut = read("cuts", cut_view, first=first_cut, second=second_cut)
+    with st.spinner("Working out which cells can be shown without exposing a small group…"):
+        cut = read("cuts", cut_view, first=first_cut, second=second_cut)
     if cut is not None and cut_summary(
         cut, first_cut, second_cut, survey.min_group, survey.comment_min
     ):
