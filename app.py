@@ -17,6 +17,13 @@ if __name__ == "__main__":
     st.title(f"Good to see you, {escape_markdown(user.display_name.split(' ')[0])}")
     render_home(user)
 else:
-    from api.server import routes
+    from streamlit import config
 
+    from api.server import routes
+    from db.core.settings import get_settings
+
+    # The organisation's colour is the theme's primary colour in every session. Set
+    # here, once, before the server starts: the page modules are not imported yet.
+    if colour := get_settings().brand_colour:
+        config.set_option("theme.primaryColor", colour, where_defined="RAPPORT_BRAND_COLOUR")
     app = st.App(__file__, routes=routes())

@@ -12,7 +12,7 @@ from datetime import date
 
 import streamlit as st
 
-from db.surveys.languages import DEFAULT_LANGUAGE, LANGUAGES
+from db.surveys.languages import DEFAULT_LANGUAGE, LANGUAGES, written_date
 
 _FR: dict[str, str] = {
     # Language picker
@@ -287,14 +287,9 @@ _FR: dict[str, str] = {
 
 MESSAGES: dict[str, dict[str, str]] = {"fr": _FR}
 
-_MONTHS_FR = (
-    "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
-).split()
-_SHORT_MONTHS_FR = "janv. févr. mars avr. mai juin juil. août sept. oct. nov. déc.".split()
 # French typography: the space before : ; ? ! and inside « » never breaks a line. The table
 # is written with plain spaces (readable, and the same as typed); t() makes them fixed.
 _FIXED_SPACES = {"fr": re.compile(r" (?=[:;?!»])|(?<=«) ")}
-
 
 def current_language() -> str:
     """The visitor's language: chosen on the page, or given in the link (?lang=fr)."""
@@ -320,10 +315,7 @@ def t(text: str, /, **values: object) -> str:
 def long_date(day: date, *, abbreviated: bool = False) -> str:
     """A date written out in the visitor's language (04 December 2026 / 4 décembre 2026;
     abbreviated: 04 Dec 2026 / 4 déc. 2026)."""
-    if current_language() == "fr":
-        months = _SHORT_MONTHS_FR if abbreviated else _MONTHS_FR
-        return f"{day.day} {months[day.month - 1]} {day.year}"
-    return f"{day:%d %b %Y}" if abbreviated else f"{day:%d %B %Y}"
+    return written_date(day, current_language(), abbreviated=abbreviated)
 
 
 def language_picker(languages: list[str] | None = None) -> str:

@@ -57,8 +57,12 @@ def factor_chart(rows: Sequence[dict[str, Any]], *, label: str = "factor") -> al
     return alt.layer(bars, numbers).properties(height=alt.Step(30))  # type: ignore[return-value]
 
 
-def heatmap_chart(cells: Sequence[dict[str, Any]]) -> alt.Chart:
-    """% favourable per factor × group; hidden groups drawn grey and labelled 'hidden'."""
+def heatmap_chart(cells: Sequence[dict[str, Any]], *, keep_order: bool = False) -> alt.Chart:
+    """% favourable per factor × group; hidden groups drawn grey and labelled 'hidden'.
+
+    With `keep_order`, rows and columns keep the order of `cells` (tenure bands shortest
+    first, say) instead of the alphabet's.
+    """
     frame = pd.DataFrame(
         [
             {
@@ -71,9 +75,11 @@ def heatmap_chart(cells: Sequence[dict[str, Any]]) -> alt.Chart:
         ],
         columns=["group", "factor", "favourable", "label"],
     )
+    x_order: Any = list(dict.fromkeys(frame["factor"])) if keep_order else "ascending"
+    y_order: Any = list(dict.fromkeys(frame["group"])) if keep_order else "ascending"
     base = alt.Chart(frame).encode(
-        x=alt.X("factor:N", title=None),
-        y=alt.Y("group:N", title=None),
+        x=alt.X("factor:N", title=None, sort=x_order),
+        y=alt.Y("group:N", title=None, sort=y_order),
     )
     rects = base.mark_rect().encode(
         color=alt.Color(

@@ -114,6 +114,17 @@ def run(
     return FAILED if outcome is None else outcome[0]
 
 
+def later(command: Callable[..., T], /, **arguments: Any) -> Callable[[], T]:
+    """A db/ command to run, in a session of its own, only when called: the file behind a
+    download button is then made when it is clicked, not on every run of the page."""
+
+    def call() -> T:
+        with db_session() as session:
+            return command(session=session, **arguments)
+
+    return call
+
+
 def act(command: Callable[..., T], /, *, done: str, rerun: bool = True, **arguments: Any) -> bool:
     """Run a db/ command for a click; on success say `done` after the page's rerun.
 

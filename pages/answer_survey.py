@@ -3,6 +3,7 @@
 import streamlit as st
 
 from components import page
+from components.branding import brand_header
 from components.i18n import language_picker, long_date, t
 from components.text import escape_markdown
 from components.ui import Failed, attempt, run, visitor_id
@@ -18,6 +19,7 @@ from db.surveys.answers import (
 from db.surveys.languages import LANGUAGES, localise, stored_in_each, survey_languages
 
 page(__file__, public=True)
+brand_header()
 
 AGREE_LABELS = {
     1: "Strongly disagree",

@@ -5,14 +5,17 @@ import pandas as pd
 import streamlit as st
 
 from components import page
-from components.experience_charts import scatter_chart, trend_chart
+from components.experience_charts import against_company_chart, scatter_chart, trend_chart
 from components.text import escape_markdown
 from components.ui import Failed, run
 from db.experience.outcomes import (
     PIPELINE,
+    Correlation,
     TeamOutcomes,
+    against_company,
     better,
     closed_surveys,
+    company_outcomes,
     correlations,
     in_words,
     outcome_trend,
@@ -32,6 +35,11 @@ CAUTION = (
     "A correlation across a handful of teams is weak evidence: with few points one unusual "
     "team can make r large or small, and it never shows what causes what. Read it as a "
     "question to explore with the teams, not as an answer."
+)
+ONE_TEAM_CAUTION = (
+    "One team beside the company over one period is weak evidence: it shows where the team "
+    "stands, not why, and says nothing on its own about engagement and outcomes moving "
+    "together. Read it as a question to explore with the team, not as an answer."
 )
 
 
@@ -107,25 +115,98 @@ st.dataframe(
     ),
     hide_index=True,
     width="stretch",
-    # Thousands separated, as people read money and counts.
     # Thousands separated, as people read money and counts; money in whole pounds.
     column_config={m: st.column_config.NumberColumn(format="localized") for m in measures},
 )
 
-st.subheader("Engagement and each outcome")
-st.warning(CAUTION, icon=":material/info:")
-columns = st.columns(2)
-for i, found in enumerate(correlations(rows)):
-    with columns[i % 2]:
-        # Capitalise the first letter only: the unit (GBP) keeps its case.
-        heading = found.outcome[:1].upper() + found.outcome[1:]
-        st.markdown(f"**{escape_markdown(heading)}**")
-        data = points(rows, found.outcome)
-        if data:
-            st.altair_chart(scatter_chart(data, outcome=found.outcome), width="stretch")
-        good = better(found.outcome)
-        said = in_words(found) + (f" On this axis, {good}." if good else "")
-        st.caption(escape_markdown(said))
+
+@st.cache_data(ttl=120, show_spinner=False)
+def load_company(user_id: int | None, chosen: int) -> dict[str, float | None]:
+    """The company's figures over the chosen wave's period (cached per viewer)."""
+    found = run(company_outcomes, survey_id=chosen, actor=user)
+    if isinstance(found, Failed):
+        raise NotLoaded
+    return found
+
+
+def heading(outcome: str) -> str:
+    """Capitalise the first letter only: the unit (GBP) keeps its case."""
+    return outcome[:1].upper() + outcome[1:]
+
+
+def figure(value: float | None, outcome: str) -> str:
+    """A figure as the table shows it, thousands separated; a sentence when there is none."""
+    if value is None:
+        return "none in this period, or withheld"
+    return f"{value:,.0f}" if outcome == PIPELINE else f"{value:,.1f}"
+
+
+def one_team(row: TeamOutcomes) -> None:
+    """One team: each outcome as a bar, with the company's figure as a line across it."""
+    st.subheader(escape_markdown(f"{row.team} against the company"))
+    st.caption(
+        escape_markdown(
+            f"Engagement index of {row.team}: "
+            + (
+                f"{row.engagement_index:.1f}% favourable"
+                if row.engagement_index is not None
+                else "not known"
+            )
+            + f" ({row.respondents} respondents). The red line is the company: every team's "
+            "customers taken together (for service concerns, the average per team)."
+        )
+    )
+    st.warning(ONE_TEAM_CAUTION, icon=":material/info:")
+    st.caption(escape_markdown(in_words(Correlation("", 1, None))))
+    with st.spinner("Reading the company's customer figures…"):
+        try:
+            company = load_company(user.id, survey_id or 0)
+        except NotLoaded:
+            return
+    columns = st.columns(2)
+    for i, found in enumerate(against_company(row, company)):
+        with columns[i % 2]:
+            st.markdown(f"**{escape_markdown(heading(found.outcome))}**")
+            bars = [{"who": "team", "name": row.team, "value": _rounded(found.team, found.outcome)}]
+            if found.company is not None:
+                value = _rounded(found.company, found.outcome)
+                bars.append({"who": "company", "name": "Company", "value": value})
+            st.altair_chart(
+                against_company_chart(
+                    [b for b in bars if b["value"] is not None],
+                    outcome=found.outcome,
+                    money=found.outcome == PIPELINE,
+                ),
+                width="stretch",
+            )
+            said = [better(found.outcome).capitalize() + "." if better(found.outcome) else ""]
+            said.append(
+                f"{row.team}: {figure(found.team, found.outcome)}; "
+                f"company: {figure(found.company, found.outcome)}."
+            )
+            st.caption(escape_markdown(" ".join(x for x in said if x)))
+
+
+def every_team(rows: list[TeamOutcomes]) -> None:
+    """Several teams: a scatter per outcome with what its correlation says."""
+    st.subheader("Engagement and each outcome")
+    st.warning(CAUTION, icon=":material/info:")
+    columns = st.columns(2)
+    for i, found in enumerate(correlations(rows)):
+        with columns[i % 2]:
+            st.markdown(f"**{escape_markdown(heading(found.outcome))}**")
+            data = points(rows, found.outcome)
+            if data:
+                st.altair_chart(scatter_chart(data, outcome=found.outcome), width="stretch")
+            good = better(found.outcome)
+            said = in_words(found) + (f" On this axis, {good}." if good else "")
+            st.caption(escape_markdown(said))
+
+
+if len(rows) == 1:
+    one_team(rows[0])
+else:
+    every_team(rows)
 
 st.subheader("Across survey waves")
 st.caption("Did actions from the action plans move both engagement and outcomes?")

@@ -8,11 +8,12 @@ import pandas as pd
 import streamlit as st
 
 from components import page
+from components.survey_cuts import cut_filters, cut_items, cut_summary
 from components.survey_drivers import driver_section, signed
 from components.survey_tables import readable_csv, readable_frame
 from components.surveys_charts import choice_chart, factor_chart, heatmap_chart, trend_chart
 from components.text import escape_markdown
-from components.ui import Failed, act, run
+from components.ui import Failed, act, later, run
 from db.models.auth import Role
 from db.models.surveys import ActionPlan, ActionPlanCreate, ActionStatus, SurveyStatus
 from db.surveys.actions import (
@@ -26,8 +27,9 @@ from db.surveys.actions import (
 )
 from db.surveys.builder import list_surveys
 from db.surveys.choices import ChoiceResult, choice_results, choice_rows
+from db.surveys.cuts import cut_view
 from db.surveys.drivers import compared_heatmap, driver_matrix
-from db.surveys.leader_report import leader_pdf, pdf_file_name
+from db.surveys.leader_report import leader_pdf, pdf_file_name, pdf_unavailable
 from db.surveys.reports import (
     WHILE_OPEN,
     cache_key,
@@ -138,13 +140,17 @@ elif not group.shown:
 
 if released:
     # The group on screen as a PDF for its leader: the same figures, withheld the same way.
-    pdf = run(leader_pdf, survey_id=survey_id, group_key=group_key, actor=user)
-    if not isinstance(pdf, Failed):
+    # Made when clicked (it takes a second on a large survey), not on every rerun.
+    unavailable = pdf_unavailable()
+    if unavailable:
+        st.caption(escape_markdown(unavailable))
+    else:
         st.download_button(
             "Download PDF for this group",
-            pdf,
+            later(leader_pdf, survey_id=survey_id, group_key=group_key, actor=user),
             file_name=pdf_file_name(survey.title, group.label),
             mime="application/pdf",
+            on_click="ignore",
             key="dl_leader_pdf",
         )
 
@@ -174,6 +180,7 @@ open_by_item = {p.item_code: p.focus for p in plans if p.item_code and p.status 
 VIEWS = [
     "Factors and items",
     "Heatmap",
+    "Cuts",
     "Participation",
     "Trend",
     "Drivers",
@@ -184,6 +191,8 @@ VIEWS = [
 if not released:
     # Until the survey closes there is nothing but participation to look at.
     VIEWS = ["Participation", "Trend", "Action plans"]
+if contact_survey and "Cuts" in VIEWS:
+    VIEWS.remove("Cuts")  # customers are cut by kind and organisation only
 # One view at a time: each rerun computes and draws only what is on screen.
 view = st.radio("View", VIEWS, horizontal=True, key="results_view", label_visibility="collapsed")
 
@@ -243,6 +252,18 @@ if view == "Heatmap":
             "this survey was copied from, shown only where both figures are shown."
         )
         table(signed(cells), "heatmap", "dl_heatmap")
+
+if view == "Cuts":
+    first_cut, second_cut = cut_filters(is_hr)
+    with st.spinner("Working out which cells can be shown without exposing a small group…"):
+        cut = read("cuts", cut_view, first=first_cut, second=second_cut)
+    if cut is not None and cut_summary(
+        cut, first_cut, second_cut, survey.min_group, survey.comment_min
+    ):
+        table(cut.rows, "cuts", "dl_cuts")
+        cut_scores = cut_items(cut)
+        if cut_scores:
+            table(cut_scores, "cut-items", "dl_cut_items")
 
 if view == "Participation":
     turnout: list[dict[str, Any]] = read("participation", participation) or []

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from components import page
+from components.branding import mail_preview
 from components.pipeline_ui import local_time, viewer_zone
 from components.text import escape_markdown
 from components.ui import Failed, act, flash, run
@@ -37,14 +38,17 @@ from db.surveys.builder import (
     remove_question,
 )
 from db.surveys.distribution import (
+    SAMPLE_NAME,
     describe_send,
     issue_links,
     links_csv,
     open_survey,
+    preview_mail,
     progress,
     send_round,
 )
 from db.surveys.employees import org_choices
+from db.surveys.languages import LANGUAGES
 from db.surveys.library import add_from_library, add_to_library, library
 from db.surveys.schedule import Schedule, ScheduleProblem, schedule_problem, set_schedule
 from db.surveys.voice import (
@@ -57,6 +61,16 @@ from db.surveys.voice import (
     describe_audience,
     is_contact_survey,
     open_contact_survey,
+)
+from db.surveys.wording import (
+    BODY_MAX,
+    KINDS,
+    PLACEHOLDERS,
+    SUBJECT_MAX,
+    Draft,
+    reset_wording,
+    save_wording,
+    wording,
 )
 
 hr = page(__file__)
@@ -546,6 +560,88 @@ if survey.status != SurveyStatus.closed.value:
                 ),
                 actor=hr,
             )
+
+
+def wording_editor() -> None:
+    """HR's wording of the invitation and reminder, per language, with a preview."""
+    st.caption(
+        escape_markdown(
+            "Placeholders: "
+            + "; ".join(f"{{{name}}} {meaning}" for name, meaning in PLACEHOLDERS.items())
+            + ". What the survey stores, a button for the link and, for customers, how to "
+            "stop such emails are added by Rapport in the email's language. Each language "
+            "the survey is translated into gets its part of the email."
+        )
+    )
+    cols = st.columns(2)
+    language = str(
+        cols[0].selectbox(
+            "Language",
+            list(LANGUAGES),
+            format_func=LANGUAGES.__getitem__,
+            key=f"wording_language_{sid}",
+        )
+    )
+    kind = str(
+        cols[1].selectbox(
+            "Email", list(KINDS), format_func=KINDS.__getitem__, key=f"wording_kind_{sid}"
+        )
+    )
+    current = run(wording, survey_id=survey_id, language=language, kind=kind)
+    if isinstance(current, Failed):
+        return
+    named = f"{KINDS[kind].lower()} in {LANGUAGES[language]}"
+    st.caption(
+        f"Your own wording of the {named}."
+        if current.edited
+        else f"Rapport's default wording of the {named}; change it and save to use yours."
+    )
+    keys = [f"wording_{part}_{sid}_{language}_{kind}" for part in ("subject", "body")]
+    with st.form(f"wording_{sid}_{language}_{kind}"):
+        subject = st.text_input(
+            "Subject", value=current.subject, max_chars=SUBJECT_MAX, key=keys[0]
+        )
+        body = st.text_area("Text", value=current.body, max_chars=BODY_MAX, height=260, key=keys[1])
+        buttons = st.columns(3)
+        save = buttons[0].form_submit_button("Save wording", type="primary")
+        show = buttons[1].form_submit_button("Preview", icon=":material/visibility:")
+        reset = buttons[2].form_submit_button(
+            "Back to the default wording", disabled=not current.edited
+        )
+    draft = Draft(language, kind, subject, body)
+    if save:
+        act(
+            save_wording,
+            done=f"Saved the {named} of {quoted}; the next emails use it.",
+            survey_id=survey_id,
+            draft=draft,
+            actor=hr,
+        )
+    if reset:
+        for key in keys:
+            st.session_state.pop(key, None)
+        act(
+            reset_wording,
+            done=f"The {named} of {quoted} is back to the default wording.",
+            survey_id=survey_id,
+            language=language,
+            kind=kind,
+            actor=hr,
+        )
+    if show:
+        with st.spinner("Writing the preview…"):
+            preview = run(preview_mail, survey_id=survey_id, draft=draft, actor=hr)
+        if not isinstance(preview, Failed):
+            st.caption(
+                f"As {escape_markdown(SAMPLE_NAME)} would receive it (a sample link that "
+                "opens nothing). Nothing is saved until you save."
+            )
+            mail_preview(preview)
+
+
+if survey.status != SurveyStatus.closed.value:
+    with st.expander("Invitation and reminder wording", icon=":material/mail:"):
+        wording_editor()
 
 if survey.status == SurveyStatus.open.value:
     st.subheader("Distribution")

@@ -1,5 +1,8 @@
-"""Set-up shared by test modules: people to act as."""
+"""Set-up shared by test modules: people to act as, and a logo to brand with."""
 
+from pathlib import Path
+
+from PIL import Image
 from sqlmodel import Session
 
 from db.auth.accounts import create_user
@@ -21,3 +24,12 @@ def make_user(session: Session, username: str, *roles: Role, team: str | None = 
         ),
         actor=OPERATOR,
     )
+
+
+BRAND_COLOUR = "#8a1c7c"
+
+
+def write_logo(path: Path) -> Path:
+    """A small PNG logo in the brand colour, for RAPPORT_ORG_LOGO."""
+    Image.new("RGB", (96, 40), BRAND_COLOUR).save(path, format="PNG")
+    return path

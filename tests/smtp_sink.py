@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
-from email.message import Message
+from email.message import EmailMessage, Message
 
 
 @dataclass
@@ -104,4 +104,12 @@ def smtp_sink() -> Iterator[tuple[int, Mailbox]]:
         thread.join(timeout=5)
 
 
-__all__ = ["Mailbox", "smtp_sink"]
+def plain_text(message: Message) -> str:
+    """The plain-text part of a received message (the whole body when it has one part)."""
+    assert isinstance(message, EmailMessage)
+    part = message.get_body(("plain",))
+    assert part is not None, "the message has no plain-text part"
+    return str(part.get_content())
+
+
+__all__ = ["Mailbox", "plain_text", "smtp_sink"]

@@ -5,7 +5,9 @@ preference link); bulk sending keeps its own connection.
 """
 
 import smtplib
+from email.headerregistry import Address
 from email.message import EmailMessage
+from ipaddress import ip_address
 
 from db.core.errors import DomainError
 from db.core.settings import get_settings
@@ -25,6 +27,27 @@ def smtp_password() -> str | None:
         except OSError as err:
             raise RuntimeError(f"RAPPORT_SMTP_PASSWORD_FILE: cannot be read ({err}).") from err
     return settings.smtp_password or None
+
+
+LOCAL_DOMAINS = {"localhost", "localhost.localdomain", "localdomain", "local"}
+
+
+def local_sender(address: str) -> bool:
+    """True for a sender no one outside this machine can answer (surveys@localhost)."""
+    domain = address.rpartition("@")[2].strip().strip("[]").lower().rstrip(".")
+    if not domain or domain in LOCAL_DOMAINS or domain.endswith((".localhost", ".local")):
+        return True
+    try:
+        return not ip_address(domain.removeprefix("ipv6:")).is_global
+    except ValueError:
+        return "." not in domain
+
+
+def from_header(address: str) -> str:
+    """The From header: the organisation's name (RAPPORT_ORG_NAME) and the sender address."""
+    local, _at, domain = address.rpartition("@")
+    name = get_settings().organisation_name
+    return str(Address(display_name=name, username=local, domain=domain))
 
 
 def new_message(*, to: str, subject: str, body: str) -> EmailMessage:

@@ -87,6 +87,19 @@ def loads(text: str) -> Any:
     return _decode(json.loads(text))
 
 
+def stored_fields(text: str, cls: type) -> dict[str, Any] | None:
+    """The fields of a stored `cls` dataclass as plain JSON values, not rebuilt: enough
+    to see what a large stored report holds (None when `text` holds something else)."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(value, dict) or value.get("$type") != cls.__name__:
+        return None
+    fields = value.get("fields")
+    return fields if isinstance(fields, dict) else None
+
+
 def cached(
     *,
     session: Session,

@@ -5,6 +5,7 @@ names the variable. The README's configuration tables list exactly these variabl
 (a test compares the two).
 """
 
+import re
 from typing import Any, Literal
 
 import pydantic
@@ -15,6 +16,20 @@ DEFAULT_DATABASE_URL = "sqlite:///data/rapport.db"
 PREFIX = "RAPPORT_"
 
 Flag = Literal["", "1", "0"]
+HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def _luminance(colour: str) -> float:
+    """WCAG relative luminance of a #rrggbb colour."""
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(first: str, second: str) -> float:
+    """WCAG contrast ratio of two #rrggbb colours (1 to 21)."""
+    light, dark = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
 
 
 def _env(name: str, default: Any, description: str, **checks: Any) -> Any:
@@ -43,6 +58,12 @@ class Settings(BaseSettings):
         "Where the data lives (sqlite:/// or postgresql+psycopg://)",
     )
     organisation_name: str = _env("ORG_NAME", "Rapport", "The organisation's name in the app")
+    org_logo: str = _env(
+        "ORG_LOGO", "", "A PNG, JPEG or GIF file of the organisation's logo, on this server"
+    )
+    brand_colour: str = _env(
+        "BRAND_COLOUR", "", "The organisation's colour (#rrggbb), for emails and the theme"
+    )
     public_url: str = _env(
         "PUBLIC_URL", "http://localhost:8501", "The address people open, for links in emails"
     )
@@ -144,6 +165,29 @@ class Settings(BaseSettings):
     def _strip(cls, value: Any) -> Any:
         return value.strip() if isinstance(value, str) else value
 
+    @field_validator("brand_colour")
+    @classmethod
+    def _colour(cls, value: str) -> str:
+        if not value:
+            return value
+        if not HEX_COLOUR.fullmatch(value):
+            raise ValueError("a colour written #rrggbb, such as #2f6f5e")
+        if contrast(value, "#ffffff") < 4.5:
+            raise ValueError(
+                "dark enough for white text on it (a contrast of at least 4.5:1, WCAG AA)"
+            )
+        return value.lower()
+
+    @field_validator("org_logo")
+    @classmethod
+    def _local_file(cls, value: str) -> str:
+        if "://" in value:
+            raise ValueError(
+                "a file on this server, not a web address (Rapport fetches nothing from the "
+                "internet)"
+            )
+        return value
+
     @field_validator("cookie_secure", "demo_setting", mode="before")
     @classmethod
     def _lower(cls, value: Any) -> Any:
@@ -174,7 +218,7 @@ def _sentence(error: Any) -> str:
         "greater_than_equal": f"at least {ctx.get('ge')}",
         "less_than_equal": f"at most {ctx.get('le')}",
         "literal_error": f"one of {ctx.get('expected')}",
-    }.get(error["type"], "valid")
+    }.get(error["type"], str(ctx.get("error", "valid")))
     return f"{name} must be {needs}, not {error['input']!r}."
 
 

@@ -3,8 +3,16 @@
 Every report that shows counts of people (survey results and comments, case insights,
 customer feedback, team outcomes) hides groups smaller than its threshold with
 `hide_small_groups`, and a report that is read again as answers arrive moves only in
-steps of the threshold (`release_step`). Imports nothing of Rapport.
+steps of the threshold (`release_step`). Views that cut the same people several ways
+at once (tenure band, location, manager, alone or two together, beside the department
+view) go through `hide_across_views`.
+Imports nothing of Rapport.
 """
+
+from collections.abc import Hashable, Iterable, Mapping
+from typing import Any
+
+import numpy as np
 
 SMALL = "fewer than {k} responses"
 COVER = "hidden so that a smaller group cannot be worked out by subtraction"
@@ -162,3 +170,134 @@ def hide_cross_cells(cells: dict[Cell, int], k: int) -> tuple[dict[Cell, str], s
         if not candidates:  # every cell hidden and a total still gives a group away
             return hidden, set(rows), set(columns)
         hidden[candidates[0][1]] = COVER
+
+
+# Unions of small atoms checked per step; past this the group is not shown (the rule
+# cannot vouch for it, so it withholds it).
+UNIONS_CHECKED = 4000
+_EPS = 1e-7
+
+
+def hide_across_views(
+    counts: Mapping[Hashable, int],
+    groups: Mapping[str, frozenset[Hashable]],
+    k: int,
+    *,
+    shown_already: Iterable[str] = (),
+) -> dict[str, str]:
+    """The small-group rule for many views at once: which groups to hide, and why.
+
+    `counts` holds the people per finest cell (a combination of every cut); each group
+    is a set of cells, and every view (one cut, two cuts together, the department view
+    in `shown_already`) shows some of them. Groups under `k` are hidden; the others are
+    taken in the order given and each is shown only if, with every figure shown before
+    it, no set of fewer than `k` people (above none) can be worked out by adding and
+    subtracting shown figures. That is complementary suppression across every view:
+    a one-cut view minus a two-cut view, either minus the department view, and so on.
+
+    Why the check is complete: every sum the shown figures give is constant on the
+    "atoms" (cells that every shown group holds both or neither of), so a small set of
+    people that can be worked out is a union of atoms each under `k`; every such union
+    is tried.
+    """
+    # Cells that every group holds both or neither of are one cell to every view: merged,
+    # they make the algebra smaller and change nothing that can be worked out.
+    names = list(groups)
+    member: dict[Hashable, list[int]] = {c: [] for c, n in counts.items() if n > 0}
+    for g, name in enumerate(names):
+        for c in groups[name]:
+            if c in member:
+                member[c].append(g)
+    merged: dict[tuple[int, ...], int] = {}
+    for c, where in member.items():
+        merged[tuple(where)] = merged.get(tuple(where), 0) + counts[c]
+    cells = sorted(merged)
+    sizes = np.array([merged[c] for c in cells], dtype=float)
+    by_group: dict[str, list[int]] = {name: [] for name in names}
+    for i, signature in enumerate(cells):
+        for g in signature:
+            by_group[names[g]].append(i)
+    width = len(cells)
+    basis = np.zeros((0, width))
+    atoms = np.zeros(width, dtype=np.int64)
+    # Per atom: the part of its indicator the shown figures cannot see (its residual).
+    residuals = np.ones((1, width)) if width else np.zeros((0, 0))
+
+    def vector(name: str) -> Any:
+        v = np.zeros(width)
+        v[by_group[name]] = 1.0
+        return v
+
+    def direction(base: Any, v: Any) -> Any:
+        """The new direction `v` adds to the shown figures, or None if it adds none."""
+        r = v - base.T @ (base @ v)
+        r = r - base.T @ (base @ r)  # twice, so rounding does not pile up
+        norm = float(np.linalg.norm(r))
+        return None if norm < _EPS else r / norm
+
+    def split(base: Any, ids: Any, res: Any, v: Any, q: Any) -> tuple[Any, Any, Any]:
+        """Atoms refined by `v`, with their residuals once `q` joins the basis."""
+        pairs, new = np.unique(np.stack([ids, v.astype(np.int64)]), axis=1, return_inverse=True)
+        new = new.reshape(-1)
+        parents = pairs[0]
+        moved = res - np.outer(res @ q, q)
+        out = moved[parents]
+        halves = np.flatnonzero(np.bincount(parents)[parents] > 1)
+        for j in halves:
+            if pairs[1][j]:  # the half inside `v`: worked out afresh; the other is the rest
+                inside = (new == j).astype(float)
+                fresh = inside - base.T @ (base @ inside)
+                fresh = fresh - np.dot(fresh, q) * q
+                out[j] = fresh
+                partner = next(i for i in halves if parents[i] == parents[j] and i != j)
+                out[partner] = moved[parents[j]] - fresh
+        return np.vstack([base, q]), new, out
+
+    def exposes(ids: Any, res: Any) -> bool:
+        people_of = np.bincount(ids, weights=sizes)
+        small = sorted((int(n), a) for a, n in enumerate(people_of) if n < k)
+        # Depth first over unions under `k`, smallest atoms first: a branch stops as soon
+        # as its people reach `k`, so only the unions that matter are ever formed.
+        tried = 0
+        stack: list[tuple[int, int, Any]] = [(0, 0, np.zeros(width))]
+        while stack:
+            begin, total, summed = stack.pop()
+            for i in range(begin, len(small)):
+                n, atom = small[i]
+                if total + n >= k:
+                    break  # sorted: every later atom is at least as big
+                tried += 1
+                if tried > UNIONS_CHECKED:
+                    return True
+                union = summed + res[atom]
+                if np.abs(union).max() < _EPS:
+                    return True
+                stack.append((i + 1, total + n, union))
+        return False
+
+    def add(v: Any) -> tuple[Any, Any, Any] | None:
+        q = direction(basis, v)
+        return None if q is None else split(basis, atoms, residuals, v, q)
+
+    for name in shown_already:
+        step = add(vector(name))
+        if step is not None:
+            basis, atoms, residuals = step
+    already = set(shown_already)
+    hidden: dict[str, str] = {}
+    for name in groups:
+        if name in already:
+            continue
+        v = vector(name)
+        if not big_enough(int(v @ sizes), k):
+            if v.any():
+                hidden[name] = SMALL.format(k=k)
+            continue
+        step = add(v)
+        if step is None:
+            continue  # already follows from what is shown: showing it tells nothing new
+        if exposes(step[1], step[2]):
+            hidden[name] = COVER
+        else:
+            basis, atoms, residuals = step
+    return hidden

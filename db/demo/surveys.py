@@ -118,7 +118,8 @@ def _directory_csv(rng: random.Random, size: int, today: date) -> str:
                 department,
                 team,
                 rng.choice(LOCATIONS),
-                None,
+                # Each team has its line manager; North's is the demo manager.
+                "manager@example.org" if team == "North" else f"lead.{team}@example.org".lower(),
                 start.isoformat(),
                 rng.choices(["full-time", "part-time", "contractor"], [8, 2, 1])[0],
             ]
@@ -163,7 +164,9 @@ def _answer_wave(
 
 
 def _customer_nps(session: Session) -> int:
-    """A closed, named customer NPS survey answered by most invited customers."""
+    """A closed, named customer NPS survey answered by most invited customers, inside the
+    latest engagement wave's period, so that People and outcomes has customer NPS beside
+    engagement for the teams with enough answers."""
     # Its own generator, so the employee demo below stays as it was.
     rng = random.Random(62)
     today = date.today()
@@ -173,8 +176,8 @@ def _customer_nps(session: Session) -> int:
             title="Customer NPS, last quarter",
             template="customer NPS",
             contact_kind=ContactKind.customer,
-            opens_on=today - timedelta(days=60),
-            closes_on=today - timedelta(days=30),
+            opens_on=today - timedelta(days=110),
+            closes_on=today - timedelta(days=50),
             anonymous=False,
         ),
         actor=OPERATOR,
@@ -193,7 +196,7 @@ def _customer_nps(session: Session) -> int:
     ).all()
     answered = 0
     for invitation in invitations:
-        if rng.random() > 0.6:
+        if rng.random() > 0.9:
             continue
         score = max(0, min(10, round(rng.gauss(7.6, 2.2))))
         answers: dict[int, int | str | None] = {}
@@ -209,7 +212,7 @@ def _customer_nps(session: Session) -> int:
             session=session,
             invitation_id=invitation.id or 0,
             answers=answers,
-            submitted_on=today - timedelta(days=rng.randint(30, 59)),
+            submitted_on=today - timedelta(days=rng.randint(51, 109)),
             actor=OPERATOR,
         )
         answered += 1

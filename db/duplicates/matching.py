@@ -11,6 +11,7 @@ initial) and only records sharing a block are compared; a block larger than
 `WINDOW` is compared by sorted neighbourhood rather than all pairs.
 """
 
+import dataclasses
 import math
 import random
 import re
@@ -200,26 +201,47 @@ def _street_key(street: str) -> str:
     return f"{words[0]}{fold(words[1])}"
 
 
-def candidate_pairs(people: list[Person]) -> set[tuple[int, int]]:
-    """Pairs of record indexes that share at least one block (each pair once)."""
+def blocks_of(people: Iterable[Person]) -> dict[str, list[int]]:
+    """Each block's members (record indexes, in the order given)."""
     blocks: dict[str, list[int]] = defaultdict(list)
     for p in people:
         for key in set(block_keys(p)):
             blocks[key].append(p.index)
+    return blocks
+
+
+def name_order(p: Person) -> str:
+    """Where a record stands in a crowded block: family name, then given name (the
+    space sorts before every letter a folded name holds, so this orders as the pair)."""
+    return f"{p.family} {p.given}"
+
+
+def block_pairs(ordered: list[int]) -> Iterator[tuple[int, int]]:
+    """The pairs one block compares, its members given in name order (ties by index):
+    every pair of a small block; in a crowded one (a common surname, a shared
+    switchboard number) each member with its neighbours only, which keeps cost linear."""
+    if len(ordered) <= WINDOW:
+        for a, b in combinations(ordered, 2):
+            yield (a, b) if a < b else (b, a)
+        return
+    for i, a in enumerate(ordered):
+        for b in ordered[i + 1 : i + WINDOW]:
+            yield (a, b) if a < b else (b, a)
+
+
+def ordered_members(members: list[int], people: Mapping[int, Person] | list[Person]) -> list[int]:
+    """A block's members (in index order) as `block_pairs` takes them."""
+    if len(members) <= WINDOW:
+        return members
+    return sorted(members, key=lambda i: name_order(people[i]))
+
+
+def candidate_pairs(people: list[Person]) -> set[tuple[int, int]]:
+    """Pairs of record indexes that share at least one block (each pair once)."""
     pairs: set[tuple[int, int]] = set()
-    by_index = {p.index: p for p in people}
-    for members in blocks.values():
-        if len(members) < 2:
-            continue
-        if len(members) <= WINDOW:
-            pairs.update(combinations(sorted(members), 2))  # each as (low, high)
-            continue
-        # A crowded block (a common surname, a shared switchboard number): compare each
-        # record with its neighbours in name order only, which keeps the cost linear.
-        ordered = sorted(members, key=lambda i: (by_index[i].family, by_index[i].given))
-        for i, a in enumerate(ordered):
-            for b in ordered[i + 1 : i + WINDOW]:
-                pairs.add((a, b) if a < b else (b, a))
+    for members in blocks_of(people).values():
+        if len(members) >= 2:
+            pairs.update(block_pairs(ordered_members(members, people)))
     return pairs
 
 
@@ -431,7 +453,9 @@ def _compare_chunk(pairs: list[tuple[int, int]]) -> Levels:
     return Levels(np.array(rows, dtype=np.int64).reshape(-1, len(FIELDS)), family, given)
 
 
-def compare_all(people: list[Person], pairs: list[tuple[int, int]], workers: int = 1) -> Levels:
+def compare_all(
+    people: Mapping[int, Person] | list[Person], pairs: list[tuple[int, int]], workers: int = 1
+) -> Levels:
     """Compare every pair, in `workers` forked processes when there are many."""
     global _SHARED
     _SHARED = people
@@ -492,7 +516,7 @@ def _scores(levels: Levels, model: Model) -> np.ndarray:
 
 
 # The prepared records of the current run, inherited by forked workers.
-_SHARED: list[Person] = []
+_SHARED: Mapping[int, Person] | list[Person] = []
 
 
 def find_matches(
@@ -518,10 +542,8 @@ def is_implied(match: "Match") -> bool:
     return CHAIN_REASON in match.reasons
 
 
-def complete_chains(
-    people: list[Person], matches: list[Match], model: Model, min_score: float
-) -> list[Match]:
-    """The pairs implied by chains of sure matches (see CHAIN_LINK), not yet in `matches`."""
+def linked_groups(links: Iterable[tuple[int, int]]) -> list[list[int]]:
+    """The groups of records that these links join (a chain of links is one group)."""
     parent: dict[int, int] = {}
 
     def root(i: int) -> int:
@@ -530,15 +552,25 @@ def complete_chains(
             i = parent[i]
         return i
 
-    for m in matches:
-        if m.score >= CHAIN_LINK:
-            parent[root(m.left)] = root(m.right)
+    for a, b in links:
+        parent[root(a)] = root(b)
     groups: dict[int, list[int]] = defaultdict(list)
     for i in list(parent):
         groups[root(i)].append(i)
+    return list(groups.values())
+
+
+def complete_chains(
+    people: Mapping[int, Person] | list[Person],
+    matches: list[Match],
+    model: Model,
+    min_score: float,
+) -> list[Match]:
+    """The pairs implied by chains of sure matches (see CHAIN_LINK), not yet in `matches`."""
+    groups = linked_groups((m.left, m.right) for m in matches if m.score >= CHAIN_LINK)
     direct = {(m.left, m.right) for m in matches}
     implied = []
-    for members in groups.values():
+    for members in groups:
         if not 3 <= len(members) <= CHAIN_MAX:
             continue
         for a, b in combinations(sorted(members), 2):
@@ -562,10 +594,13 @@ def _silent(_step: str, _fraction: float) -> None:
 
 @dataclass(frozen=True)
 class MatchRun:
-    """The matches of one run and the model that scored them."""
+    """The matches of one run, the model that scored them, the crowded blocks' members
+    in the order they were compared, and the prepared records."""
 
     matches: list[Match]
     model: Model
+    crowded: dict[str, list[int]] = dataclasses.field(default_factory=dict)
+    people: list[Person] = dataclasses.field(default_factory=list)
 
 
 def match_records(
@@ -577,6 +612,7 @@ def match_records(
     known: Mapping[tuple[int, int], Match] | None = None,
     model: Model | None = None,
     progress: Progress | None = None,
+    candidates: Iterable[tuple[int, int]] | None = None,
 ) -> MatchRun:
     """Every pair of records scoring at least `min_score`, best first, and the model
     that scored them (learned from these records unless one is given).
@@ -584,42 +620,69 @@ def match_records(
     `workers` > 1 scores in that many forked processes (the command line and the benchmark
     use it; a web server process should not fork, so pages keep the default).
 
+    `candidates` (index pairs, low first) are the pairs to consider instead of those the
+    records' blocks give: a refresh finds them in the stored blocks of changed contacts.
+
     Given `fresh` (indexes of records new or changed since an earlier run), `known`
     (that run's direct matches between the other records, keyed by index pair) and that
-    run's `model`, only candidate pairs touching a fresh record are scored: under one
-    model a score depends on its two records alone, so a pair of unchanged records keeps
-    its earlier result, and one absent from `known` scored below `min_score` then as now.
-    The result equals a full run with that model.
+    run's `model`, a candidate pair of two records that are not fresh keeps its result
+    from `known`: under one model a score depends on its two records alone. Every other
+    candidate is scored, so the result equals a full run with that model over the same
+    candidates.
 
     `progress(step, fraction)` is told of each step as it begins (for a progress bar).
     """
     tell = progress or _silent
     tell("Preparing the contacts", 0.0)
     people = [prepare(i, r) for i, r in enumerate(records)]
-    tell("Finding candidate pairs", 0.15)
-    pairs = sorted(candidate_pairs(people))
+    crowded: dict[str, list[int]] = {}
+    if candidates is None:
+        tell("Finding candidate pairs", 0.15)
+        found: set[tuple[int, int]] = set()
+        for key, members in blocks_of(people).items():
+            if len(members) >= 2:
+                ordered = ordered_members(members, people)
+                found.update(block_pairs(ordered))
+                if len(ordered) > WINDOW:
+                    crowded[key] = ordered
+        candidates = found
+    pairs = sorted(set(candidates))
     kept: list[Match] = []
     if fresh is not None and model is not None:
         earlier = known or {}
         kept = [earlier[p] for p in pairs if p in earlier and not (p[0] in fresh or p[1] in fresh)]
-        pairs = [p for p in pairs if p[0] in fresh or p[1] in fresh]
+        pairs = [p for p in pairs if p[0] in fresh or p[1] in fresh or p not in earlier]
     tell(f"Comparing {len(pairs):,} candidate pairs", 0.3)
     levels = compare_all(people, pairs, workers)
     if model is None:
         tell("Learning the weights of evidence", 0.75)
         model = learn(people, levels)
     tell("Scoring the pairs and completing chains", 0.9)
+    matches = _scored(people, pairs, levels, model, min_score)
+    matches += [m for m in kept if not is_implied(m)]
+    matches += complete_chains(people, matches, model, min_score)
+    matches.sort(key=lambda m: (-m.score, m.left, m.right))
+    tell("Done", 1.0)
+    return MatchRun(matches=matches, model=model, crowded=crowded, people=people)
+
+
+def _scored(
+    people: Mapping[int, Person] | list[Person],
+    pairs: list[tuple[int, int]],
+    levels: Levels,
+    model: Model,
+    min_score: float,
+) -> list[Match]:
+    """The compared pairs that score at least `min_score` under `model`, with reasons."""
+    if not pairs:
+        return []
     scores = _scores(levels, model)
     matches = []
     for i in np.flatnonzero(scores >= min_score).tolist():
         a, b = pairs[i]
         reasons = compare(people[a], people[b]).reasons
         matches.append(Match(a, b, round(float(scores[i]), 4), reasons))
-    matches += [m for m in kept if not is_implied(m)]
-    matches += complete_chains(people, matches, model, min_score)
-    matches.sort(key=lambda m: (-m.score, m.left, m.right))
-    tell("Done", 1.0)
-    return MatchRun(matches=matches, model=model)
+    return matches
 
 
 def best_matches_for(

@@ -16,7 +16,8 @@ from sqlmodel import Session, col
 
 from db.auth.actor import Actor
 from db.auth.visibility import owner_filter
-from db.core.small_groups import hide_small_groups
+from db.core.small_groups import big_enough, hide_small_groups
+from db.experience.scope import COMPANY
 from db.models.auth import User
 from db.models.people import Contact
 from db.models.surveys import AudienceKind, Survey, SurveyAnswer, SurveyQuestion, SurveyResponse
@@ -125,9 +126,18 @@ def detractor_source(session: Session, since: datetime, until: datetime) -> Any:
 
 
 def teams_nps_outcome(
-    session: Session, teams: Sequence[str], start: datetime, end: datetime
+    session: Session,
+    teams: Sequence[str],
+    start: datetime,
+    end: datetime,
+    together: bool = False,
 ) -> dict[str, dict[str, float | None]]:
-    """Outcome source: each team's customer NPS in [start, end), None below the threshold."""
+    """Outcome source: each team's customer NPS in [start, end) from the NPS item of named
+    customer surveys, credited to the team of the contact's owner; None below the threshold.
+
+    `together`: the NPS of all these teams' customers as one (COMPANY). A viewer who sees
+    one team beside it could subtract that team from it, so it is given only when, for
+    every team whose own figure may be shown, the rest of the company reaches the threshold."""
     query = _joined(
         sa_select(
             col(User.team),
@@ -146,10 +156,22 @@ def teams_nps_outcome(
         ).all()
     }
     k = max((threshold for _n, _p, _d, threshold in found.values()), default=0)
+    if together:
+        n, promoters, detractors = (sum(t[i] for t in found.values()) for i in range(3))
+        # A team whose own figure may be shown, with fewer than k others beside it, would
+        # give the others' figure away by subtraction.
+        rests = [n - t[0] for t in found.values() if big_enough(t[0], k)]
+        shown = n > 0 and big_enough(n, k) and all(big_enough(rest, k) for rest in rests if rest)
+        return {COMPANY: {CUSTOMER_NPS: _nps(promoters, detractors, n) if shown else None}}
     hidden = hide_small_groups({team: found.get(team, (0, 0, 0, 0))[0] for team in teams}, k)
     figures: dict[str, dict[str, float | None]] = {}
     for team in teams:
         n, promoters, detractors, _threshold = found.get(team, (0, 0, 0, 0))
-        nps = round(100.0 * (promoters - detractors) / n, 1) if n and team not in hidden else None
-        figures[team] = {CUSTOMER_NPS: nps}
+        figures[team] = {
+            CUSTOMER_NPS: _nps(promoters, detractors, n) if n and team not in hidden else None
+        }
     return figures
+
+
+def _nps(promoters: int, detractors: int, n: int) -> float:
+    return round(100.0 * (promoters - detractors) / n, 1)

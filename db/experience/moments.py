@@ -19,7 +19,14 @@ from sqlmodel import Session, col
 
 from db.auth.actor import Actor
 from db.core.types import utcnow
-from db.experience.scope import aware, contact_scope, live_contact, month_of, page_and_total
+from db.experience.scope import (
+    aware,
+    contact_scope,
+    live_contact,
+    month_of,
+    page_and_total,
+    team_key,
+)
 from db.models.auth import User
 from db.models.cases import Case
 from db.models.people import Contact, Interaction, Sentiment
@@ -227,22 +234,29 @@ def is_flagged(counts: dict[str, int]) -> bool:
 
 
 def teams_moment_counts(
-    *, session: Session, teams: Sequence[str], start: datetime, end: datetime
+    *,
+    session: Session,
+    teams: Sequence[str],
+    start: datetime,
+    end: datetime,
+    together: bool = False,
 ) -> dict[str, dict[str, int]]:
-    """Negative moments of these teams' customers in [start, end), by team and kind."""
+    """Negative moments of these teams' customers in [start, end), by team and kind (or,
+    `together`, of all of them under COMPANY)."""
     if not teams:
         return {}
     moments = _moments(session, start, end)
     # Driven from the period's moments (few) to their contacts by primary key; filtering
     # by `owner_id IN (team members)` instead makes SQLite walk every member's contacts
     # and rescan the moments for each.
+    team = team_key(together)
     rows = session.execute(
-        sa_select(col(User.team), moments.c.kind, func.count())
+        sa_select(team, moments.c.kind, func.count())
         .select_from(moments)
         .join(Contact, col(Contact.id) == moments.c.contact_id)
         .join(User, col(User.id) == col(Contact.owner_id))
         .where(col(User.team).in_(list(teams)), *live_contact())
-        .group_by(col(User.team), moments.c.kind)
+        .group_by(team, moments.c.kind)
     ).all()
     counts: dict[str, dict[str, int]] = {}
     for team, kind, n in rows:

@@ -4,8 +4,9 @@ Engagement comes only from the survey reports (`db.surveys.reports`), as the vie
 team the confidentiality threshold hides, or that the viewer may not see, never
 appears. Customer outcomes are team aggregates over the survey wave's period.
 Another area adds an outcome by appending a function to `OUTCOME_SOURCES`:
-`(session, teams, start, end) -> {team: {outcome label: value or None}}`, one query for
-all teams; customer NPS from named customer surveys is the first.
+`(session, teams, start, end, together) -> {team: {outcome label: value or None}}`, one
+query for all teams (`together`: one figure for all of them, under COMPANY); customer NPS
+from named customer surveys is the first.
 """
 
 import hashlib
@@ -26,13 +27,12 @@ from db.core.report_cache import cached
 from db.experience.customer_feedback import CUSTOMER_NPS, teams_nps_outcome
 from db.experience.moments import teams_moment_counts
 from db.experience.responsiveness import (
-    Exchange,
     interactions_data_version,
-    median_response_hours,
-    teams_exchanges,
+    teams_median_response_hours,
 )
+from db.experience.scope import COMPANY, team_key
 from db.models.auth import Role, User
-from db.models.people import Contact, Interaction
+from db.models.people import Contact, Direction, Interaction
 from db.models.pipeline import Deal, DealStatus, Stage
 from db.models.surveys import AudienceKind, Survey, SurveyResponse, SurveyStatus
 from db.pipeline.forecast import pipeline_data_version
@@ -41,7 +41,7 @@ from db.surveys.builder import get_survey
 from db.surveys.reports import groups, results
 
 OutcomeSource = Callable[
-    [Session, Sequence[str], datetime, datetime], dict[str, dict[str, float | None]]
+    [Session, Sequence[str], datetime, datetime, bool], dict[str, dict[str, float | None]]
 ]
 OUTCOME_SOURCES: list[OutcomeSource] = [teams_nps_outcome]
 
@@ -95,33 +95,37 @@ def _by_team(rows: Any) -> dict[str, Any]:
 
 
 def _win_rates(
-    session: Session, names: list[str], start: datetime, end: datetime
+    session: Session, names: list[str], start: datetime, end: datetime, together: bool
 ) -> dict[str, float | None]:
     """Won ÷ (won + lost) of each team's deals closed in [start, end), in percent."""
+    team = team_key(together)
     closed: dict[str, dict[str, int]] = {}
-    for team, status, n in session.execute(
-        sa_select(col(User.team), col(Deal.status), func.count())
+    for name, status, n in session.execute(
+        sa_select(team, col(Deal.status), func.count())
         .select_from(Deal)
         .join(User, col(User.id) == col(Deal.owner_id))
         .where(
             col(User.team).in_(names),
-            col(Deal.status) != DealStatus.open,
+            # Won or lost (the only closed states, and the only two a rate counts), so the
+            # period's closed deals are read from (status, closed_at), not every deal of
+            # every member.
+            col(Deal.status).in_([DealStatus.won.value, DealStatus.lost.value]),
             col(Deal.closed_at) >= start,
             col(Deal.closed_at) < end,
         )
-        .group_by(col(User.team), col(Deal.status))
+        .group_by(team, col(Deal.status))
     ).all():
-        closed.setdefault(str(team), {})[str(status)] = int(n)
+        closed.setdefault(str(name), {})[str(status)] = int(n)
     rates: dict[str, float | None] = {}
-    for team in names:
-        ends = closed.get(team, {})
+    for name in _groups(names, together):
+        ends = closed.get(name, {})
         rate = win_rate(ends.get(DealStatus.won.value, 0), ends.get(DealStatus.lost.value, 0))
-        rates[team] = float(rate * 100) if rate is not None else None
+        rates[name] = float(rate * 100) if rate is not None else None
     return rates
 
 
 def _pipeline_per_person(
-    session: Session, names: list[str], start: datetime, end: datetime
+    session: Session, names: list[str], start: datetime, end: datetime, together: bool
 ) -> dict[str, float | None]:
     """Each team's weighted GBP pipeline of deals created in [start, end), per member."""
     probability = func.coalesce(col(Deal.probability_override), col(Stage.probability))
@@ -130,11 +134,14 @@ def _pipeline_per_person(
         (col(Deal.status) == DealStatus.open.value, probability * 1.0),
         else_=0.0,
     )
+    team = team_key(together)
     weighted = _by_team(
         session.execute(
-            sa_select(col(User.team), func.sum(col(Deal.amount) * weight / 100.0))
+            sa_select(team, func.sum(col(Deal.amount) * weight / 100.0))
             .select_from(Deal)
-            .join(User, col(User.id) == col(Deal.owner_id))
+            # `+ 0`: the period's deals are read by creation time and their owner looked up,
+            # instead of SQLite walking every member's deals through the owner index.
+            .join(User, col(User.id) == col(Deal.owner_id) + 0)
             .join(Stage, col(Stage.id) == col(Deal.stage_id))
             .where(
                 col(User.team).in_(names),
@@ -142,48 +149,66 @@ def _pipeline_per_person(
                 col(Deal.created_at) >= start,
                 col(Deal.created_at) < end,
             )
-            .group_by(col(User.team))
+            .group_by(team)
         ).all()
     )
     people = _by_team(
         session.execute(
-            sa_select(col(User.team), func.count())
-            .where(col(User.team).in_(names))
-            .group_by(col(User.team))
+            sa_select(team, func.count()).where(col(User.team).in_(names)).group_by(team)
         ).all()
     )
     return {
-        team: round(float(Decimal(str(weighted.get(team) or 0))) / people[team], 2)
-        if people.get(team)
+        name: round(float(Decimal(str(weighted.get(name) or 0))) / people[name], 2)
+        if people.get(name)
         else None
-        for team in names
+        for name in _groups(names, together)
     }
 
 
 def _interaction_counts(
-    session: Session, names: list[str], start: datetime, end: datetime
+    session: Session, names: list[str], start: datetime, end: datetime, together: bool
 ) -> dict[str, int]:
-    """Interactions with each team's customers in [start, end)."""
-    return _by_team(
-        session.execute(
-            sa_select(col(User.team), func.count())
-            .select_from(Interaction)
-            .join(Contact, col(Contact.id) == col(Interaction.contact_id))
-            .join(User, col(User.id) == col(Contact.owner_id))
-            .where(
-                col(User.team).in_(names),
-                col(Interaction.occurred_at) >= start,
-                col(Interaction.occurred_at) < end,
-            )
-            .group_by(col(User.team))
-        ).all()
+    """Interactions with each team's customers in [start, end).
+
+    Started from the period's interactions by time (ix_interaction_direction_time, both
+    directions), counted per person, and only then each person's owner looked up: not
+    every member's every customer searched for the period."""
+    per_person = (
+        sa_select(col(Interaction.contact_id).label("contact_id"), func.count().label("n"))
+        .where(
+            col(Interaction.direction).in_([d.value for d in Direction]),
+            col(Interaction.occurred_at) >= start,
+            col(Interaction.occurred_at) < end,
+        )
+        .group_by(col(Interaction.contact_id))
+        .subquery()
     )
+    team = team_key(together)
+    return {
+        name: int(n)
+        for name, n in _by_team(
+            session.execute(
+                sa_select(team, func.sum(per_person.c.n))
+                .select_from(per_person)
+                .join(Contact, col(Contact.id) == per_person.c.contact_id)
+                .join(User, col(User.id) == col(Contact.owner_id))
+                .where(col(User.team).in_(names))
+                .group_by(team)
+            ).all()
+        ).items()
+    }
+
+
+def _groups(names: list[str], together: bool) -> list[str]:
+    return [COMPANY] if together else names
 
 
 def teams_outcomes(
-    *, session: Session, teams: Sequence[str], since: date, until: date
+    *, session: Session, teams: Sequence[str], since: date, until: date, together: bool = False
 ) -> dict[str, dict[str, float | None]]:
-    """Each team's customer outcomes over [since, until]: aggregates and counts only.
+    """Each team's customer outcomes over [since, until]: aggregates and counts only;
+    `together`, the same figures of all these teams' customers as one, under COMPANY
+    (service concerns there are the average per team, so that they compare with one).
 
     Every figure is one query grouped by team, so the cost does not grow with the
     number of teams shown."""
@@ -191,23 +216,27 @@ def teams_outcomes(
         return {}
     start, end = _start(since), _start(until) + timedelta(days=1)
     names = list(teams)
-    rates = _win_rates(session, names, start, end)
-    pipeline = _pipeline_per_person(session, names, start, end)
-    interactions = _interaction_counts(session, names, start, end)
-    moments = teams_moment_counts(session=session, teams=names, start=start, end=end)
-    answered: dict[str, list[Exchange]] = {}
-    for exchange in teams_exchanges(session=session, teams=names, start=start, end=end):
-        answered.setdefault(exchange.team, []).append(exchange)
-    extra = [source(session, names, start, end) for source in OUTCOME_SOURCES]
+    rates = _win_rates(session, names, start, end, together)
+    pipeline = _pipeline_per_person(session, names, start, end, together)
+    interactions = _interaction_counts(session, names, start, end, together)
+    moments = teams_moment_counts(
+        session=session, teams=names, start=start, end=end, together=together
+    )
+    response = teams_median_response_hours(
+        session=session, teams=names, start=start, end=end, together=together
+    )
+    extra = [source(session, names, start, end, together) for source in OUTCOME_SOURCES]
+    per = len(names) if together else 1
     figures: dict[str, dict[str, float | None]] = {}
-    for team in names:
+    for team in _groups(names, together):
         negative, counted = sum(moments.get(team, {}).values()), interactions.get(team, 0)
+        concerns = moments.get(team, {}).get("service concern", 0)
         figures[team] = {
             WIN_RATE: rates[team],
             PIPELINE: pipeline[team],
-            RESPONSE: median_response_hours(answered.get(team, [])),
+            RESPONSE: response[team],
             NEGATIVE: round(100.0 * negative / counted, 1) if counted else None,
-            CONCERNS: float(moments.get(team, {}).get("service concern", 0)),
+            CONCERNS: float(concerns) if per == 1 else round(concerns / per, 1),
         }
         for found in extra:
             figures[team].update(found.get(team, {}))
@@ -229,7 +258,7 @@ def outcomes_data_version(*, session: Session) -> str:
 
 
 def stored_teams_outcomes(
-    *, session: Session, teams: Sequence[str], since: date, until: date
+    *, session: Session, teams: Sequence[str], since: date, until: date, together: bool = False
 ) -> dict[str, dict[str, float | None]]:
     """teams_outcomes, stored until any of the data it reads changes (a wave's period is
     in the past, so its figures are computed once and read back on every visit)."""
@@ -237,12 +266,14 @@ def stored_teams_outcomes(
     digest = hashlib.sha256("\n".join(names).encode()).hexdigest()[:16]
 
     def compute() -> list[tuple[str, list[tuple[str, float | None]]]]:
-        found = teams_outcomes(session=session, teams=names, since=since, until=until)
-        return [(team, list(found[team].items())) for team in names]
+        found = teams_outcomes(
+            session=session, teams=names, since=since, until=until, together=together
+        )
+        return [(team, list(found[team].items())) for team in found]
 
     stored = cached(
         session=session,
-        key=f"team-outcomes:{since}:{until}:{digest}",
+        key=f"team-outcomes:{since}:{until}:{digest}{':together' if together else ''}",
         version=outcomes_data_version(session=session),
         compute=compute,
     )
@@ -302,6 +333,37 @@ def people_and_outcomes(*, session: Session, survey_id: int, actor: Actor) -> li
             outcomes=outcomes[team],
         )
         for team, n, engagement in shown
+    ]
+
+
+def company_outcomes(*, session: Session, survey_id: int, actor: Actor) -> dict[str, float | None]:
+    """The customer figures of every team in the company taken as one, over the wave's
+    period: what one team's figures are read against."""
+    require_role(actor, Role.hr, Role.manager, doing="see people and outcomes")
+    survey = get_survey(session=session, survey_id=survey_id)
+    since, until = wave_period(session, survey)
+    teams = sorted(_user_teams(session))
+    return stored_teams_outcomes(
+        session=session, teams=teams, since=since, until=until, together=True
+    ).get(COMPANY, {})
+
+
+@dataclass(frozen=True)
+class AgainstCompany:
+    """One outcome of one team beside the company's (None where withheld or unknown)."""
+
+    outcome: str
+    team: float | None
+    company: float | None
+
+
+def against_company(row: TeamOutcomes, company: dict[str, float | None]) -> list[AgainstCompany]:
+    """Each outcome the team or the company has, in the page's order, side by side."""
+    names = list(OUTCOMES) + sorted({k for k in (*row.outcomes, *company) if k not in OUTCOMES})
+    return [
+        AgainstCompany(name, row.outcomes.get(name), company.get(name))
+        for name in names
+        if row.outcomes.get(name) is not None or company.get(name) is not None
     ]
 
 

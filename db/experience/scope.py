@@ -7,7 +7,7 @@ managers their team's, administrators everyone's.
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, literal_column
+from sqlalchemy import case, func, literal_column
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
@@ -37,6 +37,19 @@ def scope_key(actor: Actor) -> str:
     if Role.manager in actor.roles and actor.team:
         return f"team:{actor.team}"
     return f"owner:{actor.id}"
+
+
+# The one name under which team figures group every team together.
+COMPANY = "the company"
+
+
+def team_key(together: bool = False) -> Any:
+    """The grouping of team figures: each owner's team, or every team as one, COMPANY.
+
+    A CASE and not a bare constant: PostgreSQL refuses to group by a string literal."""
+    if not together:
+        return col(User.team)
+    return case((col(User.team).is_not(None), literal_column(f"'{COMPANY}'")))
 
 
 def live_contact() -> list[Any]:

@@ -2,14 +2,14 @@
 
 import json
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Table, delete
+from sqlalchemy import Table, bindparam, delete, func, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
@@ -23,6 +23,7 @@ from db.duplicates.merge import reference_columns
 from db.imports.bulk import add_rows
 from db.imports.files import detect_format, mapping_for, read_table
 from db.imports.kinds import (
+    ADDED_TAGS,
     ALL_KIND_NAMES,
     KINDS,
     Kind,
@@ -38,7 +39,13 @@ from db.models.imports import ImportBatch, ImportItem
 from db.models.people import Contact, ContactTag, Interaction, Organisation
 from db.models.pipeline import Deal, Pipeline, Stage, StageChange
 from db.models.surveys import Employee
-from db.pipeline.summary import apply_deal_delta, apply_deal_deltas, deal_facts, facts_of
+from db.pipeline.summary import (
+    FACT_COLUMNS,
+    apply_deal_deltas,
+    deal_facts,
+    facts_after,
+    facts_of,
+)
 
 UPDATE_BY = ("email", "external_ref", "none")
 # Rows handled under one savepoint, and looked up together, by kinds that handle chunks.
@@ -54,6 +61,8 @@ _ENTITIES: dict[str, type[Any]] = {
 }
 # Import items go in through the table in one executemany, not one ORM object each.
 ITEMS: Table = ImportItem.__table__  # type: ignore[attr-defined]
+BATCHES: Table = ImportBatch.__table__  # type: ignore[attr-defined]
+TAGS: Table = ContactTag.__table__  # type: ignore[attr-defined]
 # Everyone who may run some kind of import sees the batches of the kinds they may run.
 IMPORTERS = (Role.admin, Role.manager, Role.hr)
 
@@ -475,13 +484,16 @@ def list_batches(*, session: Session, actor: Actor, limit: int = 50) -> list[Imp
     )
 
 
-def _refuse_if_changed_since(session: Session, batch_id: int, items: Sequence[ImportItem]) -> None:
+def _refuse_if_changed_since(
+    session: Session, batch_id: int, items: Sequence[Any]
+) -> dict[tuple[str, int], int]:
     """Refuse, naming them, when records the import created or changed were edited since.
 
     Reverting would delete a created record, or put back an updated one's old values, and
     so lose what a person (or a later import) changed since: created records are checked
     as much as updated ones. A record's version after the import is its last update in
-    the batch, or a new record's first version.
+    the batch, or a new record's first version. Versions are read a table and a thousand
+    ids at a time; returns the current version of each record that still exists.
     """
     expected: dict[tuple[str, int], int] = {}
     for item in sorted(items, key=lambda i: i.id or 0):
@@ -490,51 +502,187 @@ def _refuse_if_changed_since(session: Session, batch_id: int, items: Sequence[Im
             expected[key] = item.version_after
         elif item.action == "created":
             expected.setdefault(key, item.version_after or 1)
-    changed: list[str] = []
-    for (entity, entity_id), version in expected.items():
-        row = session.get(_ENTITIES[entity], entity_id)
-        current = getattr(row, "version", None)
-        if row is None or current is None or current == version:
-            continue
-        name = next(
-            (str(v) for a in ("full_name", "name", "title") if (v := getattr(row, a, None))),
-            "",
-        )
-        changed.append(f"{entity} {entity_id}" + (f" ({name})" if name else ""))
+    current = _versions(session, expected)
+    changed = sorted(
+        (key for key, version in current.items() if version != expected[key]),
+        key=lambda k: f"{k[0]} {k[1]}",
+    )
     if changed:
-        shown = ", ".join(sorted(changed)[:10]) + (
+        shown = ", ".join(_named(session, *key) for key in changed[:10]) + (
             f" and {len(changed) - 10} more" if len(changed) > 10 else ""
         )
         raise Conflict(
             f"Import {batch_id} cannot be reverted: {shown} changed after the import, and "
             "reverting would lose those changes. Nothing was reverted."
         )
+    return current
 
 
-def _hand_back(session: Session, batch_id: int, restored: dict[tuple[str, int], int]) -> None:
+def _versions(session: Session, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], int]:
+    """The current version of each of these records that exists and has one."""
+    ids: dict[str, list[int]] = {}
+    for entity, entity_id in keys:
+        ids.setdefault(entity, []).append(entity_id)
+    found: dict[tuple[str, int], int] = {}
+    for entity, wanted in ids.items():
+        table: Table = _ENTITIES[entity].__table__
+        if "version" not in table.c:
+            continue
+        for chunk in _chunks(sorted(wanted)):
+            rows = session.execute(
+                sa_select(table.c.id, table.c.version).where(table.c.id.in_(chunk))
+            )
+            found.update(((entity, i), v) for i, v in rows if v is not None)
+    return found
+
+
+def _named(session: Session, entity: str, entity_id: int) -> str:
+    """A record as a refusal names it: its kind, id and name."""
+    row = session.get(_ENTITIES[entity], entity_id)
+    name = next(
+        (str(v) for a in ("full_name", "name", "title") if (v := getattr(row, a, None))), ""
+    )
+    return f"{entity} {entity_id}" + (f" ({name})" if name else "")
+
+
+def _chunks(ids: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(ids), _IN_CHUNK):
+        yield ids[start : start + _IN_CHUNK]
+
+
+def _move_restored_deals(session: Session, before: dict[tuple[str, int], dict[str, Any]]) -> None:
+    """Move the forecast summary's share of each deal about to get its old values back."""
+    ids = [entity_id for entity, entity_id in before if entity == "deal"]
+    deal: Table = Deal.__table__  # type: ignore[attr-defined]
+    changes = []
+    for start in range(0, len(ids), _IN_CHUNK):
+        rows = session.execute(
+            sa_select(deal.c.id, *(deal.c[n] for n in FACT_COLUMNS)).where(
+                deal.c.id.in_(ids[start : start + _IN_CHUNK])
+            )
+        ).mappings()
+        for row in rows:
+            was = facts_of(dict(row))
+            changes.append((was, facts_after(was, _restore(Deal, before[("deal", row["id"])]))))
+    apply_deal_deltas(session, changes)
+
+
+def _put_back(
+    session: Session,
+    items: Sequence[Any],
+    current: dict[tuple[str, int], int],
+    created: set[tuple[str, int]],
+    actor: Actor,
+) -> dict[tuple[str, int], int]:
+    """Restore the values the batch's updates replaced; each record's new version.
+
+    Each update the batch made counts one version, as undoing them one by one would; where
+    several changed one field, the value before the first is the one put back. Records
+    the batch also created are about to be deleted, and records deleted since are gone:
+    neither is updated. Records that change the same columns go in one executemany, and
+    the tags the batch gave contacts are taken off again.
+    """
+    before: dict[tuple[str, int], dict[str, Any]] = {}
+    undone: dict[tuple[str, int], int] = {}
+    added: list[dict[str, Any]] = []
+    for item in sorted(items, key=lambda i: i.id or 0):
+        key = (item.entity, item.entity_id)
+        if item.action != "updated" or key in created or key not in current:
+            continue
+        values = before.setdefault(key, {})
+        for name, value in json.loads(item.before or "{}").items():
+            if name == ADDED_TAGS:
+                added.extend({"t_contact": item.entity_id, "t_tag": tag} for tag in value)
+            else:
+                values.setdefault(name, value)
+        undone[key] = undone.get(key, 0) + 1
+    untag = delete(TAGS).where(
+        TAGS.c.contact_id == bindparam("t_contact"), TAGS.c.tag == bindparam("t_tag")
+    )
+    for start in range(0, len(added), _IN_CHUNK):
+        session.execute(untag, added[start : start + _IN_CHUNK])
+    _move_restored_deals(session, before)
+    now, restored = utcnow(), {}
+    shapes: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = {}
+    for (entity, entity_id), values in before.items():
+        model = _ENTITIES[entity]
+        table: Table = model.__table__
+        values = {k: v for k, v in _restore(model, values).items() if k in table.c}
+        version = current[(entity, entity_id)] + undone[(entity, entity_id)]
+        restored[(entity, entity_id)] = version
+        params = {f"v_{k}": v for k, v in values.items()}
+        shapes.setdefault((entity, tuple(sorted(values))), []).append(
+            {**params, "v_id": entity_id, "v_version": version}
+        )
+    for (entity, columns), rows in shapes.items():
+        table = _ENTITIES[entity].__table__
+        stamped: dict[str, Any] = {"version": bindparam("v_version")}
+        if "updated_at" in table.c:
+            stamped["updated_at"] = now
+        if "updated_by_id" in table.c:
+            stamped["updated_by_id"] = actor.id
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("v_id"))
+            .values(**{c: bindparam(f"v_{c}") for c in columns}, **stamped)
+        )
+        for start in range(0, len(rows), _IN_CHUNK):
+            session.execute(statement, rows[start : start + _IN_CHUNK])
+    return restored
+
+
+def _hand_back(session: Session, batch_id: int, restored: dict[tuple[str, int], int]) -> set[int]:
     """After a revert, the earlier import that last touched each restored record is again
     the last change to it: note the record's new version there, so that import can still
-    be reverted (later imports are reverted first, newest to oldest)."""
-    for (entity, entity_id), version in restored.items():
-        earlier = session.exec(
-            select(ImportItem)
-            .join(ImportBatch, col(ImportBatch.id) == col(ImportItem.batch_id))
-            .where(
-                ImportItem.entity == entity,
-                ImportItem.entity_id == entity_id,
-                col(ImportItem.batch_id) < batch_id,
-                col(ImportBatch.reverted_at).is_(None),
+    be reverted (later imports are reverted first, newest to oldest). Returns the ids of
+    the earlier import items noted."""
+    ids: dict[str, list[int]] = {}
+    for entity, entity_id in restored:
+        ids.setdefault(entity, []).append(entity_id)
+    notes: list[dict[str, Any]] = []
+    for entity, wanted in ids.items():
+        for chunk in _chunks(sorted(wanted)):
+            latest = session.execute(
+                sa_select(ITEMS.c.entity_id, func.max(ITEMS.c.id))
+                .join(BATCHES, BATCHES.c.id == ITEMS.c.batch_id)
+                .where(
+                    ITEMS.c.entity == entity,
+                    ITEMS.c.entity_id.in_(chunk),
+                    ITEMS.c.batch_id < batch_id,
+                    BATCHES.c.reverted_at.is_(None),
+                )
+                .group_by(ITEMS.c.entity_id)
             )
-            .order_by(col(ImportItem.id).desc())
-            .limit(1)
-        ).first()
-        if earlier is not None:
-            earlier.version_after = version
-            session.add(earlier)
+            notes.extend(
+                {"n_id": item_id, "n_version": restored[(entity, entity_id)]}
+                for entity_id, item_id in latest
+            )
+    statement = (
+        update(ITEMS)
+        .where(ITEMS.c.id == bindparam("n_id"))
+        .values(version_after=bindparam("n_version"))
+    )
+    for start in range(0, len(notes), _IN_CHUNK):
+        session.execute(statement, notes[start : start + _IN_CHUNK])
+    return {note["n_id"] for note in notes}
+
+
+def _forget_loaded(session: Session, changed: set[tuple[str, Any]]) -> None:
+    """Expire the session's copies of rows changed behind its back, so reads see the rows."""
+    # By identity key: reading an attribute of an expired object would load it again.
+    for key in list(session.identity_map.keys()):
+        model, ident = key[0], key[1]
+        if (getattr(model, "__tablename__", None), ident[0]) in changed:
+            session.expire(session.identity_map[key])
 
 
 def revert_batch(*, session: Session, batch_id: int, actor: Actor) -> int:
-    """Undo an import: remove what it created, restore what it changed; returns rows undone."""
+    """Undo an import: remove what it created, restore what it changed; returns rows undone.
+
+    Set-based, a table and a thousand records at a time: the versions are checked, the
+    old values put back and the created records deleted in bulk statements, never one
+    record at a time.
+    """
     require_role(actor, *IMPORTERS, doing="revert an import")
     batch = session.get(ImportBatch, batch_id)
     if batch is None or batch.kind not in kinds_for(actor):
@@ -542,36 +690,23 @@ def revert_batch(*, session: Session, batch_id: int, actor: Actor) -> int:
         raise NotFound(f"There is no import {batch_id} that you can revert.")
     if batch.reverted_at is not None:
         raise Conflict(f"Import {batch_id} was already reverted by {batch.reverted_by_name}.")
-    items = session.exec(
-        select(ImportItem)
-        .where(ImportItem.batch_id == batch_id)
-        .order_by(col(ImportItem.id).desc())
+    session.flush()
+    items = session.execute(
+        sa_select(*(ITEMS.c[name] for name in _ITEM_COLUMNS))
+        .where(ITEMS.c.batch_id == batch_id)
+        .order_by(ITEMS.c.id.desc())
     ).all()
     created = {(i.entity, i.entity_id) for i in items if i.action == "created"}
-    _refuse_if_changed_since(session, batch_id, items)
-    restored: dict[tuple[str, int], int] = {}
+    current = _refuse_if_changed_since(session, batch_id, items)
+    restored = _put_back(session, items, current, created, actor)
     doomed: dict[str, list[int]] = {}
     for item in items:
         if item.action != "updated":
             doomed.setdefault(item.entity, []).append(item.entity_id)
-            continue
-        model = _ENTITIES[item.entity]
-        row = session.get(model, item.entity_id)
-        if row is None:
-            continue
-        if item.action == "updated":
-            before = facts_of(row) if model is Deal else None
-            row.sqlmodel_update(_restore(model, json.loads(item.before or "{}")))
-            if before is not None:
-                apply_deal_delta(session, before, facts_of(row))
-            row.version += 1
-            if hasattr(row, "updated_at"):
-                row.updated_at = utcnow()
-                row.updated_by_id = actor.id
-            session.add(row)
-            restored[(item.entity, item.entity_id)] = row.version
     _delete_created(session, doomed, created)
-    _hand_back(session, batch_id, restored)
+    noted = _hand_back(session, batch_id, restored)
+    stale = {(_ENTITIES[e].__tablename__, i) for e, i in restored}
+    _forget_loaded(session, stale | {("import_item", i) for i in noted})
     batch.reverted_at = utcnow()
     batch.reverted_by_name = actor.username
     session.add(batch)
@@ -590,6 +725,7 @@ def revert_batch(*, session: Session, batch_id: int, actor: Actor) -> int:
 # Created records go in this order: what points at others first.
 _DELETE_ORDER = ("stage_change", "interaction", "deal", "contact", "organisation", "employee")
 _IN_CHUNK = 1000
+_ITEM_COLUMNS = ("id", "entity", "entity_id", "action", "before", "version_after")
 
 
 def _delete_created(

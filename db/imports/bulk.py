@@ -7,10 +7,12 @@ exactly as an INSERT would send them (text cleaned of what PostgreSQL cannot sto
 by name, datetimes in UTC), so both paths store the same thing.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Table, insert, text
+from sqlalchemy import ColumnElement, String, Table, any_, bindparam, insert, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.types import NullType
 from sqlmodel import Session
 
 
@@ -18,6 +20,18 @@ def uses_copy(session: Session) -> bool:
     """Whether this session's database takes rows by COPY (PostgreSQL with psycopg 3)."""
     dialect = session.get_bind().dialect
     return dialect.name == "postgresql" and dialect.driver == "psycopg"
+
+
+def one_of(session: Session, column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
+    """`column IN (values)`; on PostgreSQL `column = ANY(array)`, one parameter rather than
+    a thousand that the driver rewrites and the server parses, with the same index use."""
+    wanted = list(values)
+    if session.get_bind().dialect.name == "postgresql":
+        kind = String() if isinstance(column.type, NullType) else column.type  # lower(name)
+        array = bindparam(None, wanted, type_=ARRAY(kind))
+        found: ColumnElement[bool] = column == any_(array)
+        return found
+    return column.in_(wanted)  # type: ignore[no-any-return]
 
 
 def new_ids(session: Session, table: Table, count: int) -> list[int]:
@@ -35,6 +49,16 @@ def new_ids(session: Session, table: Table, count: int) -> list[int]:
     )
 
 
+def sqlite_last_id(session: Session, table: str) -> int:
+    """The highest id SQLite ever gave in `table`, deleted rows included (AUTOINCREMENT
+    keeps it in sqlite_sequence), so ids given after it are never a deleted row's."""
+    given = session.execute(
+        text("SELECT seq FROM sqlite_sequence WHERE name = :name"), {"name": table}
+    ).scalar()
+    live = session.execute(text(f"SELECT max(id) FROM {table}")).scalar()  # noqa: S608
+    return max(int(given or 0), int(live or 0))
+
+
 def add_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert rows (dicts of column values; missing columns take their defaults)."""
     if not rows:
@@ -43,6 +67,9 @@ def add_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> 
         session.execute(insert(table), list(rows))
         return
     names = list(dict.fromkeys(name for row in rows for name in row))
+    # COPY, unlike an INSERT, leaves a column no row names to the server, which knows
+    # nothing of the Python-side defaults: send those too.
+    names += [c.name for c in table.c if c.default is not None and c.name not in names]
     dialect = session.get_bind().dialect
     processors = [table.c[name].type.bind_processor(dialect) for name in names]
     defaults = {name: _python_default(table, name) for name in names}

@@ -13,14 +13,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, insert, or_, text
+from sqlalchemy import Table, insert, or_
 from sqlmodel import Session, col, select
 
 from db.auth.visibility import can_change
 from db.core.normalise import normalise_email, normalise_phone, normalise_tags
 from db.core.types import utcnow
-from db.imports.bulk import add_rows, new_ids, uses_copy
+from db.imports.bulk import add_rows, new_ids, one_of, sqlite_last_id, uses_copy
 from db.imports.kinds import (
+    ADDED_TAGS,
     CHUNK_SUPPRESSION_CHECKS,
     SUPPRESSION_CHECKS,
     Kind,
@@ -35,6 +36,7 @@ from db.imports.rows import (
     PEOPLE_ROLES,
     TEXT_FIELDS,
     country_code,
+    defer_organisations,
     optional_cell,
     organisation_of,
     owner_of,
@@ -42,6 +44,7 @@ from db.imports.rows import (
     prefetch_organisations,
     surviving_contact,
     text_cell,
+    write_organisations,
 )
 from db.models.people import Channel, Contact, ContactBase, ContactKind, ContactTag
 
@@ -103,6 +106,7 @@ class _Chunk:
 
     session: Session
     update_by: str
+    cache: dict[str, Any] = field(default_factory=dict)
     erased: set[tuple[str, str]] = field(default_factory=set)
     # Reasons from checks that answered for the whole chunk, by file row number.
     refusals: dict[SuppressionCheck, dict[int, str | None]] = field(default_factory=dict)
@@ -160,6 +164,8 @@ class _Chunk:
         if not changes and not tags:
             return []
         before = {k: _plain(getattr(existing, k)) for k in changes}
+        if tags:
+            before[ADDED_TAGS] = tags
         existing.sqlmodel_update(changes)
         existing.version += 1
         existing.updated_at = utcnow()
@@ -170,7 +176,8 @@ class _Chunk:
         return [Touched("contact", existing.id or 0, "updated", before, existing.version)]
 
     def write(self) -> None:
-        """Insert the queued contacts, then the queued tags, in one statement each."""
+        """Insert the queued organisations, contacts and tags, in one statement each."""
+        write_organisations(self.session, self.cache)
         if self.new_rows:
             ids = _insert_contacts(self.session, self.new_rows)
             for contact_id, tags, outcome in zip(
@@ -210,16 +217,6 @@ def _insert_contacts(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     return list(session.execute(returning, rows).scalars())
 
 
-def sqlite_last_id(session: Session, table: str) -> int:
-    """The highest id SQLite ever gave in `table`, deleted rows included (AUTOINCREMENT
-    keeps it in sqlite_sequence), so ids given after it are never a deleted row's."""
-    given = session.execute(
-        text("SELECT seq FROM sqlite_sequence WHERE name = :name"), {"name": table}
-    ).scalar()
-    live = session.execute(text(f"SELECT max(id) FROM {table}")).scalar()  # noqa: S608
-    return max(int(given or 0), int(live or 0))
-
-
 def _erased(session: Session, rows: Sequence[dict[str, Any]]) -> set[tuple[str, str]]:
     """The emails and external references of these rows that belong to erased contacts."""
     emails = {v["email"] for v in rows if v.get("email")}
@@ -229,7 +226,10 @@ def _erased(session: Session, rows: Sequence[dict[str, Any]]) -> set[tuple[str, 
     found = session.exec(
         select(Contact.email, Contact.external_ref).where(
             col(Contact.erased_at).is_not(None),
-            or_(col(Contact.email).in_(emails), col(Contact.external_ref).in_(refs)),
+            or_(
+                one_of(session, Contact.email, emails),
+                one_of(session, Contact.external_ref, refs),
+            ),
         )
     )
     erased: set[tuple[str, str]] = set()
@@ -246,7 +246,7 @@ def _matching(session: Session, update_by: str, keys: set[str]) -> dict[str, Con
     if not keys:
         return {}
     column = col(Contact.email) if update_by == "email" else col(Contact.external_ref)
-    query = select(Contact).where(column.in_(keys))
+    query = select(Contact).where(one_of(session, column, keys))
     if update_by == "email":
         query = query.order_by(col(Contact.merged_into_id).is_not(None))
     first: dict[str, Contact] = {}
@@ -266,7 +266,7 @@ def _tags(session: Session, contact_ids: set[int]) -> dict[int, set[str]]:
     if contact_ids:
         found = session.exec(
             select(ContactTag.contact_id, ContactTag.tag).where(
-                col(ContactTag.contact_id).in_(contact_ids)
+                one_of(session, ContactTag.contact_id, contact_ids)
             )
         )
         for contact_id, tag in found:
@@ -278,7 +278,7 @@ def _look_up(ctx: RowContext, rows: list[tuple[RowContext, dict[str, Any]]]) -> 
     """One query each for what the valid rows of a chunk refer to."""
     session = ctx.session
     values = [v for _, v in rows]
-    chunk = _Chunk(session, ctx.update_by, erased=_erased(session, values))
+    chunk = _Chunk(session, ctx.update_by, ctx.cache, erased=_erased(session, values))
     for check in SUPPRESSION_CHECKS:
         many = CHUNK_SUPPRESSION_CHECKS.get(check)
         if many is not None and values:
@@ -346,18 +346,24 @@ def handle_contacts(rows: Sequence[Row]) -> list[Outcome]:
         return []
     prepared = [_prepared(ctx, raw) for ctx, raw in rows]
     valid = [(ctx, v) for (ctx, _), v in zip(rows, prepared, strict=True) if isinstance(v, dict)]
-    chunk = _look_up(rows[0][0], valid)
-    prefetch_organisations(rows[0][0], (raw.get("organisation") for _, raw in rows))
+    first = rows[0][0]
+    chunk = _look_up(first, valid)
+    defer_organisations(first)
+    prefetch_organisations(first, (raw.get("organisation") for _, raw in rows))
     outcomes: list[Outcome] = []
-    for (ctx, raw), values in zip(rows, prepared, strict=True):
-        if isinstance(values, RowError):
-            outcomes.append(values)
-            continue
-        try:
-            outcomes.append(_apply(ctx, raw, values, chunk))
-        except RowError as err:
-            outcomes.append(err)
-    chunk.write()
+    # New organisations are written with the contacts, at the end: a flush before then
+    # would send updated contacts that name an organisation not yet written. Nothing the
+    # rows read needs another row's unflushed change (contacts are held by the chunk).
+    with first.session.no_autoflush:
+        for (ctx, raw), values in zip(rows, prepared, strict=True):
+            if isinstance(values, RowError):
+                outcomes.append(values)
+                continue
+            try:
+                outcomes.append(_apply(ctx, raw, values, chunk))
+            except RowError as err:
+                outcomes.append(err)
+        chunk.write()
     return outcomes
 
 

@@ -49,6 +49,11 @@ class RowContext:
         self.warnings.append(Problem(self.row, column, reason))
 
 
+# The key of an update's `before` that lists the tags the row gave a contact (tags are
+# rows of their own, not a field): reverting the update removes them again.
+ADDED_TAGS = "+tags"
+
+
 @dataclass(frozen=True)
 class Touched:
     """A record a row created or updated (with its values before, for an update)."""

@@ -16,6 +16,7 @@ from db.core.normalise import (
     normalise_domain,
 )
 from db.core.types import utcnow
+from db.imports.bulk import add_rows, new_ids, one_of, sqlite_last_id
 from db.imports.kinds import Kind, RowContext, RowError, Touched
 from db.models.auth import Role, User
 from db.models.people import (
@@ -149,6 +150,7 @@ def organisation_of(ctx: RowContext, value: str | None, owner_id: int | None) ->
     domain = _domain_in(value)
     org = None
     if not _known_missing(ctx, value, domain):
+        write_organisations(ctx.session, ctx.cache)  # the query must see those queued
         condition = func.lower(Organisation.name) == value.strip().lower()
         if domain:
             condition = condition | (col(Organisation.domain) == domain)
@@ -167,19 +169,61 @@ def organisation_of(ctx: RowContext, value: str | None, owner_id: int | None) ->
 
 
 def _new_organisation(ctx: RowContext, value: str, domain: str | None, owner_id: int | None) -> int:
-    """Create the organisation a row names; its id."""
+    """Create the organisation a row names (or queue it, for a kind that defers); its id."""
     name, now = value.strip()[:200], utcnow()
-    # Through the table: an ORM flush for each new organisation would also look over every
-    # contact the import has changed so far.
-    org_id: int = ctx.session.execute(
-        insert(ORGANISATIONS)
-        .values(name=name, domain=domain, owner_id=owner_id, created_at=now, updated_at=now)
-        .returning(ORGANISATIONS.c.id)
-    ).scalar_one()
+    row = {"name": name, "domain": domain, "owner_id": owner_id, "created_at": now}
+    pending: list[dict[str, Any]] | None = ctx.cache.get(_PENDING)
+    if pending is not None:
+        org_id = _reserved_id(ctx)
+        pending.append({**row, "id": org_id, "updated_at": now})
+    else:
+        # Through the table: an ORM flush for each new organisation would also look over
+        # every contact the import has changed so far.
+        org_id = ctx.session.execute(
+            insert(ORGANISATIONS).values(**row, updated_at=now).returning(ORGANISATIONS.c.id)
+        ).scalar_one()
     ctx.cache.setdefault("created_orgs", []).append(org_id)
     made: set[str] = ctx.cache.setdefault("made_orgs", set())
     made.update({name.lower(), domain} if domain else {name.lower()})
     return org_id
+
+
+# Cache keys: the organisations queued and not yet written, the ids kept for them (the
+# highest given, on SQLite), and how many names a chunk's look-up did not find.
+_PENDING, _RESERVED = "pending_orgs", "reserved_org_ids"
+_LAST, _WANTED = "last_org_id", "orgs_wanted"
+
+
+def defer_organisations(ctx: RowContext) -> None:
+    """Queue the organisations rows create, to be written together by `write_organisations`
+    (on the databases whose ids can be given in advance), not one INSERT each."""
+    if ctx.session.get_bind().dialect.name in ("sqlite", "postgresql"):
+        ctx.cache.setdefault(_PENDING, [])
+        ctx.cache.pop(_LAST, None)  # read again once a chunk: nothing else writes meanwhile
+
+
+def write_organisations(session: Session, cache: dict[str, Any]) -> None:
+    """Insert the queued organisations in one statement."""
+    pending: list[dict[str, Any]] = cache.get(_PENDING) or []
+    if pending:
+        add_rows(session, ORGANISATIONS, pending)
+        pending.clear()
+
+
+def _reserved_id(ctx: RowContext) -> int:
+    """An id for a queued organisation: on SQLite the next after the highest ever given
+    (an import holds the only write lock); on PostgreSQL one its sequence gave, taken for
+    all of a chunk's unknown names at once."""
+    if ctx.session.get_bind().dialect.name == "sqlite":
+        if _LAST not in ctx.cache:
+            ctx.cache[_LAST] = sqlite_last_id(ctx.session, "organisation")
+        ctx.cache[_LAST] += 1
+        given: int = ctx.cache[_LAST]
+        return given
+    reserved: list[int] = ctx.cache.setdefault(_RESERVED, [])
+    if not reserved:
+        reserved.extend(new_ids(ctx.session, ORGANISATIONS, max(ctx.cache.pop(_WANTED, 0), 1)))
+    return reserved.pop(0)
 
 
 def _known_missing(ctx: RowContext, value: str, domain: str | None) -> bool:
@@ -201,10 +245,14 @@ def prefetch_organisations(ctx: RowContext, values: Iterable[str | None]) -> Non
     wanted = {v.lower(): v for v in values if v and f"org:{v.lower()}" not in ctx.cache}
     if not wanted:
         return
+    write_organisations(ctx.session, ctx.cache)
     domains = {lower: _domain_in(value) for lower, value in wanted.items()}
     folded = func.lower(Organisation.name)
     names = {value.strip().lower() for value in wanted.values()}
-    condition = or_(folded.in_(names), col(Organisation.domain).in_({*domains.values()} - {None}))
+    condition = or_(
+        one_of(ctx.session, folded, names),
+        one_of(ctx.session, Organisation.domain, {*domains.values()} - {None}),
+    )
     found = ctx.session.exec(
         select(Organisation, folded)
         .where(condition)
@@ -223,6 +271,7 @@ def prefetch_organisations(ctx: RowContext, values: Iterable[str | None]) -> Non
         org = _survivor(ctx, org)
         if org is None:
             ctx.cache[f"no-org:{lower}"] = True
+            ctx.cache[_WANTED] = ctx.cache.get(_WANTED, 0) + 1
         else:
             ctx.cache[f"org:{lower}"] = org.id
 

@@ -220,6 +220,11 @@ class Interaction(InteractionBase, table=True):
         # The first answer after an inbound contact (responsiveness, team outcomes) is one
         # seek here; (contact, time) read every later interaction of the person to find it.
         Index("ix_interaction_contact_direction_time", "contact_id", "direction", "occurred_at"),
+        # A period's interactions by time, covering who and on which channel: team outcomes
+        # read a wave's inbound contacts (and count its interactions) from here instead of
+        # searching every customer of every team (first visit of People and outcomes at
+        # scale 10: the team figures from 1.4 s to 0.5 s of CPU).
+        Index("ix_interaction_direction_time", "direction", "occurred_at", "contact_id", "channel"),
         # Covering: the consent audit asks, for each of hundreds of thousands of opt-outs,
         # what marketing the person was sent afterwards and on which channel. This answers
         # from the index alone, where (contact, time) read every later message's row

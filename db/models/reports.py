@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Column, Text
+from sqlalchemy import BigInteger, Column, Text
 from sqlmodel import Field, SQLModel
 
 from db.core.types import UTCDateTime, utcnow
@@ -22,3 +22,21 @@ class ReportCache(SQLModel, table=True):
     version: str = Field(max_length=200)
     payload: str = Field(sa_column=Column(Text, nullable=False))
     computed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ContactBlock(SQLModel, table=True):
+    """One block a live contact falls into for duplicate matching (derived from the
+    contact, derived again when it changes), so that after a change the matcher finds a
+    changed contact's candidates by an index instead of blocking the whole table again.
+    Blocks are found by a 64-bit digest of their key (an integer index builds and
+    searches much faster than one on text); `key` itself confirms it. `rank` orders a
+    crowded block's members as the matcher does (family name, given name)."""
+
+    __tablename__ = "contact_block"
+
+    key_hash: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    # No foreign key: merging moves every reference to a contact, and these rows are
+    # derived again instead (a deleted contact's rows are never read: not live).
+    contact_id: int = Field(primary_key=True, index=True)
+    key: str = Field(sa_column=Column(Text, nullable=False))
+    rank: str = Field(sa_column=Column(Text, nullable=False))

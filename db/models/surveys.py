@@ -179,6 +179,24 @@ class SurveyTranslation(SQLModel, table=True):
     text: str = Field(max_length=2000)
 
 
+class SurveyMailWording(SQLModel, table=True):
+    """HR's wording of a survey's invitation or reminder email in one language.
+
+    `kind` is "invitation" or "reminder". The subject and body hold placeholders such
+    as {first_name} and {link} (db/surveys/wording.py checks them); a language without
+    a row uses the default wording of that language.
+    """
+
+    __tablename__ = "survey_mail_wording"
+
+    survey_id: int = Field(foreign_key="survey.id", primary_key=True, ondelete="CASCADE")
+    language: str = Field(primary_key=True, max_length=8)
+    kind: str = Field(primary_key=True, max_length=16)
+    subject: str = Field(max_length=200)
+    body: str = Field(max_length=4000)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class SurveyInvitation(SQLModel, table=True):
     """One invited employee or contact: knows only whether they answered, never when or what."""
 
@@ -233,6 +251,9 @@ class SurveyResponse(SQLModel, table=True):
     team: str = Field(max_length=80)
     location: str = Field(max_length=80)
     tenure_band: str = Field(max_length=20)
+    # The respondent's line manager (their directory email), generalised like the other
+    # cuts: empty for contacts, for people with no manager and for earlier answers.
+    manager: str = Field(default="", max_length=254, sa_column_kwargs={"server_default": ""})
     submitted_on: date
     # Set only when a contact survey is declared non-anonymous (the contact agreed to
     # be named): then, and only then, the answer shows on the contact's timeline.

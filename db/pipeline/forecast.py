@@ -6,6 +6,8 @@ any month the period covers only in part added from the deals themselves; conver
 time in stage are aggregated from the stage history in SQL."""
 
 import hashlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -448,20 +450,39 @@ for _cls in (MonthRow, Outcomes, FunnelStep, StageTime, LostRow):
     register(_cls)
 
 
+def _in_own_session(
+    session: Session,
+    report: Callable[..., list[StageTime]],
+    actor: Actor,
+    flt: ForecastFilter,
+    pipeline_id: int,
+) -> list[StageTime]:
+    """Run a stage report on a new session of the same database (committed data only)."""
+    with Session(session.get_bind()) as own:
+        return report(session=own, actor=actor, flt=flt, pipeline_id=pipeline_id)
+
+
 def forecast_report(*, session: Session, actor: Actor, flt: ForecastFilter) -> ForecastReport:
     """The whole forecast for `flt`, from the report cache while no deal has changed."""
     require_role(actor, Role.admin, Role.manager, Role.sales, doing="see the forecast")
     pipeline_id = flt.pipeline_id or 0
 
     def compute() -> ForecastReport:
-        totals = _totals(session, actor, flt)  # read once for the three reports built on it
-        return ForecastReport(
-            months=by_close_month(session=session, actor=actor, flt=flt, totals=totals),
-            outcome=outcomes(session=session, actor=actor, flt=flt, totals=totals),
-            steps=conversion_funnel(session=session, actor=actor, flt=flt, pipeline_id=pipeline_id),
-            times=time_in_stage(session=session, actor=actor, flt=flt, pipeline_id=pipeline_id),
-            lost=lost_reasons(session=session, actor=actor, flt=flt, totals=totals),
-        )
+        # The two reports read from the stage history are the slow part, and neither
+        # needs the other: time in stage is read on a connection of its own meanwhile.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            times = pool.submit(_in_own_session, session, time_in_stage, actor, flt, pipeline_id)
+            steps = conversion_funnel(
+                session=session, actor=actor, flt=flt, pipeline_id=pipeline_id
+            )
+            totals = _totals(session, actor, flt)  # read once for the three built on it
+            return ForecastReport(
+                months=by_close_month(session=session, actor=actor, flt=flt, totals=totals),
+                outcome=outcomes(session=session, actor=actor, flt=flt, totals=totals),
+                steps=steps,
+                times=times.result(),
+                lost=lost_reasons(session=session, actor=actor, flt=flt, totals=totals),
+            )
 
     _scope(actor, flt)  # refuses a reversed period before anything is stored
     key = (

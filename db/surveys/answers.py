@@ -37,7 +37,6 @@ from db.models.surveys import (
     SurveyResponse,
 )
 from db.surveys.builder import list_questions
-from db.surveys.distribution import hash_token
 from db.surveys.employees import tenure_band
 from db.surveys.held import (
     Held,
@@ -48,6 +47,7 @@ from db.surveys.held import (
     pool_of,
 )
 from db.surveys.tallies import tally_survey
+from db.surveys.tokens import hash_token
 from db.surveys.voice import respondent_cuts
 
 MAX_TEXT = 4000
@@ -183,9 +183,9 @@ def validate_answers(
     return clean
 
 
-# What a response may say about its author, most general first: location is given up
-# first, then the tenure band, then the team, then the department.
-CUTS = ("department", "team", "tenure_band", "location")
+# What a response may say about its author, most general first: the line manager is
+# given up first, then location, then the tenure band, then the team, then the department.
+CUTS = ("department", "team", "tenure_band", "location", "manager")
 # Stored in place of an attribute given up: "not stated" to every report.
 NOT_STATED = "not stated"
 
@@ -244,7 +244,7 @@ def _directory(session: Session, survey: Survey) -> list[tuple[int, tuple[str, .
             .join(Contact, col(Contact.id) == col(SurveyInvitation.contact_id))
             .where(col(SurveyInvitation.survey_id) == survey.id)
         ).all()
-        return [(int(i), (d, t, "", (r or "")[:80])) for i, d, t, r in contact_rows]
+        return [(int(i), (d, t, "", (r or "")[:80], "")) for i, d, t, r in contact_rows]
     rows = session.execute(
         select(
             col(SurveyInvitation.id),
@@ -252,12 +252,15 @@ def _directory(session: Session, survey: Survey) -> list[tuple[int, tuple[str, .
             col(Employee.team),
             col(Employee.start_date),
             col(Employee.location),
+            col(Employee.manager_email),
         )
         .join(Employee, col(Employee.id) == col(SurveyInvitation.employee_id))
         .where(col(SurveyInvitation.survey_id) == survey.id)
     ).all()
     # Tenure as of the day the survey opened, so the classes do not move day by day.
-    return [(int(i), (d, t, tenure_band(s, survey.opens_on), lo)) for i, d, t, s, lo in rows]
+    return [
+        (int(i), (d, t, tenure_band(s, survey.opens_on), lo, m or "")) for i, d, t, s, lo, m in rows
+    ]
 
 
 def stored_cuts(*, session: Session, survey: Survey, invitation_id: int) -> dict[str, str]:

@@ -13,7 +13,6 @@ marked, and answers from those people are counted apart in participation, so ans
 HR could have given itself with the links it held can be seen.
 """
 
-import hashlib
 import secrets
 import smtplib
 from collections import Counter
@@ -26,7 +25,9 @@ from sqlmodel import Session, col, select
 
 from db.auth.actor import Actor, require_role
 from db.auth.audit import record
+from db.consent.preferences import new_link, preferences_url, unsubscribe_headers
 from db.core.errors import Conflict, DomainError, ValidationError
+from db.core.mail import from_header, local_sender
 from db.core.settings import get_settings
 from db.core.small_groups import big_enough
 from db.core.spreadsheets import rows_csv
@@ -42,15 +43,21 @@ from db.models.surveys import (
     SurveyStatus,
 )
 from db.surveys.builder import get_survey, list_questions
+from db.surveys.languages import check_language
 from db.surveys.tallies import current_release
-from db.surveys.voice import feedback_withdrawn
-
-TOKEN_BYTES = 24  # 192 bits
-
-
-def hash_token(token: str) -> str:
-    """The stored form of a link token."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+from db.surveys.tokens import TOKEN_BYTES, hash_token
+from db.surveys.voice import FEEDBACK_PURPOSE, feedback_withdrawn
+from db.surveys.wording import (
+    LOGO_CID,
+    Draft,
+    Letter,
+    Mail,
+    Preview,
+    check_wording,
+    framed,
+    letter,
+    sample_letter,
+)
 
 
 def public_url() -> str:
@@ -58,9 +65,10 @@ def public_url() -> str:
     return get_settings().public_url.rstrip("/") or "http://localhost:8501"
 
 
-def answer_url(token: str) -> str:
-    """The personal link that opens the answering page."""
-    return f"{public_url()}/answer_survey?token={token}"
+def answer_url(token: str, language: str | None = None) -> str:
+    """The personal link that opens the answering page (in `language`, when given)."""
+    shown = f"&lang={language}" if language else ""
+    return f"{public_url()}/answer_survey?token={token}{shown}"
 
 
 def _audience(survey: Survey) -> list[Any]:
@@ -128,10 +136,12 @@ class IssuedLink:
 
 @dataclass(frozen=True)
 class Invitee:
-    """Who a link goes to, employee or contact."""
+    """Who a link goes to, employee or contact (a contact's row, for its unsubscribe link)."""
 
     name: str
     email: str
+    first_name: str = ""
+    contact: Contact | None = None
 
 
 def _pending(
@@ -149,14 +159,20 @@ def _pending(
         .where(*unanswered)
         .order_by(col(Employee.name))
     ).all()
-    pending = [(inv, Invitee(emp.name, emp.email)) for inv, emp in staff]
+    pending = [
+        (inv, Invitee(emp.name, emp.email, (emp.name.split() or [""])[0])) for inv, emp in staff
+    ]
     contacts = session.exec(
         select(SurveyInvitation, Contact)
         .join(Contact, col(Contact.id) == col(SurveyInvitation.contact_id))
         .where(*unanswered, col(Contact.erased_at).is_(None))
         .order_by(col(Contact.family_name), col(Contact.given_name))
     ).all()
-    pending += [(inv, Invitee(c.full_name, c.email or "")) for inv, c in contacts if c.email]
+    pending += [
+        (inv, Invitee(c.full_name, c.email or "", c.given_name or c.full_name, c))
+        for inv, c in contacts
+        if c.email
+    ]
     return pending
 
 
@@ -271,32 +287,87 @@ class MailNotConfigured(DomainError):
     """No SMTP server is configured."""
 
 
-def _message(
-    survey: Survey, invitee: Invitee, url: str, sender: str, reminder: bool
-) -> EmailMessage:
+def survey_email(mail: Mail, *, to: str, sender: str, headers: dict[str, str]) -> EmailMessage:
+    """One survey email: plain text and HTML alternatives, the logo inline beside the HTML."""
     message = EmailMessage()
-    message["From"] = sender
-    message["To"] = invitee.email
-    prefix = "Reminder: " if reminder else ""
-    message["Subject"] = f"{prefix}{survey.title}"
-    if survey.anonymous:
-        privacy = (
-            "Your answers are confidential: results are only reported for groups of "
-            f"{survey.min_group} or more, and nothing links your answers to you."
+    message["From"] = from_header(sender)
+    message["To"] = to
+    message["Subject"] = mail.subject
+    for name, value in headers.items():
+        message[name] = value
+    message.set_content(mail.text)
+    message.add_alternative(mail.html, subtype="html")
+    if mail.logo:
+        page = message.get_body(("html",))
+        assert isinstance(page, EmailMessage)
+        page.add_related(
+            mail.logo.data,
+            "image",
+            mail.logo.subtype,
+            cid=f"<{LOGO_CID}>",
+            disposition="inline",
+            filename=f"logo.{mail.logo.subtype}",
         )
-    else:
-        privacy = (
-            "This survey is not anonymous: your answers are kept with your record so that "
-            "we can follow up with you. Totals are only reported for groups of "
-            f"{survey.min_group} or more."
-        )
-    message.set_content(
-        f"Hello {invitee.name},\n\n"
-        f"Please tell us what you think in '{survey.title}' by {survey.closes_on:%d %B %Y}.\n"
-        f"{privacy}\n\n"
-        f"Your personal link (use it once, do not forward it):\n{url}\n"
-    )
     return message
+
+
+def _write(
+    session: Session, letter_: Letter, invitee: Invitee, token: str
+) -> tuple[Mail, dict[str, str]]:
+    """The email to one invitee, with a customer's unsubscribe link (a preference link)."""
+    stop_url, headers = None, {}
+    if invitee.contact is not None:
+        # A customer survey's email can be stopped in one click (RFC 8058): the
+        # unsubscribe route withdraws email for the feedback purpose.
+        preference = new_link(session=session, contact=invitee.contact)
+        stop_url = preference.url
+        headers = unsubscribe_headers(preference.token, FEEDBACK_PURPOSE)
+    mail = letter_.write(
+        invitee.first_name or invitee.name,
+        lambda language: answer_url(token, language),
+        stop_url,
+    )
+    return mail, headers
+
+
+def require_real_sender(sender: str) -> None:
+    """Refuse a sender no one can answer (surveys@localhost) outside the demo.
+
+    Mail from a localhost address is rejected or binned as spam by most receiving
+    servers, and replies go nowhere: people would simply never see their link. The
+    demo keeps the default so that it can send to a local test server.
+    """
+    if local_sender(sender) and not get_settings().demo:
+        raise MailNotConfigured(
+            f"The sender address is {sender!r}, which no one outside this server can answer, "
+            "and most mail servers refuse or bin such mail. Set RAPPORT_SMTP_FROM to an "
+            "address of your organisation (e.g. surveys@your-organisation.org) first."
+        )
+
+
+SAMPLE_NAME = "Alex"
+
+
+def preview_mail(*, session: Session, actor: Actor, survey_id: int, draft: Draft) -> Preview:
+    """The email HR's `draft` would make, for a sample person (HR).
+
+    The wording is checked as saving checks it; nothing is saved or sent.
+    """
+    require_role(actor, Role.hr, doing="word survey emails")
+    survey = get_survey(session=session, survey_id=survey_id)
+    sample = sample_letter(
+        session=session,
+        survey_id=survey_id,
+        language=check_language(draft.language),
+        wording=check_wording(draft.kind, draft.subject, draft.body),
+    )
+    contacts = survey.audience_kind == AudienceKind.contacts.value
+    mail = sample.write(
+        SAMPLE_NAME,
+        lambda shown: answer_url("SAMPLE-LINK", shown),
+        preferences_url("SAMPLE-LINK") if contacts else None,
+    )
+    return framed(mail)
 
 
 NOT_ASCII = "need an international (SMTPUTF8) mail server, which this one is not"
@@ -368,8 +439,14 @@ def send_round(
             "Email is not configured: set RAPPORT_SMTP_HOST (see the README), "
             "or download the links as CSV for a mail merge."
         )
+    require_real_sender(settings.sender)
     survey = get_survey(session=session, survey_id=survey_id)
     _require_open(survey)
+    # Written once per send, in every language the survey offers; a bad logo stops the
+    # send here, before anyone is emailed.
+    words = letter(
+        session=session, survey_id=survey_id, kind="reminder" if reminder else "invitation"
+    )
     withdrawn = feedback_withdrawn(session, survey)
     left_out = dict(Counter(withdrawn.values()))
     sent = refused = 0
@@ -404,9 +481,12 @@ def send_round(
                 if not international and not invitee.email.isascii():
                     continue
                 token = _new_link(session, invitation)
+                mail, headers = _write(session, words, invitee, token)
                 try:
                     server.send_message(
-                        _message(survey, invitee, answer_url(token), settings.sender, reminder)
+                        survey_email(
+                            mail, to=invitee.email, sender=settings.sender, headers=headers
+                        )
                     )
                 except smtplib.SMTPRecipientsRefused:
                     session.rollback()

@@ -292,13 +292,14 @@ def org_choices(*, session: Session, actor: Actor) -> dict[str, list[str]]:
     }
 
 
+# The tenure bands, defined once: shortest first (the order cut views list them in).
+TENURE_BANDS = ("under 1 year", "1-2 years", "2-5 years", "5+ years")
+
+
 def tenure_band(start: date, on: date) -> str:
     """The tenure band reported beside an answer (coarse on purpose)."""
     years = (on - start).days / 365.25
-    if years < 1:
-        return "under 1 year"
-    if years < 2:
-        return "1-2 years"
-    if years < 5:
-        return "2-5 years"
-    return "5+ years"
+    for band, below in zip(TENURE_BANDS, (1, 2, 5), strict=False):
+        if years < below:
+            return band
+    return TENURE_BANDS[-1]

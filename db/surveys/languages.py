@@ -7,6 +7,7 @@ Anything not translated falls back to the survey's own language, and says so.
 """
 
 from dataclasses import dataclass, replace
+from datetime import date
 
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
@@ -42,6 +43,23 @@ _STORED = {
         ),
     }
 }
+
+
+_MONTHS = {
+    "fr": (
+        "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
+    ).split()
+}
+_SHORT_MONTHS = {"fr": "janv. févr. mars avr. mai juin juil. août sept. oct. nov. déc.".split()}
+
+
+def written_date(day: date, language: str, *, abbreviated: bool = False) -> str:
+    """A date written out in `language` (04 December 2026 / 4 décembre 2026; abbreviated:
+    04 Dec 2026 / 4 déc. 2026)."""
+    months = (_SHORT_MONTHS if abbreviated else _MONTHS).get(language)
+    if months is None:
+        return f"{day:%d %b %Y}" if abbreviated else f"{day:%d %B %Y}"
+    return f"{day.day} {months[day.month - 1]} {day.year}"
 
 
 def question_key(code: str) -> str:

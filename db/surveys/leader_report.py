@@ -53,16 +53,24 @@ def pdf_file_name(title: str, label: str) -> str:
     return re.sub(r"[^\w]+", "-", f"{title} {label}").strip("-") + ".pdf"
 
 
+def pdf_unavailable() -> str | None:
+    """Why no PDF can be made on this machine (a font file missing), or None."""
+    missing = [str(FONT_DIR / name) for name in FONTS.values() if not (FONT_DIR / name).is_file()]
+    if not missing:
+        return None
+    return (
+        f"The PDF cannot be made: the font file {missing[0]} is missing. "
+        "Install the fonts-dejavu-core package."
+    )
+
+
 def leader_pdf(
     *, session: Session, survey_id: int, group_key: str, actor: Actor, today: dt.date | None = None
 ) -> bytes:
     """The PDF report of one group this actor may see; Forbidden for any other group."""
-    missing = [str(FONT_DIR / name) for name in FONTS.values() if not (FONT_DIR / name).is_file()]
-    if missing:
-        raise DomainError(
-            f"The PDF cannot be made: the font file {missing[0]} is missing. "
-            "Install the fonts-dejavu-core package."
-        )
+    problem = pdf_unavailable()
+    if problem:
+        raise DomainError(problem)
     visible = {g.key: g for g in groups(session=session, survey_id=survey_id, actor=actor)}
     if group_key not in visible:
         raise Forbidden("You can only see results for your own team.")

@@ -189,8 +189,8 @@ def _send(session: Session, survey_id: int, smtp: SmtpSettings | None, *, remind
         report = send_round(
             session=session, survey_id=survey_id, actor=SCHEDULER, smtp=smtp, reminder=reminder
         )
-    except MailNotConfigured:
-        return "email not configured"
+    except MailNotConfigured as err:
+        return f"email not configured ({err})"
     except DomainError as err:
         return f"send cut short ({err}); the next pass resumes it"
     return f"{report.sent} sent"

@@ -12,10 +12,11 @@ import httpx
 import pytest
 from sqlmodel import Session
 
+from bench.serve import free_port
 from db.auth.actor import OPERATOR
 from db.core.engine import make_engine
 from db.integrations.api_tokens import create_token
-from tests.api.conftest import Served, free_port
+from tests.api.conftest import Served
 from tests.conftest import IN_CI
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"

@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import func, select
 
 import bench.runner
-from bench.runner import bench_commands, bench_pages, database_for
+from bench.runner import bench_changes, bench_commands, bench_pages, database_for
 from db.core.engine import make_engine, session_scope
 from db.models.people import Contact
 
@@ -52,3 +52,31 @@ def test_the_benchmark_times_an_import_into_a_copy_of_the_world(
     assert "updated 0;" not in result.detail  # some rows name people the world holds
     assert contacts_in(tiny_world) == before  # the pages' world is left as it was
     assert (tmp_path / "world-copy.db").exists()
+
+
+def test_the_benchmark_times_the_duplicates_page_after_contacts_changed_on_a_copy(
+    tiny_world: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RAPPORT_DATABASE_URL", "sqlite:///unused.db")  # restored afterwards
+    monkeypatch.setattr(bench.runner, "CHANGE_RUNS", 1)
+    engine = make_engine(tiny_world)
+    with session_scope(engine) as session:
+        latest = session.exec(select(func.max(Contact.updated_at))).one()
+    engine.dispose()
+    results = bench_changes(tiny_world, 0.01, tmp_path)
+    assert {(r.role, r.changed) for r in results} == {
+        (role, n) for role in ("admin", "manager") for n in (1, 10)
+    }
+    assert all(not r.error and r.ms > 0 and r.runs_ms == [r.ms] for r in results)
+    copy = f"sqlite:///{tmp_path / 'world-copy.db'}"
+    engine = make_engine(copy)
+    with session_scope(engine) as session:
+        edited = session.exec(
+            select(func.count()).select_from(Contact).where(Contact.updated_at > latest)
+        ).one()
+    engine.dispose()
+    assert edited == 2 * (1 + 10)  # each role's visits followed their own edits
+    engine = make_engine(tiny_world)
+    with session_scope(engine) as session:
+        assert session.exec(select(func.max(Contact.updated_at))).one() == latest
+    engine.dispose()

@@ -182,3 +182,34 @@ def test_a_manager_sets_the_team_target_on_the_forecast_page(run_page: RunPage) 
     at.button(key="FormSubmitter:set_target-Save target").click().run()
     assert any("Target saved for North" in s.value for s in at.success), [e.value for e in at.error]
     assert "£123,456.00" in list(at.dataframe[-1].value["Target"])
+
+
+def test_a_manager_with_one_team_sees_it_against_the_company_not_one_dot_scatters(
+    run_page: RunPage,
+) -> None:
+    at = run_page("pages/outcomes.py", "manager")
+    assert not at.exception, [e.value for e in at.exception]
+    assert "North against the company" in [s.value for s in at.subheader]
+    assert "Engagement and each outcome" not in [s.value for s in at.subheader]
+    # A bar with the company's line for each outcome the team or the company has.
+    specs = [c.proto.spec for c in at.get("vega_lite_chart")]
+    assert len(specs) == 6 and all('"tick"' in s for s in specs)
+    assert any(c.value.startswith("Lower is better") for c in at.caption)
+    assert any(c.value.startswith("Higher is better") for c in at.caption)
+    table = at.dataframe[0].value
+    assert list(table["Team"]) == ["North"]
+    # The customer NPS source is wired: the demo's named customer survey fills it.
+    assert table["customer NPS"].notna().all()
+
+
+def test_hr_sees_a_scatter_per_outcome_with_customer_nps_and_few_names_on_each(
+    run_page: RunPage,
+) -> None:
+    at = run_page("pages/outcomes.py", "hr")
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Engagement and each outcome" in [s.value for s in at.subheader]
+    table = at.dataframe[0].value
+    assert table["customer NPS"].notna().any()
+    headings = [m.value for m in at.markdown]
+    assert "**Customer NPS**" in headings
+    assert any("higher is better" in c.value for c in at.caption)

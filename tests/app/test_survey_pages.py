@@ -237,3 +237,48 @@ def test_the_list_of_everyone_unanswered_needs_a_confirmation_and_says_what_it_b
     assert not at.exception
     labels = [b.label for b in at.get("download_button")]
     assert any("breaks confidentiality" in label for label in labels), labels
+
+
+def pick_closed_engagement_survey(at):  # type: ignore[no-untyped-def]
+    survey_box = at.selectbox(key="results_survey")
+    survey_box.select(next(o for o in survey_box.options if "closed" in o))
+    at.run()
+    at.radio(key="results_view").set_value("Cuts")
+    at.run()
+    return at
+
+
+def test_hr_cuts_results_by_location_and_tenure_with_hidden_cells_explained(
+    run_page: RunPage,
+) -> None:
+    at = pick_closed_engagement_survey(run_page("pages/survey_results.py", "hr"))
+    assert not at.exception
+    at.selectbox(key="cut_first").set_value("location")
+    at.run()
+    at.selectbox(key="cut_second").set_value("tenure_band")
+    at.run()
+    assert not at.exception
+    frame = at.dataframe[0].value
+    assert {"location", "tenure band", "responses", "engagement index", "note"} <= set(
+        frame.columns
+    )
+    assert any("fewer than" in c.value for c in at.caption)
+    # Every blank count has its reason beside it.
+    blanks = frame[frame["responses"].isna() | (frame["responses"] == "")]
+    assert all(blanks["note"].astype(str).str.len() > 0)
+
+
+def test_a_manager_can_cut_only_their_own_reporting_tree(run_page: RunPage) -> None:
+    at = pick_closed_engagement_survey(run_page("pages/survey_results.py", "manager"))
+    assert not at.exception
+    assert at.selectbox(key="cut_first").options == ["Manager"]
+    at.selectbox(key="cut_second").set_value("location")
+    at.run()
+    assert not at.exception
+    frame = at.dataframe[0].value
+    assert set(frame["manager"]) <= {
+        "Maya Manager: whole reporting tree",
+        "Maya Manager: direct reports",
+        "manager@example.org: whole reporting tree",
+        "manager@example.org: direct reports",
+    }, set(frame["manager"])

@@ -12,6 +12,7 @@ import pytest
 
 from tests.api.conftest import start_server, stop_server
 from tests.conftest import IN_CI, ROOT
+from tests.helpers import BRAND_COLOUR, write_logo
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
@@ -33,6 +34,9 @@ def server_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     env = dict(os.environ)
     env["RAPPORT_DATABASE_URL"] = f"sqlite:///{data / 'rapport.db'}"
     env["RAPPORT_E2E_DATA"] = str(data)
+    # The organisation's look, so the browser sees it where it is used (not the default).
+    env["RAPPORT_BRAND_COLOUR"] = BRAND_COLOUR
+    env["RAPPORT_ORG_LOGO"] = str(write_logo(data / "logo.png"))
     return env
 
 

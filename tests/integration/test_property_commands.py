@@ -155,6 +155,25 @@ def version_of(session: Session, model: type[Any], row_id: int) -> int:
 
 
 Run = Callable[[Session, dict[str, Any], Any], object]
+
+
+def patching(
+    command: Callable[..., object], id_name: str, model: type[Any], key: str, role: str
+) -> Run:
+    """Run `command` as an update of the world's `key` row by `role`, at its current version."""
+
+    def run(s: Session, w: dict[str, Any], m: Any) -> object:
+        return command(
+            session=s,
+            **{id_name: w[key]},
+            patch=m,
+            version=version_of(s, model, w[key]),
+            actor=w["users"][role],
+        )
+
+    return run
+
+
 FORMS: dict[type[SQLModel], tuple[Callable[[dict[str, Any]], dict[str, Any]], Run]] = {
     OrganisationCreate: (
         lambda w: {"name": "Acme"},
@@ -162,13 +181,7 @@ FORMS: dict[type[SQLModel], tuple[Callable[[dict[str, Any]], dict[str, Any]], Ru
     ),
     OrganisationUpdate: (
         lambda w: {},
-        lambda s, w, m: update_organisation(
-            session=s,
-            org_id=w["org"],
-            patch=m,
-            version=version_of(s, Organisation, w["org"]),
-            actor=w["users"]["sales"],
-        ),
+        patching(update_organisation, "org_id", Organisation, "org", "sales"),
     ),
     ContactCreate: (
         lambda w: {"given_name": "Ben", "organisation_id": w["org"]},
@@ -176,13 +189,7 @@ FORMS: dict[type[SQLModel], tuple[Callable[[dict[str, Any]], dict[str, Any]], Ru
     ),
     ContactUpdate: (
         lambda w: {},
-        lambda s, w, m: update_contact(
-            session=s,
-            contact_id=w["contact"],
-            patch=m,
-            version=version_of(s, Contact, w["contact"]),
-            actor=w["users"]["sales"],
-        ),
+        patching(update_contact, "contact_id", Contact, "contact", "sales"),
     ),
     InteractionCreate: (
         lambda w: {
@@ -203,13 +210,7 @@ FORMS: dict[type[SQLModel], tuple[Callable[[dict[str, Any]], dict[str, Any]], Ru
     ),
     DealUpdate: (
         lambda w: {},
-        lambda s, w, m: update_deal(
-            session=s,
-            deal_id=w["deal"],
-            patch=m,
-            version=version_of(s, Deal, w["deal"]),
-            actor=w["users"]["sales"],
-        ),
+        patching(update_deal, "deal_id", Deal, "deal", "sales"),
     ),
     EmployeeCreate: (
         lambda w: {
@@ -224,13 +225,7 @@ FORMS: dict[type[SQLModel], tuple[Callable[[dict[str, Any]], dict[str, Any]], Ru
     ),
     EmployeeUpdate: (
         lambda w: {},
-        lambda s, w, m: update_employee(
-            session=s,
-            employee_id=w["employee"],
-            patch=m,
-            version=version_of(s, Employee, w["employee"]),
-            actor=w["users"]["hr"],
-        ),
+        patching(update_employee, "employee_id", Employee, "employee", "hr"),
     ),
     SurveyCreate: (
         lambda w: {"title": "Wave", "opens_on": TODAY, "closes_on": TODAY + timedelta(days=3)},
@@ -276,13 +271,7 @@ FORMS: dict[type[SQLModel], tuple[Callable[[dict[str, Any]], dict[str, Any]], Ru
     ),
     ConsentPurposeUpdate: (
         lambda w: {},
-        lambda s, w, m: update_purpose(
-            session=s,
-            purpose_id=w["purpose"],
-            patch=m,
-            version=version_of(s, ConsentPurpose, w["purpose"]),
-            actor=w["users"]["privacy"],
-        ),
+        patching(update_purpose, "purpose_id", ConsentPurpose, "purpose", "privacy"),
     ),
     ConsentEventCreate: (
         lambda w: {

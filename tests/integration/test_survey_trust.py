@@ -48,7 +48,7 @@ from tests.integration.test_surveys import (
     tokens_of,
     user,
 )
-from tests.smtp_sink import smtp_sink
+from tests.smtp_sink import plain_text, smtp_sink
 
 NUMBERS = count(1000)
 
@@ -391,8 +391,7 @@ def test_reminders_go_by_email_and_leave_no_count_that_ticks_with_each_answer(
     with smtp_sink() as (port, mailbox):
         settings_ = SmtpSettings(host="127.0.0.1", port=port, sender="hr@example.org")
         send_links(session=session, survey_id=sid, actor=hr, smtp=settings_)
-        body = mailbox.messages[0].get_content()  # type: ignore[attr-defined]
-        found = re.search(r"token=([A-Za-z0-9_-]+)", body)
+        found = re.search(r"token=([A-Za-z0-9_-]+)", plain_text(mailbox.messages[0]))
         assert found is not None
         submit_answers(session=session, token=found.group(1), answers=answers_for(session, sid, 4))
         send_links(session=session, survey_id=sid, actor=hr, smtp=settings_, reminder=True)
@@ -443,7 +442,7 @@ def test_answers_hr_gave_with_links_it_downloaded_are_counted_apart_once_closed(
     with smtp_sink() as (port, mailbox):
         send_links(session=session, survey_id=sid, actor=hr, smtp=SmtpSettings("127.0.0.1", port))
         emailed = {
-            m["To"]: re.search(r"token=([A-Za-z0-9_-]+)", m.get_content()).group(1)  # type: ignore[attr-defined,union-attr]
+            m["To"]: re.search(r"token=([A-Za-z0-9_-]+)", plain_text(m)).group(1)  # type: ignore[union-attr]
             for m in mailbox.messages
         }
     # The real North respondent and every South colleague answer from their email.

@@ -56,6 +56,24 @@ def answer(session: Session, survey_id: int, emails: list[str]) -> None:
         )
 
 
+def import_paper_answer(session: Session, survey_id: int, score: int, actor: Any) -> None:
+    """HR types in one paper answer, for the first invitation not yet answered."""
+    paper = session.exec(
+        select(SurveyInvitation).where(
+            SurveyInvitation.survey_id == survey_id,
+            SurveyInvitation.answered.is_(False),  # type: ignore[union-attr]
+        )
+    ).first()
+    assert paper is not None and paper.id is not None
+    import_response(
+        session=session,
+        invitation_id=paper.id,
+        answers=answers_for(session, survey_id, score),
+        submitted_on=TODAY,
+        actor=actor,
+    )
+
+
 def opened(session: Session, **extra: object) -> int:
     survey = new_survey(session, **extra)
     assert survey.id is not None
@@ -70,20 +88,7 @@ def test_the_xmin_join_pairs_no_response_with_its_invitation(session: Session) -
     sid = opened(session)
     answer(session, sid, [f"p{i}@example.org" for i in range(1, 12)])
     # One answer typed in by HR from a paper form takes the other path.
-    paper = session.exec(
-        select(SurveyInvitation).where(
-            SurveyInvitation.survey_id == sid,
-            SurveyInvitation.answered.is_(False),  # type: ignore[union-attr]
-        )
-    ).first()
-    assert paper is not None and paper.id is not None
-    import_response(
-        session=session,
-        invitation_id=paper.id,
-        answers=answers_for(session, sid, 2),
-        submitted_on=TODAY,
-        actor=OPERATOR,
-    )
+    import_paper_answer(session, sid, 2, OPERATOR)
     close_survey(session=session, survey_id=sid, actor=OPERATOR)
     assert session.execute(select(func.count()).select_from(SurveyResponse)).scalar_one() == 12
     joined = session.execute(
@@ -342,13 +347,14 @@ def test_answers_still_held_when_the_survey_closes_are_written_and_counted(
     assert everyone.n == 6
 
 
-# The directory an attacker holds: department, team, tenure band, location per invitee.
+# The directory an attacker holds: department, team, tenure band, location, manager.
 people = st.lists(
     st.tuples(
         st.sampled_from(["Sales", "Ops", "Care"]),
         st.sampled_from(["North", "South", "East", "Depot"]),
         st.sampled_from(["under 1 year", "1-2 years", "2-5 years"]),
         st.sampled_from(["Leeds", "York", "Hull"]),
+        st.sampled_from(["ann@example.org", "bo@example.org", ""]),  # the line manager
     ),
     min_size=1,
     max_size=60,
@@ -357,7 +363,7 @@ people = st.lists(
 
 @given(directory=people, k=st.integers(min_value=3, max_value=8))
 def test_every_stored_combination_is_shared_by_at_least_the_threshold_of_invitees(
-    directory: list[tuple[str, str, str, str]], k: int
+    directory: list[tuple[str, str, str, str, str]], k: int
 ) -> None:
     mapping = generalise(directory, k)
     stored = Counter(mapping[person] for person in directory)

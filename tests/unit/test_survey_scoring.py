@@ -162,6 +162,14 @@ def test_the_heatmap_labels_hidden_cells_as_hidden() -> None:
     } in values
 
 
+def test_a_cut_heatmap_keeps_tenure_bands_in_their_own_order() -> None:
+    bands = ["under 1 year", "1-2 years", "5+ years"]
+    cells = [{"group": "Leeds", "factor": b, "favourable": 60.0} for b in bands]
+    spec = heatmap_chart(cells, keep_order=True).to_dict()
+    assert spec["layer"][0]["encoding"]["x"]["sort"] == bands
+    assert heatmap_chart(cells).to_dict()["layer"][0]["encoding"]["x"]["sort"] == "ascending"
+
+
 def test_the_trend_chart_draws_waves_as_ordinal_with_labels() -> None:
     spec = trend_chart(
         [{"wave": 1, "title": "W1", "code": "eng_proud", "favourable": 60.0, "n": 20}]
