@@ -291,6 +291,7 @@ MESSAGES: dict[str, dict[str, str]] = {"fr": _FR}
 # is written with plain spaces (readable, and the same as typed); t() makes them fixed.
 _FIXED_SPACES = {"fr": re.compile(r" (?=[:;?!»])|(?<=«) ")}
 
+
 def current_language() -> str:
     """The visitor's language: chosen on the page, or given in the link (?lang=fr)."""
     chosen = st.session_state.get("language")
