@@ -19,7 +19,7 @@ CONCERN = "Photos of the blocked fire exit on level 3, and the inspection notes.
 def raise_with_files(browser: Any, server: str, steps: Steps) -> str:
     reporter = new_page(browser)
     reporter.goto(f"{server}/raise_concern")
-    reporter.get_by_role("heading", name="Raise a concern").wait_for()
+    reporter.get_by_role("heading", name="Raise a concern").first.wait_for()
     wait_until_idle(reporter)
     reporter.locator('textarea[aria-label="What happened"]').fill(CONCERN)
     reporter.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(

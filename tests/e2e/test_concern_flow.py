@@ -24,7 +24,7 @@ def test_a_reporter_reads_the_reviewers_reply_with_the_receipt(
 ) -> None:
     reporter = new_page(browser)
     reporter.goto(f"{server}/raise_concern")
-    reporter.get_by_role("heading", name="Raise a concern").wait_for()
+    reporter.get_by_role("heading", name="Raise a concern").first.wait_for()
     wait_until_idle(reporter)
     reporter.locator('textarea[aria-label="What happened"]').fill(CONCERN)
     steps.shot(reporter, "concern-form")
@@ -43,7 +43,7 @@ def test_a_reporter_reads_the_reviewers_reply_with_the_receipt(
     sign_in(reviewer, server, "reviewer", DEMO_PASSWORD)
     reviewer.get_by_role("heading", name=re.compile("Good to see you, Rui")).first.wait_for()
     reviewer.get_by_role("link", name="Case", exact=True).click()
-    reviewer.get_by_role("heading", name="Case", exact=True).wait_for()
+    reviewer.get_by_role("heading", name="Case", exact=True).first.wait_for()
     wait_until_idle(reviewer)
     field(reviewer, "Case reference").fill(reference)
     field(reviewer, "Case reference").press("Enter")
@@ -61,7 +61,7 @@ def test_a_reporter_reads_the_reviewers_reply_with_the_receipt(
     steps.shot(reviewer, "replied")
 
     reporter.goto(f"{server}/follow_up")
-    reporter.get_by_role("heading", name="Follow up a concern").wait_for()
+    reporter.get_by_role("heading", name="Follow up a concern").first.wait_for()
     wait_until_idle(reporter)
     field(reporter, "Case reference").fill(reference)
     field(reporter, "Receipt code").fill(receipt)

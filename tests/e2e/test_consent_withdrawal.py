@@ -71,7 +71,7 @@ def test_a_withdrawal_stops_marketing_and_an_override_shows_in_the_audit(
     sign_in(officer, server, "privacy", DEMO_PASSWORD)
     officer.get_by_role("heading", name=re.compile("Good to see you, Priya")).first.wait_for()
     officer.goto(f"{server}/consent?contact={contact_id}")
-    officer.get_by_role("heading", name="Consent", exact=True).wait_for()
+    officer.get_by_role("heading", name="Consent", exact=True).first.wait_for()
     wait_until_idle(officer)
     choose(officer, "Purpose", "Marketing news and offers")
     officer.get_by_text("Withdraw: no longer agrees").click()
@@ -84,7 +84,7 @@ def test_a_withdrawal_stops_marketing_and_an_override_shows_in_the_audit(
     sign_in(seller, server, "sales", DEMO_PASSWORD)
     seller.get_by_role("heading", name=re.compile("Good to see you, Sam")).first.wait_for()
     seller.goto(f"{server}/consent?contact={contact_id}")
-    seller.get_by_role("heading", name="Consent", exact=True).wait_for()
+    seller.get_by_role("heading", name="Consent", exact=True).first.wait_for()
     wait_until_idle(seller)
     seller.locator('input[aria-label="Subject"]').fill("Winter offers")
     seller.get_by_role("button", name="Log message").click()
@@ -100,7 +100,7 @@ def test_a_withdrawal_stops_marketing_and_an_override_shows_in_the_audit(
     steps.shot(seller, "overridden")
 
     officer.goto(f"{server}/consent_audit")
-    officer.get_by_role("heading", name="Consent audit").wait_for()
+    officer.get_by_role("heading", name="Consent audit").first.wait_for()
     wait_until_idle(officer)
     officer.get_by_role("button", name="Run the audit").click()
     officer.get_by_role(

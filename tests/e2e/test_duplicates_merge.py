@@ -33,7 +33,7 @@ def test_a_double_click_on_merge_merges_only_the_pair_on_screen_and_the_list_fol
     sign_in(page, server, "admin", DEMO_PASSWORD)
     page.get_by_role("heading", name=re.compile("Good to see you")).first.wait_for()
     page.get_by_role("link", name="Duplicates", exact=True).click()
-    page.get_by_role("heading", name="Recent merges").wait_for()
+    page.get_by_role("heading", name="Recent merges").first.wait_for()
     page.get_by_text("Which record survives?").wait_for()
     wait_until_idle(page)
     before = _pair_count(page)

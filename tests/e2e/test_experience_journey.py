@@ -13,8 +13,8 @@ def test_manager_opens_a_waiting_customers_timeline_from_home(
     page = new_page(browser)
     sign_in(page, server, "manager", DEMO_PASSWORD)
     page.get_by_role("heading", name=re.compile("Good to see you, Maya")).first.wait_for()
-    page.get_by_role("heading", name="Your team's customers today").wait_for()
-    page.get_by_role("heading", name="Your team this quarter").wait_for()
+    page.get_by_role("heading", name="Your team's customers today").first.wait_for()
+    page.get_by_role("heading", name="Your team this quarter").first.wait_for()
     steps.shot(page, "home")
 
     waiting = page.get_by_role("link", name=re.compile(r" · waiting \d+ days · ")).first
@@ -28,7 +28,7 @@ def test_manager_opens_a_waiting_customers_timeline_from_home(
     steps.shot(page, "timeline")
 
     page.get_by_role("link", name="Customer experience").first.click()
-    page.get_by_role("heading", name="Customer experience").wait_for()
+    page.get_by_role("heading", name="Customer experience").first.wait_for()
     page.get_by_text(re.compile(r"Shown: median business hours")).first.wait_for()
     page.get_by_text("Calls not returned", exact=True).click()
     call = page.get_by_role("link", name=re.compile(r" · waiting \d+ days · ")).first

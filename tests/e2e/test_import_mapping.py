@@ -35,7 +35,7 @@ def test_a_file_is_mapped_previewed_imported_and_reverted_through_the_mapping_sc
     sign_in(page, server, "manager", DEMO_PASSWORD)
     page.get_by_role("heading", name=re.compile("Good to see you")).first.wait_for()
     page.get_by_role("link", name="Import and export", exact=True).click()
-    page.get_by_role("heading", name="Import and export").wait_for()
+    page.get_by_role("heading", name="Import and export").first.wait_for()
     page.locator('input[type="file"]').set_input_files(str(upload))
     page.get_by_text("Map the columns").wait_for()
     page.get_by_text("Preview: the first rows as they will be stored").wait_for()

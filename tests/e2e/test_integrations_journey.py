@@ -36,7 +36,7 @@ def test_a_concern_reaches_a_signed_webhook_and_the_reviewers_inbox_and_home(
     admin = laptop(browser)
     sign_in(admin, server, "admin", DEMO_PASSWORD)
     admin.get_by_role("link", name="Webhooks", exact=True).click()
-    admin.get_by_role("heading", name="Webhooks").wait_for()
+    admin.get_by_role("heading", name="Webhooks").first.wait_for()
     with webhook_receiver() as receiver:
         field(admin, "URL").fill(receiver.url)
         field(admin, "What receives it (optional)").fill("The case-management bridge")
@@ -82,7 +82,7 @@ def test_a_concern_reaches_a_signed_webhook_and_the_reviewers_inbox_and_home(
     assert all(MARKER not in m.as_string() for m in mailbox.messages)
 
     admin.reload()
-    admin.get_by_role("heading", name="Deliveries").wait_for()
+    admin.get_by_role("heading", name="Deliveries").first.wait_for()
     wait_until_idle(admin)
     steps.shot(admin, "webhook-deliveries")
 
@@ -95,7 +95,7 @@ def test_a_concern_reaches_a_signed_webhook_and_the_reviewers_inbox_and_home(
     steps.shot(reviewer, "home-notifications")
 
     reviewer.get_by_role("link", name="Notifications", exact=True).click()
-    reviewer.get_by_role("heading", name="What you are told").wait_for()
+    reviewer.get_by_role("heading", name="What you are told").first.wait_for()
     wait_until_idle(reviewer)
     steps.shot(reviewer, "notification-settings")
     reviewer.get_by_text("A reporter replies on a case").click()

@@ -66,7 +66,7 @@ def test_a_connected_mailbox_feeds_contact_360_and_shows_its_failures(
     admin = new_page(browser)
     sign_in(admin, server, "admin", DEMO_PASSWORD)
     admin.goto(f"{server}/mailboxes")
-    admin.get_by_role("heading", name="Mailboxes").wait_for()
+    admin.get_by_role("heading", name="Mailboxes").first.wait_for()
     wait_until_idle(admin)
     form = admin.locator('[data-testid="stForm"]').last
     for label, value in (
@@ -118,7 +118,7 @@ def test_a_connected_mailbox_feeds_contact_360_and_shows_its_failures(
     assert "Old shared box: failed" in done.stderr
 
     admin.goto(f"{server}/mailboxes")
-    admin.get_by_role("heading", name="Mailboxes").wait_for()
+    admin.get_by_role("heading", name="Mailboxes").first.wait_for()
     wait_until_idle(admin)
     admin.locator('input[aria-label="Mailbox"]').click()
     admin.get_by_role("option", name=re.compile("Old shared box")).click()
@@ -137,7 +137,7 @@ def test_a_connected_mailbox_feeds_contact_360_and_shows_its_failures(
     steps.shot(seller, "contact-360-with-email")
 
     seller.goto(f"{server}/unknown_senders")
-    seller.get_by_role("heading", name="Unknown senders").wait_for()
+    seller.get_by_role("heading", name="Unknown senders").first.wait_for()
     wait_until_idle(seller)
     steps.shot(seller, "unknown-senders")
     seller.get_by_role("button", name="Create contact").click()

@@ -14,7 +14,7 @@ def test_a_one_team_manager_sees_their_team_against_the_company_with_no_scatters
     sign_in(page, server, "manager", DEMO_PASSWORD)
     page.get_by_role("link", name="People and outcomes").first.click()
     page.get_by_role("heading", name="People and outcomes").first.wait_for()
-    page.get_by_role("heading", name="North against the company").wait_for()
+    page.get_by_role("heading", name="North against the company").first.wait_for()
     page.get_by_text("Customer NPS", exact=True).first.wait_for()
     # A bar with the company's line for every outcome: drawn charts, not empty frames.
     charts = page.locator(".vega-embed")

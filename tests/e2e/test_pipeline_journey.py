@@ -41,7 +41,7 @@ def test_sales_create_a_deal_log_a_call_and_win_it_on_the_board(
     page.get_by_role("heading", name=re.compile("Good to see you, Sam")).first.wait_for()
 
     page.get_by_role("link", name="Organisations", exact=True).click()
-    page.get_by_role("heading", name="Organisations").wait_for()
+    page.get_by_role("heading", name="Organisations").first.wait_for()
     page.get_by_text("Add an organisation").click()
     field(page, "Organisation name").fill("Quayside Clinic")
     field(page, "Web domain").fill("quayside-clinic.example.org")
@@ -50,7 +50,7 @@ def test_sales_create_a_deal_log_a_call_and_win_it_on_the_board(
     steps.shot(page, "organisation")
 
     page.get_by_role("link", name="Contacts", exact=True).click()
-    page.get_by_role("heading", name="Contacts").wait_for()
+    page.get_by_role("heading", name="Contacts").first.wait_for()
     page.get_by_text("Add a contact").click()
     finder = field(page, "Find their organisation")
     finder.fill("Quayside")
@@ -64,7 +64,7 @@ def test_sales_create_a_deal_log_a_call_and_win_it_on_the_board(
     page.get_by_text("Added Lena Okafor").wait_for()
     steps.shot(page, "contact")
     page.get_by_role("link", name="Open Lena Okafor").click()
-    page.get_by_role("heading", name="Lena Okafor").wait_for()
+    page.get_by_role("heading", name="Lena Okafor").first.wait_for()
 
     choose(page, "Channel you are about to use", "phone")
     page.get_by_role("tab", name="Log interaction").click()
@@ -85,12 +85,12 @@ def test_sales_create_a_deal_log_a_call_and_win_it_on_the_board(
     steps.shot(page, "deal")
 
     page.get_by_role("link", name="Forecast", exact=True).click()
-    page.get_by_role("heading", name="Forecast").wait_for()
+    page.get_by_role("heading", name="Forecast").first.wait_for()
     before = won_in_period(page)
     steps.shot(page, "forecast-before")
 
     page.get_by_role("link", name="Board", exact=True).click()
-    page.get_by_role("heading", name="Board").wait_for()
+    page.get_by_role("heading", name="Board").first.wait_for()
     title = "Quayside care records"
     for target in ("Qualified", "Proposal", "Negotiation", "Won"):
         page.get_by_text(title, exact=True).wait_for()
@@ -100,7 +100,7 @@ def test_sales_create_a_deal_log_a_call_and_win_it_on_the_board(
     page.get_by_text(title, exact=True).wait_for(state="detached")
 
     page.get_by_role("link", name="Forecast", exact=True).click()
-    page.get_by_role("heading", name="Forecast").wait_for()
+    page.get_by_role("heading", name="Forecast").first.wait_for()
     page.wait_for_timeout(1000)
     after = won_in_period(page)
     steps.shot(page, "forecast-after")

@@ -119,7 +119,7 @@ def test_a_quarter_in_two_languages_with_an_automatic_reminder_and_a_leaders_pdf
 
     # Translated into French, every piece of its wording.
     hr.goto(f"{server}/survey_translations")
-    hr.get_by_role("heading", name="Survey translations").wait_for()
+    hr.get_by_role("heading", name="Survey translations").first.wait_for()
     idle(hr)
     choose(hr, "Survey", f"{TITLE} (#{sid}, draft)")
     idle(hr)
@@ -137,7 +137,7 @@ def test_a_quarter_in_two_languages_with_an_automatic_reminder_and_a_leaders_pdf
 
     # Scheduled: opens tomorrow at nine by itself, one reminder a day after it opened.
     hr.goto(f"{server}/surveys")
-    hr.get_by_role("heading", name="Surveys", exact=True).wait_for()
+    hr.get_by_role("heading", name="Surveys", exact=True).first.wait_for()
     idle(hr)
     choose(hr, "Survey", f"{TITLE} · #{sid}")
     idle(hr)
@@ -173,16 +173,16 @@ def test_a_quarter_in_two_languages_with_an_automatic_reminder_and_a_leaders_pdf
                 link += "&lang=fr"
             phone.goto(link)
             if number == 1:
-                phone.get_by_role("heading", name=TITLE).wait_for()
+                phone.get_by_role("heading", name=TITLE).first.wait_for()
                 idle(phone)
                 choose(phone, "Language", "Français")
             french = number < 2
             heading = PULSE_FRENCH["title"] if french else TITLE
-            phone.get_by_role("heading", name=heading).wait_for()
+            phone.get_by_role("heading", name=heading).first.wait_for()
             if number == 0:
                 steps.shot(phone, "answering-in-french")
             answer_all(phone, "Envoyer mes réponses" if french else "Submit answers")
-            phone.get_by_role("heading", name="Merci" if french else "Thank you").wait_for()
+            phone.get_by_role("heading", name="Merci" if french else "Thank you").first.wait_for()
             phone.context.close()
 
         # A day after opening, the worker reminds the 34 who have not answered, only them.
@@ -196,7 +196,7 @@ def test_a_quarter_in_two_languages_with_an_automatic_reminder_and_a_leaders_pdf
         assert f"survey {sid} reminder" not in worker(server_env, port)  # once only
 
     hr.reload()
-    hr.get_by_role("heading", name="Surveys", exact=True).wait_for()
+    hr.get_by_role("heading", name="Surveys", exact=True).first.wait_for()
     idle(hr)
     hr.get_by_text(re.compile("reminders sent so far: 1")).first.wait_for()
     hr.get_by_role("button", name=f"Close the survey “{TITLE}”").click()

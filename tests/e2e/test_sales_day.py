@@ -38,7 +38,7 @@ def sidebar_search(page: Any, text: str) -> None:
     box = page.locator('[data-testid="stSidebar"] input[aria-label="Search"]')
     box.fill(text)
     box.press("Enter")
-    page.get_by_role("heading", name="Search", exact=True).wait_for()
+    page.get_by_role("heading", name="Search", exact=True).first.wait_for()
     wait_until_idle(page)
 
 
@@ -84,7 +84,7 @@ def test_a_salesperson_and_a_manager_walk_a_day(
 
     # The forecast before the win, on the won deal's pipeline and currency.
     page.get_by_role("link", name="Forecast", exact=True).click()
-    page.get_by_role("heading", name="Forecast").wait_for()
+    page.get_by_role("heading", name="Forecast").first.wait_for()
     choose(page, "Pipeline", won_pipeline.name)
     wait_until_idle(page)
     choose(page, "Currency", to_win.currency)
@@ -94,7 +94,7 @@ def test_a_salesperson_and_a_manager_walk_a_day(
 
     # Move one of Sam's deals on the board: the card moves and the page says so.
     page.get_by_role("link", name="Board", exact=True).click()
-    page.get_by_role("heading", name="Board").wait_for()
+    page.get_by_role("heading", name="Board").first.wait_for()
     choose(page, "Owner", "Sam Sales")
     wait_until_idle(page)
     steps.shot(page, "board")
@@ -133,7 +133,7 @@ def test_a_salesperson_and_a_manager_walk_a_day(
     steps.shot(page, "home-after")
 
     page.get_by_role("link", name="Forecast", exact=True).click()
-    page.get_by_role("heading", name="Forecast").wait_for()
+    page.get_by_role("heading", name="Forecast").first.wait_for()
     choose(page, "Pipeline", won_pipeline.name)
     wait_until_idle(page)
     choose(page, "Currency", to_win.currency)
@@ -148,7 +148,7 @@ def test_a_salesperson_and_a_manager_walk_a_day(
     manager.get_by_role("heading", name=re.compile("Good to see you, Maya")).first.wait_for()
     steps.shot(manager, "manager-home")
     manager.get_by_role("link", name="Pipeline settings", exact=True).click()
-    manager.get_by_role("heading", name="Pipeline settings").wait_for()
+    manager.get_by_role("heading", name="Pipeline settings").first.wait_for()
     choose(manager, "Pipeline", won_pipeline.name)
     wait_until_idle(manager)
     field(manager, "Stage name").fill("Contract review")
@@ -158,7 +158,7 @@ def test_a_salesperson_and_a_manager_walk_a_day(
     manager.get_by_text("Contract review").first.wait_for(state="attached")
     steps.shot(manager, "stage-added")
     manager.get_by_role("link", name="Board", exact=True).click()
-    manager.get_by_role("heading", name="Board").wait_for()
+    manager.get_by_role("heading", name="Board").first.wait_for()
     choose(manager, "Pipeline", won_pipeline.name)
     wait_until_idle(manager)
     manager.get_by_text("Contract review").first.wait_for()
@@ -172,7 +172,7 @@ def test_a_refused_board_move_puts_the_card_back_and_others_cards_have_no_menu(
     sign_in(page, server, "sales", DEMO_PASSWORD)
     page.get_by_role("heading", name=re.compile("Good to see you, Sam")).first.wait_for()
     page.get_by_role("link", name="Board", exact=True).click()
-    page.get_by_role("heading", name="Board").wait_for()
+    page.get_by_role("heading", name="Board").first.wait_for()
     wait_until_idle(page)
     cards = page.locator('[class*="st-key-card_"]')
     ids = [

@@ -46,7 +46,7 @@ def open_signed_in(
     page = new_page(browser, **context)
     sign_in(page, server, username, DEMO_PASSWORD)
     page.goto(f"{server}/{path}")
-    page.get_by_role("heading", name=heading, exact=True).wait_for()
+    page.get_by_role("heading", name=heading, exact=True).first.wait_for()
     wait_until_idle(page)
     return page
 
@@ -87,7 +87,7 @@ def test_admin_creates_a_user_who_then_signs_in(browser: Any, server: str, steps
     steps.shot(page, "signed-in")
 
     page.get_by_role("link", name="Users and roles", exact=True).click()
-    page.get_by_role("heading", name="Users and roles").wait_for()
+    page.get_by_role("heading", name="Users and roles").first.wait_for()
     steps.shot(page, "admin")
 
     field(page, "Username").fill("jordan")

@@ -29,7 +29,7 @@ def test_the_answering_page_wears_the_organisations_colour_and_logo_on_a_phone(
     phone = browser.new_context(viewport=PHONE).new_page()
     phone.set_default_timeout(SLOW)
     phone.goto(f"{server}/answer_survey?token={token}")
-    phone.get_by_role("heading", name="Quarterly pulse").wait_for()
+    phone.get_by_role("heading", name="Quarterly pulse").first.wait_for()
     wait_until_idle(phone)
     submit = phone.get_by_role("button", name="Submit answers")
     assert background(submit) == BRAND_RGB

@@ -23,7 +23,7 @@ def test_hr_reads_a_two_cut_view_with_hidden_cells_explained(
 ) -> None:
     hr = hr_signed_in(browser, server)
     hr.goto(f"{server}/survey_results")
-    hr.get_by_role("heading", name="Survey results").wait_for()
+    hr.get_by_role("heading", name="Survey results").first.wait_for()
     wait_until_idle(hr)
     # The demo's closed engagement wave (another test may have closed a survey of its own).
     pick(hr, "Survey", "Engagement survey", re.compile(r"^Engagement survey.*\(closed\)$"))

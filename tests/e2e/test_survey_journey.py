@@ -69,7 +69,7 @@ def hr_signed_in(browser: Any, server: str) -> Any:
 
 def results_say(page: Any, server: str, text: str | re.Pattern[str]) -> None:
     page.goto(f"{server}/survey_results")
-    page.get_by_role("heading", name="Survey results").wait_for()
+    page.get_by_role("heading", name="Survey results").first.wait_for()
     wait_until_idle(page)
     page.get_by_text(text).first.wait_for()
 
@@ -81,7 +81,7 @@ def test_results_stay_hidden_until_enough_people_answered(
 ) -> None:
     hr = hr_signed_in(browser, server)
     hr.get_by_role("link", name="Surveys", exact=True).click()
-    hr.get_by_role("heading", name="Surveys", exact=True).wait_for()
+    hr.get_by_role("heading", name="Surveys", exact=True).first.wait_for()
     wait_until_idle(hr)
 
     hr.get_by_text("New survey").click()
@@ -119,7 +119,7 @@ def test_results_stay_hidden_until_enough_people_answered(
     results_say(hr, server, re.compile("This survey is open"))
     assert hr.get_by_text("Engagement index", exact=True).count() == 0
     hr.goto(f"{server}/surveys")
-    hr.get_by_role("heading", name="Surveys", exact=True).wait_for()
+    hr.get_by_role("heading", name="Surveys", exact=True).first.wait_for()
     wait_until_idle(hr)
     hr.get_by_role("button", name="Close the survey").click()
     hr.get_by_text(re.compile("Status: closed")).wait_for()
