@@ -28,11 +28,11 @@ def raise_with_files(browser: Any, server: str, steps: Steps) -> str:
             {"name": "jane-notes.pdf", "mimeType": "application/pdf", "buffer": pdf_with_author()},
         ]
     )
-    reporter.get_by_text("jane-notes.pdf").wait_for()
+    reporter.get_by_text("jane-notes.pdf").first.wait_for()
     wait_until_idle(reporter)
     steps.shot(reporter, "files-attached")
     reporter.get_by_role("button", name="Send my concern").click()
-    reporter.get_by_text("Your concern has been received.").wait_for()
+    reporter.get_by_text("Your concern has been received.").first.wait_for()
     reference = reporter.locator('[data-testid="stCode"] code').first.inner_text().strip()
     assert re.fullmatch(r"C-[2-9A-Z]{6}", reference)
     return str(reference)

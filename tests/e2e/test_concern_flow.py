@@ -29,7 +29,7 @@ def test_a_reporter_reads_the_reviewers_reply_with_the_receipt(
     reporter.locator('textarea[aria-label="What happened"]').fill(CONCERN)
     steps.shot(reporter, "concern-form")
     reporter.get_by_role("button", name="Send my concern").click()
-    reporter.get_by_text("Your concern has been received.").wait_for()
+    reporter.get_by_text("Your concern has been received.").first.wait_for()
     codes = reporter.locator('[data-testid="stCode"] code')
     codes.nth(1).wait_for()
     reference, receipt = (codes.nth(i).inner_text().strip() for i in range(2))
@@ -66,7 +66,7 @@ def test_a_reporter_reads_the_reviewers_reply_with_the_receipt(
     field(reporter, "Case reference").fill(reference)
     field(reporter, "Receipt code").fill(receipt)
     reporter.get_by_role("button", name="Open my case").click()
-    reporter.get_by_text(REPLY).wait_for()
-    reporter.get_by_text("We have received your concern.").wait_for()
+    reporter.get_by_text(REPLY).first.wait_for()
+    reporter.get_by_text("We have received your concern.").first.wait_for()
     steps.shot(reporter, "reply-read")
     assert reporter.get_by_text("Acknowledged").count() >= 1

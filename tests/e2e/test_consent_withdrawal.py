@@ -77,7 +77,7 @@ def test_a_withdrawal_stops_marketing_and_an_override_shows_in_the_audit(
     officer.get_by_text("Withdraw: no longer agrees").click()
     officer.locator('input[aria-label="Evidence note"]').fill("Asked on the phone to stop")
     officer.get_by_role("button", name="Record").click()
-    officer.get_by_text("Recorded: withdraw").wait_for()
+    officer.get_by_text("Recorded: withdraw").first.wait_for()
     steps.shot(officer, "withdrawal-recorded")
 
     seller = new_page(browser)
@@ -88,7 +88,7 @@ def test_a_withdrawal_stops_marketing_and_an_override_shows_in_the_audit(
     wait_until_idle(seller)
     seller.locator('input[aria-label="Subject"]').fill("Winter offers")
     seller.get_by_role("button", name="Log message").click()
-    seller.get_by_text(re.compile("has withdrawn their consent to marketing")).wait_for()
+    seller.get_by_text(re.compile("has withdrawn their consent to marketing")).first.wait_for()
     steps.shot(seller, "refused")
 
     seller.locator('input[aria-label="Subject"]').fill("Winter offers")
@@ -96,7 +96,7 @@ def test_a_withdrawal_stops_marketing_and_an_override_shows_in_the_audit(
         "Customer asked for this one brochure"
     )
     seller.get_by_role("button", name="Log message").click()
-    seller.get_by_text("Marketing message logged.").wait_for()
+    seller.get_by_text("Marketing message logged.").first.wait_for()
     steps.shot(seller, "overridden")
 
     officer.goto(f"{server}/consent_audit")
@@ -107,4 +107,4 @@ def test_a_withdrawal_stops_marketing_and_an_override_shows_in_the_audit(
         "heading", name=re.compile("Marketing sent without valid consent")
     ).wait_for(timeout=120_000)
     steps.shot(officer, "audit")
-    officer.get_by_text(re.compile("reason: Customer asked for this one brochure")).wait_for()
+    officer.get_by_text(re.compile("reason: Customer asked for this one brochure")).first.wait_for()

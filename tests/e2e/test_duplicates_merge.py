@@ -34,7 +34,7 @@ def test_a_double_click_on_merge_merges_only_the_pair_on_screen_and_the_list_fol
     page.get_by_role("heading", name=re.compile("Good to see you")).first.wait_for()
     page.get_by_role("link", name="Duplicates", exact=True).click()
     page.get_by_role("heading", name="Recent merges").first.wait_for()
-    page.get_by_text("Which record survives?").wait_for()
+    page.get_by_text("Which record survives?").first.wait_for()
     wait_until_idle(page)
     before = _pair_count(page)
     assert before >= 2, "the demo holds several pairs: a wrong one could be merged"
@@ -57,7 +57,7 @@ def test_a_double_click_on_merge_merges_only_the_pair_on_screen_and_the_list_fol
     assert now and now != {str(left), str(right)}, "the pair on screen is another one now"
 
     page.get_by_role("button", name="Undo").first.click()
-    page.get_by_text("The merge was undone").wait_for()
+    page.get_by_text("The merge was undone").first.wait_for()
     wait_until_idle(page)
     steps.shot(page, "after-undo")
     assert _pair_count(page) == before, "the list drawn after an undo shows the pair again"

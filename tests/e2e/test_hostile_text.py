@@ -50,7 +50,7 @@ def test_hostile_display_names_are_shown_as_text_and_fetch_nothing(
         steps.shot(page, f"{username}-home")
         wait_for_session_cookie(page)  # so the next page load stays signed in
         page.goto(f"{server}/account")
-        page.get_by_text(f"Name: {payload}").wait_for()
+        page.get_by_text(f"Name: {payload}").first.wait_for()
         steps.shot(page, username)
         body = page.get_by_test_id("stMain").inner_text()
         assert f"Name: {payload}" in body  # shown literally

@@ -28,7 +28,7 @@ def test_import_with_bad_rows_then_find_and_merge_a_duplicate(
     page.get_by_role("link", name="Import and export", exact=True).click()
     page.get_by_role("heading", name="Import and export").first.wait_for()
     page.locator('input[type="file"]').set_input_files(str(upload))
-    page.get_by_text("Detected format: hubspot").wait_for()
+    page.get_by_text("Detected format: hubspot").first.wait_for()
     wait_until_idle(page)
     steps.shot(page, "preview")
     page.get_by_role("button", name="Import", exact=True).click()
@@ -50,7 +50,7 @@ def test_import_with_bad_rows_then_find_and_merge_a_duplicate(
     page.get_by_role("heading", name=re.compile(r"likely duplicate pair")).first.wait_for()
     # The whole page has drawn (its last section too) before the merge is asked for.
     page.get_by_role("heading", name="Recent merges").first.wait_for()
-    page.get_by_text("Which record survives?").wait_for()
+    page.get_by_text("Which record survives?").first.wait_for()
     wait_until_idle(page)
     steps.shot(page, "pairs")
     page.get_by_role("button", name="Merge these contacts").click()

@@ -37,8 +37,8 @@ def test_a_file_is_mapped_previewed_imported_and_reverted_through_the_mapping_sc
     page.get_by_role("link", name="Import and export", exact=True).click()
     page.get_by_role("heading", name="Import and export").first.wait_for()
     page.locator('input[type="file"]').set_input_files(str(upload))
-    page.get_by_text("Map the columns").wait_for()
-    page.get_by_text("Preview: the first rows as they will be stored").wait_for()
+    page.get_by_text("Map the columns").first.wait_for()
+    page.get_by_text("Preview: the first rows as they will be stored").first.wait_for()
     wait_until_idle(page)
 
     # The French headers are guessed; the member code is not, so the manager picks it.
@@ -46,7 +46,7 @@ def test_a_file_is_mapped_previewed_imported_and_reverted_through_the_mapping_sc
     page.keyboard.type("Identif")  # the list is long: narrow it as a person would
     page.get_by_role("option", name="Identifier", exact=True).click()
     wait_until_idle(page)
-    page.get_by_text("Preview: the first rows as they will be stored").wait_for()
+    page.get_by_text("Preview: the first rows as they will be stored").first.wait_for()
     steps.shot(page, "mapping-screen")
     guessed = {
         label: page.locator(f'input[aria-label="Field for {label}"]').input_value()
@@ -81,7 +81,7 @@ def test_a_file_is_mapped_previewed_imported_and_reverted_through_the_mapping_sc
     other = tmp_path / "other.csv"
     other.write_text("given_name,family_name\nZoë,Adams\n", encoding="utf-8")
     page.locator('input[type="file"]').set_input_files(str(other))
-    page.get_by_text("1 rows, 2 columns").wait_for()
+    page.get_by_text("1 rows, 2 columns").first.wait_for()
     wait_until_idle(page)
     assert page.get_by_role("heading", name="Result").count() == 0
     assert page.get_by_role("button", name="Download rejected rows (CSV)").count() == 0

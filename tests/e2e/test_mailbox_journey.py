@@ -82,7 +82,7 @@ def test_a_connected_mailbox_feeds_contact_360_and_shows_its_failures(
     admin.get_by_role("option", name=re.compile("None")).click()
     steps.shot(admin, "connect-form")
     admin.get_by_role("button", name="Connect mailbox").click()
-    admin.get_by_text("Mailbox connected").wait_for()
+    admin.get_by_text("Mailbox connected").first.wait_for()
 
     # A second mailbox whose password is wrong, added by the operator beside it.
     with session_scope(engine) as session:
@@ -141,5 +141,5 @@ def test_a_connected_mailbox_feeds_contact_360_and_shows_its_failures(
     wait_until_idle(seller)
     steps.shot(seller, "unknown-senders")
     seller.get_by_role("button", name="Create contact").click()
-    seller.get_by_text("Contact created").wait_for()
+    seller.get_by_text("Contact created").first.wait_for()
     steps.shot(seller, "contact-created")

@@ -49,7 +49,7 @@ def test_a_refused_marketing_email_keeps_the_form_and_is_logged_with_an_override
     field(page, "Subject").first.fill("Autumn offers")
     page.locator('textarea[aria-label="Notes"]').first.fill("Two for one on workshops.")
     page.get_by_role("button", name="Log email").click()
-    page.get_by_text("has never agreed to marketing").wait_for()
+    page.get_by_text("has never agreed to marketing").first.wait_for()
     wait_until_idle(page)
     steps.shot(page, "refused")
     assert field(page, "Subject").first.input_value() == "Autumn offers"
@@ -60,7 +60,7 @@ def test_a_refused_marketing_email_keeps_the_form_and_is_logged_with_an_override
     override = field(page, "Override reason (marketing without consent only)")
     override.fill("Contractual notice of the price change")
     page.get_by_role("button", name="Log email").click()
-    page.get_by_text("Logged the email.").wait_for()
+    page.get_by_text("Logged the email.").first.wait_for()
     wait_until_idle(page)
     steps.shot(page, "logged-with-override")
     assert field(page, "Subject").first.input_value() == ""

@@ -46,7 +46,7 @@ def test_sales_create_a_deal_log_a_call_and_win_it_on_the_board(
     field(page, "Organisation name").fill("Quayside Clinic")
     field(page, "Web domain").fill("quayside-clinic.example.org")
     page.get_by_role("button", name="Add organisation").click()
-    page.get_by_text("Added Quayside Clinic").wait_for()
+    page.get_by_text("Added Quayside Clinic").first.wait_for()
     steps.shot(page, "organisation")
 
     page.get_by_role("link", name="Contacts", exact=True).click()
@@ -61,7 +61,7 @@ def test_sales_create_a_deal_log_a_call_and_win_it_on_the_board(
     field(page, "Family name").first.fill("Okafor")
     field(page, "Email").first.fill("lena.okafor@quayside-clinic.example.org")
     page.get_by_role("button", name="Add contact").click()
-    page.get_by_text("Added Lena Okafor").wait_for()
+    page.get_by_text("Added Lena Okafor").first.wait_for()
     steps.shot(page, "contact")
     page.get_by_role("link", name="Open Lena Okafor").click()
     page.get_by_role("heading", name="Lena Okafor").first.wait_for()
@@ -81,7 +81,7 @@ def test_sales_create_a_deal_log_a_call_and_win_it_on_the_board(
     amount.fill("24000")
     amount.press("Tab")
     page.get_by_role("button", name="Create deal").click()
-    page.get_by_text("Created the deal").wait_for()
+    page.get_by_text("Created the deal").first.wait_for()
     steps.shot(page, "deal")
 
     page.get_by_role("link", name="Forecast", exact=True).click()
@@ -93,7 +93,7 @@ def test_sales_create_a_deal_log_a_call_and_win_it_on_the_board(
     page.get_by_role("heading", name="Board").first.wait_for()
     title = "Quayside care records"
     for target in ("Qualified", "Proposal", "Negotiation", "Won"):
-        page.get_by_text(title, exact=True).wait_for()
+        page.get_by_text(title, exact=True).first.wait_for()
         choose(page, "Move to", target, scope=card(page, title))
         page.wait_for_timeout(1500)
         steps.shot(page, f"board-{target.lower()}")

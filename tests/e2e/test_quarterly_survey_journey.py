@@ -113,7 +113,7 @@ def test_a_quarter_in_two_languages_with_an_automatic_reminder_and_a_leaders_pdf
     choose(hr, "Audience: team", "North")
     field(hr, "Confidentiality threshold").fill("3")
     hr.get_by_role("button", name="Create survey").click()
-    hr.get_by_text("as a draft").wait_for()
+    hr.get_by_text("as a draft").first.wait_for()
     idle(hr)
     sid = survey_id(url)
 
@@ -131,7 +131,7 @@ def test_a_quarter_in_two_languages_with_an_automatic_reminder_and_a_leaders_pdf
     for index, row in enumerate(rows):
         boxes.nth(index).fill(PULSE_FRENCH[row.key])
     hr.get_by_role("button", name="Save Français translation").click()
-    hr.get_by_text(f"{len(rows)} of {len(rows)} translated").wait_for()
+    hr.get_by_text(f"{len(rows)} of {len(rows)} translated").first.wait_for()
     idle(hr)
     steps.shot(hr, "translated")
 
@@ -152,7 +152,7 @@ def test_a_quarter_in_two_languages_with_an_automatic_reminder_and_a_leaders_pdf
     field(hr, "Reminders, at most").fill("1")
     field(hr, "First reminder after (days)").fill("1")
     hr.get_by_role("button", name="Save schedule").click()
-    hr.get_by_text(f"Saved the schedule of “{TITLE}”").wait_for()
+    hr.get_by_text(f"Saved the schedule of “{TITLE}”").first.wait_for()
     idle(hr)
     hr.get_by_text(re.compile("opens by itself")).first.wait_for()
     steps.shot(hr, "scheduled")
@@ -200,7 +200,7 @@ def test_a_quarter_in_two_languages_with_an_automatic_reminder_and_a_leaders_pdf
     idle(hr)
     hr.get_by_text(re.compile("reminders sent so far: 1")).first.wait_for()
     hr.get_by_role("button", name=f"Close the survey “{TITLE}”").click()
-    hr.get_by_text(re.compile("Status: closed")).wait_for()
+    hr.get_by_text(re.compile("Status: closed")).first.wait_for()
     hr.context.close()
 
     # The team's leader takes the PDF: four answers, in two languages, counted together.

@@ -27,16 +27,16 @@ def attach_on_follow_up(browser: Any, server: str, reference: str, receipt: str)
     field(reporter, "Case reference").fill(reference)
     field(reporter, "Receipt code").fill(receipt)
     reporter.get_by_role("button", name="Open my case").click()
-    reporter.get_by_text("Messages and updates").wait_for()
+    reporter.get_by_text("Messages and updates").first.wait_for()
     wait_until_idle(reporter)
     reporter.locator('textarea[aria-label="Your message"]').fill("A photo of the chat on the wall.")
     reporter.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
         [{"name": "IMG_0001.jpg", "mimeType": "image/jpeg", "buffer": photo_with_exif()}]
     )
-    reporter.get_by_text("IMG_0001.jpg").wait_for()
+    reporter.get_by_text("IMG_0001.jpg").first.wait_for()
     wait_until_idle(reporter)
     reporter.get_by_role("button", name="Send").click()
-    reporter.get_by_text("Sent. The case team will see your message.").wait_for()
+    reporter.get_by_text("Sent. The case team will see your message.").first.wait_for()
     reporter.context.close()
 
 
@@ -49,7 +49,7 @@ def open_from_queue(page: Any, server: str, reference: str) -> str:
         search.fill(WORD)
         search.press("Enter")
         wait_until_idle(page)
-    page.get_by_text("Showing 1–3 of 3").wait_for()
+    page.get_by_text("Showing 1–3 of 3").first.wait_for()
     click_row(page, row_of(page, reference), leads_to=re.compile(r".*/case\?case=C-\w+$"))
     wait_until_idle(page)
     return str(page.url.rsplit("=", 1)[1])
@@ -89,7 +89,7 @@ def test_a_reviewers_morning(
         "Which shifts were affected?"
     )
     page.get_by_role("button", name="Send to reporter").click()
-    page.get_by_text("Message sent.").wait_for()
+    page.get_by_text("Message sent.").first.wait_for()
     wait_until_idle(page)
     # Sent, so the box is empty again: the words cannot be sent twice.
     sent_box = page.locator('textarea[aria-label="Message to the reporter"]')
@@ -106,7 +106,7 @@ def test_a_reviewers_morning(
     )
     page.get_by_text("This is feedback on the action taken or planned").click()
     page.get_by_role("button", name="Send to reporter").click()
-    page.get_by_text("Feedback sent.").wait_for()
+    page.get_by_text("Feedback sent.").first.wait_for()
     wait_until_idle(page)
     page.get_by_text("Feedback given").first.wait_for()
     assert case_row(server_env, second).feedback_at is not None
@@ -116,7 +116,7 @@ def test_a_reviewers_morning(
     opened.append(third)
     assert set(opened) == set(by_reference)
     assert [first, second, third] == [m.reference for m in made]
-    page.get_by_text("Evidence (1)").wait_for()
+    page.get_by_text("Evidence (1)").first.wait_for()
     with page.expect_download() as event:
         page.get_by_role("button", name=re.compile("photo-1.jpg")).click()
     saved = tmp_path / event.value.suggested_filename

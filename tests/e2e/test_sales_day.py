@@ -79,7 +79,7 @@ def test_a_salesperson_and_a_manager_walk_a_day(
     page.get_by_role("tab", name="Log interaction").click()
     field(page, "Subject").fill("Rang about the renewal date")
     page.get_by_role("button", name="Log phone").click()
-    page.get_by_text("Logged the phone.").wait_for()
+    page.get_by_text("Logged the phone.").first.wait_for()
     steps.shot(page, "call-logged")
 
     # The forecast before the win, on the won deal's pipeline and currency.
@@ -112,7 +112,7 @@ def test_a_salesperson_and_a_manager_walk_a_day(
         title = moving.title
     engine.dispose()
     choose(page, "Move to", target, scope=menu)
-    page.get_by_text(f"Moved {title} to {target}.").wait_for()
+    page.get_by_text(f"Moved {title} to {target}.").first.wait_for()
     wait_until_idle(page)
     steps.shot(page, "board-moved")
 
@@ -124,7 +124,7 @@ def test_a_salesperson_and_a_manager_walk_a_day(
     wait_until_idle(page)
     steps.shot(page, "deal")
     page.get_by_role("button", name="Mark as won").click()
-    page.get_by_text("Won — well done.").wait_for()
+    page.get_by_text("Won — well done.").first.wait_for()
     steps.shot(page, "deal-won")
     page.get_by_role("link", name="Home", exact=True).click()
     page.get_by_role("heading", name=re.compile("Good to see you, Sam")).first.wait_for()
@@ -153,7 +153,7 @@ def test_a_salesperson_and_a_manager_walk_a_day(
     wait_until_idle(manager)
     field(manager, "Stage name").fill("Contract review")
     manager.get_by_role("button", name="Add stage").click()
-    manager.get_by_text("Stage added: Contract review.").wait_for()
+    manager.get_by_text("Stage added: Contract review.").first.wait_for()
     wait_until_idle(manager)
     manager.get_by_text("Contract review").first.wait_for(state="attached")
     steps.shot(manager, "stage-added")

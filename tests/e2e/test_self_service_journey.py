@@ -176,7 +176,7 @@ def test_a_member_of_the_public_helps_themselves(
     assert switch.is_checked()
     steps.shot(person, "preferences")
     switch.click(force=True)
-    person.get_by_text("Saved: we will stop.").wait_for()
+    person.get_by_text("Saved: we will stop.").first.wait_for()
     wait_until_idle(person)
     steps.shot(person, "withdrawn")
     assert _states(database, jo_id)["marketing"] == "withdraw:self_service"
@@ -228,7 +228,7 @@ def test_a_member_of_the_public_helps_themselves(
     wait_until_idle(person)
     person.locator('input[aria-label="Code from the email"]').fill(_code(mail))
     person.get_by_role("button", name="Register my request").click()
-    person.get_by_text("Your request is registered.").wait_for()
+    person.get_by_text("Your request is registered.").first.wait_for()
     steps.shot(person, "request-registered")
     reference = re.search(
         r"R-[A-Z0-9]{5}-[A-Z0-9]{5}", person.get_by_text("Your request is registered.").inner_text()
@@ -250,7 +250,7 @@ def test_a_member_of_the_public_helps_themselves(
     wait_until_idle(officer)
     officer.get_by_role("tab", name="Work on a request").click()
     officer.get_by_role("button", name="Complete: produce the export").click()
-    officer.get_by_text("Access request completed.").wait_for()
+    officer.get_by_text("Access request completed.").first.wait_for()
     wait_until_idle(officer)
     steps.shot(officer, "officer-released")
 
@@ -262,7 +262,7 @@ def test_a_member_of_the_public_helps_themselves(
     wait_until_idle(person)
     person.locator('input[aria-label="Code from the email"]').fill(_code(mail))
     person.get_by_role("button", name="Show my download").click()
-    person.get_by_text("Your data is ready.").wait_for()
+    person.get_by_text("Your data is ready.").first.wait_for()
     wait_until_idle(person)
     steps.shot(person, "download-ready")
     with person.expect_download() as download:
@@ -281,7 +281,7 @@ def test_a_member_of_the_public_helps_themselves(
     person.locator('input[aria-label="Email address"]').fill(EMAIL)
     person.locator('input[aria-label="Phone number"]').fill("+44 20 7946 0777")
     person.get_by_role("button", name="Send my question").click()
-    person.get_by_text("your question is with the team").wait_for()
+    person.get_by_text("your question is with the team").first.wait_for()
     steps.shot(person, "asked")
 
     seller = new_page(browser)

@@ -101,11 +101,11 @@ def test_admin_creates_a_user_who_then_signs_in(browser: Any, server: str, steps
     roles.press("Enter")
     page.keyboard.press("Escape")
     page.get_by_role("button", name="Create user").click()
-    page.get_by_text("Created jordan").wait_for()
+    page.get_by_text("Created jordan").first.wait_for()
     steps.shot(page, "created")
 
     page.get_by_role("button", name="Sign out").click()
-    page.get_by_text("You are signed out").wait_for()
+    page.get_by_text("You are signed out").first.wait_for()
     steps.shot(page, "signed-out")
 
     other = new_page(browser)
@@ -131,12 +131,12 @@ def test_a_copied_cookie_stops_working_once_its_owner_signs_out(
     steps.shot(replay, "replay-before-sign-out")
 
     page.get_by_role("button", name="Sign out").click()
-    page.get_by_text("You are signed out").wait_for()
+    page.get_by_text("You are signed out").first.wait_for()
 
     # After signing out, the same cookie in yet another browser gets the form.
     after = new_page(browser)
     after.context.add_cookies(cookies)
     after.goto(server)
-    after.get_by_role("button", name="Sign in").wait_for()
+    after.get_by_role("button", name="Sign in").first.wait_for()
     steps.shot(after, "replay-after-sign-out")
     assert after.get_by_role("heading", name=re.compile("Good to see you")).count() == 0

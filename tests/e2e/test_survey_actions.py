@@ -72,10 +72,10 @@ def test_closing_keeps_the_survey_on_screen_and_a_named_survey_says_what_it_keep
     hr = open_signed_in(browser, server, "hr", "surveys", "Surveys")
     label = f"December customer check · #{opened}"
     choose(hr, "Survey", label)
-    hr.get_by_text(re.compile("^Status: open")).wait_for()
+    hr.get_by_text(re.compile("^Status: open")).first.wait_for()
     wait_until_idle(hr)
     hr.get_by_role("button", name="Close the survey “December customer check”").click()
-    hr.get_by_text("Closed “December customer check”.").wait_for()
+    hr.get_by_text("Closed “December customer check”.").first.wait_for()
     wait_until_idle(hr)
     picker = hr.locator('[data-testid="stSelectbox"]').filter(
         has=hr.locator('input[aria-label="Survey"]')
@@ -85,12 +85,12 @@ def test_closing_keeps_the_survey_on_screen_and_a_named_survey_says_what_it_keep
     # The picker did not fall back to the newer draft, and the screen says closed.
     shown = f"{picker.locator('input').first.input_value()} {picker.text_content()}"
     assert label in shown and f"A newer draft · #{draft}" not in shown, shown
-    hr.get_by_text(re.compile("^Status: closed")).wait_for()
+    hr.get_by_text(re.compile("^Status: closed")).first.wait_for()
 
     phone = browser.new_context(viewport=PHONE).new_page()
     phone.set_default_timeout(SLOW)
     phone.goto(f"{server}/answer_survey?token={token}")
-    phone.get_by_text(re.compile("This survey is not anonymous")).wait_for()
+    phone.get_by_text(re.compile("This survey is not anonymous")).first.wait_for()
     wait_until_idle(phone)
     assert phone.get_by_text(re.compile("stored without your name")).count() == 0
     steps.shot(phone, "named-survey-on-a-phone")
@@ -99,7 +99,7 @@ def test_closing_keeps_the_survey_on_screen_and_a_named_survey_says_what_it_keep
         groups.nth(index).locator("label").nth(1).click()
         phone.wait_for_timeout(150)
     phone.get_by_role("button", name=re.compile("Submit answers|Next")).click()
-    phone.get_by_text("Your answers are in").wait_for()
-    phone.get_by_text(re.compile("stored with your name")).wait_for()
+    phone.get_by_text("Your answers are in").first.wait_for()
+    phone.get_by_text(re.compile("stored with your name")).first.wait_for()
     steps.shot(phone, "named-survey-thanks")
     phone.context.close()

@@ -68,9 +68,9 @@ def test_hr_previews_its_invitation_escaped_and_in_the_organisations_colour(
     text.fill("Hello {first_name}, <b>please</b> answer by {close_date}.\n\n{link}")
     hr.get_by_role("button", name="Preview").click()
     frame = hr.frame_locator("iframe[srcdoc]").first
-    frame.get_by_text("Open the survey").wait_for()
+    frame.get_by_text("Open the survey").first.wait_for()
     # HR's tag is shown as typed, never obeyed.
-    frame.get_by_text(re.compile(r"Hello Alex, <b>please</b> answer by")).wait_for()
+    frame.get_by_text(re.compile(r"Hello Alex, <b>please</b> answer by")).first.wait_for()
     assert frame.locator("b").count() == 0
     assert background(frame.get_by_text("Open the survey")) == BRAND_RGB
     assert frame.locator("img").evaluate("e => e.complete && e.naturalWidth") == 96

@@ -31,7 +31,7 @@ def test_hr_reads_a_two_cut_view_with_hidden_cells_explained(
     wait_until_idle(hr)
     pick(hr, "Cut by", "Location", "Location")
     pick(hr, "And by", "Tenure", "Tenure band")
-    hr.get_by_text(re.compile("A cell is blank where it holds fewer than")).wait_for()
+    hr.get_by_text(re.compile("A cell is blank where it holds fewer than")).first.wait_for()
     table = hr.locator('[data-testid="stDataFrame"]').first
     table.wait_for()
     hr.locator('[data-testid="stVegaLiteChart"]').first.wait_for()

@@ -29,12 +29,12 @@ def test_hr_sees_the_driver_matrix_with_strengths_and_focus_areas(
     chart.locator("canvas, svg").first.wait_for()
     box = chart.bounding_box()
     assert box is not None and box["height"] > 300, box
-    hr.get_by_text("Top strengths").wait_for()
-    hr.get_by_text("Top focus areas").wait_for()
-    hr.get_by_text(re.compile(r"The lines split at the median impact")).wait_for()
+    hr.get_by_text("Top strengths").first.wait_for()
+    hr.get_by_text("Top focus areas").first.wait_for()
+    hr.get_by_text(re.compile(r"The lines split at the median impact")).first.wait_for()
     steps.shot(hr, "driver-matrix")
     # The heatmap beside it compares with the company and the previous wave.
     hr.get_by_text("Heatmap", exact=True).click()
-    hr.get_by_text(re.compile("against the company overall")).wait_for()
+    hr.get_by_text(re.compile("against the company overall")).first.wait_for()
     wait_until_idle(hr)
     steps.shot(hr, "heatmap-compared")

@@ -35,10 +35,10 @@ def answer_through(browser: Any, link: str, steps: Steps, name: str) -> None:
     wait_until_idle(phone)
     # Trying to move on without answering is refused, naming the question.
     phone.get_by_role("button", name="Next").click()
-    phone.get_by_text(re.compile(r"Question 1: please answer")).wait_for()
+    phone.get_by_text(re.compile(r"Question 1: please answer")).first.wait_for()
     steps.shot(phone, f"{name}-validation")
     for section in range(1, total + 1):
-        phone.get_by_text(re.compile(rf"Section {section} of {total}")).wait_for()
+        phone.get_by_text(re.compile(rf"Section {section} of {total}")).first.wait_for()
         # Let the rerun finish, so the previous section's widgets are gone.
         wait_until_idle(phone)
         groups = phone.locator('[role="radiogroup"]')
@@ -50,11 +50,11 @@ def answer_through(browser: Any, link: str, steps: Steps, name: str) -> None:
         else:
             steps.shot(phone, f"{name}-last-section")
             phone.get_by_role("button", name="Submit answers").click()
-    phone.get_by_text("Your answers are in").wait_for()
+    phone.get_by_text("Your answers are in").first.wait_for()
     steps.shot(phone, f"{name}-thanks")
     # The same link cannot be used twice.
     phone.goto(link)
-    phone.get_by_text("already been used").wait_for()
+    phone.get_by_text("already been used").first.wait_for()
     phone.context.close()
 
 
@@ -88,7 +88,7 @@ def test_results_stay_hidden_until_enough_people_answered(
     field(hr, "Title").fill("Browser engagement survey")
     field(hr, "Confidentiality threshold").fill("3")
     hr.get_by_role("button", name="Create survey").click()
-    hr.get_by_text("as a draft").wait_for()
+    hr.get_by_text("as a draft").first.wait_for()
     wait_until_idle(hr)
     steps.shot(hr, "created")
 
@@ -96,7 +96,7 @@ def test_results_stay_hidden_until_enough_people_answered(
     hr.get_by_text("Invited").first.wait_for()
     wait_until_idle(hr)
     hr.get_by_role("button", name="Prepare links for mail merge (CSV)").click()
-    hr.get_by_role("button", name=re.compile(r"Download \d+ links")).wait_for()
+    hr.get_by_role("button", name=re.compile(r"Download \d+ links")).first.wait_for()
     wait_until_idle(hr)
     with hr.expect_download() as download:
         hr.get_by_role("button", name=re.compile(r"Download \d+ links")).click()
@@ -122,7 +122,7 @@ def test_results_stay_hidden_until_enough_people_answered(
     hr.get_by_role("heading", name="Surveys", exact=True).first.wait_for()
     wait_until_idle(hr)
     hr.get_by_role("button", name="Close the survey").click()
-    hr.get_by_text(re.compile("Status: closed")).wait_for()
+    hr.get_by_text(re.compile("Status: closed")).first.wait_for()
     wait_until_idle(hr)
     results_say(hr, server, re.compile("^Engagement index$"))
     steps.shot(hr, "shown-at-three")
